@@ -1,0 +1,198 @@
+//! `preflight` — the command line of ../shared/contract/README.md.
+//!
+//! Exit 0 on success, 2 with one line on stderr for bad input or arguments,
+//! 1 for environment failures (disk full, permissions). Never a panic trace.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use dsp_wasm::analyze::analyze_decoded;
+use dsp_wasm::chain::{self, Chain};
+use dsp_wasm::decode::decode_file;
+use dsp_wasm::error::Error;
+use dsp_wasm::report::Report;
+use dsp_wasm::wav::{self, SampleFormat};
+
+const USAGE: &str = "usage:
+  preflight analyze INPUT [--json OUT.json]
+  preflight render  INPUT -o OUTPUT.wav --chain CHAIN.json [--bits 16|24|32f]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("preflight: {e}");
+            ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
+        }
+    }
+}
+
+/// Parsed `--flag value` options and positional arguments.
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, String)>,
+}
+
+impl Args {
+    fn parse(args: &[String], flags_with_values: &[&str]) -> Result<Self, Error> {
+        let mut positional = Vec::new();
+        let mut options = Vec::new();
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            if a.starts_with('-') && a.len() > 1 {
+                let (name, inline) = match a.split_once('=') {
+                    Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                    None => (a.clone(), None),
+                };
+                if !flags_with_values.contains(&name.as_str()) {
+                    return Err(Error::InvalidArgument(format!(
+                        "unknown option {name}\n{USAGE}"
+                    )));
+                }
+                let value = match inline {
+                    Some(v) => v,
+                    None => it
+                        .next()
+                        .cloned()
+                        .ok_or_else(|| Error::InvalidArgument(format!("{name} needs a value")))?,
+                };
+                options.push((name, value));
+            } else {
+                positional.push(a.clone());
+            }
+        }
+        Ok(Self {
+            positional,
+            options,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.options
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn input(&self) -> Result<PathBuf, Error> {
+        match self.positional.as_slice() {
+            [one] => Ok(PathBuf::from(one)),
+            [] => Err(Error::InvalidArgument(format!("missing INPUT\n{USAGE}"))),
+            _ => Err(Error::InvalidArgument(format!(
+                "expected one INPUT, got {}\n{USAGE}",
+                self.positional.len()
+            ))),
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), Error> {
+    let Some((cmd, rest)) = args.split_first() else {
+        return Err(Error::InvalidArgument(USAGE.to_string()));
+    };
+    match cmd.as_str() {
+        "analyze" | "analyse" => {
+            let a = Args::parse(rest, &["--json"])?;
+            let input = a.input()?;
+            let report = analyze_path(&input)?;
+            match a.get("--json") {
+                Some(out) => write_json(Path::new(out), &report)?,
+                None => print!("{}", summary(&report)),
+            }
+            Ok(())
+        }
+        "render" => {
+            let a = Args::parse(rest, &["-o", "--output", "--chain", "--bits"])?;
+            let input = a.input()?;
+            let out = a
+                .get("-o")
+                .or(a.get("--output"))
+                .ok_or_else(|| Error::InvalidArgument("render needs -o OUTPUT.wav".into()))?;
+            let chain_path = a
+                .get("--chain")
+                .ok_or_else(|| Error::InvalidArgument("render needs --chain CHAIN.json".into()))?;
+            let chain = Chain::from_json(&std::fs::read_to_string(chain_path)?)?;
+            let bits = SampleFormat::parse(a.get("--bits").unwrap_or("32f"))?;
+            let decoded = decode_file(&input)?;
+            let rendered = chain::render(&chain, &decoded.audio)?;
+            wav::write(Path::new(out), &rendered, bits)
+        }
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(Error::InvalidArgument(format!(
+            "unknown command {other:?}\n{USAGE}"
+        ))),
+    }
+}
+
+fn analyze_path(input: &Path) -> Result<Report, Error> {
+    let decoded = decode_file(input)?;
+    let name = input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("input");
+    Ok(analyze_decoded(&decoded, name, |_, _| {}))
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, doc: &T) -> Result<(), Error> {
+    let text =
+        serde_json::to_string_pretty(doc).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    wav::write_atomic(path, text.as_bytes())
+}
+
+fn fmt_opt(v: Option<f64>, unit: &str) -> String {
+    v.map_or_else(|| "undefined".to_string(), |x| format!("{x:.1} {unit}"))
+}
+
+fn summary(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let i = &r.input;
+    let _ = writeln!(
+        s,
+        "{}  {}  {} Hz  {} ch  {}",
+        i.name,
+        i.format,
+        i.sample_rate,
+        i.channels,
+        dsp_wasm::timefmt::mmss(i.duration_s)
+    );
+    let l = &r.loudness;
+    let _ = writeln!(
+        s,
+        "Integrated loudness  {}",
+        fmt_opt(l.integrated_lufs, "LUFS")
+    );
+    let _ = writeln!(s, "Loudness range       {}", fmt_opt(l.range_lu, "LU"));
+    let _ = writeln!(
+        s,
+        "True peak            {}",
+        fmt_opt(l.true_peak_dbtp, "dBTP")
+    );
+    let _ = writeln!(
+        s,
+        "Sample peak          {}",
+        fmt_opt(l.sample_peak_dbfs, "dBFS")
+    );
+    let _ = writeln!(s, "PLR                  {}", fmt_opt(l.plr_db, "dB"));
+    for n in &r.notices {
+        let _ = writeln!(s, "Note: {n}");
+    }
+    if r.risks.is_empty() {
+        let _ = writeln!(s, "No risks found.");
+    } else {
+        let _ = writeln!(s, "Risks, what breaks first on top:");
+        for risk in &r.risks {
+            let _ = writeln!(
+                s,
+                "  [{:?}] {} — {}",
+                risk.level, risk.title, risk.explanation
+            );
+        }
+    }
+    s
+}

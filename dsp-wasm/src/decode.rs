@@ -1,0 +1,276 @@
+//! Decoding of finished mixes with `symphonia`: WAV (16/24/32-bit integer,
+//! 32-bit float), FLAC, MP3, Ogg Vorbis, AAC/M4A. The file's own sample rate is
+//! kept; mono and stereo are accepted, more channels are refused with a clear
+//! message (a mastering tool should not guess a downmix).
+
+use std::io::Cursor;
+
+use symphonia::core::audio::SampleBuffer;
+use symphonia::core::codecs::{self, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::errors::Error as SymphoniaError;
+use symphonia::core::formats::FormatOptions;
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::MetadataOptions;
+use symphonia::core::probe::Hint;
+
+use crate::audio::AudioBuffer;
+use crate::error::{Error, Result};
+
+/// Lowest sample rate accepted.
+pub const MIN_SAMPLE_RATE: u32 = 8_000;
+/// Highest sample rate accepted.
+pub const MAX_SAMPLE_RATE: u32 = 192_000;
+/// Longest file accepted, in seconds (an album side; bounds memory use).
+pub const MAX_DURATION_S: f64 = 30.0 * 60.0;
+/// Most samples (all channels) held in memory: 30 min of 48 kHz stereo.
+pub const MAX_TOTAL_SAMPLES: usize = 30 * 60 * 48_000 * 2;
+
+/// What is known about the input file (the report's `input` object, without the name).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InputFormat {
+    /// `wav`, `flac`, `mp3`, `ogg_vorbis`, `aac`, …
+    pub format: String,
+    /// Bits per sample for lossless integer/float formats; `None` for lossy codecs.
+    pub bit_depth: Option<u32>,
+}
+
+/// A decoded file.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// The samples, planar, at the file's sample rate.
+    pub audio: AudioBuffer,
+    /// Container/codec facts.
+    pub format: InputFormat,
+    /// NaN or ±Inf samples that were replaced by silence.
+    pub non_finite_samples: usize,
+    /// Packets the codec could not decode and that were skipped.
+    pub skipped_packets: usize,
+}
+
+/// Decodes a whole file held in memory. `name` (optional) gives the extension hint.
+pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
+    if bytes.is_empty() {
+        return Err(Error::Empty);
+    }
+    let mut hint = Hint::new();
+    if let Some(ext) = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e.to_ascii_lowercase())
+    {
+        hint.with_extension(&ext);
+    }
+    let mss = MediaSourceStream::new(
+        Box::new(Cursor::new(bytes)),
+        MediaSourceStreamOptions::default(),
+    );
+    let probed = symphonia::default::get_probe()
+        .format(
+            &hint,
+            mss,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymphoniaError::Unsupported(_) | SymphoniaError::IoError(_) => {
+                Error::Unsupported("no known audio format was recognised".into())
+            }
+            other => Error::Corrupt(describe(&other)),
+        })?;
+    let mut reader = probed.format;
+    let track = reader
+        .tracks()
+        .iter()
+        .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
+        .ok_or_else(|| Error::Unsupported("the file has no audio track".into()))?;
+    let params = track.codec_params.clone();
+    let track_id = track.id;
+
+    let sample_rate = params
+        .sample_rate
+        .ok_or_else(|| Error::Corrupt("no sample rate in the header".into()))?;
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&sample_rate) {
+        return Err(Error::SampleRate { sample_rate });
+    }
+    if let Some(chans) = params.channels {
+        check_channels(chans.count())?;
+    }
+    if let Some(n) = params.n_frames {
+        check_length(
+            n as f64 / f64::from(sample_rate),
+            n as usize * params.channels.map_or(1, |c| c.count()),
+        )?;
+    }
+    let format = InputFormat {
+        format: format_name(params.codec),
+        bit_depth: lossless_bits(&params),
+    };
+
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| Error::Unsupported(describe(&e)))?;
+
+    let mut interleaved: Vec<f32> = Vec::new();
+    let mut num_channels = 0usize;
+    let mut skipped_packets = 0usize;
+    let mut sample_buf: Option<SampleBuffer<f32>> = None;
+    loop {
+        let packet = match reader.next_packet() {
+            Ok(p) => p,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break
+            }
+            Err(SymphoniaError::ResetRequired) => break,
+            Err(SymphoniaError::DecodeError(_)) => {
+                skipped_packets += 1;
+                continue;
+            }
+            Err(e) => return Err(Error::Corrupt(describe(&e))),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        match decoder.decode(&packet) {
+            Ok(decoded) => {
+                let spec = *decoded.spec();
+                if num_channels == 0 {
+                    num_channels = spec.channels.count();
+                    check_channels(num_channels)?;
+                }
+                if decoded.frames() == 0 {
+                    continue;
+                }
+                let needed = decoded.capacity() as u64;
+                let buf = match &mut sample_buf {
+                    Some(b) if b.capacity() as u64 >= needed * spec.channels.count() as u64 => b,
+                    _ => sample_buf.insert(SampleBuffer::<f32>::new(needed, spec)),
+                };
+                buf.copy_interleaved_ref(decoded);
+                interleaved.extend_from_slice(buf.samples());
+                if interleaved.len() > MAX_TOTAL_SAMPLES {
+                    return Err(Error::TooLong {
+                        duration_s: interleaved.len() as f64
+                            / num_channels as f64
+                            / f64::from(sample_rate),
+                        max_s: MAX_TOTAL_SAMPLES as f64
+                            / num_channels as f64
+                            / f64::from(sample_rate),
+                    });
+                }
+            }
+            Err(SymphoniaError::DecodeError(_)) => skipped_packets += 1,
+            Err(SymphoniaError::IoError(_)) => break,
+            Err(e) => return Err(Error::Corrupt(describe(&e))),
+        }
+    }
+    if num_channels == 0 || interleaved.is_empty() {
+        return Err(if skipped_packets > 0 {
+            Error::Corrupt("no packet of audio could be decoded".into())
+        } else {
+            Error::NoAudio
+        });
+    }
+    let mut audio = AudioBuffer::from_interleaved(sample_rate, num_channels, &interleaved);
+    drop(interleaved);
+    if let Some(expected) = params.n_frames {
+        // A header that promises more than 1 % (and 10 ms) more than could be read: truncated.
+        let got = audio.frames() as u64;
+        let tolerance = (expected / 100).max(u64::from(sample_rate) / 100);
+        if got + tolerance < expected {
+            return Err(Error::Corrupt(format!(
+                "the header promises {} but only {} could be read",
+                crate::timefmt::mmss(expected as f64 / f64::from(sample_rate)),
+                crate::timefmt::mmss(got as f64 / f64::from(sample_rate))
+            )));
+        }
+    }
+    let non_finite_samples = audio.sanitize();
+    Ok(Decoded {
+        audio,
+        format,
+        non_finite_samples,
+        skipped_packets,
+    })
+}
+
+/// Reads and decodes a file from disk.
+pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
+    let bytes = std::fs::read(path)?;
+    decode(bytes, path.file_name().and_then(|n| n.to_str()))
+}
+
+fn check_channels(n: usize) -> Result<()> {
+    match n {
+        1 | 2 => Ok(()),
+        0 => Err(Error::NoAudio),
+        channels => Err(Error::TooManyChannels { channels }),
+    }
+}
+
+fn check_length(duration_s: f64, total_samples: usize) -> Result<()> {
+    if duration_s > MAX_DURATION_S || total_samples > MAX_TOTAL_SAMPLES {
+        return Err(Error::TooLong {
+            duration_s,
+            max_s: MAX_DURATION_S,
+        });
+    }
+    Ok(())
+}
+
+fn describe(e: &SymphoniaError) -> String {
+    match e {
+        SymphoniaError::IoError(io) => format!("read error ({io})"),
+        SymphoniaError::DecodeError(msg) => format!("decode error ({msg})"),
+        SymphoniaError::SeekError(_) => "seek error".into(),
+        SymphoniaError::Unsupported(what) => format!("unsupported feature ({what})"),
+        SymphoniaError::LimitError(what) => format!("limit exceeded ({what})"),
+        SymphoniaError::ResetRequired => "stream changed mid-file".into(),
+    }
+}
+
+fn format_name(codec: codecs::CodecType) -> String {
+    use codecs::*;
+    let name = match codec {
+        CODEC_TYPE_FLAC => "flac",
+        CODEC_TYPE_MP3 | CODEC_TYPE_MP2 | CODEC_TYPE_MP1 => "mp3",
+        CODEC_TYPE_VORBIS => "ogg_vorbis",
+        CODEC_TYPE_AAC => "aac",
+        CODEC_TYPE_ADPCM_IMA_WAV | CODEC_TYPE_ADPCM_MS => "wav_adpcm",
+        c if is_pcm(c) => "wav",
+        _ => "audio",
+    };
+    name.to_string()
+}
+
+fn is_pcm(c: codecs::CodecType) -> bool {
+    use codecs::*;
+    [
+        CODEC_TYPE_PCM_S8,
+        CODEC_TYPE_PCM_U8,
+        CODEC_TYPE_PCM_S16LE,
+        CODEC_TYPE_PCM_S16BE,
+        CODEC_TYPE_PCM_S24LE,
+        CODEC_TYPE_PCM_S24BE,
+        CODEC_TYPE_PCM_S32LE,
+        CODEC_TYPE_PCM_S32BE,
+        CODEC_TYPE_PCM_U16LE,
+        CODEC_TYPE_PCM_U24LE,
+        CODEC_TYPE_PCM_U32LE,
+        CODEC_TYPE_PCM_F32LE,
+        CODEC_TYPE_PCM_F32BE,
+        CODEC_TYPE_PCM_F64LE,
+        CODEC_TYPE_PCM_F64BE,
+        CODEC_TYPE_PCM_ALAW,
+        CODEC_TYPE_PCM_MULAW,
+    ]
+    .contains(&c)
+}
+
+fn lossless_bits(params: &codecs::CodecParameters) -> Option<u32> {
+    use codecs::*;
+    match params.codec {
+        c if is_pcm(c) || c == CODEC_TYPE_FLAC => {
+            params.bits_per_sample.or(params.bits_per_coded_sample)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,53 @@
+//! Typed errors of the engine. User-facing wording is made once, here, through
+//! `Display`; the edges (command line, Worker) print it as one line.
+
+use thiserror::Error;
+
+/// Everything that can go wrong between a file's bytes and a report or a master.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Zero bytes.
+    #[error("the file is empty (0 bytes)")]
+    Empty,
+    /// The container or codec is not one Preflight reads.
+    #[error(
+        "not a supported audio file: {0} (Preflight reads WAV, FLAC, MP3, Ogg Vorbis and AAC/M4A)"
+    )]
+    Unsupported(String),
+    /// The container was recognised but its contents are broken.
+    #[error("the file is corrupt or truncated: {0}")]
+    Corrupt(String),
+    /// More channels than a stereo master has.
+    #[error("the file has {channels} channels; Preflight masters mono or stereo files — export a stereo mix first")]
+    TooManyChannels { channels: usize },
+    /// Sample rate outside what the engine supports.
+    #[error("the sample rate {sample_rate} Hz is outside the supported 8–192 kHz")]
+    SampleRate { sample_rate: u32 },
+    /// Decoding succeeded but produced no samples.
+    #[error("the file contains no audio samples")]
+    NoAudio,
+    /// Longer than the engine accepts (memory bound).
+    #[error("the file is {duration_s:.0} s long; Preflight accepts at most {max_s:.0} s")]
+    TooLong { duration_s: f64, max_s: f64 },
+    /// A processing chain that cannot be built (bad parameter, unknown module).
+    #[error("invalid processing chain: {0}")]
+    InvalidChain(String),
+    /// A command-line or API argument that makes no sense.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// True when the error is the user's input (exit code 2 at the command line),
+    /// false for environment failures.
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, Error::Io(_))
+    }
+}
+
+/// Result alias used across the engine.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,32 @@
+//! # dsp-wasm — Preflight's engine
+//!
+//! Decode → analyse → detect risks → decide → process → render, in pure Rust
+//! with no web types. The same code runs natively (the `preflight` command
+//! line, tests, benchmarks), in the browser's Web Worker (analysis, offline
+//! render) and in the AudioWorklet (the real-time chain), so what the artist
+//! hears is what is exported.
+//!
+//! One concept per module:
+//! - [`decode`]: files to planar `f32` ([`audio::AudioBuffer`]).
+//! - [`loudness`], [`true_peak`]: ITU-R BS.1770-4 / EBU R128 measurements.
+//! - [`analyze`]: the `preflight.report/1` document ([`report`]).
+//! - [`chain`]: the processing chain as data, and its runtime; [`gain`], [`smooth`].
+//! - [`wav`]: WAV output.
+
+pub mod analyze;
+pub mod audio;
+pub mod chain;
+pub mod decode;
+pub mod error;
+pub mod gain;
+pub mod loudness;
+pub mod report;
+pub mod smooth;
+pub mod timefmt;
+pub mod true_peak;
+pub mod wav;
+
+pub use audio::AudioBuffer;
+pub use chain::{Chain, ChainProcessor, Module};
+pub use error::{Error, Result};
+pub use report::{MasterReport, Report, Risk};
