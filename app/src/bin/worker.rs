@@ -1,1 +1,122 @@
-fn main() {}
+//! The analysis Web Worker: runs `dsp-wasm` off the main thread.
+//!
+//! Trunk builds this bin with `data-type="worker" data-loader-shim`, which
+//! gives `worker_loader.js` for `new Worker(...)`. The worker announces
+//! `{type: "ready"}` once loaded; the page sends nothing before that.
+
+use std::cell::RefCell;
+
+use app::protocol::{self, object};
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::chain::{self, Chain};
+use dsp_wasm::decode;
+use js_sys::{Array, Float32Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+thread_local! {
+    /// The last decoded file, kept for renders of it.
+    static CURRENT: RefCell<Option<AudioBuffer>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(msg: &JsValue) {
+    let _ = scope().post_message(msg);
+}
+
+fn post_transfer(msg: &JsValue, transfer: &Array) {
+    let _ = scope().post_message_with_transfer(msg, transfer);
+}
+
+fn post_error(id: f64, message: &str) {
+    post(&object(&[("type", "error".into()), ("id", id.into()), ("message", message.into())]));
+}
+
+/// Posts planar channels as transferred Float32Arrays.
+fn post_channels(kind: &str, id: f64, audio: &AudioBuffer) {
+    let arrays = Array::new();
+    let transfer = Array::new();
+    for ch in &audio.channels {
+        let a = Float32Array::new_with_length(ch.len() as u32);
+        a.copy_from(ch);
+        transfer.push(&a.buffer());
+        arrays.push(&a);
+    }
+    let msg = object(&[
+        ("type", kind.into()),
+        ("id", id.into()),
+        ("sampleRate", audio.sample_rate.into()),
+        ("channels", arrays.into()),
+    ]);
+    post_transfer(&msg, &transfer);
+}
+
+fn analyze(id: f64, name: &str, bytes: Vec<u8>) {
+    let progress = |stage: &str, fraction: f64| {
+        post(&object(&[
+            ("type", "progress".into()),
+            ("id", id.into()),
+            ("stage", stage.into()),
+            ("percent", (fraction * 100.0).round().into()),
+        ]));
+    };
+    progress("decoding", 0.0);
+    let decoded = match decode::decode(bytes, Some(name)) {
+        Ok(d) => d,
+        Err(e) => return post_error(id, &e.to_string()),
+    };
+    progress("decoding", 0.05);
+    post_channels("decoded", id, &decoded.audio);
+    let mut last_percent = -1.0;
+    let report = dsp_wasm::analyze::analyze_decoded(&decoded, name, |stage, fraction| {
+        let p = (5.0 + 95.0 * fraction).floor();
+        if p > last_percent {
+            last_percent = p;
+            progress(stage.name(), p / 100.0);
+        }
+    });
+    CURRENT.with(|c| *c.borrow_mut() = Some(decoded.audio));
+    match serde_json::to_string(&report) {
+        Ok(json) => post(&object(&[("type", "report".into()), ("id", id.into()), ("json", json.into())])),
+        Err(e) => post_error(id, &format!("could not encode the report: {e}")),
+    }
+}
+
+fn render(id: f64, chain_json: &str) {
+    let chain = match Chain::from_json(chain_json) {
+        Ok(c) => c,
+        Err(e) => return post_error(id, &e.to_string()),
+    };
+    let result = CURRENT.with(|c| c.borrow().as_ref().map(|audio| chain::render(&chain, audio)));
+    match result {
+        None => post_error(id, "no file is loaded"),
+        Some(Err(e)) => post_error(id, &e.to_string()),
+        Some(Ok(out)) => post_channels("rendered", id, &out),
+    }
+}
+
+fn on_message(ev: MessageEvent) {
+    let data = ev.data();
+    let id = protocol::get_f64(&data, "id");
+    match protocol::get_str(&data, "type").as_str() {
+        "analyze" => {
+            let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
+            let name = protocol::get_str(&data, "name");
+            analyze(id, &name, bytes.to_vec());
+        }
+        "render" => render(id, &protocol::get_str(&data, "chain")),
+        other => post_error(id, &format!("unknown request {other:?}")),
+    }
+}
+
+fn main() {
+    console_error_panic_hook::set_once();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&object(&[("type", "ready".into())]));
+}

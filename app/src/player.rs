@@ -1,0 +1,278 @@
+//! Playback through the AudioWorklet: the decoded file → `AudioBufferSourceNode`
+//! → the `preflight-chain` AudioWorkletNode (dsp-wasm's ChainProcessor) →
+//! speakers. The AudioContext runs at the file's own sample rate, so the chain
+//! runs at the rate it is exported at: what you hear is what you export.
+//!
+//! JS handles live in thread-locals here; the Leptos signals only hold plain
+//! UI state.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AudioBuffer, AudioBufferOptions, AudioBufferSourceNode, AudioScheduledSourceNode, AudioContext, AudioContextOptions, AudioWorkletNode,
+    AudioWorkletNodeOptions, BaseAudioContext, ChannelCountMode, OfflineAudioContext, OfflineAudioContextOptions,
+};
+
+use crate::protocol::object;
+
+/// The processor script and the real-time engine, next to index.html.
+const PROCESSOR_URL: &str = "./processor.js";
+const WORKLET_WASM_URL: &str = "./preflight_worklet.wasm";
+/// Name registered by processor.js.
+const PROCESSOR_NAME: &str = "preflight-chain";
+
+/// Decoded samples kept on the page for playback (transferred from the Worker).
+#[derive(Clone)]
+pub struct Track {
+    pub sample_rate: u32,
+    pub channels: Vec<Float32Array>,
+}
+
+impl Track {
+    /// Frames per channel.
+    pub fn frames(&self) -> u32 {
+        self.channels.first().map_or(0, |c| c.length())
+    }
+
+    /// Seconds.
+    pub fn duration_s(&self) -> f64 {
+        f64::from(self.frames()) / f64::from(self.sample_rate.max(1))
+    }
+}
+
+struct Player {
+    ctx: AudioContext,
+    node: AudioWorkletNode,
+    buffer: AudioBuffer,
+    source: Option<AudioBufferSourceNode>,
+    /// Context time at which playback (re)started, and the file offset it started from.
+    started_ctx_s: f64,
+    started_offset_s: f64,
+    _on_ended: Option<Closure<dyn FnMut()>>,
+}
+
+thread_local! {
+    static TRACK: RefCell<Option<Track>> = const { RefCell::new(None) };
+    static PLAYER: RefCell<Option<Player>> = const { RefCell::new(None) };
+    static MODULE: RefCell<Option<js_sys::WebAssembly::Module>> = const { RefCell::new(None) };
+}
+
+/// Fetches and compiles the worklet engine once per page.
+pub async fn worklet_module() -> Result<js_sys::WebAssembly::Module, JsValue> {
+    if let Some(m) = MODULE.with(|m| m.borrow().clone()) {
+        return Ok(m);
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKLET_WASM_URL)).await?.dyn_into()?;
+    if !resp.ok() {
+        return Err(JsValue::from_str("the real-time engine could not be loaded"));
+    }
+    let bytes = JsFuture::from(resp.array_buffer()?).await?;
+    let module: js_sys::WebAssembly::Module = JsFuture::from(js_sys::WebAssembly::compile(&bytes)).await?.dyn_into()?;
+    MODULE.with(|m| *m.borrow_mut() = Some(module.clone()));
+    Ok(module)
+}
+
+/// Loads processor.js into a context and creates a chain node running `chain_json`.
+pub async fn chain_node(ctx: &BaseAudioContext, channels: u32, chain_json: &str) -> Result<AudioWorkletNode, JsValue> {
+    let module = worklet_module().await?;
+    JsFuture::from(ctx.audio_worklet()?.add_module(PROCESSOR_URL)?).await?;
+    let processor_options = object(&[
+        ("module", module.into()),
+        ("channels", channels.into()),
+        ("chain", Uint8Array::from(chain_json.as_bytes()).into()),
+    ]);
+    let opts = AudioWorkletNodeOptions::new();
+    opts.set_number_of_inputs(1);
+    opts.set_number_of_outputs(1);
+    opts.set_output_channel_count(&Array::of1(&channels.into()));
+    opts.set_channel_count(channels);
+    opts.set_channel_count_mode(ChannelCountMode::Explicit);
+    opts.set_processor_options(Some(&processor_options));
+    AudioWorkletNode::new_with_options(ctx, PROCESSOR_NAME, &opts)
+}
+
+/// An `AudioBuffer` holding `track`'s samples (copied by the browser, not through wasm).
+fn audio_buffer(channels: &[Float32Array], sample_rate: u32) -> Result<AudioBuffer, JsValue> {
+    let frames = channels.first().map_or(0, |c| c.length()).max(1);
+    let opts = AudioBufferOptions::new(frames, sample_rate as f32);
+    opts.set_number_of_channels(channels.len() as u32);
+    let buffer = AudioBuffer::new(&opts)?;
+    let copy: Function = Reflect::get(&buffer, &"copyToChannel".into())?.dyn_into()?;
+    for (i, ch) in channels.iter().enumerate() {
+        copy.call2(&buffer, ch, &(i as u32).into())?;
+    }
+    Ok(buffer)
+}
+
+/// Replaces the current track (stops and drops any playback of the old one).
+pub fn set_track(track: Option<Track>) {
+    stop_and_close();
+    TRACK.with(|t| *t.borrow_mut() = track);
+}
+
+/// The current track, if any.
+pub fn track() -> Option<Track> {
+    TRACK.with(|t| t.borrow().clone())
+}
+
+fn stop_and_close() {
+    if let Some(p) = PLAYER.with(|p| p.borrow_mut().take()) {
+        if let Some(s) = &p.source {
+            stop_source(s);
+        }
+        let _ = p.ctx.close();
+    }
+}
+
+async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
+    if PLAYER.with(|p| p.borrow().is_some()) {
+        return Ok(());
+    }
+    let track = track().ok_or("no track loaded")?;
+    let opts = AudioContextOptions::new();
+    opts.set_sample_rate(track.sample_rate as f32);
+    // Browsers accept 3–768 kHz; fall back to the device rate if this one is refused.
+    let ctx = AudioContext::new_with_context_options(&opts).or_else(|_| AudioContext::new())?;
+    let channels = track.channels.len() as u32;
+    let node = chain_node(&ctx, channels, chain_json).await?;
+    node.connect_with_audio_node(&ctx.destination())?;
+    let buffer = audio_buffer(&track.channels, track.sample_rate)?;
+    PLAYER.with(|p| {
+        *p.borrow_mut() =
+            Some(Player { ctx, node, buffer, source: None, started_ctx_s: 0.0, started_offset_s: 0.0, _on_ended: None })
+    });
+    Ok(())
+}
+
+/// Starts (or resumes) playback from the last position. `on_ended` runs when the file ends.
+pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<(), JsValue> {
+    ensure_player(chain_json).await?;
+    let ctx = PLAYER.with(|p| p.borrow().as_ref().map(|p| p.ctx.clone())).ok_or("no player")?;
+    JsFuture::from(ctx.resume()?).await?;
+    PLAYER.with(|p| -> Result<(), JsValue> {
+        let mut guard = p.borrow_mut();
+        let p = guard.as_mut().ok_or("no player")?;
+        let source = p.ctx.create_buffer_source()?;
+        source.set_buffer(Some(&p.buffer));
+        source.connect_with_audio_node(&p.node)?;
+        let on_ended = Closure::<dyn FnMut()>::new(on_ended);
+        AsRef::<AudioScheduledSourceNode>::as_ref(&source).set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        let offset = if p.started_offset_s >= p.buffer.duration() { 0.0 } else { p.started_offset_s };
+        source.start_with_when_and_grain_offset(0.0, offset)?;
+        p.started_ctx_s = p.ctx.current_time();
+        p.started_offset_s = offset;
+        p.source = Some(source);
+        p._on_ended = Some(on_ended);
+        Ok(())
+    })
+}
+
+/// Stops a source without firing its `ended` callback.
+fn stop_source(s: &AudioBufferSourceNode) {
+    let s: &AudioScheduledSourceNode = s.as_ref();
+    s.set_onended(None);
+    let _ = s.stop();
+}
+
+/// Pauses, remembering the position.
+pub fn pause() {
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut() {
+            if let Some(s) = p.source.take() {
+                stop_source(&s);
+                p.started_offset_s += p.ctx.current_time() - p.started_ctx_s;
+            }
+        }
+    });
+}
+
+/// Marks playback as finished (rewinds to the start).
+pub fn rewind() {
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut() {
+            p.source = None;
+            p.started_offset_s = 0.0;
+        }
+    });
+}
+
+/// Position in seconds.
+pub fn position_s() -> f64 {
+    PLAYER.with(|p| {
+        p.borrow().as_ref().map_or(0.0, |p| {
+            if p.source.is_some() {
+                p.started_offset_s + p.ctx.current_time() - p.started_ctx_s
+            } else {
+                p.started_offset_s
+            }
+        })
+    })
+}
+
+/// A/B: bypass the chain (crossfaded inside the engine, no click).
+pub fn set_bypass(bypass: bool) {
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow().as_ref() {
+            if let Ok(port) = p.node.port() {
+                let _ = port.post_message(&object(&[("type", "bypass".into()), ("value", bypass.into())]));
+            }
+        }
+    });
+}
+
+/// Sends a new chain to the running worklet.
+pub fn set_chain(chain_json: &str) {
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow().as_ref() {
+            if let Ok(port) = p.node.port() {
+                let bytes = Uint8Array::from(chain_json.as_bytes());
+                let _ = port.post_message(&object(&[("type", "chain".into()), ("bytes", bytes.into())]));
+            }
+        }
+    });
+}
+
+/// Renders `channels` through the worklet chain in an `OfflineAudioContext`
+/// (the real-time code path, faster than real time). Used by the browser tests
+/// to compare the worklet with the native engine, and available for previews.
+pub async fn render_offline(channels: Vec<Float32Array>, sample_rate: u32, chain_json: String) -> Result<Array, JsValue> {
+    let n = channels.len() as u32;
+    let frames = channels.first().map_or(0, |c| c.length()).max(1);
+    let opts = OfflineAudioContextOptions::new(frames, sample_rate as f32);
+    opts.set_number_of_channels(n);
+    let ctx = OfflineAudioContext::new_with_context_options(&opts)?;
+    let node = chain_node(&ctx, n, &chain_json).await?;
+    node.connect_with_audio_node(&ctx.destination())?;
+    let source = ctx.create_buffer_source()?;
+    source.set_buffer(Some(&audio_buffer(&channels, sample_rate)?));
+    source.connect_with_audio_node(&node)?;
+    source.start()?;
+    let rendered: AudioBuffer = JsFuture::from(ctx.start_rendering()?).await?.dyn_into()?;
+    let out = Array::new();
+    for c in 0..rendered.number_of_channels() {
+        let data: JsValue = Reflect::get(&rendered, &"getChannelData".into())?
+            .dyn_into::<Function>()?
+            .call1(&rendered, &c.into())?;
+        out.push(&data);
+    }
+    Ok(out)
+}
+
+/// Installs `window.__preflight.renderOffline(channels, sampleRate, chainJson)`
+/// for the browser tests (returns a Promise of Float32Arrays).
+pub fn install_test_hook() {
+    let Some(window) = web_sys::window() else { return };
+    let f = Closure::<dyn Fn(Array, u32, String) -> js_sys::Promise>::new(|chs: Array, sr: u32, chain: String| {
+        let channels: Vec<Float32Array> = chs.iter().map(|v| v.unchecked_into()).collect();
+        wasm_bindgen_futures::future_to_promise(async move { render_offline(channels, sr, chain).await.map(JsValue::from) })
+    });
+    let hook = Object::new();
+    let _ = Reflect::set(&hook, &"renderOffline".into(), f.as_ref());
+    f.forget();
+    let _ = Reflect::set(&window, &"__preflight".into(), &hook);
+}

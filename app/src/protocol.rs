@@ -1,0 +1,46 @@
+//! Messages between the page and the analysis Worker, as plain JS objects.
+//!
+//! Page → Worker:
+//! - `{ type: "analyze", id, name, bytes: Uint8Array }` (the file's bytes, transferred)
+//! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
+//!
+//! Worker → page:
+//! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
+//! - `{ type: "progress", id, stage, percent }`
+//! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)
+//! - `{ type: "report", id, json }` a `preflight.report/1` document as JSON text
+//! - `{ type: "rendered", id, sampleRate, channels: [Float32Array] }`
+//! - `{ type: "error", id, message }` one user-facing line
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::JsValue;
+
+/// Builds a JS object from `(key, value)` pairs.
+pub fn object(fields: &[(&str, JsValue)]) -> Object {
+    let obj = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&obj, &JsValue::from_str(k), v);
+    }
+    obj
+}
+
+/// Reads a string field (empty when missing).
+pub fn get_str(obj: &JsValue, key: &str) -> String {
+    Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// Reads a numeric field (NaN when missing).
+pub fn get_f64(obj: &JsValue, key: &str) -> f64 {
+    Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).unwrap_or(f64::NAN)
+}
+
+/// Reads any field.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Float32Arrays of an array field.
+pub fn get_channels(obj: &JsValue, key: &str) -> Vec<js_sys::Float32Array> {
+    let arr: Array = get(obj, key).into();
+    arr.iter().map(|v| v.into()).collect()
+}

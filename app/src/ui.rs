@@ -1,0 +1,343 @@
+//! The page: a drop zone, progress, the measurements and risks of the file,
+//! and a player that previews it through the AudioWorklet chain.
+//!
+//! Signals hold plain UI state only; the Worker and the audio graph are
+//! reached through [`worker_client`] and [`player`].
+
+use dsp_wasm::chain::{Chain, Module};
+use dsp_wasm::report::{Level, Report, Risk};
+use js_sys::{Array, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::protocol::{self, object};
+use crate::{fmt, player, worker_client};
+
+/// Largest file the page reads into memory (browsers cap ArrayBuffers near 2 GiB).
+const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
+
+/// Streaming reference level for the preview (Spotify, YouTube, Tidal, Amazon: −14 LUFS; risks.md).
+const PREVIEW_LUFS: f64 = -14.0;
+/// Peak ceiling the preview gain respects, dBTP.
+const PREVIEW_CEILING_DBTP: f64 = -1.0;
+
+/// Where the page is in handling a file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Idle,
+    Working { name: String, stage: String, percent: f64 },
+    Done,
+    Failed(String),
+}
+
+/// Reactive state shared by the components.
+#[derive(Clone, Copy)]
+struct State {
+    phase: RwSignal<Phase>,
+    report: RwSignal<Option<Report>>,
+    job: RwSignal<u32>,
+    playing: RwSignal<bool>,
+    bypass: RwSignal<bool>,
+    player_error: RwSignal<Option<String>>,
+}
+
+/// The chain the preview plays: a gain to the streaming reference level,
+/// limited so the true peak stays under the ceiling (what a normalising
+/// platform does, without its limiter). The real mastering chain replaces it.
+pub fn preview_chain(report: &Report) -> Chain {
+    let to_target = report.loudness.integrated_lufs.map_or(0.0, |i| PREVIEW_LUFS - i);
+    let headroom = report.loudness.true_peak_dbtp.map_or(0.0, |tp| PREVIEW_CEILING_DBTP - tp);
+    let gain_db = to_target.min(headroom).clamp(-40.0, 24.0);
+    Chain::new(vec![Module::Gain { gain_db: (gain_db * 100.0).round() / 100.0 }])
+}
+
+fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
+    let id = protocol::get_f64(&data, "id");
+    if id.is_finite() && id as u32 != state.job.get_untracked() {
+        return; // a message about a file the user has replaced
+    }
+    match protocol::get_str(&data, "type").as_str() {
+        "progress" => {
+            let stage = protocol::get_str(&data, "stage");
+            let percent = protocol::get_f64(&data, "percent");
+            state.phase.update(|p| {
+                if let Phase::Working { stage: s, percent: pc, .. } = p {
+                    *s = stage;
+                    *pc = percent;
+                }
+            });
+        }
+        "decoded" => {
+            let sample_rate = protocol::get_f64(&data, "sampleRate") as u32;
+            let channels = protocol::get_channels(&data, "channels");
+            player::set_track(Some(player::Track { sample_rate, channels }));
+        }
+        "report" => match serde_json::from_str::<Report>(&protocol::get_str(&data, "json")) {
+            Ok(r) => {
+                state.report.set(Some(r));
+                state.phase.set(Phase::Done);
+            }
+            Err(e) => state.phase.set(Phase::Failed(format!("the report could not be read: {e}"))),
+        },
+        "error" => {
+            player::set_track(None);
+            state.playing.set(false);
+            state.report.set(None);
+            state.phase.set(Phase::Failed(protocol::get_str(&data, "message")));
+        }
+        _ => {}
+    }
+}
+
+fn load_file(state: State, file: web_sys::File) {
+    let name = file.name();
+    state.job.update(|j| *j += 1);
+    let id = state.job.get_untracked();
+    player::set_track(None);
+    state.playing.set(false);
+    state.bypass.set(false);
+    state.player_error.set(None);
+    state.report.set(None);
+    if file.size() == 0.0 {
+        state.phase.set(Phase::Failed(format!("{name}: the file is empty (0 bytes)")));
+        return;
+    }
+    if file.size() > MAX_FILE_BYTES {
+        state.phase.set(Phase::Failed(format!("{name}: the file is larger than 1.5 GB; export a shorter or compressed version")));
+        return;
+    }
+    state.phase.set(Phase::Working { name: name.clone(), stage: "reading".into(), percent: 0.0 });
+    spawn_local(async move {
+        match JsFuture::from(file.array_buffer()).await {
+            Ok(buf) => {
+                let bytes = Uint8Array::new(&buf);
+                let msg = object(&[
+                    ("type", "analyze".into()),
+                    ("id", id.into()),
+                    ("name", name.into()),
+                    ("bytes", bytes.into()),
+                ]);
+                worker_client::send(msg.into(), Array::of1(&buf));
+            }
+            Err(_) => state.phase.set(Phase::Failed(format!("{name}: the browser could not read the file"))),
+        }
+    });
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = State {
+        phase: RwSignal::new(Phase::Idle),
+        report: RwSignal::new(None),
+        job: RwSignal::new(0),
+        playing: RwSignal::new(false),
+        bypass: RwSignal::new(false),
+        player_error: RwSignal::new(None),
+    };
+    worker_client::start(move |data| handle_worker_message(state, data));
+    player::install_test_hook();
+
+    view! {
+        <header class="top">
+            <h1>"Preflight"</h1>
+            <p class="tagline">"See what breaks in your track — before your audience hears it. Nothing leaves your computer."</p>
+        </header>
+        <main>
+            <DropZone on_file=move |f| load_file(state, f) busy=Signal::derive(move || matches!(state.phase.get(), Phase::Working { .. })) />
+            <StatusLine phase=state.phase />
+            {move || state.report.get().map(|r| view! { <Results report=r state=state /> })}
+        </main>
+        <footer>"Analysis runs in a Web Worker on your machine; playback runs the same engine in an AudioWorklet."</footer>
+    }
+}
+
+/// Drag-and-drop target with a file picker.
+#[component]
+fn DropZone(
+    /// Called with the chosen or dropped file.
+    on_file: impl Fn(web_sys::File) + Copy + Send + Sync + 'static,
+    /// True while a file is being analysed.
+    busy: Signal<bool>,
+) -> impl IntoView {
+    let over = RwSignal::new(false);
+    let input_ref: NodeRef<leptos::html::Input> = NodeRef::new();
+    view! {
+        <section
+            id="dropzone"
+            class="dropzone"
+            class:over=move || over.get()
+            class:busy=move || busy.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                over.set(false);
+                if let Some(f) = ev.data_transfer().and_then(|dt| dt.files()).and_then(|fs| fs.get(0)) {
+                    on_file(f);
+                }
+            }
+            on:click=move |_| {
+                if let Some(i) = input_ref.get() {
+                    i.click();
+                }
+            }
+        >
+            <p class="drop-title">"Drop your finished mix here"</p>
+            <p class="drop-sub">"WAV, FLAC, MP3, Ogg Vorbis or AAC — mono or stereo — or "<span class="link">"choose a file"</span></p>
+            <input
+                id="file-input"
+                type="file"
+                accept="audio/*,.wav,.flac,.mp3,.ogg,.m4a,.aac"
+                node_ref=input_ref
+                on:click=move |ev| ev.stop_propagation()
+                on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = ev.target().unwrap().unchecked_into();
+                    if let Some(f) = input.files().and_then(|fs| fs.get(0)) {
+                        on_file(f);
+                    }
+                    input.set_value("");
+                }
+            />
+        </section>
+    }
+}
+
+/// Progress while working, or the error of the last file.
+#[component]
+fn StatusLine(phase: RwSignal<Phase>) -> impl IntoView {
+    move || match phase.get() {
+        Phase::Idle | Phase::Done => ().into_any(),
+        Phase::Working { name, stage, percent } => view! {
+            <div class="status working" role="status">
+                <span class="status-text">{format!("Analysing {name} — {stage}… {percent:.0}%")}</span>
+                <progress id="progress" max="100" value=percent></progress>
+            </div>
+        }
+        .into_any(),
+        Phase::Failed(msg) => view! {
+            <div id="error" class="status error" role="alert">{msg}</div>
+        }
+        .into_any(),
+    }
+}
+
+/// Facts, measurements, risks and the player for an analysed file.
+#[component]
+fn Results(report: Report, state: State) -> impl IntoView {
+    let i = report.input.clone();
+    let l = report.loudness.clone();
+    let risks = report.risks.clone();
+    let notices = report.notices.clone();
+    let chain_json = preview_chain(&report).to_json();
+    view! {
+        <section class="results">
+            <div class="file-facts">
+                <h2 id="file-name">{i.name.clone()}</h2>
+                <p class="facts">
+                    <span id="duration">{fmt::duration(i.duration_s)}</span>" · "
+                    <span id="sample-rate">{fmt::rate(i.sample_rate)}</span>" · "
+                    <span id="channels">{fmt::channels(i.channels)}</span>" · "
+                    <span>{i.format.to_uppercase()}</span>
+                    {i.bit_depth.map(|b| format!(" · {b}-bit"))}
+                </p>
+            </div>
+            <div class="meters">
+                <Meter id="integrated" label="Integrated loudness" value=fmt::num(l.integrated_lufs, "LUFS") raw=l.integrated_lufs />
+                <Meter id="true-peak" label="True peak" value=fmt::num(l.true_peak_dbtp, "dBTP") raw=l.true_peak_dbtp />
+                <Meter id="lra" label="Loudness range" value=fmt::num(l.range_lu, "LU") raw=l.range_lu />
+                <Meter id="plr" label="Peak to loudness" value=fmt::num(l.plr_db, "dB") raw=l.plr_db />
+            </div>
+            {(!notices.is_empty()).then(|| view! {
+                <ul class="notices">{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            })}
+            <PlayerBar state=state chain_json=chain_json />
+            <RiskList risks=risks />
+        </section>
+    }
+}
+
+/// One measurement.
+#[component]
+fn Meter(id: &'static str, label: &'static str, value: String, raw: Option<f64>) -> impl IntoView {
+    view! {
+        <div class="meter">
+            <div class="meter-label">{label}</div>
+            <div class="meter-value" id=id data-value=raw.map(|v| format!("{v:.3}")).unwrap_or_default()>{value}</div>
+        </div>
+    }
+}
+
+/// Play/Pause and the A/B switch.
+#[component]
+fn PlayerBar(state: State, chain_json: String) -> impl IntoView {
+    let chain = StoredValue::new(chain_json);
+    let toggle = move |_| {
+        if state.playing.get_untracked() {
+            player::pause();
+            state.playing.set(false);
+        } else {
+            state.playing.set(true);
+            state.player_error.set(None);
+            spawn_local(async move {
+                let json = chain.get_value();
+                let ended = move || {
+                    player::rewind();
+                    state.playing.set(false);
+                };
+                if let Err(e) = player::play(&json, ended).await {
+                    state.playing.set(false);
+                    let msg = e.as_string().unwrap_or_else(|| "playback could not start in this browser".into());
+                    state.player_error.set(Some(msg));
+                } else {
+                    player::set_bypass(state.bypass.get_untracked());
+                }
+            });
+        }
+    };
+    let ab = move |_| {
+        let b = !state.bypass.get_untracked();
+        state.bypass.set(b);
+        player::set_bypass(b);
+    };
+    view! {
+        <div class="player">
+            <button id="play" class="play" on:click=toggle>{move || if state.playing.get() { "Pause" } else { "Play" }}</button>
+            <button id="ab" class="ab" class:bypassed=move || state.bypass.get() on:click=ab>
+                {move || if state.bypass.get() { "Hearing: original" } else { "Hearing: streaming preview (−14 LUFS)" }}
+            </button>
+            {move || state.player_error.get().map(|e| view! { <span class="player-error">{e}</span> })}
+        </div>
+    }
+}
+
+/// The risks, what breaks first on top.
+#[component]
+fn RiskList(risks: Vec<Risk>) -> impl IntoView {
+    if risks.is_empty() {
+        return view! { <p class="no-risks">"No risks found: this mix already holds together."</p> }.into_any();
+    }
+    view! {
+        <section class="risks">
+            <h3>"What breaks first"</h3>
+            <ol id="risks">
+                {risks.into_iter().map(|r| {
+                    let level = match r.level { Level::Major => "major", Level::Minor => "minor", Level::Info => "info" };
+                    view! {
+                        <li class=format!("risk {level}") data-risk=r.id.clone()>
+                            <span class="badge">{level}</span>
+                            <strong>{r.title.clone()}</strong>
+                            <p>{r.explanation.clone()}</p>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+    .into_any()
+}
