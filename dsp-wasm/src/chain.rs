@@ -11,8 +11,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audio::AudioBuffer;
+use crate::biquad::{Coefficients, State as BiquadState};
+use crate::dc_blocker::DcBlocker;
+use crate::dynamic_eq::{DynamicEq, DynamicEqParams};
 use crate::error::{Error, Result};
 use crate::gain::Gain;
+use crate::limiter::{LimiterParams, TruePeakLimiter};
+use crate::low_control::{LowControl, LowControlParams};
+pub use crate::mid_side::StereoTarget;
+use crate::mid_side::{StereoImage, StereoImageParams};
 use crate::smooth::LinearSmoother;
 
 /// Version tag of the chain format.
@@ -56,36 +63,397 @@ impl Chain {
     }
 }
 
+/// Kind of a static EQ filter (RBJ Audio EQ Cookbook shapes, [`crate::biquad`]).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterKind {
+    Peaking,
+    LowShelf,
+    HighShelf,
+    Highpass,
+    Lowpass,
+}
+
 /// One processing module and its parameters. Units are in the field names.
+///
+/// Every module has one *amount*-like parameter a user can scale
+/// ([`Module::amount`], [`Module::scaled`]): a gain, a maximum cut, a width.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "module", rename_all = "snake_case")]
 pub enum Module {
-    /// Static gain.
+    /// Static gain ([`crate::gain`]). Amount: `gain_db`.
     Gain { gain_db: f64 },
+    /// DC blocker ([`crate::dc_blocker`]). Amount: none (on or off).
+    DcBlocker { cutoff_hz: f64 },
+    /// Static EQ filter ([`crate::biquad`]). Amount: `gain_db` (shelves,
+    /// peaking); pass filters have none.
+    Eq {
+        kind: FilterKind,
+        freq_hz: f64,
+        q: f64,
+        #[serde(default)]
+        gain_db: f64,
+        #[serde(default)]
+        target: StereoTarget,
+    },
+    /// Dynamic EQ band ([`crate::dynamic_eq`]). Amount: `max_cut_db`.
+    DynamicEq {
+        freq_hz: f64,
+        q: f64,
+        threshold_db: f64,
+        ratio: f64,
+        max_cut_db: f64,
+        attack_ms: f64,
+        release_ms: f64,
+        #[serde(default)]
+        target: StereoTarget,
+    },
+    /// Low-band compressor below an LR4 crossover ([`crate::low_control`]).
+    /// Amount: `max_cut_db`.
+    LowControl {
+        crossover_hz: f64,
+        threshold_db: f64,
+        ratio: f64,
+        max_cut_db: f64,
+        attack_ms: f64,
+        release_ms: f64,
+    },
+    /// Mono below a frequency, width, balance ([`crate::mid_side`]).
+    /// Amount: `width` (and `balance_db`).
+    StereoImage {
+        mono_below_hz: f64,
+        width: f64,
+        balance_db: f64,
+    },
+    /// True-peak limiter ([`crate::limiter`]). Amount: `ceiling_dbtp`.
+    Limiter {
+        ceiling_dbtp: f64,
+        lookahead_ms: f64,
+        release_ms: f64,
+    },
 }
 
 impl Module {
-    fn validate(&self) -> Result<()> {
-        let finite = |name: &str, v: f64| {
-            if v.is_finite() {
-                Ok(())
-            } else {
-                Err(Error::InvalidChain(format!(
-                    "{name} must be a finite number"
-                )))
-            }
-        };
+    /// Short name of the module kind (the `module` tag in JSON).
+    pub fn kind(&self) -> &'static str {
         match self {
-            Module::Gain { gain_db } => {
-                finite("gain_db", *gain_db)?;
-                if !(-60.0..=40.0).contains(gain_db) {
-                    return Err(Error::InvalidChain(format!(
-                        "gain_db {gain_db} is outside −60…+40 dB"
-                    )));
-                }
+            Module::Gain { .. } => "gain",
+            Module::DcBlocker { .. } => "dc_blocker",
+            Module::Eq { .. } => "eq",
+            Module::DynamicEq { .. } => "dynamic_eq",
+            Module::LowControl { .. } => "low_control",
+            Module::StereoImage { .. } => "stereo_image",
+            Module::Limiter { .. } => "limiter",
+        }
+    }
+
+    /// The user-scalable parameter and its value, if the module has one.
+    pub fn amount(&self) -> Option<(&'static str, f64)> {
+        match *self {
+            Module::Gain { gain_db } => Some(("gain_db", gain_db)),
+            Module::DcBlocker { .. } => None,
+            Module::Eq { kind, gain_db, .. } => match kind {
+                FilterKind::Highpass | FilterKind::Lowpass => None,
+                _ => Some(("gain_db", gain_db)),
+            },
+            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
+                Some(("max_cut_db", max_cut_db))
+            }
+            Module::StereoImage { width, .. } => Some(("width", width)),
+            Module::Limiter { ceiling_dbtp, .. } => Some(("ceiling_dbtp", ceiling_dbtp)),
+        }
+    }
+
+    /// This module with its amount scaled by `factor` (0 = no effect, 1 = as
+    /// decided). Width scales its *deviation* from 1, balance scales too; a
+    /// limiter's ceiling is not scaled (it is a guarantee, not a taste).
+    pub fn scaled(&self, factor: f64) -> Module {
+        let f = factor.max(0.0);
+        let mut m = self.clone();
+        match &mut m {
+            Module::Gain { gain_db } => *gain_db *= f,
+            Module::Eq { gain_db, .. } => *gain_db *= f,
+            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
+                *max_cut_db *= f
+            }
+            Module::StereoImage {
+                width, balance_db, ..
+            } => {
+                *width = (1.0 + (*width - 1.0) * f).clamp(0.0, 2.0);
+                *balance_db *= f;
+            }
+            Module::DcBlocker { .. } | Module::Limiter { .. } => {}
+        }
+        m
+    }
+
+    fn validate(&self) -> Result<()> {
+        fn check(name: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+            if !v.is_finite() {
+                return Err(Error::InvalidChain(format!(
+                    "{name} must be a finite number"
+                )));
+            }
+            if !(lo..=hi).contains(&v) {
+                return Err(Error::InvalidChain(format!(
+                    "{name} {v} is outside {lo}…{hi}"
+                )));
+            }
+            Ok(())
+        }
+        match *self {
+            Module::Gain { gain_db } => check("gain_db", gain_db, -60.0, 40.0),
+            Module::DcBlocker { cutoff_hz } => check("cutoff_hz", cutoff_hz, 0.5, 40.0),
+            Module::Eq {
+                freq_hz,
+                q,
+                gain_db,
+                ..
+            } => {
+                check("freq_hz", freq_hz, 10.0, 96_000.0)?;
+                check("q", q, 0.1, 20.0)?;
+                check("gain_db", gain_db, -24.0, 24.0)
+            }
+            Module::DynamicEq {
+                freq_hz,
+                q,
+                threshold_db,
+                ratio,
+                max_cut_db,
+                attack_ms,
+                release_ms,
+                ..
+            } => {
+                check("freq_hz", freq_hz, 10.0, 96_000.0)?;
+                check("q", q, 0.1, 20.0)?;
+                check("threshold_db", threshold_db, -120.0, 20.0)?;
+                check("ratio", ratio, 1.0, 100.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 24.0)?;
+                check("attack_ms", attack_ms, 0.05, 1000.0)?;
+                check("release_ms", release_ms, 1.0, 10_000.0)
+            }
+            Module::LowControl {
+                crossover_hz,
+                threshold_db,
+                ratio,
+                max_cut_db,
+                attack_ms,
+                release_ms,
+            } => {
+                check("crossover_hz", crossover_hz, 20.0, 1000.0)?;
+                check("threshold_db", threshold_db, -120.0, 20.0)?;
+                check("ratio", ratio, 1.0, 100.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 24.0)?;
+                check("attack_ms", attack_ms, 0.05, 1000.0)?;
+                check("release_ms", release_ms, 1.0, 10_000.0)
+            }
+            Module::StereoImage {
+                mono_below_hz,
+                width,
+                balance_db,
+            } => {
+                check("mono_below_hz", mono_below_hz, 0.0, 1000.0)?;
+                check("width", width, 0.0, 2.0)?;
+                check("balance_db", balance_db, -12.0, 12.0)
+            }
+            Module::Limiter {
+                ceiling_dbtp,
+                lookahead_ms,
+                release_ms,
+            } => {
+                check("ceiling_dbtp", ceiling_dbtp, -30.0, 0.0)?;
+                check("lookahead_ms", lookahead_ms, 0.5, 20.0)?;
+                check("release_ms", release_ms, 1.0, 5000.0)
             }
         }
-        Ok(())
+    }
+}
+
+/// A static EQ filter: one coefficient set, per-channel state, mid/side routing,
+/// and a smoothed gain (coefficients recomputed every [`EQ_UPDATE_FRAMES`]
+/// frames of an absolute frame grid while the gain ramps, so the result does
+/// not depend on block size).
+#[derive(Debug)]
+struct EqStage {
+    kind: FilterKind,
+    freq_hz: f64,
+    q: f64,
+    sample_rate: f64,
+    target: StereoTarget,
+    gain_db: LinearSmoother,
+    coefficients: Coefficients,
+    states: [BiquadState; 2],
+    frame: u64,
+}
+
+/// Frames between coefficient updates while an EQ gain ramps.
+const EQ_UPDATE_FRAMES: u64 = 32;
+
+impl EqStage {
+    fn new(
+        kind: FilterKind,
+        freq_hz: f64,
+        q: f64,
+        gain_db: f64,
+        target: StereoTarget,
+        sr: f64,
+    ) -> Self {
+        let mut s = Self {
+            kind,
+            freq_hz,
+            q,
+            sample_rate: sr,
+            target,
+            gain_db: LinearSmoother::new(gain_db as f32, PARAM_RAMP_MS, sr as f32),
+            coefficients: Coefficients::IDENTITY,
+            states: [BiquadState::default(); 2],
+            frame: 0,
+        };
+        s.coefficients = s.design(gain_db);
+        s
+    }
+
+    fn design(&self, gain_db: f64) -> Coefficients {
+        let (sr, f, q) = (self.sample_rate, self.freq_hz, self.q);
+        match self.kind {
+            FilterKind::Peaking => Coefficients::peaking(sr, f, q, gain_db),
+            FilterKind::LowShelf => Coefficients::low_shelf(sr, f, q, gain_db),
+            FilterKind::HighShelf => Coefficients::high_shelf(sr, f, q, gain_db),
+            FilterKind::Highpass => Coefficients::highpass(sr, f, q),
+            FilterKind::Lowpass => Coefficients::lowpass(sr, f, q),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.states = [BiquadState::default(); 2];
+        let g = self.gain_db.target();
+        self.gain_db.set_immediate(g);
+        self.coefficients = self.design(f64::from(g));
+    }
+
+    #[inline(always)]
+    fn tick(&mut self) {
+        if self.gain_db.is_smoothing() {
+            let g = self.gain_db.tick();
+            if self.frame % EQ_UPDATE_FRAMES == 0 || !self.gain_db.is_smoothing() {
+                self.coefficients = self.design(f64::from(g));
+            }
+        }
+        self.frame += 1;
+    }
+
+    fn process(&mut self, block: &mut [&mut [f32]]) {
+        let n = block.first().map_or(0, |c| c.len());
+        let ramping = self.gain_db.is_smoothing();
+        match (block, self.target) {
+            ([mono], StereoTarget::Stereo | StereoTarget::Mid) => {
+                if ramping {
+                    for s in mono.iter_mut() {
+                        self.tick();
+                        *s = self.states[0].tick(&self.coefficients, f64::from(*s)) as f32;
+                    }
+                } else {
+                    self.states[0].process(&self.coefficients, mono);
+                    self.frame += n as u64;
+                }
+            }
+            ([_], StereoTarget::Side) => self.frame += n as u64,
+            ([l, r, ..], StereoTarget::Stereo) => {
+                if ramping {
+                    for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                        self.tick();
+                        let c = self.coefficients;
+                        *a = self.states[0].tick(&c, f64::from(*a)) as f32;
+                        *b = self.states[1].tick(&c, f64::from(*b)) as f32;
+                    }
+                } else {
+                    let c = self.coefficients;
+                    self.states[0].process(&c, l);
+                    self.states[1].process(&c, r);
+                    self.frame += n as u64;
+                }
+            }
+            ([l, r, ..], target) => {
+                let side = target == StereoTarget::Side;
+                for (a, b) in l.iter_mut().zip(r.iter_mut()) {
+                    self.tick();
+                    let (m, s) = (
+                        0.5 * (f64::from(*a) + f64::from(*b)),
+                        0.5 * (f64::from(*a) - f64::from(*b)),
+                    );
+                    let c = self.coefficients;
+                    let (m, s) = if side {
+                        (m, self.states[0].tick(&c, s))
+                    } else {
+                        (self.states[0].tick(&c, m), s)
+                    };
+                    *a = (m + s) as f32;
+                    *b = (m - s) as f32;
+                }
+            }
+            ([], _) => {}
+        }
+        for s in &mut self.states {
+            s.flush_denormals();
+        }
+    }
+}
+
+/// Ramp time of smoothed chain parameters, ms.
+const PARAM_RAMP_MS: f32 = 30.0;
+
+/// True when `new` differs from `old` only in parameters that
+/// [`ChainProcessor::update`] can ramp.
+fn same_structure(old: &Module, new: &Module) -> bool {
+    match (old, new) {
+        (Module::Gain { .. }, Module::Gain { .. })
+        | (Module::DcBlocker { .. }, Module::DcBlocker { .. }) => true,
+        (
+            Module::Eq {
+                kind: k0,
+                freq_hz: f0,
+                q: q0,
+                target: t0,
+                ..
+            },
+            Module::Eq {
+                kind,
+                freq_hz,
+                q,
+                target,
+                ..
+            },
+        ) => k0 == kind && f0 == freq_hz && q0 == q && t0 == target,
+        (
+            Module::DynamicEq {
+                freq_hz: f0,
+                q: q0,
+                target: t0,
+                ..
+            },
+            Module::DynamicEq {
+                freq_hz, q, target, ..
+            },
+        ) => f0 == freq_hz && q0 == q && t0 == target,
+        (
+            Module::LowControl {
+                crossover_hz: c0, ..
+            },
+            Module::LowControl { crossover_hz, .. },
+        ) => c0 == crossover_hz,
+        (
+            Module::StereoImage {
+                mono_below_hz: m0, ..
+            },
+            Module::StereoImage { mono_below_hz, .. },
+        ) => m0 == mono_below_hz,
+        (
+            Module::Limiter {
+                lookahead_ms: l0, ..
+            },
+            Module::Limiter { lookahead_ms, .. },
+        ) => l0 == lookahead_ms,
+        _ => false,
     }
 }
 
@@ -93,30 +461,253 @@ impl Module {
 #[derive(Debug)]
 enum Stage {
     Gain(Gain),
+    DcBlocker(DcBlocker, f64),
+    Eq(Box<EqStage>),
+    DynamicEq(Box<DynamicEq>),
+    LowControl(Box<LowControl>),
+    StereoImage(Box<StereoImage>),
+    Limiter(Box<TruePeakLimiter>),
+}
+
+fn dyn_eq_params(m: &Module) -> Option<DynamicEqParams> {
+    match *m {
+        Module::DynamicEq {
+            freq_hz,
+            q,
+            threshold_db,
+            ratio,
+            max_cut_db,
+            attack_ms,
+            release_ms,
+            target,
+        } => Some(DynamicEqParams {
+            freq_hz,
+            q,
+            threshold_db: threshold_db as f32,
+            ratio: ratio as f32,
+            max_cut_db: max_cut_db as f32,
+            attack_ms: attack_ms as f32,
+            release_ms: release_ms as f32,
+            target,
+        }),
+        _ => None,
+    }
+}
+
+fn low_control_params(m: &Module) -> Option<LowControlParams> {
+    match *m {
+        Module::LowControl {
+            crossover_hz,
+            threshold_db,
+            ratio,
+            max_cut_db,
+            attack_ms,
+            release_ms,
+        } => Some(LowControlParams {
+            crossover_hz,
+            threshold_db: threshold_db as f32,
+            ratio: ratio as f32,
+            max_cut_db: max_cut_db as f32,
+            attack_ms: attack_ms as f32,
+            release_ms: release_ms as f32,
+        }),
+        _ => None,
+    }
+}
+
+fn stereo_image_params(m: &Module) -> Option<StereoImageParams> {
+    match *m {
+        Module::StereoImage {
+            mono_below_hz,
+            width,
+            balance_db,
+        } => Some(StereoImageParams {
+            mono_below_hz,
+            width: width as f32,
+            balance_db: balance_db as f32,
+        }),
+        _ => None,
+    }
+}
+
+fn limiter_params(m: &Module) -> Option<LimiterParams> {
+    match *m {
+        Module::Limiter {
+            ceiling_dbtp,
+            lookahead_ms,
+            release_ms,
+        } => Some(LimiterParams {
+            ceiling_dbtp,
+            lookahead_ms,
+            release_ms,
+        }),
+        _ => None,
+    }
 }
 
 impl Stage {
     fn new(module: &Module, sample_rate: f32, _channels: usize, _max_block: usize) -> Self {
-        match module {
-            Module::Gain { gain_db } => Stage::Gain(Gain::new(*gain_db as f32, sample_rate)),
+        let sr = f64::from(sample_rate);
+        match *module {
+            Module::Gain { gain_db } => Stage::Gain(Gain::new(gain_db as f32, sample_rate)),
+            Module::DcBlocker { cutoff_hz } => Stage::DcBlocker(DcBlocker::new(sr, cutoff_hz), sr),
+            Module::Eq {
+                kind,
+                freq_hz,
+                q,
+                gain_db,
+                target,
+            } => Stage::Eq(Box::new(EqStage::new(
+                kind, freq_hz, q, gain_db, target, sr,
+            ))),
+            Module::DynamicEq { .. } => Stage::DynamicEq(Box::new(DynamicEq::new(
+                &dyn_eq_params(module).expect("dynamic_eq"),
+                sample_rate,
+            ))),
+            Module::LowControl { .. } => Stage::LowControl(Box::new(LowControl::new(
+                &low_control_params(module).expect("low_control"),
+                sample_rate,
+            ))),
+            Module::StereoImage { .. } => Stage::StereoImage(Box::new(StereoImage::new(
+                &stereo_image_params(module).expect("stereo_image"),
+                sample_rate,
+            ))),
+            Module::Limiter { .. } => Stage::Limiter(Box::new(TruePeakLimiter::new(
+                &limiter_params(module).expect("limiter"),
+                sr,
+            ))),
+        }
+    }
+
+    /// Applies new parameters of the same module without allocating; `false`
+    /// when the change is structural (kind, frequencies, look-ahead) and the
+    /// processor must be rebuilt.
+    fn update(&mut self, old: &Module, new: &Module) -> bool {
+        match (self, old, new) {
+            (Stage::Gain(g), _, Module::Gain { gain_db }) => {
+                g.set_gain_db(*gain_db as f32);
+                true
+            }
+            (Stage::DcBlocker(d, sr), _, Module::DcBlocker { cutoff_hz }) => {
+                d.set_cutoff(*sr, *cutoff_hz);
+                true
+            }
+            (
+                Stage::Eq(e),
+                _,
+                Module::Eq {
+                    kind,
+                    freq_hz,
+                    q,
+                    gain_db,
+                    target,
+                },
+            ) => {
+                if *kind != e.kind || *freq_hz != e.freq_hz || *q != e.q || *target != e.target {
+                    return false;
+                }
+                e.gain_db.set_target(*gain_db as f32);
+                true
+            }
+            (
+                Stage::DynamicEq(d),
+                Module::DynamicEq {
+                    freq_hz: f0,
+                    q: q0,
+                    target: t0,
+                    ..
+                },
+                Module::DynamicEq {
+                    freq_hz, q, target, ..
+                },
+            ) => {
+                if f0 != freq_hz || q0 != q || t0 != target {
+                    return false;
+                }
+                d.set_params(&dyn_eq_params(new).expect("dynamic_eq"));
+                true
+            }
+            (
+                Stage::LowControl(l),
+                Module::LowControl {
+                    crossover_hz: c0, ..
+                },
+                Module::LowControl { crossover_hz, .. },
+            ) => {
+                if c0 != crossover_hz {
+                    return false;
+                }
+                l.set_params(&low_control_params(new).expect("low_control"));
+                true
+            }
+            (
+                Stage::StereoImage(s),
+                Module::StereoImage {
+                    mono_below_hz: m0, ..
+                },
+                Module::StereoImage { mono_below_hz, .. },
+            ) => {
+                if m0 != mono_below_hz {
+                    return false;
+                }
+                s.set_params(&stereo_image_params(new).expect("stereo_image"));
+                true
+            }
+            (
+                Stage::Limiter(l),
+                Module::Limiter {
+                    lookahead_ms: l0, ..
+                },
+                Module::Limiter { lookahead_ms, .. },
+            ) => {
+                if l0 != lookahead_ms {
+                    return false;
+                }
+                l.set_params(&limiter_params(new).expect("limiter"));
+                true
+            }
+            _ => false,
         }
     }
 
     fn latency_frames(&self) -> usize {
         match self {
-            Stage::Gain(_) => 0,
+            Stage::Limiter(l) => l.latency_frames(),
+            _ => 0,
         }
     }
 
     fn reset(&mut self) {
         match self {
             Stage::Gain(g) => g.reset(),
+            Stage::DcBlocker(d, _) => d.reset(),
+            Stage::Eq(e) => e.reset(),
+            Stage::DynamicEq(d) => d.reset(),
+            Stage::LowControl(l) => l.reset(),
+            Stage::StereoImage(s) => s.reset(),
+            Stage::Limiter(l) => l.reset(),
+        }
+    }
+
+    /// Activity since the last call, dB of gain reduction (dynamic stages only).
+    fn take_reduction_db(&mut self) -> f32 {
+        match self {
+            Stage::DynamicEq(d) => d.take_max_cut_db(),
+            Stage::LowControl(l) => l.take_max_cut_db(),
+            Stage::Limiter(l) => l.take_max_reduction_db(),
+            _ => 0.0,
         }
     }
 
     fn process(&mut self, block: &mut [&mut [f32]]) {
         match self {
             Stage::Gain(g) => g.process(block),
+            Stage::DcBlocker(d, _) => d.process(block),
+            Stage::Eq(e) => e.process(block),
+            Stage::DynamicEq(d) => d.process(block),
+            Stage::LowControl(l) => l.process(block),
+            Stage::StereoImage(s) => s.process(block),
+            Stage::Limiter(l) => l.process(block),
         }
     }
 }
@@ -131,6 +722,8 @@ pub const BYPASS_FADE_MS: f32 = 20.0;
 #[derive(Debug)]
 pub struct ChainProcessor {
     stages: Vec<Stage>,
+    /// The modules the stages were built from (for [`update`](Self::update)).
+    modules: Vec<Module>,
     channels: usize,
     max_block: usize,
     latency: usize,
@@ -170,6 +763,7 @@ impl ChainProcessor {
         let latency = stages.iter().map(Stage::latency_frames).sum();
         Ok(Self {
             stages,
+            modules: chain.modules.clone(),
             channels,
             max_block,
             latency,
@@ -183,6 +777,61 @@ impl ChainProcessor {
     /// Frames of delay the chain adds (look-ahead); offline renders compensate it.
     pub fn latency_frames(&self) -> usize {
         self.latency
+    }
+
+    /// Applies new parameters without allocating and without clicks (gains,
+    /// amounts, thresholds and widths ramp over ~30 ms). Fails with
+    /// [`Error::InvalidChain`] when the change is structural — another module
+    /// list, a filter frequency, a crossover, a look-ahead — and the processor
+    /// must be rebuilt with [`ChainProcessor::new`]; the processor is then
+    /// left unchanged.
+    pub fn update(&mut self, chain: &Chain) -> Result<()> {
+        let structural = || Error::InvalidChain("structural change: rebuild the processor".into());
+        if chain.modules.len() != self.modules.len()
+            || chain
+                .modules
+                .iter()
+                .zip(&self.modules)
+                .any(|(a, b)| std::mem::discriminant(a) != std::mem::discriminant(b))
+        {
+            return Err(structural());
+        }
+        for m in &chain.modules {
+            m.validate()?;
+        }
+        // Check every stage accepts before touching any.
+        let accepts = chain
+            .modules
+            .iter()
+            .zip(&self.modules)
+            .all(|(new, old)| same_structure(old, new));
+        if !accepts {
+            return Err(structural());
+        }
+        for ((stage, old), new) in self
+            .stages
+            .iter_mut()
+            .zip(self.modules.iter_mut())
+            .zip(&chain.modules)
+        {
+            let ok = stage.update(old, new);
+            debug_assert!(ok);
+            *old = new.clone();
+        }
+        Ok(())
+    }
+
+    /// Deepest gain reduction of each module since the last call, dB
+    /// (0 for static modules), written into `out` (one slot per module).
+    pub fn take_activity_db(&mut self, out: &mut [f32]) {
+        for (o, s) in out.iter_mut().zip(self.stages.iter_mut()) {
+            *o = s.take_reduction_db();
+        }
+    }
+
+    /// Number of modules in the chain.
+    pub fn num_modules(&self) -> usize {
+        self.stages.len()
     }
 
     /// Number of channels the processor was prepared for.
@@ -229,6 +878,14 @@ impl ChainProcessor {
 
     fn process_block(&mut self, block: &mut [&mut [f32]]) {
         let n = block[0].len();
+        // NaN/Inf would poison every filter state after them (and the dry path).
+        for ch in block.iter_mut() {
+            for s in ch.iter_mut() {
+                if !s.is_finite() {
+                    *s = 0.0;
+                }
+            }
+        }
         let needs_dry = self.wet.is_smoothing() || self.wet.target() < 1.0;
         if needs_dry {
             for (dry, ch) in self.dry.iter_mut().zip(block.iter()) {
@@ -247,9 +904,7 @@ impl ChainProcessor {
                 let dry = &mut self.dry[c];
                 let mut pos = self.dry_delay_pos;
                 for s in dry[..n].iter_mut() {
-                    let delayed = line[pos];
-                    line[pos] = *s;
-                    *s = delayed;
+                    std::mem::swap(&mut line[pos], s);
                     pos += 1;
                     if pos == lat {
                         pos = 0;
@@ -260,7 +915,7 @@ impl ChainProcessor {
         }
         if needs_dry {
             for i in 0..n {
-                let w = self.wet.next();
+                let w = self.wet.tick();
                 for (c, ch) in block.iter_mut().enumerate() {
                     ch[i] = self.dry[c][i] + (ch[i] - self.dry[c][i]) * w;
                 }

@@ -34,7 +34,7 @@ impl Gain {
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
         let frames = channels.first().map_or(0, |c| c.len());
         if !self.gain.is_smoothing() {
-            let g = self.gain.next();
+            let g = self.gain.tick();
             for ch in channels.iter_mut() {
                 for s in ch.iter_mut() {
                     *s *= g;
@@ -43,7 +43,7 @@ impl Gain {
             return;
         }
         for i in 0..frames {
-            let g = self.gain.next();
+            let g = self.gain.tick();
             for ch in channels.iter_mut() {
                 ch[i] *= g;
             }

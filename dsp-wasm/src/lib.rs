@@ -15,11 +15,19 @@
 
 pub mod analyze;
 pub mod audio;
+pub mod biquad;
 pub mod chain;
+pub mod crossover;
+pub mod dc_blocker;
 pub mod decode;
+pub mod dynamic_eq;
+pub mod envelope;
 pub mod error;
 pub mod gain;
+pub mod limiter;
 pub mod loudness;
+pub mod low_control;
+pub mod mid_side;
 pub mod report;
 pub mod smooth;
 pub mod timefmt;

@@ -48,6 +48,11 @@ impl LinearSmoother {
         self.target
     }
 
+    /// The value now (without advancing).
+    pub fn current(&self) -> f32 {
+        self.current
+    }
+
     /// True while a ramp is in progress.
     pub fn is_smoothing(&self) -> bool {
         self.remaining > 0
@@ -55,7 +60,7 @@ impl LinearSmoother {
 
     /// Advances one sample and returns the new value.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn tick(&mut self) -> f32 {
         if self.remaining > 0 {
             self.remaining -= 1;
             self.current = if self.remaining == 0 {
