@@ -85,10 +85,20 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
             player::set_track(None);
             state.playing.set(false);
             state.report.set(None);
-            state.phase.set(Phase::Failed(protocol::get_str(&data, "message")));
+            let message = protocol::get_str(&data, "message");
+            let line = match state.phase.get_untracked() {
+                Phase::Working { name, .. } => format!("{name}: {}", capitalise(&message)),
+                _ => capitalise(&message),
+            };
+            state.phase.set(Phase::Failed(line));
         }
         _ => {}
     }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 fn load_file(state: State, file: web_sys::File) {
@@ -101,11 +111,11 @@ fn load_file(state: State, file: web_sys::File) {
     state.player_error.set(None);
     state.report.set(None);
     if file.size() == 0.0 {
-        state.phase.set(Phase::Failed(format!("{name}: the file is empty (0 bytes)")));
+        state.phase.set(Phase::Failed(format!("{name}: The file is empty (0 bytes)")));
         return;
     }
     if file.size() > MAX_FILE_BYTES {
-        state.phase.set(Phase::Failed(format!("{name}: the file is larger than 1.5 GB; export a shorter or compressed version")));
+        state.phase.set(Phase::Failed(format!("{name}: The file is larger than 1.5 GB; export a shorter or compressed version")));
         return;
     }
     state.phase.set(Phase::Working { name: name.clone(), stage: "reading".into(), percent: 0.0 });
@@ -121,7 +131,7 @@ fn load_file(state: State, file: web_sys::File) {
                 ]);
                 worker_client::send(msg.into(), Array::of1(&buf));
             }
-            Err(_) => state.phase.set(Phase::Failed(format!("{name}: the browser could not read the file"))),
+            Err(_) => state.phase.set(Phase::Failed(format!("{name}: The browser could not read the file"))),
         }
     });
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing Preflight needs, only where it is
+# missing: Debian's chromium and ffmpeg, the wasm32 target, Trunk 0.21.14, the
+# wasm-bindgen-cli matching Cargo.lock, and the browser-test npm packages.
+# Nothing is downloaded at build time after this (Trunk runs --offline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+missing_apt=()
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing_apt+=(chromium)
+command -v ffmpeg >/dev/null || missing_apt+=(ffmpeg)
+if [ ${#missing_apt[@]} -gt 0 ]; then
+  say "apt-get install ${missing_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+TRUNK_VERSION=0.21.14
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
+  say "cargo install trunk $TRUNK_VERSION (takes ~6 min on 2 cores)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock exactly.
+WBG_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
+  say "cargo install wasm-bindgen-cli $WBG_VERSION (takes ~2 min)"
+  # --locked fails on this registry (a locked dependency version is missing).
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION"
+fi
+
+if [ ! -d tests/node_modules/playwright-core ]; then
+  say "npm ci (tests/)"
+  (cd tests && npm ci --no-audit --no-fund)
+fi
+say "setup complete: $(trunk --version), $(wasm-bindgen --version), $(/usr/bin/chromium --version 2>/dev/null || echo chromium?)"

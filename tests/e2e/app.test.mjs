@@ -1,0 +1,149 @@
+// End-to-end: the built site (dist/) in real headless Chromium.
+// Build first: `trunk build --release --offline --skip-version-check` and
+// `cargo build --release -p dsp-wasm` (scripts/test.sh does both).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes, readWav, cli, saveArtifact } from './support.mjs';
+
+let server, browser;
+const tmp = mkdtempSync(join(tmpdir(), 'preflight-e2e-'));
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function cliAnalyze(path) {
+  const json = join(tmp, 'report-' + Math.random().toString(36).slice(2) + '.json');
+  const r = cli(['analyze', path, '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(await readFile(json, 'utf8'));
+}
+
+async function shownValue(page, id) {
+  const el = await page.waitForSelector(`#${id}[data-value]`, { timeout: 60_000 });
+  return parseFloat(await el.getAttribute('data-value'));
+}
+
+test('a picked WAV is analysed in the Worker: the page shows the command line\'s loudness', async () => {
+  const path = join(tmp, 'picked mix.wav');
+  await writeFile(path, wavBytes(musicLike(48000, 8, 7), 48000, 'int16'));
+  const expected = await cliAnalyze(path);
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', path);
+  const integrated = await shownValue(page, 'integrated');
+  assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.1,
+    `page ${integrated} LUFS vs CLI ${expected.loudness.integrated_lufs} LUFS`);
+  const tp = await shownValue(page, 'true-peak');
+  assert.ok(Math.abs(tp - expected.loudness.true_peak_dbtp) <= 0.1, `page ${tp} dBTP vs CLI ${expected.loudness.true_peak_dbtp}`);
+  assert.equal(await page.textContent('#file-name'), 'picked mix.wav');
+  assert.equal(await page.textContent('#sample-rate'), '48 kHz');
+  assert.equal(await page.textContent('#channels'), 'stereo');
+  assert.equal(await page.textContent('#duration'), '0:08');
+  // Playback starts through the AudioWorklet without errors.
+  await page.click('#play');
+  await page.waitForFunction(() => document.querySelector('#play').textContent === 'Pause');
+  await page.click('#ab');
+  await page.waitForTimeout(300);
+  await page.click('#play');
+  await saveArtifact('app-analysed.png', await page.screenshot({ fullPage: true }));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a dropped file is analysed too (real drop event)', async () => {
+  const bytes = wavBytes(musicLike(44100, 6, 3), 44100, 'float32');
+  const path = join(tmp, 'dropped.wav');
+  await writeFile(path, bytes);
+  const expected = await cliAnalyze(path);
+  const { page, errors } = await openApp(browser, server.url);
+  await page.evaluate(async (b64) => {
+    const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bin], 'dropped.wav', { type: 'audio/wav' }));
+    const zone = document.querySelector('#dropzone');
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes.toString('base64'));
+  const integrated = await shownValue(page, 'integrated');
+  assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.1,
+    `page ${integrated} vs CLI ${expected.loudness.integrated_lufs}`);
+  assert.equal(await page.textContent('#sample-rate'), '44.1 kHz');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the AudioWorklet runs the same chain as the native engine (max |diff| < 1e-5)', async () => {
+  const sr = 48000;
+  const channels = musicLike(sr, 3, 11);
+  const input = join(tmp, 'worklet-in.wav');
+  await writeFile(input, wavBytes(channels, sr, 'float32'));
+  const chain = { format: 'preflight.chain/1', modules: [{ module: 'gain', gain_db: -4.5 }] };
+  const chainPath = join(tmp, 'chain.json');
+  await writeFile(chainPath, JSON.stringify(chain));
+  const out = join(tmp, 'worklet-native.wav');
+  const r = cli(['render', input, '-o', out, '--chain', chainPath, '--bits', '32f']);
+  assert.equal(r.code, 0, r.stderr);
+  const native = readWav(await readFile(out));
+  const { page, errors } = await openApp(browser, server.url);
+  const browserOut = await page.evaluate(async ({ chs, sr, chain }) => {
+    const rendered = await window.__preflight.renderOffline(chs.map((c) => Float32Array.from(c)), sr, chain);
+    return rendered.map((c) => Array.from(c));
+  }, { chs: channels.map((c) => Array.from(c)), sr, chain: JSON.stringify(chain) });
+  assert.equal(browserOut.length, 2);
+  let maxDiff = 0;
+  for (let c = 0; c < 2; c++) {
+    assert.equal(browserOut[c].length, native.channels[c].length);
+    for (let i = 0; i < browserOut[c].length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(browserOut[c][i] - native.channels[c][i]));
+    }
+  }
+  // The gain really applied (not a passthrough): compare with the input.
+  const g = Math.pow(10, -4.5 / 20);
+  assert.ok(Math.abs(browserOut[0][sr] - channels[0][sr] * g) < 1e-5);
+  assert.ok(maxDiff < 1e-5, `max |worklet - native| = ${maxDiff}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('bad files get one clear line and the page stays usable', async () => {
+  const good = wavBytes(musicLike(48000, 3, 5), 48000, 'int16');
+  const sixCh = wavBytes(Array.from({ length: 6 }, () => new Float32Array(48000).fill(0.1)), 48000, 'int16');
+  const cases = [
+    { name: 'notes.txt', bytes: Buffer.from('these are lyrics, not audio\n'.repeat(40)), expect: /^notes.txt: Not a supported audio file/ },
+    { name: 'empty.wav', bytes: Buffer.alloc(0), expect: /^empty.wav: The file is empty/ },
+    { name: 'truncated.wav', bytes: good.subarray(0, 44 + 48000 * 4), expect: /^truncated.wav: The file is corrupt or truncated/ },
+    { name: 'surround.wav', bytes: sixCh, expect: /^surround.wav: The file has 6 channels/ },
+  ];
+  const { page, errors } = await openApp(browser, server.url);
+  for (const c of cases) {
+    const path = join(tmp, c.name);
+    await writeFile(path, c.bytes);
+    await page.setInputFiles('#file-input', path);
+    const el = await page.waitForSelector('#error', { timeout: 30_000 });
+    const text = await el.textContent();
+    assert.match(text, c.expect, `${c.name}: ${text}`);
+    assert.ok(!text.includes('panicked'), text);
+    // The command line refuses the same file with exit 2 and one line.
+    const r = cli(['analyze', path]);
+    assert.equal(r.code, 2, `${c.name}: CLI exit ${r.code}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+  await saveArtifact('app-error.png', await page.screenshot({ fullPage: true }));
+  const goodPath = join(tmp, 'after-errors.wav');
+  await writeFile(goodPath, good);
+  await page.setInputFiles('#file-input', goodPath);
+  const integrated = await shownValue(page, 'integrated');
+  assert.ok(Number.isFinite(integrated));
+  assert.equal(await page.$('#error'), null);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
