@@ -274,3 +274,96 @@ fn lossless_bits(params: &codecs::CodecParameters) -> Option<u32> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal WAV: `fmt_tag` 1 (PCM) or 3 (float), samples already encoded.
+    fn wav(fmt_tag: u16, channels: u16, rate: u32, bits: u16, data: &[u8]) -> Vec<u8> {
+        let block = channels * bits / 8;
+        let mut v = Vec::new();
+        v.extend_from_slice(b"RIFF");
+        v.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        v.extend_from_slice(b"WAVEfmt ");
+        v.extend_from_slice(&16u32.to_le_bytes());
+        v.extend_from_slice(&fmt_tag.to_le_bytes());
+        v.extend_from_slice(&channels.to_le_bytes());
+        v.extend_from_slice(&rate.to_le_bytes());
+        v.extend_from_slice(&(rate * u32::from(block)).to_le_bytes());
+        v.extend_from_slice(&block.to_le_bytes());
+        v.extend_from_slice(&bits.to_le_bytes());
+        v.extend_from_slice(b"data");
+        v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    fn ramp(n: usize) -> Vec<f32> {
+        (0..n).map(|i| (i as f32 / n as f32) - 0.5).collect()
+    }
+
+    #[test]
+    fn pcm16_stereo_keeps_rate_and_values() {
+        let mut data = Vec::new();
+        for i in 0..1000i32 {
+            data.extend_from_slice(&((i * 30 - 15000) as i16).to_le_bytes());
+            data.extend_from_slice(&(-(i * 30 - 15000) as i16).to_le_bytes());
+        }
+        let d = decode(wav(1, 2, 44_100, 16, &data), Some("a.wav")).unwrap();
+        assert_eq!(d.audio.sample_rate, 44_100);
+        assert_eq!(d.audio.num_channels(), 2);
+        assert_eq!(d.audio.frames(), 1000);
+        assert_eq!(d.format.format, "wav");
+        assert_eq!(d.format.bit_depth, Some(16));
+        assert!((d.audio.channels[0][10] - (300.0 - 15000.0) / 32768.0).abs() < 1e-6);
+        assert!((d.audio.channels[1][10] + d.audio.channels[0][10]).abs() < 1e-6);
+    }
+
+    #[test]
+    fn pcm24_and_float32_mono_at_many_rates() {
+        for rate in [8_000, 22_050, 44_100, 48_000, 88_200, 96_000, 192_000] {
+            let src = ramp(rate as usize / 10);
+            let mut d24 = Vec::new();
+            let mut d32 = Vec::new();
+            for &s in &src {
+                let v = (s * 8_388_607.0).round() as i32;
+                d24.extend_from_slice(&v.to_le_bytes()[..3]);
+                d32.extend_from_slice(&s.to_le_bytes());
+            }
+            let a = decode(wav(1, 1, rate, 24, &d24), None).unwrap();
+            let b = decode(wav(3, 1, rate, 32, &d32), None).unwrap();
+            assert_eq!(a.audio.sample_rate, rate);
+            assert_eq!(a.format.bit_depth, Some(24));
+            assert_eq!(b.audio.channels[0], src, "float32 must be bit-exact");
+            for (x, y) in a.audio.channels[0].iter().zip(&src) {
+                assert!((x - y).abs() < 2e-7, "{x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_samples_are_replaced_and_counted() {
+        let mut data = Vec::new();
+        for s in [0.5f32, f32::NAN, f32::INFINITY, -0.25, f32::NEG_INFINITY] {
+            data.extend_from_slice(&s.to_le_bytes());
+        }
+        let d = decode(wav(3, 1, 48_000, 32, &data), None).unwrap();
+        assert_eq!(d.non_finite_samples, 3);
+        assert_eq!(d.audio.channels[0], vec![0.5, 0.0, 0.0, -0.25, 0.0]);
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        assert!(matches!(decode(Vec::new(), None), Err(Error::Empty)));
+        assert!(matches!(decode(b"hello, not audio".repeat(100), Some("x.txt")), Err(Error::Unsupported(_))));
+        let full = wav(1, 2, 48_000, 16, &vec![0u8; 48_000 * 4]);
+        assert!(matches!(decode(full[..44 + 4_000].to_vec(), None), Err(Error::Corrupt(_))));
+        let six = wav(1, 6, 48_000, 16, &vec![0u8; 4800 * 12]);
+        assert!(matches!(decode(six, None), Err(Error::TooManyChannels { channels: 6 })));
+        let slow = wav(1, 1, 4_000, 16, &[0u8; 800]);
+        assert!(matches!(decode(slow, None), Err(Error::SampleRate { sample_rate: 4_000 })));
+        let header_only = wav(1, 2, 48_000, 16, &[]);
+        assert!(decode(header_only, None).is_err());
+    }
+}
