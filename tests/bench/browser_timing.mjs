@@ -1,0 +1,53 @@
+// Browser timing of the full analysis (decode + every measurement + risks) of
+// a 4-minute 48 kHz stereo file in the Worker, against ffmpeg's
+// loudness + true-peak pass alone on the same file, measured in the same run.
+//
+//   node tests/bench/browser_timing.mjs [seconds=240] [runs=3]
+//
+// Needs the built site (dist/) and the release CLI (scripts/test.sh builds both).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes, PREFLIGHT } from '../e2e/support.mjs';
+
+const seconds = Number(process.argv[2] || 240);
+const runs = Number(process.argv[3] || 3);
+const path = join(tmpdir(), `preflight-bench-${seconds}s.wav`);
+await writeFile(path, wavBytes(musicLike(48000, seconds, 9), 48000, 'int16'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const time = (fn) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
+
+const ffmpegMs = [];
+for (let i = 0; i < runs; i++) {
+  ffmpegMs.push(time(() => execFileSync('ffmpeg', ['-hide_banner', '-nostats', '-i', path, '-af', 'ebur128=peak=true', '-f', 'null', '-'], { stdio: 'ignore' })));
+}
+const cliMs = [];
+for (let i = 0; i < runs; i++) {
+  cliMs.push(time(() => execFileSync(PREFLIGHT, ['analyze', path, '--json', join(tmpdir(), 'preflight-bench.json')], { stdio: 'ignore' })));
+}
+
+const server = await serveDist();
+const browser = await launchBrowser();
+const browserMs = [];
+try {
+  for (let i = 0; i < runs; i++) {
+    const { page } = await openApp(browser, server.url);
+    const t0 = Date.now();
+    await page.setInputFiles('#file-input', path);
+    await page.waitForSelector('#integrated[data-value]', { timeout: 300_000 });
+    browserMs.push(Date.now() - t0);
+    await page.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const f = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const b = median(browserMs), ff = median(ffmpegMs), c = median(cliMs);
+console.log(`file: ${seconds} s, 48 kHz stereo 16-bit WAV; median of ${runs} runs`);
+console.log(`ffmpeg -af ebur128=peak=true (loudness + true peak only): ${f(ff)}`);
+console.log(`preflight analyze, native (decode + full analysis):        ${f(c)}  = ${(ff / c).toFixed(2)}× ffmpeg's speed`);
+console.log(`Preflight in Chromium (read + decode + full analysis in the Worker): ${f(b)}  = ${(ff / b).toFixed(2)}× ffmpeg's speed`);
