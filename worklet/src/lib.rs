@@ -47,9 +47,14 @@ impl Engine {
         })
     }
 
-    /// Replaces the chain (parsed from JSON). Keeps the bypass state.
+    /// Switches to a chain (parsed from JSON). Parameter-only changes (gains,
+    /// amounts, thresholds, widths) ramp smoothly inside the running
+    /// processor; structural changes rebuild it. Keeps the bypass state.
     pub fn set_chain_json(&mut self, json: &str) -> Result<(), dsp_wasm::Error> {
         let chain = Chain::from_json(json)?;
+        if self.processor.update(&chain).is_ok() {
+            return Ok(());
+        }
         let mut processor = ChainProcessor::new(&chain, self.sample_rate, self.channels, QUANTUM_MAX)?;
         if self.bypass {
             processor.set_bypass(true);
