@@ -76,6 +76,10 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         }
         "report" => match serde_json::from_str::<Report>(&protocol::get_str(&data, "json")) {
             Ok(r) => {
+                // Exposed for the timing script and tests (plain data, read-only use).
+                if let Some(w) = web_sys::window() {
+                    let _ = js_sys::Reflect::set(&w, &"__preflightTimings".into(), &protocol::get(&data, "timings"));
+                }
                 state.report.set(Some(r));
                 state.phase.set(Phase::Done);
             }

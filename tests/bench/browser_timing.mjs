@@ -38,6 +38,7 @@ try {
     await page.setInputFiles('#file-input', path);
     await page.waitForSelector('#integrated[data-value]', { timeout: 300_000 });
     browserMs.push(Date.now() - t0);
+    if (i === 0) console.log('in-Worker timings (ms):', JSON.stringify(await page.evaluate(() => window.__preflightTimings)));
     await page.close();
   }
 } finally {

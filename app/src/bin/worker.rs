@@ -65,12 +65,15 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>) {
         ]));
     };
     progress("decoding", 0.0);
+    let t0 = js_sys::Date::now();
     let decoded = match decode::decode(bytes, Some(name)) {
         Ok(d) => d,
         Err(e) => return post_error(id, &e.to_string()),
     };
     progress("decoding", 0.05);
+    let t1 = js_sys::Date::now();
     post_channels("decoded", id, &decoded.audio);
+    let t2 = js_sys::Date::now();
     let mut last_percent = -1.0;
     let report = dsp_wasm::analyze::analyze_decoded(&decoded, name, |stage, fraction| {
         let p = (5.0 + 95.0 * fraction).floor();
@@ -79,9 +82,17 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>) {
             progress(stage.name(), p / 100.0);
         }
     });
+    let t3 = js_sys::Date::now();
     CURRENT.with(|c| *c.borrow_mut() = Some(decoded.audio));
+    // Where the time went, for tests/bench/browser_timing.mjs.
+    let timings = object(&[("decodeMs", (t1 - t0).into()), ("transferMs", (t2 - t1).into()), ("analyzeMs", (t3 - t2).into())]);
     match serde_json::to_string(&report) {
-        Ok(json) => post(&object(&[("type", "report".into()), ("id", id.into()), ("json", json.into())])),
+        Ok(json) => post(&object(&[
+            ("type", "report".into()),
+            ("id", id.into()),
+            ("json", json.into()),
+            ("timings", timings.into()),
+        ])),
         Err(e) => post_error(id, &format!("could not encode the report: {e}")),
     }
 }
