@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use symphonia::core::audio::SampleBuffer;
+use symphonia::core::audio::{AudioBuffer as SymphoniaBuffer, Signal};
 use symphonia::core::codecs::{self, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::FormatOptions;
@@ -109,16 +109,20 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
         .make(&params, &DecoderOptions::default())
         .map_err(|e| Error::Unsupported(describe(&e)))?;
 
-    let mut interleaved: Vec<f32> = Vec::new();
+    // Decoded straight into planar channels (no interleaved intermediate).
+    let mut planar: Vec<Vec<f32>> = Vec::new();
+    if let Some(n) = params.n_frames {
+        let chans = params.channels.map_or(0, |c| c.count());
+        planar = vec![Vec::with_capacity(n as usize); chans];
+    }
     let mut num_channels = 0usize;
+    let mut total_samples = 0usize;
     let mut skipped_packets = 0usize;
-    let mut sample_buf: Option<SampleBuffer<f32>> = None;
+    let mut scratch: Option<SymphoniaBuffer<f32>> = None;
     loop {
         let packet = match reader.next_packet() {
             Ok(p) => p,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break
-            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(SymphoniaError::ResetRequired) => break,
             Err(SymphoniaError::DecodeError(_)) => {
                 skipped_packets += 1;
@@ -135,25 +139,28 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
                 if num_channels == 0 {
                     num_channels = spec.channels.count();
                     check_channels(num_channels)?;
+                    planar.resize_with(num_channels, Vec::new);
+                    planar.truncate(num_channels);
+                } else if spec.channels.count() != num_channels {
+                    return Err(Error::Corrupt("the channel count changes mid-file".into()));
                 }
-                if decoded.frames() == 0 {
+                let frames = decoded.frames();
+                if frames == 0 {
                     continue;
                 }
-                let needed = decoded.capacity() as u64;
-                let buf = match &mut sample_buf {
-                    Some(b) if b.capacity() as u64 >= needed * spec.channels.count() as u64 => b,
-                    _ => sample_buf.insert(SampleBuffer::<f32>::new(needed, spec)),
+                let buf = match &mut scratch {
+                    Some(b) if b.capacity() >= frames && *b.spec() == spec => b,
+                    _ => scratch.insert(SymphoniaBuffer::<f32>::new(decoded.capacity() as u64, spec)),
                 };
-                buf.copy_interleaved_ref(decoded);
-                interleaved.extend_from_slice(buf.samples());
-                if interleaved.len() > MAX_TOTAL_SAMPLES {
+                decoded.convert(buf);
+                for (c, out) in planar.iter_mut().enumerate() {
+                    out.extend_from_slice(&buf.chan(c)[..frames]);
+                }
+                total_samples += frames * num_channels;
+                if total_samples > MAX_TOTAL_SAMPLES {
                     return Err(Error::TooLong {
-                        duration_s: interleaved.len() as f64
-                            / num_channels as f64
-                            / f64::from(sample_rate),
-                        max_s: MAX_TOTAL_SAMPLES as f64
-                            / num_channels as f64
-                            / f64::from(sample_rate),
+                        duration_s: (total_samples / num_channels) as f64 / f64::from(sample_rate),
+                        max_s: (MAX_TOTAL_SAMPLES / num_channels) as f64 / f64::from(sample_rate),
                     });
                 }
             }
@@ -162,15 +169,14 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
             Err(e) => return Err(Error::Corrupt(describe(&e))),
         }
     }
-    if num_channels == 0 || interleaved.is_empty() {
+    if num_channels == 0 || total_samples == 0 {
         return Err(if skipped_packets > 0 {
             Error::Corrupt("no packet of audio could be decoded".into())
         } else {
             Error::NoAudio
         });
     }
-    let mut audio = AudioBuffer::from_interleaved(sample_rate, num_channels, &interleaved);
-    drop(interleaved);
+    let mut audio = AudioBuffer { sample_rate, channels: planar };
     if let Some(expected) = params.n_frames {
         // A header that promises more than 1 % (and 10 ms) more than could be read: truncated.
         let got = audio.frames() as u64;
