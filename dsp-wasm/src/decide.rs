@@ -1,0 +1,573 @@
+//! Decisions: which move answers which risk, what it costs, and whether a
+//! rendered, re-analysed candidate is kept.
+//!
+//! There is no default chain. For a detected risk the loop asks
+//! [`candidates`] for moves **least destructive first**; each is rendered,
+//! the whole track is analysed again, and [`judge`] keeps it only if its risk
+//! dropped and no other risk rose a level (the seed's "identify the problem →
+//! choose the least destructive solution → re-evaluate the track").
+//!
+//! | risk | moves, in order | what it costs |
+//! |---|---|---|
+//! | `dc_offset` | DC blocker at 5 Hz | nothing audible (phase below 10 Hz) |
+//! | `sub_excess` | low shelf −3 dB @ 60 Hz; −1.5 dB; high-pass 30 Hz | weight on big systems |
+//! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
+//! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
+//! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
+//! | `sibilance` | fast dynamic cut 5–10 kHz (de-esser); half the cut | "s" and cymbal bite |
+//! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
+//! | `vocal_masking` | +1.5 dB presence bell @ 2.5 kHz on mid only; +0.8 dB | may raise harshness — re-checked |
+//! | `mono_collapse` | mono below 120 Hz; plus width 0.8; width 0.7 | stereo width |
+//! | `stereo_imbalance` | balance correction by the measured L/R difference; half | none when the lean was unintended |
+//! | `transient_spikes` | peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the loudest hits |
+//!
+//! Handled by the final loudness stage, not by the loop: `loudness_target`
+//! (gain), `intersample_peaks` (the true-peak limiter), `overcompressed`
+//! (headroom restored: the master is not pushed louder than it already is,
+//! "not louder, but controlled"). Not addressable: `clipping` (flattened
+//! peaks cannot be restored; the master adds no further clipping).
+
+use std::collections::BTreeMap;
+
+use crate::audio::AudioBuffer;
+use crate::chain::{FilterKind, Module, StereoTarget};
+use crate::dynamic_eq::{band_level_percentiles, DynamicEqParams};
+use crate::intent::Character;
+use crate::report::{Level, Report, Risk};
+
+/// A decision the loop may take: the module and the words for the report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Move {
+    /// The module inserted into the chain.
+    pub module: Module,
+    /// Kind of move (the report's `move`), e.g. `dynamic_eq`.
+    pub kind: &'static str,
+    /// One-line description used in the iteration log.
+    pub label: String,
+    /// Risk ids it answers.
+    pub addresses: Vec<String>,
+    pub why: String,
+    pub trade_off: String,
+}
+
+/// Risk ids the final loudness stage owns (not judged level-by-level in the loop).
+pub const FINAL_STAGE_RISKS: [&str; 2] = ["loudness_target", "intersample_peaks"];
+
+/// Why a risk is left alone by the loop, for ids no module answers.
+pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
+    match id {
+        "clipping" => Some(
+            "Clipping is already in the file: flattened peaks cannot be restored by mastering. \
+             The master adds no further clipping and keeps limiting within the character's budget; \
+             a clean re-export of the mix is the real fix.",
+        ),
+        "overcompressed" => Some(
+            "More processing would flatten it further. The loudness stage restores headroom \
+             instead: the master is not pushed louder than the mix already is.",
+        ),
+        "loudness_target" | "intersample_peaks" => {
+            Some("Handled last, by the loudness gain and the true-peak limiter.")
+        }
+        _ => None,
+    }
+}
+
+/// Severity per risk id (the highest when an id appears more than once).
+pub fn severities(report: &Report) -> BTreeMap<String, f64> {
+    let mut m = BTreeMap::new();
+    for r in &report.risks {
+        let e = m.entry(r.id.clone()).or_insert(0.0f64);
+        *e = e.max(r.severity);
+    }
+    m
+}
+
+/// Outcome of one candidate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// The risk at least halved or fell below `minor`: keep, stop looking.
+    Sufficient,
+    /// The risk dropped, but not enough: keep looking, remember it.
+    Partial,
+    /// Rejected, with the reason.
+    Rejected(String),
+}
+
+/// Smallest severity drop that counts as an improvement (measurement noise
+/// of the detectors is well below this).
+pub const MIN_IMPROVEMENT: f64 = 0.05;
+
+/// Judges a candidate: did `risk_id` drop, and did any other risk rise a level?
+pub fn judge(
+    risk_id: &str,
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+) -> Verdict {
+    let b = before.get(risk_id).copied().unwrap_or(0.0);
+    let a = after.get(risk_id).copied().unwrap_or(0.0);
+    for (id, &sa) in after {
+        if id == risk_id || FINAL_STAGE_RISKS.contains(&id.as_str()) {
+            continue;
+        }
+        let sb = before.get(id).copied().unwrap_or(0.0);
+        if Level::from_severity(sa) > Level::from_severity(sb) {
+            return Verdict::Rejected(format!(
+                "{id} rose from {sb:.2} to {sa:.2} ({:?} → {:?})",
+                Level::from_severity(sb),
+                Level::from_severity(sa)
+            ));
+        }
+    }
+    if a <= 0.5 * b || (a < 0.25 && b >= 0.25) {
+        Verdict::Sufficient
+    } else if a <= b - MIN_IMPROVEMENT {
+        Verdict::Partial
+    } else {
+        Verdict::Rejected(format!("{risk_id} did not drop enough ({b:.2} → {a:.2})"))
+    }
+}
+
+/// What the candidate generator looks at.
+pub struct Context<'a> {
+    /// The track as it is now (input through the moves accepted so far).
+    pub audio: &'a AudioBuffer,
+    /// Its analysis.
+    pub report: &'a Report,
+    pub character: Character,
+}
+
+fn band_centre(risk: &Risk, lo: f64, hi: f64) -> (f64, f64, f64) {
+    let [l, h] = risk.band_hz.unwrap_or([lo, hi]);
+    let (l, h) = if l > 0.0 && h > l { (l, h) } else { (lo, hi) };
+    ((l * h).sqrt(), l, h)
+}
+
+/// Q of a band-pass spanning `lo..hi` (bandwidth in octaves → Q, RBJ cookbook).
+fn q_for_band(lo: f64, hi: f64) -> f64 {
+    let octaves = (hi / lo).log2().max(0.1);
+    let p = 2f64.powf(octaves);
+    (p.sqrt() / (p - 1.0)).clamp(0.3, 8.0)
+}
+
+fn r1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Threshold (dB) at a percentile of the band's level over the whole track.
+fn threshold_at(ctx: &Context, p: &DynamicEqParams, percentile: f64) -> f64 {
+    let slices = ctx.audio.as_slices();
+    let v = band_level_percentiles(&slices, ctx.audio.sample_rate as f32, p, &[percentile]);
+    r1(f64::from(v[0]).clamp(-100.0, 0.0))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn dynamic_eq(
+    ctx: &Context,
+    freq_hz: f64,
+    q: f64,
+    percentile: f64,
+    ratio: f64,
+    max_cut_db: f64,
+    attack_ms: f64,
+    release_ms: f64,
+    target: StereoTarget,
+) -> Module {
+    let sr = f64::from(ctx.audio.sample_rate);
+    let freq_hz = r1(freq_hz.min(0.45 * sr));
+    let p = DynamicEqParams {
+        freq_hz,
+        q,
+        threshold_db: 0.0,
+        ratio: ratio as f32,
+        max_cut_db: max_cut_db as f32,
+        attack_ms: attack_ms as f32,
+        release_ms: release_ms as f32,
+        target,
+    };
+    Module::DynamicEq {
+        freq_hz,
+        q: (q * 100.0).round() / 100.0,
+        threshold_db: threshold_at(ctx, &p, percentile),
+        ratio,
+        max_cut_db: r1(max_cut_db),
+        attack_ms,
+        release_ms,
+        target,
+    }
+}
+
+fn eq(kind: FilterKind, freq_hz: f64, q: f64, gain_db: f64, target: StereoTarget) -> Module {
+    Module::Eq {
+        kind,
+        freq_hz: r1(freq_hz),
+        q: (q * 100.0).round() / 100.0,
+        gain_db: r1(gain_db),
+        target,
+    }
+}
+
+/// Low-band level percentile (dB) below `crossover_hz`, for the low-band compressor.
+fn low_threshold(ctx: &Context, crossover_hz: f64, percentile: f64) -> f64 {
+    // A wide band-pass centred an octave under the crossover approximates the
+    // LR4 low band closely enough to place a threshold.
+    let p = DynamicEqParams {
+        freq_hz: crossover_hz / 2.0,
+        q: 0.5,
+        threshold_db: 0.0,
+        ratio: 1.0,
+        max_cut_db: 0.0,
+        attack_ms: 15.0,
+        release_ms: 200.0,
+        target: StereoTarget::Stereo,
+    };
+    threshold_at(ctx, &p, percentile)
+}
+
+/// Candidate moves for `risk`, least destructive first (see the module table).
+/// Empty when no module answers it.
+pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
+    let k = ctx.character.amount_scale();
+    let id = risk.id.as_str();
+    let addr = vec![risk.id.clone()];
+    let mv = |module: Module, kind: &'static str, label: String, why: &str, cost: &str| Move {
+        module,
+        kind,
+        label,
+        addresses: addr.clone(),
+        why: why.to_string(),
+        trade_off: cost.to_string(),
+    };
+    match id {
+        "dc_offset" => vec![mv(
+            Module::DcBlocker { cutoff_hz: 5.0 },
+            "dc_blocker",
+            "DC blocker 5 Hz".into(),
+            "A constant offset wastes headroom and clicks at edits; a 5 Hz high-pass removes it.",
+            "Nothing audible: the phase shift stays below 10 Hz.",
+        )],
+        "sub_excess" => {
+            let (_, _, hi) = band_centre(risk, 20.0, 60.0);
+            let f = hi.clamp(40.0, 80.0);
+            vec![
+                mv(
+                    eq(FilterKind::LowShelf, f, 0.71, -3.0 * k, StereoTarget::Stereo),
+                    "eq",
+                    format!("low shelf {:.0} Hz {:.1} dB", f, -3.0 * k),
+                    "Energy below 60 Hz eats headroom and blooms in cars and clubs; a gentle shelf trims it.",
+                    "Less weight on big systems.",
+                ),
+                mv(
+                    eq(FilterKind::LowShelf, f, 0.71, -1.5 * k, StereoTarget::Stereo),
+                    "eq",
+                    format!("low shelf {:.0} Hz {:.1} dB", f, -1.5 * k),
+                    "A smaller sub trim.",
+                    "Slightly less weight on big systems.",
+                ),
+                mv(
+                    eq(FilterKind::Highpass, 30.0, 0.71, 0.0, StereoTarget::Stereo),
+                    "eq",
+                    "high-pass 30 Hz".into(),
+                    "Removes inaudible infrasonic energy that still costs headroom.",
+                    "The lowest octave loses some extension.",
+                ),
+            ]
+        }
+        "low_end_instability" => {
+            let (fc, lo, hi) = band_centre(risk, 40.0, 160.0);
+            let xo = (hi * 1.25).clamp(120.0, 200.0);
+            let thr = low_threshold(ctx, xo, 0.5);
+            let low_control = |cut: f64| Module::LowControl {
+                crossover_hz: r1(xo),
+                threshold_db: thr,
+                ratio: 3.0,
+                max_cut_db: r1(cut),
+                attack_ms: 15.0,
+                release_ms: 200.0,
+            };
+            vec![
+                mv(
+                    low_control(4.0 * k),
+                    "low_control",
+                    format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, 4.0 * k),
+                    "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.",
+                    "The loudest bass notes lose a little punch.",
+                ),
+                mv(
+                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(2.0), 0.6, 4.0, 6.0 * k, 15.0, 200.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 6.0 * k),
+                    "A narrow dynamic cut only on the booming note region.",
+                    "That note loses some weight when it plays loudly.",
+                ),
+                mv(
+                    low_control(2.0 * k),
+                    "low_control",
+                    format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, 2.0 * k),
+                    "A lighter version of the low-band control.",
+                    "Slightly less punch on the loudest bass notes.",
+                ),
+            ]
+        }
+        "mud" => {
+            let (fc, lo, hi) = band_centre(risk, 150.0, 500.0);
+            let q = q_for_band(lo, hi).max(0.7);
+            vec![
+                mv(
+                    dynamic_eq(ctx, fc, q, 0.5, 2.5, 3.0 * k, 20.0, 200.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 3.0 * k),
+                    "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.",
+                    "Some warmth and body in the dense passages.",
+                ),
+                mv(
+                    eq(FilterKind::Peaking, fc, q, -2.0 * k, StereoTarget::Stereo),
+                    "eq",
+                    format!("bell {:.0} Hz {:.1} dB", fc, -2.0 * k),
+                    "A static low-mid cut where the build-up is constant.",
+                    "Less warmth throughout.",
+                ),
+                mv(
+                    dynamic_eq(ctx, fc, q, 0.5, 2.5, 1.5 * k, 20.0, 200.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 1.5 * k),
+                    "A lighter dynamic low-mid cut.",
+                    "A little warmth in the dense passages.",
+                ),
+            ]
+        }
+        "harshness" => {
+            let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
+            let q = q_for_band(lo, hi).max(0.7);
+            vec![
+                mv(
+                    dynamic_eq(ctx, fc, q, 0.7, 3.0, 4.0 * k, 5.0, 120.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 4.0 * k),
+                    "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.",
+                    "Some presence and intelligibility in the loudest moments.",
+                ),
+                mv(
+                    dynamic_eq(ctx, fc, q, 0.7, 3.0, 2.0 * k, 5.0, 120.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 2.0 * k),
+                    "A lighter dynamic cut of the upper mids.",
+                    "A little presence in the loudest moments.",
+                ),
+                mv(
+                    eq(FilterKind::Peaking, fc, q, -1.5 * k, StereoTarget::Stereo),
+                    "eq",
+                    format!("bell {:.0} Hz {:.1} dB", fc, -1.5 * k),
+                    "A static upper-mid cut where the brightness is constant.",
+                    "Less presence throughout.",
+                ),
+            ]
+        }
+        "sibilance" => {
+            let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
+            vec![
+                mv(
+                    dynamic_eq(ctx, fc, 2.0, 0.9, 4.0, 6.0 * k, 1.0, 60.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, 6.0 * k),
+                    "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; a fast dynamic cut catches only the bursts.",
+                    "Some bite on 's' sounds and cymbals.",
+                ),
+                mv(
+                    dynamic_eq(ctx, fc, 2.0, 0.9, 4.0, 3.0 * k, 1.0, 60.0, StereoTarget::Stereo),
+                    "dynamic_eq",
+                    format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, 3.0 * k),
+                    "A lighter de-esser.",
+                    "A little bite on 's' sounds.",
+                ),
+            ]
+        }
+        "dull" => {
+            let g = 2.0 * k.min(1.0);
+            vec![
+                mv(
+                    eq(FilterKind::HighShelf, 9000.0, 0.71, g, StereoTarget::Stereo),
+                    "eq",
+                    format!("high shelf 9 kHz +{g:.1} dB"),
+                    "Little air above 8 kHz makes the track lose against others on hi-fi and headphones; a gentle shelf opens it.",
+                    "Can raise harshness or sibilance — re-checked before it is kept.",
+                ),
+                mv(
+                    eq(FilterKind::HighShelf, 9000.0, 0.71, g / 2.0, StereoTarget::Stereo),
+                    "eq",
+                    format!("high shelf 9 kHz +{:.1} dB", g / 2.0),
+                    "A smaller air lift.",
+                    "Slightly more hiss and sibilance.",
+                ),
+            ]
+        }
+        "vocal_masking" => {
+            let (fc, _, _) = band_centre(risk, 1000.0, 4000.0);
+            let f = fc.clamp(1500.0, 3500.0);
+            vec![
+                mv(
+                    eq(FilterKind::Peaking, f, 1.0, 1.5 * k.min(1.0), StereoTarget::Mid),
+                    "eq",
+                    format!("presence bell {:.0} Hz +{:.1} dB on mid", f, 1.5 * k.min(1.0)),
+                    "The lead drops back on earbuds and in cars; lifting presence in the centre only brings it forward without widening the sides.",
+                    "Can add edge — re-checked against harshness before it is kept.",
+                ),
+                mv(
+                    eq(FilterKind::Peaking, f, 1.0, 0.8, StereoTarget::Mid),
+                    "eq",
+                    format!("presence bell {f:.0} Hz +0.8 dB on mid"),
+                    "A smaller presence lift in the centre.",
+                    "A little edge on the lead.",
+                ),
+            ]
+        }
+        "mono_collapse" if ctx.audio.num_channels() == 2 => {
+            let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
+            let image = |mono_below_hz: f64, width: f64| Module::StereoImage {
+                mono_below_hz,
+                width,
+                balance_db: 0.0,
+            };
+            let mut v = vec![
+                mv(
+                    image(120.0, 1.0),
+                    "stereo_image",
+                    "mono below 120 Hz".into(),
+                    "Parts of the low end cancel in mono (phones, club subs, Bluetooth speakers); making the lows mono keeps them everywhere.",
+                    "Low-frequency width is gone (rarely audible below 120 Hz).",
+                ),
+                mv(
+                    image(120.0, 0.8),
+                    "stereo_image",
+                    "mono below 120 Hz, width 0.8".into(),
+                    "Mono lows and a narrower side channel so less vanishes in mono.",
+                    "A narrower stereo image.",
+                ),
+                mv(
+                    image(0.0, 0.7),
+                    "stereo_image",
+                    "width 0.7".into(),
+                    "A narrower side channel so less vanishes in mono.",
+                    "A narrower stereo image.",
+                ),
+            ];
+            if !low_problem {
+                v.swap(0, 2);
+            }
+            v
+        }
+        "stereo_imbalance" if ctx.audio.num_channels() == 2 => {
+            let b = ctx.report.stereo.balance_db.unwrap_or(0.0).clamp(-6.0, 6.0);
+            if b.abs() < 0.1 {
+                return Vec::new();
+            }
+            let image = |balance_db: f64| Module::StereoImage {
+                mono_below_hz: 0.0,
+                width: 1.0,
+                balance_db: r1(balance_db),
+            };
+            vec![
+                mv(
+                    image(-b),
+                    "stereo_image",
+                    format!("balance {:+.1} dB", -b),
+                    "The image leans to one side; a balance correction re-centres it.",
+                    "None if the lean was not intended.",
+                ),
+                mv(
+                    image(-b / 2.0),
+                    "stereo_image",
+                    format!("balance {:+.1} dB", -b / 2.0),
+                    "A partial re-centring.",
+                    "None if the lean was not intended.",
+                ),
+            ]
+        }
+        "transient_spikes" => {
+            let tp = ctx.report.loudness.true_peak_dbtp.unwrap_or(0.0);
+            let pc = |depth: f64| Module::Limiter {
+                ceiling_dbtp: r1((tp - depth).clamp(-30.0, 0.0)),
+                lookahead_ms: 2.0,
+                release_ms: 30.0,
+            };
+            vec![
+                mv(
+                    pc(4.0 * k),
+                    "peak_control",
+                    format!("peak control {:.1} dB under the highest peak", 4.0 * k),
+                    "Isolated peaks far above the music would make the final limiter pump; a fast limiter shaves only those spikes first.",
+                    "The loudest hits lose a little attack.",
+                ),
+                mv(
+                    pc(2.0 * k),
+                    "peak_control",
+                    format!("peak control {:.1} dB under the highest peak", 2.0 * k),
+                    "A lighter peak shave.",
+                    "The loudest hits lose a little attack.",
+                ),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(v: &[(&str, f64)]) -> BTreeMap<String, f64> {
+        v.iter().map(|(k, s)| (k.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn judge_keeps_only_real_improvements_without_collateral() {
+        let before = map(&[
+            ("harshness", 0.7),
+            ("sibilance", 0.2),
+            ("loudness_target", 0.5),
+        ]);
+        assert_eq!(
+            judge(
+                "harshness",
+                &before,
+                &map(&[("harshness", 0.3), ("sibilance", 0.2)])
+            ),
+            Verdict::Sufficient
+        );
+        assert_eq!(
+            judge(
+                "harshness",
+                &before,
+                &map(&[("harshness", 0.62), ("sibilance", 0.2)])
+            ),
+            Verdict::Partial
+        );
+        assert!(matches!(
+            judge("harshness", &before, &map(&[("harshness", 0.68)])),
+            Verdict::Rejected(_)
+        ));
+        // Sibilance rose from info to minor: rejected even though harshness fell.
+        assert!(matches!(
+            judge(
+                "harshness",
+                &before,
+                &map(&[("harshness", 0.2), ("sibilance", 0.3)])
+            ),
+            Verdict::Rejected(_)
+        ));
+        // The final stage's risks do not veto.
+        assert_eq!(
+            judge(
+                "harshness",
+                &before,
+                &map(&[("harshness", 0.2), ("loudness_target", 0.9)])
+            ),
+            Verdict::Sufficient
+        );
+    }
+
+    #[test]
+    fn q_for_band_matches_octave_bandwidth() {
+        // One octave ≈ Q 1.41.
+        assert!((q_for_band(1000.0, 2000.0) - std::f64::consts::SQRT_2).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,127 @@
+//! Long-term tonal balance in octave bands, for reference matching and for
+//! checking that a master did not change what it had no reason to change.
+//!
+//! Welch's method (P. D. Welch, IEEE Trans. Audio Electroacoust. 15(2),
+//! 1967): Hann-windowed 8192-point FFT frames with 50 % overlap, power
+//! averaged over frames and channels, summed into octave bands centred on the
+//! IEC 61260 nominal frequencies (31.5 Hz … 16 kHz; band edges at
+//! `fc / √2 … fc · √2`). Bands above Nyquist are left out.
+
+use rustfft::{num_complex::Complex, FftPlanner};
+
+use crate::audio::AudioBuffer;
+
+/// IEC 61260 octave-band nominal centre frequencies, Hz.
+pub const OCTAVE_CENTRES_HZ: [f64; 10] = [
+    31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16_000.0,
+];
+
+/// FFT length: 5.9 Hz resolution at 48 kHz, enough to resolve the 31.5 Hz band.
+const FFT_LEN: usize = 8192;
+
+/// Octave-band levels of a buffer: `(centre_hz, level_db)` per band whose
+/// upper edge is below Nyquist. Levels are mean power in dB (relative; only
+/// differences between buffers are meaningful). Silence gives −200 dB.
+pub fn octave_levels(audio: &AudioBuffer) -> Vec<(f64, f64)> {
+    let sr = f64::from(audio.sample_rate.max(1));
+    let frames = audio.frames();
+    let n = FFT_LEN;
+    let window: Vec<f64> = (0..n)
+        .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
+        .collect();
+    let fft = FftPlanner::new().plan_fft_forward(n);
+    let mut power = vec![0.0f64; n / 2 + 1];
+    let mut buf = vec![Complex::new(0.0, 0.0); n];
+    let mut count = 0usize;
+    let hop = n / 2;
+    let mut start = 0;
+    loop {
+        for ch in &audio.channels {
+            for (i, b) in buf.iter_mut().enumerate() {
+                let s = ch.get(start + i).copied().unwrap_or(0.0);
+                *b = Complex::new(f64::from(s) * window[i], 0.0);
+            }
+            fft.process(&mut buf);
+            for (p, b) in power.iter_mut().zip(&buf) {
+                *p += b.norm_sqr();
+            }
+            count += 1;
+        }
+        start += hop;
+        if start + hop >= frames.max(1) {
+            break;
+        }
+    }
+    let count = count.max(1) as f64;
+    OCTAVE_CENTRES_HZ
+        .iter()
+        .filter(|&&fc| fc * std::f64::consts::SQRT_2 < sr / 2.0)
+        .map(|&fc| {
+            let lo = fc / std::f64::consts::SQRT_2;
+            let hi = fc * std::f64::consts::SQRT_2;
+            let k0 = ((lo * n as f64 / sr).ceil() as usize).max(1);
+            let k1 = ((hi * n as f64 / sr).floor() as usize).min(n / 2);
+            let p: f64 = power[k0..=k1.max(k0)].iter().sum::<f64>() / count;
+            (fc, if p > 1e-20 { 10.0 * p.log10() } else { -200.0 })
+        })
+        .collect()
+}
+
+/// Bands more than this below the loudest band are ignored by
+/// [`max_band_change_db`]: a change there is inaudible next to the music.
+pub const RELEVANT_RANGE_DB: f64 = 60.0;
+
+/// Largest octave-band difference between `a` and `b` after removing the
+/// broadband (mean) difference, dB — "how much did the tone change once the
+/// loudness is matched". Bands [`RELEVANT_RANGE_DB`] below the loudest band
+/// of `a` are skipped.
+pub fn max_band_change_db(a: &AudioBuffer, b: &AudioBuffer) -> f64 {
+    let la = octave_levels(a);
+    let lb = octave_levels(b);
+    let top = la.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
+    let pairs: Vec<(f64, f64)> = la
+        .iter()
+        .zip(&lb)
+        .filter(|(x, _)| x.1 > top - RELEVANT_RANGE_DB)
+        .map(|(x, y)| (x.1, y.1))
+        .collect();
+    if pairs.is_empty() {
+        return 0.0;
+    }
+    // Match loudness by the mean level difference.
+    let mean = pairs.iter().map(|(x, y)| y - x).sum::<f64>() / pairs.len() as f64;
+    pairs
+        .iter()
+        .map(|(x, y)| (y - x - mean).abs())
+        .fold(0.0, f64::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tone_lands_in_its_band_and_gain_is_not_a_tonal_change() {
+        let sr = 48_000;
+        let n = sr as usize * 2;
+        let tone: Vec<f32> = (0..n)
+            .map(|i| {
+                0.5 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / sr as f32).sin()
+                    + 0.05 * (2.0 * std::f32::consts::PI * 125.0 * i as f32 / sr as f32).sin()
+            })
+            .collect();
+        let a = AudioBuffer {
+            sample_rate: sr,
+            channels: vec![tone.clone()],
+        };
+        let l = octave_levels(&a);
+        let k1 = l.iter().position(|b| b.0 == 1000.0).unwrap();
+        let k125 = l.iter().position(|b| b.0 == 125.0).unwrap();
+        assert!((l[k1].1 - l[k125].1 - 20.0).abs() < 0.5, "{l:?}");
+        let b = AudioBuffer {
+            sample_rate: sr,
+            channels: vec![tone.iter().map(|s| s * 0.5).collect()],
+        };
+        assert!(max_band_change_db(&a, &b) < 1e-6);
+    }
+}
