@@ -25,12 +25,17 @@ fn source(sample_rate: u32, channels: usize, seconds: f64) -> AudioBuffer {
                     let t = i as f64 / f64::from(sample_rate);
                     let env = 0.6 + 0.4 * (2.0 * std::f64::consts::PI * 0.5 * t).sin();
                     (env * (0.25 * (2.0 * std::f64::consts::PI * 110.0 * t).sin()
-                        + 0.1 * (2.0 * std::f64::consts::PI * (880.0 + 110.0 * c as f64) * t).sin())) as f32
+                        + 0.1
+                            * (2.0 * std::f64::consts::PI * (880.0 + 110.0 * c as f64) * t).sin()))
+                        as f32
                 })
                 .collect()
         })
         .collect();
-    AudioBuffer { sample_rate, channels: chans }
+    AudioBuffer {
+        sample_rate,
+        channels: chans,
+    }
 }
 
 fn ffmpeg(input: &Path, output: &Path, codec_args: &[&str]) {
@@ -55,7 +60,12 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
         let cases: [(&str, &[&str], f64, &str); 4] = [
             ("flac", &["-c:a", "flac"], 0.01, "flac"),
             ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"], 0.3, "mp3"),
-            ("ogg", &["-c:a", "libvorbis", "-q:a", "6"], 0.3, "ogg_vorbis"),
+            (
+                "ogg",
+                &["-c:a", "libvorbis", "-q:a", "6"],
+                0.3,
+                "ogg_vorbis",
+            ),
             ("m4a", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
         ];
         for (ext, args, tol_lu, format) in cases {
@@ -66,9 +76,16 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
             assert_eq!(d.audio.sample_rate, rate, "{ext}");
             assert_eq!(d.audio.num_channels(), channels, "{ext}");
             // Lossy codecs add priming/padding frames: within 0.1 s.
-            assert!((d.audio.duration_s() - 4.0).abs() < 0.1, "{ext}: {} s", d.audio.duration_s());
+            assert!(
+                (d.audio.duration_s() - 4.0).abs() < 0.1,
+                "{ext}: {} s",
+                d.audio.duration_s()
+            );
             let got = loudness::measure(&d.audio, |_| {}).integrated_lufs.unwrap();
-            assert!((got - reference).abs() <= tol_lu, "{ext} at {rate} Hz: {got:.2} vs {reference:.2} LUFS");
+            assert!(
+                (got - reference).abs() <= tol_lu,
+                "{ext} at {rate} Hz: {got:.2} vs {reference:.2} LUFS"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -13,8 +13,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AudioBuffer, AudioBufferOptions, AudioBufferSourceNode, AudioScheduledSourceNode, AudioContext, AudioContextOptions, AudioWorkletNode,
-    AudioWorkletNodeOptions, BaseAudioContext, ChannelCountMode, OfflineAudioContext, OfflineAudioContextOptions,
+    AudioBuffer, AudioBufferOptions, AudioBufferSourceNode, AudioContext, AudioContextOptions,
+    AudioScheduledSourceNode, AudioWorkletNode, AudioWorkletNodeOptions, BaseAudioContext,
+    ChannelCountMode, OfflineAudioContext, OfflineAudioContextOptions,
 };
 
 use crate::protocol::object;
@@ -67,18 +68,28 @@ pub async fn worklet_module() -> Result<js_sys::WebAssembly::Module, JsValue> {
         return Ok(m);
     }
     let window = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKLET_WASM_URL)).await?.dyn_into()?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKLET_WASM_URL))
+        .await?
+        .dyn_into()?;
     if !resp.ok() {
-        return Err(JsValue::from_str("the real-time engine could not be loaded"));
+        return Err(JsValue::from_str(
+            "the real-time engine could not be loaded",
+        ));
     }
     let bytes = JsFuture::from(resp.array_buffer()?).await?;
-    let module: js_sys::WebAssembly::Module = JsFuture::from(js_sys::WebAssembly::compile(&bytes)).await?.dyn_into()?;
+    let module: js_sys::WebAssembly::Module = JsFuture::from(js_sys::WebAssembly::compile(&bytes))
+        .await?
+        .dyn_into()?;
     MODULE.with(|m| *m.borrow_mut() = Some(module.clone()));
     Ok(module)
 }
 
 /// Loads processor.js into a context and creates a chain node running `chain_json`.
-pub async fn chain_node(ctx: &BaseAudioContext, channels: u32, chain_json: &str) -> Result<AudioWorkletNode, JsValue> {
+pub async fn chain_node(
+    ctx: &BaseAudioContext,
+    channels: u32,
+    chain_json: &str,
+) -> Result<AudioWorkletNode, JsValue> {
     let module = worklet_module().await?;
     JsFuture::from(ctx.audio_worklet()?.add_module(PROCESSOR_URL)?).await?;
     let processor_options = object(&[
@@ -143,8 +154,15 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
     node.connect_with_audio_node(&ctx.destination())?;
     let buffer = audio_buffer(&track.channels, track.sample_rate)?;
     PLAYER.with(|p| {
-        *p.borrow_mut() =
-            Some(Player { ctx, node, buffer, source: None, started_ctx_s: 0.0, started_offset_s: 0.0, _on_ended: None })
+        *p.borrow_mut() = Some(Player {
+            ctx,
+            node,
+            buffer,
+            source: None,
+            started_ctx_s: 0.0,
+            started_offset_s: 0.0,
+            _on_ended: None,
+        })
     });
     Ok(())
 }
@@ -152,7 +170,9 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
 /// Starts (or resumes) playback from the last position. `on_ended` runs when the file ends.
 pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<(), JsValue> {
     ensure_player(chain_json).await?;
-    let ctx = PLAYER.with(|p| p.borrow().as_ref().map(|p| p.ctx.clone())).ok_or("no player")?;
+    let ctx = PLAYER
+        .with(|p| p.borrow().as_ref().map(|p| p.ctx.clone()))
+        .ok_or("no player")?;
     JsFuture::from(ctx.resume()?).await?;
     PLAYER.with(|p| -> Result<(), JsValue> {
         let mut guard = p.borrow_mut();
@@ -161,8 +181,13 @@ pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<
         source.set_buffer(Some(&p.buffer));
         source.connect_with_audio_node(&p.node)?;
         let on_ended = Closure::<dyn FnMut()>::new(on_ended);
-        AsRef::<AudioScheduledSourceNode>::as_ref(&source).set_onended(Some(on_ended.as_ref().unchecked_ref()));
-        let offset = if p.started_offset_s >= p.buffer.duration() { 0.0 } else { p.started_offset_s };
+        AsRef::<AudioScheduledSourceNode>::as_ref(&source)
+            .set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        let offset = if p.started_offset_s >= p.buffer.duration() {
+            0.0
+        } else {
+            p.started_offset_s
+        };
         source.start_with_when_and_grain_offset(0.0, offset)?;
         p.started_ctx_s = p.ctx.current_time();
         p.started_offset_s = offset;
@@ -219,7 +244,10 @@ pub fn set_bypass(bypass: bool) {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow().as_ref() {
             if let Ok(port) = p.node.port() {
-                let _ = port.post_message(&object(&[("type", "bypass".into()), ("value", bypass.into())]));
+                let _ = port.post_message(&object(&[
+                    ("type", "bypass".into()),
+                    ("value", bypass.into()),
+                ]));
             }
         }
     });
@@ -231,7 +259,10 @@ pub fn set_chain(chain_json: &str) {
         if let Some(p) = p.borrow().as_ref() {
             if let Ok(port) = p.node.port() {
                 let bytes = Uint8Array::from(chain_json.as_bytes());
-                let _ = port.post_message(&object(&[("type", "chain".into()), ("bytes", bytes.into())]));
+                let _ = port.post_message(&object(&[
+                    ("type", "chain".into()),
+                    ("bytes", bytes.into()),
+                ]));
             }
         }
     });
@@ -240,7 +271,11 @@ pub fn set_chain(chain_json: &str) {
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`
 /// (the real-time code path, faster than real time). Used by the browser tests
 /// to compare the worklet with the native engine, and available for previews.
-pub async fn render_offline(channels: Vec<Float32Array>, sample_rate: u32, chain_json: String) -> Result<Array, JsValue> {
+pub async fn render_offline(
+    channels: Vec<Float32Array>,
+    sample_rate: u32,
+    chain_json: String,
+) -> Result<Array, JsValue> {
     let n = channels.len() as u32;
     let frames = channels.first().map_or(0, |c| c.length()).max(1);
     let opts = OfflineAudioContextOptions::new(frames, sample_rate as f32);
@@ -266,11 +301,17 @@ pub async fn render_offline(channels: Vec<Float32Array>, sample_rate: u32, chain
 /// Installs `window.__preflight.renderOffline(channels, sampleRate, chainJson)`
 /// for the browser tests (returns a Promise of Float32Arrays).
 pub fn install_test_hook() {
-    let Some(window) = web_sys::window() else { return };
-    let f = Closure::<dyn Fn(Array, u32, String) -> js_sys::Promise>::new(|chs: Array, sr: u32, chain: String| {
-        let channels: Vec<Float32Array> = chs.iter().map(|v| v.unchecked_into()).collect();
-        wasm_bindgen_futures::future_to_promise(async move { render_offline(channels, sr, chain).await.map(JsValue::from) })
-    });
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let f = Closure::<dyn Fn(Array, u32, String) -> js_sys::Promise>::new(
+        |chs: Array, sr: u32, chain: String| {
+            let channels: Vec<Float32Array> = chs.iter().map(|v| v.unchecked_into()).collect();
+            wasm_bindgen_futures::future_to_promise(async move {
+                render_offline(channels, sr, chain).await.map(JsValue::from)
+            })
+        },
+    );
     let hook = Object::new();
     let _ = Reflect::set(&hook, &"renderOffline".into(), f.as_ref());
     f.forget();

@@ -26,12 +26,18 @@ pub fn object(fields: &[(&str, JsValue)]) -> Object {
 
 /// Reads a string field (empty when missing).
 pub fn get_str(obj: &JsValue, key: &str) -> String {
-    Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// Reads a numeric field (NaN when missing).
 pub fn get_f64(obj: &JsValue, key: &str) -> f64 {
-    Reflect::get(obj, &JsValue::from_str(key)).ok().and_then(|v| v.as_f64()).unwrap_or(f64::NAN)
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(f64::NAN)
 }
 
 /// Reads any field.

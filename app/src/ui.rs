@@ -27,7 +27,11 @@ const PREVIEW_CEILING_DBTP: f64 = -1.0;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Phase {
     Idle,
-    Working { name: String, stage: String, percent: f64 },
+    Working {
+        name: String,
+        stage: String,
+        percent: f64,
+    },
     Done,
     Failed(String),
 }
@@ -47,10 +51,18 @@ struct State {
 /// limited so the true peak stays under the ceiling (what a normalising
 /// platform does, without its limiter). The real mastering chain replaces it.
 pub fn preview_chain(report: &Report) -> Chain {
-    let to_target = report.loudness.integrated_lufs.map_or(0.0, |i| PREVIEW_LUFS - i);
-    let headroom = report.loudness.true_peak_dbtp.map_or(0.0, |tp| PREVIEW_CEILING_DBTP - tp);
+    let to_target = report
+        .loudness
+        .integrated_lufs
+        .map_or(0.0, |i| PREVIEW_LUFS - i);
+    let headroom = report
+        .loudness
+        .true_peak_dbtp
+        .map_or(0.0, |tp| PREVIEW_CEILING_DBTP - tp);
     let gain_db = to_target.min(headroom).clamp(-40.0, 24.0);
-    Chain::new(vec![Module::Gain { gain_db: (gain_db * 100.0).round() / 100.0 }])
+    Chain::new(vec![Module::Gain {
+        gain_db: (gain_db * 100.0).round() / 100.0,
+    }])
 }
 
 fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
@@ -63,7 +75,12 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
             let stage = protocol::get_str(&data, "stage");
             let percent = protocol::get_f64(&data, "percent");
             state.phase.update(|p| {
-                if let Phase::Working { stage: s, percent: pc, .. } = p {
+                if let Phase::Working {
+                    stage: s,
+                    percent: pc,
+                    ..
+                } = p
+                {
                     *s = stage;
                     *pc = percent;
                 }
@@ -72,18 +89,27 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         "decoded" => {
             let sample_rate = protocol::get_f64(&data, "sampleRate") as u32;
             let channels = protocol::get_channels(&data, "channels");
-            player::set_track(Some(player::Track { sample_rate, channels }));
+            player::set_track(Some(player::Track {
+                sample_rate,
+                channels,
+            }));
         }
         "report" => match serde_json::from_str::<Report>(&protocol::get_str(&data, "json")) {
             Ok(r) => {
                 // Exposed for the timing script and tests (plain data, read-only use).
                 if let Some(w) = web_sys::window() {
-                    let _ = js_sys::Reflect::set(&w, &"__preflightTimings".into(), &protocol::get(&data, "timings"));
+                    let _ = js_sys::Reflect::set(
+                        &w,
+                        &"__preflightTimings".into(),
+                        &protocol::get(&data, "timings"),
+                    );
                 }
                 state.report.set(Some(r));
                 state.phase.set(Phase::Done);
             }
-            Err(e) => state.phase.set(Phase::Failed(format!("the report could not be read: {e}"))),
+            Err(e) => state
+                .phase
+                .set(Phase::Failed(format!("the report could not be read: {e}"))),
         },
         "error" => {
             player::set_track(None);
@@ -102,7 +128,9 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn load_file(state: State, file: web_sys::File) {
@@ -115,14 +143,22 @@ fn load_file(state: State, file: web_sys::File) {
     state.player_error.set(None);
     state.report.set(None);
     if file.size() == 0.0 {
-        state.phase.set(Phase::Failed(format!("{name}: The file is empty (0 bytes)")));
+        state.phase.set(Phase::Failed(format!(
+            "{name}: The file is empty (0 bytes)"
+        )));
         return;
     }
     if file.size() > MAX_FILE_BYTES {
-        state.phase.set(Phase::Failed(format!("{name}: The file is larger than 1.5 GB; export a shorter or compressed version")));
+        state.phase.set(Phase::Failed(format!(
+            "{name}: The file is larger than 1.5 GB; export a shorter or compressed version"
+        )));
         return;
     }
-    state.phase.set(Phase::Working { name: name.clone(), stage: "reading".into(), percent: 0.0 });
+    state.phase.set(Phase::Working {
+        name: name.clone(),
+        stage: "reading".into(),
+        percent: 0.0,
+    });
     spawn_local(async move {
         match JsFuture::from(file.array_buffer()).await {
             Ok(buf) => {
@@ -135,7 +171,9 @@ fn load_file(state: State, file: web_sys::File) {
                 ]);
                 worker_client::send(msg.into(), Array::of1(&buf));
             }
-            Err(_) => state.phase.set(Phase::Failed(format!("{name}: The browser could not read the file"))),
+            Err(_) => state.phase.set(Phase::Failed(format!(
+                "{name}: The browser could not read the file"
+            ))),
         }
     });
 }
@@ -225,7 +263,8 @@ fn DropZone(
 /// Progress while working, or the error of the last file.
 #[component]
 fn StatusLine(phase: RwSignal<Phase>) -> impl IntoView {
-    move || match phase.get() {
+    move || {
+        match phase.get() {
         Phase::Idle | Phase::Done => ().into_any(),
         Phase::Working { name, stage, percent } => view! {
             <div class="status working" role="status">
@@ -238,6 +277,7 @@ fn StatusLine(phase: RwSignal<Phase>) -> impl IntoView {
             <div id="error" class="status error" role="alert">{msg}</div>
         }
         .into_any(),
+    }
     }
 }
 
@@ -306,7 +346,9 @@ fn PlayerBar(state: State, chain_json: String) -> impl IntoView {
                 };
                 if let Err(e) = player::play(&json, ended).await {
                     state.playing.set(false);
-                    let msg = e.as_string().unwrap_or_else(|| "playback could not start in this browser".into());
+                    let msg = e
+                        .as_string()
+                        .unwrap_or_else(|| "playback could not start in this browser".into());
                     state.player_error.set(Some(msg));
                 } else {
                     player::set_bypass(state.bypass.get_untracked());

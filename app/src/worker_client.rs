@@ -40,7 +40,13 @@ fn spawn(handler: Handler) {
     let worker = match Worker::new(WORKER_URL) {
         Ok(w) => w,
         Err(_) => {
-            handler(object(&[("type", "error".into()), ("message", "the analysis engine could not start".into())]).into());
+            handler(
+                object(&[
+                    ("type", "error".into()),
+                    ("message", "the analysis engine could not start".into()),
+                ])
+                .into(),
+            );
             return;
         }
     };
@@ -58,7 +64,11 @@ fn spawn(handler: Handler) {
         ev.prevent_default();
         h(object(&[
             ("type", "error".into()),
-            ("message", "the analysis engine stopped unexpectedly on this file; it has been restarted".into()),
+            (
+                "message",
+                "the analysis engine stopped unexpectedly on this file; it has been restarted"
+                    .into(),
+            ),
         ])
         .into());
         restart();
@@ -66,8 +76,14 @@ fn spawn(handler: Handler) {
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     CLIENT.with(|c| {
-        *c.borrow_mut() =
-            Some(Client { worker, ready: false, queue: Vec::new(), handler, _on_message: on_message, _on_error: on_error })
+        *c.borrow_mut() = Some(Client {
+            worker,
+            ready: false,
+            queue: Vec::new(),
+            handler,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
     });
 }
 

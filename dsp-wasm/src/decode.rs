@@ -122,7 +122,9 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     loop {
         let packet = match reader.next_packet() {
             Ok(p) => p,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                break
+            }
             Err(SymphoniaError::ResetRequired) => break,
             Err(SymphoniaError::DecodeError(_)) => {
                 skipped_packets += 1;
@@ -150,7 +152,9 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
                 }
                 let buf = match &mut scratch {
                     Some(b) if b.capacity() >= frames && *b.spec() == spec => b,
-                    _ => scratch.insert(SymphoniaBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+                    _ => {
+                        scratch.insert(SymphoniaBuffer::<f32>::new(decoded.capacity() as u64, spec))
+                    }
                 };
                 decoded.convert(buf);
                 for (c, out) in planar.iter_mut().enumerate() {
@@ -176,7 +180,10 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
             Error::NoAudio
         });
     }
-    let mut audio = AudioBuffer { sample_rate, channels: planar };
+    let mut audio = AudioBuffer {
+        sample_rate,
+        channels: planar,
+    };
     if let Some(expected) = params.n_frames {
         // A header that promises more than 1 % (and 10 ms) more than could be read: truncated.
         let got = audio.frames() as u64;
@@ -362,13 +369,25 @@ mod tests {
     #[test]
     fn bad_input_is_a_typed_error() {
         assert!(matches!(decode(Vec::new(), None), Err(Error::Empty)));
-        assert!(matches!(decode(b"hello, not audio".repeat(100), Some("x.txt")), Err(Error::Unsupported(_))));
+        assert!(matches!(
+            decode(b"hello, not audio".repeat(100), Some("x.txt")),
+            Err(Error::Unsupported(_))
+        ));
         let full = wav(1, 2, 48_000, 16, &vec![0u8; 48_000 * 4]);
-        assert!(matches!(decode(full[..44 + 4_000].to_vec(), None), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            decode(full[..44 + 4_000].to_vec(), None),
+            Err(Error::Corrupt(_))
+        ));
         let six = wav(1, 6, 48_000, 16, &vec![0u8; 4800 * 12]);
-        assert!(matches!(decode(six, None), Err(Error::TooManyChannels { channels: 6 })));
+        assert!(matches!(
+            decode(six, None),
+            Err(Error::TooManyChannels { channels: 6 })
+        ));
         let slow = wav(1, 1, 4_000, 16, &[0u8; 800]);
-        assert!(matches!(decode(slow, None), Err(Error::SampleRate { sample_rate: 4_000 })));
+        assert!(matches!(
+            decode(slow, None),
+            Err(Error::SampleRate { sample_rate: 4_000 })
+        ));
         let header_only = wav(1, 2, 48_000, 16, &[]);
         assert!(decode(header_only, None).is_err());
     }

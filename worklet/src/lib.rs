@@ -36,7 +36,8 @@ pub struct Engine {
 impl Engine {
     /// A passthrough engine (empty chain).
     pub fn new(sample_rate: f32, channels: usize) -> Option<Self> {
-        let processor = ChainProcessor::new(&Chain::default(), sample_rate, channels, QUANTUM_MAX).ok()?;
+        let processor =
+            ChainProcessor::new(&Chain::default(), sample_rate, channels, QUANTUM_MAX).ok()?;
         Some(Self {
             sample_rate,
             channels,
@@ -55,7 +56,8 @@ impl Engine {
         if self.processor.update(&chain).is_ok() {
             return Ok(());
         }
-        let mut processor = ChainProcessor::new(&chain, self.sample_rate, self.channels, QUANTUM_MAX)?;
+        let mut processor =
+            ChainProcessor::new(&chain, self.sample_rate, self.channels, QUANTUM_MAX)?;
         if self.bypass {
             processor.set_bypass(true);
             processor.reset();
@@ -143,7 +145,10 @@ pub extern "C" fn pf_chain_buffer(len: u32) -> *mut u8 {
 pub extern "C" fn pf_set_chain() -> u32 {
     let Some(e) = engine() else { return 1 };
     let bytes = std::mem::take(&mut e.chain_bytes);
-    let ok = std::str::from_utf8(&bytes).ok().map(|json| e.set_chain_json(json).is_ok()).unwrap_or(false);
+    let ok = std::str::from_utf8(&bytes)
+        .ok()
+        .map(|json| e.set_chain_json(json).is_ok())
+        .unwrap_or(false);
     e.chain_bytes = bytes;
     u32::from(!ok)
 }
@@ -161,7 +166,8 @@ mod tests {
     #[test]
     fn quanta_equal_offline_render() {
         let sr = 44_100.0;
-        let chain = r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}"#;
+        let chain =
+            r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}"#;
         let mut e = Engine::new(sr, 2).unwrap();
         e.set_chain_json(chain).unwrap();
         let input: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
@@ -173,7 +179,10 @@ mod tests {
             e.process(block.len());
             out.extend_from_slice(&e.buffers[1][..block.len()]);
         }
-        let audio = dsp_wasm::AudioBuffer { sample_rate: 44_100, channels: vec![input.clone(), input] };
+        let audio = dsp_wasm::AudioBuffer {
+            sample_rate: 44_100,
+            channels: vec![input.clone(), input],
+        };
         let offline = dsp_wasm::chain::render(&Chain::from_json(chain).unwrap(), &audio).unwrap();
         for (a, b) in out.iter().zip(&offline.channels[1]) {
             assert!((a - b).abs() < 1e-7);

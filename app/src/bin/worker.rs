@@ -33,7 +33,11 @@ fn post_transfer(msg: &JsValue, transfer: &Array) {
 }
 
 fn post_error(id: f64, message: &str) {
-    post(&object(&[("type", "error".into()), ("id", id.into()), ("message", message.into())]));
+    post(&object(&[
+        ("type", "error".into()),
+        ("id", id.into()),
+        ("message", message.into()),
+    ]));
 }
 
 /// Posts planar channels as transferred Float32Arrays.
@@ -85,7 +89,11 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>) {
     let t3 = js_sys::Date::now();
     CURRENT.with(|c| *c.borrow_mut() = Some(decoded.audio));
     // Where the time went, for tests/bench/browser_timing.mjs.
-    let timings = object(&[("decodeMs", (t1 - t0).into()), ("transferMs", (t2 - t1).into()), ("analyzeMs", (t3 - t2).into())]);
+    let timings = object(&[
+        ("decodeMs", (t1 - t0).into()),
+        ("transferMs", (t2 - t1).into()),
+        ("analyzeMs", (t3 - t2).into()),
+    ]);
     match serde_json::to_string(&report) {
         Ok(json) => post(&object(&[
             ("type", "report".into()),
@@ -102,7 +110,11 @@ fn render(id: f64, chain_json: &str) {
         Ok(c) => c,
         Err(e) => return post_error(id, &e.to_string()),
     };
-    let result = CURRENT.with(|c| c.borrow().as_ref().map(|audio| chain::render(&chain, audio)));
+    let result = CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .map(|audio| chain::render(&chain, audio))
+    });
     match result {
         None => post_error(id, "no file is loaded"),
         Some(Err(e)) => post_error(id, &e.to_string()),
