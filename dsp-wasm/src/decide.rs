@@ -149,6 +149,14 @@ fn q_for_band(lo: f64, hi: f64) -> f64 {
     (p.sqrt() / (p - 1.0)).clamp(0.3, 8.0)
 }
 
+/// A numeric evidence field of a risk.
+fn ev(risk: &Risk, key: &str) -> Option<f64> {
+    risk.evidence
+        .get(key)
+        .and_then(serde_json::Value::as_f64)
+        .filter(|v| v.is_finite())
+}
+
 fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -165,7 +173,7 @@ fn dynamic_eq(
     ctx: &Context,
     freq_hz: f64,
     q: f64,
-    percentile: f64,
+    (percentile, below_db): (f64, f64),
     ratio: f64,
     max_cut_db: f64,
     attack_ms: f64,
@@ -187,7 +195,7 @@ fn dynamic_eq(
     Module::DynamicEq {
         freq_hz,
         q: (q * 100.0).round() / 100.0,
-        threshold_db: threshold_at(ctx, &p, percentile),
+        threshold_db: r1(threshold_at(ctx, &p, percentile) - below_db),
         ratio,
         max_cut_db: r1(max_cut_db),
         attack_ms,
@@ -248,18 +256,20 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         "sub_excess" => {
             let (_, _, hi) = band_centre(risk, 20.0, 60.0);
             let f = hi.clamp(40.0, 80.0);
+            // Cut most of the measured excess, within what a shelf does gracefully.
+            let cut = (ev(risk, "excess_db").unwrap_or(4.0) * 0.7).clamp(2.0, 9.0) * k;
             vec![
                 mv(
-                    eq(FilterKind::LowShelf, f, 0.71, -3.0 * k, StereoTarget::Stereo),
+                    eq(FilterKind::LowShelf, f, 0.71, -cut, StereoTarget::Stereo),
                     "eq",
-                    format!("low shelf {:.0} Hz {:.1} dB", f, -3.0 * k),
+                    format!("low shelf {:.0} Hz {:.1} dB", f, -cut),
                     "Energy below 60 Hz eats headroom and blooms in cars and clubs; a gentle shelf trims it.",
                     "Less weight on big systems.",
                 ),
                 mv(
-                    eq(FilterKind::LowShelf, f, 0.71, -1.5 * k, StereoTarget::Stereo),
+                    eq(FilterKind::LowShelf, f, 0.71, -cut / 2.0, StereoTarget::Stereo),
                     "eq",
-                    format!("low shelf {:.0} Hz {:.1} dB", f, -1.5 * k),
+                    format!("low shelf {:.0} Hz {:.1} dB", f, -cut / 2.0),
                     "A smaller sub trim.",
                     "Slightly less weight on big systems.",
                 ),
@@ -276,6 +286,11 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
             let (fc, lo, hi) = band_centre(risk, 40.0, 160.0);
             let xo = (hi * 1.25).clamp(120.0, 200.0);
             let thr = low_threshold(ctx, xo, 0.5);
+            let cut =
+                (ev(risk, "loudest_note_over_median_db").unwrap_or(5.0) * 0.8).clamp(2.0, 8.0) * k;
+            let fc = ev(risk, "note_hz")
+                .filter(|f| (25.0..300.0).contains(f))
+                .unwrap_or(fc);
             let low_control = |cut: f64| Module::LowControl {
                 crossover_hz: r1(xo),
                 threshold_db: thr,
@@ -286,23 +301,23 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
             };
             vec![
                 mv(
-                    low_control(4.0 * k),
+                    low_control(cut),
                     "low_control",
-                    format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, 4.0 * k),
+                    format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut),
                     "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.",
                     "The loudest bass notes lose a little punch.",
                 ),
                 mv(
-                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(2.0), 0.6, 4.0, 6.0 * k, 15.0, 200.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 15.0, 200.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 6.0 * k),
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
                     "A narrow dynamic cut only on the booming note region.",
                     "That note loses some weight when it plays loudly.",
                 ),
                 mv(
-                    low_control(2.0 * k),
+                    low_control(cut / 2.0),
                     "low_control",
-                    format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, 2.0 * k),
+                    format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut / 2.0),
                     "A lighter version of the low-band control.",
                     "Slightly less punch on the loudest bass notes.",
                 ),
@@ -311,25 +326,28 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         "mud" => {
             let (fc, lo, hi) = band_centre(risk, 150.0, 500.0);
             let q = q_for_band(lo, hi).max(0.7);
+            let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+            let cut = (excess * 0.9).clamp(2.0, 6.0) * k;
+            let below = excess * 0.5;
             vec![
                 mv(
-                    dynamic_eq(ctx, fc, q, 0.5, 2.5, 3.0 * k, 20.0, 200.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, q, (0.5, below), 3.0, cut, 20.0, 200.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 3.0 * k),
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
                     "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.",
                     "Some warmth and body in the dense passages.",
                 ),
                 mv(
-                    eq(FilterKind::Peaking, fc, q, -2.0 * k, StereoTarget::Stereo),
+                    eq(FilterKind::Peaking, fc, q, -cut * 0.7, StereoTarget::Stereo),
                     "eq",
-                    format!("bell {:.0} Hz {:.1} dB", fc, -2.0 * k),
+                    format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.7),
                     "A static low-mid cut where the build-up is constant.",
                     "Less warmth throughout.",
                 ),
                 mv(
-                    dynamic_eq(ctx, fc, q, 0.5, 2.5, 1.5 * k, 20.0, 200.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 3.0, cut / 2.0, 20.0, 200.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 1.5 * k),
+                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
                     "A lighter dynamic low-mid cut.",
                     "A little warmth in the dense passages.",
                 ),
@@ -338,25 +356,28 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         "harshness" => {
             let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
             let q = q_for_band(lo, hi).max(0.7);
+            let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+            let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
+            let below = excess * 0.5;
             vec![
                 mv(
-                    dynamic_eq(ctx, fc, q, 0.7, 3.0, 4.0 * k, 5.0, 120.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, q, (0.5, below), 4.0, cut, 5.0, 120.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 4.0 * k),
+                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
                     "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.",
                     "Some presence and intelligibility in the loudest moments.",
                 ),
                 mv(
-                    dynamic_eq(ctx, fc, q, 0.7, 3.0, 2.0 * k, 5.0, 120.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 4.0, cut / 2.0, 5.0, 120.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, 2.0 * k),
+                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
                     "A lighter dynamic cut of the upper mids.",
                     "A little presence in the loudest moments.",
                 ),
                 mv(
-                    eq(FilterKind::Peaking, fc, q, -1.5 * k, StereoTarget::Stereo),
+                    eq(FilterKind::Peaking, fc, q, -cut * 0.6, StereoTarget::Stereo),
                     "eq",
-                    format!("bell {:.0} Hz {:.1} dB", fc, -1.5 * k),
+                    format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.6),
                     "A static upper-mid cut where the brightness is constant.",
                     "Less presence throughout.",
                 ),
@@ -364,25 +385,26 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         }
         "sibilance" => {
             let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
+            let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 10.0) * k;
             vec![
                 mv(
-                    dynamic_eq(ctx, fc, 2.0, 0.9, 4.0, 6.0 * k, 1.0, 60.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut, 1.0, 60.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, 6.0 * k),
+                    format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut),
                     "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; a fast dynamic cut catches only the bursts.",
                     "Some bite on 's' sounds and cymbals.",
                 ),
                 mv(
-                    dynamic_eq(ctx, fc, 2.0, 0.9, 4.0, 3.0 * k, 1.0, 60.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut / 2.0, 1.0, 60.0, StereoTarget::Stereo),
                     "dynamic_eq",
-                    format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, 3.0 * k),
+                    format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
                     "A lighter de-esser.",
                     "A little bite on 's' sounds.",
                 ),
             ]
         }
         "dull" => {
-            let g = 2.0 * k.min(1.0);
+            let g = (ev(risk, "deficit_db").unwrap_or(3.0) * 0.6).clamp(1.0, 4.0) * k.min(1.0);
             vec![
                 mv(
                     eq(FilterKind::HighShelf, 9000.0, 0.71, g, StereoTarget::Stereo),
@@ -403,18 +425,20 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         "vocal_masking" => {
             let (fc, _, _) = band_centre(risk, 1000.0, 4000.0);
             let f = fc.clamp(1500.0, 3500.0);
+            let g =
+                (ev(risk, "presence_deficit_db").unwrap_or(2.5) * 0.7).clamp(1.0, 3.0) * k.min(1.0);
             vec![
                 mv(
-                    eq(FilterKind::Peaking, f, 1.0, 1.5 * k.min(1.0), StereoTarget::Mid),
+                    eq(FilterKind::Peaking, f, 1.0, g, StereoTarget::Mid),
                     "eq",
-                    format!("presence bell {:.0} Hz +{:.1} dB on mid", f, 1.5 * k.min(1.0)),
+                    format!("presence bell {f:.0} Hz +{g:.1} dB on mid"),
                     "The lead drops back on earbuds and in cars; lifting presence in the centre only brings it forward without widening the sides.",
                     "Can add edge — re-checked against harshness before it is kept.",
                 ),
                 mv(
-                    eq(FilterKind::Peaking, f, 1.0, 0.8, StereoTarget::Mid),
+                    eq(FilterKind::Peaking, f, 1.0, g / 2.0, StereoTarget::Mid),
                     "eq",
-                    format!("presence bell {f:.0} Hz +0.8 dB on mid"),
+                    format!("presence bell {f:.0} Hz +{:.1} dB on mid", g / 2.0),
                     "A smaller presence lift in the centre.",
                     "A little edge on the lead.",
                 ),
