@@ -1,18 +1,39 @@
-//! Builds a `preflight.report/1` from decoded audio: measurements, then risks.
+//! Builds a `preflight.report/1` from decoded audio: measurements, then risks,
+//! then translation and platform tables.
+//!
+//! Order of work (each pass reads the samples once):
+//! 1. loudness (K-weighted 100 ms sub-blocks → integrated, LRA, momentary,
+//!    short-term, per channel) — [`crate::loudness`];
+//! 2. true peak per 100 ms and sample-level facts (peak, DC, clipped runs,
+//!    transient peaks) — [`crate::true_peak`], [`crate::levels`];
+//! 3. one STFT reduced to ⅓-octave bands (spectrum, stereo, bands over time,
+//!    sibilance, translation) — [`crate::spectrum`], [`crate::stereo`];
+//! 4. the bass note tracker — [`crate::low_end`];
+//! 5. a simulated limiter at the target loudness — [`crate::limit_sim`];
+//! 6. risks ([`crate::risks`]), translation ([`crate::translation`]),
+//!    platforms ([`crate::platforms`]).
 
 use crate::audio::{to_db, AudioBuffer};
 use crate::decode::Decoded;
-use crate::loudness;
+use crate::levels::{self, Levels, Transients};
+use crate::limit_sim::{self, LimitSim};
+use crate::loudness::{self, Loudness};
+use crate::low_end::{self, LowEnd};
 use crate::report::{
-    InputInfo, LoudnessInfo, Report, SpectrumInfo, StereoInfo, Timeline, REPORT_SCHEMA,
+    BandsOverTimeInfo, InputInfo, LoudnessInfo, Report, SpectrumInfo, StereoInfo, Timeline,
+    REPORT_SCHEMA,
 };
-use crate::true_peak;
+use crate::spectrum::{self, Spectrogram};
+use crate::stereo::{self, StereoMetrics};
+use crate::{platforms, risks, translation, true_peak};
 
 /// Analysis stages reported to a progress callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     Loudness,
     Peaks,
+    Spectrum,
+    Limiting,
     Risks,
 }
 
@@ -22,8 +43,162 @@ impl Stage {
         match self {
             Stage::Loudness => "loudness",
             Stage::Peaks => "peaks",
+            Stage::Spectrum => "spectrum",
+            Stage::Limiting => "limiting",
             Stage::Risks => "risks",
         }
+    }
+}
+
+/// The user's intent as far as analysis needs it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AnalysisOptions {
+    /// Target integrated loudness for the simulated limiter and the
+    /// `loudness_target` risk, LUFS.
+    pub target_lufs: f64,
+    /// True-peak ceiling for the simulated limiter and `intersample_peaks`, dBTP.
+    pub ceiling_dbtp: f64,
+}
+
+impl Default for AnalysisOptions {
+    /// −14 LUFS (the streaming reference of most platforms) and −1 dBTP.
+    fn default() -> Self {
+        Self {
+            target_lufs: -14.0,
+            ceiling_dbtp: -1.0,
+        }
+    }
+}
+
+/// The state of the track after the simulated limiter at the target loudness.
+#[derive(Clone, Debug, Default)]
+pub struct AfterLimiting {
+    /// What the limiter did.
+    pub sim: LimitSim,
+    /// Integrated loudness after gain and limiting, LUFS.
+    pub integrated_lufs: Option<f64>,
+    /// Short-term loudness after, same grid as [`Loudness::short_term_lufs`].
+    pub short_term_lufs: Vec<f64>,
+    /// Total squared gain (broadband × limiter) per spectrogram frame.
+    pub frame_g2: Vec<f32>,
+}
+
+/// Every measurement the detectors and tables work from.
+#[derive(Clone, Debug)]
+pub struct Measurements {
+    pub options: AnalysisOptions,
+    pub sample_rate: u32,
+    pub channels: usize,
+    pub duration_s: f64,
+    pub loudness: Loudness,
+    pub true_peak_dbtp: Option<f64>,
+    /// True peak per 100 ms sub-block (max over channels), linear.
+    pub true_peak_series: Vec<f32>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub levels: Levels,
+    pub transients: Transients,
+    pub spec: Spectrogram,
+    /// Long-term ⅓-octave levels (mean channel power), dB.
+    pub long_term_db: Vec<f64>,
+    pub stereo: StereoMetrics,
+    pub low: LowEnd,
+    /// `None` when loudness is undefined (silence, < 400 ms).
+    pub after: Option<AfterLimiting>,
+}
+
+/// Measures everything (steps 1–5 of the module docs).
+pub fn measure(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> Measurements {
+    let rate = audio.sample_rate.max(1);
+    let slices = audio.as_slices();
+    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.25 * f));
+    progress(Stage::Peaks, 0.25);
+    let sub = loudness::sub_block_len(rate);
+    let mut tp_series: Vec<f32> = Vec::new();
+    for (i, c) in slices.iter().enumerate() {
+        let s = true_peak::true_peak_series(c, sub);
+        if tp_series.is_empty() {
+            tp_series = s;
+        } else {
+            for (a, b) in tp_series.iter_mut().zip(s) {
+                *a = a.max(b);
+            }
+        }
+        progress(
+            Stage::Peaks,
+            0.25 + 0.15 * (i + 1) as f64 / slices.len().max(1) as f64,
+        );
+    }
+    let tp = tp_series.iter().copied().fold(0.0f32, f32::max);
+    let lv = levels::measure(&slices, rate);
+    let tr = levels::transients(&lv);
+    progress(Stage::Spectrum, 0.45);
+    let mut analyzer = spectrum::Analyzer::new(rate);
+    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.45 + 0.3 * f));
+    let long_term_db = spec.long_term_db();
+    let st = stereo::measure(&spec, &l, rate);
+    progress(Stage::Spectrum, 0.78);
+    let low = low_end::analyze(&slices, rate);
+    progress(Stage::Limiting, 0.85);
+    let after = l.integrated_lufs.map(|i| {
+        let gain_db = options.target_lufs - i;
+        let hop = (spec.frame_step_s * f64::from(rate)).round() as usize;
+        let sim = limit_sim::simulate(
+            &slices,
+            rate,
+            gain_db,
+            options.ceiling_dbtp,
+            &[sub, hop.max(1)],
+        );
+        let g_lin2 = 10f64.powf(gain_db / 10.0);
+        let powers: Vec<Vec<f64>> = l
+            .sub_block_power
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .enumerate()
+                    .map(|(k, &p)| p * g_lin2 * f64::from(sim.g2[0].get(k).copied().unwrap_or(1.0)))
+                    .collect()
+            })
+            .collect();
+        let la = loudness::from_sub_blocks(powers);
+        // A frame spans two hops.
+        let hops = &sim.g2[1];
+        let frame_g2 = (0..spec.frames)
+            .map(|f| {
+                let a = hops.get(f).copied().unwrap_or(1.0);
+                let b = hops.get(f + 1).copied().unwrap_or(a);
+                (0.5 * (a + b)) * g_lin2 as f32
+            })
+            .collect();
+        AfterLimiting {
+            integrated_lufs: la.integrated_lufs,
+            short_term_lufs: la.short_term_lufs,
+            frame_g2,
+            sim,
+        }
+    });
+    progress(Stage::Risks, 0.92);
+    let defined = |lin: f32| (lin > 0.0).then(|| to_db(f64::from(lin)));
+    Measurements {
+        options: *options,
+        sample_rate: rate,
+        channels: audio.num_channels(),
+        duration_s: audio.duration_s(),
+        true_peak_dbtp: defined(tp),
+        true_peak_series: tp_series,
+        sample_peak_dbfs: defined(lv.sample_peak),
+        loudness: l,
+        levels: lv,
+        transients: tr,
+        spec,
+        long_term_db,
+        stereo: st,
+        low,
+        after,
     }
 }
 
@@ -51,33 +226,66 @@ pub fn analyze_decoded(decoded: &Decoded, name: &str, progress: impl FnMut(Stage
     report
 }
 
-/// Analyses audio already in memory.
+/// Analyses audio already in memory with the default options (−14 LUFS, −1 dBTP).
 pub fn analyze(
     audio: &AudioBuffer,
     name: &str,
     format: &str,
     bit_depth: Option<u32>,
+    progress: impl FnMut(Stage, f64),
+) -> Report {
+    analyze_with(
+        audio,
+        name,
+        format,
+        bit_depth,
+        &AnalysisOptions::default(),
+        progress,
+    )
+}
+
+/// The cheap entry point for the decision loop: analyses a buffer (e.g. a
+/// rendered candidate master) against the user's target and ceiling.
+pub fn analyze_audio(audio: &AudioBuffer, options: &AnalysisOptions) -> Report {
+    analyze_with(audio, "audio", "pcm", None, options, |_, _| {})
+}
+
+/// Analyses audio with explicit options.
+pub fn analyze_with(
+    audio: &AudioBuffer,
+    name: &str,
+    format: &str,
+    bit_depth: Option<u32>,
+    options: &AnalysisOptions,
     mut progress: impl FnMut(Stage, f64),
 ) -> Report {
-    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.6 * f));
-    progress(Stage::Peaks, 0.6);
-    let slices = audio.as_slices();
-    let tp = true_peak::true_peak(&slices);
-    let sp = slices
-        .iter()
-        .flat_map(|c| c.iter())
-        .fold(0.0f32, |m, s| m.max(s.abs()));
-    progress(Stage::Risks, 0.9);
-    let defined = |lin: f32| (lin > 0.0).then(|| to_db(f64::from(lin)));
-    let true_peak_dbtp = defined(tp);
+    // Non-finite samples would poison every filter: analyse a sanitised copy if needed.
+    let sanitized;
     let mut notices = Vec::new();
-    if l.integrated_lufs.is_none() {
+    let audio = if audio.channels.iter().flatten().any(|s| !s.is_finite()) {
+        let mut a = audio.clone();
+        let n = a.sanitize();
+        notices.push(format!(
+            "{n} NaN or infinite samples were replaced with silence"
+        ));
+        sanitized = a;
+        &sanitized
+    } else {
+        audio
+    };
+    let m = measure(audio, options, &mut progress);
+    if m.loudness.integrated_lufs.is_none() {
         notices.push(if audio.duration_s() < 0.4 {
             "The file is shorter than 400 ms, so loudness is undefined (BS.1770 needs one 400 ms block)".to_string()
         } else {
             "The file is silent (below the −70 LUFS gate), so loudness is undefined".to_string()
         });
     }
+    let risks = risks::detect_all(&m);
+    let translation = translation::evaluate(&m, &risks);
+    let l = &m.loudness;
+    let spectrum = risks::spectral::report_spectrum(&m);
+    let bot = spectrum::bands_over_time(&m.spec, 0.5);
     let report = Report {
         schema: REPORT_SCHEMA.to_string(),
         input: InputInfo {
@@ -89,31 +297,50 @@ pub fn analyze(
             bit_depth,
         },
         loudness: LoudnessInfo {
-            integrated_lufs: l.integrated_lufs,
-            range_lu: l.range_lu,
-            max_momentary_lufs: l.max_momentary_lufs,
-            max_short_term_lufs: l.max_short_term_lufs,
-            true_peak_dbtp,
-            sample_peak_dbfs: defined(sp),
-            plr_db: true_peak_dbtp.zip(l.integrated_lufs).map(|(p, i)| p - i),
+            integrated_lufs: l.integrated_lufs.map(r2),
+            range_lu: l.range_lu.map(r2),
+            max_momentary_lufs: l.max_momentary_lufs.map(r2),
+            max_short_term_lufs: l.max_short_term_lufs.map(r2),
+            true_peak_dbtp: m.true_peak_dbtp.map(r2),
+            sample_peak_dbfs: m.sample_peak_dbfs.map(r2),
+            plr_db: m
+                .true_peak_dbtp
+                .zip(l.integrated_lufs)
+                .map(|(p, i)| r2(p - i)),
         },
-        stereo: StereoInfo::default(),
-        dc_offset: audio
-            .channels
-            .iter()
-            .map(|c| c.iter().map(|&s| f64::from(s)).sum::<f64>() / c.len().max(1) as f64)
-            .collect(),
-        clipped_runs: 0,
-        spectrum: SpectrumInfo::default(),
-        platforms: Vec::new(),
-        translation: Vec::new(),
-        risks: Vec::new(),
+        stereo: StereoInfo {
+            correlation: m.stereo.correlation.map(r2),
+            low_correlation: m.stereo.low_correlation.map(r2),
+            mono_loss_db: m.stereo.mono_loss_db.map(r2),
+            balance_db: m.stereo.balance_db.map(r2),
+        },
+        dc_offset: m.levels.dc_offset.clone(),
+        clipped_runs: m.levels.clipped_runs,
+        spectrum: SpectrumInfo {
+            over_time: Some(BandsOverTimeInfo {
+                step_s: r2(bot.step_s),
+                bands_hz: bot.bands_hz,
+                level_db: bot.level_db,
+            }),
+            ..spectrum
+        },
+        platforms: platforms::table(l.integrated_lufs, m.true_peak_dbtp),
+        translation,
+        risks,
         timeline: Some(Timeline {
             step_s: loudness::SHORT_TERM_STEP_S,
-            short_term_lufs: l.short_term_lufs,
+            short_term_lufs: l.short_term_lufs.iter().map(|&v| r2(v)).collect(),
+            psr_db: risks::dynamics::psr_series(&m)
+                .into_iter()
+                .map(r2)
+                .collect(),
         }),
         notices,
     };
     progress(Stage::Risks, 1.0);
     report
+}
+
+fn r2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }

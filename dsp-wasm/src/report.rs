@@ -84,6 +84,20 @@ pub struct SpectrumInfo {
     pub level_db: Vec<f64>,
     /// Target balance per band, dB, on the same reference as `level_db`.
     pub target_db: Vec<f64>,
+    /// Octave-band levels over time (added field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_time: Option<BandsOverTimeInfo>,
+}
+
+/// Band levels over time (added field of `spectrum`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BandsOverTimeInfo {
+    /// Seconds between points.
+    pub step_s: f64,
+    /// Octave band centres, Hz.
+    pub bands_hz: Vec<f64>,
+    /// Mean channel power per band, dB re full-scale mean square, indexed `[point_idx][band_idx]`.
+    pub level_db: Vec<Vec<f64>>,
 }
 
 /// One streaming platform's normalisation.
@@ -156,6 +170,10 @@ pub struct Timeline {
     pub step_s: f64,
     /// Short-term loudness, LUFS (−70 for silence).
     pub short_term_lufs: Vec<f64>,
+    /// Short-term peak-to-loudness ratio: true peak of the surrounding 3 s minus
+    /// short-term loudness, dB, same grid (added field).
+    #[serde(default)]
+    pub psr_db: Vec<f64>,
 }
 
 /// The user's intent for a master.

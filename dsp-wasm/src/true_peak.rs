@@ -1,5 +1,11 @@
 //! True peak per ITU-R BS.1770-4 Annex 2: 4× oversampling with a polyphase
-//! FIR interpolator, peak of the absolute interpolated signal.
+//! FIR interpolator, peak of the absolute interpolated signal (and of the
+//! samples themselves: phase 0 of the Annex 2 filter is not an exact identity).
+//!
+//! Speed: the interpolator is evaluated for a block of [`BLOCK`] consecutive
+//! output positions at a time, tap by tap over contiguous input windows into
+//! fixed-size `f32` accumulators — a shape LLVM turns into SIMD (SSE/AVX
+//! natively, simd128 in wasm) without intrinsics.
 //!
 //! The interpolator is the 48-tap, 4-phase low-pass given in BS.1770-4
 //! Annex 2 (12 taps per phase). At sample rates of 96 kHz and above the
@@ -8,6 +14,8 @@
 //! resolution).
 
 /// BS.1770-4 Annex 2 interpolation filter, phase by phase (`[phase][tap]`).
+/// The digits are the published ones (more than `f32` holds).
+#[allow(clippy::excessive_precision)]
 const PHASES: [[f32; 12]; 4] = [
     [
         0.001_708_984_4,
@@ -70,12 +78,77 @@ const PHASES: [[f32; 12]; 4] = [
 /// Taps per phase.
 pub const TAPS: usize = 12;
 
+/// Output positions evaluated together (a multiple of every SIMD width).
+pub const BLOCK: usize = 64;
+
+/// Polyphase coefficients reversed so that output `m` is `Σ_j REV[p][j] · x[m + j]`
+/// over the window `x[m .. m + TAPS]` (oldest sample first).
+const REV: [[f32; TAPS]; 4] = {
+    let mut r = [[0.0f32; TAPS]; 4];
+    let mut p = 0;
+    while p < 4 {
+        let mut j = 0;
+        while j < TAPS {
+            r[p][j] = PHASES[p][TAPS - 1 - j];
+            j += 1;
+        }
+        p += 1;
+    }
+    r
+};
+
+/// Peak |interpolated| over `BLOCK` windows; `xs.len() == BLOCK + TAPS - 1`.
+#[inline(always)]
+fn block_peak(xs: &[f32; BLOCK + TAPS - 1]) -> f32 {
+    let mut acc = [[0.0f32; BLOCK]; 4];
+    for j in 0..TAPS {
+        let x: &[f32; BLOCK] = xs[j..j + BLOCK].try_into().expect("fixed size");
+        for (p, a) in acc.iter_mut().enumerate() {
+            let h = REV[p][j];
+            for i in 0..BLOCK {
+                a[i] += h * x[i];
+            }
+        }
+    }
+    let mut m = [0.0f32; BLOCK];
+    for a in &acc {
+        for i in 0..BLOCK {
+            let v = a[i].abs();
+            m[i] = if v > m[i] { v } else { m[i] };
+        }
+    }
+    m.iter().fold(0.0f32, |a, &b| if b > a { b } else { a })
+}
+
+/// Peak |interpolated| over every window `xs[m .. m + TAPS]`, all four phases.
+fn peak_windows(xs: &[f32]) -> f32 {
+    if xs.len() < TAPS {
+        return 0.0;
+    }
+    let n_win = xs.len() - TAPS + 1;
+    let mut peak = 0.0f32;
+    let mut m = 0;
+    while m + BLOCK <= n_win {
+        let w: &[f32; BLOCK + TAPS - 1] =
+            xs[m..m + BLOCK + TAPS - 1].try_into().expect("fixed size");
+        peak = peak.max(block_peak(w));
+        m += BLOCK;
+    }
+    for mm in m..n_win {
+        let w = &xs[mm..mm + TAPS];
+        for h in &REV {
+            let y: f32 = h.iter().zip(w).map(|(a, b)| a * b).sum();
+            peak = peak.max(y.abs());
+        }
+    }
+    peak
+}
+
 /// Streaming true-peak meter for one channel.
 #[derive(Clone, Debug)]
 pub struct TruePeakMeter {
-    /// Last `TAPS` input samples, newest last, doubled so a window is always contiguous.
-    history: [f32; 2 * TAPS],
-    pos: usize,
+    /// The last `TAPS - 1` input samples (oldest first), then room for one block.
+    scratch: [f32; TAPS - 1 + BLOCK],
     peak: f32,
 }
 
@@ -89,8 +162,7 @@ impl TruePeakMeter {
     /// A meter with empty history.
     pub fn new() -> Self {
         Self {
-            history: [0.0; 2 * TAPS],
-            pos: 0,
+            scratch: [0.0; TAPS - 1 + BLOCK],
             peak: 0.0,
         }
     }
@@ -101,22 +173,15 @@ impl TruePeakMeter {
     }
 
     /// Feeds samples; returns the highest absolute interpolated value in this block.
+    /// Never allocates.
     pub fn process(&mut self, samples: &[f32]) -> f32 {
         let mut block_peak = 0.0f32;
-        for &x in samples {
-            self.history[self.pos] = x;
-            self.history[self.pos + TAPS] = x;
-            self.pos = (self.pos + 1) % TAPS;
-            // Window oldest..newest is history[pos .. pos + TAPS].
-            let w = &self.history[self.pos..self.pos + TAPS];
-            for phase in &PHASES {
-                let mut acc = 0.0f32;
-                for k in 0..TAPS {
-                    acc += phase[k] * w[TAPS - 1 - k];
-                }
-                block_peak = block_peak.max(acc.abs());
-            }
-            block_peak = block_peak.max(x.abs());
+        for chunk in samples.chunks(BLOCK) {
+            let n = chunk.len();
+            self.scratch[TAPS - 1..TAPS - 1 + n].copy_from_slice(chunk);
+            block_peak = block_peak.max(peak_windows(&self.scratch[..TAPS - 1 + n]));
+            block_peak = chunk.iter().fold(block_peak, |m, s| m.max(s.abs()));
+            self.scratch.copy_within(n..n + TAPS - 1, 0);
         }
         self.peak = self.peak.max(block_peak);
         block_peak
@@ -128,16 +193,136 @@ impl TruePeakMeter {
     }
 }
 
+/// True peak (linear) of one channel per chunk of `chunk` samples: entry `c`
+/// covers interpolated output whose newest input sample lies in
+/// `[c·chunk, (c+1)·chunk)`; the filter's tail after the last sample counts in
+/// the last chunk. Sample peaks are included.
+pub fn true_peak_series(x: &[f32], chunk: usize) -> Vec<f32> {
+    let chunk = chunk.max(1);
+    let len = x.len();
+    let n_chunks = len.div_ceil(chunk);
+    let mut out = vec![0.0f32; n_chunks];
+    if len == 0 {
+        return out;
+    }
+    if len < 2 * TAPS {
+        // Tiny input: one zero-padded copy holds every window.
+        let mut padded = [0.0f32; (TAPS - 1) + 2 * TAPS + TAPS];
+        padded[TAPS - 1..TAPS - 1 + len].copy_from_slice(x);
+        let interp = peak_windows(&padded[..TAPS - 1 + len + TAPS]);
+        for (c, o) in out.iter_mut().enumerate() {
+            let s = &x[c * chunk..((c + 1) * chunk).min(len)];
+            *o = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        }
+        out[0] = out[0].max(interp);
+        return out;
+    }
+    // Head: outputs 0..TAPS-1, whose windows reach before the first sample (zeros there).
+    let mut head = [0.0f32; 2 * (TAPS - 1)];
+    head[TAPS - 1..].copy_from_slice(&x[..TAPS - 1]);
+    let head_peak = peak_windows(&head);
+    // Tail: outputs len..len+TAPS-1, whose windows reach past the last sample.
+    let mut tail = [0.0f32; 2 * (TAPS - 1) + 1];
+    tail[..TAPS - 1].copy_from_slice(&x[len - (TAPS - 1)..]);
+    let tail_peak = peak_windows(&tail);
+    for (c, o) in out.iter_mut().enumerate() {
+        let start = (c * chunk).max(TAPS - 1);
+        let end = ((c + 1) * chunk).min(len);
+        let mut p = if start < end {
+            peak_windows(&x[start + 1 - TAPS..end])
+        } else {
+            0.0
+        };
+        let s0 = c * chunk;
+        p = x[s0..end].iter().fold(p, |m, s| m.max(s.abs()));
+        *o = p;
+    }
+    out[0] = out[0].max(head_peak);
+    out[n_chunks - 1] = out[n_chunks - 1].max(tail_peak);
+    out
+}
+
 /// True peak of a whole buffer of channels, linear (max over channels).
 pub fn true_peak(channels: &[&[f32]]) -> f32 {
     channels
         .iter()
         .map(|c| {
-            let mut m = TruePeakMeter::new();
-            m.process(c);
-            // Flush the filter so the last samples' interpolation is seen.
-            m.process(&[0.0; TAPS]);
-            m.peak()
+            true_peak_series(c, c.len().max(1))
+                .into_iter()
+                .fold(0.0f32, f32::max)
         })
         .fold(0.0, f32::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Straightforward reference: every output of every phase, one by one.
+    fn reference(x: &[f32]) -> f32 {
+        let mut padded = vec![0.0f32; TAPS - 1];
+        padded.extend_from_slice(x);
+        padded.extend(std::iter::repeat_n(0.0, TAPS));
+        let mut peak = x.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        for w in padded.windows(TAPS) {
+            for p in &PHASES {
+                let y: f32 = (0..TAPS).map(|k| p[k] * w[TAPS - 1 - k]).sum();
+                peak = peak.max(y.abs());
+            }
+        }
+        peak
+    }
+
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                s as f32 / u32::MAX as f32 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocked_equals_reference_for_any_length() {
+        for n in [0, 1, 5, 11, 12, 13, 63, 64, 65, 200, 1000, 4097] {
+            let x = noise(n, n as u32 + 7);
+            let r = reference(&x);
+            let b = true_peak(&[&x]);
+            assert!((r - b).abs() < 1e-6, "n={n}: {r} vs {b}");
+            let series = true_peak_series(&x, 100);
+            let s = series.iter().fold(0.0f32, |a, &b| a.max(b));
+            assert!((r - s).abs() < 1e-6, "series n={n}");
+        }
+    }
+
+    #[test]
+    fn streaming_equals_whole() {
+        let x = noise(5000, 3);
+        let whole = true_peak(&[&x]);
+        let mut m = TruePeakMeter::new();
+        for c in x.chunks(37) {
+            m.process(c);
+        }
+        m.process(&[0.0; TAPS]);
+        assert!((m.peak() - whole).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sine_at_quarter_rate_between_samples() {
+        // fs/4 sine with phase π/4: samples sit at ±0.7071·A, the crest at A
+        // falls exactly between two samples (+3.01 dB above sample peak).
+        let x: Vec<f32> = (0..4800)
+            .map(|i| {
+                (0.5 * (std::f64::consts::FRAC_PI_2 * i as f64 + std::f64::consts::FRAC_PI_4).sin())
+                    as f32
+            })
+            .collect();
+        let sp = x.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        let tp = true_peak(&[&x]);
+        assert!((20.0 * (sp / 0.5).log10() + 3.01).abs() < 0.01);
+        assert!((20.0 * (tp / 0.5).log10()).abs() < 0.3, "tp {tp}");
+    }
 }

@@ -1,0 +1,277 @@
+//! Level and dynamics: `overcompressed`, `transient_spikes`, `loudness_target`.
+
+use crate::analyze::Measurements;
+use crate::loudness::SILENCE_LUFS;
+use crate::report::Risk;
+use crate::risks::{make, num, ramp, ranges_above, when, worst_window};
+
+/// Short-term windows per PSR point (3 s of 100 ms sub-blocks).
+const WINDOW: usize = 30;
+
+/// Runs the three detectors.
+pub fn detect(m: &Measurements) -> Vec<Risk> {
+    let mut out = Vec::new();
+    out.extend(overcompressed(m));
+    out.extend(transient_spikes(m));
+    out.extend(loudness_target(m));
+    out
+}
+
+fn tp_window_db(m: &Measurements, i: usize) -> f64 {
+    let s = &m.true_peak_series;
+    let lo = (i + 1).saturating_sub(WINDOW);
+    let p = s[lo.min(s.len())..(i + 1).min(s.len())]
+        .iter()
+        .copied()
+        .fold(0.0f32, f32::max);
+    if p > 0.0 {
+        20.0 * f64::from(p).log10()
+    } else {
+        f64::NAN
+    }
+}
+
+/// Short-term PSR (peak to short-term loudness ratio), dB, on the short-term
+/// loudness grid: true peak of the same 3 s window minus its loudness
+/// (the PSR of Ian Shepherd's / MeterPlugs' Dynameter; 0 where silent).
+pub fn psr_series(m: &Measurements) -> Vec<f64> {
+    m.loudness
+        .short_term_lufs
+        .iter()
+        .enumerate()
+        .map(|(i, &st)| {
+            let tp = tp_window_db(m, i);
+            if st > SILENCE_LUFS && tp.is_finite() {
+                tp - st
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+/// Median of the values at points where the short-term loudness is within
+/// 10 LU of the integrated loudness (the body of the programme).
+fn body_median(values: &[f64], short_term: &[f64], integrated: f64) -> Option<f64> {
+    let mut v: Vec<f64> = values
+        .iter()
+        .zip(short_term)
+        .filter(|(x, &st)| x.is_finite() && st >= integrated - 10.0 && st > SILENCE_LUFS)
+        .map(|(&x, _)| x)
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// No headroom left: low short-term PSR, before and after a simulated
+/// limiter at the target loudness.
+///
+/// Score: the lower of the median short-term PSR before and after limiting.
+/// Anchors (decreasing): 8 dB (minor) and 6 dB (major) — the PSR guidance of
+/// the Dynameter (MeterPlugs / Ian Shepherd: below ~8 dB "heavily compressed",
+/// around 6 dB typical of the worst "loudness war" masters) and the
+/// PLR figures reported for streaming by AES TD1008 and Katz.
+fn overcompressed(m: &Measurements) -> Option<Risk> {
+    let i = m.loudness.integrated_lufs?;
+    let psr = psr_series(m);
+    let st = &m.loudness.short_term_lufs;
+    let before = body_median(&psr, st, i)?;
+    let ceiling = m.options.ceiling_dbtp;
+    let (after, after_series) = match &m.after {
+        Some(a) => {
+            let g = a.sim.gain_db;
+            let series: Vec<f64> = a
+                .short_term_lufs
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| {
+                    let tp = (tp_window_db(m, k) + g).min(ceiling);
+                    if s > SILENCE_LUFS && tp.is_finite() {
+                        tp - s
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect();
+            let med = a
+                .integrated_lufs
+                .and_then(|ia| body_median(&series, &a.short_term_lufs, ia));
+            (med, series)
+        }
+        None => (None, Vec::new()),
+    };
+    let eff = after.map_or(before, |a| a.min(before));
+    let severity = ramp(eff, 8.0, 6.0);
+    let plr = m.true_peak_dbtp.map(|tp| tp - i);
+    let lra = m.loudness.range_lu;
+    let use_after = after.is_some_and(|a| a < before);
+    let series = if use_after { &after_series } else { &psr };
+    let neg: Vec<f64> = series
+        .iter()
+        .map(|v| if v.is_finite() { -v } else { f64::NAN })
+        .collect();
+    let mut ranges = ranges_above(&neg, 0.1, 0.1, 0.05, -eff.min(8.0) + 0.0, 1.0, 5);
+    if ranges.is_empty() {
+        ranges = worst_window(&neg, 0.1, 0.1, 1.5);
+    }
+    let target = m.options.target_lufs;
+    let explanation = if use_after {
+        format!(
+            "{} the peaks sit only {:.1} dB above the loudness once the track is limited to {target:.0} LUFS \
+             ({:.1} dB before). Getting there needs up to {:.1} dB of limiting, which flattens the drums and the groove; \
+             the result sounds dense but small, and normalisation then turns it down anyway. Consider a lower target or \
+             less bus compression in the mix.",
+            when(&ranges, m.duration_s),
+            after.unwrap_or(before),
+            before,
+            m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db)
+        )
+    } else {
+        format!(
+            "{} the peaks sit only {before:.1} dB above the short-term loudness: there is little punch left, \
+             and any further limiting makes it collapse into a flat wall. Restoring headroom (less limiting, \
+             not more) is the first move; platforms turn loud masters down, so the loudness buys nothing.",
+            when(&ranges, m.duration_s)
+        )
+    };
+    Some(make(
+        "overcompressed",
+        severity,
+        "Little dynamic headroom left",
+        explanation,
+        ranges,
+        None,
+        &["hifi", "headphones", "car", "club"],
+        vec![
+            ("psr_db", num(before)),
+            ("psr_after_limiting_db", num(after.unwrap_or(f64::NAN))),
+            ("plr_db", num(plr.unwrap_or(f64::NAN))),
+            ("loudness_range_lu", num(lra.unwrap_or(f64::NAN))),
+            (
+                "limiter_gain_reduction_max_db",
+                num(m.after.as_ref().map_or(f64::NAN, |a| a.sim.max_gr_db)),
+            ),
+            (
+                "limiter_active_fraction",
+                num(m
+                    .after
+                    .as_ref()
+                    .map_or(f64::NAN, |a| a.sim.fraction_over_1db)),
+            ),
+            ("target_lufs", num(target)),
+        ],
+    ))
+}
+
+/// Isolated peaks far above everything around them.
+///
+/// Score: sample peak minus the 99th percentile of 5 ms block peaks, when at
+/// least one isolated spike exists (≥ 20 dB over its surrounding 400 ms RMS).
+/// Anchors: 3.5 dB (minor: the limiter spends that much gain reduction on a
+/// handful of events, audible as ducking), 7 dB (major: the spike sets the
+/// level of the whole master). Healthy drum-driven mixes measure 1–3 dB.
+fn transient_spikes(m: &Measurements) -> Option<Risk> {
+    let t = &m.transients;
+    if t.spikes.is_empty() {
+        return None;
+    }
+    let score = t.peak_over_p99_db;
+    let severity = ramp(score, 3.5, 7.0);
+    let mut spikes = t.spikes.clone();
+    spikes.sort_by(|a, b| b.over_p99_db.total_cmp(&a.over_p99_db));
+    let ranges: Vec<[f64; 2]> = spikes
+        .iter()
+        .take(5)
+        .map(|s| [(s.time_s - 0.25).max(0.0), s.time_s + 0.25])
+        .collect();
+    let worst = spikes[0];
+    Some(make(
+        "transient_spikes",
+        severity,
+        "Isolated peaks",
+        format!(
+            "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({} such spikes in all). \
+             A limiter pushed to streaming loudness will duck the whole mix around them, audible as pumping, \
+             or distort them. Taming these few hits (clip gain or a fast transient control) frees that headroom.",
+            crate::timefmt::mmss(worst.time_s),
+            worst.over_p99_db,
+            t.spikes.len()
+        ),
+        ranges,
+        None,
+        &["club", "car", "hifi"],
+        vec![
+            ("peak_over_p99_db", num(score)),
+            ("spikes", serde_json::json!(t.spikes.len())),
+            ("worst_over_rms_db", num(worst.over_rms_db)),
+            ("median_crest_db", num(t.median_crest_db)),
+        ],
+    ))
+}
+
+/// Integrated loudness against the user's target.
+///
+/// Louder than the target: platforms turn it down, so the limiting that bought
+/// the loudness only cost dynamics. Anchors 2 LU (minor) and 7 LU (major)
+/// over. Quieter: it sounds weak next to other tracks where platforms do not
+/// raise it (YouTube, Tidal, Amazon, Deezer) and on radio. Anchors 4 LU
+/// (minor) and 12 LU (major) under — a mix delivered for mastering at −18 to
+/// −23 LUFS is expected and stays minor.
+fn loudness_target(m: &Measurements) -> Option<Risk> {
+    let i = m.loudness.integrated_lufs?;
+    let target = m.options.target_lufs;
+    let diff = i - target;
+    let (severity, text) = if diff >= 0.0 {
+        (
+            ramp(diff, 2.0, 7.0),
+            format!(
+                "At {i:.1} LUFS the track is {diff:.1} LU louder than the {target:.0} LUFS target: Spotify, YouTube, Apple Music and Tidal \
+                 turn it down by that much, so the loudness was paid for with dynamics and bought nothing. A master around {target:.0} LUFS keeps more punch."
+            ),
+        )
+    } else {
+        (
+            ramp(-diff, 4.0, 12.0),
+            format!(
+                "At {i:.1} LUFS the track is {:.1} LU quieter than the {target:.0} LUFS target: where platforms don't raise quiet tracks \
+                 (YouTube, Tidal, Amazon, Deezer) and next to other records it will sound weak. Raising it means limiting — check the risks above first.",
+                -diff
+            ),
+        )
+    };
+    let st = &m.loudness.short_term_lufs;
+    let ranges = if diff >= 0.0 {
+        worst_window(st, 0.1, 0.1, 1.5)
+    } else {
+        vec![[0.0, m.duration_s]]
+    };
+    Some(make(
+        "loudness_target",
+        severity,
+        if diff >= 0.0 {
+            "Louder than the target"
+        } else {
+            "Quieter than the target"
+        },
+        text,
+        ranges,
+        None,
+        &[],
+        vec![
+            ("integrated_lufs", num(i)),
+            ("target_lufs", num(target)),
+            ("difference_lu", num(diff)),
+            (
+                "spotify_gain_db",
+                num(crate::platforms::gain_db(
+                    &crate::platforms::PLATFORMS[0],
+                    i,
+                    m.true_peak_dbtp,
+                )),
+            ),
+        ],
+    ))
+}

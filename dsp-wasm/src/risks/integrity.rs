@@ -1,0 +1,162 @@
+//! Damage already in the file: `clipping`, `intersample_peaks`, `dc_offset`.
+
+use crate::analyze::Measurements;
+use crate::report::Risk;
+use crate::risks::{make, num, ramp, ranges_above, ALL_SYSTEMS};
+use crate::timefmt;
+
+/// Runs the three detectors.
+pub fn detect(m: &Measurements) -> Vec<Risk> {
+    let mut out = Vec::new();
+    out.extend(clipping(m));
+    out.extend(intersample_peaks(m));
+    out.extend(dc_offset(m));
+    out
+}
+
+/// Runs of ≥ 3 flat samples at the peak (see [`crate::levels`]).
+///
+/// Score: clipped runs per minute. Anchors: 2 runs/min is audible as
+/// occasional crackle on transients (minor); 30 runs/min means sustained
+/// clipping on every loud hit (major). Any single run is at least reported
+/// (info) because it cannot be undone later.
+fn clipping(m: &Measurements) -> Option<Risk> {
+    let runs = m.levels.clipped_runs;
+    if runs == 0 {
+        return None;
+    }
+    let minutes = (m.duration_s / 60.0).max(0.25);
+    let rate = runs as f64 / minutes;
+    let severity = ramp(rate, 2.0, 30.0).max(0.12);
+    // Time ranges: clusters of clip starts, densest first.
+    let times = &m.levels.clip_times_s;
+    let step = 1.0;
+    let n = (m.duration_s / step).ceil() as usize + 1;
+    let mut hist = vec![0.0f64; n];
+    for &t in times {
+        hist[((t / step) as usize).min(n - 1)] += 1.0;
+    }
+    let ranges = ranges_above(&hist, 0.5, step, 0.5, 1.0, 1.0, 5);
+    let first = ranges
+        .first()
+        .map(|r| timefmt::range(r[0], r[1]))
+        .unwrap_or_default();
+    Some(make(
+        "clipping",
+        severity,
+        "Clipping already in the file",
+        format!(
+            "{runs} places where the waveform is flattened against its peak ({rate:.1} per minute), the worst around {first}. \
+             This distortion is baked in: no later processing removes it, and limiting for loudness makes it louder. \
+             Lower the level (or the master bus limiter) in the mix and export again."
+        ),
+        ranges,
+        None,
+        &ALL_SYSTEMS,
+        vec![
+            ("clipped_runs", serde_json::json!(runs)),
+            ("clipped_samples", serde_json::json!(m.levels.clipped_samples)),
+            ("runs_per_minute", num(rate)),
+            ("sample_peak_dbfs", num(m.sample_peak_dbfs.unwrap_or(f64::NAN))),
+        ],
+    ))
+}
+
+/// True peak above the ceiling (ITU-R BS.1770-4 Annex 2, 4× oversampling).
+///
+/// Score: true peak minus the ceiling (default −1 dBTP, the AES TD1004 /
+/// EBU R128 s1 recommendation for lossy distribution). Anchors: +0.3 dB over
+/// (minor: a codec or cheap DAC may already overshoot 0 dBFS), +1.5 dB over,
+/// i.e. above 0 dBTP (major: overs are certain after decoding).
+fn intersample_peaks(m: &Measurements) -> Option<Risk> {
+    let tp = m.true_peak_dbtp?;
+    let ceiling = m.options.ceiling_dbtp;
+    let over = tp - ceiling;
+    let severity = ramp(over, 0.3, 1.5);
+    let series: Vec<f64> = m
+        .true_peak_series
+        .iter()
+        .map(|&p| {
+            if p > 0.0 {
+                20.0 * f64::from(p).log10()
+            } else {
+                -200.0
+            }
+        })
+        .collect();
+    let mut ranges = ranges_above(&series, 0.05, 0.1, 0.05, ceiling, 1.0, 5);
+    if ranges.is_empty() {
+        ranges = crate::risks::worst_window(&series, 0.05, 0.1, 0.5);
+    }
+    let sp = m.sample_peak_dbfs.unwrap_or(f64::NAN);
+    let count = series.iter().filter(|&&v| v > ceiling).count();
+    let when = ranges
+        .first()
+        .map(|r| timefmt::range(r[0], r[1]))
+        .unwrap_or_default();
+    Some(make(
+        "intersample_peaks",
+        severity,
+        "Peaks between the samples",
+        format!(
+            "The reconstructed waveform peaks at {tp:.1} dBTP (sample peak {sp:.1} dBFS), {over:.1} dB above the {ceiling:.1} dBTP ceiling, first worst around {when}. \
+             After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling:.1} dBTP fixes this."
+        ),
+        ranges,
+        None,
+        &["earbuds", "phone", "laptop", "car", "headphones"],
+        vec![
+            ("true_peak_dbtp", num(tp)),
+            ("sample_peak_dbfs", num(sp)),
+            ("ceiling_dbtp", num(ceiling)),
+            ("over_ceiling_db", num(over)),
+            ("blocks_over_ceiling", serde_json::json!(count)),
+        ],
+    ))
+}
+
+/// Mean of a channel away from zero.
+///
+/// Score: the largest |mean| in dBFS. Anchors: −52 dBFS (0.25 % of full scale;
+/// measurable in the headroom and in clicks at edits: minor), −40 dBFS (1 %:
+/// clearly audible thumps at cuts and a lopsided limiter: major). Well-behaved
+/// converters and DAWs stay below −70 dBFS.
+fn dc_offset(m: &Measurements) -> Option<Risk> {
+    let worst =
+        m.levels
+            .dc_offset
+            .iter()
+            .copied()
+            .fold(0.0f64, |a, b| if b.abs() > a.abs() { b } else { a });
+    if worst.abs() <= 0.0 {
+        return None;
+    }
+    let db = 20.0 * worst.abs().log10();
+    let severity = ramp(db, -52.0, -40.0);
+    let names = ["left", "right"];
+    let per: Vec<String> = m
+        .levels
+        .dc_offset
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("{} {:.4}", names.get(i).copied().unwrap_or("mono"), v))
+        .collect();
+    Some(make(
+        "dc_offset",
+        severity,
+        "DC offset",
+        format!(
+            "The waveform is shifted off centre by {:.2} % of full scale ({db:.0} dBFS; {}). \
+             It wastes headroom, makes the limiter treat the two halves of the wave differently and clicks at cuts and fades. A DC-blocking high-pass removes it without audible change.",
+            worst.abs() * 100.0,
+            per.join(", ")
+        ),
+        vec![[0.0, m.duration_s]],
+        Some([0.0, 5.0]),
+        &ALL_SYSTEMS,
+        vec![
+            ("dc_offset", serde_json::json!(m.levels.dc_offset)),
+            ("dc_dbfs", num(db)),
+        ],
+    ))
+}

@@ -1,0 +1,282 @@
+//! Risk detection: one detector for every risk id of `risks.md`, each turning
+//! measurements into a [`Risk`] with severity, level, time ranges, band,
+//! exposing playback systems, evidence and a plain-language explanation.
+//!
+//! Conventions shared by all detectors:
+//! - A detector computes one *score* in natural units (dB, LU, runs per
+//!   minute …) and maps it with [`ramp`] through two documented anchors: the
+//!   value where the problem becomes noticeable (severity 0.25, `minor`) and
+//!   the value where it clearly breaks something (severity 0.6, `major`).
+//!   Anchors are written next to each detector with their source.
+//! - Spectral risks are judged against what fits *this* material (see
+//!   [`spectral`]): its own tilt, its own smoothed spectrum and neighbours, its
+//!   own behaviour over time, and (for harshness) its state after a simulated
+//!   limiter at the target loudness.
+//! - Risks below severity [`REPORT_FLOOR`] are not reported at all.
+//! - The list is sorted by [`priority`]: what breaks first on top.
+
+pub mod dynamics;
+pub mod integrity;
+pub mod spectral;
+pub mod stereo;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::analyze::Measurements;
+use crate::report::{Level, Risk};
+use crate::timefmt;
+
+/// Risks whose severity is below this are left out of the report (nothing to say).
+pub const REPORT_FLOOR: f64 = 0.1;
+
+/// Every risk id (stable, part of the contract).
+pub const RISK_IDS: [&str; 15] = [
+    "low_end_instability",
+    "sub_excess",
+    "mud",
+    "harshness",
+    "sibilance",
+    "dull",
+    "vocal_masking",
+    "overcompressed",
+    "clipping",
+    "intersample_peaks",
+    "mono_collapse",
+    "stereo_imbalance",
+    "dc_offset",
+    "transient_spikes",
+    "loudness_target",
+];
+
+/// All playback systems.
+pub const ALL_SYSTEMS: [&str; 7] = [
+    "hifi",
+    "headphones",
+    "earbuds",
+    "phone",
+    "laptop",
+    "car",
+    "club",
+];
+
+/// Maps a score to a severity: 0 at `minor_at − (major_at − minor_at)`
+/// (or at 0 when that is further), 0.25 at `minor_at`, 0.6 at `major_at`,
+/// 1.0 at `major_at + (major_at − minor_at)·8/7`, clamped to [0, 1]. Works for
+/// decreasing anchors too (`major_at < minor_at`).
+pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
+    if !score.is_finite() {
+        return 0.0;
+    }
+    let span = major_at - minor_at;
+    if span == 0.0 {
+        return if score >= minor_at { 0.6 } else { 0.0 };
+    }
+    let u = (score - minor_at) / span; // 0 at minor, 1 at major
+    let s = if u < 0.0 {
+        0.25 * (1.0 + u).max(0.0)
+    } else {
+        0.25 + 0.35 * u
+    };
+    s.clamp(0.0, 1.0)
+}
+
+/// Rounds for evidence (two decimals keeps the JSON readable).
+pub fn r2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Builds a risk; the level follows from the severity.
+#[allow(clippy::too_many_arguments)]
+pub fn make(
+    id: &str,
+    severity: f64,
+    title: &str,
+    explanation: String,
+    time_ranges_s: Vec<[f64; 2]>,
+    band_hz: Option<[f64; 2]>,
+    systems: &[&str],
+    evidence: Vec<(&str, Value)>,
+) -> Risk {
+    let severity = if severity.is_finite() {
+        r2(severity.clamp(0.0, 1.0))
+    } else {
+        0.0
+    };
+    Risk {
+        id: id.to_string(),
+        severity,
+        level: Level::from_severity(severity),
+        title: title.to_string(),
+        explanation,
+        time_ranges_s: time_ranges_s
+            .into_iter()
+            .map(|[a, b]| [r2(a.max(0.0)), r2(b.max(a.max(0.0)))])
+            .collect(),
+        band_hz,
+        systems: systems.iter().map(|s| s.to_string()).collect(),
+        evidence: evidence
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+/// A number as JSON (non-finite becomes null), rounded to two decimals.
+pub fn num(x: f64) -> Value {
+    if x.is_finite() {
+        serde_json::json!(r2(x))
+    } else {
+        Value::Null
+    }
+}
+
+/// Contiguous ranges where `values[i] ≥ threshold`, with point `i` at time
+/// `t0_s + i·step_s` covering `±half_s`; gaps up to `merge_gap_s` are merged.
+/// Sorted worst first (by the highest value inside), at most `max` ranges.
+pub fn ranges_above(
+    values: &[f64],
+    t0_s: f64,
+    step_s: f64,
+    half_s: f64,
+    threshold: f64,
+    merge_gap_s: f64,
+    max: usize,
+) -> Vec<[f64; 2]> {
+    let mut ranges: Vec<([f64; 2], f64)> = Vec::new();
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_nan() || v < threshold {
+            continue;
+        }
+        let t = t0_s + i as f64 * step_s;
+        let (a, b) = (t - half_s, t + half_s);
+        match ranges.last_mut() {
+            Some((r, worst)) if a <= r[1] + merge_gap_s => {
+                r[1] = r[1].max(b);
+                *worst = worst.max(v);
+            }
+            _ => ranges.push(([a.max(0.0), b], v)),
+        }
+    }
+    ranges.sort_by(|x, y| y.1.total_cmp(&x.1));
+    ranges.truncate(max);
+    ranges.into_iter().map(|(r, _)| r).collect()
+}
+
+/// The window around the largest value (a fallback "worst moment").
+pub fn worst_window(values: &[f64], t0_s: f64, step_s: f64, half_s: f64) -> Vec<[f64; 2]> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(i, _)| {
+            let t = t0_s + i as f64 * step_s;
+            vec![[(t - half_s).max(0.0), t + half_s]]
+        })
+        .unwrap_or_default()
+}
+
+/// Clamps ranges to the track length.
+pub fn clamp_ranges(ranges: &mut Vec<[f64; 2]>, duration_s: f64) {
+    for r in ranges.iter_mut() {
+        r[0] = r[0].clamp(0.0, duration_s);
+        r[1] = r[1].clamp(r[0], duration_s);
+    }
+    ranges.retain(|r| r[1] > r[0] || duration_s == 0.0);
+}
+
+/// "During 1:02–1:35" for the first range, or "Throughout the track".
+pub fn when(ranges: &[[f64; 2]], duration_s: f64) -> String {
+    match ranges.first() {
+        Some(r) if r[1] - r[0] < duration_s * 0.8 => {
+            format!("During {}", timefmt::range(r[0], r[1]))
+        }
+        _ => "Throughout the track".to_string(),
+    }
+}
+
+/// Formats a band for musicians: "150–500 Hz", "2.5–8 kHz".
+pub fn band_text(lo: f64, hi: f64) -> String {
+    let f = |x: f64| {
+        if x >= 1000.0 {
+            let k = x / 1000.0;
+            if (k - k.round()).abs() < 0.05 {
+                format!("{}", k.round())
+            } else {
+                format!("{k:.1}")
+            }
+        } else {
+            format!("{}", x.round())
+        }
+    };
+    if hi >= 1000.0 && lo >= 1000.0 {
+        format!("{}–{} kHz", f(lo), f(hi))
+    } else if hi >= 1000.0 {
+        format!("{} Hz–{} kHz", f(lo), f(hi))
+    } else {
+        format!("{}–{} Hz", f(lo), f(hi))
+    }
+}
+
+/// How early a risk breaks things, added to severity for ordering only:
+/// damage already in the file (clipping, DC) and failures at the first
+/// encode/limit stage come before tonal and translation issues of equal
+/// severity; loudness targeting is a decision and comes last.
+pub fn priority(id: &str) -> f64 {
+    match id {
+        "clipping" => 0.09,
+        "intersample_peaks" => 0.08,
+        "overcompressed" => 0.07,
+        "dc_offset" => 0.06,
+        "transient_spikes" => 0.05,
+        "harshness" => 0.045,
+        "low_end_instability" | "sub_excess" => 0.04,
+        "mud" => 0.035,
+        "mono_collapse" => 0.03,
+        "vocal_masking" | "sibilance" => 0.025,
+        "stereo_imbalance" => 0.02,
+        "dull" => 0.015,
+        _ => 0.0,
+    }
+}
+
+/// Runs every detector; returns the reportable risks sorted by priority.
+pub fn detect_all(m: &Measurements) -> Vec<Risk> {
+    let mut risks = Vec::new();
+    risks.extend(integrity::detect(m));
+    risks.extend(dynamics::detect(m));
+    risks.extend(spectral::detect(m));
+    risks.extend(stereo::detect(m));
+    for r in &mut risks {
+        clamp_ranges(&mut r.time_ranges_s, m.duration_s);
+    }
+    risks.retain(|r| r.severity >= REPORT_FLOOR);
+    risks.sort_by(|a, b| (b.severity + priority(&b.id)).total_cmp(&(a.severity + priority(&a.id))));
+    risks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_anchors() {
+        assert!((ramp(3.0, 3.0, 6.0) - 0.25).abs() < 1e-12);
+        assert!((ramp(6.0, 3.0, 6.0) - 0.6).abs() < 1e-12);
+        assert_eq!(ramp(0.0, 3.0, 6.0), 0.0);
+        assert_eq!(ramp(100.0, 3.0, 6.0), 1.0);
+        // Decreasing anchors (lower is worse).
+        assert!((ramp(8.0, 8.0, 6.0) - 0.25).abs() < 1e-12);
+        assert!(ramp(5.0, 8.0, 6.0) > 0.6);
+        assert_eq!(ramp(f64::NAN, 1.0, 2.0), 0.0);
+    }
+
+    #[test]
+    fn ranges_merge_and_sort() {
+        let v = [0.0, 5.0, 6.0, 0.0, 0.0, 0.0, 9.0, 0.0];
+        let r = ranges_above(&v, 0.0, 1.0, 0.5, 4.0, 0.5, 5);
+        assert_eq!(r, vec![[5.5, 6.5], [0.5, 2.5]]);
+    }
+}

@@ -1,0 +1,916 @@
+//! Tonal balance: `low_end_instability`, `sub_excess`, `mud`, `harshness`,
+//! `sibilance`, `dull`, `vocal_masking`.
+//!
+//! # Judging balance against what fits the material
+//!
+//! Finished records differ widely in long-term spectrum (risks.md, "Judging
+//! balance"), so no fixed curve is the reference. Instead:
+//!
+//! 1. **The material's own tilt.** A straight line is fitted (least squares)
+//!    to the track's ⅓-octave long-term levels between 100 Hz and 5 kHz,
+//!    against log-frequency. Commercial recordings fall by roughly 3–5 dB per
+//!    octave over that range in ⅓-octave band levels (Pestana, Ma, Reiss,
+//!    Barbosa & Black, "Spectral characteristics of popular commercial
+//!    recordings 1950–2010", AES 135th Convention, 2013: the average long-term
+//!    spectrum falls at about −4.5 dB/octave in the mids and highs, with
+//!    genre means spread over a few dB/oct). The fitted slope is kept within
+//!    [−6.5, −1.5] dB/oct so that a mix tilted beyond anything published is
+//!    itself measured as dull/bright rather than accepted as "its own style".
+//! 2. **The documented target shape around that line** (`target_db` in the
+//!    report): the fitted line from 100 Hz to 5 kHz; a plateau from 100 Hz down
+//!    to 50 Hz and −6 dB/oct below (kick and bass fundamentals are mastered
+//!    near flat to ~50 Hz, then roll off — the same study's low-frequency
+//!    shape); above 5 kHz the line steepens by a further −2 dB/oct (the
+//!    "air" roll-off common to the published averages).
+//! 3. **Neighbours.** Each region is also compared with a line through the
+//!    bands an octave below and above it, so a broad natural curvature (a soft
+//!    orchestral piece's low-mid weight) is not mistaken for a local bump.
+//! 4. **Behaviour over time.** 3 s windows (the short-term loudness window)
+//!    stepping by 1 s: a region that jumps relative to the rest of the
+//!    spectrum in one section (the chorus) is located and scored.
+//! 5. **Under limiting** (harshness): the long-term spectrum is re-measured
+//!    with the gain of the simulated limiter at the target loudness.
+//!
+//! Band-limited sources (a steep drop of ≥ 20 dB between adjacent ⅓-octave
+//! bands, as left by low-rate codecs or old transfers) are judged only below
+//! their upper edge; missing air above it is reported as information, not as
+//! a dull mix.
+
+use crate::analyze::Measurements;
+use crate::report::{Risk, SpectrumInfo};
+use crate::risks::{band_text, make, num, r2, ramp, ranges_above, when, worst_window};
+use crate::spectrum::{power_db, Spectrogram};
+
+/// Fit range of the material's tilt, Hz.
+const FIT_LO_HZ: f64 = 100.0;
+const FIT_HI_HZ: f64 = 5000.0;
+/// Published range of tilts (see module docs), dB/oct.
+const SLOPE_MIN: f64 = -6.5;
+const SLOPE_MAX: f64 = -1.5;
+/// Extra slope above 5 kHz, dB/oct.
+const AIR_EXTRA_SLOPE: f64 = -2.0;
+/// Roll-off below 50 Hz, dB/oct.
+const SUB_ROLLOFF: f64 = 6.0;
+
+/// Window for behaviour over time, seconds (EBU short-term window).
+const WINDOW_S: f64 = 3.0;
+const WINDOW_STEP_S: f64 = 1.0;
+
+/// The spectral picture of one track.
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    pub bands_hz: Vec<f64>,
+    /// Long-term mean channel power, dB.
+    pub lt: Vec<f64>,
+    /// Long-term mid power, dB.
+    pub lt_mid: Vec<f64>,
+    /// The material-fitted target, dB (same reference as `lt`).
+    pub target: Vec<f64>,
+    /// Fitted tilt (after clamping), dB/oct, and the unclamped fit.
+    pub slope: f64,
+    pub raw_slope: f64,
+    /// Highest frequency with content (upper edge of a band-limited source, or Nyquist).
+    pub content_hi_hz: f64,
+    pub band_limited: bool,
+    /// Per window: mean channel power per band, dB.
+    pub win: Vec<Vec<f64>>,
+    /// Per window: mid power per band, dB.
+    pub win_mid: Vec<Vec<f64>>,
+    /// Centre time of window 0 and spacing, seconds.
+    pub win_t0: f64,
+    pub win_step: f64,
+    /// Windows quieter than 20 dB under the loudest are marked inactive.
+    pub win_active: Vec<bool>,
+}
+
+fn x_of(f: f64) -> f64 {
+    (f / 1000.0).log2()
+}
+
+/// Target shape for one band given the fitted line `a + s·x`.
+fn target_at(f: f64, a: f64, s: f64) -> f64 {
+    if f < FIT_LO_HZ {
+        let base = a + s * x_of(FIT_LO_HZ);
+        if f < 50.0 {
+            base - SUB_ROLLOFF * (50.0 / f).log2()
+        } else {
+            base
+        }
+    } else if f > FIT_HI_HZ {
+        a + s * x_of(f) + AIR_EXTRA_SLOPE * (f / FIT_HI_HZ).log2()
+    } else {
+        a + s * x_of(f)
+    }
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
+    let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+/// Power-sum level of a set of band levels, dB.
+fn sum_db(levels: &[f64], bands: std::ops::Range<usize>) -> f64 {
+    power_db(bands.map(|b| 10f64.powf(levels[b] / 10.0)).sum())
+}
+
+/// Builds the spectral view of a track.
+pub fn view(m: &Measurements) -> View {
+    view_of(&m.spec, &m.long_term_db, None)
+}
+
+/// Builds a view with optional per-frame weights (squared gains of the simulated limiter).
+fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
+    let nb = s.bands();
+    let bands_hz = s.bands_hz.clone();
+    let w = |f: usize| weights.map_or(1.0, |g| f64::from(g.get(f).copied().unwrap_or(1.0)));
+    // Long-term spectra (weighted when asked).
+    let mut acc = vec![0.0f64; nb];
+    let mut acc_mid = vec![0.0f64; nb];
+    let mut n = 0.0f64;
+    for f in 0..s.frames {
+        let total: f64 = (0..nb).map(|b| s.stereo(f, b)).sum();
+        if power_db(total) < -70.0 {
+            continue;
+        }
+        let g = w(f);
+        n += 1.0;
+        for b in 0..nb {
+            acc[b] += g * s.stereo(f, b);
+            acc_mid[b] += g * s.mid(f, b);
+        }
+    }
+    let lt: Vec<f64> = if weights.is_none() && lt_in.len() == nb {
+        lt_in.to_vec()
+    } else {
+        acc.iter().map(|&p| power_db(p / n.max(1.0))).collect()
+    };
+    let lt_mid: Vec<f64> = acc_mid.iter().map(|&p| power_db(p / n.max(1.0))).collect();
+    // Band-limited source: a drop of ≥ 20 dB between adjacent bands above 2 kHz
+    // after which nothing comes back.
+    let mut content_hi_hz = bands_hz.last().map_or(0.0, |_| {
+        crate::spectrum::band_edges_hz(nb.saturating_sub(1)).1
+    });
+    let mut band_limited = false;
+    for b in 0..nb.saturating_sub(1) {
+        if bands_hz[b] < 2000.0 {
+            continue;
+        }
+        if lt[b + 1] < lt[b] - 20.0 && lt[b + 1..].iter().all(|&v| v < lt[b] - 20.0) {
+            content_hi_hz = crate::spectrum::band_edges_hz(b).1;
+            band_limited = true;
+            break;
+        }
+    }
+    // Tilt fit over 100 Hz – 5 kHz (within content).
+    let fit: Vec<(f64, f64)> = (0..nb)
+        .filter(|&b| {
+            bands_hz[b] >= FIT_LO_HZ && bands_hz[b] <= FIT_HI_HZ && bands_hz[b] < content_hi_hz
+        })
+        .filter(|&b| lt[b] > crate::spectrum::FLOOR_DB + 1.0)
+        .map(|b| (x_of(bands_hz[b]), lt[b]))
+        .collect();
+    let (raw_slope, slope, a) = if fit.len() >= 3 {
+        let mx = fit.iter().map(|p| p.0).sum::<f64>() / fit.len() as f64;
+        let my = fit.iter().map(|p| p.1).sum::<f64>() / fit.len() as f64;
+        let sxy: f64 = fit.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = fit.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let raw = if sxx > 0.0 { sxy / sxx } else { -3.0 };
+        let s = raw.clamp(SLOPE_MIN, SLOPE_MAX);
+        (raw, s, my - s * mx)
+    } else {
+        (
+            -3.0,
+            -3.0,
+            lt.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        )
+    };
+    let target: Vec<f64> = bands_hz.iter().map(|&f| target_at(f, a, slope)).collect();
+    // Windows over time.
+    let per_win = ((WINDOW_S / s.frame_step_s.max(1e-9)).round() as usize).max(1);
+    let per_step = ((WINDOW_STEP_S / s.frame_step_s.max(1e-9)).round() as usize).max(1);
+    let mut win = Vec::new();
+    let mut win_mid = Vec::new();
+    let mut start = 0usize;
+    while start < s.frames {
+        let end = (start + per_win).min(s.frames);
+        let mut ws = vec![0.0f64; nb];
+        let mut wm = vec![0.0f64; nb];
+        for f in start..end {
+            let g = w(f);
+            for b in 0..nb {
+                ws[b] += g * s.stereo(f, b);
+                wm[b] += g * s.mid(f, b);
+            }
+        }
+        let k = (end - start) as f64;
+        win.push(ws.iter().map(|&p| power_db(p / k)).collect::<Vec<_>>());
+        win_mid.push(wm.iter().map(|&p| power_db(p / k)).collect::<Vec<_>>());
+        if end == s.frames {
+            break;
+        }
+        start += per_step;
+    }
+    let totals: Vec<f64> = win.iter().map(|wv| sum_db(wv, 0..nb)).collect();
+    let loudest = totals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let win_active = totals
+        .iter()
+        .map(|&t| t > loudest - 20.0 && t > -80.0)
+        .collect();
+    View {
+        bands_hz,
+        lt,
+        lt_mid,
+        target,
+        slope,
+        raw_slope,
+        content_hi_hz,
+        band_limited,
+        win,
+        win_mid,
+        win_t0: (per_win as f64 * s.frame_step_s).min(WINDOW_S) / 2.0,
+        win_step: per_step as f64 * s.frame_step_s,
+        win_active,
+    }
+}
+
+impl View {
+    /// Band indices with nominal centre in `[lo, hi]` and below the content edge.
+    fn bands(&self, lo: f64, hi: f64) -> Vec<usize> {
+        (0..self.bands_hz.len())
+            .filter(|&b| {
+                let f = self.bands_hz[b];
+                f >= lo * 0.99 && f <= hi * 1.01 && f < self.content_hi_hz
+            })
+            .collect()
+    }
+
+    /// Mean deviation from the target over a region, dB.
+    fn excess(&self, levels: &[f64], region: &[usize]) -> Option<f64> {
+        let offset = self.offset(levels);
+        mean(region.iter().map(|&b| levels[b] - self.target[b] - offset))
+    }
+
+    /// The material's tilt line `(a, s)` fitted to `levels` over 100 Hz – 5 kHz
+    /// *leaving out* `[excl_lo, excl_hi]` — the region being judged, with a
+    /// margin — so a problem cannot pull its own reference towards itself.
+    fn fit_excluding(&self, levels: &[f64], excl_lo: f64, excl_hi: f64) -> Option<(f64, f64)> {
+        let pts: Vec<(f64, f64)> = (0..self.bands_hz.len())
+            .filter(|&b| {
+                let f = self.bands_hz[b];
+                (FIT_LO_HZ..=FIT_HI_HZ).contains(&f)
+                    && f < self.content_hi_hz
+                    && !(excl_lo..=excl_hi).contains(&f)
+                    && levels[b] > crate::spectrum::FLOOR_DB + 1.0
+            })
+            .map(|b| (x_of(self.bands_hz[b]), levels[b]))
+            .collect();
+        if pts.len() < 3 {
+            return None;
+        }
+        let n = pts.len() as f64;
+        let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+        let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        let slope = if sxx > 0.0 {
+            (sxy / sxx).clamp(SLOPE_MIN, SLOPE_MAX)
+        } else {
+            -3.0
+        };
+        Some((my - slope * mx, slope))
+    }
+
+    /// Mean deviation of a region from the target shape around a tilt line
+    /// fitted without the excluded range (see [`View::fit_excluding`]).
+    fn excess_loo(
+        &self,
+        levels: &[f64],
+        region: &[usize],
+        excl_lo: f64,
+        excl_hi: f64,
+    ) -> Option<f64> {
+        let (a, s) = self.fit_excluding(levels, excl_lo, excl_hi)?;
+        mean(
+            region
+                .iter()
+                .map(|&b| levels[b] - target_at(self.bands_hz[b], a, s)),
+        )
+    }
+
+    /// Mean deviation of `levels` from the target over the fit range (0 for `lt`).
+    fn offset(&self, levels: &[f64]) -> f64 {
+        let fit = self.bands(FIT_LO_HZ, FIT_HI_HZ);
+        mean(fit.iter().map(|&b| levels[b] - self.target[b])).unwrap_or(0.0)
+    }
+
+    /// Mean level of a region above the straight line (in log-frequency)
+    /// through the mean levels of the bands `below` and `above` it. Without
+    /// bands above, the comparison is with the level below plus the target's
+    /// own slope between them.
+    fn bump(
+        &self,
+        levels: &[f64],
+        region: &[usize],
+        below: &[usize],
+        above: &[usize],
+    ) -> Option<f64> {
+        let pt = |set: &[usize]| {
+            let x = mean(set.iter().map(|&b| x_of(self.bands_hz[b])))?;
+            let y = mean(set.iter().map(|&b| levels[b] - self.target[b]))?;
+            Some((x, y))
+        };
+        let (xb, yb) = pt(below)?;
+        let above_pt = pt(above);
+        mean(region.iter().map(|&b| {
+            let x = x_of(self.bands_hz[b]);
+            let line = match above_pt {
+                Some((xa, ya)) if (xa - xb).abs() > 1e-9 => yb + (ya - yb) * (x - xb) / (xa - xb),
+                _ => yb,
+            };
+            levels[b] - self.target[b] - line
+        }))
+    }
+
+    /// Per window: how far a region stands out from the rest of that window's
+    /// spectrum, relative to the same figure long-term, dB (+ = more prominent).
+    fn jumps(&self, wins: &[Vec<f64>], lt: &[f64], region: &[usize]) -> Vec<f64> {
+        let nb = self.bands_hz.len();
+        let range = |r: &[usize]| r.first().copied().unwrap_or(0)..r.last().map_or(0, |l| l + 1);
+        let lt_rel = sum_db(lt, range(region)) - sum_db(lt, 0..nb);
+        wins.iter()
+            .zip(&self.win_active)
+            .map(|(w, &active)| {
+                if active {
+                    sum_db(w, range(region)) - sum_db(w, 0..nb) - lt_rel
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect()
+    }
+}
+
+/// The report's `spectrum` object: long-term levels and the material-fitted target.
+pub fn report_spectrum(m: &Measurements) -> SpectrumInfo {
+    let v = view(m);
+    SpectrumInfo {
+        bands_hz: v.bands_hz.clone(),
+        level_db: v.lt.iter().map(|&x| r2(x)).collect(),
+        target_db: v.target.iter().map(|&x| r2(x)).collect(),
+        over_time: None,
+    }
+}
+
+/// Runs the seven spectral detectors.
+pub fn detect(m: &Measurements) -> Vec<Risk> {
+    if m.loudness.integrated_lufs.is_none() || m.spec.frames == 0 {
+        return Vec::new();
+    }
+    let v = view(m);
+    let after = m
+        .after
+        .as_ref()
+        .map(|a| view_of(&m.spec, &m.long_term_db, Some(&a.frame_g2)));
+    let mut out = Vec::new();
+    out.extend(mud(m, &v));
+    out.extend(harshness(m, &v, after.as_ref()));
+    out.extend(dull(m, &v));
+    out.extend(sub_excess(m, &v));
+    out.extend(vocal_masking(m, &v));
+    out.extend(sibilance(m, &v));
+    out.extend(low_end_instability(m));
+    out
+}
+
+/// Time ranges where `score + jump ≥ threshold`, else the worst window.
+fn region_ranges(v: &View, jumps: &[f64], base: f64, threshold: f64) -> Vec<[f64; 2]> {
+    let vals: Vec<f64> = jumps.iter().map(|j| base + j).collect();
+    let mut r = ranges_above(
+        &vals,
+        v.win_t0,
+        v.win_step,
+        WINDOW_S / 2.0,
+        threshold,
+        0.5,
+        5,
+    );
+    if r.is_empty() {
+        r = worst_window(&vals, v.win_t0, v.win_step, WINDOW_S / 2.0);
+    }
+    r
+}
+
+fn max_finite(v: &[f64]) -> f64 {
+    v.iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0, f64::max)
+}
+
+/// Low-mid build-up, 150–500 Hz.
+///
+/// Score: mean of (a) the region's excess over the material-fitted target and
+/// (b) its bump over the line through its neighbours (63–100 Hz, 630 Hz–1 kHz).
+/// Anchors: 3 dB (minor: a mastering engineer's typical corrective cut is
+/// 1–3 dB, so the problem is real but mild) and 6 dB (major). The worst 3 s
+/// section counts too (score + its jump, anchors 5 and 9 dB).
+fn mud(m: &Measurements, v: &View) -> Option<Risk> {
+    let region = v.bands(160.0, 400.0);
+    // Reference: the material's tilt fitted above the region only (630 Hz – 5 kHz).
+    let excess = v.excess_loo(&v.lt, &region, 0.0, 566.0)?;
+    let bump = v.bump(
+        &v.lt,
+        &region,
+        &v.bands(63.0, 100.0),
+        &v.bands(630.0, 1000.0),
+    )?;
+    let score = 0.5 * (excess + bump);
+    let jumps = v.jumps(&v.win, &v.lt, &region);
+    let worst_jump = max_finite(&jumps);
+    let severity = ramp(score, 3.0, 6.0).max(ramp(score + worst_jump, 5.0, 9.0));
+    let ranges = region_ranges(v, &jumps, score, 3.0);
+    Some(make(
+        "mud",
+        severity,
+        "Low-mid build-up",
+        format!(
+            "{} the 150–500 Hz range sits {:.1} dB above a balance that fits this track (and {bump:.1} dB above its neighbours). \
+             This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
+             A broad cut of a dB or two around the low-mids usually opens up everything else.",
+            when(&ranges, m.duration_s),
+            excess
+        ),
+        ranges,
+        Some([150.0, 500.0]),
+        &crate::risks::ALL_SYSTEMS,
+        vec![
+            ("excess_db", num(excess)),
+            ("bump_over_neighbours_db", num(bump)),
+            ("score_db", num(score)),
+            ("worst_section_jump_db", num(worst_jump)),
+            ("tilt_db_per_octave", num(v.slope)),
+        ],
+    ))
+}
+
+/// Fatiguing upper mids, 2.5–8 kHz, before and after simulated limiting.
+///
+/// Score: as for mud over 2.5–6.3 kHz bands (neighbours 0.8–1.25 kHz and
+/// 10–12.5 kHz), the larger of before/after limiting at the target. Anchors
+/// 3 dB / 6 dB (the ear is most sensitive here, ISO 226 equal-loudness
+/// contours; a few dB decide between present and piercing). Sections:
+/// score + jump, anchors 4.5 and 8 dB.
+fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
+    let region = v.bands(2500.0, 6300.0);
+    let below = v.bands(800.0, 1250.0);
+    let above = v.bands(10_000.0, 12_500.0);
+    let score_of = |vv: &View| -> Option<(f64, f64, f64)> {
+        // Reference: the material's tilt fitted below the region only (100 Hz – 1.6 kHz).
+        let e = vv.excess_loo(&vv.lt, &region, 1800.0, 8900.0)?;
+        let b = vv.bump(&vv.lt, &region, &below, &above)?;
+        Some((0.5 * (e + b), e, b))
+    };
+    let (before, excess, bump) = score_of(v)?;
+    let after_score = after.and_then(|a| score_of(a).map(|s| s.0));
+    let jumps = v.jumps(&v.win, &v.lt, &region);
+    let jumps_after = after.map(|a| a.jumps(&a.win, &a.lt, &region));
+    let worst_jump = max_finite(&jumps).max(jumps_after.as_deref().map_or(0.0, max_finite));
+    let score = after_score.map_or(before, |a| a.max(before));
+    let severity = ramp(score, 3.0, 6.0).max(ramp(score + worst_jump, 4.5, 8.0));
+    let ranges = region_ranges(v, jumps_after.as_deref().unwrap_or(&jumps), score, 3.0);
+    let target = m.options.target_lufs;
+    let after_txt = match after_score {
+        Some(a) if a > before + 0.2 => format!(
+            " After limiting to {target:.0} LUFS it rises to {a:.1} dB: the limiter tames the drums and the brightness comes forward."
+        ),
+        Some(a) => format!(" After limiting to {target:.0} LUFS it stays at {a:.1} dB."),
+        None => String::new(),
+    };
+    Some(make(
+        "harshness",
+        severity,
+        "Harsh upper mids",
+        format!(
+            "{} the 2.5–8 kHz range sits {before:.1} dB above a balance that fits this track.{after_txt} \
+             On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
+             Controlling this range dynamically keeps presence without the sting.",
+            when(&ranges, m.duration_s)
+        ),
+        ranges,
+        Some([2500.0, 8000.0]),
+        &["earbuds", "headphones", "laptop", "club"],
+        vec![
+            ("score_db", num(before)),
+            ("score_after_limiting_db", num(after_score.unwrap_or(f64::NAN))),
+            ("excess_db", num(excess)),
+            ("bump_over_neighbours_db", num(bump)),
+            ("worst_section_jump_db", num(worst_jump)),
+            ("target_lufs", num(target)),
+        ],
+    ))
+}
+
+/// Missing air above 8 kHz.
+///
+/// Score: mean of the air region's (8–16 kHz) deficit under the target and
+/// its deficit relative to the 2.5–5 kHz neighbours. Anchors 4 dB / 8 dB
+/// (a 2–3 dB high shelf is a common mastering move; beyond 8 dB missing the
+/// track sounds veiled next to references). Band-limited sources: info only.
+fn dull(m: &Measurements, v: &View) -> Option<Risk> {
+    let nyq = f64::from(m.sample_rate) / 2.0;
+    if nyq < 12_000.0 {
+        return None;
+    }
+    if v.band_limited && v.content_hi_hz < 12_000.0 {
+        return Some(make(
+            "dull",
+            0.15,
+            "No content above the source's limit",
+            format!(
+                "There is almost nothing above {:.1} kHz: the source is band-limited (a low-rate codec, an old transfer or a low-pass in the mix). \
+                 EQ cannot bring back what is not there; judge the top end on its own terms.",
+                v.content_hi_hz / 1000.0
+            ),
+            vec![[0.0, m.duration_s]],
+            Some([v.content_hi_hz, nyq.min(20_000.0)]),
+            &["hifi", "headphones"],
+            vec![("content_limit_hz", num(v.content_hi_hz))],
+        ));
+    }
+    let region = v.bands(8000.0, 16_000.0_f64.min(nyq * 0.8));
+    if region.is_empty() {
+        return None;
+    }
+    let deficit = -v.excess_loo(&v.lt, &region, 1800.0, f64::INFINITY)?;
+    let presence = v.bands(2500.0, 5000.0);
+    let rel = -v.bump(&v.lt, &region, &presence, &[])?;
+    let score = 0.5 * (deficit + rel);
+    let severity = ramp(score, 4.0, 8.0);
+    let region_arr: Vec<usize> = region.clone();
+    let jumps: Vec<f64> = v
+        .jumps(&v.win, &v.lt, &region_arr)
+        .iter()
+        .map(|j| -j)
+        .collect();
+    let ranges = region_ranges(v, &jumps, score, 4.0);
+    Some(make(
+        "dull",
+        severity,
+        "Little air on top",
+        format!(
+            "{} the range above 8 kHz sits {deficit:.1} dB under a balance that fits this track. \
+             On hi-fi and headphones it sounds veiled next to other records. A gentle high shelf, if the mix can take it, restores openness.",
+            when(&ranges, m.duration_s)
+        ),
+        ranges,
+        Some([8000.0, 16_000.0_f64.min(nyq)]),
+        &["hifi", "headphones"],
+        vec![
+            ("deficit_db", num(deficit)),
+            ("deficit_vs_presence_db", num(rel)),
+            ("score_db", num(score)),
+            ("tilt_db_per_octave", num(v.slope)),
+        ],
+    ))
+}
+
+/// Sub-bass (below ~60 Hz) over the material's own bass body.
+///
+/// Score: the power-mean level of the 40–63 Hz bands (≈ 36–71 Hz) over the
+/// power-mean level of the 80–160 Hz bass body. In published long-term
+/// spectra of modern pop and rock the two carry about the same energy per
+/// ⅓ octave (the low-frequency plateau of Pestana et al. 2013); sub-heavy
+/// electronic genres sit a few dB above by design. Anchors 4 dB / 8 dB: 8 dB
+/// more than the body means the sub sets the peak level of the master (every
+/// dB there costs a dB of loudness) and booms in cars and clubs. The excess
+/// over the target shape (plateau from 100 Hz down to 50 Hz, −6 dB/oct below,
+/// around the tilt fitted above 160 Hz) is evidence.
+fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
+    let region = v.bands(40.0, 63.0);
+    let body = v.bands(80.0, 160.0);
+    if region.is_empty() || body.is_empty() {
+        return None;
+    }
+    let pmean = |set: &[usize], f: &dyn Fn(usize) -> f64| {
+        power_db(set.iter().map(|&b| 10f64.powf(f(b) / 10.0)).sum::<f64>() / set.len() as f64)
+    };
+    let (a, sl) = v.fit_excluding(&v.lt, 0.0, 141.0)?;
+    let excess = pmean(&region, &|b| v.lt[b] - target_at(v.bands_hz[b], a, sl));
+    let over_body = pmean(&region, &|b| v.lt[b]) - pmean(&body, &|b| v.lt[b]);
+    let score = over_body;
+    let severity = ramp(score, 4.0, 8.0);
+    let jumps = v.jumps(&v.win, &v.lt, &region);
+    let ranges = region_ranges(v, &jumps, score, 3.0);
+    let nb = v.bands_hz.len();
+    let sub = v.bands(20.0, 50.0);
+    let share = if sub.is_empty() {
+        0.0
+    } else {
+        10f64.powf((sum_db(&v.lt, sub[0]..sub[sub.len() - 1] + 1) - sum_db(&v.lt, 0..nb)) / 10.0)
+    };
+    Some(make(
+        "sub_excess",
+        severity,
+        "Too much sub-bass",
+        format!(
+            "{} the range below 60 Hz sits {excess:.1} dB above a balance that fits this track ({over_body:+.1} dB against its own 80–160 Hz bass body); \
+             below 56 Hz lies {:.0} % of the energy. It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
+             while phones don't reproduce it at all.",
+            when(&ranges, m.duration_s),
+            share * 100.0
+        ),
+        ranges,
+        Some([20.0, 60.0]),
+        &["car", "club", "phone"],
+        vec![
+            ("excess_db", num(excess)),
+            ("over_bass_body_db", num(over_body)),
+            ("energy_share_below_56hz", num(share)),
+        ],
+    ))
+}
+
+/// The lead/vocal drops back: presence (1–4 kHz) in the mid channel.
+///
+/// Score: mean of the mid channel's 1–4 kHz deficit under the target (offset
+/// to the mid level) and under the line through its neighbours (250–630 Hz
+/// and 5–8 kHz). Anchors 3 dB / 6 dB (speech intelligibility weighting of the
+/// 1–4 kHz octaves, ANSI S3.5 SII: a few dB of masking there costs clarity).
+fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
+    let region = v.bands(1000.0, 4000.0);
+    let deficit = -v.excess_loo(&v.lt_mid, &region, 707.0, 5600.0)?;
+    let rel = -v.bump(
+        &v.lt_mid,
+        &region,
+        &v.bands(250.0, 630.0),
+        &v.bands(5000.0, 8000.0),
+    )?;
+    let score = 0.5 * (deficit + rel);
+    let severity = ramp(score, 3.0, 6.0);
+    let jumps: Vec<f64> = v
+        .jumps(&v.win_mid, &v.lt_mid, &region)
+        .iter()
+        .map(|j| -j)
+        .collect();
+    let ranges = region_ranges(v, &jumps, score, 3.0);
+    Some(make(
+        "vocal_masking",
+        severity,
+        "Vocal pushed back",
+        format!(
+            "{} the centre of the mix carries {deficit:.1} dB less 1–4 kHz than fits this track, {rel:.1} dB under its surroundings. \
+             That range carries the words: on earbuds, in a car with road noise and on phones the vocal or lead drops behind the instruments. \
+             Making room around it (low-mids, wide elements) helps more than boosting it.",
+            when(&ranges, m.duration_s)
+        ),
+        ranges,
+        Some([1000.0, 4000.0]),
+        &["earbuds", "car", "phone"],
+        vec![
+            ("presence_deficit_db", num(deficit)),
+            ("deficit_vs_neighbours_db", num(rel)),
+            ("score_db", num(score)),
+        ],
+    ))
+}
+
+/// "S" bursts: 5–10 kHz jumping above 1–4 kHz in short bursts.
+///
+/// Per STFT frame (~43 ms hop) the ratio of the mid channel's 5–10 kHz power to
+/// its 1–4 kHz power; a burst is a frame where that ratio exceeds its own
+/// median over the surrounding ±1.5 s by ≥ 6 dB while the 5–10 kHz level is
+/// within 10 dB of its loud frames (ratio rather than level keeps snare hits,
+/// which are broadband, out; a local median keeps steady hi-hats out).
+/// Score: mean excess of the 10 strongest bursts plus half the 5–10 kHz
+/// excess over the target; scaled down when there are fewer than 4 bursts
+/// per minute. Anchors 8 dB / 12 dB (de-essers typically act on 4–10 dB
+/// excursions of this ratio).
+fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
+    let s = &m.spec;
+    let nyq = f64::from(m.sample_rate) / 2.0;
+    if nyq < 11_000.0 || s.frames < 8 {
+        return None;
+    }
+    let sb = s.bands_in(5000.0, 10_000.0);
+    let pb = s.bands_in(1000.0, 4000.0);
+    let sb_db: Vec<f64> = (0..s.frames)
+        .map(|f| power_db(sb.clone().map(|b| s.mid(f, b)).sum()))
+        .collect();
+    let ratio: Vec<f64> = (0..s.frames)
+        .map(|f| sb_db[f] - power_db(pb.clone().map(|b| s.mid(f, b)).sum()))
+        .collect();
+    let mut sorted = sb_db.clone();
+    sorted.sort_by(f64::total_cmp);
+    let loud_sb = sorted[(sorted.len() as f64 * 0.95) as usize % sorted.len()];
+    let half = ((1.5 / s.frame_step_s).round() as usize).max(2);
+    let local_median = |series: &[f64], f: usize, tmp: &mut Vec<f64>| {
+        tmp.clear();
+        tmp.extend_from_slice(&series[f.saturating_sub(half)..(f + half + 1).min(series.len())]);
+        let k = tmp.len() / 2;
+        *tmp.select_nth_unstable_by(k, f64::total_cmp).1
+    };
+    // The music around each frame: power mean of the mid channel's total over ±1.5 s.
+    let nb = s.bands();
+    let mut prefix = Vec::with_capacity(s.frames + 1);
+    prefix.push(0.0f64);
+    for f in 0..s.frames {
+        let t: f64 = (0..nb).map(|b| s.mid(f, b)).sum();
+        prefix.push(prefix[f] + t);
+    }
+    let local_total_db = |f: usize| {
+        let (a, b) = (f.saturating_sub(half), (f + half + 1).min(s.frames));
+        power_db((prefix[b] - prefix[a]) / (b - a) as f64)
+    };
+    // What the material's own balance expects of 5–10 kHz relative to the whole.
+    let tsum = |set: &[usize]| power_db(set.iter().map(|&b| 10f64.powf(v.target[b] / 10.0)).sum());
+    let s_bands = v.bands(5000.0, 10_000.0);
+    let expected_rel = tsum(&s_bands) - tsum(&(0..v.bands_hz.len()).collect::<Vec<_>>());
+    let mut shape = vec![0.0f64; s.frames];
+    let mut level = vec![0.0f64; s.frames];
+    let mut tmp = Vec::with_capacity(2 * half + 1);
+    for f in 0..s.frames {
+        if sb_db[f] >= loud_sb - 10.0 {
+            shape[f] = ratio[f] - local_median(&ratio, f, &mut tmp);
+            level[f] = sb_db[f] - local_total_db(f) - expected_rel;
+        }
+    }
+    // Events: runs of s-shaped frames (ratio ≥ 6 dB over its local median), ≤ 0.4 s long;
+    // each scored by its level excess over the local 5–10 kHz median.
+    let mut events: Vec<(f64, usize)> = Vec::new();
+    let max_len = ((0.4 / s.frame_step_s).ceil() as usize).max(1);
+    let mut f = 0;
+    while f < s.frames {
+        if shape[f] >= 6.0 {
+            let start = f;
+            let mut peak = (level[f], f);
+            while f < s.frames && shape[f] >= 6.0 {
+                if level[f] > peak.0 {
+                    peak = (level[f], f);
+                }
+                f += 1;
+            }
+            if f - start <= max_len {
+                events.push(peak);
+            }
+        }
+        f += 1;
+    }
+    let region = v.bands(5000.0, 10_000.0);
+    let static_excess = v.excess(&v.lt_mid, &region).unwrap_or(0.0);
+    if events.is_empty() {
+        return None;
+    }
+    events.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let top = mean(events.iter().take(10).map(|e| e.0)).unwrap_or(0.0);
+    let per_min = events.len() as f64 / (m.duration_s / 60.0).max(0.25);
+    let score = top + 0.5 * static_excess.max(0.0);
+    let rate_factor = (per_min / 4.0).min(1.0);
+    let severity = ramp(score, 8.0, 12.0) * rate_factor;
+    let ranges: Vec<[f64; 2]> = events
+        .iter()
+        .take(5)
+        .map(|&(_, fr)| {
+            let t = s.frame_time_s(fr);
+            [(t - 0.25).max(0.0), t + 0.25]
+        })
+        .collect();
+    Some(make(
+        "sibilance",
+        severity,
+        "Spitting \"s\" sounds",
+        format!(
+            "At {} and {} other moments, 5–10 kHz bursts jump {top:.1} dB above the surrounding balance. \
+             On earbuds and after MP3/AAC encoding these \"s\" and cymbal bursts spit and smear. A de-esser on the bursts only keeps the brightness elsewhere.",
+            crate::timefmt::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
+            events.len().saturating_sub(1)
+        ),
+        ranges,
+        Some([5000.0, 10_000.0]),
+        &["earbuds", "headphones"],
+        vec![
+            ("burst_excess_db", num(top)),
+            ("bursts", serde_json::json!(events.len())),
+            ("bursts_per_minute", num(per_min)),
+            ("static_excess_db", num(static_excess)),
+            ("score_db", num(score)),
+        ],
+    ))
+}
+
+/// One bass note booms, another vanishes (see [`crate::low_end`]).
+///
+/// Score: the larger of the loudest note over the median note and ¾ of the
+/// median note over the quietest, dB, over notes that dominate ≥ 2 % of the
+/// loud low-end frames (at least 3 such notes). Anchors 4 dB / 8 dB: notes
+/// of a played bass line usually sit within ±3 dB of each other; room-mode
+/// resonances in untreated mix rooms reach 10–20 dB (Toole, *Sound
+/// Reproduction*, 3rd ed., ch. 13), and half of that left in a mix is plainly
+/// audible as one note jumping out.
+fn low_end_instability(m: &Measurements) -> Option<Risk> {
+    let notes = &m.low.notes;
+    if notes.len() < 3 {
+        return None;
+    }
+    let loud = notes
+        .iter()
+        .max_by(|a, b| a.level_db.total_cmp(&b.level_db))?;
+    let quiet = notes
+        .iter()
+        .min_by(|a, b| a.level_db.total_cmp(&b.level_db))?;
+    // Reference: the median of the other notes, leaving out the loudest note's
+    // neighbours within a whole tone (a resonance lifts those too).
+    let median_of = |exclude: i32| {
+        let mut l: Vec<f64> = notes
+            .iter()
+            .filter(|n| (n.midi - exclude).abs() > 2)
+            .map(|n| n.level_db)
+            .collect();
+        if l.is_empty() {
+            l = notes.iter().map(|n| n.level_db).collect();
+        }
+        l.sort_by(f64::total_cmp);
+        l[l.len() / 2]
+    };
+    let median = median_of(loud.midi);
+    let boom = loud.level_db - median;
+    let median = median_of(quiet.midi);
+    let vanish = median - quiet.level_db;
+    let score = boom.max(0.75 * vanish);
+    let severity = ramp(score, 4.0, 8.0);
+    let focus = if boom >= 0.75 * vanish { loud } else { quiet };
+    let mut ranges = vec![[
+        (focus.worst_time_s - 0.5).max(0.0),
+        focus.worst_time_s + 0.5,
+    ]];
+    let mut others: Vec<f64> = focus.times_s.clone();
+    others.sort_by(f64::total_cmp);
+    let step = m.low.frame_step_s.max(0.05);
+    let pts: Vec<f64> = {
+        let n = (m.duration_s / step).ceil() as usize + 1;
+        let mut v = vec![0.0; n];
+        for t in &others {
+            v[((t / step) as usize).min(n - 1)] = 1.0;
+        }
+        v
+    };
+    for r in ranges_above(&pts, 0.0, step, step, 1.0, 0.5, 5) {
+        if !(r[0] <= ranges[0][1] && r[1] >= ranges[0][0]) && ranges.len() < 5 {
+            ranges.push(r);
+        }
+    }
+    let name = note_name(focus.midi);
+    let (lo, hi) = (
+        focus.freq_hz * 2f64.powf(-1.0 / 12.0),
+        focus.freq_hz * 2f64.powf(1.0 / 12.0),
+    );
+    let what = if focus.midi == loud.midi {
+        format!(
+            "the bass note {name} ({:.0} Hz) booms {boom:.1} dB above the other notes",
+            focus.freq_hz
+        )
+    } else {
+        format!(
+            "the bass note {name} ({:.0} Hz) drops {vanish:.1} dB below the other notes",
+            focus.freq_hz
+        )
+    };
+    Some(make(
+        "low_end_instability",
+        severity,
+        "Uneven bass notes",
+        format!(
+            "Around {} {what}. In a car or a club that note jumps out (or disappears), and small speakers make the bass line sound uneven. \
+             A narrow, gentle cut (or dynamic control) at {} tames it without thinning the low end.",
+            crate::timefmt::mmss(focus.worst_time_s),
+            band_text(lo, hi)
+        ),
+        ranges,
+        Some([r2(lo), r2(hi)]),
+        &["car", "club", "laptop", "phone"],
+        vec![
+            ("loudest_note_over_median_db", num(boom)),
+            ("median_over_quietest_note_db", num(vanish)),
+            ("note_hz", num(focus.freq_hz)),
+            ("notes_tracked", serde_json::json!(notes.len())),
+            (
+                "resonance_hz",
+                num(m.low.resonance.map_or(f64::NAN, |r| r.0)),
+            ),
+            (
+                "resonance_prominence_db",
+                num(m.low.resonance.map_or(f64::NAN, |r| r.1)),
+            ),
+        ],
+    ))
+}
+
+fn note_name(midi: i32) -> String {
+    const NAMES: [&str; 12] = [
+        "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
+    ];
+    format!(
+        "{}{}",
+        NAMES[midi.rem_euclid(12) as usize],
+        midi.div_euclid(12) - 1
+    )
+}

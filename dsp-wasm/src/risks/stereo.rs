@@ -1,0 +1,155 @@
+//! Stereo image: `mono_collapse`, `stereo_imbalance`.
+
+use crate::analyze::Measurements;
+use crate::report::Risk;
+use crate::risks::{band_text, make, num, ramp, ranges_above, when, worst_window};
+
+/// Runs both detectors (stereo files only).
+pub fn detect(m: &Measurements) -> Vec<Risk> {
+    if m.stereo.mono_file || m.channels < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    out.extend(mono_collapse(m));
+    out.extend(stereo_imbalance(m));
+    out
+}
+
+/// Parts that vanish or thin out in mono.
+///
+/// Three scores, the worst counts:
+/// - broadband K-weighted mono-sum loss: anchors 2.5 dB (minor: the mix is
+///   mostly wide/decorrelated, unrelated channels lose 3 dB) and 4.5 dB
+///   (major: opposite-polarity content cancels);
+/// - low-end (≤ 125 Hz) correlation: anchors 0.5 (minor) and 0.0 (major) —
+///   the low end should be near mono (> 0.7) for vinyl, club subs and mono
+///   phone speakers;
+/// - the worst significant band (within 20 dB of the loudest band): its mono
+///   loss, anchors 4 dB and 9 dB.
+fn mono_collapse(m: &Measurements) -> Option<Risk> {
+    let s = &m.stereo;
+    let broad = s.mono_loss_db?;
+    let low_corr = s.low_correlation.unwrap_or(1.0);
+    let lt = &m.long_term_db;
+    let loudest = lt.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let worst_band = (0..s.band_mono_loss_db.len())
+        .filter(|&b| lt.get(b).is_some_and(|&l| l > loudest - 20.0) && m.spec.bands_hz[b] >= 40.0)
+        .max_by(|&a, &b| s.band_mono_loss_db[a].total_cmp(&s.band_mono_loss_db[b]));
+    let band_loss = worst_band.map_or(0.0, |b| s.band_mono_loss_db[b]);
+    let sev_broad = ramp(broad, 2.5, 4.5);
+    let sev_low = ramp(-low_corr, -0.5, 0.0);
+    let sev_band = ramp(band_loss, 4.0, 9.0);
+    let severity = sev_broad.max(sev_low).max(sev_band);
+    let (lo, hi, what) = if sev_low >= sev_broad.max(sev_band) {
+        (
+            20.0,
+            125.0,
+            format!("the low end (below 125 Hz) has a correlation of {low_corr:.2}"),
+        )
+    } else if sev_band > sev_broad {
+        let b = worst_band.unwrap_or(0);
+        let (l, h) = crate::spectrum::band_edges_hz(b);
+        (
+            l,
+            h,
+            format!(
+                "the {} band loses {band_loss:.1} dB when summed to mono",
+                band_text(l, h)
+            ),
+        )
+    } else {
+        (
+            20.0,
+            20_000.0,
+            format!("the whole mix loses {broad:.1} dB when summed to mono"),
+        )
+    };
+    let mut ranges = ranges_above(
+        &s.mono_loss_series_db,
+        s.series_step_s / 2.0,
+        s.series_step_s,
+        s.series_step_s / 2.0,
+        2.5,
+        1.0,
+        5,
+    );
+    if ranges.is_empty() {
+        ranges = worst_window(
+            &s.mono_loss_series_db,
+            s.series_step_s / 2.0,
+            s.series_step_s,
+            1.5,
+        );
+    }
+    Some(make(
+        "mono_collapse",
+        severity,
+        "Weak in mono",
+        format!(
+            "{} {what}. On a phone speaker, a Bluetooth speaker or a club's mono subs those parts thin out or disappear \
+             (correlation {:.2} overall). Check which element is wide or out of polarity; narrowing the low end is the usual cure.",
+            when(&ranges, m.duration_s),
+            s.correlation.unwrap_or(1.0)
+        ),
+        ranges,
+        Some([lo, hi]),
+        &["phone", "club", "laptop"],
+        vec![
+            ("mono_loss_db", num(broad)),
+            ("correlation", num(s.correlation.unwrap_or(f64::NAN))),
+            ("low_correlation", num(low_corr)),
+            ("worst_band_hz", num(worst_band.map_or(f64::NAN, |b| m.spec.bands_hz[b]))),
+            ("worst_band_mono_loss_db", num(band_loss)),
+            ("low_side_to_mid_db", num(s.low_side_to_mid_db.unwrap_or(f64::NAN))),
+        ],
+    ))
+}
+
+/// The image leans to one side.
+///
+/// Score: |left − right| integrated loudness (BS.1770 gating per channel), LU.
+/// Anchors: 1.0 LU (minor: audible as a lean on headphones, where there is no
+/// room to blend the sides) and 3.0 LU (major: the centre image — vocal,
+/// kick, bass — is visibly off-centre; a 3 dB level difference moves a
+/// phantom centre roughly a third of the way to one side, Blumlein/Bauer
+/// panning law data).
+fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
+    let bal = m.stereo.balance_db?;
+    let severity = ramp(bal.abs(), 1.0, 3.0);
+    let side = if bal > 0.0 { "left" } else { "right" };
+    // Worst 3 s windows of per-channel difference.
+    let p = &m.loudness.sub_block_power;
+    let n = p[0].len();
+    let w = 30usize;
+    let mut diff = Vec::new();
+    let mut k = 0;
+    while k + w <= n {
+        let a: f64 = p[0][k..k + w].iter().sum();
+        let b: f64 = p[1][k..k + w].iter().sum();
+        diff.push(if a > 1e-12 && b > 1e-12 {
+            (10.0 * (a / b).log10()) * bal.signum()
+        } else {
+            0.0
+        });
+        k += 10;
+    }
+    let mut ranges = ranges_above(&diff, 1.5, 1.0, 1.5, bal.abs().max(1.0), 1.0, 5);
+    if ranges.is_empty() {
+        ranges = vec![[0.0, m.duration_s]];
+    }
+    Some(make(
+        "stereo_imbalance",
+        severity,
+        "Image leans to one side",
+        format!(
+            "{} the {side} channel is {:.1} dB louder than the other. On headphones the whole image, vocal included, \
+             sits off-centre. Check a panned element or a one-sided effect, or rebalance the channels.",
+            when(&ranges, m.duration_s),
+            bal.abs()
+        ),
+        ranges,
+        None,
+        &["headphones", "earbuds"],
+        vec![("balance_db", num(bal))],
+    ))
+}

@@ -1,0 +1,274 @@
+//! Translation: how the track holds up on the playback systems of risks.md.
+//!
+//! Each system is modelled as a magnitude response applied to the track's
+//! ⅓-octave band powers (from the shared spectrogram: left, right and their
+//! cross term, so mono summing is exact per band), plus, where it matters,
+//! mono summation, a listening level and background noise:
+//!
+//! | id | model |
+//! |---|---|
+//! | `hifi` | flat reference, stereo |
+//! | `headphones` | flat, full channel separation (exposes balance and extreme width) |
+//! | `earbuds` | 2nd-order high-pass at 50 Hz (imperfect seal) and +4 dB at 3.5 kHz (Q 1): the presence emphasis typical of consumer in-ear tuning relative to the Harman in-ear target (Olive et al., AES 2019) |
+//! | `phone` | mono sum, 4th-order high-pass at 400 Hz (micro-speaker, risks.md "little below ~400 Hz"), +3 dB at 2.5 kHz, 2nd-order low-pass at 12 kHz |
+//! | `laptop` | stereo, 4th-order high-pass at 180 Hz, 2nd-order low-pass at 15 kHz |
+//! | `car` | cabin gain: +8 dB low shelf below ~70 Hz (pressure-field gain of a small closed cabin); road noise: −15 dB re programme at and below 100 Hz, falling 6 dB/oct above (measured cabin noise spectra are low-frequency dominated) |
+//! | `club` | mono below 120 Hz (mono subs), 4th-order high-pass at 30 Hz, very high level (exposes isolated peaks and low-end phase) |
+//!
+//! Metrics per system (all dB): `level_change_db` (K-weighted loudness
+//! through the system minus hifi), `bass_change_db` (energy below 150 Hz vs
+//! hifi), `presence_change_db` (1–4 kHz vs hifi) and system-specific ones.
+//! A system `holds` when no major risk exposing it was found and its own
+//! checks pass (documented next to each).
+
+use std::collections::BTreeMap;
+
+use crate::analyze::Measurements;
+use crate::report::{Level, Risk, TranslationInfo};
+use crate::spectrum::power_db;
+use crate::stereo::k_weight_power;
+
+/// Magnitude-squared of a Butterworth high-pass of `order` at `fc`.
+fn hp(f: f64, fc: f64, order: i32) -> f64 {
+    let r = (f / fc).powi(2 * order);
+    r / (1.0 + r)
+}
+
+/// Magnitude-squared of a Butterworth low-pass of `order` at `fc`.
+fn lp(f: f64, fc: f64, order: i32) -> f64 {
+    1.0 / (1.0 + (f / fc).powi(2 * order))
+}
+
+/// Power gain of a peaking bell (`gain_db`, `q`) at `f`, on a log-frequency Gaussian approximation.
+fn bell(f: f64, fc: f64, gain_db: f64, q: f64) -> f64 {
+    let bw_oct = 1.0 / q; // ≈ bandwidth in octaves for moderate Q
+    let x = (f / fc).log2() / (bw_oct / 2.0);
+    10f64.powf(gain_db * (-0.5 * x * x * 1.386).exp() / 10.0)
+}
+
+/// Power gain of a low shelf (`gain_db` below `fc`, smooth 2nd-order transition).
+fn low_shelf(f: f64, fc: f64, gain_db: f64) -> f64 {
+    let w = lp(f, fc, 2);
+    10f64.powf(gain_db * w / 10.0)
+}
+
+/// The systems in report order.
+pub const SYSTEMS: [&str; 7] = [
+    "hifi",
+    "headphones",
+    "earbuds",
+    "phone",
+    "laptop",
+    "car",
+    "club",
+];
+
+fn response(system: &str, f: f64) -> f64 {
+    match system {
+        "earbuds" => hp(f, 50.0, 2) * bell(f, 3500.0, 4.0, 1.0),
+        "phone" => hp(f, 400.0, 4) * bell(f, 2500.0, 3.0, 1.0) * lp(f, 12_000.0, 2),
+        "laptop" => hp(f, 180.0, 4) * lp(f, 15_000.0, 2),
+        "car" => low_shelf(f, 70.0, 8.0),
+        "club" => hp(f, 30.0, 4),
+        _ => 1.0,
+    }
+}
+
+/// Below this the system sums to mono (Hz); 0 = stereo throughout.
+fn mono_below(system: &str) -> f64 {
+    match system {
+        "phone" => f64::INFINITY,
+        "club" => 120.0,
+        _ => 0.0,
+    }
+}
+
+/// Evaluates every system.
+pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
+    let s = &m.spec;
+    if m.loudness.integrated_lufs.is_none() || s.frames == 0 {
+        return SYSTEMS
+            .iter()
+            .map(|&sys| TranslationInfo {
+                system: sys.to_string(),
+                holds: true,
+                notes: "Nothing to play: the file is silent or shorter than 400 ms.".to_string(),
+                metrics: BTreeMap::new(),
+            })
+            .collect();
+    }
+    let nb = s.bands();
+    let (sl, sr, sc) = s.sums(0, s.frames);
+    let n = s.frames as f64;
+    let kw: Vec<f64> = s
+        .bands_hz
+        .iter()
+        .map(|&f| k_weight_power(f, m.sample_rate))
+        .collect();
+    // Power a listener gets per band through a system (mean of the two ears/speakers).
+    let through = |sys: &str, b: usize| {
+        let f = s.bands_hz[b];
+        let g = response(sys, f);
+        let p = if f < mono_below(sys) {
+            (sl[b] + sr[b] + 2.0 * sc[b]) / 4.0
+        } else {
+            (sl[b] + sr[b]) / 2.0
+        };
+        g * p.max(0.0) / n
+    };
+    let sum = |sys: &str, lo: f64, hi: f64, weighted: bool| {
+        power_db(
+            (0..nb)
+                .filter(|&b| s.bands_hz[b] >= lo && s.bands_hz[b] <= hi)
+                .map(|b| through(sys, b) * if weighted { kw[b] } else { 1.0 })
+                .sum(),
+        )
+    };
+    let ref_level = sum("hifi", 0.0, 1e9, true);
+    let ref_bass = sum("hifi", 0.0, 150.0, false);
+    let ref_pres = sum("hifi", 1000.0, 4000.0, false);
+    SYSTEMS
+        .iter()
+        .map(|&sys| {
+            let mut metrics = BTreeMap::new();
+            let level = sum(sys, 0.0, 1e9, true);
+            let level_change = level - ref_level;
+            let bass = sum(sys, 0.0, 150.0, false) - ref_bass;
+            let pres = sum(sys, 1000.0, 4000.0, false) - ref_pres;
+            metrics.insert("level_change_db".to_string(), r1(level_change));
+            metrics.insert("bass_change_db".to_string(), r1(bass));
+            metrics.insert("presence_change_db".to_string(), r1(pres));
+            let mut fails: Vec<String> = Vec::new();
+            match sys {
+                "phone" => {
+                    // Check: summed to mono, the track keeps its loudness within 3 dB
+                    // of the same system fed a perfectly centred mix.
+                    let mono = sum(sys, 0.0, 1e9, true);
+                    let stereo_equiv = power_db(
+                        (0..nb)
+                            .map(|b| response(sys, s.bands_hz[b]) * kw[b] * (sl[b] + sr[b]) / 2.0 / n)
+                            .sum(),
+                    );
+                    let loss = stereo_equiv - mono;
+                    metrics.insert("mono_loss_db".to_string(), r1(loss));
+                    if loss > 3.0 {
+                        fails.push(format!("{loss:.1} dB is lost in the mono sum"));
+                    }
+                }
+                "club" => {
+                    let low = m.stereo.low_correlation.unwrap_or(1.0);
+                    metrics.insert("low_correlation".to_string(), r2(low));
+                    // Check: mono subs need a mono-compatible low end (correlation ≥ 0.3).
+                    if low < 0.3 {
+                        fails.push(format!("the low end is out of phase (correlation {low:.2}) and cancels on mono subs"));
+                    }
+                    metrics.insert("plr_db".to_string(), r1(m.true_peak_dbtp.unwrap_or(0.0) - m.loudness.integrated_lufs.unwrap_or(0.0)));
+                }
+                "car" => {
+                    // Road noise against the quietest sections' vocal range.
+                    let snr = car_presence_snr(m);
+                    metrics.insert("presence_snr_quiet_db".to_string(), r1(snr));
+                    // Check: in the quietest active sections the 1–4 kHz centre stays ≥ 3 dB above the noise.
+                    if snr < 3.0 {
+                        fails.push(format!("in quiet sections the vocal range sits only {snr:.1} dB above road noise"));
+                    }
+                }
+                "headphones" | "earbuds" => {
+                    if let Some(b) = m.stereo.balance_db {
+                        metrics.insert("balance_db".to_string(), r2(b));
+                    }
+                    metrics.insert(
+                        "harsh_band_change_db".to_string(),
+                        r1(sum(sys, 2500.0, 8000.0, false) - sum("hifi", 2500.0, 8000.0, false)),
+                    );
+                }
+                _ => {}
+            }
+            let exposing: Vec<&Risk> = risks
+                .iter()
+                .filter(|r| r.systems.iter().any(|x| x == sys) && r.level >= Level::Minor)
+                .collect();
+            let majors: Vec<&&Risk> = exposing.iter().filter(|r| r.level == Level::Major).collect();
+            let holds = majors.is_empty() && fails.is_empty();
+            let mut notes = String::new();
+            if holds {
+                notes.push_str("Holds up");
+                if !exposing.is_empty() {
+                    notes.push_str("; keep an eye on: ");
+                    notes.push_str(&exposing.iter().map(|r| r.title.to_lowercase()).collect::<Vec<_>>().join(", "));
+                }
+                notes.push('.');
+            } else {
+                let mut parts: Vec<String> = majors.iter().map(|r| r.title.to_lowercase()).collect();
+                parts.extend(fails);
+                notes = format!("Breaks: {}.", parts.join("; "));
+            }
+            TranslationInfo {
+                system: sys.to_string(),
+                holds,
+                notes,
+                metrics,
+            }
+        })
+        .collect()
+}
+
+/// Car: the mid channel's 1–4 kHz level in the quietest active 3 s sections
+/// (10th percentile) over the road-noise model in the same range, dB.
+fn car_presence_snr(m: &Measurements) -> f64 {
+    let s = &m.spec;
+    let nb = s.bands();
+    let pres = s.bands_in(1000.0, 4000.0);
+    let all_db = |f: usize| power_db((0..nb).map(|b| s.stereo(f, b)).sum());
+    // Programme reference: long-term total, K-weighted roughly by the loudness.
+    let lt_total = power_db(m.long_term_db.iter().map(|&d| 10f64.powf(d / 10.0)).sum());
+    // Noise per band: −15 dB re programme at ≤ 100 Hz, −6 dB/oct above.
+    let noise: f64 = pres
+        .clone()
+        .map(|b| {
+            let f = s.bands_hz[b];
+            10f64.powf((lt_total - 15.0 - 6.0 * (f / 100.0).log2().max(0.0)) / 10.0)
+        })
+        .sum();
+    let per = ((3.0 / s.frame_step_s).round() as usize).max(1);
+    let mut vals = Vec::new();
+    let mut f = 0;
+    while f < s.frames {
+        let end = (f + per).min(s.frames);
+        let tot = power_db(
+            (f..end)
+                .map(|fr| 10f64.powf(all_db(fr) / 10.0))
+                .sum::<f64>()
+                / (end - f) as f64,
+        );
+        if tot > lt_total - 20.0 {
+            let p: f64 = (f..end)
+                .map(|fr| pres.clone().map(|b| s.mid(fr, b)).sum::<f64>())
+                .sum::<f64>()
+                / (end - f) as f64;
+            vals.push(power_db(p));
+        }
+        f = end;
+    }
+    if vals.is_empty() {
+        return 0.0;
+    }
+    vals.sort_by(f64::total_cmp);
+    vals[vals.len() / 10] - power_db(noise)
+}
+
+fn r1(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 10.0).round() / 10.0
+    } else {
+        0.0
+    }
+}
+
+fn r2(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 100.0).round() / 100.0
+    } else {
+        0.0
+    }
+}
