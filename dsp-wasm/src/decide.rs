@@ -85,7 +85,7 @@ pub fn severities(report: &Report) -> BTreeMap<String, f64> {
 /// Outcome of one candidate.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
-    /// The risk at least halved or fell below `minor`: keep, stop looking.
+    /// The risk at least halved: keep, stop looking.
     Sufficient,
     /// The risk dropped, but not enough: keep looking, remember it.
     Partial,
@@ -118,7 +118,7 @@ pub fn judge(
             ));
         }
     }
-    if a <= 0.5 * b || (a < 0.25 && b >= 0.25) {
+    if a <= 0.5 * b {
         Verdict::Sufficient
     } else if a <= b - MIN_IMPROVEMENT {
         Verdict::Partial
@@ -257,7 +257,7 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
             let (_, _, hi) = band_centre(risk, 20.0, 60.0);
             let f = hi.clamp(40.0, 80.0);
             // Cut most of the measured excess, within what a shelf does gracefully.
-            let cut = (ev(risk, "excess_db").unwrap_or(4.0) * 0.7).clamp(2.0, 9.0) * k;
+            let cut = (ev(risk, "excess_db").unwrap_or(4.0) * 0.9).clamp(2.0, 10.0) * k;
             vec![
                 mv(
                     eq(FilterKind::LowShelf, f, 0.71, -cut, StereoTarget::Stereo),
@@ -294,10 +294,12 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
             let low_control = |cut: f64| Module::LowControl {
                 crossover_hz: r1(xo),
                 threshold_db: thr,
-                ratio: 3.0,
+                ratio: 4.0,
                 max_cut_db: r1(cut),
-                attack_ms: 15.0,
-                release_ms: 200.0,
+                // Fast enough not to let the kick's attack through un-compressed
+                // (a slow attack would sharpen transients).
+                attack_ms: 5.0,
+                release_ms: 250.0,
             };
             vec![
                 mv(
@@ -308,7 +310,7 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
                     "The loudest bass notes lose a little punch.",
                 ),
                 mv(
-                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 15.0, 200.0, StereoTarget::Stereo),
+                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 5.0, 250.0, StereoTarget::Stereo),
                     "dynamic_eq",
                     format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
                     "A narrow dynamic cut only on the booming note region.",
@@ -385,7 +387,7 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
         }
         "sibilance" => {
             let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
-            let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 10.0) * k;
+            let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 12.0) * k;
             vec![
                 mv(
                     dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut, 1.0, 60.0, StereoTarget::Stereo),
@@ -404,7 +406,7 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
             ]
         }
         "dull" => {
-            let g = (ev(risk, "deficit_db").unwrap_or(3.0) * 0.6).clamp(1.0, 4.0) * k.min(1.0);
+            let g = (ev(risk, "deficit_db").unwrap_or(3.0) * 0.7).clamp(1.0, 6.0) * k.min(1.0);
             vec![
                 mv(
                     eq(FilterKind::HighShelf, 9000.0, 0.71, g, StereoTarget::Stereo),

@@ -34,6 +34,7 @@ pub mod limiter;
 pub mod loudness;
 pub mod low_control;
 pub mod low_end;
+pub mod master;
 pub mod mid_side;
 pub mod platforms;
 pub mod report;

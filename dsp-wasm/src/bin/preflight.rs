@@ -15,6 +15,9 @@ use dsp_wasm::wav::{self, SampleFormat};
 
 const USAGE: &str = "usage:
   preflight analyze INPUT [--json OUT.json]
+  preflight master  INPUT -o OUTPUT.wav [--json OUT.json] [--target streaming|loud|dynamic|<LUFS>]
+                    [--ceiling <dBTP>] [--character open|balanced|dense] [--reference REF]
+                    [--bits 16|24|32f] [--rate <Hz>]
   preflight render  INPUT -o OUTPUT.wav --chain CHAIN.json [--bits 16|24|32f]";
 
 fn main() -> ExitCode {
@@ -103,6 +106,7 @@ fn run(args: &[String]) -> Result<(), Error> {
             }
             Ok(())
         }
+        "master" => run_master(rest),
         "render" => {
             let a = Args::parse(rest, &["-o", "--output", "--chain", "--bits"])?;
             let input = a.input()?;
@@ -127,6 +131,109 @@ fn run(args: &[String]) -> Result<(), Error> {
             "unknown command {other:?}\n{USAGE}"
         ))),
     }
+}
+
+/// `preflight master`: decide, render, verify, export (atomically).
+fn run_master(rest: &[String]) -> Result<(), Error> {
+    use dsp_wasm::intent::{parse_ceiling, Character, MasterIntent, Target};
+    use dsp_wasm::master::{master, MasterOptions};
+    let a = Args::parse(
+        rest,
+        &[
+            "-o",
+            "--output",
+            "--json",
+            "--target",
+            "--ceiling",
+            "--character",
+            "--reference",
+            "--bits",
+            "--rate",
+        ],
+    )?;
+    let input = a.input()?;
+    let out = a
+        .get("-o")
+        .or(a.get("--output"))
+        .ok_or_else(|| Error::InvalidArgument("master needs -o OUTPUT.wav".into()))?;
+    let target_given = a.get("--target").is_some();
+    let intent = MasterIntent {
+        target: Target::parse(a.get("--target").unwrap_or("streaming"))?,
+        ceiling_dbtp: a.get("--ceiling").map_or(Ok(-1.0), parse_ceiling)?,
+        character: Character::parse(a.get("--character").unwrap_or("balanced"))?,
+        reference: a.get("--reference").map(|r| {
+            Path::new(r)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or(r)
+                .to_string()
+        }),
+    };
+    intent.validate()?;
+    let format = SampleFormat::parse(a.get("--bits").unwrap_or("24"))?;
+    let rate = match a.get("--rate") {
+        Some(r) => Some(r.parse::<u32>().map_err(|_| {
+            Error::InvalidArgument(format!("--rate must be a sample rate in Hz, not {r:?}"))
+        })?),
+        None => None,
+    };
+    let decoded = decode_file(&input)?;
+    let reference = match a.get("--reference") {
+        Some(r) => Some(decode_file(Path::new(r))?),
+        None => None,
+    };
+    let options = MasterOptions {
+        intent,
+        loudness_from_reference: reference.is_some() && !target_given,
+        output_rate: rate,
+        output_format: format,
+        input_name: input
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("input")
+            .to_string(),
+        input_format: decoded.format.format.clone(),
+        input_bit_depth: decoded.format.bit_depth,
+    };
+    let mastered = master(
+        &decoded.audio,
+        &options,
+        reference.as_ref().map(|r| &r.audio),
+        |_, _| {},
+    )?;
+    wav::write(Path::new(out), &mastered.audio, format)?;
+    match a.get("--json") {
+        Some(j) => write_json(Path::new(j), &mastered.report)?,
+        None => print!("{}", master_summary(&mastered.report)),
+    }
+    Ok(())
+}
+
+fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Target {} ({:.1} LUFS), ceiling {:.1} dBTP, {}",
+        m.intent.target, m.intent.target_lufs, m.intent.ceiling_dbtp, m.intent.character
+    );
+    if m.decisions.is_empty() {
+        let _ = writeln!(s, "No moves: the mix already works.");
+    }
+    for d in &m.decisions {
+        let _ = writeln!(s, "- {} [{}]: {}", d.r#move, d.addresses.join(", "), d.why);
+    }
+    let l = &m.after.loudness;
+    let _ = writeln!(
+        s,
+        "Master: {}  true peak {}",
+        fmt_opt(l.integrated_lufs, "LUFS"),
+        fmt_opt(l.true_peak_dbtp, "dBTP")
+    );
+    for n in &m.after.notices {
+        let _ = writeln!(s, "Note: {n}");
+    }
+    s
 }
 
 fn analyze_path(input: &Path) -> Result<Report, Error> {

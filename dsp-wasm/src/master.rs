@@ -1,0 +1,830 @@
+//! Mastering: the decide → render → re-analyse loop, the final loudness
+//! stage, and export — the `preflight.master/1` document.
+//!
+//! "Controlled processing → translation testing → final validation":
+//!
+//! 1. Analyse the input at the user's target and ceiling ([`crate::analyze`]
+//!    simulates the limiter at the target, so risks that only appear under
+//!    loudness are seen before anything is done).
+//! 2. Loop ([`MAX_STEPS`] at most): take the highest-priority risk still
+//!    `minor` or worse that a module can answer; try its moves least
+//!    destructive first ([`crate::decide`]); render each candidate over the
+//!    whole track, analyse the whole track again, keep it only if its risk
+//!    dropped and no other risk rose a level. A risk no move helps is left,
+//!    and the report says why. A mix with no such risk gets no corrective move.
+//! 3. With a reference track: bounded corrections (±3 dB) of the smoothed
+//!    octave-band difference, Matchering-style, but each judged by the same
+//!    loop rule, and the reference's loudness as target unless one was given.
+//! 4. Loudness, last: a gain to the target and, only when the peaks need it,
+//!    the true-peak limiter. An over-compressed mix is not pushed louder than
+//!    it is ("not louder, but controlled"); limiting is capped per character,
+//!    and when the target cannot be reached within that the report says so.
+//! 5. Render at the delivery rate (the limiter runs at that rate, so its
+//!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
+//!    true peak of exactly what is written with the 4× meter, and analyse it.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::analyze::{analyze_with, AnalysisOptions};
+use crate::audio::{to_db, AudioBuffer};
+use crate::chain::{self, Chain, FilterKind, Module, StereoTarget};
+use crate::decide::{self, Context, Move, Verdict};
+use crate::error::{Error, Result};
+use crate::export;
+use crate::intent::MasterIntent;
+use crate::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
+use crate::loudness;
+use crate::report::{Decision, Iteration, Level, MasterReport, Report, MASTER_SCHEMA};
+use crate::resample;
+use crate::tonal;
+use crate::true_peak;
+use crate::wav::SampleFormat;
+
+/// Most corrective steps (one risk each) before loudness is set.
+pub const MAX_STEPS: usize = 10;
+
+/// Most moves kept for one risk (a partial improvement may be followed by a
+/// second, re-sized move on the re-analysed track).
+pub const MAX_MOVES_PER_RISK: usize = 2;
+
+/// Loudness is aimed this close to the target, LU (the contract allows 0.5).
+pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
+
+/// Peak reduction allowed for an over-compressed or clipped mix, dB: none
+/// beyond what inter-sample safety needs.
+pub const HELD_PEAK_REDUCTION_DB: f64 = 0.5;
+
+/// Largest reference-matching correction per band, dB.
+pub const MAX_REFERENCE_CORRECTION_DB: f64 = 3.0;
+
+/// How a master is made and delivered.
+#[derive(Clone, Debug)]
+pub struct MasterOptions {
+    pub intent: MasterIntent,
+    /// With a reference and no explicit target: aim at the reference's loudness.
+    pub loudness_from_reference: bool,
+    /// Delivery sample rate (`None` = the input's).
+    pub output_rate: Option<u32>,
+    /// Delivery word length; 16-bit is dithered.
+    pub output_format: SampleFormat,
+    /// Shown in the `before` report's `input` object.
+    pub input_name: String,
+    pub input_format: String,
+    pub input_bit_depth: Option<u32>,
+}
+
+impl Default for MasterOptions {
+    fn default() -> Self {
+        Self {
+            intent: MasterIntent::default(),
+            loudness_from_reference: false,
+            output_rate: None,
+            output_format: SampleFormat::Int24,
+            input_name: "input".into(),
+            input_format: "pcm".into(),
+            input_bit_depth: None,
+        }
+    }
+}
+
+/// Stages reported to the progress callback, with fractions of the whole job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Analyse,
+    Decide,
+    Reference,
+    Loudness,
+    Render,
+    Verify,
+}
+
+impl Stage {
+    /// Short name for UIs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Analyse => "analyse",
+            Stage::Decide => "decide",
+            Stage::Reference => "reference",
+            Stage::Loudness => "loudness",
+            Stage::Render => "render",
+            Stage::Verify => "verify",
+        }
+    }
+}
+
+/// A finished master: the delivered samples (on the output format's grid, at
+/// the output rate) and the document.
+#[derive(Clone, Debug)]
+pub struct Mastered {
+    pub audio: AudioBuffer,
+    pub report: MasterReport,
+    /// The corrective moves only (before loudness), for re-checks after scaling.
+    pub corrections: Chain,
+}
+
+fn check_input(audio: &AudioBuffer) -> Result<()> {
+    if !(1..=2).contains(&audio.num_channels()) {
+        return Err(Error::TooManyChannels {
+            channels: audio.num_channels(),
+        });
+    }
+    if !(8_000..=192_000).contains(&audio.sample_rate) {
+        return Err(Error::SampleRate {
+            sample_rate: audio.sample_rate,
+        });
+    }
+    if audio.frames() == 0 {
+        return Err(Error::NoAudio);
+    }
+    Ok(())
+}
+
+fn sanitized(audio: &AudioBuffer) -> AudioBuffer {
+    let mut a = audio.clone();
+    a.sanitize();
+    a
+}
+
+fn tp_dbtp(audio: &AudioBuffer) -> f64 {
+    to_db(f64::from(true_peak::true_peak(&audio.as_slices())))
+}
+
+fn integrated(audio: &AudioBuffer) -> Option<f64> {
+    loudness::measure(audio, |_| {}).integrated_lufs
+}
+
+fn severity_summary(s: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    s.iter()
+        .map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0))
+        .collect()
+}
+
+fn decision(m: &Move, module_index: usize) -> Decision {
+    let mut params = serde_json::to_value(&m.module).unwrap_or_else(|_| json!({}));
+    if let Some(obj) = params.as_object_mut() {
+        obj.insert("module_index".into(), json!(module_index));
+        if let Some((name, _)) = m.module.amount() {
+            obj.insert("amount_param".into(), json!(name));
+        }
+    }
+    Decision {
+        r#move: m.kind.to_string(),
+        params,
+        addresses: m.addresses.clone(),
+        why: m.why.clone(),
+        trade_off: m.trade_off.clone(),
+    }
+}
+
+/// Renders `chain` over `input` and analyses the result (the re-check after
+/// a user scales a move's amount, or any chain edit).
+pub fn recheck(input: &AudioBuffer, chain: &Chain, options: &AnalysisOptions) -> Result<Report> {
+    let out = chain::render(chain, &sanitized(input))?;
+    Ok(analyze_with(
+        &out,
+        "recheck",
+        "pcm",
+        None,
+        options,
+        |_, _| {},
+    ))
+}
+
+/// Masters `input` (see the module docs). `progress(stage, fraction)`.
+pub fn master(
+    input: &AudioBuffer,
+    options: &MasterOptions,
+    reference: Option<&AudioBuffer>,
+    mut progress: impl FnMut(Stage, f64),
+) -> Result<Mastered> {
+    check_input(input)?;
+    options.intent.validate()?;
+    if let Some(r) = reference {
+        check_input(r)?;
+    }
+    if let Some(rate) = options.output_rate {
+        if !(8_000..=192_000).contains(&rate) {
+            return Err(Error::SampleRate { sample_rate: rate });
+        }
+    }
+    let input = sanitized(input);
+    let intent = &options.intent;
+    let ceiling = intent.ceiling_dbtp;
+    let character = intent.character;
+
+    // Target: the intent's, or the reference's loudness.
+    let reference = reference.map(sanitized);
+    let mut target_lufs = intent.target.lufs();
+    let mut notes: Vec<String> = Vec::new();
+    if let (Some(r), true) = (&reference, options.loudness_from_reference) {
+        match integrated(r) {
+            Some(l) => {
+                target_lufs = l.clamp(-30.0, -5.0);
+                notes.push(format!(
+                    "Loudness target taken from the reference: {target_lufs:.1} LUFS"
+                ));
+            }
+            None => notes.push("The reference is silent; the target stays at the intent's".into()),
+        }
+    }
+    let aopts = AnalysisOptions {
+        target_lufs,
+        ceiling_dbtp: ceiling,
+    };
+    let analyse = |a: &AudioBuffer| analyze_with(a, "candidate", "pcm", None, &aopts, |_, _| {});
+
+    progress(Stage::Analyse, 0.0);
+    let before = analyze_with(
+        &input,
+        &options.input_name,
+        &options.input_format,
+        options.input_bit_depth,
+        &aopts,
+        |_, f| progress(Stage::Analyse, 0.15 * f),
+    );
+    let before_sev = decide::severities(&before);
+
+    let mut modules: Vec<Module> = Vec::new();
+    let mut decisions: Vec<Decision> = Vec::new();
+    let mut iterations = vec![Iteration {
+        step: 0,
+        risk_severity: severity_summary(&before_sev),
+        accepted: Vec::new(),
+        rejected: Vec::new(),
+    }];
+    let mut current_audio = input.clone();
+    let mut current = before.clone();
+    // Risks visited (one entry per visit) and risks finished with.
+    let mut settled: Vec<String> = Vec::new();
+    let mut done: Vec<String> = Vec::new();
+    let mut pending: Option<String> = None;
+
+    // 2. The risk-driven loop.
+    for step in 1..=MAX_STEPS {
+        progress(
+            Stage::Decide,
+            0.15 + 0.5 * (step - 1) as f64 / MAX_STEPS as f64,
+        );
+        // After a partial improvement the same risk is worked on again (even
+        // if it is now below minor), so a move can be re-sized on the
+        // re-analysed track.
+        let continued = pending
+            .take()
+            .and_then(|id| current.risks.iter().find(|r| r.id == id).cloned());
+        let Some(risk) = continued.or_else(|| {
+            current
+                .risks
+                .iter()
+                .find(|r| {
+                    r.level >= Level::Minor
+                        && !done.contains(&r.id)
+                        && !decide::FINAL_STAGE_RISKS.contains(&r.id.as_str())
+                })
+                .cloned()
+        }) else {
+            break;
+        };
+        let visits = settled.iter().filter(|id| **id == risk.id).count() + 1;
+        // A risk is visited again only after a partial improvement.
+        let cands = decide::candidates(
+            &risk,
+            &Context {
+                audio: &current_audio,
+                report: &current,
+                character,
+            },
+        );
+        let mut it = Iteration {
+            step: step as u32,
+            risk_severity: BTreeMap::new(),
+            accepted: Vec::new(),
+            rejected: Vec::new(),
+        };
+        settled.push(risk.id.clone());
+        if cands.is_empty() {
+            done.push(risk.id.clone());
+            let why = decide::not_addressable_reason(&risk.id).unwrap_or(
+                "No processing move answers this risk without costing more than it saves.",
+            );
+            it.rejected
+                .push(format!("{}: left as it is — {why}", risk.id));
+            it.risk_severity = severity_summary(&decide::severities(&current));
+            iterations.push(it);
+            continue;
+        }
+        let cur_sev = decide::severities(&current);
+        let mut best: Option<(Move, AudioBuffer, Report, f64)> = None;
+        let mut sufficient = false;
+        for cand in cands {
+            let one = Chain::new(vec![cand.module.clone()]);
+            let Ok(trial_audio) = chain::render(&one, &current_audio) else {
+                it.rejected
+                    .push(format!("{}: could not be built", cand.label));
+                continue;
+            };
+            let trial = analyse(&trial_audio);
+            let trial_sev = decide::severities(&trial);
+            let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+            let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
+            match decide::judge(&risk.id, &cur_sev, &trial_sev) {
+                Verdict::Sufficient => {
+                    best = Some((cand, trial_audio, trial, sa));
+                    sufficient = true;
+                    break;
+                }
+                Verdict::Partial => {
+                    it.rejected.push(format!(
+                        "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
+                        cand.label, risk.id
+                    ));
+                    if best.as_ref().is_none_or(|b| sa < b.3) {
+                        best = Some((cand, trial_audio, trial, sa));
+                    }
+                }
+                Verdict::Rejected(why) => it.rejected.push(format!("{}: {why}", cand.label)),
+            }
+        }
+        match best {
+            Some((m, audio, report, sa)) => {
+                let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+                // A partial improvement is kept only if nothing better was found.
+                it.rejected
+                    .retain(|r| !r.starts_with(&format!("{}:", m.label)));
+                it.accepted.push(format!(
+                    "{} ({} {sb:.2} → {sa:.2}{})",
+                    m.label,
+                    risk.id,
+                    if sufficient { "" } else { ", partial" }
+                ));
+                decisions.push(decision(&m, modules.len()));
+                modules.push(m.module);
+                current_audio = audio;
+                current = report;
+                if sufficient || visits >= MAX_MOVES_PER_RISK {
+                    done.push(risk.id.clone());
+                } else {
+                    pending = Some(risk.id.clone());
+                }
+            }
+            None => {
+                done.push(risk.id.clone());
+                it.rejected.push(format!(
+                "{}: left as it is — every move either failed to lower it or raised another risk",
+                risk.id
+            ))
+            }
+        }
+        it.risk_severity = severity_summary(&decide::severities(&current));
+        iterations.push(it);
+    }
+
+    // 3. Reference matching through the same rule.
+    if let Some(r) = &reference {
+        progress(Stage::Reference, 0.65);
+        match reference_move(&current_audio, &current, r, &analyse, character.amount_scale()) {
+            Some(rm) => {
+                decisions.push(Decision {
+                    r#move: "reference_eq".into(),
+                    params: json!({
+                        "modules": rm.modules,
+                        "module_index": modules.len(),
+                        "amount_param": "gain_db",
+                    }),
+                    addresses: rm.addresses,
+                    why: rm.why,
+                    trade_off: "The track's own balance gives way to the reference's where they differ.".into(),
+                });
+                modules.extend(rm.modules);
+                current_audio = rm.audio;
+                current = rm.report;
+                iterations.push(Iteration {
+                    step: iterations.len() as u32,
+                    risk_severity: severity_summary(&decide::severities(&current)),
+                    accepted: vec![rm.label],
+                    rejected: Vec::new(),
+                });
+            }
+            None => notes.push(
+                "Reference tonal balance: no bounded correction was kept (already close, or it raised a risk)".into(),
+            ),
+        }
+    }
+
+    // 4. Loudness, last.
+    progress(Stage::Loudness, 0.7);
+    let corrections = Chain::new(modules.clone());
+    let loud = loudness_stage(&current_audio, &current, &before_sev, intent, target_lufs);
+    notes.extend(loud.notes.iter().cloned());
+    let mut final_modules = modules.clone();
+    final_modules.extend(loud.modules.iter().cloned());
+    for m in &loud.decisions {
+        decisions.push(m.clone());
+    }
+
+    // 5. Render at the delivery rate, quantise, verify what is written.
+    progress(Stage::Render, 0.8);
+    let out_rate = options.output_rate.unwrap_or(input.sample_rate);
+    let delivery_input = if out_rate == input.sample_rate {
+        input.clone()
+    } else {
+        resample::resample(&input, out_rate)?
+    };
+    let dither = export::default_dither(options.output_format);
+    let mut chain_out = Chain::new(final_modules);
+    let mut audio_out = export::quantized(
+        &chain::render(&chain_out, &delivery_input)?,
+        options.output_format,
+        dither,
+    );
+    // The limiter guarantees its ceiling; a gain-only master (no limiter was
+    // needed at the input rate) may still gain an over from resampling or
+    // dither: then the gain comes down by the excess.
+    for _ in 0..3 {
+        let tp = tp_dbtp(&audio_out);
+        if tp <= ceiling {
+            break;
+        }
+        let excess = tp - ceiling + 0.05;
+        for m in &mut chain_out.modules {
+            if let Module::Gain { gain_db } = m {
+                *gain_db -= excess;
+            }
+        }
+        if !chain_out
+            .modules
+            .iter()
+            .any(|m| matches!(m, Module::Gain { .. }))
+        {
+            chain_out.modules.push(Module::Gain { gain_db: -excess });
+        }
+        notes.push(format!(
+            "Gain lowered by {excess:.2} dB after verification: the delivered file's true peak was {tp:.2} dBTP"
+        ));
+        audio_out = export::quantized(
+            &chain::render(&chain_out, &delivery_input)?,
+            options.output_format,
+            dither,
+        );
+    }
+    progress(Stage::Verify, 0.9);
+    let mut after = analyze_with(
+        &audio_out,
+        &options.input_name,
+        "wav",
+        Some(u32::from(options.output_format.bits())),
+        &aopts,
+        |_, f| progress(Stage::Verify, 0.9 + 0.1 * f),
+    );
+    after.notices.extend(notes);
+    let after_sev = decide::severities(&after);
+    iterations.push(Iteration {
+        step: iterations.len() as u32,
+        risk_severity: severity_summary(&after_sev),
+        accepted: loud.labels,
+        rejected: Vec::new(),
+    });
+    progress(Stage::Verify, 1.0);
+    Ok(Mastered {
+        audio: audio_out,
+        report: MasterReport {
+            schema: MASTER_SCHEMA.to_string(),
+            intent: intent.to_report(target_lufs),
+            decisions,
+            iterations,
+            chain: chain_out,
+            before,
+            after,
+        },
+        corrections,
+    })
+}
+
+/// What the loudness stage decided.
+struct LoudnessPlan {
+    modules: Vec<Module>,
+    decisions: Vec<Decision>,
+    labels: Vec<String>,
+    notes: Vec<String>,
+}
+
+/// Gain to the target and, only if the peaks need it, the true-peak limiter.
+fn loudness_stage(
+    audio: &AudioBuffer,
+    current: &Report,
+    before_sev: &BTreeMap<String, f64>,
+    intent: &MasterIntent,
+    target_lufs: f64,
+) -> LoudnessPlan {
+    let mut plan = LoudnessPlan {
+        modules: Vec::new(),
+        decisions: Vec::new(),
+        labels: Vec::new(),
+        notes: Vec::new(),
+    };
+    let ceiling = intent.ceiling_dbtp;
+    let character = intent.character;
+    let Some(lc) = integrated(audio) else {
+        plan.notes.push(
+            "Loudness is undefined (silence or shorter than 400 ms): no loudness gain applied"
+                .into(),
+        );
+        let tp = tp_dbtp(audio);
+        if tp > ceiling - SAFETY_MARGIN_DB {
+            plan.modules
+                .push(limiter(ceiling, character.limiter_release_ms()));
+        }
+        return plan;
+    };
+    let _ = current;
+    let overcompressed = before_sev.get("overcompressed").copied().unwrap_or(0.0) >= 0.25;
+    let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25;
+    let aim = target_lufs;
+    let mut addresses = vec!["loudness_target".to_string()];
+    let tp0 = tp_dbtp(audio);
+    // "Not louder, but controlled": an over-compressed or clipped mix gets no
+    // further limiting (a hair for inter-sample safety only).
+    let budget = if overcompressed || clipped {
+        HELD_PEAK_REDUCTION_DB
+    } else {
+        character.max_peak_reduction_db()
+    };
+    let release = character.limiter_release_ms();
+    // Gain at which the limiter would take `budget` dB off the highest peak.
+    let g_max = ceiling - SAFETY_MARGIN_DB + budget - tp0;
+    let mut g = aim - lc;
+    if g.abs() < LOUDNESS_TOLERANCE_LU && tp0 <= ceiling - SAFETY_MARGIN_DB {
+        plan.notes.push(format!(
+            "Loudness {lc:.1} LUFS already at the target: no gain"
+        ));
+        return plan;
+    }
+    let mut capped = false;
+    if g > g_max {
+        g = g_max;
+        capped = true;
+        if overcompressed || clipped {
+            addresses.push(
+                if overcompressed {
+                    "overcompressed"
+                } else {
+                    "clipping"
+                }
+                .into(),
+            );
+            plan.notes.push(format!(
+                "Target {aim:.1} LUFS not reached on purpose: the mix is already {} — more limiting would collapse it, so the master goes only as loud as its peaks allow without limiting (not louder, but controlled)",
+                if overcompressed { "over-compressed" } else { "clipped" }
+            ));
+        }
+    } else if overcompressed && g < 0.0 {
+        addresses.push("overcompressed".into());
+    }
+    let needs_limiter = |g: f64| tp0 + g > ceiling - SAFETY_MARGIN_DB;
+    let lim = limiter(ceiling, release);
+    let build = |g: f64| {
+        let mut v = vec![Module::Gain {
+            gain_db: (g * 100.0).round() / 100.0,
+        }];
+        if needs_limiter(g) {
+            v.push(lim.clone());
+        }
+        v
+    };
+    // Limiting lowers loudness a little: iterate the gain on the measured result.
+    let mut measured = lc + g;
+    for _ in 0..6 {
+        if !needs_limiter(g) {
+            measured = lc + g;
+            break;
+        }
+        let Ok(out) = chain::render(&Chain::new(build(g)), audio) else {
+            break;
+        };
+        measured = integrated(&out).unwrap_or(lc + g);
+        let err = aim - measured;
+        if err.abs() <= LOUDNESS_TOLERANCE_LU || (capped && err > 0.0) {
+            break;
+        }
+        let next = (g + err).min(g_max);
+        if next == g {
+            capped = true;
+            break;
+        }
+        capped = next >= g_max;
+        g = next;
+    }
+    let reached = (aim - measured).abs() <= 0.5;
+    if capped && !reached {
+        plan.notes.push(format!(
+            "Target {aim:.1} LUFS not reached: it would need more than {budget:.0} dB of peak limiting (the '{}' character's limit) under the {ceiling:.1} dBTP ceiling; the master is {measured:.1} LUFS. Choose 'dense', a lower target or a higher ceiling to go further.",
+            character.name()
+        ));
+    }
+    plan.modules = build(g);
+    let gain_db = (g * 100.0).round() / 100.0;
+    plan.labels.push(format!(
+        "loudness gain {gain_db:+.2} dB → {measured:.1} LUFS"
+    ));
+    plan.decisions.push(Decision {
+        r#move: "loudness_gain".into(),
+        params: json!({
+            "module": "gain",
+            "gain_db": gain_db,
+            "target_lufs": (aim * 100.0).round() / 100.0,
+            "requested_target_lufs": target_lufs,
+            "measured_lufs": (measured * 100.0).round() / 100.0,
+            "target_reached": reached,
+            "amount_param": "gain_db",
+        }),
+        addresses: addresses.clone(),
+        why: if g < 0.0 {
+            format!("The mix is {lc:.1} LUFS, louder than the {aim:.1} LUFS aimed at: turning it down restores headroom instead of letting platforms do it.")
+        } else {
+            format!("The mix is {lc:.1} LUFS; {aim:.1} LUFS is the intent's loudness.")
+        },
+        trade_off: if g < 0.0 {
+            "None: only level changes.".into()
+        } else {
+            "Level only; any peak control it needs is the limiter's decision.".into()
+        },
+    });
+    if needs_limiter(g) {
+        let reduction = tp0 + g - (ceiling - SAFETY_MARGIN_DB);
+        let mut addr = vec!["loudness_target".to_string()];
+        if before_sev.get("intersample_peaks").copied().unwrap_or(0.0) > 0.0 {
+            addr.insert(0, "intersample_peaks".into());
+        }
+        plan.labels.push(format!(
+            "true-peak limiter {ceiling:.1} dBTP (peaks −{reduction:.1} dB)"
+        ));
+        plan.decisions.push(Decision {
+            r#move: "true_peak_limiter".into(),
+            params: json!({
+                "module": "limiter",
+                "ceiling_dbtp": ceiling,
+                "lookahead_ms": DEFAULT_LOOKAHEAD_MS,
+                "release_ms": release,
+                "peak_reduction_db": (reduction * 10.0).round() / 10.0,
+                "module_index_from_end": 0,
+                "amount_param": "ceiling_dbtp",
+            }),
+            addresses: addr,
+            why: format!(
+                "At {measured:.1} LUFS the highest true peak would reach {:.1} dBTP; the limiter holds it under {ceiling:.1} dBTP (measured with 4× oversampling) so codecs and DACs do not clip.",
+                tp0 + g
+            ),
+            trade_off: format!(
+                "The highest peaks lose up to {reduction:.1} dB of attack ({} release).",
+                if release >= 200.0 { "slow, transparent" } else if release <= 60.0 { "fast, denser" } else { "medium" }
+            ),
+        });
+    }
+    plan
+}
+
+fn limiter(ceiling_dbtp: f64, release_ms: f64) -> Module {
+    Module::Limiter {
+        ceiling_dbtp,
+        lookahead_ms: DEFAULT_LOOKAHEAD_MS,
+        release_ms,
+    }
+}
+
+/// A kept reference-matching correction.
+struct ReferenceMove {
+    modules: Vec<Module>,
+    label: String,
+    addresses: Vec<String>,
+    why: String,
+    audio: AudioBuffer,
+    report: Report,
+}
+
+/// Bounded shelving corrections toward the reference's smoothed octave
+/// balance, kept only if no risk rises a level and the tonal distance shrinks.
+fn reference_move(
+    audio: &AudioBuffer,
+    current: &Report,
+    reference: &AudioBuffer,
+    analyse: &impl Fn(&AudioBuffer) -> Report,
+    scale: f64,
+) -> Option<ReferenceMove> {
+    let a = tonal::octave_levels(audio);
+    let r = tonal::octave_levels(reference);
+    let n = a.len().min(r.len());
+    let top = a.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
+    let used: Vec<usize> = (0..n)
+        .filter(|&i| a[i].1 > top - 50.0 && r[i].1 > -150.0)
+        .collect();
+    if used.len() < 4 {
+        return None;
+    }
+    // Difference per band, broadband offset removed, smoothed over neighbours.
+    let diff_of = |l: &[(f64, f64)]| -> Vec<f64> {
+        let d: Vec<f64> = used.iter().map(|&i| r[i].1 - l[i].1).collect();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        d.iter().map(|v| v - mean).collect()
+    };
+    let d = diff_of(&a);
+    let smooth: Vec<f64> = (0..d.len())
+        .map(|i| {
+            let (lo, hi) = (i.saturating_sub(1), (i + 1).min(d.len() - 1));
+            d[lo..=hi].iter().sum::<f64>() / (hi - lo + 1) as f64
+        })
+        .collect();
+    let avg = |pred: &dyn Fn(f64) -> bool| {
+        let v: Vec<f64> = used
+            .iter()
+            .zip(&smooth)
+            .filter(|(&i, _)| pred(a[i].0))
+            .map(|(_, &s)| s)
+            .collect();
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let bound =
+        |x: f64| (x * scale).clamp(-MAX_REFERENCE_CORRECTION_DB, MAX_REFERENCE_CORRECTION_DB);
+    let low = bound(avg(&|f| f <= 125.0));
+    let high = bound(avg(&|f| f >= 4000.0));
+    let mut modules = Vec::new();
+    if low.abs() >= 1.0 {
+        modules.push(Module::Eq {
+            kind: FilterKind::LowShelf,
+            freq_hz: 150.0,
+            q: 0.71,
+            gain_db: (low * 10.0).round() / 10.0,
+            target: StereoTarget::Stereo,
+        });
+    }
+    if high.abs() >= 1.0 {
+        modules.push(Module::Eq {
+            kind: FilterKind::HighShelf,
+            freq_hz: 5000.0,
+            q: 0.71,
+            gain_db: (high * 10.0).round() / 10.0,
+            target: StereoTarget::Stereo,
+        });
+    }
+    if modules.is_empty() {
+        return None;
+    }
+    let distance = |x: &AudioBuffer| {
+        let l = tonal::octave_levels(x);
+        let d = diff_of(&l);
+        d.iter().map(|v| v.abs()).sum::<f64>() / d.len() as f64
+    };
+    let before = distance(audio);
+    let cur_sev = decide::severities(current);
+    // The full correction first, then half of it.
+    for factor in [1.0, 0.5] {
+        let ms: Vec<Module> = modules.iter().map(|m| m.scaled(factor)).collect();
+        let out = chain::render(&Chain::new(ms.clone()), audio).ok()?;
+        let rep = analyse(&out);
+        let sev = decide::severities(&rep);
+        let rose = sev.iter().any(|(id, &s)| {
+            !decide::FINAL_STAGE_RISKS.contains(&id.as_str())
+                && Level::from_severity(s)
+                    > Level::from_severity(cur_sev.get(id).copied().unwrap_or(0.0))
+        });
+        let after = distance(&out);
+        if rose || after >= before - 0.2 {
+            continue;
+        }
+        let label = ms
+            .iter()
+            .filter_map(|m| match m {
+                Module::Eq {
+                    kind,
+                    freq_hz,
+                    gain_db,
+                    ..
+                } => Some(format!("{kind:?} {freq_hz:.0} Hz {gain_db:+.1} dB")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let addresses = cur_sev
+            .iter()
+            .filter(|(id, s)| {
+                **s >= 0.25 && ["sub_excess", "mud", "dull", "harshness"].contains(&id.as_str())
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        return Some(ReferenceMove {
+            modules: ms,
+            label: format!("reference match: {label}"),
+            addresses,
+            why: format!(
+                "Moves the tonal balance toward the reference (mean octave distance {before:.1} → {after:.1} dB), bounded to ±{MAX_REFERENCE_CORRECTION_DB:.0} dB per shelf."
+            ),
+            audio: out,
+            report: rep,
+        });
+    }
+    None
+}

@@ -1,0 +1,300 @@
+//! For each risk a move can answer: a generated mix with that problem,
+//! mastered, has that risk's severity at least halved and no new major risk;
+//! the master's true peak stays under the ceiling (engine meter and ffmpeg)
+//! and its loudness lands within 0.5 LU of the target when the report says
+//! the target was reached.
+
+mod common;
+
+use common::{clean, eq, ffmpeg_measure, gain, have_ffmpeg, mix, through, MixSpec, Noise};
+use dsp_wasm::audio::{to_db, AudioBuffer};
+use dsp_wasm::chain::{FilterKind, Module, StereoTarget};
+use dsp_wasm::decide;
+use dsp_wasm::master::{master, MasterOptions, Mastered};
+use dsp_wasm::report::{Level, Report};
+use dsp_wasm::true_peak::true_peak;
+use dsp_wasm::wav;
+
+const SR: u32 = 48_000;
+const SECONDS: f32 = 12.0;
+
+fn sev(r: &Report, id: &str) -> f64 {
+    decide::severities(r).get(id).copied().unwrap_or(0.0)
+}
+
+fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
+    let m = master(audio, options, None, |_, _| {}).expect("master");
+    let ceiling = options.intent.ceiling_dbtp;
+    // True peak of exactly what is delivered, with the engine's 4x meter …
+    let tp = to_db(f64::from(true_peak(&m.audio.as_slices())));
+    assert!(
+        tp <= ceiling,
+        "{name}: true peak {tp:.3} dBTP over {ceiling}"
+    );
+    if let Some(after_tp) = m.report.after.loudness.true_peak_dbtp {
+        assert!(after_tp <= ceiling, "{name}: report says {after_tp}");
+    }
+    // … and with ffmpeg's ebur128 (its own oversampling).
+    if have_ffmpeg() {
+        let path = std::env::temp_dir().join(format!(
+            "preflight-master-{name}-{}.wav",
+            std::process::id()
+        ));
+        wav::write(&path, &m.audio, options.output_format).unwrap();
+        let (ff_i, ff_tp) = ffmpeg_measure(&path).expect("ffmpeg ebur128");
+        let _ = std::fs::remove_file(&path);
+        assert!(
+            ff_tp <= ceiling,
+            "{name}: ffmpeg true peak {ff_tp} dBTP over {ceiling}"
+        );
+        if let Some(i) = m.report.after.loudness.integrated_lufs {
+            assert!(
+                (ff_i - i).abs() < 0.2,
+                "{name}: ffmpeg {ff_i} LUFS vs engine {i}"
+            );
+        }
+    }
+    // Loudness on target whenever the report says the target was reached.
+    let reached = m
+        .report
+        .decisions
+        .iter()
+        .find(|d| d.r#move == "loudness_gain")
+        .map(|d| {
+            (
+                d.params["target_reached"].as_bool(),
+                d.params["target_lufs"].as_f64(),
+            )
+        });
+    if let Some((Some(true), Some(aim))) = reached {
+        let got = m.report.after.loudness.integrated_lufs.unwrap();
+        assert!((got - aim).abs() <= 0.5, "{name}: {got} LUFS vs aim {aim}");
+    }
+    m
+}
+
+/// Masters a mix whose problem is `risk_id` and checks the contract.
+fn check(name: &str, audio: &AudioBuffer, risk_id: &str) -> Mastered {
+    let options = MasterOptions::default();
+    let m = run(name, audio, &options);
+    let before = &m.report.before;
+    let after = &m.report.after;
+    let sb = sev(before, risk_id);
+    assert!(
+        sb >= 0.25,
+        "{name}: the generated problem should be detected as {risk_id} (minor or worse), got {sb:.2}; risks: {:?}",
+        before.risks.iter().map(|r| (&r.id, r.severity)).collect::<Vec<_>>()
+    );
+    let sa = sev(after, risk_id);
+    assert!(
+        sa <= 0.5 * sb,
+        "{name}: {risk_id} {sb:.2} → {sa:.2}, not halved; decisions {:?}; iterations {:?}",
+        m.report
+            .decisions
+            .iter()
+            .map(|d| &d.r#move)
+            .collect::<Vec<_>>(),
+        m.report.iterations
+    );
+    for r in &after.risks {
+        if r.level == Level::Major {
+            let was = before
+                .risks
+                .iter()
+                .any(|b| b.id == r.id && b.level == Level::Major);
+            assert!(was, "{name}: new major risk {} ({:.2})", r.id, r.severity);
+        }
+    }
+    // Every decision names the risks it answers, and they are real risk ids.
+    for d in &m.report.decisions {
+        assert!(!d.why.is_empty());
+        for id in &d.addresses {
+            assert!(
+                before.risks.iter().any(|r| &r.id == id),
+                "{name}: {} addresses absent {id}",
+                d.r#move
+            );
+        }
+    }
+    m
+}
+
+#[test]
+fn harshness_is_tamed() {
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![eq(FilterKind::Peaking, 4000.0, 0.8, 14.0)],
+    );
+    check("harshness", &gain(&a, -3.0), "harshness");
+}
+
+#[test]
+fn mud_is_thinned() {
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![eq(FilterKind::Peaking, 200.0, 0.7, 12.0)],
+    );
+    check("mud", &gain(&a, -6.0), "mud");
+}
+
+#[test]
+fn sub_excess_is_trimmed() {
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![eq(FilterKind::LowShelf, 50.0, 0.71, 12.0)],
+    );
+    check("sub_excess", &gain(&a, -8.0), "sub_excess");
+}
+
+#[test]
+fn dull_mix_gets_air() {
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![eq(FilterKind::HighShelf, 6000.0, 0.71, -18.0)],
+    );
+    check("dull", &a, "dull");
+}
+
+#[test]
+fn sibilance_is_de_essed() {
+    let base = clean(SR, SECONDS);
+    let mut a = base.clone();
+    let mut nz = Noise::new(99);
+    let sr = SR as f32;
+    // 70 ms bursts of 5–10 kHz noise every 1.3 s, like hard "s" sounds.
+    let mut hp = dsp_wasm::biquad::State::default();
+    let bp = dsp_wasm::biquad::Coefficients::bandpass(f64::from(SR), 7000.0, 1.5);
+    for i in 0..a.frames() {
+        let t = i as f32 / sr;
+        let ph = t % 1.3;
+        let env = if (0.3..0.37).contains(&ph) { 1.0 } else { 0.0 };
+        let s = hp.tick(&bp, f64::from(nz.next())) as f32 * 0.08 * env;
+        a.channels[0][i] += s;
+        a.channels[1][i] += s;
+    }
+    check("sibilance", &a, "sibilance");
+}
+
+#[test]
+fn unstable_low_end_is_evened_out() {
+    let spec = MixSpec {
+        bass_notes: [3.0, 0.6, 1.0, 0.5],
+        ..MixSpec::default()
+    };
+    let a = gain(&mix(&spec, SR, SECONDS, 0x1234_5678), -7.0);
+    check("low_end_instability", &a, "low_end_instability");
+}
+
+#[test]
+fn masked_vocal_comes_forward() {
+    // The centre loses 2 kHz: the vocal's intelligibility range.
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: 2000.0,
+            q: 0.7,
+            gain_db: -9.0,
+            target: StereoTarget::Mid,
+        }],
+    );
+    check("vocal_masking", &a, "vocal_masking");
+}
+
+#[test]
+fn mono_collapse_is_made_mono_safe() {
+    let spec = MixSpec {
+        bass_antiphase: true,
+        ..MixSpec::default()
+    };
+    let a = gain(&mix(&spec, SR, SECONDS, 0x1234_5678), -4.0);
+    check("mono_collapse", &a, "mono_collapse");
+}
+
+#[test]
+fn leaning_image_is_recentred() {
+    let mut a = clean(SR, SECONDS);
+    let g = 10f32.powf(4.0 / 20.0);
+    for s in &mut a.channels[0] {
+        *s *= g;
+    }
+    check("stereo_imbalance", &gain(&a, -3.0), "stereo_imbalance");
+}
+
+#[test]
+fn dc_offset_is_removed() {
+    let mut a = clean(SR, SECONDS);
+    for ch in &mut a.channels {
+        for s in ch.iter_mut() {
+            *s += 0.05;
+        }
+    }
+    check("dc_offset", &a, "dc_offset");
+}
+
+#[test]
+fn transient_spikes_are_shaved() {
+    let mut a = clean(SR, SECONDS);
+    let sr = SR as usize;
+    // Isolated 3 ms clicks far above the music, every 2.3 s.
+    let mut k = sr / 3;
+    while k + 150 < a.frames() {
+        for j in 0..144 {
+            let v = 0.95 * (j as f32 * 0.9).sin() * (1.0 - j as f32 / 144.0);
+            a.channels[0][k + j] += v;
+            a.channels[1][k + j] += v;
+        }
+        k += sr * 23 / 10;
+    }
+    check("transient_spikes", &a, "transient_spikes");
+}
+
+#[test]
+fn intersample_peaks_are_caught() {
+    let a = clean(SR, SECONDS);
+    let peak = a
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, s| m.max(s.abs()));
+    let hot = gain(&a, -20.0 * f64::from(peak).log10() - 0.05);
+    check("intersample_peaks", &hot, "intersample_peaks");
+}
+
+#[test]
+fn quiet_mix_reaches_the_target() {
+    let a = gain(&clean(SR, SECONDS), -10.0);
+    let m = check("loudness_target", &a, "loudness_target");
+    let got = m.report.after.loudness.integrated_lufs.unwrap();
+    assert!((got + 14.0).abs() <= 0.2, "{got} LUFS");
+}
+
+#[test]
+fn overcompressed_mix_gets_headroom_back_not_more_limiting() {
+    // Push the clean mix 16 dB into a hard clipper, then make it loud.
+    let a = clean(SR, SECONDS);
+    let mut hot = gain(&a, 16.0);
+    for ch in &mut hot.channels {
+        for s in ch.iter_mut() {
+            *s = s.clamp(-0.7, 0.7) / 0.75;
+        }
+    }
+    let options = MasterOptions::default();
+    let m = run("overcompressed", &hot, &options);
+    let before = &m.report.before;
+    assert!(sev(before, "overcompressed") >= 0.25, "{:?}", before.risks);
+    let lin = before.loudness.integrated_lufs.unwrap();
+    let lout = m.report.after.loudness.integrated_lufs.unwrap();
+    assert!(lout < lin - 2.0, "turned down: {lin} → {lout}");
+    // No further limiting: the peak-to-loudness ratio does not shrink.
+    let plr_in = before.loudness.plr_db.unwrap();
+    let plr_out = m.report.after.loudness.plr_db.unwrap();
+    assert!(plr_out >= plr_in - 0.3, "PLR {plr_in} → {plr_out}");
+    assert!(!m
+        .report
+        .decisions
+        .iter()
+        .any(|d| d.r#move == "true_peak_limiter"
+            && d.params["peak_reduction_db"].as_f64().unwrap_or(0.0) > 0.6));
+    assert!(sev(&m.report.after, "overcompressed") <= sev(before, "overcompressed") + 0.05);
+}
