@@ -3,6 +3,8 @@
 //! Page → Worker:
 //! - `{ type: "analyze", id, name, bytes: Uint8Array }` (the file's bytes, transferred)
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
+//! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
+//! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
@@ -10,6 +12,8 @@
 //! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)
 //! - `{ type: "report", id, json }` a `preflight.report/1` document as JSON text
 //! - `{ type: "rendered", id, sampleRate, channels: [Float32Array] }`
+//! - `{ type: "mastered", id, json }` a `preflight.master/1` document as JSON text
+//! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
 //! - `{ type: "error", id, message }` one user-facing line
 
 use js_sys::{Array, Object, Reflect};

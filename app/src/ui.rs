@@ -5,7 +5,7 @@
 //! reached through [`worker_client`] and [`player`].
 
 use dsp_wasm::chain::{Chain, Module};
-use dsp_wasm::report::{Level, Report, Risk};
+use dsp_wasm::report::{Level, MasterReport, Report, Risk};
 use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -45,6 +45,12 @@ struct State {
     playing: RwSignal<bool>,
     bypass: RwSignal<bool>,
     player_error: RwSignal<Option<String>>,
+    /// The chain the player runs: the streaming preview, then the master's.
+    chain_json: RwSignal<String>,
+    /// Progress of a running master (stage, percent).
+    mastering: RwSignal<Option<(String, f64)>>,
+    master: RwSignal<Option<MasterReport>>,
+    master_error: RwSignal<Option<String>>,
 }
 
 /// The chain the preview plays: a gain to the streaming reference level,
@@ -74,6 +80,10 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         "progress" => {
             let stage = protocol::get_str(&data, "stage");
             let percent = protocol::get_f64(&data, "percent");
+            if state.mastering.get_untracked().is_some() {
+                state.mastering.set(Some((stage, percent)));
+                return;
+            }
             state.phase.update(|p| {
                 if let Phase::Working {
                     stage: s,
@@ -96,6 +106,7 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         }
         "report" => match serde_json::from_str::<Report>(&protocol::get_str(&data, "json")) {
             Ok(r) => {
+                state.chain_json.set(preview_chain(&r).to_json());
                 // Exposed for the timing script and tests (plain data, read-only use).
                 if let Some(w) = web_sys::window() {
                     let _ = js_sys::Reflect::set(
@@ -111,6 +122,44 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
                 .phase
                 .set(Phase::Failed(format!("the report could not be read: {e}"))),
         },
+        "mastered" => {
+            state.mastering.set(None);
+            match serde_json::from_str::<MasterReport>(&protocol::get_str(&data, "json")) {
+                Ok(m) => {
+                    let json = m.chain.to_json();
+                    player::set_chain(&json);
+                    state.chain_json.set(json);
+                    state.master.set(Some(m));
+                }
+                Err(e) => state
+                    .master_error
+                    .set(Some(format!("the master could not be read: {e}"))),
+            }
+        }
+        "exported" => {
+            let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
+            let name = state
+                .report
+                .get_untracked()
+                .map(|r| r.input.name)
+                .unwrap_or_default();
+            let stem = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(s, _)| s)
+                .to_string();
+            if let Err(e) = download(&bytes, &format!("{stem} (Preflight master).wav")) {
+                state.master_error.set(Some(e));
+            }
+        }
+        "error"
+            if state.mastering.get_untracked().is_some()
+                || state.master.get_untracked().is_some() =>
+        {
+            state.mastering.set(None);
+            state
+                .master_error
+                .set(Some(capitalise(&protocol::get_str(&data, "message"))));
+        }
         "error" => {
             player::set_track(None);
             state.playing.set(false);
@@ -124,6 +173,27 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         }
         _ => {}
     }
+}
+
+/// Offers bytes as a file download (a Blob URL on a temporary link).
+fn download(bytes: &Uint8Array, file_name: &str) -> Result<(), String> {
+    let fail = |_| "the browser refused the download".to_string();
+    let parts = Array::of1(bytes);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type("audio/wav");
+    let blob =
+        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(file_name);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }
 
 fn capitalise(s: &str) -> String {
@@ -142,6 +212,9 @@ fn load_file(state: State, file: web_sys::File) {
     state.bypass.set(false);
     state.player_error.set(None);
     state.report.set(None);
+    state.master.set(None);
+    state.master_error.set(None);
+    state.mastering.set(None);
     if file.size() == 0.0 {
         state.phase.set(Phase::Failed(format!(
             "{name}: The file is empty (0 bytes)"
@@ -188,6 +261,10 @@ pub fn App() -> impl IntoView {
         playing: RwSignal::new(false),
         bypass: RwSignal::new(false),
         player_error: RwSignal::new(None),
+        chain_json: RwSignal::new(Chain::default().to_json()),
+        mastering: RwSignal::new(None),
+        master: RwSignal::new(None),
+        master_error: RwSignal::new(None),
     };
     worker_client::start(move |data| handle_worker_message(state, data));
     player::install_test_hook();
@@ -288,7 +365,6 @@ fn Results(report: Report, state: State) -> impl IntoView {
     let l = report.loudness.clone();
     let risks = report.risks.clone();
     let notices = report.notices.clone();
-    let chain_json = preview_chain(&report).to_json();
     view! {
         <section class="results">
             <div class="file-facts">
@@ -310,8 +386,9 @@ fn Results(report: Report, state: State) -> impl IntoView {
             {(!notices.is_empty()).then(|| view! {
                 <ul class="notices">{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
             })}
-            <PlayerBar state=state chain_json=chain_json />
+            <PlayerBar state=state />
             <RiskList risks=risks />
+            <MasterPanel state=state />
         </section>
     }
 }
@@ -329,8 +406,7 @@ fn Meter(id: &'static str, label: &'static str, value: String, raw: Option<f64>)
 
 /// Play/Pause and the A/B switch.
 #[component]
-fn PlayerBar(state: State, chain_json: String) -> impl IntoView {
-    let chain = StoredValue::new(chain_json);
+fn PlayerBar(state: State) -> impl IntoView {
     let toggle = move |_| {
         if state.playing.get_untracked() {
             player::pause();
@@ -339,7 +415,7 @@ fn PlayerBar(state: State, chain_json: String) -> impl IntoView {
             state.playing.set(true);
             state.player_error.set(None);
             spawn_local(async move {
-                let json = chain.get_value();
+                let json = state.chain_json.get_untracked();
                 let ended = move || {
                     player::rewind();
                     state.playing.set(false);
@@ -365,7 +441,11 @@ fn PlayerBar(state: State, chain_json: String) -> impl IntoView {
         <div class="player">
             <button id="play" class="play" on:click=toggle>{move || if state.playing.get() { "Pause" } else { "Play" }}</button>
             <button id="ab" class="ab" class:bypassed=move || state.bypass.get() on:click=ab>
-                {move || if state.bypass.get() { "Hearing: original" } else { "Hearing: streaming preview (−14 LUFS)" }}
+                {move || match (state.bypass.get(), state.master.with(Option::is_some)) {
+                    (true, _) => "Hearing: original",
+                    (false, true) => "Hearing: master",
+                    (false, false) => "Hearing: streaming preview (−14 LUFS)",
+                }}
             </button>
             {move || state.player_error.get().map(|e| view! { <span class="player-error">{e}</span> })}
         </div>
@@ -396,4 +476,100 @@ fn RiskList(risks: Vec<Risk>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Intent controls, the decide loop's result and the export.
+#[component]
+fn MasterPanel(state: State) -> impl IntoView {
+    let target = RwSignal::new("streaming".to_string());
+    let character = RwSignal::new("balanced".to_string());
+    let bits = RwSignal::new("24".to_string());
+    let start = move |_| {
+        state.master_error.set(None);
+        state.mastering.set(Some(("analyse".into(), 0.0)));
+        let msg = object(&[
+            ("type", "master".into()),
+            ("id", state.job.get_untracked().into()),
+            ("target", target.get_untracked().into()),
+            ("character", character.get_untracked().into()),
+            ("ceiling", (-1.0).into()),
+            ("bits", bits.get_untracked().into()),
+        ]);
+        worker_client::send(msg.into(), Array::new());
+    };
+    let export = move |_| {
+        let msg = object(&[
+            ("type", "export".into()),
+            ("id", state.job.get_untracked().into()),
+        ]);
+        worker_client::send(msg.into(), Array::new());
+    };
+    let select = |id: &'static str,
+                  sig: RwSignal<String>,
+                  options: &'static [(&'static str, &'static str)]| {
+        view! {
+            <select id=id on:change=move |ev| sig.set(event_target_value(&ev)) prop:value=move || sig.get()>
+                {options.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <section class="master">
+            <h3>"Master it"</h3>
+            <div class="intent">
+                <label>"Target " {select("target", target, &[("streaming", "Streaming (−14 LUFS)"), ("loud", "Loud (−9 LUFS)"), ("dynamic", "Dynamic (−16 LUFS)")])}</label>
+                <label>"Character " {select("character", character, &[("balanced", "Balanced"), ("open", "Open"), ("dense", "Dense")])}</label>
+                <label>"Export " {select("bits", bits, &[("24", "24-bit WAV"), ("16", "16-bit WAV (dithered)"), ("32f", "32-bit float WAV")])}</label>
+                <button id="master" class="primary" on:click=start disabled=move || state.mastering.with(Option::is_some)>"Decide and master"</button>
+            </div>
+            {move || state.mastering.get().map(|(stage, pc)| view! {
+                <div class="status working"><span>{format!("Mastering — {stage}… {pc:.0}%")}</span><progress max="100" value=pc></progress></div>
+            })}
+            {move || state.master_error.get().map(|e| view! { <div id="master-error" class="status error" role="alert">{e}</div> })}
+            {move || state.master.get().map(|m| view! { <MasterResult master=m on_export=export /> })}
+        </section>
+    }
+}
+
+/// What the decide loop did, before/after, and the download.
+#[component]
+fn MasterResult(
+    master: MasterReport,
+    on_export: impl Fn(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
+    let b = master.before.loudness.clone();
+    let a = master.after.loudness.clone();
+    let count = |r: &Report, l: Level| r.risks.iter().filter(|x| x.level == l).count();
+    let before_major = count(&master.before, Level::Major);
+    let after_major = count(&master.after, Level::Major);
+    let decisions = master.decisions.clone();
+    view! {
+        <div class="master-result">
+            <table class="before-after">
+                <tr><th></th><th>"Before"</th><th>"After"</th></tr>
+                <tr><td>"Integrated"</td><td>{fmt::num(b.integrated_lufs, "LUFS")}</td><td id="after-integrated" data-value=a.integrated_lufs.map(|v| format!("{v:.3}")).unwrap_or_default()>{fmt::num(a.integrated_lufs, "LUFS")}</td></tr>
+                <tr><td>"True peak"</td><td>{fmt::num(b.true_peak_dbtp, "dBTP")}</td><td id="after-true-peak" data-value=a.true_peak_dbtp.map(|v| format!("{v:.3}")).unwrap_or_default()>{fmt::num(a.true_peak_dbtp, "dBTP")}</td></tr>
+                <tr><td>"Loudness range"</td><td>{fmt::num(b.range_lu, "LU")}</td><td>{fmt::num(a.range_lu, "LU")}</td></tr>
+                <tr><td>"Major risks"</td><td>{before_major}</td><td>{after_major}</td></tr>
+            </table>
+            <h4>"Moves, each answering a risk"</h4>
+            {if decisions.is_empty() {
+                view! { <p class="no-risks">"Nothing needed changing: the mix is left as it is."</p> }.into_any()
+            } else {
+                view! {
+                    <ol id="decisions" class="decisions">
+                        {decisions.into_iter().map(|d| view! {
+                            <li>
+                                <strong>{d.r#move.replace('_', " ")}</strong>
+                                <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
+                                <p>{d.why.clone()}</p>
+                                {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off.clone()}</p> })}
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+            <button id="export" class="primary" on:click=on_export>"Download master"</button>
+        </div>
+    }
 }

@@ -147,3 +147,36 @@ test('bad files get one clear line and the page stays usable', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('mastering in the Worker: decisions shown, the downloaded master meets the target and the ceiling', async () => {
+  const path = join(tmp, 'to master.wav');
+  // Quiet, peaky source: needs gain and limiting to reach −14 LUFS under −1 dBTP.
+  const chans = musicLike(48000, 10, 21).map((c) => c.map((v) => v * 0.5));
+  await writeFile(path, wavBytes(chans, 48000, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', path);
+  await shownValue(page, 'integrated');
+  await page.click('#master');
+  const afterI = await shownValue(page, 'after-integrated');
+  const afterTp = await shownValue(page, 'after-true-peak');
+  assert.ok(afterTp <= -1.0 + 1e-9, `after true peak ${afterTp} dBTP over the −1 dBTP ceiling`);
+  assert.ok(Math.abs(afterI - -14) <= 0.5, `after ${afterI} LUFS, target −14`);
+  // The player now runs the master's chain; A/B toggles without errors.
+  await page.click('#play');
+  await page.waitForFunction(() => document.querySelector('#ab').textContent.includes('master'));
+  await page.click('#ab');
+  await page.click('#play');
+  await saveArtifact('app-mastered.png', await page.screenshot({ fullPage: true }));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  assert.equal(download.suggestedFilename(), 'to master (Preflight master).wav');
+  const saved = join(tmp, 'downloaded-master.wav');
+  await download.saveAs(saved);
+  // The command line measures the downloaded file independently.
+  const measured = await cliAnalyze(saved);
+  assert.equal(measured.input.bit_depth, 24);
+  assert.ok(measured.loudness.true_peak_dbtp <= -1.0 + 1e-6, `downloaded TP ${measured.loudness.true_peak_dbtp}`);
+  assert.ok(Math.abs(measured.loudness.integrated_lufs - afterI) <= 0.1,
+    `downloaded ${measured.loudness.integrated_lufs} LUFS vs shown ${afterI}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
