@@ -56,6 +56,10 @@ pub const LOUDNESS_TOLERANCE_LU: f64 = 0.05;
 /// beyond what inter-sample safety needs.
 pub const HELD_PEAK_REDUCTION_DB: f64 = 0.5;
 
+/// Short-term PSR (dB) at or under which the input itself counts as
+/// over-compressed (the `overcompressed` detector's minor anchor).
+pub const OWN_PSR_OVERCOMPRESSED_DB: f64 = 8.0;
+
 /// Largest reference-matching correction per band, dB.
 pub const MAX_REFERENCE_CORRECTION_DB: f64 = 3.0;
 
@@ -512,7 +516,7 @@ struct LoudnessPlan {
 /// Gain to the target and, only if the peaks need it, the true-peak limiter.
 fn loudness_stage(
     audio: &AudioBuffer,
-    current: &Report,
+    before: &Report,
     before_sev: &BTreeMap<String, f64>,
     intent: &MasterIntent,
     target_lufs: f64,
@@ -537,8 +541,16 @@ fn loudness_stage(
         }
         return plan;
     };
-    let _ = current;
-    let overcompressed = before_sev.get("overcompressed").copied().unwrap_or(0.0) >= 0.25;
+    // Over-compressed *as it is* (its own short-term PSR at or under the
+    // detector's 8 dB "minor" anchor), not merely at a loud target: only then
+    // is the mix held back from further limiting.
+    let overcompressed = before_sev.get("overcompressed").copied().unwrap_or(0.0) >= 0.25
+        && before
+            .risks
+            .iter()
+            .find(|r| r.id == "overcompressed")
+            .and_then(|r| r.evidence.get("psr_db").and_then(serde_json::Value::as_f64))
+            .is_none_or(|psr| psr <= OWN_PSR_OVERCOMPRESSED_DB);
     let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25;
     let aim = target_lufs;
     let mut addresses = vec!["loudness_target".to_string()];
