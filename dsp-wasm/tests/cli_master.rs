@@ -1,0 +1,117 @@
+//! `preflight master` at the command line: outputs, exit codes, no partial files.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use dsp_wasm::decode::decode_file;
+use dsp_wasm::wav::{self, SampleFormat};
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("preflight-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn preflight(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn masters_a_file_to_wav_and_json() {
+    let d = dir("ok");
+    let input = d.join("mix.wav");
+    wav::write(&input, &common::clean(48_000, 6.0), SampleFormat::Int24).unwrap();
+    let out = d.join("master.wav");
+    let json = d.join("master.json");
+    let o = preflight(&[
+        "master",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--bits",
+        "16",
+        "--rate",
+        "44100",
+        "--target",
+        "-12",
+        "--character",
+        "dense",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let decoded = decode_file(&out).unwrap();
+    assert_eq!(decoded.audio.sample_rate, 44_100);
+    assert_eq!(decoded.format.bit_depth, Some(16));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "preflight.master/1");
+    assert_eq!(doc["intent"]["target_lufs"], -12.0);
+    assert_eq!(doc["intent"]["character"], "dense");
+    assert_eq!(doc["before"]["schema"], "preflight.report/1");
+    let tp = doc["after"]["loudness"]["true_peak_dbtp"].as_f64().unwrap();
+    assert!(tp <= -1.0, "{tp}");
+    let i = doc["after"]["loudness"]["integrated_lufs"]
+        .as_f64()
+        .unwrap();
+    assert!((i + 12.0).abs() <= 0.5, "{i}");
+    // Without --json a human summary goes to stdout.
+    let o = preflight(&[
+        "master",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("LUFS"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
+    let d = dir("bad");
+    let input = d.join("notes.wav");
+    std::fs::write(&input, b"this is not audio at all").unwrap();
+    let out = d.join("master.wav");
+    let o = preflight(&[
+        "master",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!out.exists());
+    // Only the input is left in the folder (no temporary files either).
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+    let good = d.join("mix.wav");
+    wav::write(&good, &common::clean(44_100, 2.0), SampleFormat::Int16).unwrap();
+    for args in [
+        vec!["--target", "quiet"],
+        vec!["--ceiling", "3"],
+        vec!["--character", "warm"],
+        vec!["--bits", "12"],
+        vec!["--rate", "1000"],
+    ] {
+        let mut a = vec![
+            "master",
+            good.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        a.extend(args.iter());
+        let o = preflight(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(!out.exists(), "{args:?}");
+    }
+    let o = preflight(&["master", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&d);
+}
