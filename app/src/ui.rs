@@ -127,6 +127,14 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
             match serde_json::from_str::<MasterReport>(&protocol::get_str(&data, "json")) {
                 Ok(m) => {
                     let json = m.chain.to_json();
+                    // For the timing script: the chain the worklet now runs.
+                    if let Some(w) = web_sys::window() {
+                        let _ = js_sys::Reflect::set(
+                            &w,
+                            &"__preflightChain".into(),
+                            &json.as_str().into(),
+                        );
+                    }
                     player::set_chain(&json);
                     state.chain_json.set(json);
                     state.master.set(Some(m));

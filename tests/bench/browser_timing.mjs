@@ -31,6 +31,7 @@ for (let i = 0; i < runs; i++) {
 const server = await serveDist();
 const browser = await launchBrowser();
 const browserMs = [];
+let masterMs = NaN, quantum = null;
 try {
   for (let i = 0; i < runs; i++) {
     const { page } = await openApp(browser, server.url);
@@ -38,7 +39,28 @@ try {
     await page.setInputFiles('#file-input', path);
     await page.waitForSelector('#integrated[data-value]', { timeout: 300_000 });
     browserMs.push(Date.now() - t0);
-    if (i === 0) console.log('in-Worker timings (ms):', JSON.stringify(await page.evaluate(() => window.__preflightTimings)));
+    if (i === 0) {
+      console.log('in-Worker timings (ms):', JSON.stringify(await page.evaluate(() => window.__preflightTimings)));
+      // The decide loop (analyse, moves, re-analyses, render, verify) in the Worker.
+      const m0 = Date.now();
+      await page.click('#master');
+      await page.waitForSelector('#after-integrated[data-value]', { timeout: 600_000 });
+      masterMs = Date.now() - m0;
+      // The real-time chain in the AudioWorklet: render 30 s offline, cost per 128-frame quantum.
+      const q = await page.evaluate(async () => {
+        const sr = 48000, n = sr * 30;
+        const chs = [new Float32Array(n), new Float32Array(n)];
+        for (let i = 0; i < n; i++) { chs[0][i] = 0.3 * Math.sin(i * 0.01) + 0.1 * Math.sin(i * 0.37); chs[1][i] = chs[0][i] * 0.9; }
+        const passthrough = JSON.stringify({ format: 'preflight.chain/1', modules: [] });
+        const t0 = performance.now();
+        await window.__preflight.renderOffline(chs, sr, passthrough);
+        const t1 = performance.now();
+        await window.__preflight.renderOffline(chs, sr, window.__preflightChain);
+        const t2 = performance.now();
+        return { emptyMs: t1 - t0, chainMs: t2 - t1, quanta: n / 128, chain: window.__preflightChain };
+      });
+      quantum = q;
+    }
     await page.close();
   }
 } finally {
@@ -52,3 +74,9 @@ console.log(`file: ${seconds} s, 48 kHz stereo 16-bit WAV; median of ${runs} run
 console.log(`ffmpeg -af ebur128=peak=true (loudness + true peak only): ${f(ff)}`);
 console.log(`preflight analyze, native (decode + full analysis):        ${f(c)}  = ${(ff / c).toFixed(2)}× ffmpeg's speed`);
 console.log(`Preflight in Chromium (read + decode + full analysis in the Worker): ${f(b)}  = ${(ff / b).toFixed(2)}× ffmpeg's speed`);
+console.log(`mastering (decide loop + render + verify) in the Worker: ${f(masterMs)} = ${(seconds * 1000 / masterMs).toFixed(1)}× real time`);
+if (quantum) {
+  const perQ = Math.max(0, quantum.chainMs - quantum.emptyMs) / quantum.quanta;
+  console.log(`AudioWorklet chain (${JSON.parse(quantum.chain).modules.map((m) => m.module).join(' → ')}):`);
+  console.log(`  ${(perQ * 1000).toFixed(1)} µs per 128-frame quantum beyond an empty chain = ${(100 * perQ / (128 / 48)).toFixed(2)} % of the 2.67 ms budget`);
+}
