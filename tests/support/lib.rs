@@ -21,7 +21,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
-    pub fn next(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -178,7 +178,7 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
     let mut rng = Rng::new(seed);
     let (bpm, bass_level, kick_level, pad_level, hat_level, pluck_level) = match style {
         Style::SynthPop => (118.0, 0.22, 0.45, 0.05, 0.03, 0.0),
-        Style::Acoustic => (84.0, 0.10, 0.10, 0.0, 0.012, 0.10),
+        Style::Acoustic => (84.0, 0.10, 0.10, 0.03, 0.012, 0.10),
         Style::Electronic => (128.0, 0.30, 0.55, 0.06, 0.05, 0.0),
     };
     let beat = 60.0 / bpm;
@@ -244,7 +244,7 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
         let mut phs = [0.0f64; 6];
         for i in 0..n {
             let tt = i as f64 / fs;
-            let root = roots[(tt / bar) as usize % 4] + 24.0;
+            let root = roots[(tt / bar) as usize % 4] + 12.0;
             let notes = [root, root + 4.0, root + 7.0];
             let (mut vl, mut vr) = (0.0, 0.0);
             for (k, &m) in notes.iter().enumerate() {
@@ -269,7 +269,7 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
     let mut hat = vec![0.0f64; n];
     while t < seconds {
         let start = (t * fs) as usize;
-        let accent = if ((t / hat_step) as usize) % 2 == 0 {
+        let accent = if ((t / hat_step) as usize).is_multiple_of(2) {
             1.0
         } else {
             0.6
@@ -278,7 +278,7 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
             if start + i >= n {
                 break;
             }
-            hat[start + i] += hat_level * accent * rng.next() * (-(i as f64) / fs * 60.0).exp();
+            hat[start + i] += hat_level * accent * rng.next_f64() * (-(i as f64) / fs * 60.0).exp();
         }
         t += hat_step;
     }
@@ -299,7 +299,7 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
                 }
                 let tt = i as f64 / fs;
                 let v = 0.12 * (2.0 * PI * 190.0 * tt).sin() * (-tt * 25.0).exp()
-                    + 0.25 * bp.tick(rng.next()) * (-tt * 18.0).exp();
+                    + 0.25 * bp.tick(rng.next_f64()) * (-tt * 18.0).exp();
                 l[start + i] += v;
                 r[start + i] += v;
             }
@@ -315,7 +315,13 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
                 let root = roots[(t / bar) as usize % 4] + 12.0;
                 let m = root + [0.0, 7.0, 12.0, 16.0, 19.0, 12.0][k % 6];
                 let period = (fs / midi_hz(m)).round().max(2.0) as usize;
-                let mut line: Vec<f64> = (0..period).map(|_| rng.next()).collect();
+                let mut line: Vec<f64> = (0..period).map(|_| rng.next_f64()).collect();
+                // A soft pick: smooth the excitation (no white-noise fizz), no DC.
+                let mut prev = 0.0;
+                for v in line.iter_mut() {
+                    prev = 0.3 * *v + 0.7 * prev;
+                    *v = prev;
+                }
                 let mean = line.iter().sum::<f64>() / period as f64;
                 line.iter_mut().for_each(|v| *v -= mean);
                 let start = (t * fs) as usize;
@@ -389,9 +395,9 @@ pub fn stems(style: Style, rate: u32, seconds: f64, seed: u64) -> Stems {
         let v = fl[0].tick(pulse) + 0.5 * fl[1].tick(pulse) + 0.3 * fl[2].tick(pulse);
         vocal[i] = vocal_level * env * v;
         // A sibilant at the start of every second syllable.
-        if syl % 2 == 0 && pos < 0.12 {
+        if syl.is_multiple_of(2) && pos < 0.12 {
             let e = (pos / 0.02).min(1.0) * (1.0 - pos / 0.12);
-            sib[i] = 0.05 * e * sib_lp.tick(sib_hp.tick(rng.next()));
+            sib[i] = 0.05 * e * sib_lp.tick(sib_hp.tick(rng.next_f64()));
         }
     }
     Stems {
@@ -535,8 +541,10 @@ pub fn inject(id: &str, style: Style, rate: u32, seconds: f64, seed: u64) -> Aud
             a
         }
         "dull" => {
+            // Air taken away: a −8 dB high shelf at 4 kHz and a low-pass at 9 kHz.
             let mut a = clean();
-            filter_all(&mut a, Biquad::high_shelf(fs, 5000.0, -10.0));
+            filter_all(&mut a, Biquad::high_shelf(fs, 4000.0, -8.0));
+            filter_all(&mut a, Biquad::lowpass(fs, 9000.0, 0.707));
             a
         }
         "vocal_masking" => {

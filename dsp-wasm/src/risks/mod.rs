@@ -244,6 +244,14 @@ pub fn priority(id: &str) -> f64 {
 
 /// Runs every detector; returns the reportable risks sorted by priority.
 pub fn detect_all(m: &Measurements) -> Vec<Risk> {
+    let mut risks = detect_unfiltered(m);
+    risks.retain(|r| r.severity >= REPORT_FLOOR);
+    risks
+}
+
+/// Every detector's verdict, including those below [`REPORT_FLOOR`] (for the
+/// decision loop's bookkeeping and for diagnostics), sorted by priority.
+pub fn detect_unfiltered(m: &Measurements) -> Vec<Risk> {
     let mut risks = Vec::new();
     risks.extend(integrity::detect(m));
     risks.extend(dynamics::detect(m));
@@ -252,7 +260,6 @@ pub fn detect_all(m: &Measurements) -> Vec<Risk> {
     for r in &mut risks {
         clamp_ranges(&mut r.time_ranges_s, m.duration_s);
     }
-    risks.retain(|r| r.severity >= REPORT_FLOOR);
     risks.sort_by(|a, b| (b.severity + priority(&b.id)).total_cmp(&(a.severity + priority(&a.id))));
     risks
 }

@@ -409,11 +409,13 @@ fn max_finite(v: &[f64]) -> f64 {
 
 /// Low-mid build-up, 150–500 Hz.
 ///
-/// Score: mean of (a) the region's excess over the material-fitted target and
-/// (b) its bump over the line through its neighbours (63–100 Hz, 630 Hz–1 kHz).
-/// Anchors: 3 dB (minor: a mastering engineer's typical corrective cut is
-/// 1–3 dB, so the problem is real but mild) and 6 dB (major). The worst 3 s
-/// section counts too (score + its jump, anchors 5 and 9 dB).
+/// Score: ¾ of the region's bump over the straight line (in log frequency)
+/// from the bass (80–125 Hz) to the mids (1–2 kHz) — any overall tilt gives a
+/// straight line, so only a bulge counts — plus ¼ of its excess over the
+/// material's tilt fitted above it (630 Hz – 5 kHz). Anchors: 2.5 dB (minor: a
+/// mastering engineer's typical corrective low-mid cut is 1–3 dB, so the
+/// problem is real but mild) and 5.5 dB (major). The worst 3 s section counts
+/// too (score + its jump, anchors 4.5 and 8.5 dB).
 fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     let region = v.bands(160.0, 400.0);
     // Reference: the material's tilt fitted above the region only (630 Hz – 5 kHz).
@@ -421,13 +423,13 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     let bump = v.bump(
         &v.lt,
         &region,
-        &v.bands(63.0, 100.0),
-        &v.bands(630.0, 1000.0),
+        &v.bands(80.0, 125.0),
+        &v.bands(1000.0, 2000.0),
     )?;
-    let score = 0.5 * (excess + bump);
+    let score = 0.75 * bump + 0.25 * excess;
     let jumps = v.jumps(&v.win, &v.lt, &region);
     let worst_jump = max_finite(&jumps);
-    let severity = ramp(score, 3.0, 6.0).max(ramp(score + worst_jump, 5.0, 9.0));
+    let severity = ramp(score, 2.5, 5.5).max(ramp(score + worst_jump, 4.5, 8.5));
     let ranges = region_ranges(v, &jumps, score, 3.0);
     Some(make(
         "mud",
@@ -455,20 +457,23 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
 
 /// Fatiguing upper mids, 2.5–8 kHz, before and after simulated limiting.
 ///
-/// Score: as for mud over 2.5–6.3 kHz bands (neighbours 0.8–1.25 kHz and
-/// 10–12.5 kHz), the larger of before/after limiting at the target. Anchors
+/// Score: the 2.5–6.3 kHz bands' bump over the line through their
+/// neighbours (0.63–1.25 kHz and 10–14 kHz), raised by a quarter of their
+/// excess over the tilt fitted below them (100 Hz – 1.6 kHz) when that excess
+/// is larger (a soft, dark piece is not penalised for its tilt, a bright one
+/// is); the larger of before/after limiting at the target. Anchors
 /// 3 dB / 6 dB (the ear is most sensitive here, ISO 226 equal-loudness
 /// contours; a few dB decide between present and piercing). Sections:
 /// score + jump, anchors 4.5 and 8 dB.
 fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let region = v.bands(2500.0, 6300.0);
-    let below = v.bands(800.0, 1250.0);
-    let above = v.bands(10_000.0, 12_500.0);
+    let below = v.bands(630.0, 1250.0);
+    let above = v.bands(10_000.0, 14_000.0);
     let score_of = |vv: &View| -> Option<(f64, f64, f64)> {
         // Reference: the material's tilt fitted below the region only (100 Hz – 1.6 kHz).
         let e = vv.excess_loo(&vv.lt, &region, 1800.0, 8900.0)?;
         let b = vv.bump(&vv.lt, &region, &below, &above)?;
-        Some((0.5 * (e + b), e, b))
+        Some(((0.75 * b + 0.25 * e).max(b), e, b))
     };
     let (before, excess, bump) = score_of(v)?;
     let after_score = after.and_then(|a| score_of(a).map(|s| s.0));
@@ -632,9 +637,10 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
 
 /// The lead/vocal drops back: presence (1–4 kHz) in the mid channel.
 ///
-/// Score: mean of the mid channel's 1–4 kHz deficit under the target (offset
-/// to the mid level) and under the line through its neighbours (250–630 Hz
-/// and 5–8 kHz). Anchors 3 dB / 6 dB (speech intelligibility weighting of the
+/// Score: the mid channel's 1–4 kHz deficit under the line through its
+/// neighbours (250–630 Hz and 5–8 kHz) — presence against the masking energy
+/// around it. Its deficit under the tilt fitted to the mid channel below
+/// 630 Hz is evidence. Anchors 3 dB / 6 dB (speech intelligibility weighting of the
 /// 1–4 kHz octaves, ANSI S3.5 SII: a few dB of masking there costs clarity).
 fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
     let region = v.bands(1000.0, 4000.0);
@@ -645,7 +651,7 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
         &v.bands(250.0, 630.0),
         &v.bands(5000.0, 8000.0),
     )?;
-    let score = 0.5 * (deficit + rel);
+    let score = rel;
     let severity = ramp(score, 3.0, 6.0);
     let jumps: Vec<f64> = v
         .jumps(&v.win_mid, &v.lt_mid, &region)
@@ -681,10 +687,13 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
 /// median over the surrounding ±1.5 s by ≥ 6 dB while the 5–10 kHz level is
 /// within 10 dB of its loud frames (ratio rather than level keeps snare hits,
 /// which are broadband, out; a local median keeps steady hi-hats out).
-/// Score: mean excess of the 10 strongest bursts plus half the 5–10 kHz
-/// excess over the target; scaled down when there are fewer than 4 bursts
-/// per minute. Anchors 8 dB / 12 dB (de-essers typically act on 4–10 dB
-/// excursions of this ratio).
+/// Each burst is scored by how far its ratio exceeds the ratio the material's
+/// own balance (the target) implies; the score is the upper-quartile burst
+/// plus half the static 5–10 kHz excess of the mid channel, scaled down when
+/// there are fewer than 4 bursts per minute. Anchors 11 dB / 16 dB: natural
+/// "s" sounds of a finished vocal already peak 5–10 dB above the balance
+/// (that is what a de-esser's threshold is set against); beyond ~10 dB more
+/// they spit (de-essers are typically asked for 4–8 dB of reduction).
 fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     let s = &m.spec;
     let nyq = f64::from(m.sample_rate) / 2.0;
@@ -725,13 +734,15 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     let tsum = |set: &[usize]| power_db(set.iter().map(|&b| 10f64.powf(v.target[b] / 10.0)).sum());
     let s_bands = v.bands(5000.0, 10_000.0);
     let expected_rel = tsum(&s_bands) - tsum(&(0..v.bands_hz.len()).collect::<Vec<_>>());
+    let expected_ratio = tsum(&s_bands) - tsum(&v.bands(1000.0, 4000.0));
+    let _ = (expected_rel, &local_total_db);
     let mut shape = vec![0.0f64; s.frames];
     let mut level = vec![0.0f64; s.frames];
     let mut tmp = Vec::with_capacity(2 * half + 1);
     for f in 0..s.frames {
         if sb_db[f] >= loud_sb - 10.0 {
             shape[f] = ratio[f] - local_median(&ratio, f, &mut tmp);
-            level[f] = sb_db[f] - local_total_db(f) - expected_rel;
+            level[f] = ratio[f] - expected_ratio;
         }
     }
     // Events: runs of s-shaped frames (ratio ≥ 6 dB over its local median), ≤ 0.4 s long;
@@ -761,11 +772,13 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         return None;
     }
     events.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let top = mean(events.iter().take(10).map(|e| e.0)).unwrap_or(0.0);
+    // The typical burst (upper quartile of all bursts), not the few most extreme:
+    // isolated hi-hat hits in vocal gaps are rare, sibilants recur.
+    let top = events[events.len() / 4].0;
     let per_min = events.len() as f64 / (m.duration_s / 60.0).max(0.25);
     let score = top + 0.5 * static_excess.max(0.0);
     let rate_factor = (per_min / 4.0).min(1.0);
-    let severity = ramp(score, 8.0, 12.0) * rate_factor;
+    let severity = ramp(score, 11.0, 16.0) * rate_factor;
     let ranges: Vec<[f64; 2]> = events
         .iter()
         .take(5)

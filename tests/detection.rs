@@ -1,0 +1,91 @@
+//! Detection: for every risk id, a generated mix with that problem injected is
+//! flagged (≥ minor) and the same mix without it is not flagged major — in
+//! three different styles. And restraint: a clean mix has no major risk at all.
+
+use dsp_wasm::analyze::analyze;
+use dsp_wasm::report::{Level, Report};
+use dsp_wasm::risks::RISK_IDS;
+use preflight_tests::{inject, mix, Style, STYLES};
+
+const RATE: u32 = 44_100;
+const SECONDS: f64 = 24.0;
+
+fn severity(r: &Report, id: &str) -> f64 {
+    r.risks
+        .iter()
+        .find(|x| x.id == id)
+        .map_or(0.0, |x| x.severity)
+}
+
+fn seed(style: Style) -> u64 {
+    match style {
+        Style::SynthPop => 11,
+        Style::Acoustic => 23,
+        Style::Electronic => 37,
+    }
+}
+
+fn summary(r: &Report) -> String {
+    r.risks
+        .iter()
+        .map(|x| format!("{}={:.2}", x.id, x.severity))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn clean_mixes_have_no_major_risk() {
+    for style in STYLES {
+        let r = analyze(
+            &mix(style, RATE, SECONDS, seed(style)),
+            "clean",
+            "pcm",
+            None,
+            |_, _| {},
+        );
+        println!("{style:?} clean: {}", summary(&r));
+        let majors: Vec<_> = r.risks.iter().filter(|x| x.level == Level::Major).collect();
+        assert!(
+            majors.is_empty(),
+            "{style:?}: clean mix has major risks: {}",
+            summary(&r)
+        );
+    }
+}
+
+#[test]
+fn every_injected_problem_is_flagged_in_every_style() {
+    let mut failures = Vec::new();
+    for style in STYLES {
+        let clean = analyze(
+            &mix(style, RATE, SECONDS, seed(style)),
+            "clean",
+            "pcm",
+            None,
+            |_, _| {},
+        );
+        for id in RISK_IDS {
+            let bad = analyze(
+                &inject(id, style, RATE, SECONDS, seed(style)),
+                id,
+                "pcm",
+                None,
+                |_, _| {},
+            );
+            let (s_bad, s_clean) = (severity(&bad, id), severity(&clean, id));
+            println!("{style:?} {id:20} injected {s_bad:.2}  clean {s_clean:.2}");
+            if s_bad < 0.25 {
+                failures.push(format!(
+                    "{style:?}/{id}: injected severity {s_bad:.2} < minor ({})",
+                    summary(&bad)
+                ));
+            }
+            if s_clean >= 0.6 {
+                failures.push(format!(
+                    "{style:?}/{id}: clean severity {s_clean:.2} is major"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
