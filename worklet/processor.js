@@ -6,6 +6,7 @@
 //
 // Port messages in:  { type: 'chain', bytes: Uint8Array (UTF-8 JSON) }
 //                    { type: 'bypass', value: boolean }
+//                    { type: 'match', db: number }  loudness-matched A/B gain on the processed path
 // Port messages out: { type: 'ready', latency } | { type: 'error', message }
 //                    | { type: 'chain-applied', latency }
 
@@ -52,6 +53,8 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
       this.applyChain(msg.bytes);
     } else if (msg.type === 'bypass') {
       this.wasm.pf_set_bypass(msg.value ? 1 : 0);
+    } else if (msg.type === 'match') {
+      this.wasm.pf_set_match_db(msg.db);
     }
   }
 

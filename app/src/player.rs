@@ -253,6 +253,17 @@ pub fn set_bypass(bypass: bool) {
     });
 }
 
+/// Loudness matching for A/B: gain (dB) on the processed signal; 0 = real level.
+pub fn set_match_db(db: f64) {
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow().as_ref() {
+            if let Ok(port) = p.node.port() {
+                let _ = port.post_message(&object(&[("type", "match".into()), ("db", db.into())]));
+            }
+        }
+    });
+}
+
 /// Sends a new chain to the running worklet.
 pub fn set_chain(chain_json: &str) {
     PLAYER.with(|p| {

@@ -51,12 +51,21 @@ struct State {
     mastering: RwSignal<Option<(String, f64)>>,
     master: RwSignal<Option<MasterReport>>,
     master_error: RwSignal<Option<String>>,
+    /// A/B at matched loudness (the processed path turned to the original's level).
+    matched: RwSignal<bool>,
 }
 
 /// The chain the preview plays: a gain to the streaming reference level,
 /// limited so the true peak stays under the ceiling (what a normalising
 /// platform does, without its limiter). The real mastering chain replaces it.
 pub fn preview_chain(report: &Report) -> Chain {
+    Chain::new(vec![Module::Gain {
+        gain_db: preview_gain_db(report),
+    }])
+}
+
+/// The preview's gain, dB (rounded to 0.01 dB).
+fn preview_gain_db(report: &Report) -> f64 {
     let to_target = report
         .loudness
         .integrated_lufs
@@ -66,9 +75,7 @@ pub fn preview_chain(report: &Report) -> Chain {
         .true_peak_dbtp
         .map_or(0.0, |tp| PREVIEW_CEILING_DBTP - tp);
     let gain_db = to_target.min(headroom).clamp(-40.0, 24.0);
-    Chain::new(vec![Module::Gain {
-        gain_db: (gain_db * 100.0).round() / 100.0,
-    }])
+    (gain_db * 100.0).round() / 100.0
 }
 
 fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
@@ -138,6 +145,7 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
                     player::set_chain(&json);
                     state.chain_json.set(json);
                     state.master.set(Some(m));
+                    player::set_match_db(match_db(state));
                 }
                 Err(e) => state
                     .master_error
@@ -273,6 +281,7 @@ pub fn App() -> impl IntoView {
         mastering: RwSignal::new(None),
         master: RwSignal::new(None),
         master_error: RwSignal::new(None),
+        matched: RwSignal::new(true),
     };
     worker_client::start(move |data| handle_worker_message(state, data));
     player::install_test_hook();
@@ -436,6 +445,7 @@ fn PlayerBar(state: State) -> impl IntoView {
                     state.player_error.set(Some(msg));
                 } else {
                     player::set_bypass(state.bypass.get_untracked());
+                    player::set_match_db(match_db(state));
                 }
             });
         }
@@ -455,9 +465,36 @@ fn PlayerBar(state: State) -> impl IntoView {
                     (false, false) => "Hearing: streaming preview (−14 LUFS)",
                 }}
             </button>
+            <label class="match">
+                <input id="match" type="checkbox" prop:checked=move || state.matched.get()
+                    on:change=move |ev| {
+                        state.matched.set(event_target_checked(&ev));
+                        player::set_match_db(match_db(state));
+                    } />
+                " Loudness-matched"
+            </label>
             {move || state.player_error.get().map(|e| view! { <span class="player-error">{e}</span> })}
         </div>
     }
+}
+
+/// Gain that brings the processed signal to the original's loudness (0 when
+/// matching is off or either loudness is undefined).
+fn match_db(state: State) -> f64 {
+    if !state.matched.get_untracked() {
+        return 0.0;
+    }
+    let Some(report) = state.report.get_untracked() else {
+        return 0.0;
+    };
+    let Some(before) = report.loudness.integrated_lufs else {
+        return 0.0;
+    };
+    let processed = match state.master.get_untracked() {
+        Some(m) => m.after.loudness.integrated_lufs,
+        None => Some(before + preview_gain_db(&report)),
+    };
+    processed.map_or(0.0, |after| before - after)
 }
 
 /// The risks, what breaks first on top.

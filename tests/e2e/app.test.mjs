@@ -165,6 +165,8 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
   await page.click('#play');
   await page.waitForFunction(() => document.querySelector('#ab').textContent.includes('master'));
   await page.click('#ab');
+  await page.click('#match');
+  assert.equal(await page.isChecked('#match'), false);
   await page.click('#play');
   await saveArtifact('app-mastered.png', await page.screenshot({ fullPage: true }));
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);

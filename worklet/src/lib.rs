@@ -19,6 +19,10 @@
 //! Worker and the command line use for offline render.
 
 use dsp_wasm::chain::{Chain, ChainProcessor};
+use dsp_wasm::smooth::LinearSmoother;
+
+/// Ramp time of the loudness-matching monitor gain, ms (as the bypass crossfade).
+const MONITOR_RAMP_MS: f32 = 20.0;
 
 /// Largest block the processor accepts per call (Web Audio's quantum is 128).
 pub const QUANTUM_MAX: usize = 1024;
@@ -31,6 +35,10 @@ pub struct Engine {
     buffers: Vec<Vec<f32>>,
     chain_bytes: Vec<u8>,
     bypass: bool,
+    /// Linear gain applied to the processed signal so A/B compares at equal
+    /// loudness (1.0 while bypassed); smoothed, so switching never clicks.
+    monitor: LinearSmoother,
+    match_gain: f32,
 }
 
 impl Engine {
@@ -45,6 +53,8 @@ impl Engine {
             buffers: vec![vec![0.0; QUANTUM_MAX]; channels],
             chain_bytes: Vec::new(),
             bypass: false,
+            monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
+            match_gain: 1.0,
         })
     }
 
@@ -74,12 +84,31 @@ impl Engine {
             *slot = &mut buf[..frames];
         }
         self.processor.process(&mut slices[..self.channels]);
+        if self.monitor.is_smoothing() || self.monitor.current() != 1.0 {
+            for i in 0..frames {
+                let g = self.monitor.tick();
+                for ch in slices[..self.channels].iter_mut() {
+                    ch[i] *= g;
+                }
+            }
+        }
     }
 
     /// Click-free A/B.
     pub fn set_bypass(&mut self, bypass: bool) {
         self.bypass = bypass;
         self.processor.set_bypass(bypass);
+        self.monitor
+            .set_target(if bypass { 1.0 } else { self.match_gain });
+    }
+
+    /// Gain (dB) applied to the processed signal for loudness-matched A/B;
+    /// 0 dB to hear the master at its real level.
+    pub fn set_match_db(&mut self, db: f32) {
+        self.match_gain = 10f32.powf(db.clamp(-40.0, 12.0) / 20.0);
+        if !self.bypass {
+            self.monitor.set_target(self.match_gain);
+        }
     }
 }
 
@@ -129,6 +158,16 @@ pub extern "C" fn pf_set_bypass(bypass: u32) {
     }
 }
 
+/// Loudness matching of the processed signal, dB (see [`Engine::set_match_db`]).
+#[no_mangle]
+pub extern "C" fn pf_set_match_db(db: f32) {
+    if let Some(e) = engine() {
+        if db.is_finite() {
+            e.set_match_db(db);
+        }
+    }
+}
+
 /// A buffer of `len` bytes for the next chain's JSON (null before init).
 #[no_mangle]
 pub extern "C" fn pf_chain_buffer(len: u32) -> *mut u8 {
@@ -162,6 +201,31 @@ pub extern "C" fn pf_latency() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loudness_match_ramps_and_bypass_restores_unity() {
+        let mut e = Engine::new(48_000.0, 1).unwrap();
+        e.set_match_db(-6.0);
+        let mut out = Vec::new();
+        for _ in 0..20 {
+            e.buffers[0][..128].fill(1.0);
+            e.process(128);
+            out.extend_from_slice(&e.buffers[0][..128]);
+        }
+        let g = 10f32.powf(-6.0 / 20.0);
+        assert!((out[out.len() - 1] - g).abs() < 1e-6);
+        let max_step = out
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
+        assert!(max_step < 1e-3, "step {max_step}");
+        e.set_bypass(true);
+        for _ in 0..20 {
+            e.buffers[0][..128].fill(1.0);
+            e.process(128);
+        }
+        assert!((e.buffers[0][127] - 1.0).abs() < 1e-6);
+    }
 
     #[test]
     fn quanta_equal_offline_render() {
