@@ -114,35 +114,41 @@ pub fn measure(
 ) -> Measurements {
     let rate = audio.sample_rate.max(1);
     let slices = audio.as_slices();
-    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.25 * f));
-    progress(Stage::Peaks, 0.25);
+    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.2 * f));
+    progress(Stage::Peaks, 0.2);
     let sub = loudness::sub_block_len(rate);
-    let mut tp_series: Vec<f32> = Vec::new();
-    for (i, c) in slices.iter().enumerate() {
-        let s = true_peak::true_peak_series(c, sub);
-        if tp_series.is_empty() {
-            tp_series = s;
-        } else {
-            for (a, b) in tp_series.iter_mut().zip(s) {
+    // True peak per 100 ms, in pieces of ~1 min so progress keeps moving.
+    let n_sub = audio.frames().div_ceil(sub);
+    let piece = 600usize;
+    let mut tp_series: Vec<f32> = vec![0.0; n_sub];
+    let total_pieces = (n_sub.div_ceil(piece) * slices.len()).max(1);
+    let mut done = 0usize;
+    for c in &slices {
+        let mut start = 0;
+        while start < n_sub {
+            let end = (start + piece).min(n_sub);
+            let s = true_peak::true_peak_series_range(c, sub, start..end);
+            for (a, b) in tp_series[start..end].iter_mut().zip(s) {
                 *a = a.max(b);
             }
+            start = end;
+            done += 1;
+            progress(Stage::Peaks, 0.2 + 0.2 * done as f64 / total_pieces as f64);
         }
-        progress(
-            Stage::Peaks,
-            0.25 + 0.15 * (i + 1) as f64 / slices.len().max(1) as f64,
-        );
     }
     let tp = tp_series.iter().copied().fold(0.0f32, f32::max);
     let lv = levels::measure(&slices, rate);
     let tr = levels::transients(&lv);
-    progress(Stage::Spectrum, 0.45);
+    progress(Stage::Spectrum, 0.42);
     let mut analyzer = spectrum::Analyzer::new(rate);
-    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.45 + 0.3 * f));
+    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.42 + 0.28 * f));
     let long_term_db = spec.long_term_db();
     let st = stereo::measure(&spec, &l, rate);
-    progress(Stage::Spectrum, 0.78);
-    let low = low_end::analyze(&slices, rate);
-    progress(Stage::Limiting, 0.85);
+    progress(Stage::Spectrum, 0.71);
+    let low = low_end::analyze(&slices, rate, |f| {
+        progress(Stage::Spectrum, 0.71 + 0.09 * f)
+    });
+    progress(Stage::Limiting, 0.8);
     let after = l.integrated_lufs.map(|i| {
         let gain_db = options.target_lufs - i;
         let hop = (spec.frame_step_s * f64::from(rate)).round() as usize;
@@ -152,6 +158,7 @@ pub fn measure(
             gain_db,
             options.ceiling_dbtp,
             &[sub, hop.max(1)],
+            |f| progress(Stage::Limiting, 0.8 + 0.12 * f),
         );
         let g_lin2 = 10f64.powf(gain_db / 10.0);
         let powers: Vec<Vec<f64>> = l
@@ -281,7 +288,9 @@ pub fn analyze_with(
             "The file is silent (below the −70 LUFS gate), so loudness is undefined".to_string()
         });
     }
+    progress(Stage::Risks, 0.94);
     let risks = risks::detect_all(&m);
+    progress(Stage::Risks, 0.97);
     let translation = translation::evaluate(&m, &risks);
     let l = &m.loudness;
     let spectrum = risks::spectral::report_spectrum(&m);

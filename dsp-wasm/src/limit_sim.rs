@@ -53,6 +53,7 @@ pub fn simulate(
     gain_db: f64,
     ceiling_dbtp: f64,
     grids: &[usize],
+    mut progress: impl FnMut(f64),
 ) -> LimitSim {
     let frames = channels.first().map_or(0, |c| c.len());
     let gain = 10f64.powf(gain_db / 20.0) as f32;
@@ -104,6 +105,9 @@ pub fn simulate(
             continue;
         }
         let h = i + 1 - la; // the sample whose hold value is now complete
+        if h % (1 << 19) == 0 {
+            progress(h as f64 / frames.max(1) as f64);
+        }
         while deque.front().is_some_and(|&(j, _)| j < h) {
             deque.pop_front();
         }
@@ -173,7 +177,7 @@ mod tests {
                 burst * (s as f32 / u32::MAX as f32 - 0.5)
             })
             .collect();
-        let r = simulate(&[&x], rate, 12.0, -1.0, &[4800]);
+        let r = simulate(&[&x], rate, 12.0, -1.0, &[4800], |_| {});
         assert!(
             r.peak_after_db <= -1.0 - TRUE_PEAK_MARGIN_DB + 1e-3,
             "{}",

@@ -102,7 +102,7 @@ fn freq_of(midi: i32) -> f64 {
 }
 
 /// Analyses the low end of a (mono or stereo) buffer.
-pub fn analyze(channels: &[&[f32]], sample_rate: u32) -> LowEnd {
+pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f64)) -> LowEnd {
     let frames = channels.first().map_or(0, |c| c.len());
     let decim = ((f64::from(sample_rate) / 1200.0).floor() as usize).max(1);
     let fs = f64::from(sample_rate) / decim as f64;
@@ -123,6 +123,9 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32) -> LowEnd {
             low.push(y as f32);
         }
         if i % 4096 == 0 {
+            if i % (1 << 19) == 0 {
+                progress(0.8 * i as f64 / frames as f64);
+            }
             for s in [&mut s1, &mut s2] {
                 if s.z1.abs() < 1e-30 {
                     s.z1 = 0.0;

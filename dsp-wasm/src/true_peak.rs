@@ -198,11 +198,20 @@ impl TruePeakMeter {
 /// `[c·chunk, (c+1)·chunk)`; the filter's tail after the last sample counts in
 /// the last chunk. Sample peaks are included.
 pub fn true_peak_series(x: &[f32], chunk: usize) -> Vec<f32> {
+    let n_chunks = x.len().div_ceil(chunk.max(1));
+    true_peak_series_range(x, chunk, 0..n_chunks)
+}
+
+/// [`true_peak_series`] for the chunks in `chunks` only (so long files can be
+/// measured piecewise, reporting progress in between). Concatenating the
+/// results of consecutive ranges equals the whole series.
+pub fn true_peak_series_range(x: &[f32], chunk: usize, chunks: std::ops::Range<usize>) -> Vec<f32> {
     let chunk = chunk.max(1);
     let len = x.len();
     let n_chunks = len.div_ceil(chunk);
-    let mut out = vec![0.0f32; n_chunks];
-    if len == 0 {
+    let chunks = chunks.start.min(n_chunks)..chunks.end.min(n_chunks);
+    let mut out = vec![0.0f32; chunks.len()];
+    if len == 0 || chunks.is_empty() {
         return out;
     }
     if len < 2 * TAPS {
@@ -210,22 +219,16 @@ pub fn true_peak_series(x: &[f32], chunk: usize) -> Vec<f32> {
         let mut padded = [0.0f32; (TAPS - 1) + 2 * TAPS + TAPS];
         padded[TAPS - 1..TAPS - 1 + len].copy_from_slice(x);
         let interp = peak_windows(&padded[..TAPS - 1 + len + TAPS]);
-        for (c, o) in out.iter_mut().enumerate() {
+        for (o, c) in out.iter_mut().zip(chunks.clone()) {
             let s = &x[c * chunk..((c + 1) * chunk).min(len)];
             *o = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         }
-        out[0] = out[0].max(interp);
+        if chunks.start == 0 {
+            out[0] = out[0].max(interp);
+        }
         return out;
     }
-    // Head: outputs 0..TAPS-1, whose windows reach before the first sample (zeros there).
-    let mut head = [0.0f32; 2 * (TAPS - 1)];
-    head[TAPS - 1..].copy_from_slice(&x[..TAPS - 1]);
-    let head_peak = peak_windows(&head);
-    // Tail: outputs len..len+TAPS-1, whose windows reach past the last sample.
-    let mut tail = [0.0f32; 2 * (TAPS - 1) + 1];
-    tail[..TAPS - 1].copy_from_slice(&x[len - (TAPS - 1)..]);
-    let tail_peak = peak_windows(&tail);
-    for (c, o) in out.iter_mut().enumerate() {
+    for (o, c) in out.iter_mut().zip(chunks.clone()) {
         let start = (c * chunk).max(TAPS - 1);
         let end = ((c + 1) * chunk).min(len);
         let mut p = if start < end {
@@ -237,8 +240,19 @@ pub fn true_peak_series(x: &[f32], chunk: usize) -> Vec<f32> {
         p = x[s0..end].iter().fold(p, |m, s| m.max(s.abs()));
         *o = p;
     }
-    out[0] = out[0].max(head_peak);
-    out[n_chunks - 1] = out[n_chunks - 1].max(tail_peak);
+    if chunks.start == 0 {
+        // Head: outputs 0..TAPS-1, whose windows reach before the first sample (zeros there).
+        let mut head = [0.0f32; 2 * (TAPS - 1)];
+        head[TAPS - 1..].copy_from_slice(&x[..TAPS - 1]);
+        out[0] = out[0].max(peak_windows(&head));
+    }
+    if chunks.end == n_chunks {
+        // Tail: outputs len..len+TAPS-1, whose windows reach past the last sample.
+        let mut tail = [0.0f32; 2 * (TAPS - 1) + 1];
+        tail[..TAPS - 1].copy_from_slice(&x[len - (TAPS - 1)..]);
+        let last = out.len() - 1;
+        out[last] = out[last].max(peak_windows(&tail));
+    }
     out
 }
 
@@ -295,6 +309,11 @@ mod tests {
             let series = true_peak_series(&x, 100);
             let s = series.iter().fold(0.0f32, |a, &b| a.max(b));
             assert!((r - s).abs() < 1e-6, "series n={n}");
+            // Piecewise equals whole.
+            let k = series.len();
+            let mut pieces = true_peak_series_range(&x, 100, 0..k / 2);
+            pieces.extend(true_peak_series_range(&x, 100, k / 2..k));
+            assert_eq!(pieces, series, "pieces n={n}");
         }
     }
 
