@@ -23,8 +23,9 @@
 //!
 //! Handled by the final loudness stage, not by the loop: `loudness_target`
 //! (gain), `intersample_peaks` (the true-peak limiter), `overcompressed`
-//! (headroom restored: the master is not pushed louder than it already is,
-//! "not louder, but controlled"). Not addressable: `clipping` (flattened
+//! (headroom restored: turned down when louder than the target, and no further
+//! limiting when the mix itself is already over-compressed — "not louder, but
+//! controlled"). Not addressable: `clipping` (flattened
 //! peaks cannot be restored; the master adds no further clipping).
 
 use std::collections::BTreeMap;
@@ -63,7 +64,8 @@ pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
         ),
         "overcompressed" => Some(
             "More processing would flatten it further. The loudness stage restores headroom \
-             instead: the master is not pushed louder than the mix already is.",
+             instead: a mix louder than the target is turned down, and one that is already \
+             over-compressed gets no further limiting.",
         ),
         "loudness_target" | "intersample_peaks" => {
             Some("Handled last, by the loudness gain and the true-peak limiter.")

@@ -1,0 +1,148 @@
+//! Criterion benchmarks of processing and mastering, grouped by configuration:
+//! offline render of a 4-minute 48 kHz stereo track (× real time = 240 s /
+//! time per iteration), one 128-frame AudioWorklet quantum of a full chain
+//! (budget 128 / 48 kHz = 2.67 ms), and the whole decide loop.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, Module, StereoTarget};
+use dsp_wasm::master::{master, MasterOptions};
+
+/// Bass, bright bursts and noise: every stage of the chain has work to do.
+fn music_like(sample_rate: u32, seconds: f64) -> AudioBuffer {
+    let frames = (seconds * f64::from(sample_rate)) as usize;
+    let mut state = 0x1234_5678u32;
+    let mut l = Vec::with_capacity(frames);
+    let mut r = Vec::with_capacity(frames);
+    let sr = sample_rate as f32;
+    for i in 0..frames {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state as f32 / u32::MAX as f32 - 0.5) * 0.1;
+        let t = i as f32 / sr;
+        let burst = if (t * 4.0).fract() < 0.2 { 0.2 } else { 0.02 };
+        let tone = 0.3 * (2.0 * std::f32::consts::PI * 55.0 * t).sin()
+            + burst * (2.0 * std::f32::consts::PI * 4500.0 * t).sin();
+        l.push(tone + noise);
+        r.push(tone - noise);
+    }
+    AudioBuffer {
+        sample_rate,
+        channels: vec![l, r],
+    }
+}
+
+/// A full chain: one of every module, as a busy master would carry.
+fn full_chain() -> Chain {
+    Chain::new(vec![
+        Module::DcBlocker { cutoff_hz: 5.0 },
+        Module::Eq {
+            kind: FilterKind::LowShelf,
+            freq_hz: 60.0,
+            q: 0.71,
+            gain_db: -2.0,
+            target: StereoTarget::Stereo,
+        },
+        Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: 2500.0,
+            q: 1.0,
+            gain_db: 1.5,
+            target: StereoTarget::Mid,
+        },
+        Module::LowControl {
+            crossover_hz: 150.0,
+            threshold_db: -24.0,
+            ratio: 4.0,
+            max_cut_db: 4.0,
+            attack_ms: 5.0,
+            release_ms: 250.0,
+        },
+        Module::DynamicEq {
+            freq_hz: 4500.0,
+            q: 1.2,
+            threshold_db: -35.0,
+            ratio: 4.0,
+            max_cut_db: 4.0,
+            attack_ms: 5.0,
+            release_ms: 120.0,
+            target: StereoTarget::Stereo,
+        },
+        Module::DynamicEq {
+            freq_hz: 7000.0,
+            q: 1.5,
+            threshold_db: -40.0,
+            ratio: 6.0,
+            max_cut_db: 6.0,
+            attack_ms: 1.0,
+            release_ms: 60.0,
+            target: StereoTarget::Stereo,
+        },
+        Module::StereoImage {
+            mono_below_hz: 120.0,
+            width: 0.9,
+            balance_db: 0.0,
+        },
+        Module::Gain { gain_db: 6.0 },
+        Module::Limiter {
+            ceiling_dbtp: -1.0,
+            lookahead_ms: 5.0,
+            release_ms: 120.0,
+        },
+    ])
+}
+
+fn render(c: &mut Criterion) {
+    let audio = music_like(48_000, 240.0);
+    let chain = full_chain();
+    let mut g = c.benchmark_group("render_4min_48k_stereo");
+    g.sample_size(10);
+    // Elements = frames: × real time = (frames/s) / 48 000.
+    g.throughput(Throughput::Elements(audio.frames() as u64));
+    g.bench_function("full_chain", |b| {
+        b.iter(|| chain::render(&chain, &audio).unwrap())
+    });
+    g.bench_function("limiter_only", |b| {
+        let lim = Chain::new(vec![full_chain().modules.pop().unwrap()]);
+        b.iter(|| chain::render(&lim, &audio).unwrap())
+    });
+    g.finish();
+}
+
+fn quantum(c: &mut Criterion) {
+    let mut g = c.benchmark_group("quantum_128_frames_48k_stereo");
+    let audio = music_like(48_000, 1.0);
+    let mut p = ChainProcessor::new(&full_chain(), 48_000.0, 2, 128).unwrap();
+    let mut l = audio.channels[0][..128].to_vec();
+    let mut r = audio.channels[1][..128].to_vec();
+    // Budget: 128 / 48 000 s = 2.667 ms; report the time as a fraction of it.
+    g.bench_function("full_chain", |b| {
+        b.iter_batched_ref(
+            || (),
+            |_| {
+                l.copy_from_slice(&audio.channels[0][..128]);
+                r.copy_from_slice(&audio.channels[1][..128]);
+                p.process(&mut [&mut l, &mut r]);
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn decide(c: &mut Criterion) {
+    let mut g = c.benchmark_group("master_decide_loop_48k_stereo");
+    g.sample_size(10);
+    for seconds in [30.0, 240.0] {
+        let audio = music_like(48_000, seconds);
+        g.throughput(Throughput::Elements(audio.frames() as u64));
+        g.bench_function(format!("{seconds:.0}s"), |b| {
+            b.iter(|| master(&audio, &MasterOptions::default(), None, |_, _| {}).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, render, quantum, decide);
+criterion_main!(benches);
