@@ -238,3 +238,26 @@ fn silence_and_tiny_files_master_without_panicking() {
     let empty = AudioBuffer::silent(SR, 2, 0);
     assert!(master(&empty, &MasterOptions::default(), None, |_, _| {}).is_err());
 }
+
+#[test]
+fn every_rate_and_channel_count_keeps_ceiling_and_target() {
+    for &sr in &[8_000u32, 44_100, 96_000, 192_000] {
+        for mono in [false, true] {
+            let mut input = clean(sr, 5.0);
+            if mono {
+                let m: Vec<f32> = input.channels[0]
+                    .iter()
+                    .zip(&input.channels[1])
+                    .map(|(l, r)| 0.5 * (l + r))
+                    .collect();
+                input.channels = vec![m];
+            }
+            let m = run(&input, &MasterOptions::default());
+            assert_eq!(m.audio.sample_rate, sr);
+            assert_eq!(m.audio.num_channels(), input.num_channels());
+            assert_eq!(m.audio.frames(), input.frames());
+            let got = integrated(&m);
+            assert!((got + 14.0).abs() <= 0.5, "{sr} Hz mono={mono}: {got} LUFS");
+        }
+    }
+}
