@@ -261,12 +261,13 @@ fn summary(r: &Report) -> String {
     let i = &r.input;
     let _ = writeln!(
         s,
-        "{}  {}  {} Hz  {} ch  {}",
+        "{}  {}  {} Hz  {} ch  {}{}",
         i.name,
         i.format,
         i.sample_rate,
         i.channels,
-        dsp_wasm::timefmt::mmss(i.duration_s)
+        dsp_wasm::timefmt::mmss(i.duration_s),
+        i.bit_depth.map_or(String::new(), |b| format!("  {b}-bit"))
     );
     let l = &r.loudness;
     let _ = writeln!(
@@ -275,6 +276,11 @@ fn summary(r: &Report) -> String {
         fmt_opt(l.integrated_lufs, "LUFS")
     );
     let _ = writeln!(s, "Loudness range       {}", fmt_opt(l.range_lu, "LU"));
+    let _ = writeln!(
+        s,
+        "Max short-term       {}",
+        fmt_opt(l.max_short_term_lufs, "LUFS")
+    );
     let _ = writeln!(
         s,
         "True peak            {}",
@@ -286,18 +292,63 @@ fn summary(r: &Report) -> String {
         fmt_opt(l.sample_peak_dbfs, "dBFS")
     );
     let _ = writeln!(s, "PLR                  {}", fmt_opt(l.plr_db, "dB"));
+    let st = &r.stereo;
+    if i.channels > 1 {
+        let _ = writeln!(
+            s,
+            "Stereo               correlation {}, below 125 Hz {}, mono loss {}, balance {}",
+            st.correlation.map_or("–".into(), |v| format!("{v:.2}")),
+            st.low_correlation.map_or("–".into(), |v| format!("{v:.2}")),
+            fmt_opt(st.mono_loss_db, "dB"),
+            fmt_opt(st.balance_db, "dB")
+        );
+    }
+    if r.clipped_runs > 0 {
+        let _ = writeln!(s, "Clipped runs         {}", r.clipped_runs);
+    }
     for n in &r.notices {
         let _ = writeln!(s, "Note: {n}");
     }
-    if r.risks.is_empty() {
-        let _ = writeln!(s, "No risks found.");
+    let platforms: Vec<String> = r
+        .platforms
+        .iter()
+        .filter_map(|p| p.gain_db.map(|g| format!("{} {g:+.1} dB", p.name)))
+        .collect();
+    if !platforms.is_empty() {
+        let _ = writeln!(s, "Platforms            {}", platforms.join(", "));
+    }
+    let broken: Vec<String> = r
+        .translation
+        .iter()
+        .filter(|t| !t.holds)
+        .map(|t| format!("{} ({})", t.system, t.notes))
+        .collect();
+    let _ = writeln!(
+        s,
+        "Translation          {}",
+        if broken.is_empty() {
+            "holds on every simulated system".to_string()
+        } else {
+            broken.join("; ")
+        }
+    );
+    let worth: Vec<_> = r
+        .risks
+        .iter()
+        .filter(|x| x.level != dsp_wasm::report::Level::Info)
+        .collect();
+    if worth.is_empty() {
+        let _ = writeln!(
+            s,
+            "No risks above information level: the mix already works."
+        );
     } else {
         let _ = writeln!(s, "Risks, what breaks first on top:");
-        for risk in &r.risks {
+        for risk in worth {
             let _ = writeln!(
                 s,
-                "  [{:?}] {} — {}",
-                risk.level, risk.title, risk.explanation
+                "  [{:?} {:.2}] {} — {}",
+                risk.level, risk.severity, risk.title, risk.explanation
             );
         }
     }

@@ -70,9 +70,9 @@ fn body_median(values: &[f64], short_term: &[f64], integrated: f64) -> Option<f6
 /// limiter at the target loudness.
 ///
 /// Score: the lower of the median short-term PSR before and after limiting.
-/// Anchors (decreasing): 8 dB (minor) and 6 dB (major) — the PSR guidance of
-/// the Dynameter (MeterPlugs / Ian Shepherd: below ~8 dB "heavily compressed",
-/// around 6 dB typical of the worst "loudness war" masters) and the
+/// Anchors (decreasing): 8 dB (minor) and 5.5 dB (major) — the PSR guidance of
+/// the Dynameter (MeterPlugs / Ian Shepherd: below ~8 dB "heavily compressed";
+/// loud commercial masters sit around 6–8 dB, the worst "loudness war" masters below 6) and the
 /// PLR figures reported for streaming by AES TD1008 and Katz.
 fn overcompressed(m: &Measurements) -> Option<Risk> {
     let i = m.loudness.integrated_lufs?;
@@ -110,7 +110,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
         .loudness
         .range_lu
         .map_or(0.0, |lra| (0.5 * (3.0 - lra)).clamp(0.0, 1.5));
-    let severity = ramp(eff - flat_penalty, 8.0, 6.0);
+    let severity = ramp(eff - flat_penalty, 8.0, 5.5);
     let plr = m.true_peak_dbtp.map(|tp| tp - i);
     let lra = m.loudness.range_lu;
     let use_after = after.is_some_and(|a| a < before);
@@ -221,8 +221,8 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
 /// Integrated loudness against the user's target.
 ///
 /// Louder than the target: platforms turn it down, so the limiting that bought
-/// the loudness only cost dynamics. Anchors 2 LU (minor) and 7 LU (major)
-/// over. Quieter: it sounds weak next to other tracks where platforms do not
+/// the loudness only cost dynamics. Anchors 3 LU (minor) and 9 LU (major)
+/// over (loud commercial masters at −8 LUFS stay minor; −5 LUFS is major). Quieter: it sounds weak next to other tracks where platforms do not
 /// raise it (YouTube, Tidal, Amazon, Deezer) and on radio. Anchors 4 LU
 /// (minor) and 12 LU (major) under — a mix delivered for mastering at −18 to
 /// −23 LUFS is expected and stays minor.
@@ -232,7 +232,7 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
     let diff = i - target;
     let (severity, text) = if diff >= 0.0 {
         (
-            ramp(diff, 2.0, 7.0),
+            ramp(diff, 3.0, 9.0),
             format!(
                 "At {i:.1} LUFS the track is {diff:.1} LU louder than the {target:.0} LUFS target: Spotify, YouTube, Apple Music and Tidal \
                  turn it down by that much, so the loudness was paid for with dynamics and bought nothing. A master around {target:.0} LUFS keeps more punch."

@@ -16,9 +16,10 @@ pub fn detect(m: &Measurements) -> Vec<Risk> {
 
 /// Runs of ≥ 3 flat samples at the peak (see [`crate::levels`]).
 ///
-/// Score: clipped runs per minute. Anchors: 2 runs/min is audible as
-/// occasional crackle on transients (minor); 30 runs/min means sustained
-/// clipping on every loud hit (major). Any single run is at least reported
+/// Score: clipped runs per minute. Anchors: 3 runs/min is audible as
+/// occasional crackle on transients (minor); 50 runs/min means sustained
+/// clipping on every loud hit (major; deliberately clipped loud masters sit
+/// in between). Any single run is at least reported
 /// (info) because it cannot be undone later.
 fn clipping(m: &Measurements) -> Option<Risk> {
     let runs = m.levels.clipped_runs;
@@ -27,7 +28,7 @@ fn clipping(m: &Measurements) -> Option<Risk> {
     }
     let minutes = (m.duration_s / 60.0).max(0.25);
     let rate = runs as f64 / minutes;
-    let severity = ramp(rate, 2.0, 30.0).max(0.12);
+    let severity = ramp(rate, 3.0, 50.0).max(0.12);
     // Time ranges: clusters of clip starts, densest first.
     let times = &m.levels.clip_times_s;
     let step = 1.0;
@@ -66,13 +67,13 @@ fn clipping(m: &Measurements) -> Option<Risk> {
 ///
 /// Score: true peak minus the ceiling (default −1 dBTP, the AES TD1004 /
 /// EBU R128 s1 recommendation for lossy distribution). Anchors: +0.3 dB over
-/// (minor: a codec or cheap DAC may already overshoot 0 dBFS), +1.5 dB over,
-/// i.e. above 0 dBTP (major: overs are certain after decoding).
+/// (minor: a codec or cheap DAC may already overshoot 0 dBFS), +2 dB over,
+/// i.e. 1 dB above 0 dBTP (major: overs are certain after decoding).
 fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     let tp = m.true_peak_dbtp?;
     let ceiling = m.options.ceiling_dbtp;
     let over = tp - ceiling;
-    let severity = ramp(over, 0.3, 1.5);
+    let severity = ramp(over, 0.3, 2.0);
     let series: Vec<f64> = m
         .true_peak_series
         .iter()

@@ -585,7 +585,7 @@ fn dull(m: &Measurements, v: &View) -> Option<Risk> {
 /// power-mean level of the 80–160 Hz bass body. In published long-term
 /// spectra of modern pop and rock the two carry about the same energy per
 /// ⅓ octave (the low-frequency plateau of Pestana et al. 2013); sub-heavy
-/// electronic genres sit a few dB above by design. Anchors 4 dB / 8 dB: 8 dB
+/// electronic genres sit a few dB above by design. Anchors 4.5 dB / 9 dB: 9 dB
 /// more than the body means the sub sets the peak level of the master (every
 /// dB there costs a dB of loudness) and booms in cars and clubs. The excess
 /// over the target shape (plateau from 100 Hz down to 50 Hz, −6 dB/oct below,
@@ -603,7 +603,7 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
     let excess = pmean(&region, &|b| v.lt[b] - target_at(v.bands_hz[b], a, sl));
     let over_body = pmean(&region, &|b| v.lt[b]) - pmean(&body, &|b| v.lt[b]);
     let score = over_body;
-    let severity = ramp(score, 4.0, 8.0);
+    let severity = ramp(score, 4.5, 9.0);
     let jumps = v.jumps(&v.win, &v.lt, &region);
     let ranges = region_ranges(v, &jumps, score, 3.0);
     let nb = v.bands_hz.len();
