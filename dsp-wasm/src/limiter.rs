@@ -203,21 +203,65 @@ impl TruePeakLimiter {
             return;
         }
         let frames = channels[..nch].iter().map(|c| c.len()).min().unwrap_or(0);
-        let inv_l = 1.0 / self.lookahead as f64;
-        for i in 0..frames {
-            // 1. detection (sanitising NaN/Inf first)
-            let mut d = 0.0f32;
-            for (ch, meter) in channels[..nch].iter_mut().zip(self.meters.iter_mut()) {
-                let x = ch[i];
-                let x = if x.is_finite() { x } else { 0.0 };
-                ch[i] = x;
-                d = d.max(meter.process(std::slice::from_ref(&x)));
+        let mut start = 0;
+        while start < frames {
+            let end = (start + DETECT_CHUNK).min(frames);
+            self.process_chunk(channels, nch, start, end);
+            start = end;
+        }
+        // Re-anchor the running sum once per block so rounding cannot drift.
+        self.ramp_sum = self.ramp.iter().map(|&v| f64::from(v)).sum();
+    }
+
+    /// Required gains of frames `start..end` (at most [`DETECT_CHUNK`]).
+    /// Fast path: the vectorised meter runs over the whole chunk; only when
+    /// something in it is over the threshold is it re-run sample by sample
+    /// from the saved state. Both paths give the same per-sample gains, so
+    /// the output does not depend on how blocks are cut.
+    fn detect(
+        &mut self,
+        channels: &mut [&mut [f32]],
+        nch: usize,
+        start: usize,
+        end: usize,
+        r: &mut [f32; DETECT_CHUNK],
+    ) {
+        let saved = self.meters.clone();
+        let mut d_max = 0.0f32;
+        for (ch, meter) in channels[..nch].iter_mut().zip(self.meters.iter_mut()) {
+            let x = &mut ch[start..end];
+            for s in x.iter_mut() {
+                if !s.is_finite() {
+                    *s = 0.0;
+                }
             }
-            let r = if d > self.threshold {
+            d_max = d_max.max(meter.process(x));
+        }
+        let n = end - start;
+        if d_max <= self.threshold {
+            r[..n].fill(1.0);
+            return;
+        }
+        self.meters = saved;
+        for (k, rk) in r[..n].iter_mut().enumerate() {
+            let mut d = 0.0f32;
+            for (ch, meter) in channels[..nch].iter().zip(self.meters.iter_mut()) {
+                d = d.max(meter.process(std::slice::from_ref(&ch[start + k])));
+            }
+            *rk = if d > self.threshold {
                 self.threshold / d
             } else {
                 1.0
             };
+        }
+    }
+
+    fn process_chunk(&mut self, channels: &mut [&mut [f32]], nch: usize, start: usize, end: usize) {
+        // 1. detection (NaN/Inf sanitised first)
+        let mut req = [1.0f32; DETECT_CHUNK];
+        self.detect(channels, nch, start, end, &mut req);
+        let inv_l = 1.0 / self.lookahead as f64;
+        for (i, &r) in (start..end).zip(req.iter()) {
             // 2. hold
             let h = self.hold.push(r, self.t);
             self.t += 1;
@@ -246,10 +290,11 @@ impl TruePeakLimiter {
                 self.line_pos = 0;
             }
         }
-        // Re-anchor the running sum once per block so rounding cannot drift.
-        self.ramp_sum = self.ramp.iter().map(|&v| f64::from(v)).sum();
     }
 }
+
+/// Frames whose detection is tried in one vectorised pass.
+const DETECT_CHUNK: usize = 64;
 
 #[cfg(test)]
 mod tests {
