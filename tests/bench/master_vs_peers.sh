@@ -70,6 +70,6 @@ for name, t, i, tp, goal in [("preflight master", pf, pfi, pftp, -14.0),
                              ("matchering 2", mg, mgi, mgtp, ref),
                              ("ffmpeg loudnorm 2-pass", ln, lni, lntp, -14.0)]:
     print(f"{name:<22}{t:8.2f}{dur / t:13.1f}{i:8.1f}{goal:7.1f}{abs(i - goal):10.2f}{tp:7.1f}")
-print(f"preflight is {mg / pf:.1f}x faster than matchering (goal >= 20x), "
-      f"{ln / pf:.2f}x the time of loudnorm")
+print(f"preflight is {mg / pf:.1f}x faster than matchering (goal >= 20x) "
+      f"and {ln / pf:.1f}x faster than two-pass loudnorm")
 PY
