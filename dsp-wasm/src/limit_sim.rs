@@ -36,7 +36,7 @@ pub struct LimitSim {
     pub g2: Vec<Vec<f32>>,
     /// Largest gain reduction, dB (positive).
     pub max_gr_db: f64,
-    /// Mean gain reduction over the samples where it is active (> 0.1 dB), dB.
+    /// Gain reduction of the mean gain over the samples where it is active (> 0.1 dB), dB.
     pub mean_active_gr_db: f64,
     /// Fraction of the track with more than 1 dB of gain reduction.
     pub fraction_over_1db: f64,
@@ -86,9 +86,14 @@ pub fn simulate(
     let (mut gr_sum, mut gr_n, mut over_1db) = (0.0f64, 0usize, 0usize);
     let mut peak_after = 0.0f32;
     let one_db = 10f32.powf(-1.0 / 20.0);
+    // Linked peak of the last `la` input samples (computed once per sample).
+    let mut peak_ring = vec![0.0f32; la];
+    // Position of each grid: (chunk index, samples left in it).
+    let mut cursors: Vec<(usize, usize)> = grids.iter().map(|&g| (0, g.max(1))).collect();
     for i in 0..frames + la - 1 {
         let req = if i < frames {
             let p = channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs())) * gain;
+            peak_ring[i % la] = p;
             if p > ceiling {
                 ceiling / p
             } else {
@@ -124,19 +129,23 @@ pub fn simulate(
         if h >= frames {
             continue;
         }
-        for (grid, &len) in g2.iter_mut().zip(grids) {
-            grid[h / len.max(1)] += g * g;
+        for ((grid, cur), &len) in g2.iter_mut().zip(cursors.iter_mut()).zip(grids) {
+            grid[cur.0] += g * g;
+            cur.1 -= 1;
+            if cur.1 == 0 {
+                *cur = (cur.0 + 1, len.max(1));
+            }
         }
         max_gr = max_gr.min(g);
         if g < 0.988_6 {
-            gr_sum += -20.0 * f64::from(g).log10();
+            // Active (> 0.1 dB): the mean active gain is converted to dB at the end.
+            gr_sum += f64::from(g);
             gr_n += 1;
         }
         if g < one_db {
             over_1db += 1;
         }
-        let p = channels.iter().fold(0.0f32, |m, c| m.max(c[h].abs())) * gain * g;
-        peak_after = peak_after.max(p);
+        peak_after = peak_after.max(peak_ring[slot] * g);
     }
     for (grid, &len) in g2.iter_mut().zip(grids) {
         let len = len.max(1);
@@ -150,7 +159,11 @@ pub fn simulate(
         gain_db,
         g2,
         max_gr_db: -20.0 * f64::from(max_gr).log10(),
-        mean_active_gr_db: if gr_n > 0 { gr_sum / gr_n as f64 } else { 0.0 },
+        mean_active_gr_db: if gr_n > 0 {
+            -20.0 * (gr_sum / gr_n as f64).log10()
+        } else {
+            0.0
+        },
         fraction_over_1db: over_1db as f64 / frames.max(1) as f64,
         peak_after_db: if peak_after > 0.0 {
             20.0 * f64::from(peak_after).log10()

@@ -98,22 +98,20 @@ const REV: [[f32; TAPS]; 4] = {
 };
 
 /// Peak |interpolated| over `BLOCK` windows; `xs.len() == BLOCK + TAPS - 1`.
+/// One phase at a time, so its `BLOCK` accumulators stay in SIMD registers.
 #[inline(always)]
 fn block_peak(xs: &[f32; BLOCK + TAPS - 1]) -> f32 {
-    let mut acc = [[0.0f32; BLOCK]; 4];
-    for j in 0..TAPS {
-        let x: &[f32; BLOCK] = xs[j..j + BLOCK].try_into().expect("fixed size");
-        for (p, a) in acc.iter_mut().enumerate() {
-            let h = REV[p][j];
+    let mut m = [0.0f32; BLOCK];
+    for h in &REV {
+        let mut acc = [0.0f32; BLOCK];
+        for (j, &c) in h.iter().enumerate() {
+            let x: &[f32; BLOCK] = xs[j..j + BLOCK].try_into().expect("fixed size");
             for i in 0..BLOCK {
-                a[i] += h * x[i];
+                acc[i] += c * x[i];
             }
         }
-    }
-    let mut m = [0.0f32; BLOCK];
-    for a in &acc {
         for i in 0..BLOCK {
-            let v = a[i].abs();
+            let v = acc[i].abs();
             m[i] = if v > m[i] { v } else { m[i] };
         }
     }
