@@ -128,6 +128,57 @@ pub struct Mastered {
     pub corrections: Chain,
 }
 
+/// Candidates evaluated at once: two natively (the machines this runs on
+/// have at least two cores; more would multiply the whole-track buffers held
+/// at once), one in wasm (no threads in the browser worker).
+#[cfg(not(target_arch = "wasm32"))]
+pub const CANDIDATE_PARALLELISM: usize = 2;
+#[cfg(target_arch = "wasm32")]
+pub const CANDIDATE_PARALLELISM: usize = 1;
+
+/// `items.iter().map(f)`, natively with one scoped thread per item after
+/// the first (the caller's thread takes the first). The results are in
+/// `items`' order and each is computed exactly as it would be alone, so the
+/// outcome does not depend on scheduling.
+fn map_parallel<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if items.len() > 1 {
+        return std::thread::scope(|s| {
+            let rest: Vec<_> = items[1..].iter().map(|x| s.spawn(move || f(x))).collect();
+            let mut out = Vec::with_capacity(items.len());
+            out.push(f(&items[0]));
+            for h in rest {
+                match h.join() {
+                    Ok(r) => out.push(r),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        });
+    }
+    items.iter().map(f).collect()
+}
+
+/// `(a(), b())`, natively with `a` on a scoped thread while `b` runs on the
+/// caller's (so `b` may hold the caller's progress callback).
+fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|s| {
+            let h = s.spawn(a);
+            let rb = b();
+            match h.join() {
+                Ok(ra) => (ra, rb),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        (a(), b())
+    }
+}
+
 fn check_input(audio: &AudioBuffer) -> Result<()> {
     if !(1..=2).contains(&audio.num_channels()) {
         return Err(Error::TooManyChannels {
@@ -201,8 +252,21 @@ pub fn master(
     input: &AudioBuffer,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
-    mut progress: impl FnMut(Stage, f64),
+    progress: impl FnMut(Stage, f64),
 ) -> Result<Mastered> {
+    master_with_parallelism(input, options, reference, progress, CANDIDATE_PARALLELISM)
+}
+
+/// [`master`] evaluating `width` candidates at once (1 = one after the
+/// other); the result does not depend on `width`.
+fn master_with_parallelism(
+    input: &AudioBuffer,
+    options: &MasterOptions,
+    reference: Option<&AudioBuffer>,
+    mut progress: impl FnMut(Stage, f64),
+    width: usize,
+) -> Result<Mastered> {
+    let width = width.max(1);
     check_input(input)?;
     options.intent.validate()?;
     if let Some(r) = reference {
@@ -321,33 +385,46 @@ pub fn master(
         let cur_sev = decide::severities(&current);
         let mut best: Option<(Move, AudioBuffer, Report, f64)> = None;
         let mut sufficient = false;
-        for cand in cands {
+        // Candidates are independent (each is one module over the same
+        // audio): they are rendered and analysed `CANDIDATE_PARALLELISM` at a
+        // time (`width`), and their verdicts taken in order, so the choice is exactly
+        // the sequential one.
+        let trial_of = |cand: &Move| {
             let one = Chain::new(vec![cand.module.clone()]);
-            let Ok(trial_audio) = chain::render(&one, &current_audio) else {
-                it.rejected
-                    .push(format!("{}: could not be built", cand.label));
-                continue;
-            };
-            let trial = analyse(&trial_audio);
-            let trial_sev = decide::severities(&trial);
-            let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
-            let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
-            match decide::judge(&risk.id, &cur_sev, &trial_sev) {
-                Verdict::Sufficient => {
-                    best = Some((cand, trial_audio, trial, sa));
-                    sufficient = true;
-                    break;
-                }
-                Verdict::Partial => {
-                    it.rejected.push(format!(
-                        "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
-                        cand.label, risk.id
-                    ));
-                    if best.as_ref().is_none_or(|b| sa < b.3) {
+            chain::render(&one, &current_audio).ok().map(|a| {
+                let r = analyse(&a);
+                (a, r)
+            })
+        };
+        'candidates: for batch in cands.chunks(width) {
+            let trials = map_parallel(batch, &trial_of);
+            for (cand, trial) in batch.iter().zip(trials) {
+                let cand = cand.clone();
+                let Some((trial_audio, trial)) = trial else {
+                    it.rejected
+                        .push(format!("{}: could not be built", cand.label));
+                    continue;
+                };
+                let trial_sev = decide::severities(&trial);
+                let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+                let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
+                match decide::judge(&risk.id, &cur_sev, &trial_sev) {
+                    Verdict::Sufficient => {
                         best = Some((cand, trial_audio, trial, sa));
+                        sufficient = true;
+                        break 'candidates;
                     }
+                    Verdict::Partial => {
+                        it.rejected.push(format!(
+                            "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
+                            cand.label, risk.id
+                        ));
+                        if best.as_ref().is_none_or(|b| sa < b.3) {
+                            best = Some((cand, trial_audio, trial, sa));
+                        }
+                    }
+                    Verdict::Rejected(why) => it.rejected.push(format!("{}: {why}", cand.label)),
                 }
-                Verdict::Rejected(why) => it.rejected.push(format!("{}: {why}", cand.label)),
             }
         }
         match best {
@@ -387,7 +464,14 @@ pub fn master(
     // 3. Reference matching through the same rule.
     if let Some(r) = &reference {
         progress(Stage::Reference, 0.65);
-        match reference_move(&current_audio, &current, r, &analyse, character.amount_scale()) {
+        match reference_move(
+            &current_audio,
+            &current,
+            r,
+            &analyse,
+            character.amount_scale(),
+            width,
+        ) {
             Some(rm) => {
                 decisions.push(Decision {
                     r#move: "reference_eq".into(),
@@ -444,9 +528,27 @@ pub fn master(
     );
     // The limiter guarantees its ceiling; a gain-only master (no limiter was
     // needed at the input rate) may still gain an over from resampling or
-    // dither: then the gain comes down by the excess.
-    for _ in 0..3 {
-        let tp = tp_dbtp(&audio_out);
+    // dither: then the gain comes down by the excess. The first check runs
+    // beside the analysis of the same file, which is kept unless the file
+    // has to be rendered again.
+    let bits = u32::from(options.output_format.bits());
+    let analyse_out = |a: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)| {
+        analyze_with(a, &options.input_name, "wav", Some(bits), &aopts, |_, f| {
+            progress(Stage::Verify, 0.9 + 0.1 * f)
+        })
+    };
+    progress(Stage::Verify, 0.9);
+    let (first_tp, first_after) = join(
+        || tp_dbtp(&audio_out),
+        || analyse_out(&audio_out, &mut progress),
+    );
+    let mut rerendered = false;
+    for pass in 0..3 {
+        let tp = if pass == 0 {
+            first_tp
+        } else {
+            tp_dbtp(&audio_out)
+        };
         if tp <= ceiling {
             break;
         }
@@ -471,16 +573,13 @@ pub fn master(
             options.output_format,
             dither,
         );
+        rerendered = true;
     }
-    progress(Stage::Verify, 0.9);
-    let mut after = analyze_with(
-        &audio_out,
-        &options.input_name,
-        "wav",
-        Some(u32::from(options.output_format.bits())),
-        &aopts,
-        |_, f| progress(Stage::Verify, 0.9 + 0.1 * f),
-    );
+    let mut after = if rerendered {
+        analyse_out(&audio_out, &mut progress)
+    } else {
+        first_after
+    };
     after.notices.extend(notes);
     let after_sev = decide::severities(&after);
     iterations.push(Iteration {
@@ -529,13 +628,14 @@ fn loudness_stage(
     };
     let ceiling = intent.ceiling_dbtp;
     let character = intent.character;
-    let Some(lc) = integrated(audio) else {
+    // Loudness and true peak of the same audio, measured side by side.
+    let (tp0, lc) = join(|| tp_dbtp(audio), || integrated(audio));
+    let Some(lc) = lc else {
         plan.notes.push(
             "Loudness is undefined (silence or shorter than 400 ms): no loudness gain applied"
                 .into(),
         );
-        let tp = tp_dbtp(audio);
-        if tp > ceiling - SAFETY_MARGIN_DB {
+        if tp0 > ceiling - SAFETY_MARGIN_DB {
             plan.modules
                 .push(limiter(ceiling, character.limiter_release_ms()));
         }
@@ -554,7 +654,6 @@ fn loudness_stage(
     let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25;
     let aim = target_lufs;
     let mut addresses = vec!["loudness_target".to_string()];
-    let tp0 = tp_dbtp(audio);
     // "Not louder, but controlled": an over-compressed or clipped mix gets no
     // further limiting (a hair for inter-sample safety only).
     let budget = if overcompressed || clipped {
@@ -720,8 +819,9 @@ fn reference_move(
     audio: &AudioBuffer,
     current: &Report,
     reference: &AudioBuffer,
-    analyse: &impl Fn(&AudioBuffer) -> Report,
+    analyse: &(impl Fn(&AudioBuffer) -> Report + Sync),
     scale: f64,
+    width: usize,
 ) -> Option<ReferenceMove> {
     let a = tonal::octave_levels(audio);
     let r = tonal::octave_levels(reference);
@@ -792,11 +892,19 @@ fn reference_move(
     };
     let before = distance(audio);
     let cur_sev = decide::severities(current);
-    // The full correction first, then half of it.
-    for factor in [1.0, 0.5] {
+    // The full correction first, then half of it (`width` at a time; taken
+    // in that order, so the choice is the sequential one).
+    let trial_of = |&factor: &f64| {
         let ms: Vec<Module> = modules.iter().map(|m| m.scaled(factor)).collect();
         let out = chain::render(&Chain::new(ms.clone()), audio).ok()?;
         let rep = analyse(&out);
+        Some((ms, out, rep))
+    };
+    let trials = [1.0, 0.5]
+        .chunks(width)
+        .flat_map(|batch| map_parallel(batch, &trial_of));
+    for trial in trials {
+        let (ms, out, rep) = trial?;
         let sev = decide::severities(&rep);
         let rose = sev.iter().any(|(id, &s)| {
             !decide::FINAL_STAGE_RISKS.contains(&id.as_str())
@@ -839,4 +947,74 @@ fn reference_move(
         });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A short stereo mix with too much sub (a loud 45 Hz tone under
+    /// noise), so the loop has a risk with several candidate moves.
+    fn sub_heavy(rate: u32, seconds: f64, seed: u32, tilt: f32) -> AudioBuffer {
+        let frames = (f64::from(rate) * seconds) as usize;
+        let mut state = seed;
+        let mut noise = || {
+            // Numerical Recipes LCG (1664525, 1013904223).
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        };
+        let mut l = Vec::with_capacity(frames);
+        let mut r = Vec::with_capacity(frames);
+        let (mut lp_l, mut lp_r) = (0.0f32, 0.0f32);
+        for i in 0..frames {
+            let t = i as f32 / rate as f32;
+            let sub = 0.5 * (std::f32::consts::TAU * 45.0 * t).sin();
+            let (nl, nr) = (noise(), noise());
+            // One-pole low-pass (smoothing 0.1), blended in by `tilt`, darkens the noise.
+            lp_l += 0.1 * (nl - lp_l);
+            lp_r += 0.1 * (nr - lp_r);
+            let env = 0.6 + 0.4 * (std::f32::consts::TAU * 2.0 * t).sin();
+            l.push(sub + 0.1 * env * (tilt * lp_l + (1.0 - tilt) * nl));
+            r.push(sub + 0.1 * env * (tilt * lp_r + (1.0 - tilt) * nr));
+        }
+        AudioBuffer {
+            sample_rate: rate,
+            channels: vec![l, r],
+        }
+    }
+
+    #[test]
+    fn map_parallel_keeps_order() {
+        let items: Vec<u64> = (0..5).collect();
+        assert_eq!(map_parallel(&items, &|x| x * x + 1), vec![1, 2, 5, 10, 17]);
+        assert_eq!(join(|| 3, || 4), (3, 4));
+    }
+
+    #[test]
+    fn parallel_candidates_give_the_sequential_master() {
+        let input = sub_heavy(48_000, 6.0, 7, 0.9);
+        let reference = sub_heavy(48_000, 6.0, 11, 0.0);
+        for reference in [None, Some(&reference)] {
+            let options = MasterOptions {
+                loudness_from_reference: reference.is_some(),
+                ..MasterOptions::default()
+            };
+            let seq = master_with_parallelism(&input, &options, reference, |_, _| {}, 1).unwrap();
+            let par = master_with_parallelism(&input, &options, reference, |_, _| {}, 2).unwrap();
+            assert!(
+                seq.report.iterations.iter().any(|i| !i.accepted.is_empty()),
+                "the test mix must make the loop decide something"
+            );
+            assert!(
+                seq.report.iterations.iter().any(|i| !i.rejected.is_empty()),
+                "the test mix must give more than one candidate"
+            );
+            assert_eq!(seq.audio, par.audio);
+            assert_eq!(
+                serde_json::to_value(&seq.report).unwrap(),
+                serde_json::to_value(&par.report).unwrap()
+            );
+            assert_eq!(seq.corrections, par.corrections);
+        }
+    }
 }
