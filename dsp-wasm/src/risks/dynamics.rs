@@ -115,13 +115,21 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
     let lra = m.loudness.range_lu;
     let use_after = after.is_some_and(|a| a < before);
     let series = if use_after { &after_series } else { &psr };
+    // Only complete 3 s windows locate the problem (the first 2.9 s are partial).
     let neg: Vec<f64> = series
         .iter()
-        .map(|v| if v.is_finite() { -v } else { f64::NAN })
+        .enumerate()
+        .map(|(k, v)| {
+            if v.is_finite() && k + 1 >= WINDOW {
+                -v
+            } else {
+                f64::NAN
+            }
+        })
         .collect();
-    let mut ranges = ranges_above(&neg, 0.1, 0.1, 0.05, -eff.min(8.0) + 0.0, 1.0, 5);
+    let mut ranges = ranges_above(&neg, -1.4, 0.1, 1.5, -eff.min(8.0) + 0.0, 1.0, 5);
     if ranges.is_empty() {
-        ranges = worst_window(&neg, 0.1, 0.1, 1.5);
+        ranges = worst_window(&neg, -1.4, 0.1, 1.5);
     }
     let target = m.options.target_lufs;
     let explanation = if use_after {

@@ -190,6 +190,7 @@ pub fn clamp_ranges(ranges: &mut Vec<[f64; 2]>, duration_s: f64) {
 /// "During 1:02–1:35" for the first range, or "Throughout the track".
 pub fn when(ranges: &[[f64; 2]], duration_s: f64) -> String {
     match ranges.first() {
+        Some(r) if r[1] - r[0] < 1.5 => format!("Around {}", timefmt::mmss((r[0] + r[1]) / 2.0)),
         Some(r) if r[1] - r[0] < duration_s * 0.8 => {
             format!("During {}", timefmt::range(r[0], r[1]))
         }

@@ -664,7 +664,7 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Vocal pushed back",
         format!(
-            "{} the centre of the mix carries {deficit:.1} dB less 1–4 kHz than fits this track, {rel:.1} dB under its surroundings. \
+            "{} the 1–4 kHz range in the centre of the mix sits {rel:.1} dB under the energy around it. \
              That range carries the words: on earbuds, in a car with road noise and on phones the vocal or lead drops behind the instruments. \
              Making room around it (low-mids, wide elements) helps more than boosting it.",
             when(&ranges, m.duration_s)
