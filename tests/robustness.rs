@@ -60,3 +60,13 @@ proptest! {
         run(bytes, "x.wav");
     }
 }
+
+/// Regression (found by `cargo fuzz`): a FLAC file whose Vorbis comment
+/// declares a 2.5 GB length made the demuxer allocate it and abort; it is now
+/// a typed "corrupt" error.
+#[test]
+fn flac_comment_with_absurd_length_is_corrupt_not_an_abort() {
+    let bytes = include_bytes!("support/data/fuzz-oom-flac-comment.bin");
+    let err = decode(bytes[1..].to_vec(), Some("x.flac")).expect_err("corrupt");
+    assert!(err.to_string().contains("corrupt"), "{err}");
+}

@@ -52,6 +52,7 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     if bytes.is_empty() {
         return Err(Error::Empty);
     }
+    check_flac_metadata(&bytes)?;
     let mut hint = Hint::new();
     if let Some(ext) = name
         .and_then(|n| n.rsplit_once('.'))
@@ -286,6 +287,50 @@ fn lossless_bits(params: &codecs::CodecParameters) -> Option<u32> {
         }
         _ => None,
     }
+}
+
+/// symphonia 0.5 allocates a FLAC Vorbis comment's *declared* length before
+/// reading it, so a corrupt length field (up to 4 GB) aborts the process with
+/// an out-of-memory error (found by `cargo fuzz`, fuzz/). The metadata block and
+/// comment lengths are checked against the bytes that exist before probing.
+fn check_flac_metadata(bytes: &[u8]) -> Result<()> {
+    let Some(mut rest) = bytes.strip_prefix(b"fLaC") else {
+        return Ok(());
+    };
+    let too_long = || Error::Corrupt("a FLAC metadata block is longer than the file".into());
+    loop {
+        let [head, l0, l1, l2, ..] = *rest else {
+            return Ok(()); // truncated header: the demuxer reports it
+        };
+        let len = u32::from_be_bytes([0, l0, l1, l2]) as usize;
+        let body = rest.get(4..4 + len).ok_or_else(too_long)?;
+        if head & 0x7f == 4 {
+            check_vorbis_comment(body)?;
+        }
+        if head & 0x80 != 0 {
+            return Ok(());
+        }
+        rest = &rest[4 + len..];
+    }
+}
+
+/// Vendor string and every comment of a Vorbis comment block must fit in the block.
+fn check_vorbis_comment(mut block: &[u8]) -> Result<()> {
+    let bad = || Error::Corrupt("a FLAC comment is longer than its metadata block".into());
+    let mut take = |n: usize| -> Result<&[u8]> {
+        let (head, tail) = block.split_at_checked(n).ok_or_else(bad)?;
+        block = tail;
+        Ok(head)
+    };
+    let le = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let vendor = le(take(4)?);
+    take(vendor)?;
+    let count = le(take(4)?);
+    for _ in 0..count {
+        let n = le(take(4)?);
+        take(n)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
