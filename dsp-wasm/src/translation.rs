@@ -52,16 +52,8 @@ fn low_shelf(f: f64, fc: f64, gain_db: f64) -> f64 {
     10f64.powf(gain_db * w / 10.0)
 }
 
-/// The systems in report order.
-pub const SYSTEMS: [&str; 7] = [
-    "hifi",
-    "headphones",
-    "earbuds",
-    "phone",
-    "laptop",
-    "car",
-    "club",
-];
+/// The systems in report order (the ids of risks.md).
+pub use crate::risks::ALL_SYSTEMS as SYSTEMS;
 
 fn response(system: &str, f: f64) -> f64 {
     match system {
