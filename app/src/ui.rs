@@ -53,6 +53,8 @@ struct State {
     master_error: RwSignal<Option<String>>,
     /// A/B at matched loudness (the processed path turned to the original's level).
     matched: RwSignal<bool>,
+    /// The decoded samples have reached the page (they follow the report).
+    track_ready: RwSignal<bool>,
 }
 
 /// The chain the preview plays: a gain to the streaming reference level,
@@ -110,20 +112,25 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
                 sample_rate,
                 channels,
             }));
+            state.track_ready.set(true);
         }
         "report" => match serde_json::from_str::<Report>(&protocol::get_str(&data, "json")) {
             Ok(r) => {
                 state.chain_json.set(preview_chain(&r).to_json());
                 // Exposed for the timing script and tests (plain data, read-only use).
-                if let Some(w) = web_sys::window() {
-                    let _ = js_sys::Reflect::set(
-                        &w,
-                        &"__preflightTimings".into(),
-                        &protocol::get(&data, "timings"),
-                    );
-                }
+                let timings = protocol::get(&data, "timings");
+                let _ = js_sys::Reflect::set(
+                    &timings,
+                    &"receivedReportAt".into(),
+                    &js_sys::Date::now().into(),
+                );
                 state.report.set(Some(r));
                 state.phase.set(Phase::Done);
+                let _ =
+                    js_sys::Reflect::set(&timings, &"shownAt".into(), &js_sys::Date::now().into());
+                if let Some(w) = web_sys::window() {
+                    let _ = js_sys::Reflect::set(&w, &"__preflightTimings".into(), &timings);
+                }
             }
             Err(e) => state
                 .phase
@@ -178,6 +185,7 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
         }
         "error" => {
             player::set_track(None);
+            state.track_ready.set(false);
             state.playing.set(false);
             state.report.set(None);
             let message = protocol::get_str(&data, "message");
@@ -219,11 +227,20 @@ fn capitalise(s: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Sets `window[key] = Date.now()` (read by the timing script).
+fn mark(key: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &key.into(), &js_sys::Date::now().into());
+    }
+}
+
 fn load_file(state: State, file: web_sys::File) {
+    mark("__preflightPickedAt");
     let name = file.name();
     state.job.update(|j| *j += 1);
     let id = state.job.get_untracked();
     player::set_track(None);
+    state.track_ready.set(false);
     state.playing.set(false);
     state.bypass.set(false);
     state.player_error.set(None);
@@ -258,6 +275,7 @@ fn load_file(state: State, file: web_sys::File) {
                     ("name", name.into()),
                     ("bytes", bytes.into()),
                 ]);
+                mark("__preflightSentAt");
                 worker_client::send(msg.into(), Array::of1(&buf));
             }
             Err(_) => state.phase.set(Phase::Failed(format!(
@@ -282,6 +300,7 @@ pub fn App() -> impl IntoView {
         master: RwSignal::new(None),
         master_error: RwSignal::new(None),
         matched: RwSignal::new(true),
+        track_ready: RwSignal::new(false),
     };
     worker_client::start(move |data| handle_worker_message(state, data));
     player::install_test_hook();
@@ -457,7 +476,7 @@ fn PlayerBar(state: State) -> impl IntoView {
     };
     view! {
         <div class="player">
-            <button id="play" class="play" on:click=toggle>{move || if state.playing.get() { "Pause" } else { "Play" }}</button>
+            <button id="play" class="play" on:click=toggle disabled=move || !state.track_ready.get()>{move || if state.playing.get() { "Pause" } else { "Play" }}</button>
             <button id="ab" class="ab" class:bypassed=move || state.bypass.get() on:click=ab>
                 {move || match (state.bypass.get(), state.master.with(Option::is_some)) {
                     (true, _) => "Hearing: original",

@@ -44,6 +44,68 @@ impl Default for Chain {
 }
 
 impl Chain {
+    /// One module of every type with typical settings (dynamic bands set to
+    /// act): a chain heavier than any real decision, for benchmarks, the
+    /// Worker's warm-up and tests.
+    pub fn every_module() -> Self {
+        Self::new(vec![
+            Module::DcBlocker { cutoff_hz: 5.0 },
+            Module::Eq {
+                kind: FilterKind::LowShelf,
+                freq_hz: 60.0,
+                q: 0.71,
+                gain_db: -2.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::Eq {
+                kind: FilterKind::Peaking,
+                freq_hz: 2500.0,
+                q: 1.0,
+                gain_db: 1.5,
+                target: StereoTarget::Mid,
+            },
+            Module::LowControl {
+                crossover_hz: 150.0,
+                threshold_db: -24.0,
+                ratio: 4.0,
+                max_cut_db: 4.0,
+                attack_ms: 5.0,
+                release_ms: 250.0,
+            },
+            Module::DynamicEq {
+                freq_hz: 4500.0,
+                q: 1.2,
+                threshold_db: -35.0,
+                ratio: 4.0,
+                max_cut_db: 4.0,
+                attack_ms: 5.0,
+                release_ms: 120.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::DynamicEq {
+                freq_hz: 7000.0,
+                q: 1.5,
+                threshold_db: -40.0,
+                ratio: 6.0,
+                max_cut_db: 6.0,
+                attack_ms: 1.0,
+                release_ms: 60.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::StereoImage {
+                mono_below_hz: 120.0,
+                width: 0.9,
+                balance_db: 0.0,
+            },
+            Module::Gain { gain_db: 6.0 },
+            Module::Limiter {
+                ceiling_dbtp: -1.0,
+                lookahead_ms: 5.0,
+                release_ms: 120.0,
+            },
+        ])
+    }
+
     /// A chain of the given modules.
     pub fn new(modules: Vec<Module>) -> Self {
         Self {

@@ -28,6 +28,7 @@ pub mod error;
 pub mod export;
 pub mod gain;
 pub mod intent;
+pub mod lanes;
 pub mod levels;
 pub mod limit_sim;
 pub mod limiter;

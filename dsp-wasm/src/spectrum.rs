@@ -177,21 +177,22 @@ pub fn fft_len(sample_rate: u32) -> usize {
     n
 }
 
-/// (bin, weight) lists mapping FFT bins to bands.
-fn band_weights(n: usize, sample_rate: u32, bands: usize) -> Vec<Vec<(usize, f32)>> {
+/// Per band: the first FFT bin it covers and the weights of its consecutive
+/// bins (the fraction of each bin's width inside the band).
+fn band_weights(n: usize, sample_rate: u32, bands: usize) -> Vec<(usize, Vec<f32>)> {
     let df = f64::from(sample_rate) / n as f64;
     (0..bands)
         .map(|k| {
             let (lo, hi) = band_edges_hz(k);
             let first = ((lo / df - 0.5).floor().max(1.0)) as usize;
             let last = ((hi / df + 0.5).ceil() as usize).min(n / 2);
-            (first..=last)
-                .filter_map(|bin| {
+            let weights = (first..=last)
+                .map(|bin| {
                     let (b_lo, b_hi) = ((bin as f64 - 0.5) * df, (bin as f64 + 0.5) * df);
-                    let overlap = (hi.min(b_hi) - lo.max(b_lo)).max(0.0) / df;
-                    (overlap > 0.0).then_some((bin, overlap as f32))
+                    ((hi.min(b_hi) - lo.max(b_lo)).max(0.0) / df) as f32
                 })
-                .collect()
+                .collect();
+            (first, weights)
         })
         .collect()
 }
@@ -203,7 +204,11 @@ pub struct Analyzer {
     sample_rate: u32,
     window: Vec<f32>,
     fft: Arc<dyn Fft<f32>>,
-    weights: Vec<Vec<(usize, f32)>>,
+    weights: Vec<(usize, Vec<f32>)>,
+    /// Per-bin powers of one frame (left, right, cross), bins 0 ..= n/2.
+    bin_l: Vec<f32>,
+    bin_r: Vec<f32>,
+    bin_c: Vec<f32>,
     /// Scale from |X|² to one-sided mean square.
     scale: f32,
     buf: Vec<Complex32>,
@@ -237,6 +242,9 @@ impl Analyzer {
             fft,
             buf: vec![Complex32::default(); n],
             scratch,
+            bin_l: vec![0.0; n / 2 + 1],
+            bin_r: vec![0.0; n / 2 + 1],
+            bin_c: vec![0.0; n / 2 + 1],
         }
     }
 
@@ -263,36 +271,59 @@ impl Analyzer {
             cross: Vec::with_capacity(n_frames * nb),
         };
         let n = self.n;
+        let half = n / 2;
         for f in 0..n_frames {
             let start = f * self.hop;
-            for i in 0..n {
-                let j = start + i;
-                let (l, r) = if j < frames_total {
-                    (left_ch[j], right_ch[j])
-                } else {
-                    (0.0, 0.0)
-                };
-                let w = self.window[i];
-                self.buf[i] = Complex32::new(w * l, w * r);
+            if start + n <= frames_total {
+                let (l, r) = (&left_ch[start..start + n], &right_ch[start..start + n]);
+                for (((b, &w), &l), &r) in self.buf.iter_mut().zip(&self.window).zip(l).zip(r) {
+                    *b = Complex32::new(w * l, w * r);
+                }
+            } else {
+                for i in 0..n {
+                    let j = start + i;
+                    let (l, r) = if j < frames_total {
+                        (left_ch[j], right_ch[j])
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    let w = self.window[i];
+                    self.buf[i] = Complex32::new(w * l, w * r);
+                }
             }
             self.fft
                 .process_with_scratch(&mut self.buf, &mut self.scratch);
-            for bins in &self.weights {
-                let (mut pl, mut pr, mut pc) = (0.0f32, 0.0f32, 0.0f32);
-                for &(k, wgt) in bins {
-                    let z = self.buf[k];
-                    let zc = self.buf[(n - k) % n].conj();
-                    // L = (Z + conj Z[N−k]) / 2 ; R = (Z − conj Z[N−k]) / 2i
-                    let l = (z + zc) * 0.5;
-                    let d = (z - zc) * 0.5;
-                    let r = Complex32::new(d.im, -d.re);
-                    pl += wgt * l.norm_sqr();
-                    pr += wgt * r.norm_sqr();
-                    pc += wgt * (l.re * r.re + l.im * r.im);
-                }
-                out.left.push(pl * self.scale);
-                out.right.push(pr * self.scale);
-                out.cross.push(pc * self.scale);
+            // Two real channels from one complex FFT:
+            // L = (Z[k] + conj Z[N−k]) / 2 ; R = (Z[k] − conj Z[N−k]) / 2i.
+            // Bin 0 pairs with itself; bins 1 ..= N/2 with N−1 ..= N/2.
+            let mirrored =
+                std::iter::once(self.buf[0]).chain(self.buf[half..].iter().rev().copied());
+            for ((((&z, zm), pl), pr), pc) in self.buf[..=half]
+                .iter()
+                .zip(mirrored)
+                .zip(self.bin_l.iter_mut())
+                .zip(self.bin_r.iter_mut())
+                .zip(self.bin_c.iter_mut())
+            {
+                let zc = zm.conj();
+                let l = (z + zc) * 0.5;
+                let d = (z - zc) * 0.5;
+                let r = Complex32::new(d.im, -d.re);
+                *pl = l.norm_sqr();
+                *pr = r.norm_sqr();
+                *pc = l.re * r.re + l.im * r.im;
+            }
+            for (first, w) in &self.weights {
+                let dot = |p: &[f32]| -> f32 {
+                    p[*first..*first + w.len()]
+                        .iter()
+                        .zip(w)
+                        .map(|(a, b)| a * b)
+                        .sum()
+                };
+                out.left.push(dot(&self.bin_l) * self.scale);
+                out.right.push(dot(&self.bin_r) * self.scale);
+                out.cross.push(dot(&self.bin_c) * self.scale);
             }
             if f % 512 == 511 {
                 progress(f as f64 / n_frames as f64);

@@ -79,7 +79,7 @@ const PHASES: [[f32; 12]; 4] = [
 pub const TAPS: usize = 12;
 
 /// Output positions evaluated together (a multiple of every SIMD width).
-pub const BLOCK: usize = 64;
+pub const BLOCK: usize = 32;
 
 /// Polyphase coefficients reversed so that output `m` is `Σ_j REV[p][j] · x[m + j]`
 /// over the window `x[m .. m + TAPS]` (oldest sample first).
