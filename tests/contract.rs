@@ -281,3 +281,45 @@ fn long_files_report_progress_regularly() {
     assert!((last - 1.0).abs() < 1e-9);
     assert!((r.input.duration_s - 600.0).abs() < 1e-6);
 }
+
+/// The browser measures a long file's two halves in two Workers and sends the
+/// peak half across as JSON: put back together, the report is the one the
+/// whole analysis gives, for every style and for a clipped, over-loud mix.
+#[test]
+fn halves_measured_apart_give_the_same_report() {
+    use dsp_wasm::analyze::{
+        combine, measure_loudness, measure_peaks, report, AnalysisOptions, PeakPart,
+    };
+    let mut cases: Vec<(String, AudioBuffer)> = STYLES
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (format!("{s:?}"), mix(s, 44_100, 20.0, 40 + i as u64)))
+        .collect();
+    cases.push((
+        "clipping".into(),
+        inject("clipping", Style::Electronic, 48_000, 20.0, 9),
+    ));
+    let options = AnalysisOptions::default();
+    for (what, audio) in cases {
+        let whole = analyze(&audio, "x.wav", "wav", Some(16), |_, _| {});
+        let peaks = measure_peaks(&audio, |_, _| {});
+        let json = serde_json::to_string(&peaks).expect("serialise");
+        let peaks: PeakPart = serde_json::from_str(&json).expect("deserialise");
+        let m = combine(
+            &audio,
+            &options,
+            measure_loudness(&audio, &options, |_, _| {}),
+            peaks,
+        );
+        let apart = report(&audio, &m, "x.wav", "wav", Some(16), Vec::new(), |_, _| {});
+        assert_eq!(
+            serde_json::to_value(&whole).unwrap(),
+            serde_json::to_value(&apart).unwrap(),
+            "{what}"
+        );
+        assert!(
+            !whole.risks.is_empty() || what != "clipping",
+            "{what}: the case has risks"
+        );
+    }
+}

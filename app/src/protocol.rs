@@ -1,13 +1,22 @@
-//! Messages between the page and the analysis Worker, as plain JS objects.
+//! Messages between the page and the analysis Workers, as plain JS objects.
 //!
-//! Page → Worker:
-//! - `{ type: "analyze", id, name, bytes: Uint8Array }` (the file's bytes, transferred)
+//! Page → engine Worker:
+//! - `{ type: "analyze", id, name, bytes: Uint8Array, split }` (the file's
+//!   bytes, transferred); with `split` the engine measures the loudness half
+//!   and waits for `peaks`
+//! - `{ type: "peaks", id, json }` the helper's half (JSON of
+//!   `dsp_wasm::analyze::PeakPart`), or `json: null` if the helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
+//! Page → helper Worker:
+//! - `{ type: "measure-peaks", id, name, bytes: Uint8Array }` (a copy, transferred)
+//!
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
+//! - `{ type: "warm" }` once, after the start-up warm-up
+//! - `{ type: "peaks", id, json }` (helper) the peak half, or `json: null`
 //! - `{ type: "progress", id, stage, percent }`
 //! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)
 //! - `{ type: "report", id, json }` a `preflight.report/1` document as JSON text

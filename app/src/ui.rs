@@ -234,6 +234,10 @@ fn mark(key: &str) {
     }
 }
 
+/// Files at least this large are analysed by two Workers at once (below it,
+/// copying the bytes costs more than the second core saves).
+const SPLIT_MIN_BYTES: f64 = 2_000_000.0;
+
 fn load_file(state: State, file: web_sys::File) {
     mark("__preflightPickedAt");
     let name = file.name();
@@ -268,15 +272,35 @@ fn load_file(state: State, file: web_sys::File) {
     spawn_local(async move {
         match JsFuture::from(file.array_buffer()).await {
             Ok(buf) => {
+                let buf: js_sys::ArrayBuffer = buf.unchecked_into();
                 let bytes = Uint8Array::new(&buf);
+                // A long file is measured by two Workers at once, each from
+                // its own copy of the bytes (see worker_client).
+                let split = buf.byte_length() as f64 >= SPLIT_MIN_BYTES;
                 let msg = object(&[
                     ("type", "analyze".into()),
                     ("id", id.into()),
-                    ("name", name.into()),
+                    ("name", name.as_str().into()),
                     ("bytes", bytes.into()),
+                    ("split", split.into()),
                 ]);
                 mark("__preflightSentAt");
+                let copy = split.then(|| buf.slice(0));
                 worker_client::send(msg.into(), Array::of1(&buf));
+                if let Some(copy) = copy {
+                    if !worker_client::send_to_helper(id, &name, copy) {
+                        // No helper: the engine measures both halves itself.
+                        worker_client::send(
+                            object(&[
+                                ("type", "peaks".into()),
+                                ("id", id.into()),
+                                ("json", wasm_bindgen::JsValue::NULL),
+                            ])
+                            .into(),
+                            Array::new(),
+                        );
+                    }
+                }
             }
             Err(_) => state.phase.set(Phase::Failed(format!(
                 "{name}: The browser could not read the file"

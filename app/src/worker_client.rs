@@ -1,6 +1,14 @@
-//! The page's side of the analysis Worker: spawns it, holds messages until it
-//! announces `ready`, and restarts it if it dies (a crash on one file must not
-//! leave the page unusable for the next one).
+//! The page's side of the analysis Workers: spawns them, holds messages until
+//! each announces `ready`, and restarts one that dies (a crash on one file
+//! must not leave the page unusable for the next one).
+//!
+//! Two Workers run the same engine. The *engine* Worker does everything the
+//! page asks (analysis, render, master, export) and keeps the file. The
+//! *helper* Worker measures the peak half of a long file's analysis (true
+//! peak, sample levels, transients) at the same time as the engine measures
+//! the loudness half (loudness, spectrum, stereo, the simulated limiter); its result is forwarded to the engine, which
+//! puts the two together. If the helper fails, the engine measures that half
+//! itself — the helper only ever makes an analysis faster.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,6 +25,13 @@ const WORKER_URL: &str = "./worker_loader.js";
 
 type Handler = Rc<dyn Fn(JsValue)>;
 
+/// Which of the two Workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Engine,
+    Helper,
+}
+
 struct Client {
     worker: Worker,
     ready: bool,
@@ -27,56 +42,97 @@ struct Client {
 }
 
 thread_local! {
-    static CLIENT: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static ENGINE: RefCell<Option<Client>> = const { RefCell::new(None) };
+    static HELPER: RefCell<Option<Client>> = const { RefCell::new(None) };
 }
 
-/// Starts the Worker; `handler` receives every message it sends (and a
-/// synthetic `{type: "error"}` if it crashes).
+fn with_client<R>(role: Role, f: impl FnOnce(&mut Option<Client>) -> R) -> R {
+    match role {
+        Role::Engine => ENGINE.with(|c| f(&mut c.borrow_mut())),
+        Role::Helper => HELPER.with(|c| f(&mut c.borrow_mut())),
+    }
+}
+
+/// Starts both Workers; `handler` receives every message the engine sends
+/// (and a synthetic `{type: "error"}` if it crashes).
 pub fn start(handler: impl Fn(JsValue) + 'static) {
-    spawn(Rc::new(handler));
+    spawn(Role::Engine, Rc::new(handler));
+    spawn(Role::Helper, Rc::new(on_helper_message));
 }
 
-fn spawn(handler: Handler) {
+/// The helper's results go to the engine; a failure tells the engine to
+/// measure that half itself.
+fn on_helper_message(data: JsValue) {
+    match protocol::get_str(&data, "type").as_str() {
+        "peaks" => send(data, Array::new()),
+        "error" => send(
+            object(&[
+                ("type", "peaks".into()),
+                ("id", protocol::get(&data, "id")),
+                ("json", JsValue::NULL),
+            ])
+            .into(),
+            Array::new(),
+        ),
+        _ => {}
+    }
+}
+
+fn spawn(role: Role, handler: Handler) {
     let worker = match Worker::new(WORKER_URL) {
         Ok(w) => w,
         Err(_) => {
-            handler(
-                object(&[
-                    ("type", "error".into()),
-                    ("message", "the analysis engine could not start".into()),
-                ])
-                .into(),
-            );
+            if role == Role::Engine {
+                handler(
+                    object(&[
+                        ("type", "error".into()),
+                        ("message", "the analysis engine could not start".into()),
+                    ])
+                    .into(),
+                );
+            }
             return;
         }
     };
     let h = handler.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        if protocol::get_str(&data, "type") == "ready" {
-            flush();
-        } else {
-            h(data);
+        match protocol::get_str(&data, "type").as_str() {
+            "ready" => flush(role),
+            // Marked on the page (`data-engine-warm`, `data-helper-warm`) for
+            // the timing script, which measures a page ready for use.
+            "warm" => {
+                if let Some(root) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                {
+                    let name = match role {
+                        Role::Engine => "data-engine-warm",
+                        Role::Helper => "data-helper-warm",
+                    };
+                    let _ = root.set_attribute(name, "");
+                }
+            }
+            _ => h(data),
         }
     });
     let h = handler.clone();
     let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
         ev.prevent_default();
-        h(object(&[
-            ("type", "error".into()),
-            (
-                "message",
+        let message = match role {
+            Role::Engine => {
                 "the analysis engine stopped unexpectedly on this file; it has been restarted"
-                    .into(),
-            ),
-        ])
-        .into());
-        restart();
+            }
+            // The engine measures the helper's half itself (see on_helper_message).
+            Role::Helper => "the helper Worker stopped",
+        };
+        h(object(&[("type", "error".into()), ("message", message.into())]).into());
+        restart(role);
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    CLIENT.with(|c| {
-        *c.borrow_mut() = Some(Client {
+    with_client(role, |c| {
+        *c = Some(Client {
             worker,
             ready: false,
             queue: Vec::new(),
@@ -87,21 +143,21 @@ fn spawn(handler: Handler) {
     });
 }
 
-fn restart() {
-    let handler = CLIENT.with(|c| {
-        c.borrow_mut().take().map(|old| {
+fn restart(role: Role) {
+    let handler = with_client(role, |c| {
+        c.take().map(|old| {
             old.worker.terminate();
             old.handler
         })
     });
     if let Some(h) = handler {
-        spawn(h);
+        spawn(role, h);
     }
 }
 
-fn flush() {
-    CLIENT.with(|c| {
-        if let Some(client) = c.borrow_mut().as_mut() {
+fn flush(role: Role) {
+    with_client(role, |c| {
+        if let Some(client) = c.as_mut() {
             client.ready = true;
             for (msg, transfer) in client.queue.drain(..) {
                 let _ = client.worker.post_message_with_transfer(&msg, &transfer);
@@ -110,15 +166,35 @@ fn flush() {
     });
 }
 
-/// Sends a message (with transferables), now or as soon as the Worker is ready.
-pub fn send(msg: JsValue, transfer: Array) {
-    CLIENT.with(|c| {
-        if let Some(client) = c.borrow_mut().as_mut() {
+fn post(role: Role, msg: JsValue, transfer: Array) -> bool {
+    with_client(role, |c| match c.as_mut() {
+        Some(client) => {
             if client.ready {
                 let _ = client.worker.post_message_with_transfer(&msg, &transfer);
             } else {
                 client.queue.push((msg, transfer));
             }
+            true
         }
-    });
+        None => false,
+    })
+}
+
+/// Sends a message (with transferables) to the engine Worker, now or as soon
+/// as it is ready.
+pub fn send(msg: JsValue, transfer: Array) {
+    post(Role::Engine, msg, transfer);
+}
+
+/// Asks the helper Worker for the peak half of job `id`'s analysis of
+/// `bytes` (transferred). Returns false if there is no helper (the engine
+/// then analyses alone).
+pub fn send_to_helper(id: u32, name: &str, bytes: js_sys::ArrayBuffer) -> bool {
+    let msg = object(&[
+        ("type", "measure-peaks".into()),
+        ("id", id.into()),
+        ("name", name.into()),
+        ("bytes", js_sys::Uint8Array::new(&bytes).into()),
+    ]);
+    post(Role::Helper, msg.into(), Array::of1(&bytes))
 }

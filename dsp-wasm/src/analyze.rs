@@ -26,6 +26,7 @@ use crate::report::{
 use crate::spectrum::{self, Spectrogram};
 use crate::stereo::{self, StereoMetrics};
 use crate::{platforms, risks, translation, true_peak};
+use serde::{Deserialize, Serialize};
 
 /// Analysis stages reported to a progress callback.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,16 +107,36 @@ pub struct Measurements {
     pub after: Option<AfterLimiting>,
 }
 
-/// Measures everything (steps 1–5 of the module docs).
-pub fn measure(
-    audio: &AudioBuffer,
-    options: &AnalysisOptions,
-    mut progress: impl FnMut(Stage, f64),
-) -> Measurements {
+/// The peak half of the measurements: true peak per 100 ms, sample levels
+/// and transients (step 2). It needs only the samples, so it runs beside
+/// [`LoudnessPart`] — on a second thread natively, in a second Worker in the
+/// browser — and crosses that boundary as plain data.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PeakPart {
+    /// True peak per 100 ms sub-block (max over channels), linear.
+    pub true_peak_series: Vec<f32>,
+    pub levels: Levels,
+    pub transients: Transients,
+}
+
+/// The other half: loudness and everything that needs it or the STFT — the
+/// spectrum, stereo, the bass tracker and the simulated limiter (steps 1, 3,
+/// 4 and 5).
+#[derive(Clone, Debug)]
+pub struct LoudnessPart {
+    pub loudness: Loudness,
+    pub spec: Spectrogram,
+    pub long_term_db: Vec<f64>,
+    pub stereo: StereoMetrics,
+    pub low: LowEnd,
+    /// `None` when loudness is undefined (silence, < 400 ms).
+    pub sim: Option<LimitSim>,
+}
+
+/// Measures the [`PeakPart`]. `progress(stage, fraction of this part)`.
+pub fn measure_peaks(audio: &AudioBuffer, mut progress: impl FnMut(Stage, f64)) -> PeakPart {
     let rate = audio.sample_rate.max(1);
     let slices = audio.as_slices();
-    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.2 * f));
-    progress(Stage::Peaks, 0.2);
     let sub = loudness::sub_block_len(rate);
     // True peak per 100 ms, in pieces of ~1 min so progress keeps moving.
     let n_sub = audio.frames().div_ceil(sub);
@@ -133,51 +154,99 @@ pub fn measure(
             }
             start = end;
             done += 1;
-            progress(Stage::Peaks, 0.2 + 0.2 * done as f64 / total_pieces as f64);
+            progress(Stage::Peaks, 0.8 * done as f64 / total_pieces as f64);
         }
     }
-    let tp = tp_series.iter().copied().fold(0.0f32, f32::max);
-    let lv = levels::measure(&slices, rate);
-    let tr = levels::transients(&lv);
-    progress(Stage::Spectrum, 0.42);
+    let levels = levels::measure(&slices, rate);
+    let transients = levels::transients(&levels);
+    progress(Stage::Peaks, 1.0);
+    PeakPart {
+        true_peak_series: tp_series,
+        levels,
+        transients,
+    }
+}
+
+/// Measures the [`LoudnessPart`]. `progress(stage, fraction of this part)`.
+pub fn measure_loudness(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> LoudnessPart {
+    let rate = audio.sample_rate.max(1);
+    let slices = audio.as_slices();
+    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.15 * f));
+    progress(Stage::Spectrum, 0.15);
     let mut analyzer = spectrum::Analyzer::new(rate);
-    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.42 + 0.28 * f));
+    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.15 + 0.5 * f));
     let long_term_db = spec.long_term_db();
     let st = stereo::measure(&spec, &l, rate);
-    progress(Stage::Spectrum, 0.71);
+    progress(Stage::Spectrum, 0.65);
     let low = low_end::analyze(&slices, rate, |f| {
-        progress(Stage::Spectrum, 0.71 + 0.09 * f)
+        progress(Stage::Spectrum, 0.65 + 0.15 * f)
     });
     progress(Stage::Limiting, 0.8);
-    let after = l.integrated_lufs.map(|i| {
-        let gain_db = options.target_lufs - i;
-        let hop = (spec.frame_step_s * f64::from(rate)).round() as usize;
-        let sim = limit_sim::simulate(
+    let sim = l.integrated_lufs.map(|i| {
+        limit_sim::simulate(
             &slices,
             rate,
-            gain_db,
+            options.target_lufs - i,
             options.ceiling_dbtp,
-            &[sub, hop.max(1)],
-            |f| progress(Stage::Limiting, 0.8 + 0.12 * f),
-        );
-        let g_lin2 = 10f64.powf(gain_db / 10.0);
+            &[loudness::sub_block_len(rate), spectrum::hop_len(rate)],
+            |f| progress(Stage::Limiting, 0.8 + 0.2 * f),
+        )
+    });
+    LoudnessPart {
+        loudness: l,
+        spec,
+        long_term_db,
+        stereo: st,
+        low,
+        sim,
+    }
+}
+
+/// Puts the two halves together (the loudness and spectrum after the
+/// simulated limiter follow from scaling the measured powers by its gain).
+pub fn combine(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    loudness_part: LoudnessPart,
+    peaks: PeakPart,
+) -> Measurements {
+    let LoudnessPart {
+        loudness: l,
+        spec,
+        long_term_db,
+        stereo: st,
+        low,
+        sim,
+    } = loudness_part;
+    let PeakPart {
+        true_peak_series: tp_series,
+        levels: lv,
+        transients: tr,
+    } = peaks;
+    let tp = tp_series.iter().copied().fold(0.0f32, f32::max);
+    let after = sim.map(|sim| {
+        let g_lin2 = 10f64.powf(sim.gain_db / 10.0);
+        let limiter_g2 = |grid: usize, k: usize| sim.g2.get(grid).and_then(|g| g.get(k).copied());
         let powers: Vec<Vec<f64>> = l
             .sub_block_power
             .iter()
             .map(|c| {
                 c.iter()
                     .enumerate()
-                    .map(|(k, &p)| p * g_lin2 * f64::from(sim.g2[0].get(k).copied().unwrap_or(1.0)))
+                    .map(|(k, &p)| p * g_lin2 * f64::from(limiter_g2(0, k).unwrap_or(1.0)))
                     .collect()
             })
             .collect();
         let la = loudness::from_sub_blocks(powers);
         // A frame spans two hops.
-        let hops = &sim.g2[1];
         let frame_g2 = (0..spec.frames)
             .map(|f| {
-                let a = hops.get(f).copied().unwrap_or(1.0);
-                let b = hops.get(f + 1).copied().unwrap_or(a);
+                let a = limiter_g2(1, f).unwrap_or(1.0);
+                let b = limiter_g2(1, f + 1).unwrap_or(a);
                 (0.5 * (a + b)) * g_lin2 as f32
             })
             .collect();
@@ -188,11 +257,10 @@ pub fn measure(
             sim,
         }
     });
-    progress(Stage::Risks, 0.92);
     let defined = |lin: f32| (lin > 0.0).then(|| to_db(f64::from(lin)));
     Measurements {
         options: *options,
-        sample_rate: rate,
+        sample_rate: audio.sample_rate.max(1),
         channels: audio.num_channels(),
         duration_s: audio.duration_s(),
         true_peak_dbtp: defined(tp),
@@ -209,6 +277,28 @@ pub fn measure(
     }
 }
 
+/// Measures everything (steps 1–5 of the module docs): natively the two
+/// halves run on two threads, in wasm one after the other.
+pub fn measure(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> Measurements {
+    #[cfg(not(target_arch = "wasm32"))]
+    let (peaks, loudness_part) = crate::parallel::join(
+        || measure_peaks(audio, |_, _| {}),
+        || measure_loudness(audio, options, |s, f| progress(s, 0.92 * f)),
+    );
+    #[cfg(target_arch = "wasm32")]
+    let (peaks, loudness_part) = {
+        let peaks = measure_peaks(audio, |s, f| progress(s, 0.3 * f));
+        let loudness_part = measure_loudness(audio, options, |s, f| progress(s, 0.3 + 0.62 * f));
+        (peaks, loudness_part)
+    };
+    progress(Stage::Risks, 0.92);
+    combine(audio, options, loudness_part, peaks)
+}
+
 /// Analyses a decoded file. `progress(stage, fraction_of_whole_analysis)`.
 pub fn analyze_decoded(decoded: &Decoded, name: &str, progress: impl FnMut(Stage, f64)) -> Report {
     let mut report = analyze(
@@ -218,19 +308,42 @@ pub fn analyze_decoded(decoded: &Decoded, name: &str, progress: impl FnMut(Stage
         decoded.format.bit_depth,
         progress,
     );
+    report.notices.extend(decode_notices(decoded));
+    report
+}
+
+/// The report of a decoded file from measurements made elsewhere (e.g. the
+/// two halves measured in two Workers and put together with [`combine`]).
+pub fn report_decoded(decoded: &Decoded, name: &str, m: &Measurements) -> Report {
+    let mut report = report(
+        &decoded.audio,
+        m,
+        name,
+        &decoded.format.format,
+        decoded.format.bit_depth,
+        Vec::new(),
+        |_, _| {},
+    );
+    report.notices.extend(decode_notices(decoded));
+    report
+}
+
+/// What decoding had to repair, for the report's notices.
+fn decode_notices(decoded: &Decoded) -> Vec<String> {
+    let mut notices = Vec::new();
     if decoded.non_finite_samples > 0 {
-        report.notices.push(format!(
+        notices.push(format!(
             "{} NaN or infinite samples were found and replaced with silence",
             decoded.non_finite_samples
         ));
     }
     if decoded.skipped_packets > 0 {
-        report.notices.push(format!(
+        notices.push(format!(
             "{} damaged packets could not be decoded and were skipped",
             decoded.skipped_packets
         ));
     }
-    report
+    notices
 }
 
 /// Analyses audio already in memory with the default options (−14 LUFS, −1 dBTP).
@@ -281,6 +394,20 @@ pub fn analyze_with(
         audio
     };
     let m = measure(audio, options, &mut progress);
+    report(audio, &m, name, format, bit_depth, notices, progress)
+}
+
+/// Builds the report from measurements: risks, translation, platforms.
+/// `notices` are carried into it.
+pub fn report(
+    audio: &AudioBuffer,
+    m: &Measurements,
+    name: &str,
+    format: &str,
+    bit_depth: Option<u32>,
+    mut notices: Vec<String>,
+    mut progress: impl FnMut(Stage, f64),
+) -> Report {
     if m.loudness.integrated_lufs.is_none() {
         notices.push(if audio.duration_s() < 0.4 {
             "The file is shorter than 400 ms, so loudness is undefined (BS.1770 needs one 400 ms block)".to_string()
@@ -289,11 +416,11 @@ pub fn analyze_with(
         });
     }
     progress(Stage::Risks, 0.94);
-    let risks = risks::detect_all(&m);
+    let risks = risks::detect_all(m);
     progress(Stage::Risks, 0.97);
-    let translation = translation::evaluate(&m, &risks);
+    let translation = translation::evaluate(m, &risks);
     let l = &m.loudness;
-    let spectrum = risks::spectral::report_spectrum(&m);
+    let spectrum = risks::spectral::report_spectrum(m);
     let bot = spectrum::bands_over_time(&m.spec, 0.5);
     let report = Report {
         schema: REPORT_SCHEMA.to_string(),
@@ -339,10 +466,7 @@ pub fn analyze_with(
         timeline: Some(Timeline {
             step_s: loudness::SHORT_TERM_STEP_S,
             short_term_lufs: l.short_term_lufs.iter().map(|&v| r2(v)).collect(),
-            psr_db: risks::dynamics::psr_series(&m)
-                .into_iter()
-                .map(r2)
-                .collect(),
+            psr_db: risks::dynamics::psr_series(m).into_iter().map(r2).collect(),
         }),
         notices,
     };

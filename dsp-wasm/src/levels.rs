@@ -21,7 +21,7 @@
 pub const PEAK_BLOCK_S: f64 = 0.005;
 
 /// Sample-level measurements.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Levels {
     /// Highest |sample| over all channels, linear.
     pub sample_peak: f32,
@@ -150,7 +150,7 @@ fn peak_sum_energy(x: &[f32]) -> (f32, f32, f32) {
 }
 
 /// One isolated transient.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Spike {
     /// Time, seconds.
     pub time_s: f64,
@@ -163,7 +163,7 @@ pub struct Spike {
 }
 
 /// Transient statistics.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Transients {
     /// Sample peak minus the 99th percentile of 5 ms block peaks, dB: how much
     /// higher the very highest peaks sit than the track's usual loud peaks.

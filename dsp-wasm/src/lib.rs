@@ -37,6 +37,7 @@ pub mod low_control;
 pub mod low_end;
 pub mod master;
 pub mod mid_side;
+pub mod parallel;
 pub mod platforms;
 pub mod report;
 pub mod resample;

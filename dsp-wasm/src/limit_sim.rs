@@ -28,7 +28,7 @@ pub const TRUE_PEAK_MARGIN_DB: f64 = 0.5;
 use crate::lanes::{self, fmax, fmin};
 
 /// What the simulated limiter did.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LimitSim {
     /// Broadband gain applied before the limiter, dB.
     pub gain_db: f64,
@@ -122,9 +122,10 @@ pub fn simulate(
         {
             let (p, r) = (&mut peak[tail..tail + n], &mut req[tail..tail + n]);
             let live = frames.saturating_sub(base).min(n);
+            let start = base.min(frames);
             p[..live].fill(0.0);
             for c in channels {
-                for (pk, &x) in p[..live].iter_mut().zip(&c[base..base + live]) {
+                for (pk, &x) in p[..live].iter_mut().zip(&c[start..start + live]) {
                     *pk = fmax(*pk, x.abs());
                 }
             }
@@ -406,13 +407,16 @@ mod tests {
     #[test]
     fn block_implementation_equals_the_sample_loop() {
         let mut s = 7u32;
-        for (rate, secs, gain) in [
-            (48_000u32, 1.3, 14.0),
-            (44_100, 0.05, 20.0),
-            (192_000, 0.4, 6.0),
-            (8_000, 3.0, 0.0),
+        // Lengths include ones whose look-ahead tail spills into one more
+        // block (2 × BLOCK − 5) or that end exactly on a block (BLOCK).
+        for (rate, n, gain) in [
+            (48_000u32, 62_400usize, 14.0),
+            (48_000, 2 * BLOCK - 5, 12.0),
+            (48_000, BLOCK, 12.0),
+            (44_100, 2_205, 20.0),
+            (192_000, 76_800, 6.0),
+            (8_000, 24_000, 0.0),
         ] {
-            let n = (f64::from(rate) * secs) as usize;
             let mk = |s: &mut u32, k: f32| -> Vec<f32> {
                 (0..n)
                     .map(|i| {

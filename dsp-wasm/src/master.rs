@@ -36,6 +36,7 @@ use crate::export;
 use crate::intent::MasterIntent;
 use crate::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
 use crate::loudness;
+use crate::parallel::{join, map_parallel};
 use crate::report::{Decision, Iteration, Level, MasterReport, Report, MASTER_SCHEMA};
 use crate::resample;
 use crate::tonal;
@@ -135,49 +136,6 @@ pub struct Mastered {
 pub const CANDIDATE_PARALLELISM: usize = 2;
 #[cfg(target_arch = "wasm32")]
 pub const CANDIDATE_PARALLELISM: usize = 1;
-
-/// `items.iter().map(f)`, natively with one scoped thread per item after
-/// the first (the caller's thread takes the first). The results are in
-/// `items`' order and each is computed exactly as it would be alone, so the
-/// outcome does not depend on scheduling.
-fn map_parallel<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if items.len() > 1 {
-        return std::thread::scope(|s| {
-            let rest: Vec<_> = items[1..].iter().map(|x| s.spawn(move || f(x))).collect();
-            let mut out = Vec::with_capacity(items.len());
-            out.push(f(&items[0]));
-            for h in rest {
-                match h.join() {
-                    Ok(r) => out.push(r),
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-            out
-        });
-    }
-    items.iter().map(f).collect()
-}
-
-/// `(a(), b())`, natively with `a` on a scoped thread while `b` runs on the
-/// caller's (so `b` may hold the caller's progress callback).
-fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::thread::scope(|s| {
-            let h = s.spawn(a);
-            let rb = b();
-            match h.join() {
-                Ok(ra) => (ra, rb),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        })
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        (a(), b())
-    }
-}
 
 fn check_input(audio: &AudioBuffer) -> Result<()> {
     if !(1..=2).contains(&audio.num_channels()) {
@@ -981,13 +939,6 @@ mod tests {
             sample_rate: rate,
             channels: vec![l, r],
         }
-    }
-
-    #[test]
-    fn map_parallel_keeps_order() {
-        let items: Vec<u64> = (0..5).collect();
-        assert_eq!(map_parallel(&items, &|x| x * x + 1), vec![1, 2, 5, 10, 17]);
-        assert_eq!(join(|| 3, || 4), (3, 4));
     }
 
     #[test]

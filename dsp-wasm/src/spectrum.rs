@@ -167,6 +167,11 @@ impl Spectrogram {
     }
 }
 
+/// STFT hop at a sample rate, samples (half the frame: 50 % overlap).
+pub fn hop_len(sample_rate: u32) -> usize {
+    fft_len(sample_rate) / 2
+}
+
 /// FFT length for a sample rate: the power of two nearest ~80 ms (4096 at 44.1/48 kHz).
 pub fn fft_len(sample_rate: u32) -> usize {
     let target = f64::from(sample_rate) * 0.08;
@@ -234,7 +239,7 @@ impl Analyzer {
         let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
         Self {
             n,
-            hop: n / 2,
+            hop: hop_len(sample_rate),
             sample_rate,
             window,
             weights: band_weights(n, sample_rate, bands),

@@ -59,6 +59,28 @@ test('a picked WAV is analysed in the Worker: the page shows the command line\'s
   await page.close();
 });
 
+test('a long file is measured by two Workers at once: the report equals the command line\'s', async () => {
+  // 40 s of 48 kHz stereo 16-bit (7.7 MB) is over the page's split size: the
+  // engine Worker measures loudness/spectrum/limiting, the helper true peak and levels.
+  const path = join(tmp, 'long mix.wav');
+  await writeFile(path, wavBytes(musicLike(48000, 40, 11), 48000, 'int16'));
+  const expected = await cliAnalyze(path);
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', path);
+  const integrated = await shownValue(page, 'integrated');
+  const timings = await page.evaluate(() => window.__preflightTimings);
+  assert.ok(typeof timings.ownHalfMs === 'number', `the analysis was split: ${JSON.stringify(timings)}`);
+  assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.01, `${integrated} vs ${expected.loudness.integrated_lufs}`);
+  for (const [id, key] of [['true-peak', 'true_peak_dbtp'], ['lra', 'range_lu'], ['plr', 'plr_db']]) {
+    const v = await shownValue(page, id);
+    assert.ok(Math.abs(v - expected.loudness[key]) <= 0.01, `${id}: page ${v} vs CLI ${expected.loudness[key]}`);
+  }
+  const shownRisks = await page.$$eval('#risks [data-risk]', (els) => els.map((e) => e.dataset.risk));
+  assert.deepEqual(shownRisks, expected.risks.map((r) => r.id));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('a dropped file is analysed too (real drop event)', async () => {
   const bytes = wavBytes(musicLike(44100, 6, 3), 44100, 'float32');
   const path = join(tmp, 'dropped.wav');

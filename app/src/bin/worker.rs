@@ -2,11 +2,16 @@
 //!
 //! Trunk builds this bin with `data-type="worker" data-loader-shim`, which
 //! gives `worker_loader.js` for `new Worker(...)`. The worker announces
-//! `{type: "ready"}` once loaded; the page sends nothing before that.
+//! `{type: "ready"}` once loaded; the page sends nothing before that. Then it
+//! warms the engine up (see [`warm_up`]) and says `{type: "warm"}`.
 
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
+use dsp_wasm::analyze::{
+    combine, measure_loudness, measure_peaks, report_decoded, AnalysisOptions, LoudnessPart,
+    PeakPart, Stage,
+};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain};
 use dsp_wasm::decode;
@@ -73,54 +78,200 @@ fn post_channels(kind: &str, id: f64, audio: &AudioBuffer) {
     post_transfer(&msg, &transfer);
 }
 
-fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64) {
-    let progress = |stage: &str, fraction: f64| {
-        post(&object(&[
-            ("type", "progress".into()),
-            ("id", id.into()),
-            ("stage", stage.into()),
-            ("percent", (fraction * 100.0).round().into()),
-        ]));
-    };
-    progress("decoding", 0.0);
+/// Posts `{type: "progress"}` for job `id`.
+fn post_progress(id: f64, stage: &str, fraction: f64) {
+    post(&object(&[
+        ("type", "progress".into()),
+        ("id", id.into()),
+        ("stage", stage.into()),
+        ("percent", (fraction * 100.0).round().into()),
+    ]));
+}
+
+/// A progress callback that posts whole percents within `[from, to]` and
+/// records how long each stage took (for tests/bench/browser_timing.mjs).
+struct StageClock {
+    id: f64,
+    from: f64,
+    to: f64,
+    last_percent: f64,
+    stages: Vec<(&'static str, f64)>,
+    stage_start: f64,
+}
+
+impl StageClock {
+    fn new(id: f64, from: f64, to: f64) -> Self {
+        Self {
+            id,
+            from,
+            to,
+            last_percent: -1.0,
+            stages: Vec::new(),
+            stage_start: js_sys::Date::now(),
+        }
+    }
+
+    fn tick(&mut self, stage: Stage, fraction: f64) {
+        if self.stages.last().map(|s| s.0) != Some(stage.name()) {
+            self.close();
+            self.stage_start = js_sys::Date::now();
+            self.stages.push((stage.name(), 0.0));
+        }
+        let p = (100.0 * (self.from + (self.to - self.from) * fraction)).floor();
+        if p > self.last_percent {
+            self.last_percent = p;
+            post_progress(self.id, stage.name(), p / 100.0);
+        }
+    }
+
+    /// Ends the running stage.
+    fn close(&mut self) {
+        let now = js_sys::Date::now();
+        if let Some(last) = self.stages.last_mut() {
+            last.1 = now - self.stage_start;
+        }
+    }
+
+    fn to_js(&self) -> JsValue {
+        object(
+            &self
+                .stages
+                .iter()
+                .map(|&(k, v)| (k, v.into()))
+                .collect::<Vec<_>>(),
+        )
+        .into()
+    }
+}
+
+/// An analysis waiting for the helper Worker's half of the measurements.
+struct Pending {
+    id: f64,
+    name: String,
+    decoded: decode::Decoded,
+    loudness: LoudnessPart,
+    clock: StageClock,
+    /// Date.now() marks: received, decode start, decode end, own half done.
+    marks: [f64; 4],
+}
+
+thread_local! {
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// `analyze`: decode, then either the whole analysis here, or (`split`) the
+/// loudness half here while the helper Worker measures the peak half of the
+/// same bytes; the page forwards the helper's result as `peaks`.
+fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64, split: bool) {
+    PENDING.with(|p| *p.borrow_mut() = None);
+    post_progress(id, "decoding", 0.0);
     let t0 = js_sys::Date::now();
     let decoded = match decode::decode(bytes, Some(name)) {
         Ok(d) => d,
         Err(e) => return post_error(id, &e.to_string()),
     };
-    progress("decoding", 0.05);
+    post_progress(id, "decoding", 0.05);
     let t1 = js_sys::Date::now();
-    let mut last_percent = -1.0;
-    // Milliseconds spent per stage, for tests/bench/browser_timing.mjs.
-    let mut stage_ms: Vec<(&'static str, f64)> = Vec::new();
-    let mut stage_start = t1;
-    let report = analyze_decoded(&decoded, name, &mut |stage, fraction| {
-        if stage_ms.last().map(|s| s.0) != Some(stage.name()) {
-            let now = js_sys::Date::now();
-            if let Some(last) = stage_ms.last_mut() {
-                last.1 = now - stage_start;
-            }
-            stage_start = now;
-            stage_ms.push((stage.name(), 0.0));
-        }
-        let p = (5.0 + 95.0 * fraction).floor();
-        if p > last_percent {
-            last_percent = p;
-            progress(stage.name(), p / 100.0);
-        }
-    });
-    let t3 = js_sys::Date::now();
-    if let Some(last) = stage_ms.last_mut() {
-        last.1 = t3 - stage_start;
+    if split {
+        let mut clock = StageClock::new(id, 0.05, 0.9);
+        let loudness = loudness_half(&decoded.audio, &mut |s, f| clock.tick(s, f));
+        clock.close();
+        let t2 = js_sys::Date::now();
+        PENDING.with(|p| {
+            *p.borrow_mut() = Some(Pending {
+                id,
+                name: name.to_string(),
+                decoded,
+                loudness,
+                clock,
+                marks: [received, t0, t1, t2],
+            })
+        });
+        return;
     }
+    let mut clock = StageClock::new(id, 0.05, 1.0);
+    let report = analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s, f));
+    clock.close();
+    let t3 = js_sys::Date::now();
+    deliver(
+        id,
+        name,
+        decoded,
+        &report,
+        &clock,
+        [received, t0, t1, t3],
+        None,
+    );
+}
+
+/// `peaks` (the helper's half, as JSON, or null if the helper failed):
+/// finishes the pending analysis of the same job.
+fn finish_split(id: f64, peaks_json: Option<String>) {
+    // A result without a job id comes from a helper that crashed: it is
+    // about whatever job is pending.
+    let Some(mut p) = PENDING.with(|p| p.borrow_mut().take_if(|p| p.id == id || !id.is_finite()))
+    else {
+        return; // a job the user has replaced
+    };
+    let t_wait = js_sys::Date::now();
+    let options = AnalysisOptions::default();
+    let peaks = peaks_json
+        .and_then(|j| serde_json::from_str::<PeakPart>(&j).ok())
+        .unwrap_or_else(|| {
+            // The helper could not deliver: measure that half here.
+            let clock = &mut p.clock;
+            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s, f))
+        });
+    let m = combine(&p.decoded.audio, &options, p.loudness, peaks);
+    let report = report_decoded(&p.decoded, &p.name, &m);
+    post_progress(id, "risks", 1.0);
+    let done = js_sys::Date::now();
+    let [received, t0, t1, t2] = p.marks;
+    deliver(
+        id,
+        &p.name,
+        p.decoded,
+        &report,
+        &p.clock,
+        [received, t0, t1, done],
+        Some((t2, t_wait)),
+    );
+}
+
+/// `measure-peaks` (helper role): the peak half of an analysis.
+fn measure_peaks_job(id: f64, name: &str, bytes: Vec<u8>) {
+    let json = decode::decode(bytes, Some(name)).ok().and_then(|d| {
+        let part = peak_half(&d.audio, &mut |_, _| {});
+        serde_json::to_string(&part).ok()
+    });
+    post(&object(&[
+        ("type", "peaks".into()),
+        ("id", id.into()),
+        ("json", json.map_or(JsValue::NULL, JsValue::from)),
+    ]));
+}
+
+/// Posts the report (with where the time went), then the samples for
+/// playback (not needed to show the report), and keeps the file.
+/// `marks`: received, decode start, decode end, analysis end;
+/// `split`: (own half done, helper's half arrived).
+fn deliver(
+    id: f64,
+    name: &str,
+    decoded: decode::Decoded,
+    report: &dsp_wasm::report::Report,
+    clock: &StageClock,
+    marks: [f64; 4],
+    split: Option<(f64, f64)>,
+) {
     MASTERED.with(|m| *m.borrow_mut() = None);
-    let json = match serde_json::to_string(&report) {
+    let [received, t0, t1, t3] = marks;
+    let json = match serde_json::to_string(report) {
         Ok(json) => json,
         Err(e) => return post_error(id, &format!("could not encode the report: {e}")),
     };
     let t4 = js_sys::Date::now();
-    // Where the time went, for tests/bench/browser_timing.mjs.
-    let timings = object(&[
+    let mut fields = vec![
         ("warmUpMs", WARM_UP_MS.with(|w| w.get()).into()),
         ("receivedAt", received.into()),
         ("copyMs", (t0 - received).into()),
@@ -128,24 +279,18 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64) {
         ("analyzeMs", (t3 - t1).into()),
         ("encodeMs", (t4 - t3).into()),
         ("postedAt", js_sys::Date::now().into()),
-        (
-            "stagesMs",
-            object(
-                &stage_ms
-                    .iter()
-                    .map(|&(k, v)| (k, v.into()))
-                    .collect::<Vec<_>>(),
-            )
-            .into(),
-        ),
-    ]);
+        ("stagesMs", clock.to_js()),
+    ];
+    if let Some((own, arrived)) = split {
+        fields.push(("ownHalfMs", (own - t1).into()));
+        fields.push(("waitedMs", (arrived - own).into()));
+    }
     post(&object(&[
         ("type", "report".into()),
         ("id", id.into()),
         ("json", json.into()),
-        ("timings", timings.into()),
+        ("timings", object(&fields).into()),
     ]));
-    // The samples for playback follow the report (they are not needed to show it).
     post_channels("decoded", id, &decoded.audio);
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Current {
@@ -267,7 +412,13 @@ fn on_message(ev: MessageEvent) {
             let received = js_sys::Date::now();
             let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
             let name = protocol::get_str(&data, "name");
-            analyze(id, &name, bytes.to_vec(), received);
+            let split = protocol::get(&data, "split").as_bool() == Some(true);
+            analyze(id, &name, bytes.to_vec(), received, split);
+        }
+        "peaks" => finish_split(id, protocol::get(&data, "json").as_string()),
+        "measure-peaks" => {
+            let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
+            measure_peaks_job(id, &protocol::get_str(&data, "name"), bytes.to_vec());
         }
         "render" => render(id, &protocol::get_str(&data, "chain")),
         "master" => master(id, &data),
@@ -285,6 +436,7 @@ fn main() {
     let t = js_sys::Date::now();
     warm_up();
     WARM_UP_MS.with(|w| w.set(js_sys::Date::now() - t));
+    post(&object(&[("type", "warm".into())]));
 }
 
 /// The analysis, through one instantiation of the engine's generic entry
@@ -293,9 +445,19 @@ fn main() {
 fn analyze_decoded(
     decoded: &decode::Decoded,
     name: &str,
-    progress: &mut dyn FnMut(dsp_wasm::analyze::Stage, f64),
+    progress: &mut dyn FnMut(Stage, f64),
 ) -> dsp_wasm::report::Report {
     dsp_wasm::analyze::analyze_decoded(decoded, name, progress)
+}
+
+/// The loudness half, through one instantiation (see [`analyze_decoded`]).
+fn loudness_half(audio: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)) -> LoudnessPart {
+    measure_loudness(audio, &AnalysisOptions::default(), progress)
+}
+
+/// The peak half, through one instantiation (see [`analyze_decoded`]).
+fn peak_half(audio: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)) -> PeakPart {
+    measure_peaks(audio, progress)
 }
 
 /// Runs decode, the whole analysis and a render with every module type once
@@ -333,7 +495,12 @@ fn warm_up() {
     };
     let bytes = wav::encode(&audio, SampleFormat::Int16);
     if let Ok(decoded) = decode::decode(bytes, Some("warm-up.wav")) {
-        let _ = analyze_decoded(&decoded, "warm-up", &mut |_, _| {});
+        // The two halves a long file is split into (both Workers run both
+        // warm-ups: either may take either role).
+        let loudness = loudness_half(&decoded.audio, &mut |_, _| {});
+        let peaks = peak_half(&decoded.audio, &mut |_, _| {});
+        let m = combine(&decoded.audio, &AnalysisOptions::default(), loudness, peaks);
+        let _ = report_decoded(&decoded, "warm-up", &m);
     }
     let _ = chain::render(&Chain::every_module(), &audio);
 }
