@@ -12,6 +12,10 @@
 //!    whole track, analyse the whole track again, keep it only if its risk
 //!    dropped and no other risk rose a level. A risk no move helps is left,
 //!    and the report says why. A mix with no such risk gets no corrective move.
+//!    On tracks of [`SCREEN_MIN_S`] or more, the candidates are first tried on
+//!    a [`SCREEN_EXCERPT_S`] excerpt around the risk's worst moment; only the
+//!    promising ones get the whole-track trial, which alone decides (the log
+//!    names what was screened out and why).
 //! 3. With a reference track: bounded corrections (±3 dB) of the smoothed
 //!    octave-band difference, Matchering-style, but each judged by the same
 //!    loop rule, and the reference's loudness as target unless one was given.
@@ -343,6 +347,17 @@ fn master_with_parallelism(
         let cur_sev = decide::severities(&current);
         let mut best: Option<(Move, AudioBuffer, Report, f64)> = None;
         let mut sufficient = false;
+        // On a long track the candidates are first screened on an excerpt
+        // around the risk's worst moment; only the promising ones are then
+        // rendered and judged on the whole track (see [`screen`]).
+        let (order, screened_on) = match screen(&risk, &cands, &current_audio, &analyse, width) {
+            Some(s) => {
+                it.rejected.extend(s.screened_out);
+                (s.order, Some(s.excerpt))
+            }
+            None => ((0..cands.len()).collect(), None),
+        };
+        let order: Vec<Move> = order.into_iter().map(|i| cands[i].clone()).collect();
         // Candidates are independent (each is one module over the same
         // audio): they are rendered and analysed `CANDIDATE_PARALLELISM` at a
         // time (`width`), and their verdicts taken in order, so the choice is exactly
@@ -354,7 +369,7 @@ fn master_with_parallelism(
                 (a, r)
             })
         };
-        'candidates: for batch in cands.chunks(width) {
+        'candidates: for batch in order.chunks(width) {
             let trials = map_parallel(batch, &trial_of);
             for (cand, trial) in batch.iter().zip(trials) {
                 let cand = cand.clone();
@@ -392,10 +407,16 @@ fn master_with_parallelism(
                 it.rejected
                     .retain(|r| !r.starts_with(&format!("{}:", m.label)));
                 it.accepted.push(format!(
-                    "{} ({} {sb:.2} → {sa:.2}{})",
+                    "{} ({} {sb:.2} → {sa:.2}{}{})",
                     m.label,
                     risk.id,
-                    if sufficient { "" } else { ", partial" }
+                    if sufficient { "" } else { ", partial" },
+                    screened_on
+                        .map(|[a, b]| format!(
+                            "; screened on {} first",
+                            crate::timefmt::range(a, b)
+                        ))
+                        .unwrap_or_default()
                 ));
                 decisions.push(decision(&m, modules.len()));
                 modules.push(m.module);
@@ -559,6 +580,123 @@ fn master_with_parallelism(
             after,
         },
         corrections,
+    })
+}
+
+/// Tracks at least this long have their candidates screened on an excerpt
+/// first, seconds (below it a whole-track trial costs little more than one
+/// on an excerpt).
+pub const SCREEN_MIN_S: f64 = 45.0;
+
+/// Length of the screening excerpt, seconds: long enough for short-term
+/// loudness (3 s windows), the limiter simulation and a stable spectrum.
+pub const SCREEN_EXCERPT_S: f64 = 20.0;
+
+/// The outcome of screening a step's candidates on an excerpt.
+struct Screening {
+    /// Indices into the candidates, in the order to judge them on the whole
+    /// track: predicted sufficient ones (least destructive first), then the
+    /// single most promising partial one.
+    order: Vec<usize>,
+    /// Log lines for the candidates not taken to the whole track.
+    screened_out: Vec<String>,
+    /// The excerpt, seconds.
+    excerpt: [f64; 2],
+}
+
+/// Screens `cands` on an excerpt of `audio` around the risk's worst moment:
+/// each candidate is rendered and analysed there only, and judged against the
+/// excerpt as it is with the same rule as on the whole track. The whole-track
+/// trial (render + full re-analysis) still decides: screening only chooses
+/// which candidates earn one, so a step costs about one full analysis instead
+/// of one per candidate. `None` for short tracks, or with a single candidate.
+fn screen(
+    risk: &crate::report::Risk,
+    cands: &[Move],
+    audio: &AudioBuffer,
+    analyse: &(impl Fn(&AudioBuffer) -> Report + Sync),
+    width: usize,
+) -> Option<Screening> {
+    let duration = audio.duration_s();
+    if duration < SCREEN_MIN_S || cands.len() < 2 {
+        return None;
+    }
+    // Centred on the middle of the worst range (or of the track).
+    let centre = risk
+        .time_ranges_s
+        .first()
+        .map_or(duration / 2.0, |r| 0.5 * (r[0] + r[1]));
+    let start = (centre - SCREEN_EXCERPT_S / 2.0).clamp(0.0, duration - SCREEN_EXCERPT_S);
+    let rate = f64::from(audio.sample_rate);
+    let (a, b) = (
+        (start * rate) as usize,
+        (((start + SCREEN_EXCERPT_S) * rate) as usize).min(audio.frames()),
+    );
+    let excerpt = AudioBuffer {
+        sample_rate: audio.sample_rate,
+        channels: audio.channels.iter().map(|c| c[a..b].to_vec()).collect(),
+    };
+    let here = decide::severities(&analyse(&excerpt));
+    let trials: Vec<Option<BTreeMap<String, f64>>> = cands
+        .chunks(width.max(1))
+        .flat_map(|batch| {
+            map_parallel(batch, &|c: &Move| {
+                chain::render(&Chain::new(vec![c.module.clone()]), &excerpt)
+                    .ok()
+                    .map(|out| decide::severities(&analyse(&out)))
+            })
+        })
+        .collect();
+    let when = crate::timefmt::range(start, start + SCREEN_EXCERPT_S);
+    let sb = here.get(&risk.id).copied().unwrap_or(0.0);
+    let mut order = Vec::new();
+    let mut best_partial: Option<(usize, f64)> = None;
+    let mut out = Vec::new();
+    for (i, t) in trials.iter().enumerate() {
+        let Some(t) = t else { continue };
+        let sa = t.get(&risk.id).copied().unwrap_or(0.0);
+        match decide::judge(&risk.id, &here, t) {
+            Verdict::Sufficient => order.push(i),
+            Verdict::Partial => {
+                if best_partial.is_none_or(|(_, s)| sa < s) {
+                    best_partial = Some((i, sa));
+                }
+            }
+            Verdict::Rejected(why) => out.push((i, format!("{why} on {when}"))),
+        }
+    }
+    if let Some((i, _)) = best_partial {
+        order.push(i);
+    }
+    // Nothing promising: the least destructive move still gets a whole-track trial.
+    if order.is_empty() {
+        order.push(0);
+    }
+    for (i, t) in trials.iter().enumerate() {
+        if order.contains(&i) || out.iter().any(|(j, _)| *j == i) {
+            continue;
+        }
+        let sa = t
+            .as_ref()
+            .and_then(|t| t.get(&risk.id).copied())
+            .unwrap_or(sb);
+        out.push((
+            i,
+            format!(
+                "{} only {sb:.2} → {sa:.2} on {when}, a better move was judged first",
+                risk.id
+            ),
+        ));
+    }
+    out.sort_by_key(|(i, _)| *i);
+    Some(Screening {
+        screened_out: out
+            .into_iter()
+            .filter(|(i, _)| !order.contains(i))
+            .map(|(i, why)| format!("{}: screened out — {why}", cands[i].label))
+            .collect(),
+        order,
+        excerpt: [start, start + SCREEN_EXCERPT_S],
     })
 }
 

@@ -7,10 +7,11 @@
 mod common;
 
 use common::{clean, eq, ffmpeg_measure, gain, have_ffmpeg, mix, through, MixSpec, Noise};
+use dsp_wasm::analyze::AnalysisOptions;
 use dsp_wasm::audio::{to_db, AudioBuffer};
 use dsp_wasm::chain::{FilterKind, Module, StereoTarget};
 use dsp_wasm::decide;
-use dsp_wasm::master::{master, MasterOptions, Mastered};
+use dsp_wasm::master::{master, recheck, MasterOptions, Mastered, SCREEN_MIN_S};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::true_peak::true_peak;
 use dsp_wasm::wav;
@@ -297,4 +298,47 @@ fn overcompressed_mix_gets_headroom_back_not_more_limiting() {
         .any(|d| d.r#move == "true_peak_limiter"
             && d.params["peak_reduction_db"].as_f64().unwrap_or(0.0) > 0.6));
     assert!(sev(&m.report.after, "overcompressed") <= sev(before, "overcompressed") + 0.05);
+}
+
+/// On a long track a step's candidates are screened on an excerpt around the
+/// worst moment first; what is kept is still judged on the whole track: the
+/// severity the log reports after the kept moves is that of a whole-track
+/// re-analysis of exactly those moves, and the contract of `check` holds.
+#[test]
+fn long_tracks_are_screened_on_an_excerpt_then_judged_whole() {
+    let seconds = SCREEN_MIN_S as f32 + 15.0;
+    for (name, problem, level_db, id) in [
+        (
+            "harshness-long",
+            eq(FilterKind::Peaking, 4000.0, 0.8, 14.0),
+            -3.0,
+            "harshness",
+        ),
+        (
+            "sub-long",
+            eq(FilterKind::LowShelf, 50.0, 0.71, 12.0),
+            -8.0,
+            "sub_excess",
+        ),
+    ] {
+        let a = gain(&through(&clean(SR, seconds), vec![problem]), level_db);
+        let m = check(name, &a, id);
+        let it = &m.report.iterations;
+        assert!(
+            it.iter()
+                .flat_map(|i| &i.accepted)
+                .any(|a| a.contains("screened on")),
+            "{name}: screening ran: {it:#?}"
+        );
+        // The state after every corrective move (the loudness stage is the
+        // last iteration).
+        let last = &it[it.len() - 2];
+        let logged = last.risk_severity.get(id).copied().unwrap_or(0.0);
+        let whole = recheck(&a, &m.corrections, &AnalysisOptions::default()).unwrap();
+        let measured = sev(&whole, id);
+        assert!(
+            (measured - logged).abs() < 0.01,
+            "{name}: logged {logged} vs whole-track {measured}"
+        );
+    }
 }
