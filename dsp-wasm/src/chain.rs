@@ -95,7 +95,7 @@ impl Chain {
             Module::StereoImage {
                 mono_below_hz: 120.0,
                 width: 0.9,
-                balance_db: 0.0,
+                balance_db: 0.5,
             },
             Module::Gain { gain_db: 6.0 },
             Module::Limiter {

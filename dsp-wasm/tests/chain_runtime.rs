@@ -5,52 +5,7 @@ use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, Module, StereoTarget};
 
 fn full_chain() -> Chain {
-    Chain::new(vec![
-        Module::DcBlocker { cutoff_hz: 5.0 },
-        Module::Eq {
-            kind: FilterKind::LowShelf,
-            freq_hz: 60.0,
-            q: 0.707,
-            gain_db: -2.0,
-            target: StereoTarget::Stereo,
-        },
-        Module::Eq {
-            kind: FilterKind::Peaking,
-            freq_hz: 2500.0,
-            q: 1.0,
-            gain_db: 1.5,
-            target: StereoTarget::Mid,
-        },
-        Module::LowControl {
-            crossover_hz: 150.0,
-            threshold_db: -24.0,
-            ratio: 3.0,
-            max_cut_db: 4.0,
-            attack_ms: 10.0,
-            release_ms: 150.0,
-        },
-        Module::DynamicEq {
-            freq_hz: 4500.0,
-            q: 1.2,
-            threshold_db: -35.0,
-            ratio: 3.0,
-            max_cut_db: 4.0,
-            attack_ms: 5.0,
-            release_ms: 80.0,
-            target: StereoTarget::Stereo,
-        },
-        Module::StereoImage {
-            mono_below_hz: 120.0,
-            width: 0.9,
-            balance_db: 0.5,
-        },
-        Module::Gain { gain_db: 8.0 },
-        Module::Limiter {
-            ceiling_dbtp: -1.0,
-            lookahead_ms: 5.0,
-            release_ms: 120.0,
-        },
-    ])
+    Chain::every_module()
 }
 
 /// Bass notes, a bright burst pattern, wide noise: every stage does something.
