@@ -67,20 +67,32 @@ pub fn encode(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
     out.extend_from_slice(&bits.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for i in 0..audio.frames() {
-        for ch in &audio.channels {
-            let s = ch[i];
-            match format {
-                SampleFormat::Float32 => out.extend_from_slice(&s.to_le_bytes()),
-                SampleFormat::Int16 => {
-                    let v = (f64::from(s) * 32768.0).round().clamp(-32768.0, 32767.0) as i16;
-                    out.extend_from_slice(&v.to_le_bytes());
+    // One loop per format, each writing fixed-size frames into the
+    // preallocated data (no per-sample format dispatch or capacity checks).
+    let width = usize::from(bits / 8);
+    let start = out.len();
+    out.resize(start + data_len, 0);
+    let data = &mut out[start..];
+    for (c, ch) in audio.channels.iter().enumerate() {
+        let frames = data.chunks_exact_mut(usize::from(block_align));
+        match format {
+            SampleFormat::Float32 => {
+                for (frame, &s) in frames.zip(ch) {
+                    frame[c * width..(c + 1) * width].copy_from_slice(&s.to_le_bytes());
                 }
-                SampleFormat::Int24 => {
-                    let v = (f64::from(s) * 8_388_608.0)
-                        .round()
-                        .clamp(-8_388_608.0, 8_388_607.0) as i32;
-                    out.extend_from_slice(&v.to_le_bytes()[..3]);
+            }
+            SampleFormat::Int16 => {
+                for (frame, &s) in frames.zip(ch) {
+                    let v = (s * 32_768.0).round().clamp(-32_768.0, 32_767.0) as i16;
+                    frame[c * width..(c + 1) * width].copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            SampleFormat::Int24 => {
+                for (frame, &s) in frames.zip(ch) {
+                    // Scaling by a power of two is exact in f32, and every
+                    // 24-bit integer is an f32: no precision is lost.
+                    let v = (s * 8_388_608.0).round().clamp(-8_388_608.0, 8_388_607.0) as i32;
+                    frame[c * width..(c + 1) * width].copy_from_slice(&v.to_le_bytes()[..3]);
                 }
             }
         }
