@@ -1,9 +1,9 @@
 //! Messages between the page and the analysis Workers, as plain JS objects.
 //!
 //! Page → engine Worker:
-//! - `{ type: "analyze", id, name, bytes: Uint8Array, split }` (the file's
-//!   bytes, transferred); with `split` the engine measures the loudness half
-//!   and waits for `peaks`
+//! - `{ type: "analyze", id, name, file: File, split }` (the Worker reads the
+//!   file itself; `bytes: Uint8Array` instead of `file` also works); with
+//!   `split` the engine measures the loudness half and waits for `peaks`
 //! - `{ type: "peaks", id, json }` the helper's half (JSON of
 //!   `dsp_wasm::analyze::PeakPart`), or `json: null` if the helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
@@ -11,7 +11,7 @@
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
-//! - `{ type: "measure-peaks", id, name, bytes: Uint8Array }` (a copy, transferred)
+//! - `{ type: "measure-peaks", id, name, file: File }` (it reads the file itself)
 //!
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)

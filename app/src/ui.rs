@@ -10,7 +10,6 @@ use js_sys::{Array, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::protocol::{self, object};
 use crate::{fmt, player, worker_client};
@@ -269,44 +268,31 @@ fn load_file(state: State, file: web_sys::File) {
         stage: "reading".into(),
         percent: 0.0,
     });
-    spawn_local(async move {
-        match JsFuture::from(file.array_buffer()).await {
-            Ok(buf) => {
-                let buf: js_sys::ArrayBuffer = buf.unchecked_into();
-                let bytes = Uint8Array::new(&buf);
-                // A long file is measured by two Workers at once, each from
-                // its own copy of the bytes (see worker_client).
-                let split = buf.byte_length() as f64 >= SPLIT_MIN_BYTES;
-                let msg = object(&[
-                    ("type", "analyze".into()),
-                    ("id", id.into()),
-                    ("name", name.as_str().into()),
-                    ("bytes", bytes.into()),
-                    ("split", split.into()),
-                ]);
-                mark("__preflightSentAt");
-                let copy = split.then(|| buf.slice(0));
-                worker_client::send(msg.into(), Array::of1(&buf));
-                if let Some(copy) = copy {
-                    if !worker_client::send_to_helper(id, &name, copy) {
-                        // No helper: the engine measures both halves itself.
-                        worker_client::send(
-                            object(&[
-                                ("type", "peaks".into()),
-                                ("id", id.into()),
-                                ("json", wasm_bindgen::JsValue::NULL),
-                            ])
-                            .into(),
-                            Array::new(),
-                        );
-                    }
-                }
-            }
-            Err(_) => state.phase.set(Phase::Failed(format!(
-                "{name}: The browser could not read the file"
-            ))),
-        }
-    });
+    // The File itself (a handle, not its bytes) goes to the Workers: each
+    // reads it off the main thread. A long file is measured by both at once
+    // (see worker_client).
+    let split = file.size() >= SPLIT_MIN_BYTES;
+    let msg = object(&[
+        ("type", "analyze".into()),
+        ("id", id.into()),
+        ("name", name.as_str().into()),
+        ("file", file.clone().into()),
+        ("split", split.into()),
+    ]);
+    mark("__preflightSentAt");
+    worker_client::send(msg.into(), Array::new());
+    if split && !worker_client::send_to_helper(id, &name, &file) {
+        // No helper: the engine measures both halves itself.
+        worker_client::send(
+            object(&[
+                ("type", "peaks".into()),
+                ("id", id.into()),
+                ("json", wasm_bindgen::JsValue::NULL),
+            ])
+            .into(),
+            Array::new(),
+        );
+    }
 }
 
 /// The whole page.

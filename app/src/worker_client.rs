@@ -187,14 +187,14 @@ pub fn send(msg: JsValue, transfer: Array) {
 }
 
 /// Asks the helper Worker for the peak half of job `id`'s analysis of
-/// `bytes` (transferred). Returns false if there is no helper (the engine
-/// then analyses alone).
-pub fn send_to_helper(id: u32, name: &str, bytes: js_sys::ArrayBuffer) -> bool {
+/// `file` (which it reads itself). Returns false if there is no helper (the
+/// engine then analyses alone).
+pub fn send_to_helper(id: u32, name: &str, file: &web_sys::File) -> bool {
     let msg = object(&[
         ("type", "measure-peaks".into()),
         ("id", id.into()),
         ("name", name.into()),
-        ("bytes", js_sys::Uint8Array::new(&bytes).into()),
+        ("file", file.into()),
     ]);
-    post(Role::Helper, msg.into(), Array::of1(&bytes))
+    post(Role::Helper, msg.into(), Array::new())
 }

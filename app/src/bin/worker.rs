@@ -404,21 +404,42 @@ fn export(id: f64) {
     }
 }
 
+/// The file's bytes: read here from the `file` (a File handle) the page
+/// sent, or taken from `bytes` (a Uint8Array).
+fn read_bytes(data: &JsValue) -> Result<Vec<u8>, String> {
+    let file = protocol::get(data, "file");
+    if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
+        let reader = web_sys::FileReaderSync::new()
+            .map_err(|_| "the browser could not read the file".to_string())?;
+        let buf = reader
+            .read_as_array_buffer(blob)
+            .map_err(|_| "the browser could not read the file".to_string())?;
+        return Ok(Uint8Array::new(&buf).to_vec());
+    }
+    let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
+    Ok(bytes.to_vec())
+}
+
 fn on_message(ev: MessageEvent) {
     let data = ev.data();
     let id = protocol::get_f64(&data, "id");
     match protocol::get_str(&data, "type").as_str() {
         "analyze" => {
             let received = js_sys::Date::now();
-            let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
             let name = protocol::get_str(&data, "name");
             let split = protocol::get(&data, "split").as_bool() == Some(true);
-            analyze(id, &name, bytes.to_vec(), received, split);
+            match read_bytes(&data) {
+                Ok(bytes) => analyze(id, &name, bytes, received, split),
+                Err(e) => post_error(id, &e),
+            }
         }
         "peaks" => finish_split(id, protocol::get(&data, "json").as_string()),
         "measure-peaks" => {
-            let bytes: Uint8Array = protocol::get(&data, "bytes").unchecked_into();
-            measure_peaks_job(id, &protocol::get_str(&data, "name"), bytes.to_vec());
+            let name = protocol::get_str(&data, "name");
+            match read_bytes(&data) {
+                Ok(bytes) => measure_peaks_job(id, &name, bytes),
+                Err(_) => measure_peaks_job(id, &name, Vec::new()),
+            }
         }
         "render" => render(id, &protocol::get_str(&data, "chain")),
         "master" => master(id, &data),
