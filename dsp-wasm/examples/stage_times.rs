@@ -1,24 +1,67 @@
-//! Prints how long each analysis stage takes on a file (profiling aid):
+//! Prints where an analysis spends its time, half by half and stage by stage,
+//! on one thread (profiling aid):
 //! `cargo run --release -p dsp-wasm --example stage_times -- FILE`.
 use std::time::Instant;
+
+use dsp_wasm::analyze::{self, AnalysisOptions, Stage};
+
+/// Prints the time spent in each stage reported to [`Clock::tick`].
+struct Clock {
+    label: &'static str,
+    last: Option<(Stage, Instant)>,
+}
+
+impl Clock {
+    fn tick(&mut self, stage: Stage) {
+        if self.last.is_none_or(|(s, _)| s != stage) {
+            self.print();
+            self.last = Some((stage, Instant::now()));
+        }
+    }
+
+    fn print(&self) {
+        if let Some((s, t)) = self.last {
+            let secs = t.elapsed().as_secs_f64();
+            println!("  {}: {:<9} {secs:.3} s", self.label, s.name());
+        }
+    }
+}
+
+impl Drop for Clock {
+    fn drop(&mut self) {
+        self.print();
+    }
+}
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: stage_times FILE");
     let bytes = std::fs::read(&path).expect("read");
-    let t0 = Instant::now();
-    let decoded = dsp_wasm::decode::decode(bytes, Some(&path)).expect("decode");
-    println!("decode {:.3} s", t0.elapsed().as_secs_f64());
     let t = Instant::now();
-    let mut last = (String::new(), Instant::now());
-    let _ = dsp_wasm::analyze::analyze_decoded(&decoded, "f", |stage, _| {
-        let name = stage.name().to_string();
-        if name != last.0 {
-            if !last.0.is_empty() {
-                println!("  {:<10} {:.3} s", last.0, last.1.elapsed().as_secs_f64());
-            }
-            last = (name, Instant::now());
-        }
-    });
-    println!("  {:<10} {:.3} s", last.0, last.1.elapsed().as_secs_f64());
-    println!("analysis {:.3} s", t.elapsed().as_secs_f64());
+    let decoded = dsp_wasm::decode::decode(bytes, Some(&path)).expect("decode");
+    println!("decode {:.3} s", t.elapsed().as_secs_f64());
+    let audio = &decoded.audio;
+    let options = AnalysisOptions::default();
+    let t = Instant::now();
+    let mut c = Clock {
+        label: "peak half",
+        last: None,
+    };
+    let peaks = analyze::measure_peaks(audio, |s, _| c.tick(s));
+    drop(c);
+    println!("peak half {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let mut c = Clock {
+        label: "loudness half",
+        last: None,
+    };
+    let loudness = analyze::measure_loudness(audio, &options, |s, _| c.tick(s));
+    drop(c);
+    println!("loudness half {:.3} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let m = analyze::combine(audio, &options, loudness, peaks);
+    let _ = analyze::report_decoded(&decoded, "f", &m);
+    println!(
+        "combine + risks + report {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
 }
