@@ -242,9 +242,10 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
     let mut fmt: Option<(u16, usize, u32, usize, u16)> = None;
     let mut pos = 12usize;
     let data = loop {
-        let id = bytes.get(pos..pos + 4)?;
-        let size = u32_at(pos + 4)? as usize;
-        let body = pos + 8;
+        // Chunk sizes come from the file: every offset is checked.
+        let body = pos.checked_add(8)?;
+        let id = bytes.get(pos..body - 4)?;
+        let size = u32_at(body - 4)? as usize;
         if id == b"fmt " {
             if size < 16 {
                 return None;
