@@ -61,6 +61,7 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
 /// Everything but the plain PCM WAV case (see [`pcm_wav`]).
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     check_flac_metadata(&bytes)?;
+    check_wav_header(&bytes)?;
     let mut hint = Hint::new();
     if let Some(ext) = name
         .and_then(|n| n.rsplit_once('.'))
@@ -409,6 +410,42 @@ fn lossless_bits(params: &codecs::CodecParameters) -> Option<u32> {
     }
 }
 
+/// symphonia 0.5 panics (`TimeBase` with a zero denominator, divisions by the
+/// block size) on a WAV `fmt ` chunk giving a sample rate, channel count or
+/// block size of 0 (found by `cargo fuzz`, fuzz/; in wasm a panic aborts the
+/// Worker). Such a header is refused here, before probing.
+fn check_wav_header(bytes: &[u8]) -> Result<()> {
+    if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
+        return Ok(());
+    }
+    let field = |i: usize, n: usize| -> Option<u32> {
+        let b = bytes.get(i..i.checked_add(n)?)?;
+        Some(b.iter().rev().fold(0u32, |v, &x| (v << 8) | u32::from(x)))
+    };
+    let mut pos = 12usize;
+    while let (Some(id), Some(size)) = (bytes.get(pos..pos.saturating_add(4)), field(pos + 4, 4)) {
+        let body = pos + 8;
+        if id == b"fmt " {
+            let (channels, rate, align) =
+                (field(body + 2, 2), field(body + 4, 4), field(body + 12, 2));
+            if [channels, rate, align].contains(&Some(0)) {
+                return Err(Error::Corrupt(
+                    "the WAV header gives a sample rate, channel count or block size of 0".into(),
+                ));
+            }
+            return Ok(());
+        }
+        let Some(next) = body
+            .checked_add(size as usize)
+            .and_then(|p| p.checked_add(size as usize & 1))
+        else {
+            return Ok(());
+        };
+        pos = next;
+    }
+    Ok(())
+}
+
 /// symphonia 0.5 allocates a FLAC Vorbis comment's *declared* length before
 /// reading it, so a corrupt length field (up to 4 GB) aborts the process with
 /// an out-of-memory error (found by `cargo fuzz`, fuzz/). The metadata block and
@@ -615,5 +652,26 @@ mod tests {
             assert_eq!(direct.format, via_symphonia.format, "tag {tag} bits {bits}");
             assert_eq!(direct.audio.frames(), n);
         }
+    }
+
+    /// Regression (cargo fuzz): a WAV `fmt ` chunk with a sample rate of 0 made
+    /// symphonia panic; it is a typed error now.
+    #[test]
+    fn wav_header_with_zero_rate_is_an_error_not_a_panic() {
+        let mut f = Vec::new();
+        f.extend_from_slice(b"RIFF");
+        f.extend_from_slice(&44u32.to_le_bytes());
+        f.extend_from_slice(b"WAVEfmt ");
+        f.extend_from_slice(&16u32.to_le_bytes());
+        f.extend_from_slice(&1u16.to_le_bytes());
+        f.extend_from_slice(&2u16.to_le_bytes());
+        f.extend_from_slice(&0u32.to_le_bytes()); // sample rate 0
+        f.extend_from_slice(&0u32.to_le_bytes());
+        f.extend_from_slice(&4u16.to_le_bytes());
+        f.extend_from_slice(&16u16.to_le_bytes());
+        f.extend_from_slice(b"data");
+        f.extend_from_slice(&8u32.to_le_bytes());
+        f.extend_from_slice(&[1, 0, 2, 0, 3, 0, 4, 0]);
+        assert!(matches!(decode(f, Some("x.wav")), Err(Error::Corrupt(_))));
     }
 }
