@@ -64,4 +64,28 @@ fn main() {
         "combine + risks + report {:.3} s",
         t.elapsed().as_secs_f64()
     );
+    let rate = audio.sample_rate;
+    let slices = audio.as_slices();
+    let time = |name: &str, f: &dyn Fn()| {
+        let t = Instant::now();
+        f();
+        println!("  {name:<10} {:.3} s", t.elapsed().as_secs_f64());
+    };
+    time("loudness", &|| {
+        let _ = dsp_wasm::loudness::measure(audio, |_| {});
+    });
+    time("stft", &|| {
+        let _ = dsp_wasm::spectrum::Analyzer::new(rate).run(audio, |_| {});
+    });
+    time("low end", &|| {
+        let _ = dsp_wasm::low_end::analyze(&slices, rate, |_| {});
+    });
+    time("levels", &|| {
+        let _ = dsp_wasm::levels::measure(&slices, rate);
+    });
+    for _ in 0..3 {
+        let t = Instant::now();
+        let _ = analyze::measure(audio, &options, |_, _| {});
+        println!("measure (all threads) {:.3} s", t.elapsed().as_secs_f64());
+    }
 }

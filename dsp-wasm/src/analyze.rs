@@ -175,27 +175,57 @@ pub fn measure_loudness(
 ) -> LoudnessPart {
     let rate = audio.sample_rate.max(1);
     let slices = audio.as_slices();
-    let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.15 * f));
-    progress(Stage::Spectrum, 0.15);
-    let mut analyzer = spectrum::Analyzer::new(rate);
-    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.15 + 0.5 * f));
+    // Two independent strands: loudness then the limiter simulation at the
+    // target (it needs the integrated loudness), and the STFT then the bass
+    // tracker. Natively the first runs on a second thread (with the peak half
+    // beside them, three strands share the cores); in wasm one after the other.
+    let measure_l = |progress: &mut dyn FnMut(Stage, f64)| {
+        loudness::measure(audio, |f| progress(Stage::Loudness, 0.15 * f))
+    };
+    let limiting = |l: &Loudness, progress: &mut dyn FnMut(Stage, f64)| {
+        progress(Stage::Limiting, 0.8);
+        l.integrated_lufs.map(|i| {
+            limit_sim::simulate(
+                &slices,
+                rate,
+                options.target_lufs - i,
+                options.ceiling_dbtp,
+                &[loudness::sub_block_len(rate), spectrum::hop_len(rate)],
+                |f| progress(Stage::Limiting, 0.8 + 0.2 * f),
+            )
+        })
+    };
+    let spectral = |progress: &mut dyn FnMut(Stage, f64)| {
+        progress(Stage::Spectrum, 0.15);
+        let mut analyzer = spectrum::Analyzer::new(rate);
+        let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.15 + 0.5 * f));
+        progress(Stage::Spectrum, 0.65);
+        let low = low_end::analyze(&slices, rate, |f| {
+            progress(Stage::Spectrum, 0.65 + 0.15 * f)
+        });
+        (spec, low)
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    let ((l, sim), (spec, low)) = crate::parallel::join(
+        || {
+            let l = measure_l(&mut |_, _| {});
+            let sim = limiting(&l, &mut |_, _| {});
+            (l, sim)
+        },
+        // The strand on this thread reports for the whole half (its share
+        // of the work, 0.15 ..= 0.8 when run in sequence, stretched to 0 ..= 1).
+        || spectral(&mut |s, f| progress(s, (f - 0.15) / 0.65)),
+    );
+    #[cfg(target_arch = "wasm32")]
+    let ((l, sim), (spec, low)) = {
+        // In the order the progress fractions run: loudness, spectrum, limiting.
+        let l = measure_l(&mut progress);
+        let spectral_part = spectral(&mut progress);
+        let sim = limiting(&l, &mut progress);
+        ((l, sim), spectral_part)
+    };
     let long_term_db = spec.long_term_db();
     let st = stereo::measure(&spec, &l, rate);
-    progress(Stage::Spectrum, 0.65);
-    let low = low_end::analyze(&slices, rate, |f| {
-        progress(Stage::Spectrum, 0.65 + 0.15 * f)
-    });
-    progress(Stage::Limiting, 0.8);
-    let sim = l.integrated_lufs.map(|i| {
-        limit_sim::simulate(
-            &slices,
-            rate,
-            options.target_lufs - i,
-            options.ceiling_dbtp,
-            &[loudness::sub_block_len(rate), spectrum::hop_len(rate)],
-            |f| progress(Stage::Limiting, 0.8 + 0.2 * f),
-        )
-    });
     LoudnessPart {
         loudness: l,
         spec,
@@ -377,8 +407,21 @@ pub fn analyze_with(
     format: &str,
     bit_depth: Option<u32>,
     options: &AnalysisOptions,
-    mut progress: impl FnMut(Stage, f64),
+    progress: impl FnMut(Stage, f64),
 ) -> Report {
+    analyze_measured(audio, name, format, bit_depth, options, progress).0
+}
+
+/// [`analyze_with`], also returning the measurements it reports from (with
+/// their unrounded figures: the mastering loop sets gains from them).
+pub fn analyze_measured(
+    audio: &AudioBuffer,
+    name: &str,
+    format: &str,
+    bit_depth: Option<u32>,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> (Report, Measurements) {
     // Non-finite samples would poison every filter: analyse a sanitised copy if needed.
     let sanitized;
     let mut notices = Vec::new();
@@ -394,7 +437,8 @@ pub fn analyze_with(
         audio
     };
     let m = measure(audio, options, &mut progress);
-    report(audio, &m, name, format, bit_depth, notices, progress)
+    let r = report(audio, &m, name, format, bit_depth, notices, progress);
+    (r, m)
 }
 
 /// Builds the report from measurements: risks, translation, platforms.

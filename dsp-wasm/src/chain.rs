@@ -196,6 +196,20 @@ pub enum Module {
 }
 
 impl Module {
+    /// Whether the module treats each channel on its own (no linked
+    /// detection, no mid/side), so a stereo render equals two mono ones.
+    pub fn acts_per_channel(&self) -> bool {
+        matches!(
+            self,
+            Module::Gain { .. }
+                | Module::DcBlocker { .. }
+                | Module::Eq {
+                    target: StereoTarget::Stereo,
+                    ..
+                }
+        )
+    }
+
     /// Short name of the module kind (the `module` tag in JSON).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -430,8 +444,7 @@ impl EqStage {
                     }
                 } else {
                     let c = self.coefficients;
-                    self.states[0].process(&c, l);
-                    self.states[1].process(&c, r);
+                    BiquadState::process_pair(&mut self.states, &c, l, r);
                     self.frame += n as u64;
                 }
             }
@@ -993,17 +1006,43 @@ pub fn render(chain: &Chain, input: &AudioBuffer) -> Result<AudioBuffer> {
 }
 
 /// [`render`] with an explicit block size (tests check block-size invariance).
+///
+/// A stereo chain whose modules all act per channel
+/// ([`Module::acts_per_channel`]) is rendered one channel at a time —
+/// natively each on its own thread — which gives exactly the samples of the
+/// two channels processed together (the worklet's way).
 pub fn render_with_block(chain: &Chain, input: &AudioBuffer, block: usize) -> Result<AudioBuffer> {
-    let mut proc =
-        ChainProcessor::new(chain, input.sample_rate as f32, input.num_channels(), block)?;
+    let channels = if input.num_channels() > 1 && chain.modules.iter().all(Module::acts_per_channel)
+    {
+        let rendered = crate::parallel::map_parallel(&input.channels, &|c: &Vec<f32>| {
+            render_planar(chain, input.sample_rate, std::slice::from_ref(c), block)
+                .map(|mut one| one.pop().unwrap_or_default())
+        });
+        rendered.into_iter().collect::<Result<Vec<_>>>()?
+    } else {
+        render_planar(chain, input.sample_rate, &input.channels, block)?
+    };
+    Ok(AudioBuffer {
+        sample_rate: input.sample_rate,
+        channels,
+    })
+}
+
+/// Renders planar `channels` through `chain` (latency compensated).
+fn render_planar(
+    chain: &Chain,
+    sample_rate: u32,
+    channels: &[Vec<f32>],
+    block: usize,
+) -> Result<Vec<Vec<f32>>> {
+    let mut proc = ChainProcessor::new(chain, sample_rate as f32, channels.len(), block)?;
     let latency = proc.latency_frames();
-    let frames = input.frames();
-    let mut out: Vec<Vec<f32>> = input
-        .channels
+    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
+    let mut out: Vec<Vec<f32>> = channels
         .iter()
         .map(|c| {
             let mut v = Vec::with_capacity(frames + latency);
-            v.extend_from_slice(c);
+            v.extend_from_slice(&c[..frames]);
             v.resize(frames + latency, 0.0);
             v
         })
@@ -1016,15 +1055,57 @@ pub fn render_with_block(chain: &Chain, input: &AudioBuffer, block: usize) -> Re
         ch.drain(..latency);
         ch.truncate(frames);
     }
-    Ok(AudioBuffer {
-        sample_rate: input.sample_rate,
-        channels: out,
-    })
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_channel_render_equals_the_stereo_processor() {
+        let sr = 48_000u32;
+        let frames = 20_000;
+        let input = AudioBuffer {
+            sample_rate: sr,
+            channels: vec![
+                (0..frames)
+                    .map(|i| (i as f32 * 0.013).sin() * 0.5 + 0.01)
+                    .collect(),
+                (0..frames)
+                    .map(|i| (i as f32 * 0.029).cos() * 0.4)
+                    .collect(),
+            ],
+        };
+        let chain = Chain::new(vec![
+            Module::DcBlocker { cutoff_hz: 10.0 },
+            Module::Eq {
+                kind: FilterKind::LowShelf,
+                freq_hz: 80.0,
+                q: 0.71,
+                gain_db: -4.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::Gain { gain_db: 3.0 },
+        ]);
+        assert!(chain.modules.iter().all(Module::acts_per_channel));
+        let rendered = render_with_block(&chain, &input, 1000).unwrap();
+        // The worklet's way: both channels through one processor, 128 at a time.
+        let mut p = ChainProcessor::new(&chain, sr as f32, 2, 128).unwrap();
+        let (mut l, mut r) = (input.channels[0].clone(), input.channels[1].clone());
+        for (a, b) in l.chunks_mut(128).zip(r.chunks_mut(128)) {
+            p.process(&mut [a, b]);
+        }
+        assert_eq!(rendered.channels, vec![l, r]);
+        // A linked module makes the chain render both channels together.
+        let mut linked = chain.clone();
+        linked.modules.push(Module::StereoImage {
+            mono_below_hz: 0.0,
+            width: 1.2,
+            balance_db: 0.0,
+        });
+        assert!(!linked.modules.iter().all(Module::acts_per_channel));
+    }
 
     #[test]
     fn json_round_trip() {

@@ -17,27 +17,24 @@ pub fn default_dither(format: SampleFormat) -> bool {
 /// Float output is returned unchanged.
 pub fn quantized(audio: &AudioBuffer, format: SampleFormat, dither: bool) -> AudioBuffer {
     let mut out = audio.clone();
-    match format {
-        SampleFormat::Int16 => dither::quantize(&mut out, 16, dither, dither::DEFAULT_SEED),
-        SampleFormat::Int24 => dither::quantize(&mut out, 24, dither, dither::DEFAULT_SEED),
-        SampleFormat::Float32 => out.sanitize_in_place(),
-    }
+    quantize_in_place(&mut out, format, dither);
     out
+}
+
+/// [`quantized`] in place.
+pub fn quantize_in_place(audio: &mut AudioBuffer, format: SampleFormat, dither: bool) {
+    match format {
+        SampleFormat::Int16 => dither::quantize(audio, 16, dither, dither::DEFAULT_SEED),
+        SampleFormat::Int24 => dither::quantize(audio, 24, dither, dither::DEFAULT_SEED),
+        SampleFormat::Float32 => {
+            let _ = audio.sanitize();
+        }
+    }
 }
 
 /// WAV bytes of `audio` at `format`, quantised (and dithered per [`default_dither`]).
 pub fn wav_bytes(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
     wav::encode(&quantized(audio, format, default_dither(format)), format)
-}
-
-trait SanitizeInPlace {
-    fn sanitize_in_place(&mut self);
-}
-
-impl SanitizeInPlace for AudioBuffer {
-    fn sanitize_in_place(&mut self) {
-        let _ = self.sanitize();
-    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,9 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::analyze::{analyze_with, AnalysisOptions};
+use std::borrow::Cow;
+
+use crate::analyze::{analyze_measured, analyze_with, AnalysisOptions, Measurements};
 use crate::audio::{to_db, AudioBuffer};
 use crate::chain::{self, Chain, FilterKind, Module, StereoTarget};
 use crate::decide::{self, Context, Move, Verdict};
@@ -158,14 +160,38 @@ fn check_input(audio: &AudioBuffer) -> Result<()> {
     Ok(())
 }
 
-fn sanitized(audio: &AudioBuffer) -> AudioBuffer {
-    let mut a = audio.clone();
-    a.sanitize();
-    a
+/// `audio` with NaN/Inf replaced by silence (borrowed when it has none).
+fn sanitized(audio: &AudioBuffer) -> Cow<'_, AudioBuffer> {
+    if audio.channels.iter().flatten().all(|s| s.is_finite()) {
+        Cow::Borrowed(audio)
+    } else {
+        let mut a = audio.clone();
+        a.sanitize();
+        Cow::Owned(a)
+    }
 }
 
 fn tp_dbtp(audio: &AudioBuffer) -> f64 {
     to_db(f64::from(true_peak::true_peak(&audio.as_slices())))
+}
+
+/// The unrounded figures of an analysis that the loudness stage and the
+/// verification set gains from (the report's are rounded for display).
+#[derive(Clone, Copy, Debug)]
+struct Raw {
+    integrated_lufs: Option<f64>,
+    /// By the 4× meter (the maximum of the analysis' true-peak series,
+    /// which is exactly [`true_peak::true_peak`]); −∞ for digital silence.
+    true_peak_dbtp: f64,
+}
+
+impl Raw {
+    fn of(m: &Measurements) -> Self {
+        Self {
+            integrated_lufs: m.loudness.integrated_lufs,
+            true_peak_dbtp: m.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY),
+        }
+    }
 }
 
 fn integrated(audio: &AudioBuffer) -> Option<f64> {
@@ -216,7 +242,36 @@ pub fn master(
     reference: Option<&AudioBuffer>,
     progress: impl FnMut(Stage, f64),
 ) -> Result<Mastered> {
-    master_with_parallelism(input, options, reference, progress, CANDIDATE_PARALLELISM)
+    master_with_parallelism(
+        input,
+        options,
+        reference,
+        progress,
+        CANDIDATE_PARALLELISM,
+        &|_| Ok(()),
+    )
+}
+
+/// [`master`], handing the delivered audio to `deliver` (e.g. writing the
+/// file) while it is verified — natively on a second thread. If the
+/// verification has to render again (a gain-only master gained an over from
+/// resampling or dither), `deliver` is called again with the corrected
+/// audio, which is also what the result holds.
+pub fn master_delivering(
+    input: &AudioBuffer,
+    options: &MasterOptions,
+    reference: Option<&AudioBuffer>,
+    progress: impl FnMut(Stage, f64),
+    deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
+) -> Result<Mastered> {
+    master_with_parallelism(
+        input,
+        options,
+        reference,
+        progress,
+        CANDIDATE_PARALLELISM,
+        deliver,
+    )
 }
 
 /// [`master`] evaluating `width` candidates at once (1 = one after the
@@ -227,6 +282,7 @@ fn master_with_parallelism(
     reference: Option<&AudioBuffer>,
     mut progress: impl FnMut(Stage, f64),
     width: usize,
+    deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
 ) -> Result<Mastered> {
     let width = width.max(1);
     check_input(input)?;
@@ -263,10 +319,13 @@ fn master_with_parallelism(
         target_lufs,
         ceiling_dbtp: ceiling,
     };
-    let analyse = |a: &AudioBuffer| analyze_with(a, "candidate", "pcm", None, &aopts, |_, _| {});
+    let analyse = |a: &AudioBuffer| {
+        let (r, m) = analyze_measured(a, "candidate", "pcm", None, &aopts, |_, _| {});
+        (r, Raw::of(&m))
+    };
 
     progress(Stage::Analyse, 0.0);
-    let before = analyze_with(
+    let (before, before_m) = analyze_measured(
         &input,
         &options.input_name,
         &options.input_format,
@@ -274,6 +333,8 @@ fn master_with_parallelism(
         &aopts,
         |_, f| progress(Stage::Analyse, 0.15 * f),
     );
+    let mut current_raw = Raw::of(&before_m);
+    drop(before_m);
     let before_sev = decide::severities(&before);
 
     let mut modules: Vec<Module> = Vec::new();
@@ -284,7 +345,8 @@ fn master_with_parallelism(
         accepted: Vec::new(),
         rejected: Vec::new(),
     }];
-    let mut current_audio = input.clone();
+    // The input with the moves kept so far (the input itself until one is).
+    let mut current_audio: Cow<'_, AudioBuffer> = Cow::Borrowed(&*input);
     let mut current = before.clone();
     // Risks visited (one entry per visit) and risks finished with.
     let mut settled: Vec<String> = Vec::new();
@@ -345,7 +407,7 @@ fn master_with_parallelism(
             continue;
         }
         let cur_sev = decide::severities(&current);
-        let mut best: Option<(Move, AudioBuffer, Report, f64)> = None;
+        let mut best: Option<(Move, AudioBuffer, (Report, Raw), f64)> = None;
         let mut sufficient = false;
         // On a long track the candidates are first screened on an excerpt
         // around the risk's worst moment; only the promising ones are then
@@ -378,7 +440,7 @@ fn master_with_parallelism(
                         .push(format!("{}: could not be built", cand.label));
                     continue;
                 };
-                let trial_sev = decide::severities(&trial);
+                let trial_sev = decide::severities(&trial.0);
                 let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
                 match decide::judge(&risk.id, &cur_sev, &trial_sev) {
@@ -420,8 +482,8 @@ fn master_with_parallelism(
                 ));
                 decisions.push(decision(&m, modules.len()));
                 modules.push(m.module);
-                current_audio = audio;
-                current = report;
+                current_audio = Cow::Owned(audio);
+                (current, current_raw) = report;
                 if sufficient || visits >= MAX_MOVES_PER_RISK {
                     done.push(risk.id.clone());
                 } else {
@@ -464,8 +526,8 @@ fn master_with_parallelism(
                     trade_off: "The track's own balance gives way to the reference's where they differ.".into(),
                 });
                 modules.extend(rm.modules);
-                current_audio = rm.audio;
-                current = rm.report;
+                current_audio = Cow::Owned(rm.audio);
+                (current, current_raw) = rm.report;
                 iterations.push(Iteration {
                     step: iterations.len() as u32,
                     risk_severity: severity_summary(&decide::severities(&current)),
@@ -482,7 +544,14 @@ fn master_with_parallelism(
     // 4. Loudness, last.
     progress(Stage::Loudness, 0.7);
     let corrections = Chain::new(modules.clone());
-    let loud = loudness_stage(&current_audio, &current, &before_sev, intent, target_lufs);
+    let mut loud = loudness_stage(
+        &current_audio,
+        current_raw,
+        &current,
+        &before_sev,
+        intent,
+        target_lufs,
+    );
     notes.extend(loud.notes.iter().cloned());
     let mut final_modules = modules.clone();
     final_modules.extend(loud.modules.iter().cloned());
@@ -493,34 +562,43 @@ fn master_with_parallelism(
     // 5. Render at the delivery rate, quantise, verify what is written.
     progress(Stage::Render, 0.8);
     let out_rate = options.output_rate.unwrap_or(input.sample_rate);
-    let delivery_input = if out_rate == input.sample_rate {
-        input.clone()
-    } else {
-        resample::resample(&input, out_rate)?
-    };
     let dither = export::default_dither(options.output_format);
     let mut chain_out = Chain::new(final_modules);
-    let mut audio_out = export::quantized(
-        &chain::render(&chain_out, &delivery_input)?,
-        options.output_format,
-        dither,
-    );
+    // At the input's rate the corrections are already rendered: only the
+    // loudness modules run now (or nothing, when the loudness stage's last
+    // trial render is exactly them). At another rate the whole chain runs
+    // on the resampled input, so the limiter sees the delivered rate.
+    let delivery_input = if out_rate == input.sample_rate {
+        None
+    } else {
+        Some(resample::resample(&input, out_rate)?)
+    };
+    let mut audio_out = match (&delivery_input, loud.rendered.take()) {
+        (Some(d), _) => chain::render(&chain_out, d)?,
+        (None, Some(r)) => r,
+        (None, None) if loud.modules.is_empty() => current_audio.into_owned(),
+        (None, None) => chain::render(&Chain::new(loud.modules.clone()), &current_audio)?,
+    };
+    export::quantize_in_place(&mut audio_out, options.output_format, dither);
     // The limiter guarantees its ceiling; a gain-only master (no limiter was
     // needed at the input rate) may still gain an over from resampling or
-    // dither: then the gain comes down by the excess. The first check runs
-    // beside the analysis of the same file, which is kept unless the file
-    // has to be rendered again.
+    // dither: then the gain comes down by the excess.
     let bits = u32::from(options.output_format.bits());
     let analyse_out = |a: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)| {
-        analyze_with(a, &options.input_name, "wav", Some(bits), &aopts, |_, f| {
+        analyze_measured(a, &options.input_name, "wav", Some(bits), &aopts, |_, f| {
             progress(Stage::Verify, 0.9 + 0.1 * f)
         })
     };
     progress(Stage::Verify, 0.9);
-    let (first_tp, first_after) = join(
-        || tp_dbtp(&audio_out),
+    // The analysis of the delivered file measures its true peak with the
+    // same 4× meter; it is kept unless the file has to be rendered again.
+    let (delivered, (first_after, first_m)) = join(
+        || deliver(&audio_out),
         || analyse_out(&audio_out, &mut progress),
     );
+    delivered?;
+    let first_tp = Raw::of(&first_m).true_peak_dbtp;
+    drop(first_m);
     let mut rerendered = false;
     for pass in 0..3 {
         let tp = if pass == 0 {
@@ -547,15 +625,17 @@ fn master_with_parallelism(
         notes.push(format!(
             "Gain lowered by {excess:.2} dB after verification: the delivered file's true peak was {tp:.2} dBTP"
         ));
-        audio_out = export::quantized(
-            &chain::render(&chain_out, &delivery_input)?,
-            options.output_format,
-            dither,
-        );
+        audio_out = chain::render(&chain_out, delivery_input.as_ref().unwrap_or(&input))?;
+        export::quantize_in_place(&mut audio_out, options.output_format, dither);
         rerendered = true;
     }
     let mut after = if rerendered {
-        analyse_out(&audio_out, &mut progress)
+        let (delivered, (after, _)) = join(
+            || deliver(&audio_out),
+            || analyse_out(&audio_out, &mut progress),
+        );
+        delivered?;
+        after
     } else {
         first_after
     };
@@ -614,7 +694,7 @@ fn screen(
     risk: &crate::report::Risk,
     cands: &[Move],
     audio: &AudioBuffer,
-    analyse: &(impl Fn(&AudioBuffer) -> Report + Sync),
+    analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     width: usize,
 ) -> Option<Screening> {
     let duration = audio.duration_s();
@@ -636,14 +716,14 @@ fn screen(
         sample_rate: audio.sample_rate,
         channels: audio.channels.iter().map(|c| c[a..b].to_vec()).collect(),
     };
-    let here = decide::severities(&analyse(&excerpt));
+    let here = decide::severities(&analyse(&excerpt).0);
     let trials: Vec<Option<BTreeMap<String, f64>>> = cands
         .chunks(width.max(1))
         .flat_map(|batch| {
             map_parallel(batch, &|c: &Move| {
                 chain::render(&Chain::new(vec![c.module.clone()]), &excerpt)
                     .ok()
-                    .map(|out| decide::severities(&analyse(&out)))
+                    .map(|out| decide::severities(&analyse(&out).0))
             })
         })
         .collect();
@@ -703,6 +783,9 @@ fn screen(
 /// What the loudness stage decided.
 struct LoudnessPlan {
     modules: Vec<Module>,
+    /// `modules` rendered over the stage's input, when the gain search
+    /// already did exactly that (the final render then reuses it).
+    rendered: Option<AudioBuffer>,
     decisions: Vec<Decision>,
     labels: Vec<String>,
     notes: Vec<String>,
@@ -711,6 +794,7 @@ struct LoudnessPlan {
 /// Gain to the target and, only if the peaks need it, the true-peak limiter.
 fn loudness_stage(
     audio: &AudioBuffer,
+    measured_now: Raw,
     before: &Report,
     before_sev: &BTreeMap<String, f64>,
     intent: &MasterIntent,
@@ -718,14 +802,15 @@ fn loudness_stage(
 ) -> LoudnessPlan {
     let mut plan = LoudnessPlan {
         modules: Vec::new(),
+        rendered: None,
         decisions: Vec::new(),
         labels: Vec::new(),
         notes: Vec::new(),
     };
     let ceiling = intent.ceiling_dbtp;
     let character = intent.character;
-    // Loudness and true peak of the same audio, measured side by side.
-    let (tp0, lc) = join(|| tp_dbtp(audio), || integrated(audio));
+    // Loudness and true peak of `audio`, from its last analysis.
+    let (tp0, lc) = (measured_now.true_peak_dbtp, measured_now.integrated_lufs);
     let Some(lc) = lc else {
         plan.notes.push(
             "Loudness is undefined (silence or shorter than 400 ms): no loudness gain applied"
@@ -801,6 +886,8 @@ fn loudness_stage(
     };
     // Limiting lowers loudness a little: iterate the gain on the measured result.
     let mut measured = lc + g;
+    // The last render and the gain it was made with.
+    let mut last: Option<(f64, AudioBuffer)> = None;
     for _ in 0..6 {
         if !needs_limiter(g) {
             measured = lc + g;
@@ -810,6 +897,7 @@ fn loudness_stage(
             break;
         };
         measured = integrated(&out).unwrap_or(lc + g);
+        last = Some((g, out));
         let err = aim - measured;
         if err.abs() <= LOUDNESS_TOLERANCE_LU || (capped && err > 0.0) {
             break;
@@ -830,6 +918,7 @@ fn loudness_stage(
         ));
     }
     plan.modules = build(g);
+    plan.rendered = last.filter(|(at, _)| *at == g).map(|(_, out)| out);
     let gain_db = (g * 100.0).round() / 100.0;
     plan.labels.push(format!(
         "loudness gain {gain_db:+.2} dB → {measured:.1} LUFS"
@@ -906,7 +995,7 @@ struct ReferenceMove {
     addresses: Vec<String>,
     why: String,
     audio: AudioBuffer,
-    report: Report,
+    report: (Report, Raw),
 }
 
 /// Bounded shelving corrections toward the reference's smoothed octave
@@ -915,7 +1004,7 @@ fn reference_move(
     audio: &AudioBuffer,
     current: &Report,
     reference: &AudioBuffer,
-    analyse: &(impl Fn(&AudioBuffer) -> Report + Sync),
+    analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     scale: f64,
     width: usize,
 ) -> Option<ReferenceMove> {
@@ -1001,7 +1090,7 @@ fn reference_move(
         .flat_map(|batch| map_parallel(batch, &trial_of));
     for trial in trials {
         let (ms, out, rep) = trial?;
-        let sev = decide::severities(&rep);
+        let sev = decide::severities(&rep.0);
         let rose = sev.iter().any(|(id, &s)| {
             !decide::FINAL_STAGE_RISKS.contains(&id.as_str())
                 && Level::from_severity(s)
@@ -1088,8 +1177,12 @@ mod tests {
                 loudness_from_reference: reference.is_some(),
                 ..MasterOptions::default()
             };
-            let seq = master_with_parallelism(&input, &options, reference, |_, _| {}, 1).unwrap();
-            let par = master_with_parallelism(&input, &options, reference, |_, _| {}, 2).unwrap();
+            let seq =
+                master_with_parallelism(&input, &options, reference, |_, _| {}, 1, &|_| Ok(()))
+                    .unwrap();
+            let par =
+                master_with_parallelism(&input, &options, reference, |_, _| {}, 2, &|_| Ok(()))
+                    .unwrap();
             assert!(
                 seq.report.iterations.iter().any(|i| !i.accepted.is_empty()),
                 "the test mix must make the loop decide something"

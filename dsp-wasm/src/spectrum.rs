@@ -24,6 +24,7 @@ use rustfft::num_complex::Complex32;
 use rustfft::{Fft, FftPlanner};
 
 use crate::audio::AudioBuffer;
+use crate::lanes;
 
 /// ISO 266 preferred one-third-octave centre frequencies, Hz (nominal labels).
 pub const THIRD_OCTAVE_HZ: [f64; 31] = [
@@ -301,34 +302,32 @@ impl Analyzer {
             // Two real channels from one complex FFT:
             // L = (Z[k] + conj Z[N−k]) / 2 ; R = (Z[k] − conj Z[N−k]) / 2i.
             // Bin 0 pairs with itself; bins 1 ..= N/2 with N−1 ..= N/2.
-            let mirrored =
-                std::iter::once(self.buf[0]).chain(self.buf[half..].iter().rev().copied());
-            for ((((&z, zm), pl), pr), pc) in self.buf[..=half]
-                .iter()
-                .zip(mirrored)
-                .zip(self.bin_l.iter_mut())
-                .zip(self.bin_r.iter_mut())
-                .zip(self.bin_c.iter_mut())
-            {
-                let zc = zm.conj();
-                let l = (z + zc) * 0.5;
-                let d = (z - zc) * 0.5;
-                let r = Complex32::new(d.im, -d.re);
-                *pl = l.norm_sqr();
-                *pr = r.norm_sqr();
-                *pc = l.re * r.re + l.im * r.im;
+            // Written over plain indices so the loop vectorises.
+            let (z, zm) = (&self.buf[..=half], &self.buf[half..]);
+            let (pl, pr, pc) = (
+                &mut self.bin_l[..=half],
+                &mut self.bin_r[..=half],
+                &mut self.bin_c[..=half],
+            );
+            let bins = |a: Complex32, b: Complex32| {
+                // L = (re_l, im_l); D = (Z − conj Z[N−k]) / 2 = (d_re, d_im); R = (d_im, −d_re).
+                let (re_l, im_l) = (0.5 * (a.re + b.re), 0.5 * (a.im - b.im));
+                let (d_re, d_im) = (0.5 * (a.re - b.re), 0.5 * (a.im + b.im));
+                (
+                    re_l * re_l + im_l * im_l,
+                    d_re * d_re + d_im * d_im,
+                    re_l * d_im - im_l * d_re,
+                )
+            };
+            (pl[0], pr[0], pc[0]) = bins(z[0], z[0]);
+            for k in 1..=half {
+                (pl[k], pr[k], pc[k]) = bins(z[k], zm[half - k]);
             }
             for (first, w) in &self.weights {
-                let dot = |p: &[f32]| -> f32 {
-                    p[*first..*first + w.len()]
-                        .iter()
-                        .zip(w)
-                        .map(|(a, b)| a * b)
-                        .sum()
-                };
-                out.left.push(dot(&self.bin_l) * self.scale);
-                out.right.push(dot(&self.bin_r) * self.scale);
-                out.cross.push(dot(&self.bin_c) * self.scale);
+                let band = |p: &[f32]| lanes::dot(&p[*first..*first + w.len()], w) * self.scale;
+                out.left.push(band(&self.bin_l));
+                out.right.push(band(&self.bin_r));
+                out.cross.push(band(&self.bin_c));
             }
             if f % 512 == 511 {
                 progress(f as f64 / n_frames as f64);

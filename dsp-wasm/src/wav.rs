@@ -42,19 +42,18 @@ impl SampleFormat {
     }
 }
 
-/// Encodes interleaved samples already quantised to the target format's grid
-/// (integers expect values in −1..1, clamped and rounded here) into WAV bytes.
-pub fn encode(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
+/// The 44-byte RIFF/WAVE header of `audio` at `format`.
+fn header(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
     let channels = audio.num_channels() as u16;
     let bits = format.bits();
     let block_align = channels * bits / 8;
     let data_len = audio.frames() * block_align as usize;
-    let mut out = Vec::with_capacity(44 + data_len);
     let fmt_tag: u16 = if format == SampleFormat::Float32 {
         3
     } else {
         1
     };
+    let mut out = Vec::with_capacity(44);
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
@@ -67,14 +66,25 @@ pub fn encode(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
     out.extend_from_slice(&bits.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&(data_len as u32).to_le_bytes());
+    out
+}
+
+/// Bytes per frame of `audio` at `format`.
+fn block_align(audio: &AudioBuffer, format: SampleFormat) -> usize {
+    audio.num_channels() * usize::from(format.bits() / 8)
+}
+
+/// Encodes the frames from `first` on into `data` (as many as fit: its length
+/// is a multiple of the frame size), interleaved little-endian.
+fn encode_frames(audio: &AudioBuffer, format: SampleFormat, first: usize, data: &mut [u8]) {
     // One loop per format, each writing fixed-size frames into the
     // preallocated data (no per-sample format dispatch or capacity checks).
-    let width = usize::from(bits / 8);
-    let start = out.len();
-    out.resize(start + data_len, 0);
-    let data = &mut out[start..];
+    let width = usize::from(format.bits() / 8);
+    let block_align = block_align(audio, format);
+    let count = data.len() / block_align;
     for (c, ch) in audio.channels.iter().enumerate() {
-        let frames = data.chunks_exact_mut(usize::from(block_align));
+        let frames = data.chunks_exact_mut(block_align);
+        let ch = &ch[first..first + count];
         match format {
             SampleFormat::Float32 => {
                 for (frame, &s) in frames.zip(ch) {
@@ -97,12 +107,34 @@ pub fn encode(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
             }
         }
     }
+}
+
+/// Encodes interleaved samples already quantised to the target format's grid
+/// (integers expect values in −1..1, clamped and rounded here) into WAV bytes.
+pub fn encode(audio: &AudioBuffer, format: SampleFormat) -> Vec<u8> {
+    let mut out = header(audio, format);
+    let start = out.len();
+    out.resize(start + audio.frames() * block_align(audio, format), 0);
+    encode_frames(audio, format, 0, &mut out[start..]);
     out
 }
+
+/// Frames encoded per write by [`write`].
+const WRITE_CHUNK_FRAMES: usize = 16_384;
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a
 /// rename, so readers never see a partial file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Creates a temporary file beside `path`, lets `fill` write it, and renames
+/// it to `path`; on any error the temporary file is removed and `path` is
+/// untouched.
+fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -114,8 +146,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        fill(&mut f)?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -124,7 +155,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result.map_err(Error::from)
 }
 
-/// Encodes and writes a WAV file atomically.
+/// Encodes and writes a WAV file atomically, a chunk at a time (the whole
+/// file is never held encoded in memory).
 pub fn write(path: &Path, audio: &AudioBuffer, format: SampleFormat) -> Result<()> {
-    write_atomic(path, &encode(audio, format))
+    let align = block_align(audio, format);
+    write_atomic_with(path, |f| {
+        f.write_all(&header(audio, format))?;
+        let mut buf = vec![0u8; WRITE_CHUNK_FRAMES * align];
+        let mut first = 0;
+        while first < audio.frames() {
+            let n = WRITE_CHUNK_FRAMES.min(audio.frames() - first);
+            encode_frames(audio, format, first, &mut buf[..n * align]);
+            f.write_all(&buf[..n * align])?;
+            first += n;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_write_equals_encode() {
+        let dir = std::env::temp_dir().join(format!("preflight-wav-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Longer than one write chunk and not a multiple of it.
+        let frames = WRITE_CHUNK_FRAMES * 2 + 77;
+        for channels in [1usize, 2] {
+            let audio = AudioBuffer {
+                sample_rate: 44_100,
+                channels: (0..channels)
+                    .map(|c| {
+                        (0..frames)
+                            .map(|i| ((i * (c + 3)) % 2001) as f32 / 1000.0 - 1.0)
+                            .collect()
+                    })
+                    .collect(),
+            };
+            for format in [
+                SampleFormat::Int16,
+                SampleFormat::Int24,
+                SampleFormat::Float32,
+            ] {
+                let path = dir.join(format!("{channels}-{}.wav", format.bits()));
+                write(&path, &audio, format).unwrap();
+                let written = std::fs::read(&path).unwrap();
+                assert_eq!(written, encode(&audio, format), "{channels} ch, {format:?}");
+                assert_eq!(
+                    written.len(),
+                    44 + frames * channels * usize::from(format.bits() / 8)
+                );
+            }
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left behind");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -136,7 +136,9 @@ fn run(args: &[String]) -> Result<(), Error> {
 /// `preflight master`: decide, render, verify, export (atomically).
 fn run_master(rest: &[String]) -> Result<(), Error> {
     use dsp_wasm::intent::{parse_ceiling, Character, MasterIntent, Target};
-    use dsp_wasm::master::{master, MasterOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use dsp_wasm::master::{master_delivering, MasterOptions};
     let a = Args::parse(
         rest,
         &[
@@ -195,13 +197,26 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         input_format: decoded.format.format.clone(),
         input_bit_depth: decoded.format.bit_depth,
     };
-    let mastered = master(
+    // The file is written while the master's verification analyses the same
+    // samples; if mastering fails after that, the file written is removed.
+    let out_path = Path::new(out);
+    let written = AtomicBool::new(false);
+    let mastered = master_delivering(
         &decoded.audio,
         &options,
         reference.as_ref().map(|r| &r.audio),
         |_, _| {},
-    )?;
-    wav::write(Path::new(out), &mastered.audio, format)?;
+        &|audio| {
+            wav::write(out_path, audio, format)?;
+            written.store(true, Ordering::Relaxed);
+            Ok(())
+        },
+    )
+    .inspect_err(|_| {
+        if written.load(Ordering::Relaxed) {
+            let _ = std::fs::remove_file(out_path);
+        }
+    })?;
     match a.get("--json") {
         Some(j) => write_json(Path::new(j), &mastered.report)?,
         None => print!("{}", master_summary(&mastered.report)),

@@ -1,0 +1,44 @@
+//! Times chain renders of single modules over a file (profiling aid):
+//! `cargo run --release -p dsp-wasm --example render_times -- FILE`.
+use std::time::Instant;
+
+use dsp_wasm::chain::{self, Chain, FilterKind, Module, StereoTarget};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: render_times FILE");
+    let bytes = std::fs::read(&path).expect("read");
+    let decoded = dsp_wasm::decode::decode(bytes, Some(&path)).expect("decode");
+    let audio = &decoded.audio;
+    let eq = Module::Eq {
+        kind: FilterKind::LowShelf,
+        freq_hz: 60.0,
+        q: 0.71,
+        gain_db: -6.0,
+        target: StereoTarget::Stereo,
+    };
+    let chains = [
+        ("gain", vec![Module::Gain { gain_db: -1.0 }]),
+        ("eq", vec![eq]),
+        (
+            "limiter",
+            vec![
+                Module::Gain { gain_db: 12.0 },
+                Module::Limiter {
+                    ceiling_dbtp: -1.0,
+                    lookahead_ms: dsp_wasm::limiter::DEFAULT_LOOKAHEAD_MS,
+                    release_ms: 150.0,
+                },
+            ],
+        ),
+        ("every module", Chain::every_module().modules),
+    ];
+    for (name, modules) in chains {
+        let chain = Chain::new(modules);
+        for _ in 0..3 {
+            let t = Instant::now();
+            let out = chain::render(&chain, audio).expect("render");
+            println!("{name:<14} {:.3} s", t.elapsed().as_secs_f64());
+            drop(out);
+        }
+    }
+}
