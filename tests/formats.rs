@@ -57,7 +57,7 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
         let wav = dir.join(format!("src-{rate}-{channels}.wav"));
         dsp_wasm::wav::write(&wav, &src, dsp_wasm::wav::SampleFormat::Int24).unwrap();
         let reference = loudness::measure(&src, |_| {}).integrated_lufs.unwrap();
-        let cases: [(&str, &[&str], f64, &str); 4] = [
+        let cases: [(&str, &[&str], f64, &str); 5] = [
             ("flac", &["-c:a", "flac"], 0.01, "flac"),
             ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"], 0.3, "mp3"),
             (
@@ -67,6 +67,8 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
                 "ogg_vorbis",
             ),
             ("m4a", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
+            // Raw ADTS stream (read without a byte length, see decode.rs).
+            ("aac", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
         ];
         for (ext, args, tol_lu, format) in cases {
             let out = dir.join(format!("enc-{rate}-{channels}.{ext}"));

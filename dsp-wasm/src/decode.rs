@@ -9,7 +9,7 @@ use symphonia::core::audio::{AudioBuffer as SymphoniaBuffer, Signal};
 use symphonia::core::codecs::{self, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::FormatOptions;
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
@@ -69,10 +69,14 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
     {
         hint.with_extension(&ext);
     }
-    let mss = MediaSourceStream::new(
-        Box::new(Cursor::new(bytes)),
-        MediaSourceStreamOptions::default(),
-    );
+    // An ADTS stream is read without telling symphonia the byte length (see
+    // [`LengthUnknown`]); every other format gets it (MP4 needs it).
+    let source: Box<dyn MediaSource> = if adts_start(&bytes).is_some() {
+        Box::new(LengthUnknown(Cursor::new(bytes)))
+    } else {
+        Box::new(Cursor::new(bytes))
+    };
+    let mss = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
     let probed = symphonia::default::get_probe()
         .format(
             &hint,
@@ -329,6 +333,73 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
 pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
     let bytes = std::fs::read(path)?;
     decode(bytes, path.file_name().and_then(|n| n.to_str()))
+}
+
+/// An in-memory source that does not tell its length.
+///
+/// symphonia-codec-aac 0.5.5 estimates an ADTS stream's frame count from the
+/// byte length and subtracts the stream's start offset twice
+/// (`approximate_frame_count`): when the first frame sits past the middle of
+/// the bytes — junk before it, or an ID3 tag larger than the audio — that
+/// overflows and panics. Without a length it skips the estimate, which is
+/// not needed here (the whole stream is decoded, and an estimate from the
+/// bitrate would wrongly call a variable-bitrate file truncated).
+struct LengthUnknown(Cursor<Vec<u8>>);
+
+impl std::io::Read for LengthUnknown {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl std::io::Seek for LengthUnknown {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.0.seek(pos)
+    }
+}
+
+impl MediaSource for LengthUnknown {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Where symphonia 0.5's probe would start reading an ADTS (raw AAC) stream,
+/// if it would: it takes the first of its registered start markers anywhere
+/// in the bytes (with 16 bytes left to read), skipping ID3v2 tags. The
+/// markers are those of the formats enabled in Cargo.toml.
+fn adts_start(bytes: &[u8]) -> Option<usize> {
+    const OTHER: [&[u8]; 4] = [b"RIFF", b"fLaC", b"OggS", b"ftyp"];
+    // MPEG audio layers 1–3, MPEG 1 / 2 / 2.5, with and without CRC.
+    const MPEG_SECOND: [u8; 18] = [
+        0xFE, 0xFF, 0xF6, 0xF7, 0xE6, 0xE7, 0xFC, 0xFD, 0xF4, 0xF5, 0xE4, 0xE5, 0xFA, 0xFB, 0xF2,
+        0xF3, 0xE2, 0xE3,
+    ];
+    let mut p = 0usize;
+    while p.checked_add(16)? <= bytes.len() {
+        let w = &bytes[p..];
+        if w.starts_with(b"ID3") {
+            // Header (10 bytes), syncsafe size, and a footer if flagged.
+            let size = w[6..10]
+                .iter()
+                .fold(0usize, |a, &b| (a << 7) | usize::from(b & 0x7F));
+            let footer = if w[5] & 0x10 != 0 { 10 } else { 0 };
+            p = p.checked_add(10 + size + footer)?;
+            continue;
+        }
+        if w[0] == 0xFF && w[1] == 0xF1 {
+            return Some(p);
+        }
+        if (w[0] == 0xFF && MPEG_SECOND.contains(&w[1])) || OTHER.iter().any(|m| w.starts_with(m)) {
+            return None;
+        }
+        p += 1;
+    }
+    None
 }
 
 fn check_channels(n: usize) -> Result<()> {
@@ -674,5 +745,46 @@ mod tests {
         f.extend_from_slice(&8u32.to_le_bytes());
         f.extend_from_slice(&[1, 0, 2, 0, 3, 0, 4, 0]);
         assert!(matches!(decode(f, Some("x.wav")), Err(Error::Corrupt(_))));
+    }
+
+    /// One ADTS frame (MPEG-4 AAC LC, 48 kHz, stereo) with a 10-byte body.
+    fn adts_frame() -> Vec<u8> {
+        let mut f = vec![0xFF, 0xF1, 0x4C, 0x80, 0x02, 0x3F, 0xFC];
+        f.extend_from_slice(&[0x21, 0x10, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]);
+        f
+    }
+
+    /// Regression (cargo fuzz): symphonia-codec-aac 0.5.5 subtracts an ADTS
+    /// stream's start offset twice when it estimates the length from the
+    /// byte count, so a stream starting past the middle of the bytes made it
+    /// panic (overflow, or `step_by(0)`). A leading ID3 tag larger than the
+    /// audio (cover art) puts a valid file in that case too.
+    #[test]
+    fn adts_stream_past_the_middle_is_not_a_panic() {
+        let mut junk = vec![0u8; 2000];
+        junk.extend(adts_frame());
+        junk.extend(adts_frame());
+        assert_eq!(adts_start(&junk), Some(2000));
+        // Whatever the codec makes of the two tiny frames: an answer, not a panic.
+        let _ = decode(junk, Some("x.aac"));
+
+        // A valid-looking file: an ID3v2.4 tag (syncsafe size 3000) and then the stream.
+        let mut tagged = b"ID3\x04\x00\x00".to_vec();
+        tagged.extend_from_slice(&[0x00, 0x00, 0x17, 0x38]); // 3000 = 0x17 << 7 | 0x38
+        tagged.extend(vec![0u8; 3000]);
+        for _ in 0..20 {
+            tagged.extend(adts_frame());
+        }
+        assert_eq!(adts_start(&tagged), Some(3010));
+        let _ = decode(tagged, Some("x.aac"));
+        // Other formats keep their length (MP4 needs it).
+        let mut mpeg = vec![0xFF, 0xFB, 0x90, 0x64];
+        mpeg.extend(adts_frame());
+        mpeg.extend(vec![0u8; 32]);
+        assert_eq!(adts_start(&mpeg), None);
+        assert_eq!(
+            adts_start(b"RIFF\0\0\0\0WAVEfmt \xFF\xF1\0\0\0\0\0\0\0\0"),
+            None
+        );
     }
 }

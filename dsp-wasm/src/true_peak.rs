@@ -328,6 +328,9 @@ mod tests {
             let series = true_peak_series(&x, 100);
             let s = series.iter().fold(0.0f32, |a, &b| a.max(b));
             assert!((r - s).abs() < 1e-6, "series n={n}");
+            // Exactly: the mastering verification reads the true peak off the
+            // analysis' series instead of measuring the file again.
+            assert_eq!(s, b, "series maximum vs whole n={n}");
             // Piecewise equals whole.
             let k = series.len();
             let mut pieces = true_peak_series_range(&x, 100, 0..k / 2);
