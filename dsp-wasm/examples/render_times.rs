@@ -1,5 +1,5 @@
 //! Times chain renders of single modules over a file (profiling aid):
-//! `cargo run --release -p dsp-wasm --example render_times -- FILE`.
+//! `cargo run --release -p dsp-wasm --example render_times -- FILE [CHAIN]`.
 use std::time::Instant;
 
 use dsp_wasm::chain::{self, Chain, FilterKind, Module, StereoTarget};
@@ -22,7 +22,7 @@ fn main() {
         (
             "limiter",
             vec![
-                Module::Gain { gain_db: 12.0 },
+                Module::Gain { gain_db: 30.0 },
                 Module::Limiter {
                     ceiling_dbtp: -1.0,
                     lookahead_ms: dsp_wasm::limiter::DEFAULT_LOOKAHEAD_MS,
@@ -32,7 +32,12 @@ fn main() {
         ),
         ("every module", Chain::every_module().modules),
     ];
+    // An optional second argument picks one chain by name.
+    let only = std::env::args().nth(2);
     for (name, modules) in chains {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let chain = Chain::new(modules);
         for _ in 0..3 {
             let t = Instant::now();

@@ -62,6 +62,7 @@ impl Default for LimiterParams {
 }
 
 /// Fixed-capacity monotonic queue giving the minimum of the last `window` values.
+/// The ring's capacity is a power of two (a mask, not a division, wraps it).
 #[derive(Clone, Debug)]
 struct SlidingMin {
     vals: Vec<f32>,
@@ -69,16 +70,19 @@ struct SlidingMin {
     head: usize,
     len: usize,
     window: u64,
+    mask: usize,
 }
 
 impl SlidingMin {
     fn new(window: usize) -> Self {
+        let cap = window.max(1).next_power_of_two();
         Self {
-            vals: vec![1.0; window],
-            idx: vec![0; window],
+            vals: vec![1.0; cap],
+            idx: vec![0; cap],
             head: 0,
             len: 0,
             window: window as u64,
+            mask: cap - 1,
         }
     }
 
@@ -90,9 +94,9 @@ impl SlidingMin {
     /// Pushes value `v` at time `t`; returns the minimum over `(t − window, t]`.
     #[inline(always)]
     fn push(&mut self, v: f32, t: u64) -> f32 {
-        let cap = self.vals.len();
+        let mask = self.mask;
         while self.len > 0 {
-            let back = (self.head + self.len - 1) % cap;
+            let back = (self.head + self.len - 1) & mask;
             if self.vals[back] >= v {
                 self.len -= 1;
             } else {
@@ -100,10 +104,10 @@ impl SlidingMin {
             }
         }
         while self.len > 0 && self.idx[self.head] + self.window <= t {
-            self.head = (self.head + 1) % cap;
+            self.head = (self.head + 1) & mask;
             self.len -= 1;
         }
-        let slot = (self.head + self.len) % cap;
+        let slot = (self.head + self.len) & mask;
         self.vals[slot] = v;
         self.idx[slot] = t;
         self.len += 1;
@@ -123,6 +127,8 @@ pub struct TruePeakLimiter {
     meters: [TruePeakMeter; 2],
     hold: SlidingMin,
     env: f32,
+    /// `ln env`, the release's state (see [`Self::process_chunk`]).
+    log_env: f32,
     ramp: Vec<f32>,
     ramp_pos: usize,
     ramp_sum: f64,
@@ -147,6 +153,7 @@ impl TruePeakLimiter {
             meters: [TruePeakMeter::new(), TruePeakMeter::new()],
             hold: SlidingMin::new(delay + 1),
             env: 1.0,
+            log_env: 0.0,
             ramp: vec![1.0; lookahead],
             ramp_pos: 0,
             ramp_sum: lookahead as f64,
@@ -185,6 +192,7 @@ impl TruePeakLimiter {
         }
         self.hold.reset();
         self.env = 1.0;
+        self.log_env = 0.0;
         self.ramp.fill(1.0);
         self.ramp_pos = 0;
         self.ramp_sum = self.lookahead as f64;
@@ -265,11 +273,24 @@ impl TruePeakLimiter {
             // 2. hold
             let h = self.hold.push(r, self.t);
             self.t += 1;
-            // 3. release in the log domain, never above the held gain
-            self.env = if h <= self.env {
+            // 3. release in the log domain, never above the held gain:
+            //    ln env ← ln env + release · (ln h − ln env). The recursion
+            //    runs on the logarithm (a subtract, a multiply, an add), so
+            //    the logarithm of h and the exponential are off its path.
+            let log_h = if h >= 1.0 {
+                0.0
+            } else {
+                -ln_above_one(1.0 / h)
+            };
+            self.log_env = if log_h <= self.log_env {
+                log_h
+            } else {
+                (self.log_env + self.release * (log_h - self.log_env)).min(log_h)
+            };
+            self.env = if self.log_env == log_h {
                 h
             } else {
-                (self.env * (self.release * (h / self.env).ln()).exp()).min(h)
+                exp_at_most_zero(self.log_env).min(h)
             };
             // 4. look-ahead ramp (moving average)
             self.ramp_sum += f64::from(self.env) - f64::from(self.ramp[self.ramp_pos]);
@@ -293,11 +314,72 @@ impl TruePeakLimiter {
     }
 }
 
+/// `ln x` for finite `x ≥ 1`, from the exponent and an odd series of
+/// `atanh` on the mantissa (absolute error < 3e-6): plain arithmetic, so the
+/// worklet (wasm) and the command line give the same release curve, and
+/// several times faster than a library `ln`.
+#[inline(always)]
+fn ln_above_one(x: f32) -> f32 {
+    let bits = x.to_bits();
+    let e = ((bits >> 23) & 0xFF) as i32 - 127;
+    let m = f32::from_bits((bits & 0x007F_FFFF) | 0x3F80_0000); // [1, 2)
+    let s = (m - 1.0) / (m + 1.0); // [0, 1/3)
+    let s2 = s * s;
+    let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0))));
+    e as f32 * std::f32::consts::LN_2 + 2.0 * s * series
+}
+
+/// `exp x` for `x ≤ 0` (a gain in the log domain): `2^n · 2^f` with the
+/// power of two built from the exponent bits and `2^f = √2 · e^{(f − ½) ln 2}`
+/// by a 6th-order Taylor polynomial (relative error < 3e-6, from the
+/// argument reduction in `f32`). Plain
+/// arithmetic, like [`ln_above_one`].
+#[inline(always)]
+fn exp_at_most_zero(x: f32) -> f32 {
+    if x < -87.0 {
+        return 0.0;
+    }
+    let t = x * std::f32::consts::LOG2_E; // ≤ 0
+    let ti = t as i32; // toward zero
+    let n = ti - i32::from(t < ti as f32); // floor
+    let u = (t - n as f32 - 0.5) * std::f32::consts::LN_2; // |u| ≤ ln2 / 2
+    let p = 1.0
+        + u * (1.0
+            + u * (0.5
+                + u * (1.0 / 6.0 + u * (1.0 / 24.0 + u * (1.0 / 120.0 + u * (1.0 / 720.0))))));
+    let scale = f32::from_bits(((n + 127).max(1) as u32) << 23);
+    std::f32::consts::SQRT_2 * p * scale
+}
+
 /// Frames whose detection is tried in one vectorised pass.
 const DETECT_CHUNK: usize = 64;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fast_release_maths_is_accurate() {
+        let mut x = 1.0f32;
+        while x < 1e7 {
+            let (got, want) = (super::ln_above_one(x), f64::from(x).ln());
+            assert!(
+                (f64::from(got) - want).abs() < 3e-6,
+                "ln {x}: {got} vs {want}"
+            );
+            x *= 1.013;
+        }
+        // Gains down to −260 dB (further down the absolute error is what matters).
+        for i in 0..=30_000 {
+            let y = -(i as f32) * 0.001;
+            let (got, want) = (super::exp_at_most_zero(y), f64::from(y).exp());
+            assert!(
+                ((f64::from(got) - want) / want).abs() < 3e-6,
+                "exp {y}: {got} vs {want}"
+            );
+        }
+        assert!((super::exp_at_most_zero(0.0) - 1.0).abs() < 2e-7);
+        assert_eq!(super::exp_at_most_zero(-100.0), 0.0);
+    }
+
     use super::*;
     use crate::true_peak::true_peak;
 

@@ -183,6 +183,8 @@ struct Raw {
     /// By the 4× meter (the maximum of the analysis' true-peak series,
     /// which is exactly [`true_peak::true_peak`]); −∞ for digital silence.
     true_peak_dbtp: f64,
+    /// Integrated loudness after the analysis' simulated limiter at the target.
+    limited_lufs: Option<f64>,
 }
 
 impl Raw {
@@ -190,6 +192,7 @@ impl Raw {
         Self {
             integrated_lufs: m.loudness.integrated_lufs,
             true_peak_dbtp: m.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY),
+            limited_lufs: m.after.as_ref().and_then(|a| a.integrated_lufs),
         }
     }
 }
@@ -884,10 +887,21 @@ fn loudness_stage(
         }
         v
     };
-    // Limiting lowers loudness a little: iterate the gain on the measured result.
+    // Limiting lowers loudness: iterate the gain on the measured result, by
+    // the secant method (the first step assumes 1 LU per dB; later ones use
+    // the slope of the last two renders, since limiting harder gives less).
     let mut measured = lc + g;
+    // Start from the loss the analysis' simulated limiter predicts at the
+    // target (a sample-peak model, so only a first guess).
+    if needs_limiter(g) && !capped {
+        if let Some(limited) = measured_now.limited_lufs {
+            g = (g + (aim - limited).clamp(0.0, 6.0)).min(g_max);
+            capped = g >= g_max;
+        }
+    }
     // The last render and the gain it was made with.
     let mut last: Option<(f64, AudioBuffer)> = None;
+    let mut previous: Option<(f64, f64)> = None;
     for _ in 0..6 {
         if !needs_limiter(g) {
             measured = lc + g;
@@ -902,7 +916,11 @@ fn loudness_stage(
         if err.abs() <= LOUDNESS_TOLERANCE_LU || (capped && err > 0.0) {
             break;
         }
-        let next = (g + err).min(g_max);
+        let slope = previous
+            .filter(|&(pg, _)| (g - pg).abs() > 1e-6)
+            .map_or(1.0, |(pg, pm)| ((measured - pm) / (g - pg)).clamp(0.2, 1.0));
+        previous = Some((g, measured));
+        let next = (g + err / slope).min(g_max);
         if next == g {
             capped = true;
             break;
