@@ -325,7 +325,7 @@ pub fn App() -> impl IntoView {
             <StatusLine phase=state.phase />
             {move || state.report.get().map(|r| view! { <Results report=r state=state /> })}
         </main>
-        <footer>"Analysis runs in a Web Worker on your machine; playback runs the same engine in an AudioWorklet."</footer>
+        <footer>"Analysis runs in Web Workers on your machine (nothing is uploaded); playback runs the same engine in an AudioWorklet."</footer>
     }
 }
 

@@ -425,7 +425,7 @@ pub fn analyze_measured(
     // Non-finite samples would poison every filter: analyse a sanitised copy if needed.
     let sanitized;
     let mut notices = Vec::new();
-    let audio = if audio.channels.iter().flatten().any(|s| !s.is_finite()) {
+    let audio = if !audio.channels.iter().all(|c| crate::lanes::all_finite(c)) {
         let mut a = audio.clone();
         let n = a.sanitize();
         notices.push(format!(

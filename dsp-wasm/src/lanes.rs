@@ -95,6 +95,13 @@ pub fn sum_and_sum_sq(x: &[f32]) -> (f32, f32) {
     (s.iter().sum(), e.iter().sum())
 }
 
+/// Whether every value is finite: `0 · x` is 0 for finite `x` and NaN for
+/// ±∞ or NaN, and a NaN survives the lane sums.
+#[inline]
+pub fn all_finite(x: &[f32]) -> bool {
+    !fold_lanes(x, 0.0, |a, v| a + 0.0 * v, |a, b| a + b).is_nan()
+}
+
 /// Σ x·y over the common length.
 #[inline]
 pub fn dot(x: &[f32], y: &[f32]) -> f32 {
@@ -140,6 +147,12 @@ mod tests {
             dot(&x, &y),
             x.iter().zip(&y).map(|(a, b)| a * b).sum()
         ));
+        assert!(all_finite(&x) && all_finite(&[]));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            let mut z = x.clone();
+            z[517] = bad;
+            assert!(!all_finite(&z));
+        }
         assert_eq!(max_abs(&[]), 0.0);
         assert_eq!(min(&[], 1.0), 1.0);
     }

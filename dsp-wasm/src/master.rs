@@ -162,7 +162,7 @@ fn check_input(audio: &AudioBuffer) -> Result<()> {
 
 /// `audio` with NaN/Inf replaced by silence (borrowed when it has none).
 fn sanitized(audio: &AudioBuffer) -> Cow<'_, AudioBuffer> {
-    if audio.channels.iter().flatten().all(|s| s.is_finite()) {
+    if audio.channels.iter().all(|c| crate::lanes::all_finite(c)) {
         Cow::Borrowed(audio)
     } else {
         let mut a = audio.clone();
