@@ -245,14 +245,7 @@ pub fn master(
     reference: Option<&AudioBuffer>,
     progress: impl FnMut(Stage, f64),
 ) -> Result<Mastered> {
-    master_with_parallelism(
-        input,
-        options,
-        reference,
-        progress,
-        CANDIDATE_PARALLELISM,
-        &|_| Ok(()),
-    )
+    master_delivering(input, options, reference, progress, &|_| Ok(()))
 }
 
 /// [`master`], handing the delivered audio to `deliver` (e.g. writing the
