@@ -27,11 +27,10 @@
 //!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
 //!    true peak of exactly what is written with the 4× meter, and analyse it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::json;
-
-use std::borrow::Cow;
 
 use crate::analyze::{analyze_measured, analyze_with, AnalysisOptions, Measurements};
 use crate::audio::{to_db, AudioBuffer};
