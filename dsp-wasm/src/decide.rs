@@ -10,7 +10,7 @@
 //! | risk | moves, in order | what it costs |
 //! |---|---|---|
 //! | `dc_offset` | DC blocker at 5 Hz | nothing audible (phase below 10 Hz) |
-//! | `sub_excess` | low shelf −3 dB @ 60 Hz; −1.5 dB; high-pass 30 Hz | weight on big systems |
+//! | `sub_excess` | low shelf @ 60 Hz cutting 0.9 × the measured excess (2–10 dB); half that; high-pass 30 Hz | weight on big systems |
 //! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
@@ -27,6 +27,10 @@
 //! limiting when the mix itself is already over-compressed — "not louder, but
 //! controlled"). Not addressable: `clipping` (flattened
 //! peaks cannot be restored; the master adds no further clipping).
+//!
+//! When no candidate halves a risk, [`resize`] sizes the best partial move
+//! from the measured response of the amounts tried (at most [`MAX_RESIZE`]
+//! × the proposed amount); the re-sized move is judged by the same rule.
 
 use std::collections::BTreeMap;
 
@@ -538,6 +542,120 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
     }
 }
 
+/// Severity a re-sized move aims at, as a fraction of the risk's severity
+/// before it: a margin under the half that [`judge`] calls sufficient.
+pub const RESIZE_AIM: f64 = 0.45;
+
+/// Largest re-sized amount, as a multiple of the largest amount the
+/// generator proposed for that move: about what a second, stacked move of
+/// the same kind would have added (it is sized from the excess left over).
+pub const MAX_RESIZE: f64 = 1.5;
+
+/// The module with its amount in dB set to `amount_db` (as a magnitude; the
+/// sign of the move is kept). `None` for modules whose amount is not a level
+/// in dB (pass filters, width, the limiter's ceiling, gain).
+fn with_amount_db(m: &Module, amount_db: f64) -> Option<Module> {
+    let mut m = m.clone();
+    match &mut m {
+        Module::Eq { kind, gain_db, .. }
+            if !matches!(kind, FilterKind::Highpass | FilterKind::Lowpass) =>
+        {
+            *gain_db = r1(amount_db.abs().copysign(*gain_db));
+        }
+        Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
+            *max_cut_db = r1(amount_db.abs());
+        }
+        _ => return None,
+    }
+    Some(m)
+}
+
+/// Magnitude of a module's amount in dB, for modules [`with_amount_db`] can set.
+fn amount_db(m: &Module) -> Option<f64> {
+    with_amount_db(m, 0.0)?;
+    m.amount().map(|(_, v)| v.abs())
+}
+
+/// A move sized by the loop rather than by the generator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resized {
+    pub candidate: Move,
+    /// Sized at [`MAX_RESIZE`]: the measured need was larger still, so a
+    /// further move of the same kind would cost more than it saves.
+    pub at_limit: bool,
+}
+
+/// Sizes the move that `cands[best]` belongs to so that the risk would drop
+/// to [`RESIZE_AIM`] of `before`, when no candidate halved it.
+///
+/// `after[i]` is the risk's severity that candidate `i` left (`None`: not
+/// tried). The candidates that are the same module but for their amount (a
+/// shelf and the same shelf at half the cut) give the risk's response to the
+/// amount; along the secant through the two largest amounts tried (or from
+/// "no move" to the only one) it is extended to the aim, and bounded by
+/// [`MAX_RESIZE`] × the largest amount proposed. `None` when the move has no
+/// amount in dB, the response does not fall with the amount, or the new size
+/// would be no real step beyond the largest tried.
+pub fn resize(cands: &[Move], after: &[Option<f64>], best: usize, before: f64) -> Option<Resized> {
+    let base = cands.get(best)?;
+    amount_db(&base.module)?;
+    let family: Vec<usize> = (0..cands.len())
+        .filter(|&i| {
+            amount_db(&cands[i].module)
+                .and_then(|a| with_amount_db(&base.module, a))
+                .is_some_and(|m| m == cands[i].module)
+        })
+        .collect();
+    let largest = family
+        .iter()
+        .max_by(|&&i, &&j| {
+            amount_db(&cands[i].module)
+                .partial_cmp(&amount_db(&cands[j].module))
+                .unwrap()
+        })
+        .copied()?;
+    let limit = MAX_RESIZE * amount_db(&cands[largest].module)?;
+    let mut points: Vec<(f64, f64)> = vec![(0.0, before)];
+    for &i in &family {
+        if let (Some(a), Some(Some(s))) = (amount_db(&cands[i].module), after.get(i)) {
+            points.push((a, *s));
+        }
+    }
+    points.sort_by(|x, y| x.0.partial_cmp(&y.0).unwrap());
+    let [(a_lo, s_lo), (a_hi, s_hi)] = points[points.len().checked_sub(2)?..] else {
+        return None;
+    };
+    let slope = (s_lo - s_hi) / (a_hi - a_lo);
+    if !slope.is_finite() || slope <= 1e-4 {
+        return None;
+    }
+    let need = a_hi + (s_hi - RESIZE_AIM * before) / slope;
+    let size = need.min(limit).min(24.0);
+    if !size.is_finite() || size < a_hi + 0.5 {
+        return None;
+    }
+    let module = with_amount_db(&base.module, size)?;
+    let template = &cands[largest];
+    let old = format!("{:.1}", amount_db(&template.module)?);
+    let new = format!("{:.1}", amount_db(&module)?);
+    let label = match template.label.rfind(&old) {
+        Some(at) => format!(
+            "{}{new}{}",
+            &template.label[..at],
+            &template.label[at + old.len()..]
+        ),
+        None => format!("{} (re-sized to {new} dB)", template.label),
+    };
+    Some(Resized {
+        candidate: Move {
+            module,
+            label,
+            ..template.clone()
+        },
+        at_limit: need >= limit,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -591,6 +709,52 @@ mod tests {
             ),
             Verdict::Sufficient
         );
+    }
+
+    fn shelf(gain_db: f64) -> Move {
+        Move {
+            module: eq(
+                FilterKind::LowShelf,
+                60.0,
+                0.71,
+                gain_db,
+                StereoTarget::Stereo,
+            ),
+            kind: "eq",
+            label: format!("low shelf 60 Hz {gain_db:.1} dB"),
+            addresses: vec!["sub_excess".into()],
+            why: "why".into(),
+            trade_off: "cost".into(),
+        }
+    }
+
+    #[test]
+    fn resize_extends_the_measured_response_to_the_aim() {
+        let hp = Move {
+            module: eq(FilterKind::Highpass, 30.0, 0.71, 0.0, StereoTarget::Stereo),
+            label: "high-pass 30 Hz".into(),
+            ..shelf(0.0)
+        };
+        let cands = [shelf(-8.0), shelf(-4.0), hp];
+        // 0.8 → 0.6 at 4 dB → 0.45 at 8 dB: 0.0375 per dB, so the aim
+        // (0.45 × 0.8 = 0.36) needs 8 + 0.09 / 0.0375 = 10.4 dB.
+        let r = resize(&cands, &[Some(0.45), Some(0.6), Some(0.79)], 0, 0.8).unwrap();
+        assert_eq!(r.candidate.module, shelf(-10.4).module);
+        assert_eq!(r.candidate.label, "low shelf 60 Hz -10.4 dB");
+        assert_eq!(r.candidate.why, "why");
+        assert!(!r.at_limit);
+        // A slower response is bounded at 1.5 × the largest proposed cut.
+        let r = resize(&cands, &[Some(0.7), Some(0.75), None], 0, 0.8).unwrap();
+        assert_eq!(r.candidate.module, shelf(-12.0).module);
+        assert!(r.at_limit);
+        // Only the smaller one tried: the secant runs from "no move".
+        let r = resize(&cands, &[None, Some(0.7), None], 1, 0.8).unwrap();
+        assert_eq!(r.candidate.module, shelf(-12.0).module);
+        // No response to the amount, or a move without one in dB: nothing.
+        assert_eq!(resize(&cands, &[Some(0.7), Some(0.7), None], 0, 0.8), None);
+        assert_eq!(resize(&cands, &[None, None, Some(0.7)], 2, 0.8), None);
+        // Already at the aim: no step beyond the largest tried.
+        assert_eq!(resize(&cands, &[Some(0.37), Some(0.6), None], 0, 0.8), None);
     }
 
     #[test]

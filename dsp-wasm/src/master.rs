@@ -15,7 +15,10 @@
 //!    On tracks of [`SCREEN_MIN_S`] or more, the candidates are first tried on
 //!    a [`SCREEN_EXCERPT_S`] excerpt around the risk's worst moment; only the
 //!    promising ones get the whole-track trial, which alone decides (the log
-//!    names what was screened out and why).
+//!    names what was screened out and why). When no candidate halves the
+//!    risk there, the best partial move is re-sized from how the risk
+//!    answered the amounts tried ([`decide::resize`], bounded) and screened
+//!    too: one right-sized move instead of two stacked ones.
 //! 3. With a reference track: bounded corrections (±3 dB) of the smoothed
 //!    octave-band difference, Matchering-style, but each judged by the same
 //!    loop rule, and the reference's loudness as target unless one was given.
@@ -407,9 +410,19 @@ fn master_with_parallelism(
         // On a long track the candidates are first screened on an excerpt
         // around the risk's worst moment; only the promising ones are then
         // rendered and judged on the whole track (see [`screen`]).
+        let mut cands = cands;
+        let mut fallback = Vec::new();
+        // The re-sized move, if one is judged: its label and whether it is
+        // at its limit.
+        let mut resized: Option<(String, bool)> = None;
         let (order, screened_on) = match screen(&risk, &cands, &current_audio, &analyse, width) {
             Some(s) => {
                 it.rejected.extend(s.screened_out);
+                fallback.extend(s.fallback.map(|i| cands[i].clone()));
+                if let Some((r, _)) = s.resized {
+                    resized = Some((r.candidate.label.clone(), r.at_limit));
+                    cands.push(r.candidate);
+                }
                 (s.order, Some(s.excerpt))
             }
             None => ((0..cands.len()).collect(), None),
@@ -426,34 +439,42 @@ fn master_with_parallelism(
                 (a, r)
             })
         };
-        'candidates: for batch in order.chunks(width) {
-            let trials = map_parallel(batch, &trial_of);
-            for (cand, trial) in batch.iter().zip(trials) {
-                let cand = cand.clone();
-                let Some((trial_audio, trial)) = trial else {
-                    it.rejected
-                        .push(format!("{}: could not be built", cand.label));
-                    continue;
-                };
-                let trial_sev = decide::severities(&trial.0);
-                let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
-                let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
-                match decide::judge(&risk.id, &cur_sev, &trial_sev) {
-                    Verdict::Sufficient => {
-                        best = Some((cand, trial_audio, trial, sa));
-                        sufficient = true;
-                        break 'candidates;
-                    }
-                    Verdict::Partial => {
-                        it.rejected.push(format!(
-                            "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
-                            cand.label, risk.id
-                        ));
-                        if best.as_ref().is_none_or(|b| sa < b.3) {
+        // The fallback is judged only when nothing in the order was kept.
+        'candidates: for pass in [&order, &fallback] {
+            if best.is_some() {
+                break;
+            }
+            for batch in pass.chunks(width) {
+                let trials = map_parallel(batch, &trial_of);
+                for (cand, trial) in batch.iter().zip(trials) {
+                    let cand = cand.clone();
+                    let Some((trial_audio, trial)) = trial else {
+                        it.rejected
+                            .push(format!("{}: could not be built", cand.label));
+                        continue;
+                    };
+                    let trial_sev = decide::severities(&trial.0);
+                    let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+                    let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
+                    match decide::judge(&risk.id, &cur_sev, &trial_sev) {
+                        Verdict::Sufficient => {
                             best = Some((cand, trial_audio, trial, sa));
+                            sufficient = true;
+                            break 'candidates;
+                        }
+                        Verdict::Partial => {
+                            it.rejected.push(format!(
+                                "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
+                                cand.label, risk.id
+                            ));
+                            if best.as_ref().is_none_or(|b| sa < b.3) {
+                                best = Some((cand, trial_audio, trial, sa));
+                            }
+                        }
+                        Verdict::Rejected(why) => {
+                            it.rejected.push(format!("{}: {why}", cand.label))
                         }
                     }
-                    Verdict::Rejected(why) => it.rejected.push(format!("{}: {why}", cand.label)),
                 }
             }
         }
@@ -463,23 +484,35 @@ fn master_with_parallelism(
                 // A partial improvement is kept only if nothing better was found.
                 it.rejected
                     .retain(|r| !r.starts_with(&format!("{}:", m.label)));
+                let was_resized = resized.as_ref().filter(|(label, _)| *label == m.label);
+                let at_limit = was_resized.is_some_and(|(_, at)| *at);
                 it.accepted.push(format!(
-                    "{} ({} {sb:.2} → {sa:.2}{}{})",
+                    "{} ({} {sb:.2} → {sa:.2}{}{}{})",
                     m.label,
                     risk.id,
                     if sufficient { "" } else { ", partial" },
                     screened_on
                         .map(|[a, b]| format!(
-                            "; screened on {} first",
-                            crate::timefmt::range(a, b)
+                            "; screened on {} first{}",
+                            crate::timefmt::range(a, b),
+                            if was_resized.is_some() {
+                                ", sized from how the risk answered the moves tried there"
+                            } else {
+                                ""
+                            }
                         ))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if at_limit && !sufficient {
+                        "; at the largest size allowed for this move, the rest is left"
+                    } else {
+                        ""
+                    }
                 ));
                 decisions.push(decision(&m, modules.len()));
                 modules.push(m.module);
                 current_audio = Cow::Owned(audio);
                 (current, current_raw) = report;
-                if sufficient || visits >= MAX_MOVES_PER_RISK {
+                if sufficient || at_limit || visits >= MAX_MOVES_PER_RISK {
                     done.push(risk.id.clone());
                 } else {
                     pending = Some(risk.id.clone());
@@ -673,10 +706,19 @@ struct Screening {
     /// track: predicted sufficient ones (least destructive first), then the
     /// single most promising partial one.
     order: Vec<usize>,
-    /// Log lines for the candidates not taken to the whole track.
+    /// Log lines for the candidates not taken to the whole track (and for
+    /// the one a re-sized move goes before).
     screened_out: Vec<String>,
     /// The excerpt, seconds.
     excerpt: [f64; 2],
+    /// A move re-sized from the candidates' measured response (see
+    /// [`decide::resize`]), when it screened better than any of them; it is
+    /// the candidate after the last one (index `cands.len()` in `order`),
+    /// with the severity it left on the excerpt.
+    resized: Option<(decide::Resized, f64)>,
+    /// Judged on the whole track only if nothing in `order` is kept (the
+    /// best partial candidate, when a re-sized move goes first).
+    fallback: Option<usize>,
 }
 
 /// Screens `cands` on an excerpt of `audio` around the risk's worst moment:
@@ -727,6 +769,8 @@ fn screen(
     let mut order = Vec::new();
     let mut best_partial: Option<(usize, f64)> = None;
     let mut out = Vec::new();
+    let mut resize_out = None;
+    let mut resize_note = None;
     for (i, t) in trials.iter().enumerate() {
         let Some(t) = t else { continue };
         let sa = t.get(&risk.id).copied().unwrap_or(0.0);
@@ -740,15 +784,56 @@ fn screen(
             Verdict::Rejected(why) => out.push((i, format!("{why} on {when}"))),
         }
     }
+    // No candidate halves the risk here: the best partial one's move is
+    // re-sized from how the risk answered the amounts tried, screened too,
+    // and judged on the whole track instead when it does better — one step
+    // rather than two stacked moves.
+    let mut resized = None;
+    if let (true, Some((i, sa))) = (order.is_empty(), best_partial) {
+        let after: Vec<Option<f64>> = trials
+            .iter()
+            .map(|t| t.as_ref().map(|t| t.get(&risk.id).copied().unwrap_or(0.0)))
+            .collect();
+        if let Some(r) = decide::resize(cands, &after, i, sb) {
+            let t = chain::render(&Chain::new(vec![r.candidate.module.clone()]), &excerpt)
+                .ok()
+                .map(|out| decide::severities(&analyse(&out).0));
+            let label = r.candidate.label.clone();
+            if let Some(t) = t {
+                let sr = t.get(&risk.id).copied().unwrap_or(0.0);
+                match decide::judge(&risk.id, &here, &t) {
+                    Verdict::Rejected(why) => {
+                        resize_out = Some(format!("{label}: screened out — {why} on {when}"));
+                    }
+                    _ if sr < sa => {
+                        resize_note = Some(format!(
+                            "{}: {} only {sb:.2} → {sa:.2} on {when}; re-sized to {label} ({sr:.2} there), judged first",
+                            cands[i].label, risk.id
+                        ));
+                        order.push(cands.len());
+                        resized = Some((r, sr));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    // The best partial candidate is judged whole after a re-sized move only
+    // if that one fails there.
+    let mut fallback = None;
     if let Some((i, _)) = best_partial {
-        order.push(i);
+        if resized.is_some() {
+            fallback = Some(i);
+        } else {
+            order.push(i);
+        }
     }
     // Nothing promising: the least destructive move still gets a whole-track trial.
     if order.is_empty() {
         order.push(0);
     }
     for (i, t) in trials.iter().enumerate() {
-        if order.contains(&i) || out.iter().any(|(j, _)| *j == i) {
+        if order.contains(&i) || fallback == Some(i) || out.iter().any(|(j, _)| *j == i) {
             continue;
         }
         let sa = t
@@ -769,9 +854,13 @@ fn screen(
             .into_iter()
             .filter(|(i, _)| !order.contains(i))
             .map(|(i, why)| format!("{}: screened out — {why}", cands[i].label))
+            .chain(resize_note)
+            .chain(resize_out)
             .collect(),
         order,
+        fallback,
         excerpt: [start, start + SCREEN_EXCERPT_S],
+        resized,
     })
 }
 

@@ -342,3 +342,71 @@ fn long_tracks_are_screened_on_an_excerpt_then_judged_whole() {
         );
     }
 }
+
+/// When no candidate halves a risk on the screening excerpt, the best
+/// partial move is re-sized from how the risk answered the amounts tried, and
+/// that one move is judged on the whole track: here the generator's full
+/// sub shelf falls just short, the re-sized deeper shelf halves the risk in
+/// one step (no second, stacked shelf) and does better than the full shelf
+/// would have on the whole track.
+#[test]
+fn a_partial_move_is_re_sized_in_one_step() {
+    let seconds = SCREEN_MIN_S as f32 + 15.0;
+    let a = gain(
+        &through(
+            &clean(SR, seconds),
+            vec![eq(FilterKind::LowShelf, 50.0, 0.71, 16.0)],
+        ),
+        -10.0,
+    );
+    let m = check("sub-resized", &a, "sub_excess");
+    let subs: Vec<_> = m
+        .report
+        .decisions
+        .iter()
+        .filter(|d| d.addresses.iter().any(|id| id == "sub_excess"))
+        .collect();
+    assert_eq!(subs.len(), 1, "one move: {:#?}", m.report.iterations);
+    let step = m
+        .report
+        .iterations
+        .iter()
+        .find(|i| i.accepted.iter().any(|a| a.contains("sub_excess")))
+        .unwrap();
+    assert!(
+        step.accepted[0].contains("sized from how the risk answered"),
+        "{step:#?}"
+    );
+    // The generator's own largest move for the risk, judged whole, is beaten.
+    let risk = m
+        .report
+        .before
+        .risks
+        .iter()
+        .find(|r| r.id == "sub_excess")
+        .unwrap();
+    let ctx = decide::Context {
+        audio: &a,
+        report: &m.report.before,
+        character: MasterOptions::default().intent.character,
+    };
+    let full = decide::candidates(risk, &ctx).remove(0).module;
+    let kept = subs[0].params["gain_db"].as_f64().unwrap();
+    let Module::Eq { gain_db, .. } = full else {
+        panic!("{full:?}")
+    };
+    assert!(
+        kept < gain_db - 0.5,
+        "re-sized {kept} dB vs full {gain_db} dB"
+    );
+    let aopts = AnalysisOptions::default();
+    let with_full = sev(
+        &recheck(&a, &dsp_wasm::chain::Chain::new(vec![full]), &aopts).unwrap(),
+        "sub_excess",
+    );
+    let with_kept = sev(&recheck(&a, &m.corrections, &aopts).unwrap(), "sub_excess");
+    assert!(
+        with_kept < with_full && with_kept <= 0.5 * sev(&m.report.before, "sub_excess"),
+        "re-sized {with_kept:.2} vs full {with_full:.2}"
+    );
+}
