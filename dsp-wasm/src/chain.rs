@@ -1012,50 +1012,83 @@ pub fn render(chain: &Chain, input: &AudioBuffer) -> Result<AudioBuffer> {
 /// natively each on its own thread — which gives exactly the samples of the
 /// two channels processed together (the worklet's way).
 pub fn render_with_block(chain: &Chain, input: &AudioBuffer, block: usize) -> Result<AudioBuffer> {
-    let channels = if input.num_channels() > 1 && chain.modules.iter().all(Module::acts_per_channel)
-    {
-        let rendered = crate::parallel::map_parallel(&input.channels, &|c: &Vec<f32>| {
-            render_planar(chain, input.sample_rate, std::slice::from_ref(c), block)
-                .map(|mut one| one.pop().unwrap_or_default())
-        });
-        rendered.into_iter().collect::<Result<Vec<_>>>()?
-    } else {
-        render_planar(chain, input.sample_rate, &input.channels, block)?
-    };
-    Ok(AudioBuffer {
+    // Built once here for its latency, so each copy is made with room for it.
+    let latency =
+        ChainProcessor::new(chain, input.sample_rate as f32, input.num_channels(), block)?
+            .latency_frames();
+    let frames = input.channels.iter().map(Vec::len).min().unwrap_or(0);
+    let mut out = AudioBuffer {
         sample_rate: input.sample_rate,
-        channels,
-    })
+        channels: input
+            .channels
+            .iter()
+            .map(|c| {
+                let mut v = Vec::with_capacity(frames + latency);
+                v.extend_from_slice(&c[..frames]);
+                v
+            })
+            .collect(),
+    };
+    render_in_place_with_block(chain, &mut out, block)?;
+    Ok(out)
 }
 
-/// Renders planar `channels` through `chain` (latency compensated).
+/// [`render`] over `audio` itself: the same samples, without a copy of the
+/// track (a chain with latency needs room for it at the end of each channel).
+pub fn render_in_place(chain: &Chain, audio: &mut AudioBuffer) -> Result<()> {
+    render_in_place_with_block(chain, audio, 4096)
+}
+
+/// [`render_in_place`] with an explicit block size.
+///
+/// A stereo chain whose modules all act per channel
+/// ([`Module::acts_per_channel`]) is rendered one channel at a time —
+/// natively each on its own thread — which gives exactly the samples of the
+/// two channels processed together (the worklet's way).
+pub fn render_in_place_with_block(
+    chain: &Chain,
+    audio: &mut AudioBuffer,
+    block: usize,
+) -> Result<()> {
+    let rate = audio.sample_rate;
+    let frames = audio.channels.iter().map(Vec::len).min().unwrap_or(0);
+    for c in &mut audio.channels {
+        c.truncate(frames);
+    }
+    if audio.num_channels() > 1 && chain.modules.iter().all(Module::acts_per_channel) {
+        let done = crate::parallel::map_parallel_mut(&mut audio.channels, &|c: &mut Vec<f32>| {
+            render_planar(chain, rate, std::slice::from_mut(c), block)
+        });
+        done.into_iter().collect::<Result<Vec<()>>>()?;
+        Ok(())
+    } else {
+        render_planar(chain, rate, &mut audio.channels, block)
+    }
+}
+
+/// Renders planar `channels` (all of one length) through `chain` in place,
+/// latency compensated.
 fn render_planar(
     chain: &Chain,
     sample_rate: u32,
-    channels: &[Vec<f32>],
+    channels: &mut [Vec<f32>],
     block: usize,
-) -> Result<Vec<Vec<f32>>> {
+) -> Result<()> {
     let mut proc = ChainProcessor::new(chain, sample_rate as f32, channels.len(), block)?;
     let latency = proc.latency_frames();
-    let frames = channels.iter().map(Vec::len).min().unwrap_or(0);
-    let mut out: Vec<Vec<f32>> = channels
-        .iter()
-        .map(|c| {
-            let mut v = Vec::with_capacity(frames + latency);
-            v.extend_from_slice(&c[..frames]);
-            v.resize(frames + latency, 0.0);
-            v
-        })
-        .collect();
+    let frames = channels.first().map_or(0, Vec::len);
+    for c in channels.iter_mut() {
+        c.resize(frames + latency, 0.0);
+    }
     {
-        let mut slices: Vec<&mut [f32]> = out.iter_mut().map(Vec::as_mut_slice).collect();
+        let mut slices: Vec<&mut [f32]> = channels.iter_mut().map(Vec::as_mut_slice).collect();
         proc.process(&mut slices);
     }
-    for ch in &mut out {
-        ch.drain(..latency);
-        ch.truncate(frames);
+    for c in channels.iter_mut() {
+        c.copy_within(latency.., 0);
+        c.truncate(frames);
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1105,6 +1138,19 @@ mod tests {
             balance_db: 0.0,
         });
         assert!(!linked.modules.iter().all(Module::acts_per_channel));
+        // In place, per channel or linked, with or without latency: the same samples.
+        let mut limited = linked.clone();
+        limited.modules.push(Module::Limiter {
+            ceiling_dbtp: -1.0,
+            lookahead_ms: crate::limiter::DEFAULT_LOOKAHEAD_MS,
+            release_ms: 100.0,
+        });
+        for c in [&chain, &linked, &limited] {
+            let mut in_place = input.clone();
+            render_in_place(c, &mut in_place).unwrap();
+            assert_eq!(in_place.channels, render(c, &input).unwrap().channels);
+            assert_eq!(in_place.frames(), frames);
+        }
     }
 
     #[test]

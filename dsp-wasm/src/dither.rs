@@ -53,14 +53,53 @@ pub fn quantize(audio: &mut AudioBuffer, bits: u32, dither: bool, seed: u64) {
     let bits = bits.clamp(2, 24);
     let scale = f64::from(1u32 << (bits - 1));
     let (lo, hi) = (-scale, scale - 1.0);
-    let mut rng = Rng::new(seed);
-    for ch in &mut audio.channels {
-        for s in ch.iter_mut() {
-            let x = if s.is_finite() { f64::from(*s) } else { 0.0 };
-            let d = if dither { rng.tpdf() } else { 0.0 };
-            let q = (x * scale + d).round().clamp(lo, hi);
-            *s = (q / scale) as f32;
+    let inv = 1.0 / scale;
+    let to_grid = |s: f32, d: f64| {
+        let x = if s.is_finite() { f64::from(s) } else { 0.0 };
+        (fmin(fmax(round_even(x * scale + d), lo), hi) * inv) as f32
+    };
+    if dither {
+        let mut rng = Rng::new(seed);
+        for ch in &mut audio.channels {
+            for s in ch.iter_mut() {
+                *s = to_grid(*s, rng.tpdf());
+            }
         }
+    } else {
+        // Without the generator's serial state the loop vectorises.
+        for ch in &mut audio.channels {
+            for s in ch.iter_mut() {
+                *s = to_grid(*s, 0.0);
+            }
+        }
+    }
+}
+
+/// `x` rounded to the nearest integer, ties to even, for |x| < 2^51: adding
+/// and subtracting 1.5 · 2^52 leaves no fraction bits (plain IEEE arithmetic,
+/// so it vectorises and gives the same result natively and in wasm, where
+/// `f64::round` would be a library call).
+#[inline(always)]
+fn round_even(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    (x + MAGIC) - MAGIC
+}
+
+#[inline(always)]
+fn fmax(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+#[inline(always)]
+fn fmin(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
     }
 }
 
@@ -76,6 +115,31 @@ mod tests {
         AudioBuffer {
             sample_rate: 48_000,
             channels: vec![ch],
+        }
+    }
+
+    #[test]
+    fn rounding_is_to_nearest_with_ties_to_even() {
+        for (x, r) in [
+            (0.4, 0.0),
+            (0.5, 0.0),
+            (1.5, 2.0),
+            (2.5, 2.0),
+            (-0.5, 0.0),
+            (-1.5, -2.0),
+            (-2.6, -3.0),
+            (8_388_607.49, 8_388_607.0),
+            (-8_388_608.0, -8_388_608.0),
+        ] {
+            assert_eq!(round_even(x), r, "{x}");
+        }
+        // Away from ties it is `round`.
+        let mut rng = Rng::new(3);
+        for _ in 0..100_000 {
+            let x = (rng.uniform() - 0.5) * 1.0e7;
+            if (x.fract().abs() - 0.5).abs() > 1e-9 {
+                assert_eq!(round_even(x), x.round(), "{x}");
+            }
         }
     }
 

@@ -605,7 +605,11 @@ fn master_with_parallelism(
         (Some(d), _) => chain::render(&chain_out, d)?,
         (None, Some(r)) => r,
         (None, None) if loud.modules.is_empty() => current_audio.into_owned(),
-        (None, None) => chain::render(&Chain::new(loud.modules.clone()), &current_audio)?,
+        (None, None) => {
+            let mut a = current_audio.into_owned();
+            chain::render_in_place(&Chain::new(loud.modules.clone()), &mut a)?;
+            a
+        }
     };
     export::quantize_in_place(&mut audio_out, options.output_format, dither);
     // The limiter guarantees its ceiling; a gain-only master (no limiter was

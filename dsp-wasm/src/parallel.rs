@@ -26,6 +26,31 @@ pub fn map_parallel<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&T) -> R + Sync)
     items.iter().map(f).collect()
 }
 
+/// [`map_parallel`] over mutable items: `items.iter_mut().map(f)`, natively
+/// one scoped thread per item after the first.
+pub fn map_parallel_mut<T: Send, R: Send>(
+    items: &mut [T],
+    f: &(impl Fn(&mut T) -> R + Sync),
+) -> Vec<R> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if items.len() > 1 {
+        return std::thread::scope(|s| {
+            let (first, rest) = items.split_at_mut(1);
+            let rest: Vec<_> = rest.iter_mut().map(|x| s.spawn(move || f(x))).collect();
+            let mut out = Vec::with_capacity(rest.len() + 1);
+            out.push(f(&mut first[0]));
+            for h in rest {
+                match h.join() {
+                    Ok(r) => out.push(r),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        });
+    }
+    items.iter_mut().map(f).collect()
+}
+
 /// `(a(), b())`, natively with `a` on a scoped thread while `b` runs on the
 /// caller's (so `b` may hold the caller's progress callback).
 pub fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
@@ -55,5 +80,14 @@ mod tests {
         let items: Vec<u64> = (0..5).collect();
         assert_eq!(map_parallel(&items, &|x| x * x + 1), vec![1, 2, 5, 10, 17]);
         assert_eq!(join(|| 3, || 4), (3, 4));
+        let mut items = items;
+        assert_eq!(
+            map_parallel_mut(&mut items, &|x| {
+                *x += 1;
+                *x
+            }),
+            vec![1, 2, 3, 4, 5]
+        );
+        assert_eq!(items, vec![1, 2, 3, 4, 5]);
     }
 }

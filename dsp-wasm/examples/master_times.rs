@@ -1,0 +1,24 @@
+//! Prints when each stage of a master starts (profiling aid):
+//! `cargo run --release -p dsp-wasm --example master_times -- FILE`.
+use std::time::Instant;
+
+use dsp_wasm::master::{master, MasterOptions};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: master_times FILE");
+    let t = Instant::now();
+    let decoded = dsp_wasm::decode::decode_file(path.as_ref()).expect("decode");
+    println!("{:.3} s  decoded", t.elapsed().as_secs_f64());
+    let mut last = None;
+    let m = master(&decoded.audio, &MasterOptions::default(), None, |s, f| {
+        if last != Some(s) {
+            println!("{:.3} s  {} ({f:.2})", t.elapsed().as_secs_f64(), s.name());
+            last = Some(s);
+        }
+    })
+    .expect("master");
+    println!("{:.3} s  done", t.elapsed().as_secs_f64());
+    for it in &m.report.iterations {
+        println!("  step {}: {:?}", it.step, it.accepted);
+    }
+}
