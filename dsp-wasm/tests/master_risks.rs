@@ -410,3 +410,16 @@ fn a_partial_move_is_re_sized_in_one_step() {
         "re-sized {with_kept:.2} vs full {with_full:.2}"
     );
 }
+
+/// The generated mix's vocal stops between phrases and takes the whole
+/// 1–4 kHz band with it, while its hi-hats go on: the hats in those gaps
+/// are not "s" bursts (they were once flagged as major sibilance, and no
+/// de-esser could lower that).
+#[test]
+fn hats_between_sung_phrases_are_not_sibilance() {
+    for seconds in [12.0, 60.0] {
+        let r = dsp_wasm::analyze::analyze(&clean(SR, seconds), "clean", "pcm", None, |_, _| {});
+        let s = sev(&r, "sibilance");
+        assert!(s < 0.25, "{seconds} s: sibilance {s:.2}");
+    }
+}

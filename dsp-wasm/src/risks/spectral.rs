@@ -686,7 +686,12 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
 /// its 1–4 kHz power; a burst is a frame where that ratio exceeds its own
 /// median over the surrounding ±1.5 s by ≥ 6 dB while the 5–10 kHz level is
 /// within 10 dB of its loud frames (ratio rather than level keeps snare hits,
-/// which are broadband, out; a local median keeps steady hi-hats out).
+/// which are broadband, out; a local median keeps steady hi-hats out). The
+/// 1–4 kHz power in the ratio is taken no lower than its own ±1.5 s median
+/// minus [`SIBILANCE_PRESENCE_FLOOR_DB`]: where the presence band falls
+/// silent (a gap between sung phrases) hi-hats and noise there would
+/// otherwise look like bursts; an "s" sits inside a phrase, and in a mix the
+/// band drops far less than that under it.
 /// Each burst is scored by how far its ratio exceeds the ratio the material's
 /// own balance (the target) implies; the score is the upper-quartile burst
 /// plus half the static 5–10 kHz excess of the mid channel, scaled down when
@@ -694,6 +699,10 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
 /// "s" sounds of a finished vocal already peak 5–10 dB above the balance
 /// (that is what a de-esser's threshold is set against); beyond ~10 dB more
 /// they spit (de-essers are typically asked for 4–8 dB of reduction).
+/// How far under its local median the 1–4 kHz reference of the sibilance
+/// ratio may fall, dB (see [`sibilance`]).
+pub const SIBILANCE_PRESENCE_FLOOR_DB: f64 = 10.0;
+
 fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     let s = &m.spec;
     let nyq = f64::from(m.sample_rate) / 2.0;
@@ -705,8 +714,8 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     let sb_db: Vec<f64> = (0..s.frames)
         .map(|f| power_db(sb.clone().map(|b| s.mid(f, b)).sum()))
         .collect();
-    let ratio: Vec<f64> = (0..s.frames)
-        .map(|f| sb_db[f] - power_db(pb.clone().map(|b| s.mid(f, b)).sum()))
+    let pb_db: Vec<f64> = (0..s.frames)
+        .map(|f| power_db(pb.clone().map(|b| s.mid(f, b)).sum()))
         .collect();
     let mut sorted = sb_db.clone();
     sorted.sort_by(f64::total_cmp);
@@ -718,27 +727,18 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         let k = tmp.len() / 2;
         *tmp.select_nth_unstable_by(k, f64::total_cmp).1
     };
-    // The music around each frame: power mean of the mid channel's total over ±1.5 s.
-    let nb = s.bands();
-    let mut prefix = Vec::with_capacity(s.frames + 1);
-    prefix.push(0.0f64);
-    for f in 0..s.frames {
-        let t: f64 = (0..nb).map(|b| s.mid(f, b)).sum();
-        prefix.push(prefix[f] + t);
-    }
-    let local_total_db = |f: usize| {
-        let (a, b) = (f.saturating_sub(half), (f + half + 1).min(s.frames));
-        power_db((prefix[b] - prefix[a]) / (b - a) as f64)
-    };
-    // What the material's own balance expects of 5–10 kHz relative to the whole.
+    let mut tmp = Vec::with_capacity(2 * half + 1);
+    let ratio: Vec<f64> = (0..s.frames)
+        .map(|f| {
+            let floor = local_median(&pb_db, f, &mut tmp) - SIBILANCE_PRESENCE_FLOOR_DB;
+            sb_db[f] - pb_db[f].max(floor)
+        })
+        .collect();
+    // What the material's own balance expects of 5–10 kHz against 1–4 kHz.
     let tsum = |set: &[usize]| power_db(set.iter().map(|&b| 10f64.powf(v.target[b] / 10.0)).sum());
-    let s_bands = v.bands(5000.0, 10_000.0);
-    let expected_rel = tsum(&s_bands) - tsum(&(0..v.bands_hz.len()).collect::<Vec<_>>());
-    let expected_ratio = tsum(&s_bands) - tsum(&v.bands(1000.0, 4000.0));
-    let _ = (expected_rel, &local_total_db);
+    let expected_ratio = tsum(&v.bands(5000.0, 10_000.0)) - tsum(&v.bands(1000.0, 4000.0));
     let mut shape = vec![0.0f64; s.frames];
     let mut level = vec![0.0f64; s.frames];
-    let mut tmp = Vec::with_capacity(2 * half + 1);
     for f in 0..s.frames {
         if sb_db[f] >= loud_sb - 10.0 {
             shape[f] = ratio[f] - local_median(&ratio, f, &mut tmp);
