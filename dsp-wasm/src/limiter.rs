@@ -129,6 +129,10 @@ pub struct TruePeakLimiter {
     env: f32,
     /// `ln env`, the release's state (see [`Self::process_chunk`]).
     log_env: f32,
+    /// The last held gain and its logarithm (the hold changes far less
+    /// often than every sample, so the logarithm is taken only on a change).
+    held: f32,
+    log_held: f32,
     ramp: Vec<f32>,
     ramp_pos: usize,
     ramp_sum: f64,
@@ -154,6 +158,8 @@ impl TruePeakLimiter {
             hold: SlidingMin::new(delay + 1),
             env: 1.0,
             log_env: 0.0,
+            held: 1.0,
+            log_held: 0.0,
             ramp: vec![1.0; lookahead],
             ramp_pos: 0,
             ramp_sum: lookahead as f64,
@@ -193,6 +199,8 @@ impl TruePeakLimiter {
         self.hold.reset();
         self.env = 1.0;
         self.log_env = 0.0;
+        self.held = 1.0;
+        self.log_held = 0.0;
         self.ramp.fill(1.0);
         self.ramp_pos = 0;
         self.ramp_sum = self.lookahead as f64;
@@ -277,11 +285,15 @@ impl TruePeakLimiter {
             //    ln env ← ln env + release · (ln h − ln env). The recursion
             //    runs on the logarithm (a subtract, a multiply, an add), so
             //    the logarithm of h and the exponential are off its path.
-            let log_h = if h >= 1.0 {
-                0.0
-            } else {
-                -ln_above_one(1.0 / h)
-            };
+            if h != self.held {
+                self.held = h;
+                self.log_held = if h >= 1.0 {
+                    0.0
+                } else {
+                    -ln_above_one(1.0 / h)
+                };
+            }
+            let log_h = self.log_held;
             self.log_env = if log_h <= self.log_env {
                 log_h
             } else {
