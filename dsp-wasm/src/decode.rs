@@ -240,17 +240,10 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
             .get(i..i + 4)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     };
-    if bytes.get(0..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
-        return None;
-    }
     // (format tag, channels, rate, block align, bits)
     let mut fmt: Option<(u16, usize, u32, usize, u16)> = None;
-    let mut pos = 12usize;
-    let data = loop {
-        // Chunk sizes come from the file: every offset is checked.
-        let body = pos.checked_add(8)?;
-        let id = bytes.get(pos..body - 4)?;
-        let size = u32_at(body - 4)? as usize;
+    let mut data = None;
+    for (id, body, size) in riff_chunks(bytes)? {
         if id == b"fmt " {
             if size < 16 {
                 return None;
@@ -272,10 +265,11 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
                 bits,
             ));
         } else if id == b"data" {
-            break bytes.get(body..body.checked_add(size)?)?;
+            data = Some(bytes.get(body..body.checked_add(size)?)?);
+            break;
         }
-        pos = body.checked_add(size)?.checked_add(size & 1)?;
-    };
+    }
+    let data = data?;
     let (tag, channels, sample_rate, block_align, bits) = fmt?;
     let width = usize::from(bits / 8);
     let supported = matches!((tag, bits), (1, 16) | (1, 24) | (1, 32) | (3, 32));
@@ -487,35 +481,45 @@ fn lossless_bits(params: &codecs::CodecParameters) -> Option<u32> {
 /// block size of 0 (found by `cargo fuzz`, fuzz/; in wasm a panic aborts the
 /// Worker). Such a header is refused here, before probing.
 fn check_wav_header(bytes: &[u8]) -> Result<()> {
-    if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
-        return Ok(());
-    }
     let field = |i: usize, n: usize| -> Option<u32> {
         let b = bytes.get(i..i.checked_add(n)?)?;
         Some(b.iter().rev().fold(0u32, |v, &x| (v << 8) | u32::from(x)))
     };
-    let mut pos = 12usize;
-    while let (Some(id), Some(size)) = (bytes.get(pos..pos.saturating_add(4)), field(pos + 4, 4)) {
-        let body = pos + 8;
-        if id == b"fmt " {
-            let (channels, rate, align) =
-                (field(body + 2, 2), field(body + 4, 4), field(body + 12, 2));
-            if [channels, rate, align].contains(&Some(0)) {
-                return Err(Error::Corrupt(
-                    "the WAV header gives a sample rate, channel count or block size of 0".into(),
-                ));
-            }
-            return Ok(());
+    let fmt = riff_chunks(bytes)
+        .into_iter()
+        .flatten()
+        .find(|(id, _, _)| *id == b"fmt ");
+    if let Some((_, body, _)) = fmt {
+        let (channels, rate, align) = (field(body + 2, 2), field(body + 4, 4), field(body + 12, 2));
+        if [channels, rate, align].contains(&Some(0)) {
+            return Err(Error::Corrupt(
+                "the WAV header gives a sample rate, channel count or block size of 0".into(),
+            ));
         }
-        let Some(next) = body
-            .checked_add(size as usize)
-            .and_then(|p| p.checked_add(size as usize & 1))
-        else {
-            return Ok(());
-        };
-        pos = next;
     }
     Ok(())
+}
+
+/// The chunks of a RIFF/WAVE file in order, as (id, offset of the body,
+/// declared size); `None` if the bytes are not RIFF/WAVE. Sizes come from the
+/// file, so every offset is checked: the walk ends at the first chunk header
+/// that is not all there or whose size would overflow an offset (a body may
+/// still run past the end: callers check what they read).
+fn riff_chunks(bytes: &[u8]) -> Option<impl Iterator<Item = (&[u8], usize, usize)> + '_> {
+    if bytes.get(0..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+        return None;
+    }
+    let mut pos = Some(12usize);
+    Some(std::iter::from_fn(move || {
+        let at = pos.take()?;
+        let body = at.checked_add(8)?;
+        let id = bytes.get(at..at + 4)?;
+        let size = u32::from_le_bytes(bytes.get(at + 4..body)?.try_into().ok()?) as usize;
+        pos = body
+            .checked_add(size)
+            .and_then(|end| end.checked_add(size & 1));
+        Some((id, body, size))
+    }))
 }
 
 /// symphonia 0.5 allocates a FLAC Vorbis comment's *declared* length before
