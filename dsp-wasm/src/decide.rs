@@ -547,9 +547,12 @@ pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
 pub const RESIZE_AIM: f64 = 0.45;
 
 /// Largest re-sized amount, as a multiple of the largest amount the
-/// generator proposed for that move: about what a second, stacked move of
-/// the same kind would have added (it is sized from the excess left over).
-pub const MAX_RESIZE: f64 = 1.5;
+/// generator proposed for that move: the most that [`MAX_MOVES_PER_RISK`]
+/// stacked moves of that kind could reach (the second is sized from the
+/// excess left after the first, so it is at most as large).
+///
+/// [`MAX_MOVES_PER_RISK`]: crate::master::MAX_MOVES_PER_RISK
+pub const MAX_RESIZE: f64 = 2.0;
 
 /// The module with its amount in dB set to `amount_db` (as a magnitude; the
 /// sign of the move is kept). `None` for modules whose amount is not a level
@@ -743,13 +746,17 @@ mod tests {
         assert_eq!(r.candidate.label, "low shelf 60 Hz -10.4 dB");
         assert_eq!(r.candidate.why, "why");
         assert!(!r.at_limit);
-        // A slower response is bounded at 1.5 × the largest proposed cut.
+        // A slower response is bounded at 2 × the largest proposed cut.
         let r = resize(&cands, &[Some(0.7), Some(0.75), None], 0, 0.8).unwrap();
-        assert_eq!(r.candidate.module, shelf(-12.0).module);
+        assert_eq!(r.candidate.module, shelf(-16.0).module);
         assert!(r.at_limit);
-        // Only the smaller one tried: the secant runs from "no move".
+        // Only the smaller one tried: the secant runs from "no move"
+        // (0.1 per 4 dB: the aim needs 17.6 dB, bounded at 16).
         let r = resize(&cands, &[None, Some(0.7), None], 1, 0.8).unwrap();
-        assert_eq!(r.candidate.module, shelf(-12.0).module);
+        assert_eq!(r.candidate.module, shelf(-16.0).module);
+        let r = resize(&cands, &[None, Some(0.6), None], 1, 0.8).unwrap();
+        assert_eq!(r.candidate.module, shelf(-8.8).module);
+        assert!(!r.at_limit);
         // No response to the amount, or a move without one in dB: nothing.
         assert_eq!(resize(&cands, &[Some(0.7), Some(0.7), None], 0, 0.8), None);
         assert_eq!(resize(&cands, &[None, None, Some(0.7)], 2, 0.8), None);

@@ -18,7 +18,9 @@
 //!    names what was screened out and why). When no candidate halves the
 //!    risk there, the best partial move is re-sized from how the risk
 //!    answered the amounts tried ([`decide::resize`], bounded) and screened
-//!    too: one right-sized move instead of two stacked ones.
+//!    too: one right-sized move instead of two stacked ones. A short track's
+//!    whole-track trials serve the same way: when all are partial, the
+//!    re-sized move gets a whole-track trial of its own.
 //! 3. With a reference track: bounded corrections (±3 dB) of the smoothed
 //!    octave-band difference, Matchering-style, but each judged by the same
 //!    loop rule, and the reference's loudness as target unless one was given.
@@ -405,7 +407,10 @@ fn master_with_parallelism(
             continue;
         }
         let cur_sev = decide::severities(&current);
-        let mut best: Option<(Move, AudioBuffer, (Report, Raw), f64)> = None;
+        let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+        // The kept candidate so far (index into `cands`), its render, its
+        // analysis and the risk's severity after it.
+        let mut best: Option<(usize, AudioBuffer, (Report, Raw), f64)> = None;
         let mut sufficient = false;
         // On a long track the candidates are first screened on an excerpt
         // around the risk's worst moment; only the promising ones are then
@@ -418,7 +423,7 @@ fn master_with_parallelism(
         let (order, screened_on) = match screen(&risk, &cands, &current_audio, &analyse, width) {
             Some(s) => {
                 it.rejected.extend(s.screened_out);
-                fallback.extend(s.fallback.map(|i| cands[i].clone()));
+                fallback.extend(s.fallback);
                 if let Some((r, _)) = s.resized {
                     resized = Some((r.candidate.label.clone(), r.at_limit));
                     cands.push(r.candidate);
@@ -427,7 +432,6 @@ fn master_with_parallelism(
             }
             None => ((0..cands.len()).collect(), None),
         };
-        let order: Vec<Move> = order.into_iter().map(|i| cands[i].clone()).collect();
         // Candidates are independent (each is one module over the same
         // audio): they are rendered and analysed `CANDIDATE_PARALLELISM` at a
         // time (`width`), and their verdicts taken in order, so the choice is exactly
@@ -439,48 +443,76 @@ fn master_with_parallelism(
                 (a, r)
             })
         };
+        // The risk's severity after each candidate judged on the whole track.
+        let mut tried: Vec<Option<f64>> = vec![None; cands.len()];
         // The fallback is judged only when nothing in the order was kept.
         'candidates: for pass in [&order, &fallback] {
             if best.is_some() {
                 break;
             }
             for batch in pass.chunks(width) {
-                let trials = map_parallel(batch, &trial_of);
-                for (cand, trial) in batch.iter().zip(trials) {
-                    let cand = cand.clone();
+                let moves: Vec<&Move> = batch.iter().map(|&i| &cands[i]).collect();
+                let trials = map_parallel(&moves, &|m: &&Move| trial_of(m));
+                for (&i, trial) in batch.iter().zip(trials) {
+                    let label = &cands[i].label;
                     let Some((trial_audio, trial)) = trial else {
-                        it.rejected
-                            .push(format!("{}: could not be built", cand.label));
+                        it.rejected.push(format!("{label}: could not be built"));
                         continue;
                     };
                     let trial_sev = decide::severities(&trial.0);
-                    let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
                     let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
+                    tried[i] = Some(sa);
                     match decide::judge(&risk.id, &cur_sev, &trial_sev) {
                         Verdict::Sufficient => {
-                            best = Some((cand, trial_audio, trial, sa));
+                            best = Some((i, trial_audio, trial, sa));
                             sufficient = true;
                             break 'candidates;
                         }
                         Verdict::Partial => {
                             it.rejected.push(format!(
-                                "{}: {} only {sb:.2} → {sa:.2}, trying the next move",
-                                cand.label, risk.id
+                                "{label}: {} only {sb:.2} → {sa:.2}, trying the next move",
+                                risk.id
                             ));
                             if best.as_ref().is_none_or(|b| sa < b.3) {
-                                best = Some((cand, trial_audio, trial, sa));
+                                best = Some((i, trial_audio, trial, sa));
                             }
                         }
+                        Verdict::Rejected(why) => it.rejected.push(format!("{label}: {why}")),
+                    }
+                }
+            }
+        }
+        // A short track is not screened: when every whole-track trial was
+        // partial, the best move is re-sized from those trials (as screening
+        // does on an excerpt) and judged whole too.
+        if let (false, None, Some((bi, _, _, best_sa))) = (sufficient, screened_on, &best) {
+            if let Some(r) = decide::resize(&cands, &tried, *bi, sb) {
+                let i = cands.len();
+                let (best_sa, at_limit) = (*best_sa, r.at_limit);
+                cands.push(r.candidate);
+                if let Some((audio, trial)) = trial_of(&cands[i]) {
+                    let trial_sev = decide::severities(&trial.0);
+                    let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
+                    match decide::judge(&risk.id, &cur_sev, &trial_sev) {
                         Verdict::Rejected(why) => {
-                            it.rejected.push(format!("{}: {why}", cand.label))
+                            it.rejected.push(format!("{}: {why}", cands[i].label))
                         }
+                        v if sa < best_sa => {
+                            sufficient = v == Verdict::Sufficient;
+                            resized = Some((cands[i].label.clone(), at_limit));
+                            best = Some((i, audio, trial, sa));
+                        }
+                        _ => it.rejected.push(format!(
+                            "{}: {} only {sb:.2} → {sa:.2}, no better than the move it re-sizes",
+                            cands[i].label, risk.id
+                        )),
                     }
                 }
             }
         }
         match best {
-            Some((m, audio, report, sa)) => {
-                let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+            Some((i, audio, report, sa)) => {
+                let m = cands.swap_remove(i);
                 // A partial improvement is kept only if nothing better was found.
                 it.rejected
                     .retain(|r| !r.starts_with(&format!("{}:", m.label)));
@@ -491,17 +523,19 @@ fn master_with_parallelism(
                     m.label,
                     risk.id,
                     if sufficient { "" } else { ", partial" },
-                    screened_on
-                        .map(|[a, b]| format!(
+                    match (screened_on, was_resized.is_some()) {
+                        (Some([a, b]), resized) => format!(
                             "; screened on {} first{}",
                             crate::timefmt::range(a, b),
-                            if was_resized.is_some() {
+                            if resized {
                                 ", sized from how the risk answered the moves tried there"
                             } else {
                                 ""
                             }
-                        ))
-                        .unwrap_or_default(),
+                        ),
+                        (None, true) => "; sized from how the risk answered the moves tried".into(),
+                        (None, false) => String::new(),
+                    },
                     if at_limit && !sufficient {
                         "; at the largest size allowed for this move, the rest is left"
                     } else {
