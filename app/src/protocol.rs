@@ -21,7 +21,8 @@
 //! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)
 //! - `{ type: "report", id, json }` a `preflight.report/1` document as JSON text
 //! - `{ type: "rendered", id, sampleRate, channels: [Float32Array] }`
-//! - `{ type: "mastered", id, json }` a `preflight.master/1` document as JSON text
+//! - `{ type: "mastered", id, json, stagesMs }` a `preflight.master/1` document as JSON text
+//!   (and milliseconds per mastering stage)
 //! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
 //! - `{ type: "error", id, message }` one user-facing line
 

@@ -140,12 +140,18 @@ fn handle_worker_message(state: State, data: wasm_bindgen::JsValue) {
             match serde_json::from_str::<MasterReport>(&protocol::get_str(&data, "json")) {
                 Ok(m) => {
                     let json = m.chain.to_json();
-                    // For the timing script: the chain the worklet now runs.
+                    // For the timing script: the chain the worklet now runs
+                    // and where the Worker's time went.
                     if let Some(w) = web_sys::window() {
                         let _ = js_sys::Reflect::set(
                             &w,
                             &"__preflightChain".into(),
                             &json.as_str().into(),
+                        );
+                        let _ = js_sys::Reflect::set(
+                            &w,
+                            &"__preflightMasterStagesMs".into(),
+                            &protocol::get(&data, "stagesMs"),
                         );
                     }
                     player::set_chain(&json);

@@ -764,7 +764,9 @@ struct Screening {
 /// excerpt as it is with the same rule as on the whole track. The whole-track
 /// trial (render + full re-analysis) still decides: screening only chooses
 /// which candidates earn one, so a step costs about one full analysis instead
-/// of one per candidate. `None` for short tracks, or with a single candidate.
+/// of one per candidate; a step whose every candidate fails on the excerpt
+/// gets no whole-track trial at all. `None` for short tracks, or with a
+/// single candidate.
 fn screen(
     risk: &crate::report::Risk,
     cands: &[Move],
@@ -866,8 +868,10 @@ fn screen(
             order.push(i);
         }
     }
-    // Nothing promising: the least destructive move still gets a whole-track trial.
-    if order.is_empty() {
+    // Nothing promising: no whole-track trial, the log says why each failed
+    // here — unless the excerpt hardly shows the risk (then it is no fair
+    // test, and the least destructive move is judged on the whole track).
+    if order.is_empty() && sb < 0.5 * risk.severity {
         order.push(0);
     }
     for (i, t) in trials.iter().enumerate() {

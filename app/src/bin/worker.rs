@@ -111,16 +111,18 @@ impl StageClock {
         }
     }
 
-    fn tick(&mut self, stage: Stage, fraction: f64) {
-        if self.stages.last().map(|s| s.0) != Some(stage.name()) {
+    /// Reports progress in `stage` (a stage name of the analysis or of
+    /// mastering) and times the stages.
+    fn tick(&mut self, stage: &'static str, fraction: f64) {
+        if self.stages.last().map(|s| s.0) != Some(stage) {
             self.close();
             self.stage_start = js_sys::Date::now();
-            self.stages.push((stage.name(), 0.0));
+            self.stages.push((stage, 0.0));
         }
         let p = (100.0 * (self.from + (self.to - self.from) * fraction)).floor();
         if p > self.last_percent {
             self.last_percent = p;
-            post_progress(self.id, stage.name(), p / 100.0);
+            post_progress(self.id, stage, p / 100.0);
         }
     }
 
@@ -174,7 +176,7 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64, split: bool) {
     let t1 = js_sys::Date::now();
     if split {
         let mut clock = StageClock::new(id, 0.05, 0.9);
-        let loudness = loudness_half(&decoded.audio, &mut |s, f| clock.tick(s, f));
+        let loudness = loudness_half(&decoded.audio, &mut |s, f| clock.tick(s.name(), f));
         clock.close();
         let t2 = js_sys::Date::now();
         PENDING.with(|p| {
@@ -190,7 +192,7 @@ fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64, split: bool) {
         return;
     }
     let mut clock = StageClock::new(id, 0.05, 1.0);
-    let report = analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s, f));
+    let report = analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s.name(), f));
     clock.close();
     let t3 = js_sys::Date::now();
     deliver(
@@ -220,7 +222,7 @@ fn finish_split(id: f64, peaks_json: Option<String>) {
         .unwrap_or_else(|| {
             // The helper could not deliver: measure that half here.
             let clock = &mut p.clock;
-            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s, f))
+            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
         });
     let m = combine(&p.decoded.audio, &options, p.loudness, peaks);
     let report = report_decoded(&p.decoded, &p.name, &m);
@@ -349,35 +351,24 @@ fn master(id: f64, data: &JsValue) {
         options.input_name = cur.name.clone();
         options.input_format = cur.format.clone();
         options.input_bit_depth = cur.bit_depth;
-        let mut last = -1.0;
-        Some(master::master(
-            &cur.audio,
-            &options,
-            None,
-            |stage, fraction| {
-                let p = (fraction * 100.0).floor();
-                if p > last {
-                    last = p;
-                    post(&object(&[
-                        ("type", "progress".into()),
-                        ("id", id.into()),
-                        ("stage", stage.name().into()),
-                        ("percent", p.into()),
-                    ]));
-                }
-            },
-        ))
+        let mut clock = StageClock::new(id, 0.0, 1.0);
+        let result = master::master(&cur.audio, &options, None, |stage, fraction| {
+            clock.tick(stage.name(), fraction)
+        });
+        clock.close();
+        Some(result.map(|m| (m, clock.to_js())))
     });
     match result {
         None => post_error(id, "no file is loaded"),
         Some(Err(e)) => post_error(id, &e.to_string()),
-        Some(Ok(m)) => {
+        Some(Ok((m, stages_ms))) => {
             let json = serde_json::to_string(&m.report).unwrap_or_default();
             MASTERED.with(|slot| *slot.borrow_mut() = Some((m.audio, options.output_format)));
             post(&object(&[
                 ("type", "mastered".into()),
                 ("id", id.into()),
                 ("json", json.into()),
+                ("stagesMs", stages_ms),
             ]));
         }
     }
