@@ -78,12 +78,21 @@ pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
     }
 }
 
-/// Severity per risk id (the highest when an id appears more than once).
+/// Severity per risk id (the highest when an id appears more than once), as
+/// reported — except at the top of the 0..1 scale, where the unclamped
+/// value is taken, so a risk far past the scale can still be seen to drop
+/// (see [`crate::risks::ramp`]; a report read back from JSON has only the
+/// clamped value).
 pub fn severities(report: &Report) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
     for r in &report.risks {
+        let s = if r.severity >= 1.0 {
+            r.unclamped_severity.max(1.0)
+        } else {
+            r.severity
+        };
         let e = m.entry(r.id.clone()).or_insert(0.0f64);
-        *e = e.max(r.severity);
+        *e = e.max(s);
     }
     m
 }

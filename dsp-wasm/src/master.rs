@@ -205,9 +205,10 @@ fn integrated(audio: &AudioBuffer) -> Option<f64> {
     loudness::measure(audio, |_| {}).integrated_lufs
 }
 
+/// The iteration log's severities: on the report's 0..1 scale.
 fn severity_summary(s: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
     s.iter()
-        .map(|(k, v)| (k.clone(), (v * 1000.0).round() / 1000.0))
+        .map(|(k, v)| (k.clone(), (v.min(1.0) * 1000.0).round() / 1000.0))
         .collect()
 }
 

@@ -150,6 +150,11 @@ pub struct Risk {
     pub id: String,
     /// 0..1.
     pub severity: f64,
+    /// The severity before it is clamped to 0..1 and rounded: past the major
+    /// anchor it keeps growing, so the decide loop can see a risk that is far
+    /// beyond the scale drop. Not part of the report.
+    #[serde(skip)]
+    pub unclamped_severity: f64,
     pub level: Level,
     pub title: String,
     /// Plain language, with times as m:ss.

@@ -19,8 +19,9 @@ use dsp_wasm::wav;
 const SR: u32 = 48_000;
 const SECONDS: f32 = 12.0;
 
+/// The reported severity (0..1).
 fn sev(r: &Report, id: &str) -> f64 {
-    decide::severities(r).get(id).copied().unwrap_or(0.0)
+    decide::severities(r).get(id).map_or(0.0, |s| s.min(1.0))
 }
 
 fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {

@@ -63,8 +63,11 @@ pub const ALL_SYSTEMS: [&str; 7] = [
 
 /// Maps a score to a severity: 0 at `minor_at − (major_at − minor_at)`
 /// (or at 0 when that is further), 0.25 at `minor_at`, 0.6 at `major_at`,
-/// 1.0 at `major_at + (major_at − minor_at)·8/7`, clamped to [0, 1]. Works for
-/// decreasing anchors too (`major_at < minor_at`).
+/// 1.0 at `major_at + (major_at − minor_at)·8/7`, and on along the same line
+/// beyond it (the report clamps severities to 1 in [`make`]; the decide loop
+/// compares the unclamped values, so a move that takes a risk from far past
+/// the scale to just past it counts as a drop). Works for decreasing
+/// anchors too (`major_at < minor_at`).
 pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
     if !score.is_finite() {
         return 0.0;
@@ -79,7 +82,7 @@ pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
     } else {
         0.25 + 0.35 * u
     };
-    s.clamp(0.0, 1.0)
+    s.max(0.0)
 }
 
 /// Rounds for evidence (two decimals keeps the JSON readable).
@@ -99,14 +102,16 @@ pub fn make(
     systems: &[&str],
     evidence: Vec<(&str, Value)>,
 ) -> Risk {
-    let severity = if severity.is_finite() {
-        r2(severity.clamp(0.0, 1.0))
+    let unclamped_severity = if severity.is_finite() {
+        severity.max(0.0)
     } else {
         0.0
     };
+    let severity = r2(unclamped_severity.min(1.0));
     Risk {
         id: id.to_string(),
         severity,
+        unclamped_severity,
         level: Level::from_severity(severity),
         title: title.to_string(),
         explanation,
@@ -274,7 +279,19 @@ mod tests {
         assert!((ramp(3.0, 3.0, 6.0) - 0.25).abs() < 1e-12);
         assert!((ramp(6.0, 3.0, 6.0) - 0.6).abs() < 1e-12);
         assert_eq!(ramp(0.0, 3.0, 6.0), 0.0);
-        assert_eq!(ramp(100.0, 3.0, 6.0), 1.0);
+        assert!((ramp(100.0, 3.0, 6.0) - (0.25 + 0.35 * 97.0 / 3.0)).abs() < 1e-12);
+        let r = make(
+            "mud",
+            ramp(100.0, 3.0, 6.0),
+            "t",
+            String::new(),
+            vec![],
+            None,
+            &[],
+            vec![],
+        );
+        assert_eq!(r.severity, 1.0);
+        assert!(r.unclamped_severity > 11.0);
         // Decreasing anchors (lower is worse).
         assert!((ramp(8.0, 8.0, 6.0) - 0.25).abs() < 1e-12);
         assert!(ramp(5.0, 8.0, 6.0) > 0.6);
