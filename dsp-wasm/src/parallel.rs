@@ -8,37 +8,30 @@
 /// `items`' order and each is computed exactly as it would be alone, so the
 /// outcome does not depend on scheduling.
 pub fn map_parallel<T: Sync, R: Send>(items: &[T], f: &(impl Fn(&T) -> R + Sync)) -> Vec<R> {
-    #[cfg(not(target_arch = "wasm32"))]
-    if items.len() > 1 {
-        return std::thread::scope(|s| {
-            let rest: Vec<_> = items[1..].iter().map(|x| s.spawn(move || f(x))).collect();
-            let mut out = Vec::with_capacity(items.len());
-            out.push(f(&items[0]));
-            for h in rest {
-                match h.join() {
-                    Ok(r) => out.push(r),
-                    Err(e) => std::panic::resume_unwind(e),
-                }
-            }
-            out
-        });
-    }
-    items.iter().map(f).collect()
+    map_owned(items.iter(), f)
 }
 
-/// [`map_parallel`] over mutable items: `items.iter_mut().map(f)`, natively
-/// one scoped thread per item after the first.
+/// [`map_parallel`] over mutable items: `items.iter_mut().map(f)`.
 pub fn map_parallel_mut<T: Send, R: Send>(
     items: &mut [T],
     f: &(impl Fn(&mut T) -> R + Sync),
 ) -> Vec<R> {
+    map_owned(items.iter_mut(), f)
+}
+
+/// `items.map(f)`, natively one scoped thread per item after the first.
+fn map_owned<I: Send, R: Send>(
+    items: impl ExactSizeIterator<Item = I>,
+    f: &(impl Fn(I) -> R + Sync),
+) -> Vec<R> {
     #[cfg(not(target_arch = "wasm32"))]
     if items.len() > 1 {
+        let (n, mut items) = (items.len(), items);
         return std::thread::scope(|s| {
-            let (first, rest) = items.split_at_mut(1);
-            let rest: Vec<_> = rest.iter_mut().map(|x| s.spawn(move || f(x))).collect();
-            let mut out = Vec::with_capacity(rest.len() + 1);
-            out.push(f(&mut first[0]));
+            let first = items.next();
+            let rest: Vec<_> = items.map(|x| s.spawn(move || f(x))).collect();
+            let mut out = Vec::with_capacity(n);
+            out.extend(first.map(f));
             for h in rest {
                 match h.join() {
                     Ok(r) => out.push(r),
@@ -48,7 +41,7 @@ pub fn map_parallel_mut<T: Send, R: Send>(
             out
         });
     }
-    items.iter_mut().map(f).collect()
+    items.map(f).collect()
 }
 
 /// `(a(), b())`, natively with `a` on a scoped thread while `b` runs on the
