@@ -425,7 +425,7 @@ fn master_with_parallelism(
             Some(s) => {
                 it.rejected.extend(s.screened_out);
                 fallback.extend(s.fallback);
-                if let Some((r, _)) = s.resized {
+                if let Some(r) = s.resized {
                     resized = Some((r.candidate.label.clone(), r.at_limit));
                     cands.push(r.candidate);
                 }
@@ -752,9 +752,8 @@ struct Screening {
     excerpt: [f64; 2],
     /// A move re-sized from the candidates' measured response (see
     /// [`decide::resize`]), when it screened better than any of them; it is
-    /// the candidate after the last one (index `cands.len()` in `order`),
-    /// with the severity it left on the excerpt.
-    resized: Option<(decide::Resized, f64)>,
+    /// the candidate after the last one (index `cands.len()` in `order`).
+    resized: Option<decide::Resized>,
     /// Judged on the whole track only if nothing in `order` is kept (the
     /// best partial candidate, when a re-sized move goes first).
     fallback: Option<usize>,
@@ -852,7 +851,7 @@ fn screen(
                             cands[i].label, risk.id
                         ));
                         order.push(cands.len());
-                        resized = Some((r, sr));
+                        resized = Some(r);
                     }
                     _ => {}
                 }
