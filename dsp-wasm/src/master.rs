@@ -794,15 +794,15 @@ fn screen(
         channels: audio.channels.iter().map(|c| c[a..b].to_vec()).collect(),
     };
     let here = decide::severities(&analyse(&excerpt).0);
+    // The severities after one candidate on the excerpt.
+    let on_excerpt = |c: &Move| {
+        chain::render(&Chain::new(vec![c.module.clone()]), &excerpt)
+            .ok()
+            .map(|out| decide::severities(&analyse(&out).0))
+    };
     let trials: Vec<Option<BTreeMap<String, f64>>> = cands
         .chunks(width.max(1))
-        .flat_map(|batch| {
-            map_parallel(batch, &|c: &Move| {
-                chain::render(&Chain::new(vec![c.module.clone()]), &excerpt)
-                    .ok()
-                    .map(|out| decide::severities(&analyse(&out).0))
-            })
-        })
+        .flat_map(|batch| map_parallel(batch, &on_excerpt))
         .collect();
     let when = crate::timefmt::range(start, start + SCREEN_EXCERPT_S);
     let sb = here.get(&risk.id).copied().unwrap_or(0.0);
@@ -835,9 +835,7 @@ fn screen(
             .map(|t| t.as_ref().map(|t| t.get(&risk.id).copied().unwrap_or(0.0)))
             .collect();
         if let Some(r) = decide::resize(cands, &after, i, sb) {
-            let t = chain::render(&Chain::new(vec![r.candidate.module.clone()]), &excerpt)
-                .ok()
-                .map(|out| decide::severities(&analyse(&out).0));
+            let t = on_excerpt(&r.candidate);
             let label = r.candidate.label.clone();
             if let Some(t) = t {
                 let sr = t.get(&risk.id).copied().unwrap_or(0.0);
