@@ -4,8 +4,8 @@
 //! whose true peak is known analytically.
 
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::loudness;
-use dsp_wasm::true_peak;
+use dsp_wasm::measure::loudness;
+use dsp_wasm::measure::true_peak;
 use preflight_tests::{sine, stereo_sections};
 
 const RATE: u32 = 48_000;

@@ -5,11 +5,14 @@
 //! truncated, empty, non-audio bytes, NaN/Inf samples, digital silence, files
 //! shorter than 400 ms, very long files — never panics and yields sane output.
 
-use dsp_wasm::analyze::{analyze, analyze_decoded, Stage};
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::decode::decode;
+use dsp_wasm::io::decode::decode;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::playback::systems::SYSTEMS as ALL_SYSTEMS;
+use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
-use dsp_wasm::risks::{ALL_SYSTEMS, RISK_IDS};
+use dsp_wasm::risks::RISK_IDS;
+use dsp_wasm::Stage;
 use preflight_tests::{inject, mix, scratch_dir, write_wav, Style, WavFormat, STYLES};
 
 fn schema() -> serde_json::Value {
@@ -74,21 +77,21 @@ fn reports_of_clean_and_problem_mixes_validate() {
     for style in STYLES {
         let r = analyze(
             &mix(style, 44_100, 12.0, 5),
-            "clean.wav",
-            "wav",
-            Some(24),
+            &Source::in_format("clean.wav", "wav", Some(24)),
+            &AnalysisOptions::default(),
             |_, _| {},
-        );
+        )
+        .report;
         check(&r, &format!("{style:?} clean"));
     }
     for id in RISK_IDS {
         let r = analyze(
             &inject(id, Style::SynthPop, 48_000, 12.0, 9),
-            "bad.wav",
-            "wav",
-            Some(24),
+            &Source::in_format("bad.wav", "wav", Some(24)),
+            &AnalysisOptions::default(),
             |_, _| {},
-        );
+        )
+        .report;
         check(&r, id);
         let risk = r.risks.iter().find(|x| x.id == id).expect("flagged");
         // Explanations of time-localised risks carry times as m:ss (a whole-file
@@ -170,7 +173,13 @@ fn edge_signals_never_panic_and_validate() {
         ),
     ];
     for (name, a) in cases {
-        let r = analyze(&a, name, "pcm", None, |_, _| {});
+        let r = analyze(
+            &a,
+            &Source::pcm(name),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
         check(&r, name);
         match name {
             "empty" | "one sample" | "silence" | "short 300 ms" => {
@@ -237,7 +246,16 @@ fn bad_bytes_are_errors_not_panics() {
     for (name, bytes) in cases {
         match decode(bytes, Some("x.wav")) {
             Err(e) => assert!(!e.to_string().is_empty(), "{name}"),
-            Ok(d) => check(&analyze_decoded(&d, name, |_, _| {}), name),
+            Ok(d) => check(
+                &analyze(
+                    &d.audio,
+                    &Source::decoded(&d, name),
+                    &AnalysisOptions::default(),
+                    |_, _| {},
+                )
+                .report,
+                name,
+            ),
         }
     }
 }
@@ -263,7 +281,13 @@ fn long_files_report_progress_regularly() {
         channels: vec![ch.clone(), ch],
     };
     let mut calls: Vec<(Stage, f64)> = Vec::new();
-    let r = analyze(&a, "long", "pcm", None, |st, f| calls.push((st, f)));
+    let r = analyze(
+        &a,
+        &Source::pcm("long"),
+        &AnalysisOptions::default(),
+        |st, f| calls.push((st, f)),
+    )
+    .report;
     check(&r, "long");
     assert!(calls.len() > 20, "only {} progress calls", calls.len());
     let mut last = 0.0;
@@ -287,9 +311,8 @@ fn long_files_report_progress_regularly() {
 /// whole analysis gives, for every style and for a clipped, over-loud mix.
 #[test]
 fn halves_measured_apart_give_the_same_report() {
-    use dsp_wasm::analyze::{
-        combine, measure_loudness, measure_peaks, report, AnalysisOptions, PeakPart,
-    };
+    use dsp_wasm::measure::{combine, measure_loudness, measure_peaks, PeakPart};
+    use dsp_wasm::report::from_measurements;
     let mut cases: Vec<(String, AudioBuffer)> = STYLES
         .iter()
         .enumerate()
@@ -301,7 +324,13 @@ fn halves_measured_apart_give_the_same_report() {
     ));
     let options = AnalysisOptions::default();
     for (what, audio) in cases {
-        let whole = analyze(&audio, "x.wav", "wav", Some(16), |_, _| {});
+        let whole = analyze(
+            &audio,
+            &Source::in_format("x.wav", "wav", Some(16)),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
         let peaks = measure_peaks(&audio, |_, _| {});
         let json = serde_json::to_string(&peaks).expect("serialise");
         let peaks: PeakPart = serde_json::from_str(&json).expect("deserialise");
@@ -311,7 +340,7 @@ fn halves_measured_apart_give_the_same_report() {
             measure_loudness(&audio, &options, |_, _| {}),
             peaks,
         );
-        let apart = report(&audio, &m, "x.wav", "wav", Some(16), Vec::new(), |_, _| {});
+        let apart = from_measurements(&audio, &m, &Source::in_format("x.wav", "wav", Some(16)));
         assert_eq!(
             serde_json::to_value(&whole).unwrap(),
             serde_json::to_value(&apart).unwrap(),

@@ -2,7 +2,8 @@
 //! flagged (≥ minor) and the same mix without it is not flagged major — in
 //! three different styles. And restraint: a clean mix has no major risk at all.
 
-use dsp_wasm::analyze::analyze;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
 use preflight_tests::{inject, mix, Style, STYLES};
@@ -38,11 +39,11 @@ fn clean_mixes_have_no_major_risk() {
     for style in STYLES {
         let r = analyze(
             &mix(style, RATE, SECONDS, seed(style)),
-            "clean",
-            "pcm",
-            None,
+            &Source::pcm("clean"),
+            &AnalysisOptions::default(),
             |_, _| {},
-        );
+        )
+        .report;
         println!("{style:?} clean: {}", summary(&r));
         let majors: Vec<_> = r.risks.iter().filter(|x| x.level == Level::Major).collect();
         assert!(
@@ -59,19 +60,19 @@ fn every_injected_problem_is_flagged_in_every_style() {
     for style in STYLES {
         let clean = analyze(
             &mix(style, RATE, SECONDS, seed(style)),
-            "clean",
-            "pcm",
-            None,
+            &Source::pcm("clean"),
+            &AnalysisOptions::default(),
             |_, _| {},
-        );
+        )
+        .report;
         for id in RISK_IDS {
             let bad = analyze(
                 &inject(id, style, RATE, SECONDS, seed(style)),
-                id,
-                "pcm",
-                None,
+                &Source::pcm(id),
+                &AnalysisOptions::default(),
                 |_, _| {},
-            );
+            )
+            .report;
             let (s_bad, s_clean) = (severity(&bad, id), severity(&clean, id));
             println!("{style:?} {id:20} injected {s_bad:.2}  clean {s_clean:.2}");
             if s_bad < 0.25 {

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::decode::decode_file;
-use dsp_wasm::loudness;
+use dsp_wasm::io::decode::decode_file;
+use dsp_wasm::measure::loudness;
 
 fn tmp_dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("preflight-formats-{}", std::process::id()));
@@ -55,7 +55,7 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
     for (rate, channels) in [(44_100u32, 2usize), (48_000, 1)] {
         let src = source(rate, channels, 4.0);
         let wav = dir.join(format!("src-{rate}-{channels}.wav"));
-        dsp_wasm::wav::write(&wav, &src, dsp_wasm::wav::SampleFormat::Int24).unwrap();
+        dsp_wasm::io::wav::write(&wav, &src, dsp_wasm::io::wav::SampleFormat::Int24).unwrap();
         let reference = loudness::measure(&src, |_| {}).integrated_lufs.unwrap();
         let cases: [(&str, &[&str], f64, &str); 5] = [
             ("flac", &["-c:a", "flac"], 0.01, "flac"),

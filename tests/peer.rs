@@ -6,9 +6,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use dsp_wasm::analyze::analyze_decoded;
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::decode::decode_file;
+use dsp_wasm::io::decode::decode_file;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::report::{analyze, Source};
 use preflight_tests::{mix, scratch_dir, write_wav, Style, WavFormat};
 
 /// ffmpeg is required (CI installs it): fail loudly when it is missing.
@@ -79,7 +80,13 @@ fn dynamic_mix(style: Style, rate: u32, seconds: f64, seed: u64) -> AudioBuffer 
 fn compare(name: &str, path: &Path) {
     let peer = ffmpeg_ebur128(path);
     let decoded = decode_file(path).expect("decode");
-    let r = analyze_decoded(&decoded, name, |_, _| {});
+    let r = analyze(
+        &decoded.audio,
+        &Source::decoded(&decoded, name),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
     let i = r.loudness.integrated_lufs.expect("integrated");
     let lra = r.loudness.range_lu.expect("lra");
     let tp = r.loudness.true_peak_dbtp.expect("tp");

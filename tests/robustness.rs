@@ -3,8 +3,9 @@
 //! analysis; nothing panics, errors are typed, and every number in a report
 //! is finite (or null where undefined).
 
-use dsp_wasm::analyze::analyze_decoded;
-use dsp_wasm::decode::decode;
+use dsp_wasm::io::decode::decode;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::report::{analyze, Source};
 use preflight_tests::{mix, scratch_dir, write_wav, Style, WavFormat};
 use proptest::prelude::*;
 
@@ -27,7 +28,13 @@ fn run(bytes: Vec<u8>, name: &str) {
         if d.audio.duration_s() > 10.0 {
             return;
         }
-        let r = analyze_decoded(&d, name, |_, _| {});
+        let r = analyze(
+            &d.audio,
+            &Source::decoded(&d, name),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
         let text = serde_json::to_string(&r).expect("report serializes (no NaN/inf)");
         assert!(!text.contains("NaN"));
         for risk in &r.risks {

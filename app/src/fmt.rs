@@ -29,5 +29,5 @@ pub fn channels(n: u32) -> String {
 
 /// `3:07`.
 pub fn duration(s: f64) -> String {
-    dsp_wasm::timefmt::mmss(s)
+    dsp_wasm::units::mmss(s)
 }

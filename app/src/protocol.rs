@@ -5,7 +5,7 @@
 //!   file itself; `bytes: Uint8Array` instead of `file` also works); with
 //!   `split` the engine measures the loudness half and waits for `peaks`
 //! - `{ type: "peaks", id, json }` the helper's half (JSON of
-//!   `dsp_wasm::analyze::PeakPart`), or `json: null` if the helper failed
+//!   `dsp_wasm::measure::PeakPart`), or `json: null` if the helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
 //! - `{ type: "export", id }` encodes the last master as WAV

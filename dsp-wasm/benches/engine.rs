@@ -6,8 +6,9 @@
 //! `tests/bench/analysis_vs_ffmpeg.sh`, which reports the ratio.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dsp_wasm::analyze::{measure, AnalysisOptions};
 use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::measure::{measure, AnalysisOptions};
+use dsp_wasm::report::{analyze, Source};
 
 /// Kick-like low thump, a bass line, a mid tone and decorrelated noise (hats/room).
 fn music_like(sample_rate: u32, seconds: f64) -> AudioBuffer {
@@ -41,19 +42,27 @@ fn analysis(c: &mut Criterion) {
     let mut g = c.benchmark_group("analyze_4min_48k_stereo");
     g.sample_size(10);
     g.bench_function("full_report", |b| {
-        b.iter(|| dsp_wasm::analyze::analyze(&audio, "bench", "wav", Some(24), |_, _| {}))
+        b.iter(|| {
+            analyze(
+                &audio,
+                &Source::in_format("bench", "wav", Some(24)),
+                &AnalysisOptions::default(),
+                |_, _| {},
+            )
+            .report
+        })
     });
     g.bench_function("measurements_only", |b| {
         b.iter(|| measure(&audio, &AnalysisOptions::default(), |_, _| {}))
     });
     g.bench_function("loudness", |b| {
-        b.iter(|| dsp_wasm::loudness::measure(&audio, |_| {}))
+        b.iter(|| dsp_wasm::measure::loudness::measure(&audio, |_| {}))
     });
     g.bench_function("true_peak", |b| {
-        b.iter(|| dsp_wasm::true_peak::true_peak(&audio.as_slices()))
+        b.iter(|| dsp_wasm::measure::true_peak::true_peak(&audio.as_slices()))
     });
     g.bench_function("stft_bands", |b| {
-        b.iter(|| dsp_wasm::spectrum::Analyzer::new(48_000).run(&audio, |_| {}))
+        b.iter(|| dsp_wasm::measure::spectrum::Analyzer::new(48_000).run(&audio, |_| {}))
     });
     g.finish();
 }

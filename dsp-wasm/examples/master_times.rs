@@ -7,7 +7,7 @@ use dsp_wasm::master::{master, MasterOptions};
 fn main() {
     let path = std::env::args().nth(1).expect("usage: master_times FILE");
     let t = Instant::now();
-    let decoded = dsp_wasm::decode::decode_file(path.as_ref()).expect("decode");
+    let decoded = dsp_wasm::io::decode::decode_file(path.as_ref()).expect("decode");
     println!("{:.3} s  decoded", t.elapsed().as_secs_f64());
     let mut last = None;
     let m = master(&decoded.audio, &MasterOptions::default(), None, |s, f| {

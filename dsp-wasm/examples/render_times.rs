@@ -7,7 +7,7 @@ use dsp_wasm::chain::{self, Chain, FilterKind, Module, StereoTarget};
 fn main() {
     let path = std::env::args().nth(1).expect("usage: render_times FILE");
     let bytes = std::fs::read(&path).expect("read");
-    let decoded = dsp_wasm::decode::decode(bytes, Some(&path)).expect("decode");
+    let decoded = dsp_wasm::io::decode::decode(bytes, Some(&path)).expect("decode");
     let audio = &decoded.audio;
     let eq = Module::Eq {
         kind: FilterKind::LowShelf,
@@ -25,7 +25,7 @@ fn main() {
                 Module::Gain { gain_db: 30.0 },
                 Module::Limiter {
                     ceiling_dbtp: -1.0,
-                    lookahead_ms: dsp_wasm::limiter::DEFAULT_LOOKAHEAD_MS,
+                    lookahead_ms: dsp_wasm::dsp::limiter::DEFAULT_LOOKAHEAD_MS,
                     release_ms: 150.0,
                 },
             ],

@@ -3,7 +3,9 @@
 //! `cargo run --release -p dsp-wasm --example stage_times -- FILE`.
 use std::time::Instant;
 
-use dsp_wasm::analyze::{self, AnalysisOptions, Stage};
+use dsp_wasm::measure::{self as analyze, AnalysisOptions};
+use dsp_wasm::report::{from_measurements, Source};
+use dsp_wasm::Stage;
 
 /// Prints the time spent in each stage reported to [`Clock::tick`].
 struct Clock {
@@ -37,7 +39,7 @@ fn main() {
     let path = std::env::args().nth(1).expect("usage: stage_times FILE");
     let bytes = std::fs::read(&path).expect("read");
     let t = Instant::now();
-    let decoded = dsp_wasm::decode::decode(bytes, Some(&path)).expect("decode");
+    let decoded = dsp_wasm::io::decode::decode(bytes, Some(&path)).expect("decode");
     println!("decode {:.3} s", t.elapsed().as_secs_f64());
     let audio = &decoded.audio;
     let options = AnalysisOptions::default();
@@ -59,7 +61,7 @@ fn main() {
     println!("loudness half {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let m = analyze::combine(audio, &options, loudness, peaks);
-    let _ = analyze::report_decoded(&decoded, "f", &m);
+    let _ = from_measurements(&decoded.audio, &m, &Source::decoded(&decoded, "f"));
     println!(
         "combine + risks + report {:.3} s",
         t.elapsed().as_secs_f64()
@@ -72,16 +74,16 @@ fn main() {
         println!("  {name:<10} {:.3} s", t.elapsed().as_secs_f64());
     };
     time("loudness", &|| {
-        let _ = dsp_wasm::loudness::measure(audio, |_| {});
+        let _ = dsp_wasm::measure::loudness::measure(audio, |_| {});
     });
     time("stft", &|| {
-        let _ = dsp_wasm::spectrum::Analyzer::new(rate).run(audio, |_| {});
+        let _ = dsp_wasm::measure::spectrum::Analyzer::new(rate).run(audio, |_| {});
     });
     time("low end", &|| {
-        let _ = dsp_wasm::low_end::analyze(&slices, rate, |_| {});
+        let _ = dsp_wasm::measure::bass_notes::analyze(&slices, rate, |_| {});
     });
     time("levels", &|| {
-        let _ = dsp_wasm::levels::measure(&slices, rate);
+        let _ = dsp_wasm::measure::levels::measure(&slices, rate);
     });
     for _ in 0..3 {
         let t = Instant::now();

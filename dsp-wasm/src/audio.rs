@@ -81,19 +81,3 @@ impl AudioBuffer {
         self.channels.iter().map(Vec::as_slice).collect()
     }
 }
-
-/// Converts a linear amplitude to dB (−∞ for 0 is clamped to −200 dB).
-#[inline]
-pub fn to_db(linear: f64) -> f64 {
-    if linear > 1e-10 {
-        20.0 * linear.log10()
-    } else {
-        -200.0
-    }
-}
-
-/// Converts dB to a linear amplitude.
-#[inline]
-pub fn from_db(db: f64) -> f64 {
-    10f64.powf(db / 20.0)
-}

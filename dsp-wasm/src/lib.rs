@@ -1,57 +1,47 @@
 //! # dsp-wasm — Preflight's engine
 //!
-//! Decode → analyse → detect risks → decide → process → render, in pure Rust
-//! with no web types. The same code runs natively (the `preflight` command
-//! line, tests, benchmarks), in the browser's Web Worker (analysis, offline
-//! render) and in the AudioWorklet (the real-time chain), so what the artist
-//! hears is what is exported.
+//! Decode → measure → judge → decide → process → render, in pure Rust with no
+//! web types. The same code runs natively (the `preflight` command line,
+//! tests, benchmarks), in the browser's Web Workers (analysis, mastering,
+//! offline render) and in the AudioWorklet (the real-time chain), so what the
+//! artist hears is what is exported.
 //!
-//! One concept per module:
-//! - [`decode`]: files to planar `f32` ([`audio::AudioBuffer`]).
-//! - [`loudness`], [`true_peak`]: ITU-R BS.1770-4 / EBU R128 measurements.
-//! - [`analyze`]: the `preflight.report/1` document ([`report`]).
-//! - [`chain`]: the processing chain as data, and its runtime; [`gain`], [`smooth`].
-//! - [`wav`]: WAV output.
+//! The folders are the pipeline, and dependencies flow one way (a module uses
+//! only those above it in this list; `tests/layers.rs` checks it):
+//! - base: [`error`], [`units`] (dB, times), [`audio`] (planar buffers),
+//!   [`progress`] (the one [`Stage`]), [`lanes`] (vectorised folds),
+//!   [`parallel`] (threads natively, sequential in wasm);
+//! - [`io`]: files in and out — decode, WAV, resample, dither, export;
+//! - [`measure`]: BS.1770-4 loudness and true peak, levels, the spectrum,
+//!   stereo, bass notes, the simulated limiter → [`measure::Measurements`];
+//! - [`playback`]: streaming platforms and listening systems, as models;
+//! - [`dsp`]: the processors (filters, dynamics, mid/side, the limiter);
+//! - [`risks`]: one detector per risk id, reading only measurements;
+//! - [`chain`]: the processing chain as data, its real-time processor and
+//!   offline render;
+//! - [`report`]: the `preflight.report/1` document and the analysis entry
+//!   points ([`report::analyze`], [`report::analyze_bytes`]);
+//! - [`master`]: intent, the decide loop, the loudness stage, verification
+//!   ([`master::master`]).
 
-pub mod analyze;
 pub mod audio;
-pub mod biquad;
 pub mod chain;
-pub mod crossover;
-pub mod dc_blocker;
-pub mod decide;
-pub mod decode;
-pub mod dither;
-pub mod dynamic_eq;
-pub mod envelope;
+pub mod dsp;
 pub mod error;
-pub mod export;
-pub mod gain;
-pub mod intent;
+pub mod io;
 pub mod lanes;
-pub mod levels;
-pub mod limit_sim;
-pub mod limiter;
-pub mod loudness;
-pub mod low_control;
-pub mod low_end;
 pub mod master;
-pub mod mid_side;
+pub mod measure;
 pub mod parallel;
-pub mod platforms;
+pub mod playback;
+pub mod progress;
 pub mod report;
-pub mod resample;
 pub mod risks;
-pub mod smooth;
-pub mod spectrum;
-pub mod stereo;
-pub mod timefmt;
-pub mod tonal;
-pub mod translation;
-pub mod true_peak;
-pub mod wav;
+pub mod units;
 
 pub use audio::AudioBuffer;
 pub use chain::{Chain, ChainProcessor, Module};
 pub use error::{Error, Result};
-pub use report::{MasterReport, Report, Risk};
+pub use progress::Stage;
+pub use report::{Analysis, MasterReport, Report, Source};
+pub use risks::{Level, Risk};

@@ -5,8 +5,8 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use dsp_wasm::decode::decode_file;
-use dsp_wasm::wav::{self, SampleFormat};
+use dsp_wasm::io::decode::decode_file;
+use dsp_wasm::io::wav::{self, SampleFormat};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("preflight-cli-{name}-{}", std::process::id()));

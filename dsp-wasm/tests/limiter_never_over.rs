@@ -3,8 +3,8 @@
 //! noise bursts) never produce an over, measured with the engine's 4×
 //! BS.1770-4 meter.
 
-use dsp_wasm::limiter::{LimiterParams, TruePeakLimiter};
-use dsp_wasm::true_peak::true_peak;
+use dsp_wasm::dsp::limiter::{LimiterParams, TruePeakLimiter};
+use dsp_wasm::measure::true_peak::true_peak;
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]

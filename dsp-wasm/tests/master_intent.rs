@@ -4,13 +4,14 @@
 mod common;
 
 use common::{clean, eq, gain, through};
-use dsp_wasm::audio::{to_db, AudioBuffer};
+use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, FilterKind};
-use dsp_wasm::intent::{Character, MasterIntent, Target};
+use dsp_wasm::io::wav::SampleFormat;
+use dsp_wasm::master::intent::{Character, MasterIntent, Target};
 use dsp_wasm::master::{master, MasterOptions, Mastered};
-use dsp_wasm::tonal::max_band_change_db;
-use dsp_wasm::true_peak::true_peak;
-use dsp_wasm::wav::SampleFormat;
+use dsp_wasm::measure::octave_bands::max_band_change_db;
+use dsp_wasm::measure::true_peak::true_peak;
+use dsp_wasm::units::to_db;
 
 const SR: u32 = 48_000;
 
@@ -205,7 +206,7 @@ fn a_reference_sets_loudness_and_pulls_the_tonal_balance() {
         ..MasterOptions::default()
     };
     let m = master(&input, &o, Some(&reference), |_, _| {}).unwrap();
-    let ref_lufs = dsp_wasm::loudness::measure(&reference, |_| {})
+    let ref_lufs = dsp_wasm::measure::loudness::measure(&reference, |_| {})
         .integrated_lufs
         .unwrap();
     assert!((m.report.intent.target_lufs - ref_lufs).abs() < 0.01);

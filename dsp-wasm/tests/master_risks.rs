@@ -7,14 +7,16 @@
 mod common;
 
 use common::{clean, eq, ffmpeg_measure, gain, have_ffmpeg, mix, through, MixSpec, Noise};
-use dsp_wasm::analyze::AnalysisOptions;
-use dsp_wasm::audio::{to_db, AudioBuffer};
+use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{FilterKind, Module, StereoTarget};
-use dsp_wasm::decide;
+use dsp_wasm::io::wav;
+use dsp_wasm::master::decide;
 use dsp_wasm::master::{master, recheck, MasterOptions, Mastered, SCREEN_MIN_S};
+use dsp_wasm::measure::true_peak::true_peak;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
-use dsp_wasm::true_peak::true_peak;
-use dsp_wasm::wav;
+use dsp_wasm::units::to_db;
 
 const SR: u32 = 48_000;
 const SECONDS: f32 = 12.0;
@@ -164,8 +166,8 @@ fn sibilance_is_de_essed() {
     let mut nz = Noise::new(99);
     let sr = SR as f32;
     // 70 ms bursts of 5–10 kHz noise every 1.3 s, like hard "s" sounds.
-    let mut hp = dsp_wasm::biquad::State::default();
-    let bp = dsp_wasm::biquad::Coefficients::bandpass(f64::from(SR), 7000.0, 1.5);
+    let mut hp = dsp_wasm::dsp::biquad::State::default();
+    let bp = dsp_wasm::dsp::biquad::Coefficients::bandpass(f64::from(SR), 7000.0, 1.5);
     for i in 0..a.frames() {
         let t = i as f32 / sr;
         let ph = t % 1.3;
@@ -419,7 +421,13 @@ fn a_partial_move_is_re_sized_in_one_step() {
 #[test]
 fn hats_between_sung_phrases_are_not_sibilance() {
     for seconds in [12.0, 60.0] {
-        let r = dsp_wasm::analyze::analyze(&clean(SR, seconds), "clean", "pcm", None, |_, _| {});
+        let r = analyze(
+            &clean(SR, seconds),
+            &Source::pcm("clean"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
         let s = sev(&r, "sibilance");
         assert!(s < 0.25, "{seconds} s: sibilance {s:.2}");
     }

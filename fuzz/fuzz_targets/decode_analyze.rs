@@ -13,14 +13,17 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let name = ["x.wav", "x.flac", "x.mp3", "x.ogg", "x.m4a", "x"][usize::from(pick) % 6];
-    let Ok(decoded) = dsp_wasm::decode::decode(bytes.to_vec(), Some(name)) else {
+    let Ok(decoded) = dsp_wasm::io::decode::decode(bytes.to_vec(), Some(name)) else {
         return;
     };
     // Bound the work per input (the analysis is linear in length).
     if decoded.audio.duration_s() > 20.0 {
         return;
     }
-    let report = dsp_wasm::analyze::analyze_decoded(&decoded, "fuzz", |_, _| {});
+    let report = dsp_wasm::report::analyze(
+        &decoded.audio,
+        &dsp_wasm::report::Source::decoded(&decoded, "fuzz"),
+        &dsp_wasm::measure::AnalysisOptions::default(), |_, _| {}).report;
     let json = loudness_and_stereo_text(&report);
     assert!(
         !json.contains("NaN") && !json.contains("inf"),

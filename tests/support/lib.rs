@@ -442,7 +442,7 @@ pub fn mix(style: Style, rate: u32, seconds: f64, seed: u64) -> AudioBuffer {
 
 /// Scales a buffer to an integrated loudness.
 pub fn normalize_lufs(a: &mut AudioBuffer, lufs: f64) {
-    if let Some(i) = dsp_wasm::loudness::measure(a, |_| {}).integrated_lufs {
+    if let Some(i) = dsp_wasm::measure::loudness::measure(a, |_| {}).integrated_lufs {
         gain_db(a, lufs - i);
     }
 }

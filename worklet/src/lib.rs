@@ -19,7 +19,7 @@
 //! Worker and the command line use for offline render.
 
 use dsp_wasm::chain::{Chain, ChainProcessor};
-use dsp_wasm::smooth::LinearSmoother;
+use dsp_wasm::dsp::smooth::LinearSmoother;
 
 /// Ramp time of the loudness-matching monitor gain, ms (as the bypass crossfade).
 const MONITOR_RAMP_MS: f32 = 20.0;

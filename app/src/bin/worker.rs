@@ -8,16 +8,17 @@
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
-use dsp_wasm::analyze::{
-    combine, measure_loudness, measure_peaks, report_decoded, AnalysisOptions, LoudnessPart,
-    PeakPart, Stage,
-};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain};
-use dsp_wasm::decode;
-use dsp_wasm::intent::{Character, MasterIntent, Target};
+use dsp_wasm::io::decode;
+use dsp_wasm::io::wav::{self, SampleFormat};
+use dsp_wasm::master::intent::{Character, MasterIntent, Target};
 use dsp_wasm::master::{self, MasterOptions};
-use dsp_wasm::wav::{self, SampleFormat};
+use dsp_wasm::measure::{
+    combine, measure_loudness, measure_peaks, AnalysisOptions, LoudnessPart, PeakPart,
+};
+use dsp_wasm::report::{from_measurements, Source};
+use dsp_wasm::Stage;
 use js_sys::{Array, Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -225,7 +226,7 @@ fn finish_split(id: f64, peaks_json: Option<String>) {
             peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
         });
     let m = combine(&p.decoded.audio, &options, p.loudness, peaks);
-    let report = report_decoded(&p.decoded, &p.name, &m);
+    let report = from_measurements(&p.decoded.audio, &m, &Source::decoded(&p.decoded, &p.name));
     post_progress(id, "risks", 1.0);
     let done = js_sys::Date::now();
     let [received, t0, t1, t2] = p.marks;
@@ -459,7 +460,14 @@ fn analyze_decoded(
     name: &str,
     progress: &mut dyn FnMut(Stage, f64),
 ) -> dsp_wasm::report::Report {
-    dsp_wasm::analyze::analyze_decoded(decoded, name, progress)
+    let source = Source::decoded(decoded, name);
+    dsp_wasm::report::analyze(
+        &decoded.audio,
+        &source,
+        &AnalysisOptions::default(),
+        progress,
+    )
+    .report
 }
 
 /// The loudness half, through one instantiation (see [`analyze_decoded`]).

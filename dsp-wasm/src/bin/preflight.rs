@@ -1,4 +1,4 @@
-//! `preflight` — the command line of ../shared/contract/README.md.
+//! `preflight` — the command line of docs/contract/README.md.
 //!
 //! Exit 0 on success, 2 with one line on stderr for bad input or arguments,
 //! 1 for environment failures (disk full, permissions). Never a panic trace.
@@ -6,12 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dsp_wasm::analyze::analyze_decoded;
 use dsp_wasm::chain::{self, Chain};
-use dsp_wasm::decode::decode_file;
 use dsp_wasm::error::Error;
+use dsp_wasm::io::decode::decode_file;
+use dsp_wasm::io::wav::{self, SampleFormat};
+use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::Report;
-use dsp_wasm::wav::{self, SampleFormat};
+use dsp_wasm::report::{analyze, Source};
 
 const USAGE: &str = "usage:
   preflight analyze INPUT [--json OUT.json]
@@ -135,7 +136,7 @@ fn run(args: &[String]) -> Result<(), Error> {
 
 /// `preflight master`: decide, render, verify, export (atomically).
 fn run_master(rest: &[String]) -> Result<(), Error> {
-    use dsp_wasm::intent::{parse_ceiling, Character, MasterIntent, Target};
+    use dsp_wasm::master::intent::{parse_ceiling, Character, MasterIntent, Target};
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use dsp_wasm::master::{master_delivering, MasterOptions};
@@ -257,7 +258,13 @@ fn analyze_path(input: &Path) -> Result<Report, Error> {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("input");
-    Ok(analyze_decoded(&decoded, name, |_, _| {}))
+    Ok(analyze(
+        &decoded.audio,
+        &Source::decoded(&decoded, name),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report)
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, doc: &T) -> Result<(), Error> {
@@ -281,7 +288,7 @@ fn summary(r: &Report) -> String {
         i.format,
         i.sample_rate,
         i.channels,
-        dsp_wasm::timefmt::mmss(i.duration_s),
+        dsp_wasm::units::mmss(i.duration_s),
         i.bit_depth.map_or(String::new(), |b| format!("  {b}-bit"))
     );
     let l = &r.loudness;

@@ -1,8 +1,8 @@
 //! Level and dynamics: `overcompressed`, `transient_spikes`, `loudness_target`.
 
-use crate::analyze::Measurements;
-use crate::loudness::SILENCE_LUFS;
-use crate::report::Risk;
+use crate::measure::loudness::SILENCE_LUFS;
+use crate::measure::Measurements;
+use crate::risks::Risk;
 use crate::risks::{make, num, ramp, ranges_above, when, worst_window};
 
 /// Short-term windows per PSR point (3 s of 100 ms sub-blocks).
@@ -210,7 +210,7 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
             "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({} such spikes in all). \
              A limiter pushed to streaming loudness will duck the whole mix around them, audible as pumping, \
              or distort them. Taming these few hits (clip gain or a fast transient control) frees that headroom.",
-            crate::timefmt::mmss(worst.time_s),
+            crate::units::mmss(worst.time_s),
             worst.over_p99_db,
             t.spikes.len()
         ),
@@ -280,8 +280,8 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
             ("difference_lu", num(diff)),
             (
                 "spotify_gain_db",
-                num(crate::platforms::gain_db(
-                    &crate::platforms::PLATFORMS[0],
+                num(crate::playback::platforms::gain_db(
+                    &crate::playback::platforms::PLATFORMS[0],
                     i,
                     m.true_peak_dbtp,
                 )),

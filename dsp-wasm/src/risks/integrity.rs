@@ -1,9 +1,10 @@
 //! Damage already in the file: `clipping`, `intersample_peaks`, `dc_offset`.
 
-use crate::analyze::Measurements;
-use crate::report::Risk;
-use crate::risks::{make, num, ramp, ranges_above, ALL_SYSTEMS};
-use crate::timefmt;
+use crate::measure::Measurements;
+use crate::playback::systems::SYSTEMS as ALL_SYSTEMS;
+use crate::risks::Risk;
+use crate::risks::{make, num, ramp, ranges_above};
+use crate::units;
 
 /// Runs the three detectors.
 pub fn detect(m: &Measurements) -> Vec<Risk> {
@@ -14,7 +15,7 @@ pub fn detect(m: &Measurements) -> Vec<Risk> {
     out
 }
 
-/// Runs of ≥ 3 flat samples at the peak (see [`crate::levels`]).
+/// Runs of ≥ 3 flat samples at the peak (see [`crate::measure::levels`]).
 ///
 /// Score: clipped runs per minute. Anchors: 3 runs/min is audible as
 /// occasional crackle on transients (minor); 50 runs/min means sustained
@@ -40,7 +41,7 @@ fn clipping(m: &Measurements) -> Option<Risk> {
     let ranges = ranges_above(&hist, 0.5, step, 0.5, 1.0, 1.0, 5);
     let first = ranges
         .first()
-        .map(|r| timefmt::range(r[0], r[1]))
+        .map(|r| units::time_range(r[0], r[1]))
         .unwrap_or_default();
     Some(make(
         "clipping",
@@ -93,7 +94,7 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     let count = series.iter().filter(|&&v| v > ceiling).count();
     let when = ranges
         .first()
-        .map(|r| timefmt::range(r[0], r[1]))
+        .map(|r| units::time_range(r[0], r[1]))
         .unwrap_or_default();
     Some(make(
         "intersample_peaks",

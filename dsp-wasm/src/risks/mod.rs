@@ -17,6 +17,7 @@
 
 pub mod dynamics;
 pub mod integrity;
+pub mod risk;
 pub mod spectral;
 pub mod stereo;
 
@@ -24,9 +25,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::analyze::Measurements;
-use crate::report::{Level, Risk};
-use crate::timefmt;
+use crate::measure::Measurements;
+use crate::units;
+
+pub use risk::{Level, Risk};
 
 /// Risks whose severity is below this are left out of the report (nothing to say).
 pub const REPORT_FLOOR: f64 = 0.1;
@@ -48,17 +50,6 @@ pub const RISK_IDS: [&str; 15] = [
     "dc_offset",
     "transient_spikes",
     "loudness_target",
-];
-
-/// All playback systems.
-pub const ALL_SYSTEMS: [&str; 7] = [
-    "hifi",
-    "headphones",
-    "earbuds",
-    "phone",
-    "laptop",
-    "car",
-    "club",
 ];
 
 /// Maps a score to a severity: 0 at `minor_at − (major_at − minor_at)`
@@ -195,9 +186,9 @@ pub fn clamp_ranges(ranges: &mut Vec<[f64; 2]>, duration_s: f64) {
 /// "During 1:02–1:35" for the first range, or "Throughout the track".
 pub fn when(ranges: &[[f64; 2]], duration_s: f64) -> String {
     match ranges.first() {
-        Some(r) if r[1] - r[0] < 1.5 => format!("Around {}", timefmt::mmss((r[0] + r[1]) / 2.0)),
+        Some(r) if r[1] - r[0] < 1.5 => format!("Around {}", units::mmss((r[0] + r[1]) / 2.0)),
         Some(r) if r[1] - r[0] < duration_s * 0.8 => {
-            format!("During {}", timefmt::range(r[0], r[1]))
+            format!("During {}", units::time_range(r[0], r[1]))
         }
         _ => "Throughout the track".to_string(),
     }

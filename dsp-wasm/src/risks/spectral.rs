@@ -36,10 +36,10 @@
 //! their upper edge; missing air above it is reported as information, not as
 //! a dull mix.
 
-use crate::analyze::Measurements;
-use crate::report::{Risk, SpectrumInfo};
+use crate::measure::spectrum::{power_db, Spectrogram};
+use crate::measure::Measurements;
+use crate::risks::Risk;
 use crate::risks::{band_text, make, num, r2, ramp, ranges_above, when, worst_window};
-use crate::spectrum::{power_db, Spectrogram};
 
 /// Fit range of the material's tilt, Hz.
 const FIT_LO_HZ: f64 = 100.0;
@@ -148,7 +148,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
     // Band-limited source: a drop of ≥ 20 dB between adjacent bands above 2 kHz
     // after which nothing comes back.
     let mut content_hi_hz = bands_hz.last().map_or(0.0, |_| {
-        crate::spectrum::band_edges_hz(nb.saturating_sub(1)).1
+        crate::measure::spectrum::band_edges_hz(nb.saturating_sub(1)).1
     });
     let mut band_limited = false;
     for b in 0..nb.saturating_sub(1) {
@@ -156,7 +156,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
             continue;
         }
         if lt[b + 1] < lt[b] - 20.0 && lt[b + 1..].iter().all(|&v| v < lt[b] - 20.0) {
-            content_hi_hz = crate::spectrum::band_edges_hz(b).1;
+            content_hi_hz = crate::measure::spectrum::band_edges_hz(b).1;
             band_limited = true;
             break;
         }
@@ -166,7 +166,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
         .filter(|&b| {
             bands_hz[b] >= FIT_LO_HZ && bands_hz[b] <= FIT_HI_HZ && bands_hz[b] < content_hi_hz
         })
-        .filter(|&b| lt[b] > crate::spectrum::FLOOR_DB + 1.0)
+        .filter(|&b| lt[b] > crate::measure::spectrum::FLOOR_DB + 1.0)
         .map(|b| (x_of(bands_hz[b]), lt[b]))
         .collect();
     let (raw_slope, slope, a) = if fit.len() >= 3 {
@@ -260,7 +260,7 @@ impl View {
                 (FIT_LO_HZ..=FIT_HI_HZ).contains(&f)
                     && f < self.content_hi_hz
                     && !(excl_lo..=excl_hi).contains(&f)
-                    && levels[b] > crate::spectrum::FLOOR_DB + 1.0
+                    && levels[b] > crate::measure::spectrum::FLOOR_DB + 1.0
             })
             .map(|b| (x_of(self.bands_hz[b]), levels[b]))
             .collect();
@@ -350,15 +350,27 @@ impl View {
     }
 }
 
-/// The report's `spectrum` object: long-term levels and the material-fitted target.
-pub fn report_spectrum(m: &Measurements) -> SpectrumInfo {
+/// The long-term spectrum against what fits this material, for the report's
+/// `spectrum` object.
+pub fn balance(m: &Measurements) -> Balance {
     let v = view(m);
-    SpectrumInfo {
+    Balance {
         bands_hz: v.bands_hz.clone(),
-        level_db: v.lt.iter().map(|&x| r2(x)).collect(),
-        target_db: v.target.iter().map(|&x| r2(x)).collect(),
-        over_time: None,
+        level_db: v.lt.clone(),
+        target_db: v.target.clone(),
     }
+}
+
+/// The long-term ⅓-octave spectrum against the balance that fits this track,
+/// as the detectors see it (unrounded).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Balance {
+    /// Band centre frequencies, Hz.
+    pub bands_hz: Vec<f64>,
+    /// Long-term level per band, dB.
+    pub level_db: Vec<f64>,
+    /// What fits this track per band, dB, on the same reference.
+    pub target_db: Vec<f64>,
 }
 
 /// Runs the seven spectral detectors.
@@ -444,7 +456,7 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
         ),
         ranges,
         Some([150.0, 500.0]),
-        &crate::risks::ALL_SYSTEMS,
+        &crate::playback::systems::SYSTEMS,
         vec![
             ("excess_db", num(excess)),
             ("bump_over_neighbours_db", num(bump)),
@@ -794,7 +806,7 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         format!(
             "At {} and {} other moments, 5–10 kHz bursts jump {top:.1} dB above the surrounding balance. \
              On earbuds and after MP3/AAC encoding these \"s\" and cymbal bursts spit and smear. A de-esser on the bursts only keeps the brightness elsewhere.",
-            crate::timefmt::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
+            crate::units::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
             events.len().saturating_sub(1)
         ),
         ranges,
@@ -810,7 +822,7 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     ))
 }
 
-/// One bass note booms, another vanishes (see [`crate::low_end`]).
+/// One bass note booms, another vanishes (see [`crate::measure::bass_notes`]).
 ///
 /// Score: the larger of the loudest note over the median note and ¾ of the
 /// median note over the quietest, dB, over notes that dominate ≥ 2 % of the
@@ -894,7 +906,7 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
         format!(
             "Around {} {what}. In a car or a club that note jumps out (or disappears), and small speakers make the bass line sound uneven. \
              A narrow, gentle cut (or dynamic control) at {} tames it without thinning the low end.",
-            crate::timefmt::mmss(focus.worst_time_s),
+            crate::units::mmss(focus.worst_time_s),
             band_text(lo, hi)
         ),
         ranges,

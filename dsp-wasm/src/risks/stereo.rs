@@ -1,7 +1,7 @@
 //! Stereo image: `mono_collapse`, `stereo_imbalance`.
 
-use crate::analyze::Measurements;
-use crate::report::Risk;
+use crate::measure::Measurements;
+use crate::risks::Risk;
 use crate::risks::{band_text, make, num, ramp, ranges_above, when, worst_window};
 
 /// Runs both detectors (stereo files only).
@@ -48,7 +48,7 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
         )
     } else if sev_band > sev_broad {
         let b = worst_band.unwrap_or(0);
-        let (l, h) = crate::spectrum::band_edges_hz(b);
+        let (l, h) = crate::measure::spectrum::band_edges_hz(b);
         (
             l,
             h,

@@ -14,8 +14,8 @@
 //! - **Low-end side energy**: side over mid below 120 Hz; low frequencies are
 //!   expected near mono (vinyl cutting and club practice: mono below ~100–150 Hz).
 
-use crate::loudness::{self, Loudness};
-use crate::spectrum::{power_db, Spectrogram};
+use crate::measure::loudness::{self, Loudness};
+use crate::measure::spectrum::{power_db, Spectrogram};
 
 /// Upper limit of the "low end" for correlation and side energy, Hz.
 pub const LOW_END_HZ: f64 = 125.0;

@@ -13,7 +13,7 @@
 //! Bins are shared between bands in proportion to how much of each bin's
 //! width falls into the band, so the narrow low bands (a bin is ~11.7 Hz at
 //! 48 kHz) still get a (smeared) estimate; the low-end note analysis in
-//! [`crate::low_end`] uses its own high-resolution path.
+//! [`crate::measure::bass_notes`] uses its own high-resolution path.
 //!
 //! Levels are mean-square relative to digital full scale: a full-scale sine
 //! reads −3 dB in its band.

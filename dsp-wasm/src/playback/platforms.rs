@@ -14,7 +14,18 @@
 //! peak headroom; YouTube, Tidal, Amazon Music and Deezer are treated as
 //! turning down only (the conservative reading of their published behaviour).
 
-use crate::report::PlatformInfo;
+use serde::{Deserialize, Serialize};
+
+/// One streaming platform's normalisation.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PlatformInfo {
+    pub name: String,
+    pub reference_lufs: f64,
+    /// Gain the platform applies, dB (negative = turned down).
+    pub gain_db: Option<f64>,
+    /// True peak after that gain, dBTP.
+    pub true_peak_after_dbtp: Option<f64>,
+}
 
 /// One platform's normalisation policy.
 #[derive(Clone, Copy, Debug)]

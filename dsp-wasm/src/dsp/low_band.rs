@@ -4,15 +4,15 @@
 //! weight"). Notes that boom above the threshold are pulled down; quieter
 //! notes pass, so the low end evens out without a static cut.
 //!
-//! The crossover's bands sum to an all-pass ([`crate::crossover`]), so with no
+//! The crossover's bands sum to an all-pass ([`crate::dsp::crossover`]), so with no
 //! gain reduction the stage changes phase in the low end but never magnitude.
 //! Detection is linked across channels (the louder channel's low band drives
 //! both) so the low end does not wander in the image. Level detection and the
-//! gain computer are those of [`crate::envelope`].
+//! gain computer are those of [`crate::dsp::envelope`].
 
-use crate::crossover::LinkwitzRiley;
-use crate::envelope::{reduction_db, slope, PowerFollower};
-use crate::smooth::LinearSmoother;
+use crate::dsp::crossover::LinkwitzRiley;
+use crate::dsp::envelope::{reduction_db, slope, PowerFollower};
+use crate::dsp::smooth::LinearSmoother;
 
 /// Ramp time of threshold and amount changes, ms.
 pub const PARAM_RAMP_MS: f32 = 30.0;

@@ -8,7 +8,7 @@
 //! U. Zölzer, *DAFX*, 2nd ed., §4.2.2):
 //!
 //! 1. **Detection** runs every input sample through the same 4-phase, 12-tap
-//!    BS.1770-4 interpolator the meter uses ([`crate::true_peak::TruePeakMeter`]);
+//!    BS.1770-4 interpolator the meter uses ([`crate::measure::true_peak::TruePeakMeter`]);
 //!    `d[n]` is the largest of the sample and its interpolated neighbours, and
 //!    the gain that keeps it under the ceiling is `r[n] = min(1, c / d[n])`.
 //!    Channels are linked (one gain), so the image does not move.
@@ -31,7 +31,7 @@
 //! DC and +100 dB steps) and never see an over. NaN and ±Inf are replaced by
 //! silence before detection.
 
-use crate::true_peak::{TruePeakMeter, TAPS};
+use crate::measure::true_peak::{TruePeakMeter, TAPS};
 
 /// Default look-ahead, ms: long enough for a gentle attack ramp (and a small
 /// ramp residue, see the module docs), short enough not to smear transients.
@@ -393,7 +393,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::true_peak::true_peak;
+    use crate::measure::true_peak::true_peak;
 
     fn limit(signal: &[Vec<f32>], params: &LimiterParams, sr: f64, block: usize) -> Vec<Vec<f32>> {
         let mut lim = TruePeakLimiter::new(params, sr);

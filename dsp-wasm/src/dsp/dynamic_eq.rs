@@ -4,19 +4,19 @@
 //! fast times, a de-esser for sibilance.
 //!
 //! The band is isolated with the cookbook's constant-0-dB-peak band-pass
-//! `B(z)` (see [`crate::biquad`]); the output is `x + (g − 1)·B(x)`, which is
+//! `B(z)` (see [`crate::dsp::biquad`]); the output is `x + (g − 1)·B(x)`, which is
 //! exactly a peaking filter of gain `g` at the centre frequency (analogue
 //! prototype `(s² + g·s/Q + 1)/(s² + s/Q + 1)`), so a time-varying `g` needs
 //! no coefficient recomputation and `g = 1` is bit-transparent apart from
 //! rounding. `g` comes from a power follower on `B(x)` and a hard-knee gain
-//! computer ([`crate::envelope`]). Stereo is linked (the louder channel
+//! computer ([`crate::dsp::envelope`]). Stereo is linked (the louder channel
 //! drives both) so the image does not move; the band can also work on the
 //! mid or side signal only.
 
-use crate::biquad::{Coefficients, State};
-use crate::envelope::{reduction_db, slope, PowerFollower};
-use crate::mid_side::StereoTarget;
-use crate::smooth::LinearSmoother;
+use crate::dsp::biquad::{Coefficients, State};
+use crate::dsp::envelope::{reduction_db, slope, PowerFollower};
+use crate::dsp::mid_side::StereoTarget;
+use crate::dsp::smooth::LinearSmoother;
 
 /// Ramp time for threshold and amount changes, ms.
 pub const PARAM_RAMP_MS: f32 = 30.0;

@@ -36,8 +36,8 @@ use std::collections::BTreeMap;
 
 use crate::audio::AudioBuffer;
 use crate::chain::{FilterKind, Module, StereoTarget};
-use crate::dynamic_eq::{band_level_percentiles, DynamicEqParams};
-use crate::intent::Character;
+use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
+use crate::master::intent::Character;
 use crate::report::{Level, Report, Risk};
 
 /// A decision the loop may take: the module and the words for the report.

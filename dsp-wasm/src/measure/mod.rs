@@ -1,55 +1,41 @@
-//! Builds a `preflight.report/1` from decoded audio: measurements, then risks,
-//! then translation and platform tables.
+//! Measurement: every figure the detectors, tables and decisions work from,
+//! made from the samples in a few passes. Nothing here judges.
 //!
 //! Order of work (each pass reads the samples once):
 //! 1. loudness (K-weighted 100 ms sub-blocks → integrated, LRA, momentary,
-//!    short-term, per channel) — [`crate::loudness`];
-//! 2. true peak per 100 ms and sample-level facts (peak, DC, clipped runs,
-//!    transient peaks) — [`crate::true_peak`], [`crate::levels`];
-//! 3. one STFT reduced to ⅓-octave bands (spectrum, stereo, bands over time,
-//!    sibilance, translation) — [`crate::spectrum`], [`crate::stereo`];
-//! 4. the bass note tracker — [`crate::low_end`];
-//! 5. a simulated limiter at the target loudness — [`crate::limit_sim`];
-//! 6. risks ([`crate::risks`]), translation ([`crate::translation`]),
-//!    platforms ([`crate::platforms`]).
+//!    short-term, per channel; ITU-R BS.1770-4, EBU R128 / Tech 3341, 3342) — [`loudness`];
+//! 2. true peak per 100 ms (BS.1770-4 Annex 2) and sample-level facts (peak,
+//!    DC, clipped runs, transient peaks) — [`true_peak`], [`levels`];
+//! 3. one STFT reduced to ⅓-octave bands (spectrum, stereo, bands over time) —
+//!    [`spectrum`], [`stereo`];
+//! 4. the bass note tracker — [`bass_notes`];
+//! 5. a simulated limiter at the target loudness — [`limiter_sim`].
+//!
+//! The work is split in two halves that need only the samples
+//! ([`measure_peaks`], [`measure_loudness`]) so they can run side by side (two
+//! threads natively, two Workers in the browser) and be put together with
+//! [`combine`]. [`octave_bands`] measures a rendered master against its input
+//! (restraint).
 
-use crate::audio::{to_db, AudioBuffer};
-use crate::decode::Decoded;
-use crate::levels::{self, Levels, Transients};
-use crate::limit_sim::{self, LimitSim};
-use crate::loudness::{self, Loudness};
-use crate::low_end::{self, LowEnd};
-use crate::report::{
-    BandsOverTimeInfo, InputInfo, LoudnessInfo, Report, SpectrumInfo, StereoInfo, Timeline,
-    REPORT_SCHEMA,
-};
-use crate::spectrum::{self, Spectrogram};
-use crate::stereo::{self, StereoMetrics};
-use crate::{platforms, risks, translation, true_peak};
+pub mod bass_notes;
+pub mod levels;
+pub mod limiter_sim;
+pub mod loudness;
+pub mod octave_bands;
+pub mod spectrum;
+pub mod stereo;
+pub mod true_peak;
+
+use crate::audio::AudioBuffer;
+use crate::progress::Stage;
+use crate::units::to_db;
+use bass_notes::LowEnd;
+use levels::{Levels, Transients};
+use limiter_sim::LimitSim;
+use loudness::Loudness;
 use serde::{Deserialize, Serialize};
-
-/// Analysis stages reported to a progress callback.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Loudness,
-    Peaks,
-    Spectrum,
-    Limiting,
-    Risks,
-}
-
-impl Stage {
-    /// Short name for UIs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Loudness => "loudness",
-            Stage::Peaks => "peaks",
-            Stage::Spectrum => "spectrum",
-            Stage::Limiting => "limiting",
-            Stage::Risks => "risks",
-        }
-    }
-}
+use spectrum::Spectrogram;
+use stereo::StereoMetrics;
 
 /// The user's intent as far as analysis needs it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -185,7 +171,7 @@ pub fn measure_loudness(
     let limiting = |l: &Loudness, progress: &mut dyn FnMut(Stage, f64)| {
         progress(Stage::Limiting, 0.8);
         l.integrated_lufs.map(|i| {
-            limit_sim::simulate(
+            limiter_sim::simulate(
                 &slices,
                 rate,
                 options.target_lufs - i,
@@ -200,7 +186,7 @@ pub fn measure_loudness(
         let mut analyzer = spectrum::Analyzer::new(rate);
         let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.15 + 0.5 * f));
         progress(Stage::Spectrum, 0.65);
-        let low = low_end::analyze(&slices, rate, |f| {
+        let low = bass_notes::analyze(&slices, rate, |f| {
             progress(Stage::Spectrum, 0.65 + 0.15 * f)
         });
         (spec, low)
@@ -327,197 +313,4 @@ pub fn measure(
     };
     progress(Stage::Risks, 0.92);
     combine(audio, options, loudness_part, peaks)
-}
-
-/// Analyses a decoded file. `progress(stage, fraction_of_whole_analysis)`.
-pub fn analyze_decoded(decoded: &Decoded, name: &str, progress: impl FnMut(Stage, f64)) -> Report {
-    let mut report = analyze(
-        &decoded.audio,
-        name,
-        &decoded.format.format,
-        decoded.format.bit_depth,
-        progress,
-    );
-    report.notices.extend(decode_notices(decoded));
-    report
-}
-
-/// The report of a decoded file from measurements made elsewhere (e.g. the
-/// two halves measured in two Workers and put together with [`combine`]).
-pub fn report_decoded(decoded: &Decoded, name: &str, m: &Measurements) -> Report {
-    let mut report = report(
-        &decoded.audio,
-        m,
-        name,
-        &decoded.format.format,
-        decoded.format.bit_depth,
-        Vec::new(),
-        |_, _| {},
-    );
-    report.notices.extend(decode_notices(decoded));
-    report
-}
-
-/// What decoding had to repair, for the report's notices.
-fn decode_notices(decoded: &Decoded) -> Vec<String> {
-    let mut notices = Vec::new();
-    if decoded.non_finite_samples > 0 {
-        notices.push(format!(
-            "{} NaN or infinite samples were found and replaced with silence",
-            decoded.non_finite_samples
-        ));
-    }
-    if decoded.skipped_packets > 0 {
-        notices.push(format!(
-            "{} damaged packets could not be decoded and were skipped",
-            decoded.skipped_packets
-        ));
-    }
-    notices
-}
-
-/// Analyses audio already in memory with the default options (−14 LUFS, −1 dBTP).
-pub fn analyze(
-    audio: &AudioBuffer,
-    name: &str,
-    format: &str,
-    bit_depth: Option<u32>,
-    progress: impl FnMut(Stage, f64),
-) -> Report {
-    analyze_with(
-        audio,
-        name,
-        format,
-        bit_depth,
-        &AnalysisOptions::default(),
-        progress,
-    )
-}
-
-/// The cheap entry point for the decision loop: analyses a buffer (e.g. a
-/// rendered candidate master) against the user's target and ceiling.
-pub fn analyze_audio(audio: &AudioBuffer, options: &AnalysisOptions) -> Report {
-    analyze_with(audio, "audio", "pcm", None, options, |_, _| {})
-}
-
-/// Analyses audio with explicit options.
-pub fn analyze_with(
-    audio: &AudioBuffer,
-    name: &str,
-    format: &str,
-    bit_depth: Option<u32>,
-    options: &AnalysisOptions,
-    progress: impl FnMut(Stage, f64),
-) -> Report {
-    analyze_measured(audio, name, format, bit_depth, options, progress).0
-}
-
-/// [`analyze_with`], also returning the measurements it reports from (with
-/// their unrounded figures: the mastering loop sets gains from them).
-pub fn analyze_measured(
-    audio: &AudioBuffer,
-    name: &str,
-    format: &str,
-    bit_depth: Option<u32>,
-    options: &AnalysisOptions,
-    mut progress: impl FnMut(Stage, f64),
-) -> (Report, Measurements) {
-    // Non-finite samples would poison every filter: analyse a sanitised copy if needed.
-    let sanitized;
-    let mut notices = Vec::new();
-    let audio = if !audio.channels.iter().all(|c| crate::lanes::all_finite(c)) {
-        let mut a = audio.clone();
-        let n = a.sanitize();
-        notices.push(format!(
-            "{n} NaN or infinite samples were replaced with silence"
-        ));
-        sanitized = a;
-        &sanitized
-    } else {
-        audio
-    };
-    let m = measure(audio, options, &mut progress);
-    let r = report(audio, &m, name, format, bit_depth, notices, progress);
-    (r, m)
-}
-
-/// Builds the report from measurements: risks, translation, platforms.
-/// `notices` are carried into it.
-pub fn report(
-    audio: &AudioBuffer,
-    m: &Measurements,
-    name: &str,
-    format: &str,
-    bit_depth: Option<u32>,
-    mut notices: Vec<String>,
-    mut progress: impl FnMut(Stage, f64),
-) -> Report {
-    if m.loudness.integrated_lufs.is_none() {
-        notices.push(if audio.duration_s() < 0.4 {
-            "The file is shorter than 400 ms, so loudness is undefined (BS.1770 needs one 400 ms block)".to_string()
-        } else {
-            "The file is silent (below the −70 LUFS gate), so loudness is undefined".to_string()
-        });
-    }
-    progress(Stage::Risks, 0.94);
-    let risks = risks::detect_all(m);
-    progress(Stage::Risks, 0.97);
-    let translation = translation::evaluate(m, &risks);
-    let l = &m.loudness;
-    let spectrum = risks::spectral::report_spectrum(m);
-    let bot = spectrum::bands_over_time(&m.spec, 0.5);
-    let report = Report {
-        schema: REPORT_SCHEMA.to_string(),
-        input: InputInfo {
-            name: name.to_string(),
-            format: format.to_string(),
-            sample_rate: audio.sample_rate,
-            channels: audio.num_channels() as u32,
-            duration_s: audio.duration_s(),
-            bit_depth,
-        },
-        loudness: LoudnessInfo {
-            integrated_lufs: l.integrated_lufs.map(r2),
-            range_lu: l.range_lu.map(r2),
-            max_momentary_lufs: l.max_momentary_lufs.map(r2),
-            max_short_term_lufs: l.max_short_term_lufs.map(r2),
-            true_peak_dbtp: m.true_peak_dbtp.map(r2),
-            sample_peak_dbfs: m.sample_peak_dbfs.map(r2),
-            plr_db: m
-                .true_peak_dbtp
-                .zip(l.integrated_lufs)
-                .map(|(p, i)| r2(p - i)),
-        },
-        stereo: StereoInfo {
-            correlation: m.stereo.correlation.map(r2),
-            low_correlation: m.stereo.low_correlation.map(r2),
-            mono_loss_db: m.stereo.mono_loss_db.map(r2),
-            balance_db: m.stereo.balance_db.map(r2),
-        },
-        dc_offset: m.levels.dc_offset.clone(),
-        clipped_runs: m.levels.clipped_runs,
-        spectrum: SpectrumInfo {
-            over_time: Some(BandsOverTimeInfo {
-                step_s: r2(bot.step_s),
-                bands_hz: bot.bands_hz,
-                level_db: bot.level_db,
-            }),
-            ..spectrum
-        },
-        platforms: platforms::table(l.integrated_lufs, m.true_peak_dbtp),
-        translation,
-        risks,
-        timeline: Some(Timeline {
-            step_s: loudness::SHORT_TERM_STEP_S,
-            short_term_lufs: l.short_term_lufs.iter().map(|&v| r2(v)).collect(),
-            psr_db: risks::dynamics::psr_series(m).into_iter().map(r2).collect(),
-        }),
-        notices,
-    };
-    progress(Stage::Risks, 1.0);
-    report
-}
-
-fn r2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }

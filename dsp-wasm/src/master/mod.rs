@@ -3,12 +3,12 @@
 //!
 //! "Controlled processing → translation testing → final validation":
 //!
-//! 1. Analyse the input at the user's target and ceiling ([`crate::analyze`]
+//! 1. Analyse the input at the user's target and ceiling ([`crate::report::analyze`]
 //!    simulates the limiter at the target, so risks that only appear under
 //!    loudness are seen before anything is done).
 //! 2. Loop ([`MAX_STEPS`] at most): take the highest-priority risk still
 //!    `minor` or worse that a module can answer; try its moves least
-//!    destructive first ([`crate::decide`]); render each candidate over the
+//!    destructive first ([`crate::master::decide`]); render each candidate over the
 //!    whole track, analyse the whole track again, keep it only if its risk
 //!    dropped and no other risk rose a level. A risk no move helps is left,
 //!    and the report says why. A mix with no such risk gets no corrective move.
@@ -32,26 +32,32 @@
 //!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
 //!    true peak of exactly what is written with the 4× meter, and analyse it.
 
+pub mod decide;
+pub mod intent;
+
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::analyze::{analyze_measured, analyze_with, AnalysisOptions, Measurements};
-use crate::audio::{to_db, AudioBuffer};
+use crate::audio::AudioBuffer;
 use crate::chain::{self, Chain, FilterKind, Module, StereoTarget};
-use crate::decide::{self, Context, Move, Verdict};
+use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
 use crate::error::{Error, Result};
-use crate::export;
-use crate::intent::MasterIntent;
-use crate::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
-use crate::loudness;
+use crate::io::export;
+use crate::io::resample;
+use crate::io::wav::SampleFormat;
+use crate::measure::loudness;
+use crate::measure::octave_bands;
+use crate::measure::true_peak;
+use crate::measure::{AnalysisOptions, Measurements};
 use crate::parallel::{join, map_parallel};
+use crate::progress::Stage;
+use crate::report::{analyze, Source};
 use crate::report::{Decision, Iteration, Level, MasterReport, Report, MASTER_SCHEMA};
-use crate::resample;
-use crate::tonal;
-use crate::true_peak;
-use crate::wav::SampleFormat;
+use crate::units::to_db;
+use decide::{Context, Move, Verdict};
+use intent::MasterIntent;
 
 /// Most corrective steps (one risk each) before loudness is set.
 pub const MAX_STEPS: usize = 10;
@@ -100,31 +106,6 @@ impl Default for MasterOptions {
             input_name: "input".into(),
             input_format: "pcm".into(),
             input_bit_depth: None,
-        }
-    }
-}
-
-/// Stages reported to the progress callback, with fractions of the whole job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Analyse,
-    Decide,
-    Reference,
-    Loudness,
-    Render,
-    Verify,
-}
-
-impl Stage {
-    /// Short name for UIs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Analyse => "analyse",
-            Stage::Decide => "decide",
-            Stage::Reference => "reference",
-            Stage::Loudness => "loudness",
-            Stage::Render => "render",
-            Stage::Verify => "verify",
         }
     }
 }
@@ -233,14 +214,7 @@ fn decision(m: &Move, module_index: usize) -> Decision {
 /// a user scales a move's amount, or any chain edit).
 pub fn recheck(input: &AudioBuffer, chain: &Chain, options: &AnalysisOptions) -> Result<Report> {
     let out = chain::render(chain, &sanitized(input))?;
-    Ok(analyze_with(
-        &out,
-        "recheck",
-        "pcm",
-        None,
-        options,
-        |_, _| {},
-    ))
+    Ok(analyze(&out, &Source::pcm("recheck"), options, |_, _| {}).report)
 }
 
 /// Masters `input` (see the module docs). `progress(stage, fraction)`.
@@ -321,19 +295,20 @@ fn master_with_parallelism(
         ceiling_dbtp: ceiling,
     };
     let analyse = |a: &AudioBuffer| {
-        let (r, m) = analyze_measured(a, "candidate", "pcm", None, &aopts, |_, _| {});
+        let (r, m) = analyze(a, &Source::pcm("candidate"), &aopts, |_, _| {}).into_parts();
         (r, Raw::of(&m))
     };
 
     progress(Stage::Analyse, 0.0);
-    let (before, before_m) = analyze_measured(
-        &input,
+    let source = Source::in_format(
         &options.input_name,
         &options.input_format,
         options.input_bit_depth,
-        &aopts,
-        |_, f| progress(Stage::Analyse, 0.15 * f),
     );
+    let (before, before_m) = analyze(&input, &source, &aopts, |_, f| {
+        progress(Stage::Analyse, 0.15 * f)
+    })
+    .into_parts();
     let mut current_raw = Raw::of(&before_m);
     drop(before_m);
     let before_sev = decide::severities(&before);
@@ -527,7 +502,7 @@ fn master_with_parallelism(
                     match (screened_on, was_resized.is_some()) {
                         (Some([a, b]), resized) => format!(
                             "; screened on {} first{}",
-                            crate::timefmt::range(a, b),
+                            crate::units::time_range(a, b),
                             if resized {
                                 ", sized from how the risk answered the moves tried there"
                             } else {
@@ -652,9 +627,11 @@ fn master_with_parallelism(
     // dither: then the gain comes down by the excess.
     let bits = u32::from(options.output_format.bits());
     let analyse_out = |a: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)| {
-        analyze_measured(a, &options.input_name, "wav", Some(bits), &aopts, |_, f| {
+        let source = Source::in_format(&options.input_name, "wav", Some(bits));
+        analyze(a, &source, &aopts, |_, f| {
             progress(Stage::Verify, 0.9 + 0.1 * f)
         })
+        .into_parts()
     };
     progress(Stage::Verify, 0.9);
     // The analysis of the delivered file measures its true peak with the
@@ -768,7 +745,7 @@ struct Screening {
 /// gets no whole-track trial at all. `None` for short tracks, or with a
 /// single candidate.
 fn screen(
-    risk: &crate::report::Risk,
+    risk: &crate::risks::Risk,
     cands: &[Move],
     audio: &AudioBuffer,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
@@ -804,7 +781,7 @@ fn screen(
         .chunks(width.max(1))
         .flat_map(|batch| map_parallel(batch, &on_excerpt))
         .collect();
-    let when = crate::timefmt::range(start, start + SCREEN_EXCERPT_S);
+    let when = crate::units::time_range(start, start + SCREEN_EXCERPT_S);
     let sb = here.get(&risk.id).copied().unwrap_or(0.0);
     let mut order = Vec::new();
     let mut best_partial: Option<(usize, f64)> = None;
@@ -1147,8 +1124,8 @@ fn reference_move(
     scale: f64,
     width: usize,
 ) -> Option<ReferenceMove> {
-    let a = tonal::octave_levels(audio);
-    let r = tonal::octave_levels(reference);
+    let a = octave_bands::octave_levels(audio);
+    let r = octave_bands::octave_levels(reference);
     let n = a.len().min(r.len());
     let top = a.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
     let used: Vec<usize> = (0..n)
@@ -1210,7 +1187,7 @@ fn reference_move(
         return None;
     }
     let distance = |x: &AudioBuffer| {
-        let l = tonal::octave_levels(x);
+        let l = octave_bands::octave_levels(x);
         let d = diff_of(&l);
         d.iter().map(|v| v.abs()).sum::<f64>() / d.len() as f64
     };

@@ -205,8 +205,8 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
         if got + tolerance < expected {
             return Err(Error::Corrupt(format!(
                 "the header promises {} but only {} could be read",
-                crate::timefmt::mmss(expected as f64 / f64::from(sample_rate)),
-                crate::timefmt::mmss(got as f64 / f64::from(sample_rate))
+                crate::units::mmss(expected as f64 / f64::from(sample_rate)),
+                crate::units::mmss(got as f64 / f64::from(sample_rate))
             )));
         }
     }

@@ -5,8 +5,8 @@
 //! the delivered sample rate and its ceiling holds in the exported file.
 
 use crate::audio::AudioBuffer;
-use crate::dither;
-use crate::wav::{self, SampleFormat};
+use crate::io::dither;
+use crate::io::wav::{self, SampleFormat};
 
 /// Whether `format` is dithered unless the caller says otherwise.
 pub fn default_dither(format: SampleFormat) -> bool {

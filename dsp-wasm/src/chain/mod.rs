@@ -11,16 +11,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audio::AudioBuffer;
-use crate::biquad::{Coefficients, State as BiquadState};
-use crate::dc_blocker::DcBlocker;
-use crate::dynamic_eq::{DynamicEq, DynamicEqParams};
+use crate::dsp::biquad::{Coefficients, State as BiquadState};
+use crate::dsp::dc_blocker::DcBlocker;
+use crate::dsp::dynamic_eq::{DynamicEq, DynamicEqParams};
+use crate::dsp::gain::Gain;
+use crate::dsp::limiter::{LimiterParams, TruePeakLimiter};
+use crate::dsp::low_band::{LowControl, LowControlParams};
+pub use crate::dsp::mid_side::StereoTarget;
+use crate::dsp::mid_side::{StereoImage, StereoImageParams};
+use crate::dsp::smooth::LinearSmoother;
 use crate::error::{Error, Result};
-use crate::gain::Gain;
-use crate::limiter::{LimiterParams, TruePeakLimiter};
-use crate::low_control::{LowControl, LowControlParams};
-pub use crate::mid_side::StereoTarget;
-use crate::mid_side::{StereoImage, StereoImageParams};
-use crate::smooth::LinearSmoother;
 
 /// Version tag of the chain format.
 pub const CHAIN_FORMAT: &str = "preflight.chain/1";
@@ -125,7 +125,7 @@ impl Chain {
     }
 }
 
-/// Kind of a static EQ filter (RBJ Audio EQ Cookbook shapes, [`crate::biquad`]).
+/// Kind of a static EQ filter (RBJ Audio EQ Cookbook shapes, [`crate::dsp::biquad`]).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum FilterKind {
@@ -143,11 +143,11 @@ pub enum FilterKind {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "module", rename_all = "snake_case")]
 pub enum Module {
-    /// Static gain ([`crate::gain`]). Amount: `gain_db`.
+    /// Static gain ([`crate::dsp::gain`]). Amount: `gain_db`.
     Gain { gain_db: f64 },
-    /// DC blocker ([`crate::dc_blocker`]). Amount: none (on or off).
+    /// DC blocker ([`crate::dsp::dc_blocker`]). Amount: none (on or off).
     DcBlocker { cutoff_hz: f64 },
-    /// Static EQ filter ([`crate::biquad`]). Amount: `gain_db` (shelves,
+    /// Static EQ filter ([`crate::dsp::biquad`]). Amount: `gain_db` (shelves,
     /// peaking); pass filters have none.
     Eq {
         kind: FilterKind,
@@ -158,7 +158,7 @@ pub enum Module {
         #[serde(default)]
         target: StereoTarget,
     },
-    /// Dynamic EQ band ([`crate::dynamic_eq`]). Amount: `max_cut_db`.
+    /// Dynamic EQ band ([`crate::dsp::dynamic_eq`]). Amount: `max_cut_db`.
     DynamicEq {
         freq_hz: f64,
         q: f64,
@@ -170,7 +170,7 @@ pub enum Module {
         #[serde(default)]
         target: StereoTarget,
     },
-    /// Low-band compressor below an LR4 crossover ([`crate::low_control`]).
+    /// Low-band compressor below an LR4 crossover ([`crate::dsp::low_band`]).
     /// Amount: `max_cut_db`.
     LowControl {
         crossover_hz: f64,
@@ -180,14 +180,14 @@ pub enum Module {
         attack_ms: f64,
         release_ms: f64,
     },
-    /// Mono below a frequency, width, balance ([`crate::mid_side`]).
+    /// Mono below a frequency, width, balance ([`crate::dsp::mid_side`]).
     /// Amount: `width` (and `balance_db`).
     StereoImage {
         mono_below_hz: f64,
         width: f64,
         balance_db: f64,
     },
-    /// True-peak limiter ([`crate::limiter`]). Amount: `ceiling_dbtp`.
+    /// True-peak limiter ([`crate::dsp::limiter`]). Amount: `ceiling_dbtp`.
     Limiter {
         ceiling_dbtp: f64,
         lookahead_ms: f64,
@@ -1142,7 +1142,7 @@ mod tests {
         let mut limited = linked.clone();
         limited.modules.push(Module::Limiter {
             ceiling_dbtp: -1.0,
-            lookahead_ms: crate::limiter::DEFAULT_LOOKAHEAD_MS,
+            lookahead_ms: crate::dsp::limiter::DEFAULT_LOOKAHEAD_MS,
             release_ms: 100.0,
         });
         for c in [&chain, &linked, &limited] {

@@ -5,15 +5,15 @@
 //! `M = (L + R)/2`, `S = (L − R)/2`, `L = M + S`, `R = M − S` (the sum/difference
 //! matrix of Blumlein stereo; with these scalings a unity M/S round trip is
 //! exact). "Mono below f" splits the side signal with a Linkwitz-Riley LR4
-//! crossover ([`crate::crossover`]) and drops its low band; the mid signal goes
+//! crossover ([`crate::dsp::crossover`]) and drops its low band; the mid signal goes
 //! through the same crossover and is summed back (an all-pass), so mid and
 //! side stay phase-aligned above the crossover. Width scales the remaining
 //! side signal.
 
 use serde::{Deserialize, Serialize};
 
-use crate::crossover::LinkwitzRiley;
-use crate::smooth::LinearSmoother;
+use crate::dsp::crossover::LinkwitzRiley;
+use crate::dsp::smooth::LinearSmoother;
 
 /// Which part of a stereo signal a processor works on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,6 @@
 //! A gain stage with a smoothed gain (no zipper noise when it changes).
 
-use crate::smooth::LinearSmoother;
+use crate::dsp::smooth::LinearSmoother;
 
 /// Gain ramps take this long when the gain changes (ms).
 pub const GAIN_RAMP_MS: f32 = 20.0;

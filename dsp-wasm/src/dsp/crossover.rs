@@ -7,7 +7,7 @@
 //! splitting, processing one band and summing leaves the untouched band
 //! intact ("phase-coherent"). Both bands are −6 dB at the crossover frequency.
 
-use crate::biquad::{complex_mul, Coefficients, State, BUTTERWORTH_Q};
+use crate::dsp::biquad::{complex_mul, Coefficients, State, BUTTERWORTH_Q};
 
 /// An LR4 band splitter for one channel.
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,21 @@
+//! The processors a chain is built from, each a struct with its state
+//! allocated in `new` and a `process(&mut self, …)` that never allocates:
+//! - filters: [`biquad`] (Audio EQ Cookbook coefficients apart from state),
+//!   [`crossover`] (Linkwitz–Riley), [`dc_blocker`];
+//! - building blocks: [`envelope`] (attack/release followers), [`smooth`]
+//!   (parameter smoothing), [`gain`];
+//! - processors: [`dynamic_eq`] (a band that turns down only when it sticks
+//!   out), [`low_band`] (low-band control: mono and steadier bass below a
+//!   crossover), [`mid_side`] (M/S width and tone), [`limiter`] (look-ahead
+//!   true-peak limiter measured with the BS.1770-4 interpolator).
+
+pub mod biquad;
+pub mod crossover;
+pub mod dc_blocker;
+pub mod dynamic_eq;
+pub mod envelope;
+pub mod gain;
+pub mod limiter;
+pub mod low_band;
+pub mod mid_side;
+pub mod smooth;

@@ -1,0 +1,218 @@
+//! Building the `preflight.report/1` document: measure ([`crate::measure`]),
+//! then detect risks ([`crate::risks`]), then the translation verdicts
+//! ([`super::translation`]) and the platform table ([`crate::playback::platforms`]).
+
+use crate::audio::AudioBuffer;
+use crate::error::Result;
+use crate::io::decode::{self, Decoded};
+use crate::measure::{self, spectrum, AnalysisOptions, Measurements};
+use crate::playback::platforms;
+use crate::progress::Stage;
+use crate::report::document::{
+    BandsOverTimeInfo, InputInfo, LoudnessInfo, Report, SpectrumInfo, StereoInfo, Timeline,
+    REPORT_SCHEMA,
+};
+use crate::report::translation;
+use crate::risks;
+
+/// What the report says about the input: its name and format, and what
+/// decoding had to repair.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Source {
+    pub name: String,
+    /// Container or codec as the report names it (`wav`, `flac`, `pcm` …).
+    pub format: String,
+    pub bit_depth: Option<u32>,
+    /// Carried into the report's notices (after the analysis' own).
+    pub notices: Vec<String>,
+}
+
+impl Source {
+    /// A decoded file named `name`, with what decoding had to repair.
+    pub fn decoded(decoded: &Decoded, name: &str) -> Self {
+        let mut notices = Vec::new();
+        if decoded.non_finite_samples > 0 {
+            notices.push(format!(
+                "{} NaN or infinite samples were found and replaced with silence",
+                decoded.non_finite_samples
+            ));
+        }
+        if decoded.skipped_packets > 0 {
+            notices.push(format!(
+                "{} damaged packets could not be decoded and were skipped",
+                decoded.skipped_packets
+            ));
+        }
+        Self {
+            name: name.to_string(),
+            format: decoded.format.format.clone(),
+            bit_depth: decoded.format.bit_depth,
+            notices,
+        }
+    }
+
+    /// Audio made in memory (a rendered candidate, a test signal): format `pcm`.
+    pub fn pcm(name: &str) -> Self {
+        Self::in_format(name, "pcm", None)
+    }
+
+    /// Audio in memory that stands for a file of `format` and `bit_depth`.
+    pub fn in_format(name: &str, format: &str, bit_depth: Option<u32>) -> Self {
+        Self {
+            name: name.to_string(),
+            format: format.to_string(),
+            bit_depth,
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// A report and the measurements it was made from (with their unrounded
+/// figures: the mastering loop sets gains from them).
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    pub report: Report,
+    pub measurements: Measurements,
+}
+
+impl Analysis {
+    /// The report and the measurements, apart.
+    pub fn into_parts(self) -> (Report, Measurements) {
+        (self.report, self.measurements)
+    }
+}
+
+/// Analyses a file's bytes: decode ([`crate::io::decode`]), then [`analyze`].
+/// `progress(stage, fraction_of_whole_analysis)`.
+pub fn analyze_bytes(
+    bytes: Vec<u8>,
+    name: &str,
+    options: &AnalysisOptions,
+    progress: impl FnMut(Stage, f64),
+) -> Result<Analysis> {
+    let decoded = decode::decode(bytes, Some(name))?;
+    Ok(analyze(
+        &decoded.audio,
+        &Source::decoded(&decoded, name),
+        options,
+        progress,
+    ))
+}
+
+/// Analyses audio: measure, then build the report.
+/// `progress(stage, fraction_of_whole_analysis)`.
+pub fn analyze(
+    audio: &AudioBuffer,
+    source: &Source,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> Analysis {
+    // Non-finite samples would poison every filter: analyse a sanitised copy if needed.
+    let sanitized;
+    let mut notices = Vec::new();
+    let audio = if !audio.channels.iter().all(|c| crate::lanes::all_finite(c)) {
+        let mut a = audio.clone();
+        let n = a.sanitize();
+        notices.push(format!(
+            "{n} NaN or infinite samples were replaced with silence"
+        ));
+        sanitized = a;
+        &sanitized
+    } else {
+        audio
+    };
+    let measurements = measure::measure(audio, options, &mut progress);
+    let report = report(audio, &measurements, source, notices, progress);
+    Analysis {
+        report,
+        measurements,
+    }
+}
+
+/// The report from measurements made elsewhere (e.g. the two halves measured
+/// in two Workers and put together with [`measure::combine`]).
+pub fn from_measurements(audio: &AudioBuffer, m: &Measurements, source: &Source) -> Report {
+    report(audio, m, source, Vec::new(), |_, _| {})
+}
+
+/// Builds the report from measurements: risks, translation, platforms.
+/// `notices` are carried into it, then the source's.
+fn report(
+    audio: &AudioBuffer,
+    m: &Measurements,
+    source: &Source,
+    mut notices: Vec<String>,
+    mut progress: impl FnMut(Stage, f64),
+) -> Report {
+    if m.loudness.integrated_lufs.is_none() {
+        notices.push(if audio.duration_s() < 0.4 {
+            "The file is shorter than 400 ms, so loudness is undefined (BS.1770 needs one 400 ms block)".to_string()
+        } else {
+            "The file is silent (below the −70 LUFS gate), so loudness is undefined".to_string()
+        });
+    }
+    notices.extend(source.notices.iter().cloned());
+    progress(Stage::Risks, 0.94);
+    let risks = risks::detect_all(m);
+    progress(Stage::Risks, 0.97);
+    let translation = translation::evaluate(m, &risks);
+    let l = &m.loudness;
+    let balance = risks::spectral::balance(m);
+    let bot = spectrum::bands_over_time(&m.spec, 0.5);
+    let report = Report {
+        schema: REPORT_SCHEMA.to_string(),
+        input: InputInfo {
+            name: source.name.clone(),
+            format: source.format.clone(),
+            sample_rate: audio.sample_rate,
+            channels: audio.num_channels() as u32,
+            duration_s: audio.duration_s(),
+            bit_depth: source.bit_depth,
+        },
+        loudness: LoudnessInfo {
+            integrated_lufs: l.integrated_lufs.map(r2),
+            range_lu: l.range_lu.map(r2),
+            max_momentary_lufs: l.max_momentary_lufs.map(r2),
+            max_short_term_lufs: l.max_short_term_lufs.map(r2),
+            true_peak_dbtp: m.true_peak_dbtp.map(r2),
+            sample_peak_dbfs: m.sample_peak_dbfs.map(r2),
+            plr_db: m
+                .true_peak_dbtp
+                .zip(l.integrated_lufs)
+                .map(|(p, i)| r2(p - i)),
+        },
+        stereo: StereoInfo {
+            correlation: m.stereo.correlation.map(r2),
+            low_correlation: m.stereo.low_correlation.map(r2),
+            mono_loss_db: m.stereo.mono_loss_db.map(r2),
+            balance_db: m.stereo.balance_db.map(r2),
+        },
+        dc_offset: m.levels.dc_offset.clone(),
+        clipped_runs: m.levels.clipped_runs,
+        spectrum: SpectrumInfo {
+            bands_hz: balance.bands_hz,
+            level_db: balance.level_db.into_iter().map(r2).collect(),
+            target_db: balance.target_db.into_iter().map(r2).collect(),
+            over_time: Some(BandsOverTimeInfo {
+                step_s: r2(bot.step_s),
+                bands_hz: bot.bands_hz,
+                level_db: bot.level_db,
+            }),
+        },
+        platforms: platforms::table(l.integrated_lufs, m.true_peak_dbtp),
+        translation,
+        risks,
+        timeline: Some(Timeline {
+            step_s: measure::loudness::SHORT_TERM_STEP_S,
+            short_term_lufs: l.short_term_lufs.iter().map(|&v| r2(v)).collect(),
+            psr_db: risks::dynamics::psr_series(m).into_iter().map(r2).collect(),
+        }),
+        notices,
+    };
+    progress(Stage::Risks, 1.0);
+    report
+}
+
+fn r2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
