@@ -520,7 +520,7 @@ fn warm_up() {
         let loudness = loudness_half(&decoded.audio, &mut |_, _| {});
         let peaks = peak_half(&decoded.audio, &mut |_, _| {});
         let m = combine(&decoded.audio, &AnalysisOptions::default(), loudness, peaks);
-        let _ = report_decoded(&decoded, "warm-up", &m);
+        let _ = from_measurements(&decoded.audio, &m, &Source::decoded(&decoded, "warm-up"));
     }
     let _ = chain::render(&Chain::every_module(), &audio);
 }
