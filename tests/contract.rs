@@ -1,9 +1,11 @@
 //! The report contract: every document the engine produces validates against
-//! `../shared/contract/report.schema.json`, and the structural promises of the
-//! contract hold (sorted risks, severities in range, levels matching
-//! severities, time ranges inside the file, known ids). Bad input — corrupt,
-//! truncated, empty, non-audio bytes, NaN/Inf samples, digital silence, files
-//! shorter than 400 ms, very long files — never panics and yields sane output.
+//! `docs/contract/report.schema.json` (the repository's copy of the shared
+//! contract, checked byte for byte against `../shared/contract/` when that
+//! exists), and the structural promises of the contract hold (sorted risks,
+//! severities in range, levels matching severities, time ranges inside the
+//! file, known ids). Bad input — corrupt, truncated, empty, non-audio bytes,
+//! NaN/Inf samples, digital silence, files shorter than 400 ms, very long
+//! files — never panics and yields sane output.
 
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::decode::decode;
@@ -14,13 +16,130 @@ use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
 use dsp_wasm::Stage;
 use preflight_tests::{inject, mix, scratch_dir, write_wav, Style, WavFormat, STYLES};
+use std::path::{Path, PathBuf};
+
+/// The repository's `docs/`: the contract and the risk taxonomy it names.
+fn docs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
+}
+
+/// `../shared/` beside the project, as developers and CI have it (a fresh
+/// clone need not).
+fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// The files the repository mirrors from `../shared/`, relative to both.
+const MIRRORED: [&str; 3] = [
+    "contract/README.md",
+    "contract/report.schema.json",
+    "risks.md",
+];
 
 fn schema() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/contract/report.schema.json"
-    );
+    let path = docs_dir().join("contract/report.schema.json");
     serde_json::from_str(&std::fs::read_to_string(path).expect("schema file")).expect("schema JSON")
+}
+
+/// Whether `shared` holds the same bytes as `repo` for every [`MIRRORED`]
+/// file: `Ok(None)` when there is no `shared` to compare with, `Ok(Some(n))`
+/// with the number of files compared, `Err` naming the first difference. The
+/// contract folder must also hold no file the mirror lacks.
+fn compare_mirror(repo: &Path, shared: &Path) -> Result<Option<usize>, String> {
+    if !shared.is_dir() {
+        return Ok(None);
+    }
+    let names = |dir: &Path| -> Result<Vec<String>, String> {
+        let mut names = std::fs::read_dir(dir.join("contract"))
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .map(|entry| entry.map(|e| format!("contract/{}", e.file_name().to_string_lossy())))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        names.sort();
+        Ok(names)
+    };
+    let (in_repo, in_shared) = (names(repo)?, names(shared)?);
+    if in_repo != in_shared {
+        return Err(format!(
+            "contract files differ: repo {in_repo:?}, shared {in_shared:?}"
+        ));
+    }
+    for name in in_repo.iter().map(String::as_str).chain(["risks.md"]) {
+        let read = |dir: &Path| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+        if read(repo)? != read(shared)? {
+            return Err(format!("{name} differs from the shared copy"));
+        }
+    }
+    Ok(Some(in_repo.len() + 1))
+}
+
+/// The repository owns its contract; it stays the shared one byte for byte.
+#[test]
+fn the_contract_is_the_shared_one() {
+    let docs = docs_dir();
+    for name in MIRRORED {
+        assert!(docs.join(name).is_file(), "docs/{name} is missing");
+    }
+    match compare_mirror(&docs, &shared_dir()) {
+        Ok(Some(n)) => assert_eq!(n, MIRRORED.len()),
+        Ok(None) => println!(
+            "note: {} does not exist; docs/ not compared with the shared contract",
+            shared_dir().display()
+        ),
+        Err(e) => panic!("docs/ is not a copy of ../shared: {e}"),
+    }
+}
+
+/// The comparison itself: skipped without a shared folder, a changed byte or
+/// an extra contract file is caught.
+#[test]
+fn the_mirror_check_skips_and_catches() {
+    let docs = docs_dir();
+    // Everything this test writes lives in this one scratch folder, which it
+    // removes at the end (and nothing above it).
+    let scratch = scratch_dir("contract-mirror");
+    assert_eq!(compare_mirror(&docs, &scratch.join("absent")), Ok(None));
+
+    let copy = scratch.join("shared");
+    std::fs::create_dir_all(copy.join("contract")).unwrap();
+    for name in MIRRORED {
+        std::fs::copy(docs.join(name), copy.join(name)).unwrap();
+    }
+    assert_eq!(compare_mirror(&docs, &copy), Ok(Some(MIRRORED.len())));
+    let mut risks = std::fs::read(copy.join("risks.md")).unwrap();
+    risks[0] ^= 1;
+    std::fs::write(copy.join("risks.md"), &risks).unwrap();
+    assert!(compare_mirror(&docs, &copy).is_err(), "a changed byte");
+    std::fs::copy(docs.join("risks.md"), copy.join("risks.md")).unwrap();
+    std::fs::write(copy.join("contract/extra.json"), "{}").unwrap();
+    assert!(compare_mirror(&docs, &copy).is_err(), "an extra file");
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The engine's risk and system ids are the contract's: the schema's enums
+/// and the table of `docs/risks.md` that the contract refers to.
+#[test]
+fn engine_ids_are_the_contract_ids() {
+    let schema = schema();
+    let ids = |def: &str| -> Vec<String> {
+        schema["$defs"][def]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{def} enum"))
+            .iter()
+            .map(|v| v.as_str().expect("string id").to_owned())
+            .collect()
+    };
+    assert_eq!(ids("riskId"), RISK_IDS);
+    assert_eq!(ids("systemId"), ALL_SYSTEMS);
+    let risks_md = std::fs::read_to_string(docs_dir().join("risks.md")).expect("docs/risks.md");
+    let table: Vec<&str> = risks_md
+        .split("## Risk ids")
+        .nth(1)
+        .expect("a Risk ids section")
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `")?.split('`').next())
+        .collect();
+    assert_eq!(table, RISK_IDS);
 }
 
 fn check(r: &Report, what: &str) {

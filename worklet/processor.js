@@ -2,7 +2,9 @@
 // wasm module (dsp-wasm's ChainProcessor behind a tiny C ABI). No DSP here:
 // copy each input quantum into buffers pre-allocated inside wasm memory, call
 // one `pf_process`, copy out. The page compiles the module and passes it in
-// `processorOptions.module` (AudioWorkletGlobalScope cannot fetch).
+// `processorOptions.module` (AudioWorkletGlobalScope cannot fetch). Buffer
+// sizes come from the module (`pf_max_frames`, `pf_max_channels`), never from
+// constants here.
 //
 // Port messages in:  { type: 'chain', bytes: Uint8Array (UTF-8 JSON) }
 //                    { type: 'bypass', value: boolean }
@@ -14,11 +16,14 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
     const opts = options.processorOptions || {};
-    this.channels = Math.max(1, Math.min(2, opts.channels | 0 || 2));
+    this.channels = 0;
     this.ok = false;
     try {
       this.instance = new WebAssembly.Instance(opts.module, {});
       this.wasm = this.instance.exports;
+      const maxChannels = this.wasm.pf_max_channels();
+      this.channels = Math.max(1, Math.min(maxChannels, opts.channels | 0 || maxChannels));
+      this.maxFrames = this.wasm.pf_max_frames();
       if (this.wasm.pf_init(sampleRate, this.channels) !== 0) {
         throw new Error('the engine refused sample rate ' + sampleRate);
       }
@@ -43,7 +48,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     this.views = [];
     for (let c = 0; c < this.channels; c++) {
       const ptr = this.wasm.pf_channel_ptr(c);
-      this.views.push(new Float32Array(this.memBuffer, ptr, 1024));
+      this.views.push(new Float32Array(this.memBuffer, ptr, this.maxFrames));
     }
   }
 
@@ -80,17 +85,32 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
       return true;
     }
     if (this.wasm.memory.buffer !== this.memBuffer) this.refreshViews();
+    if (frames <= this.maxFrames) {
+      this.processSpan(input, output, 0, frames);
+    } else {
+      // A quantum longer than the engine's buffers (Web Audio's is 128
+      // frames) goes through in pieces.
+      for (let start = 0; start < frames; start += this.maxFrames) {
+        this.processSpan(input, output, start, Math.min(this.maxFrames, frames - start));
+      }
+    }
+    return true;
+  }
+
+  // Frames [start, start + n) of the quantum: copy in, one call, copy out.
+  processSpan(input, output, start, n) {
+    const whole = start === 0 && n === output[0].length;
     for (let c = 0; c < this.channels; c++) {
       // A mono source feeding a stereo chain is duplicated; no input = silence.
       const src = input && input.length ? input[Math.min(c, input.length - 1)] : null;
       const view = this.views[c];
-      if (src) view.set(src); else view.fill(0, 0, frames);
+      if (src) view.set(whole ? src : src.subarray(start, start + n));
+      else view.fill(0, 0, n);
     }
-    this.wasm.pf_process(frames);
+    this.wasm.pf_process(n);
     for (let c = 0; c < output.length; c++) {
-      output[c].set(this.views[Math.min(c, this.channels - 1)].subarray(0, frames));
+      output[c].set(this.views[Math.min(c, this.channels - 1)].subarray(0, n), start);
     }
-    return true;
   }
 }
 

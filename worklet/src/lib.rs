@@ -6,8 +6,9 @@
 //! `processorOptions`, and the processor instantiates it synchronously.
 //!
 //! Memory protocol (as the "Browser boundary" notes in conventions.md):
-//! - [`pf_init`] allocates the engine and two channel buffers of
-//!   [`QUANTUM_MAX`] frames inside wasm memory, once.
+//! - [`pf_init`] allocates the engine and one buffer of [`MAX_FRAMES`] frames
+//!   per channel inside wasm memory, once. The shim reads the sizes from
+//!   [`pf_max_frames`] and [`pf_max_channels`] rather than repeating them.
 //! - Each render quantum the processor copies its input into
 //!   [`pf_channel_ptr`] buffers, calls [`pf_process`], and copies them out.
 //!   Nothing is allocated per quantum.
@@ -15,8 +16,15 @@
 //!   by [`pf_chain_buffer`], then [`pf_set_chain`] parses and prepares it. That
 //!   allocates, but only when the user changes the chain, never per quantum.
 //!
+//! One wasm instance runs one engine: each AudioWorkletProcessor instantiates
+//! the module for itself, on the single audio rendering thread. The engine
+//! sits in a thread-local `RefCell` that every export borrows for the length
+//! of the call, so the ABI is sound without a single `unsafe` block.
+//!
 //! The processing itself is [`dsp_wasm::ChainProcessor`], exactly the code the
 //! Worker and the command line use for offline render.
+
+use std::cell::RefCell;
 
 use dsp_wasm::chain::{Chain, ChainProcessor};
 use dsp_wasm::dsp::smooth::LinearSmoother;
@@ -24,8 +32,13 @@ use dsp_wasm::dsp::smooth::LinearSmoother;
 /// Ramp time of the loudness-matching monitor gain, ms (as the bypass crossfade).
 const MONITOR_RAMP_MS: f32 = 20.0;
 
-/// Largest block the processor accepts per call (Web Audio's quantum is 128).
-pub const QUANTUM_MAX: usize = 1024;
+/// Frames per channel buffer: the largest block one [`pf_process`] call
+/// takes (Web Audio's render quantum is 128 frames; this leaves room for
+/// larger render sizes).
+pub const MAX_FRAMES: usize = 1024;
+
+/// Most channels: [`ChainProcessor::new`] takes mono or stereo.
+pub const MAX_CHANNELS: usize = 2;
 
 /// Engine state behind the C ABI.
 pub struct Engine {
@@ -42,15 +55,19 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// A passthrough engine (empty chain).
+    /// A passthrough engine (empty chain); `None` for channels outside
+    /// `1..=MAX_CHANNELS` or a sample rate the chain refuses.
     pub fn new(sample_rate: f32, channels: usize) -> Option<Self> {
+        if !(1..=MAX_CHANNELS).contains(&channels) {
+            return None;
+        }
         let processor =
-            ChainProcessor::new(&Chain::default(), sample_rate, channels, QUANTUM_MAX).ok()?;
+            ChainProcessor::new(&Chain::default(), sample_rate, channels, MAX_FRAMES).ok()?;
         Some(Self {
             sample_rate,
             channels,
             processor,
-            buffers: vec![vec![0.0; QUANTUM_MAX]; channels],
+            buffers: vec![vec![0.0; MAX_FRAMES]; channels],
             chain_bytes: Vec::new(),
             bypass: false,
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
@@ -67,7 +84,7 @@ impl Engine {
             return Ok(());
         }
         let mut processor =
-            ChainProcessor::new(&chain, self.sample_rate, self.channels, QUANTUM_MAX)?;
+            ChainProcessor::new(&chain, self.sample_rate, self.channels, MAX_FRAMES)?;
         if self.bypass {
             processor.set_bypass(true);
             processor.reset();
@@ -78,8 +95,8 @@ impl Engine {
 
     /// Processes `frames` frames of the internal buffers in place.
     pub fn process(&mut self, frames: usize) {
-        let frames = frames.min(QUANTUM_MAX);
-        let mut slices: [&mut [f32]; 2] = [&mut [], &mut []];
+        let frames = frames.min(MAX_FRAMES);
+        let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
         for (slot, buf) in slices.iter_mut().zip(self.buffers.iter_mut()) {
             *slot = &mut buf[..frames];
         }
@@ -112,95 +129,284 @@ impl Engine {
     }
 }
 
-static mut ENGINE: Option<Engine> = None;
-
-#[allow(static_mut_refs)]
-fn engine() -> Option<&'static mut Engine> {
-    // SAFETY: the worklet is single-threaded; every entry point runs on the
-    // audio rendering thread, one at a time.
-    unsafe { ENGINE.as_mut() }
+thread_local! {
+    /// The engine of this wasm instance (`None` until [`pf_init`] succeeds).
+    ///
+    /// The exports reach it only through [`with_engine`], which borrows it
+    /// for the length of one call: no `&mut Engine` outlives an export, so
+    /// none can alias another. wasm32-unknown-unknown without threads
+    /// compiles this to a plain static, so the audio path pays one `RefCell`
+    /// flag check per call and nothing else. Natively (the unit tests) every
+    /// thread has its own engine.
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
 }
 
-/// Creates the engine. Returns 0 on success, 1 for unsupported parameters.
+/// Runs `f` on the engine, or returns `None` if there is none (before a
+/// successful [`pf_init`]) or it is already borrowed (an export re-entered
+/// from inside another, which nothing in this module does).
+fn with_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> Option<R> {
+    ENGINE.with(|cell| {
+        let mut engine = cell.try_borrow_mut().ok()?;
+        engine.as_mut().map(f)
+    })
+}
+
+/// Creates the engine, replacing any previous one (pointers handed out by
+/// [`pf_channel_ptr`] and [`pf_chain_buffer`] before are then invalid).
+/// Returns 0 on success, 1 for unsupported parameters (a sample rate below
+/// 1 kHz, or channels outside `1..=`[`pf_max_channels`]); after a failure
+/// there is no engine and every other export is a no-op.
 #[no_mangle]
 pub extern "C" fn pf_init(sample_rate: f32, channels: u32) -> u32 {
-    match Engine::new(sample_rate, channels as usize) {
-        Some(e) => {
-            // SAFETY: see `engine()`.
-            unsafe { ENGINE = Some(e) };
-            0
+    let engine = Engine::new(sample_rate, channels as usize);
+    let ok = engine.is_some();
+    ENGINE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => {
+            *slot = engine;
+            u32::from(!ok)
         }
-        None => 1,
-    }
+        Err(_) => 1,
+    })
 }
 
-/// Pointer to channel `channel`'s buffer of [`QUANTUM_MAX`] `f32`s (null before init).
+/// Frames per channel buffer: the largest `frames` [`pf_process`] takes
+/// (the shim sizes its views of the buffers from this).
+#[no_mangle]
+pub extern "C" fn pf_max_frames() -> u32 {
+    MAX_FRAMES as u32
+}
+
+/// The most channels [`pf_init`] accepts.
+#[no_mangle]
+pub extern "C" fn pf_max_channels() -> u32 {
+    MAX_CHANNELS as u32
+}
+
+/// Pointer to channel `channel`'s buffer of [`pf_max_frames`] `f32`s (null
+/// without an engine or for a channel it does not have). The buffers are
+/// allocated once in [`pf_init`] and never move, so the pointer stays valid
+/// until the next `pf_init`; JS views of it must still be rebuilt when
+/// `memory.buffer` changes (memory growth detaches the old `ArrayBuffer`).
 #[no_mangle]
 pub extern "C" fn pf_channel_ptr(channel: u32) -> *mut f32 {
-    engine()
-        .and_then(|e| e.buffers.get_mut(channel as usize))
-        .map_or(std::ptr::null_mut(), |b| b.as_mut_ptr())
+    with_engine(|e| e.buffers.get_mut(channel as usize).map(|b| b.as_mut_ptr()))
+        .flatten()
+        .unwrap_or(std::ptr::null_mut())
 }
 
-/// Processes `frames` frames of the channel buffers in place.
+/// Processes `frames` frames of the channel buffers in place (at most
+/// [`pf_max_frames`]; more are clamped to it).
 #[no_mangle]
 pub extern "C" fn pf_process(frames: u32) {
-    if let Some(e) = engine() {
-        e.process(frames as usize);
-    }
+    with_engine(|e| e.process(frames as usize));
 }
 
 /// 1 = bypass (dry), 0 = processed; crossfaded.
 #[no_mangle]
 pub extern "C" fn pf_set_bypass(bypass: u32) {
-    if let Some(e) = engine() {
-        e.set_bypass(bypass != 0);
-    }
+    with_engine(|e| e.set_bypass(bypass != 0));
 }
 
-/// Loudness matching of the processed signal, dB (see [`Engine::set_match_db`]).
+/// Loudness matching of the processed signal, dB (see [`Engine::set_match_db`]);
+/// NaN and infinities are ignored.
 #[no_mangle]
 pub extern "C" fn pf_set_match_db(db: f32) {
-    if let Some(e) = engine() {
-        if db.is_finite() {
-            e.set_match_db(db);
-        }
+    if db.is_finite() {
+        with_engine(|e| e.set_match_db(db));
     }
 }
 
-/// A buffer of `len` bytes for the next chain's JSON (null before init).
+/// A buffer of `len` bytes for the next chain's JSON (null without an
+/// engine), valid until the next `pf_chain_buffer` or [`pf_init`].
 #[no_mangle]
 pub extern "C" fn pf_chain_buffer(len: u32) -> *mut u8 {
-    engine().map_or(std::ptr::null_mut(), |e| {
+    with_engine(|e| {
         e.chain_bytes.clear();
         e.chain_bytes.resize(len as usize, 0);
         e.chain_bytes.as_mut_ptr()
     })
+    .unwrap_or(std::ptr::null_mut())
 }
 
 /// Parses the JSON in the chain buffer and switches to that chain.
-/// Returns 0 on success, 1 if it is not valid UTF-8 or not a valid chain.
+/// Returns 0 on success, 1 if there is no engine, or the bytes are not valid
+/// UTF-8 or not a valid chain (the running chain is then kept).
 #[no_mangle]
 pub extern "C" fn pf_set_chain() -> u32 {
-    let Some(e) = engine() else { return 1 };
-    let bytes = std::mem::take(&mut e.chain_bytes);
-    let ok = std::str::from_utf8(&bytes)
-        .ok()
-        .map(|json| e.set_chain_json(json).is_ok())
-        .unwrap_or(false);
-    e.chain_bytes = bytes;
-    u32::from(!ok)
+    let ok = with_engine(|e| {
+        let bytes = std::mem::take(&mut e.chain_bytes);
+        let ok = std::str::from_utf8(&bytes)
+            .ok()
+            .is_some_and(|json| e.set_chain_json(json).is_ok());
+        e.chain_bytes = bytes;
+        ok
+    });
+    u32::from(ok != Some(true))
 }
 
-/// Latency of the current chain in frames.
+/// Latency of the current chain in frames (0 without an engine).
 #[no_mangle]
 pub extern "C" fn pf_latency() -> u32 {
-    engine().map_or(0, |e| e.processor.latency_frames() as u32)
+    with_engine(|e| e.processor.latency_frames() as u32).unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const GAIN_CHAIN: &str =
+        r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}"#;
+
+    /// What processor.js does with a chain: `pf_chain_buffer`, copy, `pf_set_chain`.
+    fn load_chain(json: &str) -> u32 {
+        let ptr = pf_chain_buffer(json.len() as u32);
+        assert!(!ptr.is_null(), "no engine");
+        // SAFETY: `pf_chain_buffer` just returned `ptr` to `json.len()` bytes
+        // owned by this thread's engine; no Rust reference to them exists
+        // until the next export call, and the slice ends before it.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, json.len()) };
+        buffer.copy_from_slice(json.as_bytes());
+        pf_set_chain()
+    }
+
+    /// What processor.js does with one quantum of `input` (one slice per
+    /// engine channel): copy in, `pf_process`, copy out.
+    fn process_quantum(input: &[&[f32]]) -> Vec<Vec<f32>> {
+        let frames = input[0].len();
+        let max = pf_max_frames() as usize;
+        let ptrs: Vec<*mut f32> = (0..input.len() as u32).map(|c| pf_channel_ptr(c)).collect();
+        for (&ptr, src) in ptrs.iter().zip(input) {
+            assert!(!ptr.is_null(), "no such channel");
+            // SAFETY: `ptr` is a channel buffer of `pf_max_frames()` floats
+            // owned by this thread's engine, which `pf_init` alone frees or
+            // moves; the slice ends before the next export call.
+            let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, max) };
+            buffer[..frames].copy_from_slice(src);
+        }
+        pf_process(frames as u32);
+        ptrs.iter()
+            .map(|&ptr| {
+                // SAFETY: as above; `pf_process` does not move the buffers.
+                let buffer = unsafe { std::slice::from_raw_parts(ptr, max) };
+                buffer[..frames].to_vec()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exports_render_quanta_as_offline_render() {
+        assert_eq!(pf_init(44_100.0, 2), 0);
+        assert_eq!(load_chain(GAIN_CHAIN), 0);
+        assert_eq!(pf_latency(), 0);
+        let left: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
+        let right: Vec<f32> = left.iter().map(|x| -0.5 * x).collect();
+        let mut out = [Vec::new(), Vec::new()];
+        for (l, r) in left.chunks(128).zip(right.chunks(128)) {
+            for (o, q) in out.iter_mut().zip(process_quantum(&[l, r])) {
+                o.extend(q);
+            }
+        }
+        let audio = dsp_wasm::AudioBuffer {
+            sample_rate: 44_100,
+            channels: vec![left, right],
+        };
+        let offline =
+            dsp_wasm::chain::render(&Chain::from_json(GAIN_CHAIN).unwrap(), &audio).unwrap();
+        for (a, b) in out.iter().zip(&offline.channels) {
+            assert_eq!(a.len(), b.len());
+            assert!(a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-7));
+        }
+    }
+
+    #[test]
+    fn sizes_are_exported_and_hold() {
+        assert!(pf_max_frames() >= 128, "Web Audio's render quantum");
+        assert_eq!(pf_init(48_000.0, pf_max_channels()), 0);
+        assert!(!pf_channel_ptr(pf_max_channels() - 1).is_null());
+        assert!(pf_channel_ptr(pf_max_channels()).is_null());
+        assert_eq!(pf_init(48_000.0, pf_max_channels() + 1), 1);
+        assert_eq!(pf_init(48_000.0, 0), 1);
+        // A block longer than the buffers is clamped, not a fault.
+        assert_eq!(pf_init(48_000.0, 1), 0);
+        pf_process(pf_max_frames() * 4);
+    }
+
+    #[test]
+    fn reinit_starts_afresh_and_failure_leaves_no_engine() {
+        assert_eq!(pf_init(48_000.0, 2), 0);
+        assert_eq!(load_chain(GAIN_CHAIN), 0);
+        pf_set_match_db(-12.0);
+        let ones = [1.0f32; 128];
+        let g = 10f32.powf(-6.0 / 20.0);
+        let mut last = Vec::new();
+        for _ in 0..20 {
+            last = process_quantum(&[&ones, &ones]);
+        }
+        assert!((last[0][127] - g * 10f32.powf(-12.0 / 20.0)).abs() < 1e-6);
+
+        // A new engine: mono, passthrough, unity monitor gain, no stale state.
+        assert_eq!(pf_init(44_100.0, 1), 0);
+        assert!(pf_channel_ptr(1).is_null());
+        assert_eq!(process_quantum(&[&ones]), vec![ones.to_vec()]);
+
+        // A refused init drops the old engine: everything is a no-op.
+        assert_eq!(pf_init(f32::NAN, 2), 1);
+        assert!(pf_channel_ptr(0).is_null());
+        assert!(pf_chain_buffer(16).is_null());
+        assert_eq!(pf_set_chain(), 1);
+        assert_eq!(pf_latency(), 0);
+        pf_process(128);
+        pf_set_bypass(1);
+        pf_set_match_db(-3.0);
+    }
+
+    #[test]
+    fn bad_chains_are_refused_and_the_running_one_kept() {
+        assert_eq!(pf_init(48_000.0, 1), 0);
+        assert_eq!(load_chain(GAIN_CHAIN), 0);
+        assert_eq!(load_chain("{not json"), 1);
+        let ptr = pf_chain_buffer(2);
+        assert!(!ptr.is_null());
+        // SAFETY: two bytes just handed out by `pf_chain_buffer`; see `load_chain`.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, 2) };
+        buffer.copy_from_slice(&[0xff, 0xfe]);
+        assert_eq!(pf_set_chain(), 1, "not UTF-8");
+        pf_set_match_db(f32::NAN);
+        let ones = [1.0f32; 128];
+        let out = process_quantum(&[&ones]);
+        assert!((out[0][127] - 10f32.powf(-6.0 / 20.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_engine_is_never_borrowed_twice() {
+        assert_eq!(pf_init(48_000.0, 1), 0);
+        // An export reached from inside another sees no engine instead of a
+        // second `&mut Engine`.
+        assert_eq!(with_engine(|_| with_engine(|_| ())), Some(None));
+        assert_eq!(with_engine(|_| pf_init(48_000.0, 1)), Some(1));
+        assert_eq!(with_engine(|_| pf_channel_ptr(0).is_null()), Some(true));
+        assert!(!pf_channel_ptr(0).is_null(), "the engine survives");
+    }
+
+    #[test]
+    fn engines_of_different_threads_are_independent() {
+        // Natively every thread has its own engine, as every worklet
+        // instance has in the browser.
+        assert_eq!(pf_init(48_000.0, 1), 0);
+        assert_eq!(load_chain(GAIN_CHAIN), 0);
+        std::thread::spawn(|| {
+            assert!(pf_channel_ptr(0).is_null(), "no engine yet on this thread");
+            assert_eq!(pf_init(96_000.0, 2), 0);
+            let ones = [1.0f32; 128];
+            assert_eq!(process_quantum(&[&ones, &ones])[1], ones.to_vec());
+        })
+        .join()
+        .unwrap();
+        let ones = [1.0f32; 128];
+        let out = process_quantum(&[&ones]);
+        assert!(pf_channel_ptr(1).is_null(), "still the mono engine");
+        assert!((out[0][127] - 10f32.powf(-6.0 / 20.0)).abs() < 1e-6);
+    }
 
     #[test]
     fn loudness_match_ramps_and_bypass_restores_unity() {

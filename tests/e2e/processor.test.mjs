@@ -1,0 +1,82 @@
+// processor.js without a browser: the built shim and worklet wasm from dist/,
+// run in a VM context that stands in for AudioWorkletGlobalScope. Checks the
+// shim's part of the memory protocol (sizes read from the module, views
+// rebuilt after memory growth, long quanta in pieces, refused parameters);
+// the browser test in app.test.mjs checks the real AudioWorklet end to end.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+
+const DIST = process.env.PREFLIGHT_DIST
+  || join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist');
+const CHAIN = '{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}';
+const GAIN = 10 ** (-6 / 20);
+const bytes = (s) => new TextEncoder().encode(s);
+
+/** The processor class registered by processor.js, in a scope with `sampleRate`. */
+function loadProcessor(sampleRate) {
+  let registered;
+  const scope = {
+    AudioWorkletProcessor: class {
+      constructor() { this.port = { sent: [], postMessage(m) { this.sent.push(m); } }; }
+    },
+    registerProcessor: (_name, cls) => { registered = cls; },
+    sampleRate, WebAssembly, Float32Array, Uint8Array, Math, String, Error,
+  };
+  vm.createContext(scope);
+  vm.runInContext(readFileSync(join(DIST, 'processor.js'), 'utf8'), scope);
+  return registered;
+}
+
+const module = new WebAssembly.Module(readFileSync(join(DIST, 'preflight_worklet.wasm')));
+
+/** Runs `quanta` quanta of `frames` frames of a `sourceChannels` sine; returns max |out - gain * in|. */
+function render(proc, frames, quanta, sourceChannels = 2) {
+  let err = 0;
+  for (let q = 0; q < quanta; q++) {
+    const input = Array.from({ length: sourceChannels }, (_, c) =>
+      Float32Array.from({ length: frames }, (_, i) => 0.5 * Math.sin((q * frames + i) * 0.01 + c)));
+    const output = [new Float32Array(frames), new Float32Array(frames)];
+    proc.process([input], [output]);
+    output.forEach((out, c) => out.forEach((v, i) => {
+      err = Math.max(err, Math.abs(v - GAIN * input[Math.min(c, sourceChannels - 1)][i]));
+    }));
+  }
+  return err;
+}
+
+test('the shim has no constants of its own: no imports, sizes from the module', () => {
+  assert.deepEqual(WebAssembly.Module.imports(module), []);
+  const Proc = loadProcessor(48000);
+  const proc = new Proc({ processorOptions: { module, channels: 7, chain: bytes(CHAIN) } });
+  assert.equal(proc.maxFrames, proc.wasm.pf_max_frames());
+  assert.equal(proc.channels, proc.wasm.pf_max_channels(), 'channels clamped to the module\'s maximum');
+  assert.deepEqual(proc.port.sent.map((m) => m.type), ['chain-applied', 'ready']);
+  assert.ok(render(proc, 128, 20) < 1e-6);
+});
+
+test('views follow memory growth, long quanta go through in pieces, mono feeds both channels', () => {
+  const Proc = loadProcessor(44100);
+  const proc = new Proc({ processorOptions: { module, channels: 2, chain: bytes(CHAIN) } });
+  assert.ok(render(proc, 3 * proc.maxFrames + 5, 2) < 1e-6);
+  const before = proc.wasm.memory.buffer.byteLength;
+  // JSON may carry whitespace: a 20 MB chain makes the engine grow memory.
+  proc.port.onmessage({ data: { type: 'chain', bytes: bytes(CHAIN + ' '.repeat(20_000_000)) } });
+  assert.ok(proc.wasm.memory.buffer.byteLength > before);
+  assert.equal(proc.port.sent.at(-1).type, 'chain-applied');
+  proc.wasm.memory.grow(4); // behind the shim's back: process() must notice
+  assert.ok(render(proc, 128, 5) < 1e-6);
+  assert.ok(render(proc, 128, 5, 1) < 1e-6);
+});
+
+test('a refused sample rate is reported and the output is silence', () => {
+  const Proc = loadProcessor(500);
+  const proc = new Proc({ processorOptions: { module, channels: 2 } });
+  assert.equal(proc.port.sent[0].type, 'error');
+  const out = [new Float32Array(128).fill(9), new Float32Array(128).fill(9)];
+  proc.process([[new Float32Array(128).fill(1)]], [out]);
+  assert.ok(out.every((ch) => ch.every((v) => v === 0)));
+});
