@@ -249,305 +249,389 @@ fn low_threshold(ctx: &Context, crossover_hz: f64, percentile: f64) -> f64 {
 /// Candidate moves for `risk`, least destructive first (see the module table).
 /// Empty when no module answers it.
 pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
-    let k = ctx.character.amount_scale();
-    let id = risk.id.as_str();
-    let addr = vec![risk.id.clone()];
-    let mv = |module: Module, kind: &'static str, label: String, why: &str, cost: &str| Move {
-        module,
-        kind,
-        label,
-        addresses: addr.clone(),
-        why: why.to_string(),
-        trade_off: cost.to_string(),
+    let p = Proposer {
+        risk,
+        ctx,
+        k: ctx.character.amount_scale(),
     };
-    match id {
-        "dc_offset" => vec![mv(
+    match risk.id.as_str() {
+        "dc_offset" => p.dc_offset(),
+        "sub_excess" => p.sub_excess(),
+        "low_end_instability" => p.low_end_instability(),
+        "mud" => p.mud(),
+        "harshness" => p.harshness(),
+        "sibilance" => p.sibilance(),
+        "dull" => p.dull(),
+        "vocal_masking" => p.vocal_masking(),
+        "mono_collapse" if ctx.audio.num_channels() == 2 => p.mono_collapse(),
+        "stereo_imbalance" if ctx.audio.num_channels() == 2 => p.stereo_imbalance(),
+        "transient_spikes" => p.transient_spikes(),
+        _ => Vec::new(),
+    }
+}
+
+/// Proposes the candidate moves for one risk (one method per risk id).
+struct Proposer<'a> {
+    risk: &'a Risk,
+    ctx: &'a Context<'a>,
+    /// The character's amount scale.
+    k: f64,
+}
+
+impl Proposer<'_> {
+    /// A move answering the risk.
+    fn mv(&self, module: Module, kind: &'static str, label: String, why: &str, cost: &str) -> Move {
+        Move {
+            module,
+            kind,
+            label,
+            addresses: vec![self.risk.id.clone()],
+            why: why.to_string(),
+            trade_off: cost.to_string(),
+        }
+    }
+
+    /// Moves for `dc_offset`.
+    fn dc_offset(&self) -> Vec<Move> {
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        vec![mv(
             Module::DcBlocker { cutoff_hz: 5.0 },
             "dc_blocker",
             "DC blocker 5 Hz".into(),
             "A constant offset wastes headroom and clicks at edits; a 5 Hz high-pass removes it.",
             "Nothing audible: the phase shift stays below 10 Hz.",
-        )],
-        "sub_excess" => {
-            let (_, _, hi) = band_centre(risk, 20.0, 60.0);
-            let f = hi.clamp(40.0, 80.0);
-            // Cut most of the measured excess, within what a shelf does gracefully.
-            let cut = (ev(risk, "excess_db").unwrap_or(4.0) * 0.9).clamp(2.0, 10.0) * k;
-            vec![
-                mv(
-                    eq(FilterKind::LowShelf, f, 0.71, -cut, StereoTarget::Stereo),
-                    "eq",
-                    format!("low shelf {:.0} Hz {:.1} dB", f, -cut),
-                    "Energy below 60 Hz eats headroom and blooms in cars and clubs; a gentle shelf trims it.",
-                    "Less weight on big systems.",
-                ),
-                mv(
-                    eq(FilterKind::LowShelf, f, 0.71, -cut / 2.0, StereoTarget::Stereo),
-                    "eq",
-                    format!("low shelf {:.0} Hz {:.1} dB", f, -cut / 2.0),
-                    "A smaller sub trim.",
-                    "Slightly less weight on big systems.",
-                ),
-                mv(
-                    eq(FilterKind::Highpass, 30.0, 0.71, 0.0, StereoTarget::Stereo),
-                    "eq",
-                    "high-pass 30 Hz".into(),
-                    "Removes inaudible infrasonic energy that still costs headroom.",
-                    "The lowest octave loses some extension.",
-                ),
-            ]
+        )]
+    }
+
+    /// Moves for `sub_excess`.
+    fn sub_excess(&self) -> Vec<Move> {
+        let (risk, k) = (self.risk, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (_, _, hi) = band_centre(risk, 20.0, 60.0);
+        let f = hi.clamp(40.0, 80.0);
+        // Cut most of the measured excess, within what a shelf does gracefully.
+        let cut = (ev(risk, "excess_db").unwrap_or(4.0) * 0.9).clamp(2.0, 10.0) * k;
+        vec![
+            mv(
+                eq(FilterKind::LowShelf, f, 0.71, -cut, StereoTarget::Stereo),
+                "eq",
+                format!("low shelf {:.0} Hz {:.1} dB", f, -cut),
+                "Energy below 60 Hz eats headroom and blooms in cars and clubs; a gentle shelf trims it.",
+                "Less weight on big systems.",
+            ),
+            mv(
+                eq(FilterKind::LowShelf, f, 0.71, -cut / 2.0, StereoTarget::Stereo),
+                "eq",
+                format!("low shelf {:.0} Hz {:.1} dB", f, -cut / 2.0),
+                "A smaller sub trim.",
+                "Slightly less weight on big systems.",
+            ),
+            mv(
+                eq(FilterKind::Highpass, 30.0, 0.71, 0.0, StereoTarget::Stereo),
+                "eq",
+                "high-pass 30 Hz".into(),
+                "Removes inaudible infrasonic energy that still costs headroom.",
+                "The lowest octave loses some extension.",
+            ),
+        ]
+    }
+
+    /// Moves for `low_end_instability`.
+    fn low_end_instability(&self) -> Vec<Move> {
+        let (risk, ctx, k) = (self.risk, self.ctx, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (fc, lo, hi) = band_centre(risk, 40.0, 160.0);
+        let xo = (hi * 1.25).clamp(120.0, 200.0);
+        let thr = low_threshold(ctx, xo, 0.5);
+        let cut =
+            (ev(risk, "loudest_note_over_median_db").unwrap_or(5.0) * 0.8).clamp(2.0, 8.0) * k;
+        let fc = ev(risk, "note_hz")
+            .filter(|f| (25.0..300.0).contains(f))
+            .unwrap_or(fc);
+        let low_control = |cut: f64| Module::LowControl {
+            crossover_hz: r1(xo),
+            threshold_db: thr,
+            ratio: 4.0,
+            max_cut_db: r1(cut),
+            // Fast enough not to let the kick's attack through un-compressed
+            // (a slow attack would sharpen transients).
+            attack_ms: 5.0,
+            release_ms: 250.0,
+        };
+        vec![
+            mv(
+                low_control(cut),
+                "low_control",
+                format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut),
+                "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.",
+                "The loudest bass notes lose a little punch.",
+            ),
+            mv(
+                dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 5.0, 250.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
+                "A narrow dynamic cut only on the booming note region.",
+                "That note loses some weight when it plays loudly.",
+            ),
+            mv(
+                low_control(cut / 2.0),
+                "low_control",
+                format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut / 2.0),
+                "A lighter version of the low-band control.",
+                "Slightly less punch on the loudest bass notes.",
+            ),
+        ]
+    }
+
+    /// Moves for `mud`.
+    fn mud(&self) -> Vec<Move> {
+        let (risk, ctx, k) = (self.risk, self.ctx, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (fc, lo, hi) = band_centre(risk, 150.0, 500.0);
+        let q = q_for_band(lo, hi).max(0.7);
+        let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+        let cut = (excess * 0.9).clamp(2.0, 6.0) * k;
+        let below = excess * 0.5;
+        vec![
+            mv(
+                dynamic_eq(ctx, fc, q, (0.5, below), 3.0, cut, 20.0, 200.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
+                "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.",
+                "Some warmth and body in the dense passages.",
+            ),
+            mv(
+                eq(FilterKind::Peaking, fc, q, -cut * 0.7, StereoTarget::Stereo),
+                "eq",
+                format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.7),
+                "A static low-mid cut where the build-up is constant.",
+                "Less warmth throughout.",
+            ),
+            mv(
+                dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 3.0, cut / 2.0, 20.0, 200.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
+                "A lighter dynamic low-mid cut.",
+                "A little warmth in the dense passages.",
+            ),
+        ]
+    }
+
+    /// Moves for `harshness`.
+    fn harshness(&self) -> Vec<Move> {
+        let (risk, ctx, k) = (self.risk, self.ctx, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
+        let q = q_for_band(lo, hi).max(0.7);
+        let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+        let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
+        let below = excess * 0.5;
+        vec![
+            mv(
+                dynamic_eq(ctx, fc, q, (0.5, below), 4.0, cut, 5.0, 120.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
+                "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.",
+                "Some presence and intelligibility in the loudest moments.",
+            ),
+            mv(
+                dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 4.0, cut / 2.0, 5.0, 120.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
+                "A lighter dynamic cut of the upper mids.",
+                "A little presence in the loudest moments.",
+            ),
+            mv(
+                eq(FilterKind::Peaking, fc, q, -cut * 0.6, StereoTarget::Stereo),
+                "eq",
+                format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.6),
+                "A static upper-mid cut where the brightness is constant.",
+                "Less presence throughout.",
+            ),
+        ]
+    }
+
+    /// Moves for `sibilance`.
+    fn sibilance(&self) -> Vec<Move> {
+        let (risk, ctx, k) = (self.risk, self.ctx, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
+        let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 12.0) * k;
+        vec![
+            mv(
+                dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut, 1.0, 60.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut),
+                "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; a fast dynamic cut catches only the bursts.",
+                "Some bite on 's' sounds and cymbals.",
+            ),
+            mv(
+                dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut / 2.0, 1.0, 60.0, StereoTarget::Stereo),
+                "dynamic_eq",
+                format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
+                "A lighter de-esser.",
+                "A little bite on 's' sounds.",
+            ),
+        ]
+    }
+
+    /// Moves for `dull`.
+    fn dull(&self) -> Vec<Move> {
+        let (risk, k) = (self.risk, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let g = (ev(risk, "deficit_db").unwrap_or(3.0) * 0.7).clamp(1.0, 6.0) * k.min(1.0);
+        vec![
+            mv(
+                eq(FilterKind::HighShelf, 9000.0, 0.71, g, StereoTarget::Stereo),
+                "eq",
+                format!("high shelf 9 kHz +{g:.1} dB"),
+                "Little air above 8 kHz makes the track lose against others on hi-fi and headphones; a gentle shelf opens it.",
+                "Can raise harshness or sibilance — re-checked before it is kept.",
+            ),
+            mv(
+                eq(FilterKind::HighShelf, 9000.0, 0.71, g / 2.0, StereoTarget::Stereo),
+                "eq",
+                format!("high shelf 9 kHz +{:.1} dB", g / 2.0),
+                "A smaller air lift.",
+                "Slightly more hiss and sibilance.",
+            ),
+        ]
+    }
+
+    /// Moves for `vocal_masking`.
+    fn vocal_masking(&self) -> Vec<Move> {
+        let (risk, k) = (self.risk, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let (fc, _, _) = band_centre(risk, 1000.0, 4000.0);
+        let f = fc.clamp(1500.0, 3500.0);
+        let g = (ev(risk, "presence_deficit_db").unwrap_or(2.5) * 0.7).clamp(1.0, 3.0) * k.min(1.0);
+        vec![
+            mv(
+                eq(FilterKind::Peaking, f, 1.0, g, StereoTarget::Mid),
+                "eq",
+                format!("presence bell {f:.0} Hz +{g:.1} dB on mid"),
+                "The lead drops back on earbuds and in cars; lifting presence in the centre only brings it forward without widening the sides.",
+                "Can add edge — re-checked against harshness before it is kept.",
+            ),
+            mv(
+                eq(FilterKind::Peaking, f, 1.0, g / 2.0, StereoTarget::Mid),
+                "eq",
+                format!("presence bell {f:.0} Hz +{:.1} dB on mid", g / 2.0),
+                "A smaller presence lift in the centre.",
+                "A little edge on the lead.",
+            ),
+        ]
+    }
+
+    /// Moves for `mono_collapse` (stereo files only).
+    fn mono_collapse(&self) -> Vec<Move> {
+        let ctx = self.ctx;
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+
+        let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
+        let image = |mono_below_hz: f64, width: f64| Module::StereoImage {
+            mono_below_hz,
+            width,
+            balance_db: 0.0,
+        };
+        let mut v = vec![
+            mv(
+                image(120.0, 1.0),
+                "stereo_image",
+                "mono below 120 Hz".into(),
+                "Parts of the low end cancel in mono (phones, club subs, Bluetooth speakers); making the lows mono keeps them everywhere.",
+                "Low-frequency width is gone (rarely audible below 120 Hz).",
+            ),
+            mv(
+                image(120.0, 0.8),
+                "stereo_image",
+                "mono below 120 Hz, width 0.8".into(),
+                "Mono lows and a narrower side channel so less vanishes in mono.",
+                "A narrower stereo image.",
+            ),
+            mv(
+                image(0.0, 0.7),
+                "stereo_image",
+                "width 0.7".into(),
+                "A narrower side channel so less vanishes in mono.",
+                "A narrower stereo image.",
+            ),
+        ];
+        if !low_problem {
+            v.swap(0, 2);
         }
-        "low_end_instability" => {
-            let (fc, lo, hi) = band_centre(risk, 40.0, 160.0);
-            let xo = (hi * 1.25).clamp(120.0, 200.0);
-            let thr = low_threshold(ctx, xo, 0.5);
-            let cut =
-                (ev(risk, "loudest_note_over_median_db").unwrap_or(5.0) * 0.8).clamp(2.0, 8.0) * k;
-            let fc = ev(risk, "note_hz")
-                .filter(|f| (25.0..300.0).contains(f))
-                .unwrap_or(fc);
-            let low_control = |cut: f64| Module::LowControl {
-                crossover_hz: r1(xo),
-                threshold_db: thr,
-                ratio: 4.0,
-                max_cut_db: r1(cut),
-                // Fast enough not to let the kick's attack through un-compressed
-                // (a slow attack would sharpen transients).
-                attack_ms: 5.0,
-                release_ms: 250.0,
-            };
-            vec![
-                mv(
-                    low_control(cut),
-                    "low_control",
-                    format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut),
-                    "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.",
-                    "The loudest bass notes lose a little punch.",
-                ),
-                mv(
-                    dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 5.0, 250.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                    "A narrow dynamic cut only on the booming note region.",
-                    "That note loses some weight when it plays loudly.",
-                ),
-                mv(
-                    low_control(cut / 2.0),
-                    "low_control",
-                    format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut / 2.0),
-                    "A lighter version of the low-band control.",
-                    "Slightly less punch on the loudest bass notes.",
-                ),
-            ]
+        v
+    }
+
+    /// Moves for `stereo_imbalance` (stereo files only).
+    fn stereo_imbalance(&self) -> Vec<Move> {
+        let ctx = self.ctx;
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+
+        let b = ctx.report.stereo.balance_db.unwrap_or(0.0).clamp(-6.0, 6.0);
+        if b.abs() < 0.1 {
+            return Vec::new();
         }
-        "mud" => {
-            let (fc, lo, hi) = band_centre(risk, 150.0, 500.0);
-            let q = q_for_band(lo, hi).max(0.7);
-            let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
-            let cut = (excess * 0.9).clamp(2.0, 6.0) * k;
-            let below = excess * 0.5;
-            vec![
-                mv(
-                    dynamic_eq(ctx, fc, q, (0.5, below), 3.0, cut, 20.0, 200.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                    "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.",
-                    "Some warmth and body in the dense passages.",
-                ),
-                mv(
-                    eq(FilterKind::Peaking, fc, q, -cut * 0.7, StereoTarget::Stereo),
-                    "eq",
-                    format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.7),
-                    "A static low-mid cut where the build-up is constant.",
-                    "Less warmth throughout.",
-                ),
-                mv(
-                    dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 3.0, cut / 2.0, 20.0, 200.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
-                    "A lighter dynamic low-mid cut.",
-                    "A little warmth in the dense passages.",
-                ),
-            ]
-        }
-        "harshness" => {
-            let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
-            let q = q_for_band(lo, hi).max(0.7);
-            let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
-            let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
-            let below = excess * 0.5;
-            vec![
-                mv(
-                    dynamic_eq(ctx, fc, q, (0.5, below), 4.0, cut, 5.0, 120.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                    "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.",
-                    "Some presence and intelligibility in the loudest moments.",
-                ),
-                mv(
-                    dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 4.0, cut / 2.0, 5.0, 120.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
-                    "A lighter dynamic cut of the upper mids.",
-                    "A little presence in the loudest moments.",
-                ),
-                mv(
-                    eq(FilterKind::Peaking, fc, q, -cut * 0.6, StereoTarget::Stereo),
-                    "eq",
-                    format!("bell {:.0} Hz {:.1} dB", fc, -cut * 0.6),
-                    "A static upper-mid cut where the brightness is constant.",
-                    "Less presence throughout.",
-                ),
-            ]
-        }
-        "sibilance" => {
-            let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
-            let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 12.0) * k;
-            vec![
-                mv(
-                    dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut, 1.0, 60.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                    "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; a fast dynamic cut catches only the bursts.",
-                    "Some bite on 's' sounds and cymbals.",
-                ),
-                mv(
-                    dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut / 2.0, 1.0, 60.0, StereoTarget::Stereo),
-                    "dynamic_eq",
-                    format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
-                    "A lighter de-esser.",
-                    "A little bite on 's' sounds.",
-                ),
-            ]
-        }
-        "dull" => {
-            let g = (ev(risk, "deficit_db").unwrap_or(3.0) * 0.7).clamp(1.0, 6.0) * k.min(1.0);
-            vec![
-                mv(
-                    eq(FilterKind::HighShelf, 9000.0, 0.71, g, StereoTarget::Stereo),
-                    "eq",
-                    format!("high shelf 9 kHz +{g:.1} dB"),
-                    "Little air above 8 kHz makes the track lose against others on hi-fi and headphones; a gentle shelf opens it.",
-                    "Can raise harshness or sibilance — re-checked before it is kept.",
-                ),
-                mv(
-                    eq(FilterKind::HighShelf, 9000.0, 0.71, g / 2.0, StereoTarget::Stereo),
-                    "eq",
-                    format!("high shelf 9 kHz +{:.1} dB", g / 2.0),
-                    "A smaller air lift.",
-                    "Slightly more hiss and sibilance.",
-                ),
-            ]
-        }
-        "vocal_masking" => {
-            let (fc, _, _) = band_centre(risk, 1000.0, 4000.0);
-            let f = fc.clamp(1500.0, 3500.0);
-            let g =
-                (ev(risk, "presence_deficit_db").unwrap_or(2.5) * 0.7).clamp(1.0, 3.0) * k.min(1.0);
-            vec![
-                mv(
-                    eq(FilterKind::Peaking, f, 1.0, g, StereoTarget::Mid),
-                    "eq",
-                    format!("presence bell {f:.0} Hz +{g:.1} dB on mid"),
-                    "The lead drops back on earbuds and in cars; lifting presence in the centre only brings it forward without widening the sides.",
-                    "Can add edge — re-checked against harshness before it is kept.",
-                ),
-                mv(
-                    eq(FilterKind::Peaking, f, 1.0, g / 2.0, StereoTarget::Mid),
-                    "eq",
-                    format!("presence bell {f:.0} Hz +{:.1} dB on mid", g / 2.0),
-                    "A smaller presence lift in the centre.",
-                    "A little edge on the lead.",
-                ),
-            ]
-        }
-        "mono_collapse" if ctx.audio.num_channels() == 2 => {
-            let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
-            let image = |mono_below_hz: f64, width: f64| Module::StereoImage {
-                mono_below_hz,
-                width,
-                balance_db: 0.0,
-            };
-            let mut v = vec![
-                mv(
-                    image(120.0, 1.0),
-                    "stereo_image",
-                    "mono below 120 Hz".into(),
-                    "Parts of the low end cancel in mono (phones, club subs, Bluetooth speakers); making the lows mono keeps them everywhere.",
-                    "Low-frequency width is gone (rarely audible below 120 Hz).",
-                ),
-                mv(
-                    image(120.0, 0.8),
-                    "stereo_image",
-                    "mono below 120 Hz, width 0.8".into(),
-                    "Mono lows and a narrower side channel so less vanishes in mono.",
-                    "A narrower stereo image.",
-                ),
-                mv(
-                    image(0.0, 0.7),
-                    "stereo_image",
-                    "width 0.7".into(),
-                    "A narrower side channel so less vanishes in mono.",
-                    "A narrower stereo image.",
-                ),
-            ];
-            if !low_problem {
-                v.swap(0, 2);
-            }
-            v
-        }
-        "stereo_imbalance" if ctx.audio.num_channels() == 2 => {
-            let b = ctx.report.stereo.balance_db.unwrap_or(0.0).clamp(-6.0, 6.0);
-            if b.abs() < 0.1 {
-                return Vec::new();
-            }
-            let image = |balance_db: f64| Module::StereoImage {
-                mono_below_hz: 0.0,
-                width: 1.0,
-                balance_db: r1(balance_db),
-            };
-            vec![
-                mv(
-                    image(-b),
-                    "stereo_image",
-                    format!("balance {:+.1} dB", -b),
-                    "The image leans to one side; a balance correction re-centres it.",
-                    "None if the lean was not intended.",
-                ),
-                mv(
-                    image(-b / 2.0),
-                    "stereo_image",
-                    format!("balance {:+.1} dB", -b / 2.0),
-                    "A partial re-centring.",
-                    "None if the lean was not intended.",
-                ),
-            ]
-        }
-        "transient_spikes" => {
-            let tp = ctx.report.loudness.true_peak_dbtp.unwrap_or(0.0);
-            let pc = |depth: f64| Module::Limiter {
-                ceiling_dbtp: r1((tp - depth).clamp(-30.0, 0.0)),
-                lookahead_ms: 2.0,
-                release_ms: 30.0,
-            };
-            vec![
-                mv(
-                    pc(4.0 * k),
-                    "peak_control",
-                    format!("peak control {:.1} dB under the highest peak", 4.0 * k),
-                    "Isolated peaks far above the music would make the final limiter pump; a fast limiter shaves only those spikes first.",
-                    "The loudest hits lose a little attack.",
-                ),
-                mv(
-                    pc(2.0 * k),
-                    "peak_control",
-                    format!("peak control {:.1} dB under the highest peak", 2.0 * k),
-                    "A lighter peak shave.",
-                    "The loudest hits lose a little attack.",
-                ),
-            ]
-        }
-        _ => Vec::new(),
+        let image = |balance_db: f64| Module::StereoImage {
+            mono_below_hz: 0.0,
+            width: 1.0,
+            balance_db: r1(balance_db),
+        };
+        vec![
+            mv(
+                image(-b),
+                "stereo_image",
+                format!("balance {:+.1} dB", -b),
+                "The image leans to one side; a balance correction re-centres it.",
+                "None if the lean was not intended.",
+            ),
+            mv(
+                image(-b / 2.0),
+                "stereo_image",
+                format!("balance {:+.1} dB", -b / 2.0),
+                "A partial re-centring.",
+                "None if the lean was not intended.",
+            ),
+        ]
+    }
+
+    /// Moves for `transient_spikes`.
+    fn transient_spikes(&self) -> Vec<Move> {
+        let (ctx, k) = (self.ctx, self.k);
+        let mv =
+            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        let tp = ctx.report.loudness.true_peak_dbtp.unwrap_or(0.0);
+        let pc = |depth: f64| Module::Limiter {
+            ceiling_dbtp: r1((tp - depth).clamp(-30.0, 0.0)),
+            lookahead_ms: 2.0,
+            release_ms: 30.0,
+        };
+        vec![
+            mv(
+                pc(4.0 * k),
+                "peak_control",
+                format!("peak control {:.1} dB under the highest peak", 4.0 * k),
+                "Isolated peaks far above the music would make the final limiter pump; a fast limiter shaves only those spikes first.",
+                "The loudest hits lose a little attack.",
+            ),
+            mv(
+                pc(2.0 * k),
+                "peak_control",
+                format!("peak control {:.1} dB under the highest peak", 2.0 * k),
+                "A lighter peak shave.",
+                "The loudest hits lose a little attack.",
+            ),
+        ]
     }
 }
 

@@ -1,0 +1,317 @@
+//! The loudness stage, last in the chain: a gain to the target and, only
+//! when the peaks need it, the true-peak limiter ([`crate::dsp::limiter`]).
+//! See step 4 in [`super`].
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::intent::MasterIntent;
+use super::{
+    integrated, Raw, HELD_PEAK_REDUCTION_DB, LOUDNESS_TOLERANCE_LU, OWN_PSR_OVERCOMPRESSED_DB,
+};
+use crate::audio::AudioBuffer;
+use crate::chain::{self, Chain, Module};
+use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
+use crate::report::{Decision, Report};
+
+/// What the loudness stage decided.
+pub(super) struct LoudnessPlan {
+    pub(super) modules: Vec<Module>,
+    /// `modules` rendered over the stage's input, when the gain search
+    /// already did exactly that (the final render then reuses it).
+    pub(super) rendered: Option<AudioBuffer>,
+    pub(super) decisions: Vec<Decision>,
+    pub(super) labels: Vec<String>,
+    pub(super) notes: Vec<String>,
+}
+
+/// Gain to the target and, only if the peaks need it, the true-peak limiter.
+pub(super) fn loudness_stage(
+    audio: &AudioBuffer,
+    measured_now: Raw,
+    before: &Report,
+    before_sev: &BTreeMap<String, f64>,
+    intent: &MasterIntent,
+    target_lufs: f64,
+) -> LoudnessPlan {
+    let mut plan = LoudnessPlan {
+        modules: Vec::new(),
+        rendered: None,
+        decisions: Vec::new(),
+        labels: Vec::new(),
+        notes: Vec::new(),
+    };
+    let ceiling = intent.ceiling_dbtp;
+    let character = intent.character;
+    // Loudness and true peak of `audio`, from its last analysis.
+    let (tp0, lc) = (measured_now.true_peak_dbtp, measured_now.integrated_lufs);
+    let Some(lc) = lc else {
+        plan.notes.push(
+            "Loudness is undefined (silence or shorter than 400 ms): no loudness gain applied"
+                .into(),
+        );
+        if tp0 > ceiling - SAFETY_MARGIN_DB {
+            plan.modules
+                .push(limiter(ceiling, character.limiter_release_ms()));
+        }
+        return plan;
+    };
+    let overcompressed = overcompressed_as_it_is(before, before_sev);
+    let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25;
+    let aim = target_lufs;
+    let mut addresses = vec!["loudness_target".to_string()];
+    // "Not louder, but controlled": an over-compressed or clipped mix gets no
+    // further limiting (a hair for inter-sample safety only).
+    let budget = if overcompressed || clipped {
+        HELD_PEAK_REDUCTION_DB
+    } else {
+        character.max_peak_reduction_db()
+    };
+    let release = character.limiter_release_ms();
+    // Gain at which the limiter would take `budget` dB off the highest peak.
+    let g_max = ceiling - SAFETY_MARGIN_DB + budget - tp0;
+    let mut g = aim - lc;
+    if g.abs() < LOUDNESS_TOLERANCE_LU && tp0 <= ceiling - SAFETY_MARGIN_DB {
+        plan.notes.push(format!(
+            "Loudness {lc:.1} LUFS already at the target: no gain"
+        ));
+        return plan;
+    }
+    let mut capped = false;
+    if g > g_max {
+        g = g_max;
+        capped = true;
+        if overcompressed || clipped {
+            addresses.push(
+                if overcompressed {
+                    "overcompressed"
+                } else {
+                    "clipping"
+                }
+                .into(),
+            );
+            plan.notes.push(format!(
+                "Target {aim:.1} LUFS not reached on purpose: the mix is already {} — more limiting would collapse it, so the master goes only as loud as its peaks allow without limiting (not louder, but controlled)",
+                if overcompressed { "over-compressed" } else { "clipped" }
+            ));
+        }
+    } else if overcompressed && g < 0.0 {
+        addresses.push("overcompressed".into());
+    }
+    let needs_limiter = |g: f64| tp0 + g > ceiling - SAFETY_MARGIN_DB;
+    let lim = limiter(ceiling, release);
+    let build = |g: f64| {
+        let mut v = vec![Module::Gain {
+            gain_db: (g * 100.0).round() / 100.0,
+        }];
+        if needs_limiter(g) {
+            v.push(lim.clone());
+        }
+        v
+    };
+    // Start from the loss the analysis' simulated limiter predicts at the
+    // target (a sample-peak model, so only a first guess).
+    if needs_limiter(g) && !capped {
+        if let Some(limited) = measured_now.limited_lufs {
+            g = (g + (aim - limited).clamp(0.0, 6.0)).min(g_max);
+            capped = g >= g_max;
+        }
+    }
+    let search = GainSearch {
+        audio,
+        lc,
+        aim,
+        g_max,
+        needs_limiter: &needs_limiter,
+        build: &build,
+    };
+    let (g, measured, capped, last) = search.run(g, capped);
+    let reached = (aim - measured).abs() <= 0.5;
+    if capped && !reached {
+        plan.notes.push(format!(
+            "Target {aim:.1} LUFS not reached: it would need more than {budget:.0} dB of peak limiting (the '{}' character's limit) under the {ceiling:.1} dBTP ceiling; the master is {measured:.1} LUFS. Choose 'dense', a lower target or a higher ceiling to go further.",
+            character.name()
+        ));
+    }
+    plan.modules = build(g);
+    plan.rendered = last.filter(|(at, _)| *at == g).map(|(_, out)| out);
+    let gain_db = (g * 100.0).round() / 100.0;
+    plan.labels.push(format!(
+        "loudness gain {gain_db:+.2} dB → {measured:.1} LUFS"
+    ));
+    plan.decisions.push(gain_decision(
+        g,
+        gain_db,
+        lc,
+        aim,
+        target_lufs,
+        measured,
+        reached,
+        addresses,
+    ));
+    if needs_limiter(g) {
+        let reduction = tp0 + g - (ceiling - SAFETY_MARGIN_DB);
+        plan.labels.push(format!(
+            "true-peak limiter {ceiling:.1} dBTP (peaks −{reduction:.1} dB)"
+        ));
+        plan.decisions.push(limiter_decision(
+            ceiling,
+            release,
+            reduction,
+            measured,
+            tp0 + g,
+            before_sev.get("intersample_peaks").copied().unwrap_or(0.0) > 0.0,
+        ));
+    }
+    plan
+}
+
+/// Over-compressed *as it is* (its own short-term PSR at or under the
+/// detector's 8 dB "minor" anchor), not merely at a loud target: only then
+/// is the mix held back from further limiting.
+fn overcompressed_as_it_is(before: &Report, before_sev: &BTreeMap<String, f64>) -> bool {
+    before_sev.get("overcompressed").copied().unwrap_or(0.0) >= 0.25
+        && before
+            .risks
+            .iter()
+            .find(|r| r.id == "overcompressed")
+            .and_then(|r| r.evidence.get("psr_db").and_then(serde_json::Value::as_f64))
+            .is_none_or(|psr| psr <= OWN_PSR_OVERCOMPRESSED_DB)
+}
+
+/// The search for the gain that reaches the target through the limiter.
+struct GainSearch<'a> {
+    audio: &'a AudioBuffer,
+    /// Integrated loudness of `audio`, LUFS.
+    lc: f64,
+    /// The loudness aimed at, LUFS.
+    aim: f64,
+    /// Gain at which the limiter would take its whole budget, dB.
+    g_max: f64,
+    needs_limiter: &'a dyn Fn(f64) -> bool,
+    /// The loudness modules for a gain.
+    build: &'a dyn Fn(f64) -> Vec<Module>,
+}
+
+impl GainSearch<'_> {
+    /// Limiting lowers loudness: iterates the gain on the measured result, by
+    /// the secant method (the first step assumes 1 LU per dB; later ones use
+    /// the slope of the last two renders, since limiting harder gives less).
+    /// Returns the gain, the loudness it gives, whether it is capped, and the
+    /// last render with the gain it was made with.
+    fn run(&self, mut g: f64, mut capped: bool) -> (f64, f64, bool, Option<(f64, AudioBuffer)>) {
+        let (lc, aim, g_max) = (self.lc, self.aim, self.g_max);
+        let mut measured = lc + g;
+        let mut last: Option<(f64, AudioBuffer)> = None;
+        let mut previous: Option<(f64, f64)> = None;
+        for _ in 0..6 {
+            if !(self.needs_limiter)(g) {
+                measured = lc + g;
+                break;
+            }
+            let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
+                break;
+            };
+            measured = integrated(&out).unwrap_or(lc + g);
+            last = Some((g, out));
+            let err = aim - measured;
+            if err.abs() <= LOUDNESS_TOLERANCE_LU || (capped && err > 0.0) {
+                break;
+            }
+            let slope = previous
+                .filter(|&(pg, _)| (g - pg).abs() > 1e-6)
+                .map_or(1.0, |(pg, pm)| ((measured - pm) / (g - pg)).clamp(0.2, 1.0));
+            previous = Some((g, measured));
+            let next = (g + err / slope).min(g_max);
+            if next == g {
+                capped = true;
+                break;
+            }
+            capped = next >= g_max;
+            g = next;
+        }
+        (g, measured, capped, last)
+    }
+}
+
+/// The loudness gain as a decision.
+#[allow(clippy::too_many_arguments)]
+fn gain_decision(
+    g: f64,
+    gain_db: f64,
+    lc: f64,
+    aim: f64,
+    target_lufs: f64,
+    measured: f64,
+    reached: bool,
+    addresses: Vec<String>,
+) -> Decision {
+    Decision {
+        r#move: "loudness_gain".into(),
+        params: json!({
+            "module": "gain",
+            "gain_db": gain_db,
+            "target_lufs": (aim * 100.0).round() / 100.0,
+            "requested_target_lufs": target_lufs,
+            "measured_lufs": (measured * 100.0).round() / 100.0,
+            "target_reached": reached,
+            "amount_param": "gain_db",
+        }),
+        addresses,
+        why: if g < 0.0 {
+            format!("The mix is {lc:.1} LUFS, louder than the {aim:.1} LUFS aimed at: turning it down restores headroom instead of letting platforms do it.")
+        } else {
+            format!("The mix is {lc:.1} LUFS; {aim:.1} LUFS is the intent's loudness.")
+        },
+        trade_off: if g < 0.0 {
+            "None: only level changes.".into()
+        } else {
+            "Level only; any peak control it needs is the limiter's decision.".into()
+        },
+    }
+}
+
+/// The true-peak limiter as a decision.
+fn limiter_decision(
+    ceiling: f64,
+    release: f64,
+    reduction: f64,
+    measured: f64,
+    peak_before_dbtp: f64,
+    had_intersample_peaks: bool,
+) -> Decision {
+    let mut addr = vec!["loudness_target".to_string()];
+    if had_intersample_peaks {
+        addr.insert(0, "intersample_peaks".into());
+    }
+    Decision {
+        r#move: "true_peak_limiter".into(),
+        params: json!({
+            "module": "limiter",
+            "ceiling_dbtp": ceiling,
+            "lookahead_ms": DEFAULT_LOOKAHEAD_MS,
+            "release_ms": release,
+            "peak_reduction_db": (reduction * 10.0).round() / 10.0,
+            "module_index_from_end": 0,
+            "amount_param": "ceiling_dbtp",
+        }),
+        addresses: addr,
+        why: format!(
+            "At {measured:.1} LUFS the highest true peak would reach {:.1} dBTP; the limiter holds it under {ceiling:.1} dBTP (measured with 4× oversampling) so codecs and DACs do not clip.",
+            peak_before_dbtp
+        ),
+        trade_off: format!(
+            "The highest peaks lose up to {reduction:.1} dB of attack ({} release).",
+            if release >= 200.0 { "slow, transparent" } else if release <= 60.0 { "fast, denser" } else { "medium" }
+        ),
+    }
+}
+
+fn limiter(ceiling_dbtp: f64, release_ms: f64) -> Module {
+    Module::Limiter {
+        ceiling_dbtp,
+        lookahead_ms: DEFAULT_LOOKAHEAD_MS,
+        release_ms,
+    }
+}
