@@ -17,6 +17,10 @@ cargo clippy --locked -p app -p preflight-worklet --target wasm32-unknown-unknow
 step "cargo test (engine, worklet ABI, conformance, peers, detection, mastering)"
 cargo test --locked --workspace --exclude app
 
+step "cargo test (the page's model, native; the rest of app needs a browser)"
+cargo clippy --locked -p app --lib --tests -- -D warnings
+cargo test --locked -p app --lib
+
 step "build the native command line (release)"
 cargo build --locked --release -p dsp-wasm --bin preflight
 

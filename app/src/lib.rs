@@ -1,16 +1,23 @@
 //! Preflight's browser side: the Leptos (CSR) page and the analysis Worker.
 //!
-//! The page never runs DSP. Files go to the Worker (`bin/worker.rs`), which
-//! runs `dsp-wasm` (decode, analysis, offline render) and answers with plain
-//! data; playback runs the same `dsp-wasm` chain in an AudioWorklet
+//! The page never runs DSP. Files go to the Worker (`src/bin/worker/`), which
+//! runs `dsp-wasm` (decode, analysis, offline render, mastering) and answers
+//! with plain data; playback runs the same `dsp-wasm` chain in an AudioWorklet
 //! (`worklet/`). Modules:
+//! - [`model`]: the page's state as a plain struct and the pure rules that
+//!   turn Worker messages into changes of it (unit-tested natively).
+//! - [`ui`]: the Leptos components, the state store that mirrors the model
+//!   into signals, and the page's requests to the Workers.
 //! - [`protocol`]: the messages between page and Worker.
-//! - [`worker_client`]: spawns the Worker, queues work until it is ready, restarts it if it dies.
+//! - [`worker_client`]: spawns the Workers, queues work until they are ready, restarts one that dies.
 //! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B.
-//! - [`ui`]: the Leptos components.
 //! - [`fmt`]: numbers and times as the page shows them.
+//!
+//! `cargo test -p app --lib` runs the model's tests on the host; everything
+//! else needs a browser (the end-to-end tests in `tests/e2e/`).
 
 pub mod fmt;
+pub mod model;
 pub mod player;
 pub mod protocol;
 pub mod ui;

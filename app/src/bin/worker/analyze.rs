@@ -1,0 +1,138 @@
+//! `analyze`: decode the file, then either analyse it whole here or (`split`)
+//! measure the loudness half here while the helper Worker measures the peak
+//! half (finished in [`crate::peaks`]); then post the report and the samples.
+
+use std::cell::RefCell;
+
+use app::protocol::{self, object};
+use dsp_wasm::io::decode::{self, Decoded};
+use dsp_wasm::measure::LoudnessPart;
+use dsp_wasm::report::Report;
+use wasm_bindgen::JsValue;
+
+use crate::clock::StageClock;
+use crate::engine::{analyze_decoded, loudness_half};
+use crate::state::{Current, CURRENT, MASTERED, WARM_UP_MS};
+use crate::wire::{post, post_channels, post_error, post_progress, read_bytes};
+
+/// An analysis waiting for the helper Worker's half of the measurements.
+pub struct Pending {
+    pub id: f64,
+    pub name: String,
+    pub decoded: Decoded,
+    pub loudness: LoudnessPart,
+    pub clock: StageClock,
+    /// Date.now() marks: received, decode start, decode end, own half done.
+    pub marks: [f64; 4],
+}
+
+thread_local! {
+    pub static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// Handles `{type: "analyze", id, name, file | bytes, split}`.
+pub fn on_analyze(id: f64, data: &JsValue) {
+    let received = js_sys::Date::now();
+    let name = protocol::get_str(data, "name");
+    let split = protocol::get(data, "split").as_bool() == Some(true);
+    match read_bytes(data) {
+        Ok(bytes) => analyze(id, &name, bytes, received, split),
+        Err(e) => post_error(id, &e),
+    }
+}
+
+/// Decodes, then either the whole analysis here, or (`split`) the loudness
+/// half here while the helper Worker measures the peak half of the same
+/// bytes; the page forwards the helper's result as `peaks`.
+fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64, split: bool) {
+    PENDING.with(|p| *p.borrow_mut() = None);
+    post_progress(id, "decoding", 0.0);
+    let t0 = js_sys::Date::now();
+    let decoded = match decode::decode(bytes, Some(name)) {
+        Ok(d) => d,
+        Err(e) => return post_error(id, &e.to_string()),
+    };
+    post_progress(id, "decoding", 0.05);
+    let t1 = js_sys::Date::now();
+    if split {
+        let mut clock = StageClock::new(id, 0.05, 0.9);
+        let loudness = loudness_half(&decoded.audio, &mut |s, f| clock.tick(s.name(), f));
+        clock.close();
+        let t2 = js_sys::Date::now();
+        PENDING.with(|p| {
+            *p.borrow_mut() = Some(Pending {
+                id,
+                name: name.to_string(),
+                decoded,
+                loudness,
+                clock,
+                marks: [received, t0, t1, t2],
+            })
+        });
+        return;
+    }
+    let mut clock = StageClock::new(id, 0.05, 1.0);
+    let report = analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s.name(), f));
+    clock.close();
+    let t3 = js_sys::Date::now();
+    deliver(
+        id,
+        name,
+        decoded,
+        &report,
+        &clock,
+        [received, t0, t1, t3],
+        None,
+    );
+}
+
+/// Posts the report (with where the time went), then the samples for
+/// playback (not needed to show the report), and keeps the file.
+/// `marks`: received, decode start, decode end, analysis end;
+/// `split`: (own half done, helper's half arrived).
+pub fn deliver(
+    id: f64,
+    name: &str,
+    decoded: Decoded,
+    report: &Report,
+    clock: &StageClock,
+    marks: [f64; 4],
+    split: Option<(f64, f64)>,
+) {
+    MASTERED.with(|m| *m.borrow_mut() = None);
+    let [received, t0, t1, t3] = marks;
+    let json = match serde_json::to_string(report) {
+        Ok(json) => json,
+        Err(e) => return post_error(id, &format!("could not encode the report: {e}")),
+    };
+    let t4 = js_sys::Date::now();
+    let mut fields = vec![
+        ("warmUpMs", WARM_UP_MS.with(|w| w.get()).into()),
+        ("receivedAt", received.into()),
+        ("copyMs", (t0 - received).into()),
+        ("decodeMs", (t1 - t0).into()),
+        ("analyzeMs", (t3 - t1).into()),
+        ("encodeMs", (t4 - t3).into()),
+        ("postedAt", js_sys::Date::now().into()),
+        ("stagesMs", clock.to_js()),
+    ];
+    if let Some((own, arrived)) = split {
+        fields.push(("ownHalfMs", (own - t1).into()));
+        fields.push(("waitedMs", (arrived - own).into()));
+    }
+    post(&object(&[
+        ("type", "report".into()),
+        ("id", id.into()),
+        ("json", json.into()),
+        ("timings", object(&fields).into()),
+    ]));
+    post_channels("decoded", id, &decoded.audio);
+    CURRENT.with(|c| {
+        *c.borrow_mut() = Some(Current {
+            audio: decoded.audio,
+            name: name.to_string(),
+            format: decoded.format.format.clone(),
+            bit_depth: decoded.format.bit_depth,
+        })
+    });
+}

@@ -1,0 +1,62 @@
+//! The analysis Web Worker: runs `dsp-wasm` off the main thread.
+//!
+//! Trunk builds this bin with `data-type="worker" data-loader-shim`, which
+//! gives `worker_loader.js` for `new Worker(...)`. The worker announces
+//! `{type: "ready"}` once loaded; the page sends nothing before that. Then it
+//! warms the engine up (see [`engine::warm_up`]) and says `{type: "warm"}`.
+//!
+//! Each message type has its handler (the messages are documented in
+//! `app::protocol`):
+//! - [`analyze`]: `analyze` (decode and analyse a file);
+//! - [`peaks`]: `measure-peaks` (helper role) and `peaks` (split analyses);
+//! - [`render`]: `render` (the file through a chain);
+//! - [`master`]: `master` (the decide loop);
+//! - [`export`]: `export` (the master as a WAV file).
+//!
+//! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
+//! and stage times), [`state`] (what is kept between messages), [`engine`]
+//! (the engine's entry points and the warm-up).
+
+mod analyze;
+mod clock;
+mod engine;
+mod export;
+mod master;
+mod peaks;
+mod render;
+mod state;
+mod wire;
+
+use app::protocol::{self, object};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::MessageEvent;
+
+use crate::wire::{post, post_error, scope};
+
+/// Routes one message from the page to its handler.
+fn on_message(ev: MessageEvent) {
+    let data = ev.data();
+    let id = protocol::get_f64(&data, "id");
+    match protocol::get_str(&data, "type").as_str() {
+        "analyze" => analyze::on_analyze(id, &data),
+        "peaks" => peaks::on_peaks(id, &data),
+        "measure-peaks" => peaks::on_measure_peaks(id, &data),
+        "render" => render::on_render(id, &data),
+        "master" => master::on_master(id, &data),
+        "export" => export::on_export(id),
+        other => post_error(id, &format!("unknown request {other:?}")),
+    }
+}
+
+fn main() {
+    console_error_panic_hook::set_once();
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
+    scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+    handler.forget();
+    post(&object(&[("type", "ready".into())]));
+    let t = js_sys::Date::now();
+    engine::warm_up();
+    state::WARM_UP_MS.with(|w| w.set(js_sys::Date::now() - t));
+    post(&object(&[("type", "warm".into())]));
+}

@@ -1,0 +1,68 @@
+//! `master`: the decide loop on the current file with the user's intent,
+//! posted as `mastered` (the delivered samples are kept for `export`).
+
+use app::protocol::{self, object};
+use dsp_wasm::io::wav::SampleFormat;
+use dsp_wasm::master::intent::{Character, MasterIntent, Target};
+use dsp_wasm::master::{self, MasterOptions};
+use wasm_bindgen::JsValue;
+
+use crate::clock::StageClock;
+use crate::state::{CURRENT, MASTERED};
+use crate::wire::{post, post_error};
+
+/// Handles `{type: "master", id, target, ceiling, character, bits, rate?}`:
+/// masters the current file with that intent.
+pub fn on_master(id: f64, data: &JsValue) {
+    let mut options = match options(data) {
+        Ok(o) => o,
+        Err(e) => return post_error(id, &e.to_string()),
+    };
+    let result = CURRENT.with(|c| {
+        let c = c.borrow();
+        let cur = c.as_ref()?;
+        options.input_name = cur.name.clone();
+        options.input_format = cur.format.clone();
+        options.input_bit_depth = cur.bit_depth;
+        let mut clock = StageClock::new(id, 0.0, 1.0);
+        let result = master::master(&cur.audio, &options, None, |stage, fraction| {
+            clock.tick(stage.name(), fraction)
+        });
+        clock.close();
+        Some(result.map(|m| (m, clock.to_js())))
+    });
+    match result {
+        None => post_error(id, "no file is loaded"),
+        Some(Err(e)) => post_error(id, &e.to_string()),
+        Some(Ok((m, stages_ms))) => {
+            let json = serde_json::to_string(&m.report).unwrap_or_default();
+            MASTERED.with(|slot| *slot.borrow_mut() = Some((m.audio, options.output_format)));
+            post(&object(&[
+                ("type", "mastered".into()),
+                ("id", id.into()),
+                ("json", json.into()),
+                ("stagesMs", stages_ms),
+            ]));
+        }
+    }
+}
+
+/// The master's options from the message's intent fields (ceiling −1 dBTP
+/// and 24-bit output when not given).
+fn options(data: &JsValue) -> dsp_wasm::Result<MasterOptions> {
+    let ceiling = protocol::get_f64(data, "ceiling");
+    let intent = MasterIntent {
+        target: Target::parse(&protocol::get_str(data, "target"))?,
+        ceiling_dbtp: if ceiling.is_finite() { ceiling } else { -1.0 },
+        character: Character::parse(&protocol::get_str(data, "character"))?,
+        reference: None,
+    };
+    let bits = protocol::get_str(data, "bits");
+    let rate = protocol::get_f64(data, "rate");
+    Ok(MasterOptions {
+        intent,
+        output_rate: (rate.is_finite() && rate > 0.0).then_some(rate as u32),
+        output_format: SampleFormat::parse(if bits.is_empty() { "24" } else { &bits })?,
+        ..MasterOptions::default()
+    })
+}

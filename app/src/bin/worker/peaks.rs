@@ -1,0 +1,61 @@
+//! The peak half of a split analysis: `measure-peaks` (the helper Worker
+//! measures it) and `peaks` (the engine Worker receives it and finishes the
+//! analysis pending in [`crate::analyze`]).
+
+use app::protocol::{self, object};
+use dsp_wasm::io::decode;
+use dsp_wasm::measure::PeakPart;
+use wasm_bindgen::JsValue;
+
+use crate::analyze::{deliver, PENDING};
+use crate::engine::{combine_halves, peak_half};
+use crate::wire::{post, post_progress, read_bytes};
+
+/// Handles `{type: "peaks", id, json}` (the helper's half as JSON, or null
+/// if the helper failed): finishes the pending analysis of the same job.
+pub fn on_peaks(id: f64, data: &JsValue) {
+    let peaks_json = protocol::get(data, "json").as_string();
+    // A result without a job id comes from a helper that crashed: it is
+    // about whatever job is pending.
+    let Some(mut p) = PENDING.with(|p| p.borrow_mut().take_if(|p| p.id == id || !id.is_finite()))
+    else {
+        return; // a job the user has replaced
+    };
+    let t_wait = js_sys::Date::now();
+    let peaks = peaks_json
+        .and_then(|j| serde_json::from_str::<PeakPart>(&j).ok())
+        .unwrap_or_else(|| {
+            // The helper could not deliver: measure that half here.
+            let clock = &mut p.clock;
+            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
+        });
+    let report = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
+    post_progress(id, "risks", 1.0);
+    let done = js_sys::Date::now();
+    let [received, t0, t1, t2] = p.marks;
+    deliver(
+        id,
+        &p.name,
+        p.decoded,
+        &report,
+        &p.clock,
+        [received, t0, t1, done],
+        Some((t2, t_wait)),
+    );
+}
+
+/// Handles `{type: "measure-peaks", id, name, file}` (helper role): the peak
+/// half of an analysis, posted as `peaks` (`json: null` if it failed).
+pub fn on_measure_peaks(id: f64, data: &JsValue) {
+    let name = protocol::get_str(data, "name");
+    let bytes = read_bytes(data).unwrap_or_default();
+    let json = decode::decode(bytes, Some(&name)).ok().and_then(|d| {
+        let part = peak_half(&d.audio, &mut |_, _| {});
+        serde_json::to_string(&part).ok()
+    });
+    post(&object(&[
+        ("type", "peaks".into()),
+        ("id", id.into()),
+        ("json", json.map_or(JsValue::NULL, JsValue::from)),
+    ]));
+}

@@ -1,0 +1,23 @@
+//! What the Worker keeps between messages: the last decoded file, the last
+//! master, and how long the start-up warm-up took.
+
+use std::cell::{Cell, RefCell};
+
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::io::wav::SampleFormat;
+
+/// The last decoded file, kept for renders and masters of it.
+pub struct Current {
+    pub audio: AudioBuffer,
+    pub name: String,
+    pub format: String,
+    pub bit_depth: Option<u32>,
+}
+
+thread_local! {
+    /// How long the start-up warm-up took (reported with the first timings).
+    pub static WARM_UP_MS: Cell<f64> = const { Cell::new(0.0) };
+    pub static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+    /// The last master's delivered samples (already on the output grid) and format.
+    pub static MASTERED: RefCell<Option<(AudioBuffer, SampleFormat)>> = const { RefCell::new(None) };
+}

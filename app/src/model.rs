@@ -1,0 +1,330 @@
+//! The page's state as a plain struct, and the pure rules that change it.
+//!
+//! [`PageModel`] holds everything the page shows; [`apply`] turns one parsed
+//! Worker message ([`WorkerEvent`]) into a change of it, and answers with the
+//! [`Effect`]s the browser side must carry out (the player, downloads, the
+//! values exposed to the timing script). Nothing here touches the browser, so
+//! it is unit-tested natively (`cargo test -p app --lib`); `ui::store` mirrors
+//! the model into signals and performs the effects.
+
+use dsp_wasm::chain::{Chain, Module};
+use dsp_wasm::report::{MasterReport, Report};
+
+/// Largest file the page reads into memory (browsers cap ArrayBuffers near 2 GiB).
+pub const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
+
+/// Files at least this large are analysed by two Workers at once (below it,
+/// copying the bytes costs more than the second core saves).
+pub const SPLIT_MIN_BYTES: f64 = 2_000_000.0;
+
+/// Streaming reference level for the preview (Spotify, YouTube, Tidal, Amazon: −14 LUFS; risks.md).
+const PREVIEW_LUFS: f64 = -14.0;
+/// Peak ceiling the preview gain respects, dBTP.
+const PREVIEW_CEILING_DBTP: f64 = -1.0;
+
+/// Where the page is in handling a file.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    Idle,
+    Working {
+        name: String,
+        stage: String,
+        percent: f64,
+    },
+    Done,
+    Failed(String),
+}
+
+/// Everything the page shows, as plain data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PageModel {
+    pub phase: Phase,
+    pub report: Option<Report>,
+    /// The id of the current file's job; messages about other ids are stale.
+    pub job: u32,
+    pub playing: bool,
+    /// A/B switch: true while the original is heard.
+    pub bypass: bool,
+    pub player_error: Option<String>,
+    /// The chain the player runs: the streaming preview, then the master's.
+    pub chain_json: String,
+    /// Progress of a running master (stage, percent).
+    pub mastering: Option<(String, f64)>,
+    pub master: Option<MasterReport>,
+    pub master_error: Option<String>,
+    /// A/B at matched loudness (the processed path turned to the original's level).
+    pub matched: bool,
+    /// The decoded samples have reached the page (they follow the report).
+    pub track_ready: bool,
+}
+
+impl Default for PageModel {
+    fn default() -> Self {
+        Self {
+            phase: Phase::Idle,
+            report: None,
+            job: 0,
+            playing: false,
+            bypass: false,
+            player_error: None,
+            chain_json: Chain::default().to_json(),
+            mastering: None,
+            master: None,
+            master_error: None,
+            matched: true,
+            track_ready: false,
+        }
+    }
+}
+
+/// One message from the engine Worker, parsed (see `protocol` for the wire form).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerEvent {
+    /// The job the message is about (`None` when it names none).
+    pub job: Option<u32>,
+    pub kind: EventKind,
+}
+
+/// What a Worker message says. Samples and bytes stay in the JS message; the
+/// effects that need them ([`Effect::LoadTrack`], [`Effect::Download`]) take
+/// them from there.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    Progress {
+        stage: String,
+        percent: f64,
+    },
+    /// The decoded samples for playback.
+    Decoded {
+        sample_rate: u32,
+    },
+    /// A `preflight.report/1` document as JSON text.
+    Report {
+        json: String,
+    },
+    /// A `preflight.master/1` document as JSON text.
+    Mastered {
+        json: String,
+    },
+    /// The master's WAV bytes.
+    Exported,
+    Error {
+        message: String,
+    },
+    /// Anything the page does not act on (`ready`, `warm`, `rendered`, …).
+    Other,
+}
+
+/// What the browser side must do after a change of the model.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Give the player the message's samples at this rate.
+    LoadTrack { sample_rate: u32 },
+    /// Take the track away from the player.
+    ClearTrack,
+    /// Expose the report's timings (with when it arrived and was shown).
+    PublishReportTimings,
+    /// Expose the master's chain and stage times, and run the chain in the player.
+    PublishMaster { chain_json: String },
+    /// Set the player's loudness-matching gain, dB.
+    SetMatchDb(f64),
+    /// Offer the message's bytes as a file of this name.
+    Download { file_name: String },
+}
+
+impl PageModel {
+    /// Starts a new file: a new job, everything of the last file forgotten.
+    /// Returns the job id, or `None` when the file is refused (empty or too
+    /// large; the phase then says why). The player's track must be cleared.
+    pub fn begin_file(&mut self, name: &str, size_bytes: f64) -> Option<u32> {
+        *self = Self {
+            job: self.job + 1,
+            matched: self.matched,
+            chain_json: std::mem::take(&mut self.chain_json),
+            ..Self::default()
+        };
+        if size_bytes == 0.0 {
+            self.phase = Phase::Failed(format!("{name}: The file is empty (0 bytes)"));
+            return None;
+        }
+        if size_bytes > MAX_FILE_BYTES {
+            self.phase = Phase::Failed(format!(
+                "{name}: The file is larger than 1.5 GB; export a shorter or compressed version"
+            ));
+            return None;
+        }
+        self.phase = Phase::Working {
+            name: name.to_string(),
+            stage: "reading".into(),
+            percent: 0.0,
+        };
+        Some(self.job)
+    }
+
+    /// A master was asked for: its progress starts, the last error goes.
+    pub fn begin_master(&mut self) {
+        self.master_error = None;
+        self.mastering = Some(("analyse".into(), 0.0));
+    }
+
+    /// True while a file is being analysed.
+    pub fn busy(&self) -> bool {
+        matches!(self.phase, Phase::Working { .. })
+    }
+
+    /// Gain that brings the processed signal to the original's loudness (0
+    /// when matching is off or either loudness is undefined).
+    pub fn match_db(&self) -> f64 {
+        if !self.matched {
+            return 0.0;
+        }
+        let Some(report) = &self.report else {
+            return 0.0;
+        };
+        let Some(before) = report.loudness.integrated_lufs else {
+            return 0.0;
+        };
+        let processed = match &self.master {
+            Some(m) => m.after.loudness.integrated_lufs,
+            None => Some(before + preview_gain_db(report)),
+        };
+        processed.map_or(0.0, |after| before - after)
+    }
+
+    /// The name the exported master is offered under.
+    pub fn export_file_name(&self) -> String {
+        let name = self
+            .report
+            .as_ref()
+            .map(|r| r.input.name.as_str())
+            .unwrap_or_default();
+        let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+        format!("{stem} (Preflight master).wav")
+    }
+}
+
+/// Applies one Worker message to the model; returns what the browser side
+/// must do next, in order. Messages about a replaced file change nothing.
+pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
+    if ev.job.is_some_and(|j| j != model.job) {
+        return Vec::new(); // a message about a file the user has replaced
+    }
+    match ev.kind {
+        EventKind::Progress { stage, percent } => {
+            on_progress(model, stage, percent);
+            Vec::new()
+        }
+        EventKind::Decoded { sample_rate } => {
+            model.track_ready = true;
+            vec![Effect::LoadTrack { sample_rate }]
+        }
+        EventKind::Report { json } => on_report(model, &json),
+        EventKind::Mastered { json } => on_mastered(model, &json),
+        EventKind::Exported => vec![Effect::Download {
+            file_name: model.export_file_name(),
+        }],
+        EventKind::Error { message } => on_error(model, &message),
+        EventKind::Other => Vec::new(),
+    }
+}
+
+/// Progress goes to a running master, else to the analysis.
+fn on_progress(model: &mut PageModel, stage: String, percent: f64) {
+    if model.mastering.is_some() {
+        model.mastering = Some((stage, percent));
+    } else if let Phase::Working {
+        stage: s,
+        percent: pc,
+        ..
+    } = &mut model.phase
+    {
+        *s = stage;
+        *pc = percent;
+    }
+}
+
+fn on_report(model: &mut PageModel, json: &str) -> Vec<Effect> {
+    match serde_json::from_str::<Report>(json) {
+        Ok(r) => {
+            model.chain_json = preview_chain(&r).to_json();
+            model.report = Some(r);
+            model.phase = Phase::Done;
+            vec![Effect::PublishReportTimings]
+        }
+        Err(e) => {
+            model.phase = Phase::Failed(format!("the report could not be read: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
+    model.mastering = None;
+    match serde_json::from_str::<MasterReport>(json) {
+        Ok(m) => {
+            let chain_json = m.chain.to_json();
+            model.chain_json = chain_json.clone();
+            model.master = Some(m);
+            vec![
+                Effect::PublishMaster { chain_json },
+                Effect::SetMatchDb(model.match_db()),
+            ]
+        }
+        Err(e) => {
+            model.master_error = Some(format!("the master could not be read: {e}"));
+            Vec::new()
+        }
+    }
+}
+
+/// An error during or after a master is the master's; any other ends the file.
+fn on_error(model: &mut PageModel, message: &str) -> Vec<Effect> {
+    if model.mastering.is_some() || model.master.is_some() {
+        model.mastering = None;
+        model.master_error = Some(capitalise(message));
+        return Vec::new();
+    }
+    model.track_ready = false;
+    model.playing = false;
+    model.report = None;
+    let line = match &model.phase {
+        Phase::Working { name, .. } => format!("{name}: {}", capitalise(message)),
+        _ => capitalise(message),
+    };
+    model.phase = Phase::Failed(line);
+    vec![Effect::ClearTrack]
+}
+
+/// The chain the preview plays: a gain to the streaming reference level,
+/// limited so the true peak stays under the ceiling (what a normalising
+/// platform does, without its limiter). The real mastering chain replaces it.
+pub fn preview_chain(report: &Report) -> Chain {
+    Chain::new(vec![Module::Gain {
+        gain_db: preview_gain_db(report),
+    }])
+}
+
+/// The preview's gain, dB (rounded to 0.01 dB).
+pub fn preview_gain_db(report: &Report) -> f64 {
+    let to_target = report
+        .loudness
+        .integrated_lufs
+        .map_or(0.0, |i| PREVIEW_LUFS - i);
+    let headroom = report
+        .loudness
+        .true_peak_dbtp
+        .map_or(0.0, |tp| PREVIEW_CEILING_DBTP - tp);
+    let gain_db = to_target.min(headroom).clamp(-40.0, 24.0);
+    (gain_db * 100.0).round() / 100.0
+}
+
+/// The first letter in upper case (Worker messages are sentence fragments).
+pub fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,338 @@
+//! Unit tests of the page model: how each Worker message changes the page,
+//! which effects it asks for, and that stale messages change nothing.
+
+use super::*;
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::measure::AnalysisOptions;
+use dsp_wasm::report::Intent;
+use dsp_wasm::report::{analyze, Source};
+
+/// A report of one second of a 440 Hz sine at −12 dBFS peak, named `name`.
+fn report(name: &str) -> Report {
+    let rate = 48_000u32;
+    let tone: Vec<f32> = (0..rate)
+        .map(|i| 0.25 * (std::f32::consts::TAU * 440.0 * i as f32 / rate as f32).sin())
+        .collect();
+    let audio = AudioBuffer {
+        sample_rate: rate,
+        channels: vec![tone.clone(), tone],
+    };
+    let mut r = analyze(
+        &audio,
+        &Source::pcm("audio"),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    r.input.name = name.to_string();
+    r
+}
+
+/// A master of `before` whose result is `after_lufs` loud.
+fn master_report(before: &Report, after_lufs: f64) -> MasterReport {
+    let mut after = before.clone();
+    after.loudness.integrated_lufs = Some(after_lufs);
+    MasterReport {
+        schema: "preflight.master/1".into(),
+        intent: Intent {
+            target: "streaming".into(),
+            target_lufs: -14.0,
+            ceiling_dbtp: -1.0,
+            character: "balanced".into(),
+            reference: None,
+        },
+        decisions: Vec::new(),
+        iterations: Vec::new(),
+        chain: Chain::new(vec![Module::Gain { gain_db: 3.0 }]),
+        before: before.clone(),
+        after,
+    }
+}
+
+fn event(job: u32, kind: EventKind) -> WorkerEvent {
+    WorkerEvent {
+        job: Some(job),
+        kind,
+    }
+}
+
+/// A model working on `mix.wav` (job 1).
+fn working() -> PageModel {
+    let mut m = PageModel::default();
+    assert_eq!(m.begin_file("mix.wav", 1e6), Some(1));
+    m
+}
+
+/// A model showing the report of `mix.wav` (job 1).
+fn analysed() -> PageModel {
+    let mut m = working();
+    let json = serde_json::to_string(&report("mix.wav")).unwrap();
+    apply(&mut m, event(1, EventKind::Report { json }));
+    m
+}
+
+#[test]
+fn a_new_file_starts_a_job_and_forgets_the_last_one() {
+    let mut m = analysed();
+    m.playing = true;
+    m.bypass = true;
+    m.matched = false;
+    m.master_error = Some("x".into());
+    assert_eq!(m.begin_file("next.wav", 10.0), Some(2));
+    assert_eq!(m.job, 2);
+    assert_eq!(
+        m.phase,
+        Phase::Working {
+            name: "next.wav".into(),
+            stage: "reading".into(),
+            percent: 0.0
+        }
+    );
+    assert!(m.report.is_none() && m.master_error.is_none());
+    assert!(!m.playing && !m.bypass && !m.track_ready);
+    assert!(!m.matched, "the loudness-matching choice is kept");
+    assert!(m.busy());
+}
+
+#[test]
+fn empty_and_huge_files_are_refused_with_one_line() {
+    let mut m = PageModel::default();
+    assert_eq!(m.begin_file("empty.wav", 0.0), None);
+    assert_eq!(
+        m.phase,
+        Phase::Failed("empty.wav: The file is empty (0 bytes)".into())
+    );
+    assert_eq!(m.begin_file("big.wav", MAX_FILE_BYTES + 1.0), None);
+    assert!(
+        matches!(&m.phase, Phase::Failed(s) if s.starts_with("big.wav: The file is larger than 1.5 GB"))
+    );
+    assert_eq!(m.job, 2, "each refused file still replaces the last job");
+}
+
+#[test]
+fn progress_moves_the_analysis_then_the_master() {
+    let mut m = working();
+    let fx = apply(
+        &mut m,
+        event(
+            1,
+            EventKind::Progress {
+                stage: "loudness".into(),
+                percent: 40.0,
+            },
+        ),
+    );
+    assert!(fx.is_empty());
+    assert!(
+        matches!(&m.phase, Phase::Working { stage, percent, .. } if stage == "loudness" && *percent == 40.0)
+    );
+    let mut m = analysed();
+    m.begin_master();
+    assert_eq!(m.mastering, Some(("analyse".into(), 0.0)));
+    apply(
+        &mut m,
+        event(
+            1,
+            EventKind::Progress {
+                stage: "decide".into(),
+                percent: 55.0,
+            },
+        ),
+    );
+    assert_eq!(m.mastering, Some(("decide".into(), 55.0)));
+    assert_eq!(m.phase, Phase::Done, "the analysis phase is not touched");
+}
+
+#[test]
+fn messages_about_a_replaced_file_change_nothing() {
+    let mut m = analysed();
+    m.begin_file("second.wav", 1e6);
+    let before = m.clone();
+    let json = serde_json::to_string(&report("mix.wav")).unwrap();
+    for kind in [
+        EventKind::Report { json },
+        EventKind::Decoded {
+            sample_rate: 48_000,
+        },
+        EventKind::Error {
+            message: "boom".into(),
+        },
+        EventKind::Exported,
+    ] {
+        assert!(apply(&mut m, event(1, kind)).is_empty());
+        assert_eq!(m, before);
+    }
+    // A message naming no job is about the current one.
+    let fx = apply(
+        &mut m,
+        WorkerEvent {
+            job: None,
+            kind: EventKind::Decoded {
+                sample_rate: 44_100,
+            },
+        },
+    );
+    assert_eq!(
+        fx,
+        vec![Effect::LoadTrack {
+            sample_rate: 44_100
+        }]
+    );
+    assert!(m.track_ready);
+}
+
+#[test]
+fn a_report_is_shown_and_the_preview_chain_set() {
+    let mut m = working();
+    let json = serde_json::to_string(&report("mix.wav")).unwrap();
+    // What the page sees (fields the engine keeps to itself are not sent).
+    let r: Report = serde_json::from_str(&json).unwrap();
+    let fx = apply(&mut m, event(1, EventKind::Report { json }));
+    assert_eq!(fx, vec![Effect::PublishReportTimings]);
+    assert_eq!(m.phase, Phase::Done);
+    assert_eq!(m.report.as_ref(), Some(&r));
+    assert_eq!(m.chain_json, preview_chain(&r).to_json());
+    assert!(!m.busy());
+}
+
+#[test]
+fn an_unreadable_report_fails_the_file() {
+    let mut m = working();
+    let fx = apply(&mut m, event(1, EventKind::Report { json: "{".into() }));
+    assert!(fx.is_empty());
+    assert!(
+        matches!(&m.phase, Phase::Failed(s) if s.starts_with("the report could not be read: "))
+    );
+}
+
+#[test]
+fn the_preview_gain_reaches_minus_14_lufs_under_the_ceiling() {
+    let mut r = report("x.wav");
+    r.loudness.integrated_lufs = Some(-20.0);
+    r.loudness.true_peak_dbtp = Some(-10.0);
+    assert_eq!(preview_gain_db(&r), 6.0);
+    r.loudness.true_peak_dbtp = Some(-3.0);
+    assert_eq!(preview_gain_db(&r), 2.0, "held under −1 dBTP");
+    r.loudness.integrated_lufs = None;
+    r.loudness.true_peak_dbtp = None;
+    assert_eq!(preview_gain_db(&r), 0.0);
+    r.loudness.integrated_lufs = Some(-100.0);
+    r.loudness.true_peak_dbtp = Some(-100.0);
+    assert_eq!(preview_gain_db(&r), 24.0, "clamped");
+}
+
+#[test]
+fn a_master_replaces_the_chain_and_matches_loudness() {
+    let mut m = analysed();
+    m.begin_master();
+    let before = m.report.clone().unwrap();
+    let lufs = before.loudness.integrated_lufs.unwrap();
+    let mr = master_report(&before, lufs + 5.0);
+    let json = serde_json::to_string(&mr).unwrap();
+    let fx = apply(&mut m, event(1, EventKind::Mastered { json }));
+    let chain_json = mr.chain.to_json();
+    assert_eq!(m.mastering, None);
+    assert_eq!(m.chain_json, chain_json);
+    assert_eq!(m.master.as_ref(), Some(&mr));
+    assert_eq!(fx.len(), 2);
+    assert_eq!(fx[0], Effect::PublishMaster { chain_json });
+    let Effect::SetMatchDb(db) = fx[1] else {
+        panic!("{fx:?}")
+    };
+    assert!((db - -5.0).abs() < 1e-9, "{db}");
+    m.matched = false;
+    assert_eq!(m.match_db(), 0.0);
+}
+
+#[test]
+fn without_a_master_matching_undoes_the_preview_gain() {
+    let m = analysed();
+    let r = m.report.as_ref().unwrap();
+    assert!((m.match_db() + preview_gain_db(r)).abs() < 1e-9);
+    assert_eq!(PageModel::default().match_db(), 0.0);
+}
+
+#[test]
+fn an_unreadable_master_is_the_masters_error() {
+    let mut m = analysed();
+    m.begin_master();
+    let fx = apply(&mut m, event(1, EventKind::Mastered { json: "[]".into() }));
+    assert!(fx.is_empty());
+    assert_eq!(m.mastering, None);
+    assert!(m
+        .master_error
+        .as_deref()
+        .is_some_and(|e| e.starts_with("the master could not be read: ")));
+    assert_eq!(m.phase, Phase::Done);
+}
+
+#[test]
+fn an_analysis_error_names_the_file_and_clears_the_track() {
+    let mut m = working();
+    apply(
+        &mut m,
+        event(
+            1,
+            EventKind::Decoded {
+                sample_rate: 48_000,
+            },
+        ),
+    );
+    m.playing = true;
+    let fx = apply(
+        &mut m,
+        event(
+            1,
+            EventKind::Error {
+                message: "not a supported audio file".into(),
+            },
+        ),
+    );
+    assert_eq!(fx, vec![Effect::ClearTrack]);
+    assert_eq!(
+        m.phase,
+        Phase::Failed("mix.wav: Not a supported audio file".into())
+    );
+    assert!(!m.track_ready && !m.playing && m.report.is_none());
+}
+
+#[test]
+fn an_error_while_mastering_keeps_the_report() {
+    let mut m = analysed();
+    m.begin_master();
+    let fx = apply(
+        &mut m,
+        event(
+            1,
+            EventKind::Error {
+                message: "no file is loaded".into(),
+            },
+        ),
+    );
+    assert!(fx.is_empty());
+    assert_eq!(m.master_error.as_deref(), Some("No file is loaded"));
+    assert_eq!(m.mastering, None);
+    assert!(m.report.is_some());
+    assert_eq!(m.phase, Phase::Done);
+}
+
+#[test]
+fn the_export_is_named_after_the_input() {
+    let mut m = analysed();
+    let fx = apply(&mut m, event(1, EventKind::Exported));
+    assert_eq!(
+        fx,
+        vec![Effect::Download {
+            file_name: "mix (Preflight master).wav".into()
+        }]
+    );
+    m.report.as_mut().unwrap().input.name = "no extension".into();
+    assert_eq!(m.export_file_name(), "no extension (Preflight master).wav");
+}
+
+#[test]
+fn capitalise_handles_empty_and_non_ascii() {
+    assert_eq!(capitalise(""), "");
+    assert_eq!(capitalise("élan"), "Élan");
+    assert_eq!(capitalise("x"), "X");
+}

@@ -1,0 +1,77 @@
+//! The master panel: the user's intent (target, character, export format),
+//! the button that starts the decide loop, its progress and result.
+
+use leptos::prelude::*;
+
+use super::master_result::MasterResult;
+use super::requests::{self, MasterRequest};
+use super::store::use_store;
+
+/// Loudness targets (value sent to the Worker, label).
+const TARGETS: &[(&str, &str)] = &[
+    ("streaming", "Streaming (−14 LUFS)"),
+    ("loud", "Loud (−9 LUFS)"),
+    ("dynamic", "Dynamic (−16 LUFS)"),
+];
+/// Characters of the master.
+const CHARACTERS: &[(&str, &str)] = &[
+    ("balanced", "Balanced"),
+    ("open", "Open"),
+    ("dense", "Dense"),
+];
+/// Export formats.
+const FORMATS: &[(&str, &str)] = &[
+    ("24", "24-bit WAV"),
+    ("16", "16-bit WAV (dithered)"),
+    ("32f", "32-bit float WAV"),
+];
+
+/// Intent controls, the decide loop's result and the export.
+#[component]
+pub fn MasterPanel() -> impl IntoView {
+    let store = use_store();
+    let target = RwSignal::new("streaming".to_string());
+    let character = RwSignal::new("balanced".to_string());
+    let bits = RwSignal::new("24".to_string());
+    let start = move |_| {
+        let request = MasterRequest {
+            target: target.get_untracked(),
+            character: character.get_untracked(),
+            bits: bits.get_untracked(),
+        };
+        requests::master(store, request);
+    };
+    view! {
+        <section class="master">
+            <h3>"Master it"</h3>
+            <div class="intent">
+                <label>"Target " <Choice id="target" value=target options=TARGETS /></label>
+                <label>"Character " <Choice id="character" value=character options=CHARACTERS /></label>
+                <label>"Export " <Choice id="bits" value=bits options=FORMATS /></label>
+                <button id="master" class="primary" on:click=start disabled=move || store.mastering.with(Option::is_some)>"Decide and master"</button>
+            </div>
+            {move || store.mastering.get().map(|(stage, pc)| view! {
+                <div class="status working"><span>{format!("Mastering — {stage}… {pc:.0}%")}</span><progress max="100" value=pc></progress></div>
+            })}
+            {move || store.master_error.get().map(|e| view! { <div id="master-error" class="status error" role="alert">{e}</div> })}
+            {move || store.master.get().map(|m| view! { <MasterResult master=m on_export=move |_| requests::export(store) /> })}
+        </section>
+    }
+}
+
+/// A `<select>` bound to a signal.
+#[component]
+fn Choice(
+    /// Element id.
+    id: &'static str,
+    /// The chosen option's value.
+    value: RwSignal<String>,
+    /// `(value, label)` of each option.
+    options: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    view! {
+        <select id=id on:change=move |ev| value.set(event_target_value(&ev)) prop:value=move || value.get()>
+            {options.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
+        </select>
+    }
+}

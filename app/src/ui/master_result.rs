@@ -1,0 +1,74 @@
+//! A master's result: before/after measurements, the moves the decide loop
+//! made (each answering a risk) and the export button.
+
+use dsp_wasm::report::{Decision, Level, LoudnessInfo, MasterReport, Report};
+use leptos::prelude::*;
+
+use crate::fmt;
+
+/// What the decide loop did, before/after, and the download.
+#[component]
+pub fn MasterResult(
+    /// The master's report.
+    master: MasterReport,
+    /// Called when the user asks for the master's file.
+    on_export: impl Fn(leptos::ev::MouseEvent) + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="master-result">
+            <BeforeAfter before=master.before after=master.after />
+            <h4>"Moves, each answering a risk"</h4>
+            <Decisions decisions=master.decisions />
+            <button id="export" class="primary" on:click=on_export>"Download master"</button>
+        </div>
+    }
+}
+
+/// The before/after table (the after values carry `data-value` for tests).
+#[component]
+fn BeforeAfter(
+    /// The analysis of the input.
+    before: Report,
+    /// The analysis of the master.
+    after: Report,
+) -> impl IntoView {
+    let count = |r: &Report, l: Level| r.risks.iter().filter(|x| x.level == l).count();
+    let before_major = count(&before, Level::Major);
+    let after_major = count(&after, Level::Major);
+    let b: LoudnessInfo = before.loudness;
+    let a: LoudnessInfo = after.loudness;
+    let raw = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or_default();
+    view! {
+        <table class="before-after">
+            <tr><th></th><th>"Before"</th><th>"After"</th></tr>
+            <tr><td>"Integrated"</td><td>{fmt::num(b.integrated_lufs, "LUFS")}</td><td id="after-integrated" data-value=raw(a.integrated_lufs)>{fmt::num(a.integrated_lufs, "LUFS")}</td></tr>
+            <tr><td>"True peak"</td><td>{fmt::num(b.true_peak_dbtp, "dBTP")}</td><td id="after-true-peak" data-value=raw(a.true_peak_dbtp)>{fmt::num(a.true_peak_dbtp, "dBTP")}</td></tr>
+            <tr><td>"Loudness range"</td><td>{fmt::num(b.range_lu, "LU")}</td><td>{fmt::num(a.range_lu, "LU")}</td></tr>
+            <tr><td>"Major risks"</td><td>{before_major}</td><td>{after_major}</td></tr>
+        </table>
+    }
+}
+
+/// The moves, each with the risks it answers, why, and its trade-off.
+#[component]
+fn Decisions(
+    /// The decide loop's moves, in order.
+    decisions: Vec<Decision>,
+) -> impl IntoView {
+    if decisions.is_empty() {
+        return view! { <p class="no-risks">"Nothing needed changing: the mix is left as it is."</p> }.into_any();
+    }
+    view! {
+        <ol id="decisions" class="decisions">
+            {decisions.into_iter().map(|d| view! {
+                <li>
+                    <strong>{d.r#move.replace('_', " ")}</strong>
+                    <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
+                    <p>{d.why}</p>
+                    {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
+}

@@ -1,0 +1,59 @@
+//! The page: a drop zone, progress, the measurements and risks of the file,
+//! a player that previews it through the AudioWorklet chain, and mastering.
+//!
+//! One [`store::Store`] (signals mirroring [`crate::model::PageModel`]) is
+//! provided to every component; Worker messages change it through
+//! [`worker_events`], requests go out through [`requests`]. The Worker and the
+//! audio graph are reached through [`crate::worker_client`] and
+//! [`crate::player`]. Components:
+//! - [`drop_zone::DropZone`]: drag-and-drop target and file picker.
+//! - [`status::StatusLine`]: analysis progress or the last file's error.
+//! - [`results::Results`]: file facts, notices and the sections below.
+//! - [`measurements::Measurements`]: the four loudness meters.
+//! - [`player_bar::PlayerBar`]: Play/Pause, A/B, loudness matching.
+//! - [`risks::RiskList`] / [`risks::RiskCard`]: what breaks first.
+//! - [`master_panel::MasterPanel`]: intent controls and mastering progress.
+//! - [`master_result::MasterResult`]: before/after, the moves, the download.
+
+pub mod browser;
+pub mod drop_zone;
+pub mod master_panel;
+pub mod master_result;
+pub mod measurements;
+pub mod player_bar;
+pub mod requests;
+pub mod results;
+pub mod risks;
+pub mod status;
+pub mod store;
+pub mod worker_events;
+
+use leptos::prelude::*;
+
+use crate::model::Phase;
+use crate::{player, worker_client};
+use drop_zone::DropZone;
+use results::Results;
+use status::StatusLine;
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let store = store::provide_store();
+    worker_client::start(move |data| worker_events::handle(store, data));
+    player::install_test_hook();
+    let busy = Signal::derive(move || store.phase.with(|p| matches!(p, Phase::Working { .. })));
+
+    view! {
+        <header class="top">
+            <h1>"Preflight"</h1>
+            <p class="tagline">"See what breaks in your track — before your audience hears it. Nothing leaves your computer."</p>
+        </header>
+        <main>
+            <DropZone on_file=move |f| requests::analyze_file(store, f) busy=busy />
+            <StatusLine phase=store.phase />
+            {move || store.report.get().map(|r| view! { <Results report=r /> })}
+        </main>
+        <footer>"Analysis runs in Web Workers on your machine (nothing is uploaded); playback runs the same engine in an AudioWorklet."</footer>
+    }
+}

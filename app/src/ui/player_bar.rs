@@ -1,0 +1,69 @@
+//! The player bar: Play/Pause, the A/B switch and loudness matching.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::store::{use_store, Store};
+use crate::player;
+
+/// Play/Pause and the A/B switch.
+#[component]
+pub fn PlayerBar() -> impl IntoView {
+    let store = use_store();
+    let toggle = move |_| toggle_play(store);
+    let ab = move |_| {
+        let b = !store.bypass.get_untracked();
+        store.bypass.set(b);
+        player::set_bypass(b);
+    };
+    view! {
+        <div class="player">
+            <button id="play" class="play" on:click=toggle disabled=move || !store.track_ready.get()>{move || if store.playing.get() { "Pause" } else { "Play" }}</button>
+            <button id="ab" class="ab" class:bypassed=move || store.bypass.get() on:click=ab>
+                {move || match (store.bypass.get(), store.master.with(Option::is_some)) {
+                    (true, _) => "Hearing: original",
+                    (false, true) => "Hearing: master",
+                    (false, false) => "Hearing: streaming preview (−14 LUFS)",
+                }}
+            </button>
+            <label class="match">
+                <input id="match" type="checkbox" prop:checked=move || store.matched.get()
+                    on:change=move |ev| {
+                        store.matched.set(event_target_checked(&ev));
+                        player::set_match_db(store.match_db());
+                    } />
+                " Loudness-matched"
+            </label>
+            {move || store.player_error.get().map(|e| view! { <span class="player-error">{e}</span> })}
+        </div>
+    }
+}
+
+/// Pauses, or starts playing the current chain (the player starts its audio
+/// graph on first use; an error is shown beside the buttons).
+fn toggle_play(store: Store) {
+    if store.playing.get_untracked() {
+        player::pause();
+        store.playing.set(false);
+        return;
+    }
+    store.playing.set(true);
+    store.player_error.set(None);
+    spawn_local(async move {
+        let json = store.chain_json.get_untracked();
+        let ended = move || {
+            player::rewind();
+            store.playing.set(false);
+        };
+        if let Err(e) = player::play(&json, ended).await {
+            store.playing.set(false);
+            let msg = e
+                .as_string()
+                .unwrap_or_else(|| "playback could not start in this browser".into());
+            store.player_error.set(Some(msg));
+        } else {
+            player::set_bypass(store.bypass.get_untracked());
+            player::set_match_db(store.match_db());
+        }
+    });
+}

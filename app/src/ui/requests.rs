@@ -1,0 +1,78 @@
+//! What the page asks of the Workers: analyse a file, master it, export the
+//! master (the wire form is documented in [`crate::protocol`]).
+
+use js_sys::Array;
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+use super::browser::mark;
+use super::store::Store;
+use crate::model::SPLIT_MIN_BYTES;
+use crate::protocol::object;
+use crate::{player, worker_client};
+
+/// Starts a new job for `file`: the page forgets the last file, and the
+/// Workers get the File itself (a handle, not its bytes: each reads it off
+/// the main thread). A long file is measured by both Workers at once (see
+/// [`worker_client`]).
+pub fn analyze_file(store: Store, file: web_sys::File) {
+    mark("__preflightPickedAt");
+    let name = file.name();
+    let job = store.update(|m| m.begin_file(&name, file.size()));
+    player::set_track(None);
+    let Some(id) = job else {
+        return; // refused: the status line says why
+    };
+    let split = file.size() >= SPLIT_MIN_BYTES;
+    let msg = object(&[
+        ("type", "analyze".into()),
+        ("id", id.into()),
+        ("name", name.as_str().into()),
+        ("file", file.clone().into()),
+        ("split", split.into()),
+    ]);
+    mark("__preflightSentAt");
+    worker_client::send(msg.into(), Array::new());
+    if split && !worker_client::send_to_helper(id, &name, &file) {
+        // No helper: the engine measures both halves itself.
+        let peaks = object(&[
+            ("type", "peaks".into()),
+            ("id", id.into()),
+            ("json", JsValue::NULL),
+        ]);
+        worker_client::send(peaks.into(), Array::new());
+    }
+}
+
+/// The user's intent for a master, as the `<select>`s hold it.
+pub struct MasterRequest {
+    /// `streaming`, `loud` or `dynamic`.
+    pub target: String,
+    /// `balanced`, `open` or `dense`.
+    pub character: String,
+    /// Export format: `24`, `16` or `32f`.
+    pub bits: String,
+}
+
+/// Asks the engine to master the current file (ceiling −1 dBTP).
+pub fn master(store: Store, request: MasterRequest) {
+    store.update(|m| m.begin_master());
+    let msg = object(&[
+        ("type", "master".into()),
+        ("id", store.job.get_untracked().into()),
+        ("target", request.target.into()),
+        ("character", request.character.into()),
+        ("ceiling", (-1.0).into()),
+        ("bits", request.bits.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// Asks the engine for the last master as a WAV file (answered by `exported`).
+pub fn export(store: Store) {
+    let msg = object(&[
+        ("type", "export".into()),
+        ("id", store.job.get_untracked().into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}

@@ -1,0 +1,42 @@
+//! The results of an analysed file: its facts, measurements, notices, the
+//! player, the risks and the master panel.
+
+use dsp_wasm::report::Report;
+use leptos::prelude::*;
+
+use super::master_panel::MasterPanel;
+use super::measurements::Measurements;
+use super::player_bar::PlayerBar;
+use super::risks::RiskList;
+use crate::fmt;
+
+/// Facts, measurements, risks and the player for an analysed file.
+#[component]
+pub fn Results(
+    /// The analysis of the current file.
+    report: Report,
+) -> impl IntoView {
+    let i = report.input;
+    let notices = report.notices;
+    view! {
+        <section class="results">
+            <div class="file-facts">
+                <h2 id="file-name">{i.name.clone()}</h2>
+                <p class="facts">
+                    <span id="duration">{fmt::duration(i.duration_s)}</span>" · "
+                    <span id="sample-rate">{fmt::rate(i.sample_rate)}</span>" · "
+                    <span id="channels">{fmt::channels(i.channels)}</span>" · "
+                    <span>{i.format.to_uppercase()}</span>
+                    {i.bit_depth.map(|b| format!(" · {b}-bit"))}
+                </p>
+            </div>
+            <Measurements loudness=report.loudness />
+            {(!notices.is_empty()).then(|| view! {
+                <ul class="notices">{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+            })}
+            <PlayerBar />
+            <RiskList risks=report.risks />
+            <MasterPanel />
+        </section>
+    }
+}

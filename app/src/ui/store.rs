@@ -1,0 +1,114 @@
+//! The page's one state store: a [`PageModel`] mirrored into signals.
+//!
+//! Every field of the model has a signal here, so each component re-renders
+//! only for what it shows. Changes go through [`Store::update`]: it takes the
+//! model out of the signals, lets plain code (the rules in [`crate::model`])
+//! change it, and sets back only the signals whose value changed. The store
+//! is provided by [`provide_store`] and found with [`use_store`].
+
+use dsp_wasm::report::{MasterReport, Report};
+use leptos::prelude::*;
+
+use crate::model::{PageModel, Phase};
+
+/// Signals of every [`PageModel`] field (see there for what each means).
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub phase: RwSignal<Phase>,
+    pub report: RwSignal<Option<Report>>,
+    pub job: RwSignal<u32>,
+    pub playing: RwSignal<bool>,
+    pub bypass: RwSignal<bool>,
+    pub player_error: RwSignal<Option<String>>,
+    pub chain_json: RwSignal<String>,
+    pub mastering: RwSignal<Option<(String, f64)>>,
+    pub master: RwSignal<Option<MasterReport>>,
+    pub master_error: RwSignal<Option<String>>,
+    pub matched: RwSignal<bool>,
+    pub track_ready: RwSignal<bool>,
+}
+
+impl Store {
+    /// Signals holding `model`.
+    fn new(model: PageModel) -> Self {
+        Self {
+            phase: RwSignal::new(model.phase),
+            report: RwSignal::new(model.report),
+            job: RwSignal::new(model.job),
+            playing: RwSignal::new(model.playing),
+            bypass: RwSignal::new(model.bypass),
+            player_error: RwSignal::new(model.player_error),
+            chain_json: RwSignal::new(model.chain_json),
+            mastering: RwSignal::new(model.mastering),
+            master: RwSignal::new(model.master),
+            master_error: RwSignal::new(model.master_error),
+            matched: RwSignal::new(model.matched),
+            track_ready: RwSignal::new(model.track_ready),
+        }
+    }
+
+    /// The model as the signals hold it now (read without subscribing).
+    pub fn snapshot(&self) -> PageModel {
+        PageModel {
+            phase: self.phase.get_untracked(),
+            report: self.report.get_untracked(),
+            job: self.job.get_untracked(),
+            playing: self.playing.get_untracked(),
+            bypass: self.bypass.get_untracked(),
+            player_error: self.player_error.get_untracked(),
+            chain_json: self.chain_json.get_untracked(),
+            mastering: self.mastering.get_untracked(),
+            master: self.master.get_untracked(),
+            master_error: self.master_error.get_untracked(),
+            matched: self.matched.get_untracked(),
+            track_ready: self.track_ready.get_untracked(),
+        }
+    }
+
+    /// Sets every signal whose value differs from `model`'s.
+    fn sync(&self, model: PageModel) {
+        set_if_changed(self.phase, model.phase);
+        set_if_changed(self.report, model.report);
+        set_if_changed(self.job, model.job);
+        set_if_changed(self.playing, model.playing);
+        set_if_changed(self.bypass, model.bypass);
+        set_if_changed(self.player_error, model.player_error);
+        set_if_changed(self.chain_json, model.chain_json);
+        set_if_changed(self.mastering, model.mastering);
+        set_if_changed(self.master, model.master);
+        set_if_changed(self.master_error, model.master_error);
+        set_if_changed(self.matched, model.matched);
+        set_if_changed(self.track_ready, model.track_ready);
+    }
+
+    /// Changes the model with `f` and updates the signals that changed.
+    pub fn update<R>(&self, f: impl FnOnce(&mut PageModel) -> R) -> R {
+        let mut model = self.snapshot();
+        let out = f(&mut model);
+        self.sync(model);
+        out
+    }
+
+    /// The player's loudness-matching gain for the current state, dB.
+    pub fn match_db(&self) -> f64 {
+        self.snapshot().match_db()
+    }
+}
+
+fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+    if signal.with_untracked(|old| *old != value) {
+        signal.set(value);
+    }
+}
+
+/// Creates the store for a fresh page and provides it to every component below.
+pub fn provide_store() -> Store {
+    let store = Store::new(PageModel::default());
+    provide_context(store);
+    store
+}
+
+/// The store provided by the page ([`provide_store`]).
+pub fn use_store() -> Store {
+    expect_context::<Store>()
+}

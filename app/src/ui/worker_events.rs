@@ -1,0 +1,89 @@
+//! Messages from the engine Worker: each is parsed into a
+//! [`WorkerEvent`], applied to the store by [`crate::model::apply`], and the
+//! [`Effect`]s it asks for are carried out here (the player, downloads, the
+//! values exposed to the timing script).
+
+use js_sys::Uint8Array;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::browser;
+use super::store::Store;
+use crate::model::{self, Effect, EventKind, WorkerEvent};
+use crate::{player, protocol};
+
+/// Handles one message the engine Worker sent.
+pub fn handle(store: Store, data: JsValue) {
+    let received = js_sys::Date::now();
+    let event = parse(&data);
+    let effects = store.update(|m| model::apply(m, event));
+    for effect in effects {
+        perform(store, &data, effect, received);
+    }
+}
+
+/// Reads a message's type and plain fields (see [`protocol`]).
+pub fn parse(data: &JsValue) -> WorkerEvent {
+    let id = protocol::get_f64(data, "id");
+    let kind = match protocol::get_str(data, "type").as_str() {
+        "progress" => EventKind::Progress {
+            stage: protocol::get_str(data, "stage"),
+            percent: protocol::get_f64(data, "percent"),
+        },
+        "decoded" => EventKind::Decoded {
+            sample_rate: protocol::get_f64(data, "sampleRate") as u32,
+        },
+        "report" => EventKind::Report {
+            json: protocol::get_str(data, "json"),
+        },
+        "mastered" => EventKind::Mastered {
+            json: protocol::get_str(data, "json"),
+        },
+        "exported" => EventKind::Exported,
+        "error" => EventKind::Error {
+            message: protocol::get_str(data, "message"),
+        },
+        _ => EventKind::Other,
+    };
+    WorkerEvent {
+        job: id.is_finite().then_some(id as u32),
+        kind,
+    }
+}
+
+/// Carries out one effect of the message `data` (received at `received_ms`).
+fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
+    match effect {
+        Effect::LoadTrack { sample_rate } => player::set_track(Some(player::Track {
+            sample_rate,
+            channels: protocol::get_channels(data, "channels"),
+        })),
+        Effect::ClearTrack => player::set_track(None),
+        Effect::PublishReportTimings => {
+            // Exposed for the timing script and tests (plain data, read-only use).
+            let timings = protocol::get(data, "timings");
+            let set = |key: &str, ms: f64| {
+                let _ = js_sys::Reflect::set(&timings, &key.into(), &ms.into());
+            };
+            set("receivedReportAt", received_ms);
+            set("shownAt", js_sys::Date::now());
+            browser::expose("__preflightTimings", &timings);
+        }
+        Effect::PublishMaster { chain_json } => {
+            // For the timing script: the chain the worklet now runs and
+            // where the Worker's time went.
+            browser::expose("__preflightChain", &chain_json.as_str().into());
+            browser::expose(
+                "__preflightMasterStagesMs",
+                &protocol::get(data, "stagesMs"),
+            );
+            player::set_chain(&chain_json);
+        }
+        Effect::SetMatchDb(db) => player::set_match_db(db),
+        Effect::Download { file_name } => {
+            let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
+            if let Err(e) = browser::download(&bytes, &file_name) {
+                store.update(|m| m.master_error = Some(e));
+            }
+        }
+    }
+}
