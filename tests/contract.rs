@@ -15,7 +15,9 @@ use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
 use dsp_wasm::Stage;
-use preflight_tests::{inject, mix, scratch_dir, write_wav, Style, WavFormat, STYLES};
+use preflight_tests::mixes::{inject, mix, Style, STYLES};
+use preflight_tests::scratch_dir;
+use preflight_tests::wav::{write_wav, WavFormat};
 use std::path::{Path, PathBuf};
 
 /// The repository's `docs/`: the contract and the risk taxonomy it names.

@@ -10,7 +10,9 @@ use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::decode::decode_file;
 use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
-use preflight_tests::{mix, scratch_dir, write_wav, Style, WavFormat};
+use preflight_tests::mixes::{mix, Style};
+use preflight_tests::scratch_dir;
+use preflight_tests::wav::{write_wav, WavFormat};
 
 /// ffmpeg is required (CI installs it): fail loudly when it is missing.
 fn ffmpeg() -> &'static str {
