@@ -118,3 +118,26 @@ pub fn filter_all(audio: &mut AudioBuffer, f: Biquad) {
         f.run(ch);
     }
 }
+
+/// One-pole low-pass / high-pass in `f32` (pole at exp(−2π·f/fs)), the
+/// filters of [`crate::master_mix`].
+pub struct OnePole {
+    a: f32,
+    z: f32,
+}
+
+impl OnePole {
+    pub fn new(freq: f32, sr: f32) -> Self {
+        Self {
+            a: (-2.0 * std::f32::consts::PI * freq / sr).exp(),
+            z: 0.0,
+        }
+    }
+    pub fn lp(&mut self, x: f32) -> f32 {
+        self.z = x + self.a * (self.z - x);
+        self.z
+    }
+    pub fn hp(&mut self, x: f32) -> f32 {
+        x - self.lp(x)
+    }
+}

@@ -2,16 +2,22 @@
 //! generated test signals and of WAV writing.
 //!
 //! - [`noise`]: the deterministic noise generators (`Xorshift64`, `Xorshift32`).
-//! - [`filters`]: RBJ Audio-EQ-Cookbook biquads used by the generators and injections.
+//! - [`filters`]: RBJ Audio-EQ-Cookbook biquads and one-pole filters used by
+//!   the generators and injections.
 //! - [`signals`]: simple known signals (sines, sections).
 //! - [`mixes`]: music-like stereo mixes in three styles and [`mixes::inject`],
 //!   one problem of each risk id put into a mix.
+//! - [`master_mix`]: the 120 bpm mix of the mastering tests, its elements'
+//!   levels set by a [`master_mix::MixSpec`].
+//! - [`peers`]: ffmpeg, the peer tool (EBU R128 meter, encoders).
 //! - [`wav`]: 16/24-bit integer or 32-bit float WAV files, written
 //!   independently of the engine's encoder.
 
 pub mod filters;
+pub mod master_mix;
 pub mod mixes;
 pub mod noise;
+pub mod peers;
 pub mod signals;
 pub mod wav;
 

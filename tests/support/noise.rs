@@ -26,3 +26,47 @@ impl Xorshift64 {
         (self.0 >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
     }
 }
+
+/// Marsaglia's 32-bit xorshift (13, 17, 5) in `f32`.
+///
+/// The state never reaches zero from a non-zero start; [`Xorshift32::new`]
+/// forces the start odd, [`Xorshift32::from_state`] takes it as given (for
+/// signals whose start is already fixed).
+#[derive(Clone, Debug)]
+pub struct Xorshift32(u32);
+
+impl Xorshift32 {
+    /// A generator started at `seed | 1`.
+    pub fn new(seed: u32) -> Self {
+        Self(seed | 1)
+    }
+
+    /// A generator started at exactly `state` (must not be zero).
+    pub fn from_state(state: u32) -> Self {
+        debug_assert_ne!(state, 0, "xorshift state 0 stays 0");
+        Self(state)
+    }
+
+    /// The next state.
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 17;
+        self.0 ^= self.0 << 5;
+        self.0
+    }
+
+    /// The next value in 0..=1 (`state / u32::MAX` in `f32`).
+    pub fn next_unit(&mut self) -> f32 {
+        self.next_u32() as f32 / u32::MAX as f32
+    }
+
+    /// The next value in −1..=1: `2 · unit − 1`.
+    pub fn next_bipolar(&mut self) -> f32 {
+        self.next_unit() * 2.0 - 1.0
+    }
+
+    /// The next value in −0.5..=0.5: `unit − 0.5`.
+    pub fn next_centred(&mut self) -> f32 {
+        self.next_unit() - 0.5
+    }
+}
