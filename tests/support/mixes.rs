@@ -309,6 +309,32 @@ pub fn mix(style: Style, rate: u32, seconds: f64, seed: u64) -> AudioBuffer {
     a
 }
 
+/// A [`mix`] in six sections at different levels (−9, 0, −5, +1, −12, 0 dB,
+/// verse / chorus, 0.5 s crossfades) so its loudness range is not trivial
+/// (the peer comparison of tests/peer.rs).
+pub fn dynamic_mix(style: Style, rate: u32, seconds: f64, seed: u64) -> AudioBuffer {
+    let mut a = mix(style, rate, seconds, seed);
+    let n = a.frames();
+    let fs = f64::from(rate);
+    let gains_db = [-9.0, 0.0, -5.0, 1.0, -12.0, 0.0];
+    for ch in &mut a.channels {
+        for (i, s) in ch.iter_mut().enumerate() {
+            let pos = i as f64 / n as f64 * gains_db.len() as f64;
+            let k = (pos as usize).min(gains_db.len() - 1);
+            // 0.5 s crossfade into each section.
+            let into = (pos - k as f64) * (n as f64 / gains_db.len() as f64) / fs;
+            let prev = if k == 0 { gains_db[0] } else { gains_db[k - 1] };
+            let g = if into < 0.5 {
+                prev + (gains_db[k] - prev) * into / 0.5
+            } else {
+                gains_db[k]
+            };
+            *s *= 10f32.powf(g as f32 / 20.0);
+        }
+    }
+    a
+}
+
 /// Scales a buffer to an integrated loudness.
 pub fn normalize_lufs(a: &mut AudioBuffer, lufs: f64) {
     if let Some(i) = dsp_wasm::measure::loudness::measure(a, |_| {}).integrated_lufs {
