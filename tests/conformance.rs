@@ -6,7 +6,7 @@
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::measure::loudness;
 use dsp_wasm::measure::true_peak;
-use preflight_tests::{sine, stereo_sections};
+use preflight_tests::signals::{sine, stereo_sections};
 
 const RATE: u32 = 48_000;
 

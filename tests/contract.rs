@@ -15,7 +15,10 @@ use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
 use dsp_wasm::Stage;
-use preflight_tests::{inject, mix, scratch_dir, write_wav, Style, WavFormat, STYLES};
+use preflight_tests::mixes::{inject, mix, Style, STYLES};
+use preflight_tests::noise::Xorshift32;
+use preflight_tests::scratch_dir;
+use preflight_tests::wav::{write_wav, WavFormat};
 use std::path::{Path, PathBuf};
 
 /// The repository's `docs/`: the contract and the risk taxonomy it names.
@@ -386,14 +389,9 @@ fn bad_bytes_are_errors_not_panics() {
 fn long_files_report_progress_regularly() {
     let rate = 48_000u32;
     let n = rate as usize * 600;
-    let mut s = 0x2545_f491u32;
+    let mut noise = Xorshift32::from_state(0x2545_f491);
     let ch: Vec<f32> = (0..n)
-        .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 17;
-            s ^= s << 5;
-            0.2 * (i as f32 * 0.02).sin() + 0.05 * (s as f32 / u32::MAX as f32 - 0.5)
-        })
+        .map(|i| 0.2 * (i as f32 * 0.02).sin() + 0.05 * noise.next_centred())
         .collect();
     let a = AudioBuffer {
         sample_rate: rate,

@@ -6,7 +6,7 @@ use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
-use preflight_tests::{inject, mix, Style, STYLES};
+use preflight_tests::mixes::{inject, mix, Style, STYLES};
 
 const RATE: u32 = 44_100;
 const SECONDS: f64 = 24.0;

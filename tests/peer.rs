@@ -4,81 +4,17 @@
 //! several sample rates and formats, decoded through the engine's own decoder.
 
 use std::path::Path;
-use std::process::Command;
 
-use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::decode::decode_file;
 use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
-use preflight_tests::{mix, scratch_dir, write_wav, Style, WavFormat};
-
-/// ffmpeg is required (CI installs it): fail loudly when it is missing.
-fn ffmpeg() -> &'static str {
-    let ok = Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(ok, "ffmpeg is required for the peer comparison (apt-get install ffmpeg) but was not found on PATH");
-    "ffmpeg"
-}
-
-#[derive(Debug)]
-struct Peer {
-    integrated: f64,
-    lra: f64,
-    true_peak: f64,
-}
-
-fn ffmpeg_ebur128(path: &Path) -> Peer {
-    let out = Command::new(ffmpeg())
-        .args(["-nostats", "-hide_banner", "-i"])
-        .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
-        .output()
-        .expect("run ffmpeg");
-    let text = String::from_utf8_lossy(&out.stderr);
-    let summary = text.rsplit("Summary:").next().expect("ffmpeg summary");
-    let value = |key: &str| -> f64 {
-        summary
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {key} in ffmpeg output:\n{summary}"))
-    };
-    Peer {
-        integrated: value("I:"),
-        lra: value("LRA:"),
-        true_peak: value("Peak:"),
-    }
-}
-
-/// A mix with sections at different levels (verse / chorus) so LRA is not trivial.
-fn dynamic_mix(style: Style, rate: u32, seconds: f64, seed: u64) -> AudioBuffer {
-    let mut a = mix(style, rate, seconds, seed);
-    let n = a.frames();
-    let fs = f64::from(rate);
-    let gains_db = [-9.0, 0.0, -5.0, 1.0, -12.0, 0.0];
-    for ch in &mut a.channels {
-        for (i, s) in ch.iter_mut().enumerate() {
-            let pos = i as f64 / n as f64 * gains_db.len() as f64;
-            let k = (pos as usize).min(gains_db.len() - 1);
-            // 0.5 s crossfade into each section.
-            let into = (pos - k as f64) * (n as f64 / gains_db.len() as f64) / fs;
-            let prev = if k == 0 { gains_db[0] } else { gains_db[k - 1] };
-            let g = if into < 0.5 {
-                prev + (gains_db[k] - prev) * into / 0.5
-            } else {
-                gains_db[k]
-            };
-            *s *= 10f32.powf(g as f32 / 20.0);
-        }
-    }
-    a
-}
+use preflight_tests::mixes::{dynamic_mix, Style};
+use preflight_tests::peers::{ebur128, ffmpeg_convert, require_ffmpeg};
+use preflight_tests::scratch_dir;
+use preflight_tests::wav::{write_wav, WavFormat};
 
 fn compare(name: &str, path: &Path) {
-    let peer = ffmpeg_ebur128(path);
+    let peer = ebur128(path).unwrap_or_else(|e| panic!("{name}: {e}"));
     let decoded = decode_file(path).expect("decode");
     let r = analyze(
         &decoded.audio,
@@ -92,28 +28,29 @@ fn compare(name: &str, path: &Path) {
     let tp = r.loudness.true_peak_dbtp.expect("tp");
     println!(
         "{name}: I {i:.2} vs {:.1} | LRA {lra:.2} vs {:.1} | TP {tp:.2} vs {:.1}",
-        peer.integrated, peer.lra, peer.true_peak
+        peer.integrated_lufs, peer.range_lu, peer.true_peak_dbtp
     );
     // ffmpeg prints one decimal: allow its rounding (±0.05) on top of the tolerance.
     assert!(
-        (i - peer.integrated).abs() <= 0.1 + 0.05,
+        (i - peer.integrated_lufs).abs() <= 0.1 + 0.05,
         "{name}: integrated {i:.2} vs ffmpeg {:.1}",
-        peer.integrated
+        peer.integrated_lufs
     );
     assert!(
-        (lra - peer.lra).abs() <= 0.5 + 0.05,
+        (lra - peer.range_lu).abs() <= 0.5 + 0.05,
         "{name}: LRA {lra:.2} vs ffmpeg {:.1}",
-        peer.lra
+        peer.range_lu
     );
     assert!(
-        (tp - peer.true_peak).abs() <= 0.2 + 0.05,
+        (tp - peer.true_peak_dbtp).abs() <= 0.2 + 0.05,
         "{name}: true peak {tp:.2} vs ffmpeg {:.1}",
-        peer.true_peak
+        peer.true_peak_dbtp
     );
 }
 
 #[test]
 fn loudness_range_and_true_peak_agree_with_ffmpeg() {
+    require_ffmpeg();
     let dir = scratch_dir("peer");
     let cases = [
         (Style::SynthPop, 44_100u32, WavFormat::Int16, "wav"),
@@ -128,13 +65,7 @@ fn loudness_range_and_true_peak_agree_with_ffmpeg() {
         write_wav(&wav, &a, fmt).expect("write wav");
         let path = if ext == "flac" {
             let flac = dir.join(format!("case{k}.flac"));
-            let st = Command::new(ffmpeg())
-                .args(["-y", "-loglevel", "error", "-i"])
-                .arg(&wav)
-                .arg(&flac)
-                .status()
-                .expect("ffmpeg flac");
-            assert!(st.success());
+            ffmpeg_convert(&wav, &flac, &[]);
             flac
         } else {
             wav

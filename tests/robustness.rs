@@ -6,7 +6,9 @@
 use dsp_wasm::io::decode::decode;
 use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
-use preflight_tests::{mix, scratch_dir, write_wav, Style, WavFormat};
+use preflight_tests::mixes::{mix, Style};
+use preflight_tests::scratch_dir;
+use preflight_tests::wav::{write_wav, WavFormat};
 use proptest::prelude::*;
 
 fn valid_wav() -> Vec<u8> {

@@ -4,34 +4,9 @@
 //! (budget 128 / 48 kHz = 2.67 ms), and the whole decide loop.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, ChainProcessor};
 use dsp_wasm::master::{master, MasterOptions};
-
-/// Bass, bright bursts and noise: every stage of the chain has work to do.
-fn music_like(sample_rate: u32, seconds: f64) -> AudioBuffer {
-    let frames = (seconds * f64::from(sample_rate)) as usize;
-    let mut state = 0x1234_5678u32;
-    let mut l = Vec::with_capacity(frames);
-    let mut r = Vec::with_capacity(frames);
-    let sr = sample_rate as f32;
-    for i in 0..frames {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let noise = (state as f32 / u32::MAX as f32 - 0.5) * 0.1;
-        let t = i as f32 / sr;
-        let burst = if (t * 4.0).fract() < 0.2 { 0.2 } else { 0.02 };
-        let tone = 0.3 * (2.0 * std::f32::consts::PI * 55.0 * t).sin()
-            + burst * (2.0 * std::f32::consts::PI * 4500.0 * t).sin();
-        l.push(tone + noise);
-        r.push(tone - noise);
-    }
-    AudioBuffer {
-        sample_rate,
-        channels: vec![l, r],
-    }
-}
+use preflight_tests::signals::bass_bursts_noise;
 
 /// A full chain: one of every module, as a busy master would carry.
 fn full_chain() -> Chain {
@@ -39,7 +14,7 @@ fn full_chain() -> Chain {
 }
 
 fn render(c: &mut Criterion) {
-    let audio = music_like(48_000, 240.0);
+    let audio = bass_bursts_noise(48_000, 240.0);
     let chain = full_chain();
     let mut g = c.benchmark_group("render_4min_48k_stereo");
     g.sample_size(10);
@@ -57,7 +32,7 @@ fn render(c: &mut Criterion) {
 
 fn quantum(c: &mut Criterion) {
     let mut g = c.benchmark_group("quantum_128_frames_48k_stereo");
-    let audio = music_like(48_000, 1.0);
+    let audio = bass_bursts_noise(48_000, 1.0);
     let mut p = ChainProcessor::new(&full_chain(), 48_000.0, 2, 128).unwrap();
     let mut l = audio.channels[0][..128].to_vec();
     let mut r = audio.channels[1][..128].to_vec();
@@ -80,7 +55,7 @@ fn decide(c: &mut Criterion) {
     let mut g = c.benchmark_group("master_decide_loop_48k_stereo");
     g.sample_size(10);
     for seconds in [30.0, 240.0] {
-        let audio = music_like(48_000, seconds);
+        let audio = bass_bursts_noise(48_000, seconds);
         g.throughput(Throughput::Elements(audio.frames() as u64));
         g.bench_function(format!("{seconds:.0}s"), |b| {
             b.iter(|| master(&audio, &MasterOptions::default(), None, |_, _| {}).unwrap())

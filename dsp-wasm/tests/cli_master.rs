@@ -1,12 +1,16 @@
 //! `preflight master` at the command line: outputs, exit codes, no partial files.
-
-mod common;
+//!
+//! The one integration test left in dsp-wasm: it runs the `preflight` binary
+//! through `CARGO_BIN_EXE_preflight`, which Cargo sets only for tests of the
+//! package that owns the binary. Its signals come from the shared support
+//! crate (`preflight-tests`, a dev-dependency).
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use dsp_wasm::io::decode::decode_file;
-use dsp_wasm::io::wav::{self, SampleFormat};
+use preflight_tests::master_mix::clean;
+use preflight_tests::wav::{write_wav, WavFormat};
 
 fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("preflight-cli-{name}-{}", std::process::id()));
@@ -26,7 +30,7 @@ fn preflight(args: &[&str]) -> std::process::Output {
 fn masters_a_file_to_wav_and_json() {
     let d = dir("ok");
     let input = d.join("mix.wav");
-    wav::write(&input, &common::clean(48_000, 6.0), SampleFormat::Int24).unwrap();
+    write_wav(&input, &clean(48_000, 6.0), WavFormat::Int24).unwrap();
     let out = d.join("master.wav");
     let json = d.join("master.json");
     let o = preflight(&[
@@ -92,7 +96,7 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     // Only the input is left in the folder (no temporary files either).
     assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
     let good = d.join("mix.wav");
-    wav::write(&good, &common::clean(44_100, 2.0), SampleFormat::Int16).unwrap();
+    write_wav(&good, &clean(44_100, 2.0), WavFormat::Int16).unwrap();
     for args in [
         vec!["--target", "quiet"],
         vec!["--ceiling", "3"],

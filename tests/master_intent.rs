@@ -1,9 +1,6 @@
 //! Restraint, loudness accuracy per intent, determinism, delivery formats and
 //! reference matching of `master::master`.
 
-mod common;
-
-use common::{clean, eq, gain, through};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, FilterKind};
 use dsp_wasm::io::wav::SampleFormat;
@@ -12,6 +9,7 @@ use dsp_wasm::master::{master, MasterOptions, Mastered};
 use dsp_wasm::measure::octave_bands::max_band_change_db;
 use dsp_wasm::measure::true_peak::true_peak;
 use dsp_wasm::units::to_db;
+use preflight_tests::master_mix::{clean, eq, gain, through};
 
 const SR: u32 = 48_000;
 

@@ -4,9 +4,6 @@
 //! and its loudness lands within 0.5 LU of the target when the report says
 //! the target was reached.
 
-mod common;
-
-use common::{clean, eq, ffmpeg_measure, gain, have_ffmpeg, mix, through, MixSpec, Noise};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{FilterKind, Module, StereoTarget};
 use dsp_wasm::io::wav;
@@ -17,6 +14,9 @@ use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::units::to_db;
+use preflight_tests::master_mix::{clean, eq, gain, mix, through, MixSpec};
+use preflight_tests::noise::Xorshift32;
+use preflight_tests::peers::{ebur128, have_ffmpeg};
 
 const SR: u32 = 48_000;
 const SECONDS: f32 = 12.0;
@@ -44,8 +44,10 @@ fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
             "preflight-master-{name}-{}.wav",
             std::process::id()
         ));
+        // The engine's own encoder: this checks the file the engine delivers.
         wav::write(&path, &m.audio, options.output_format).unwrap();
-        let (ff_i, ff_tp) = ffmpeg_measure(&path).expect("ffmpeg ebur128");
+        let peer = ebur128(&path).expect("ffmpeg ebur128");
+        let (ff_i, ff_tp) = (peer.integrated_lufs, peer.true_peak_dbtp);
         let _ = std::fs::remove_file(&path);
         assert!(
             ff_tp <= ceiling,
@@ -163,7 +165,7 @@ fn dull_mix_gets_air() {
 fn sibilance_is_de_essed() {
     let base = clean(SR, SECONDS);
     let mut a = base.clone();
-    let mut nz = Noise::new(99);
+    let mut nz = Xorshift32::new(99);
     let sr = SR as f32;
     // 70 ms bursts of 5–10 kHz noise every 1.3 s, like hard "s" sounds.
     let mut hp = dsp_wasm::dsp::biquad::State::default();
@@ -172,7 +174,7 @@ fn sibilance_is_de_essed() {
         let t = i as f32 / sr;
         let ph = t % 1.3;
         let env = if (0.3..0.37).contains(&ph) { 1.0 } else { 0.0 };
-        let s = hp.tick(&bp, f64::from(nz.next())) as f32 * 0.08 * env;
+        let s = hp.tick(&bp, f64::from(nz.next_bipolar())) as f32 * 0.08 * env;
         a.channels[0][i] += s;
         a.channels[1][i] += s;
     }

@@ -5,6 +5,7 @@
 
 use dsp_wasm::dsp::limiter::{LimiterParams, TruePeakLimiter};
 use dsp_wasm::measure::true_peak::true_peak;
+use preflight_tests::noise::Xorshift32;
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -78,14 +79,11 @@ fn generate(kind: &Kind, n: usize, sr: f32, channel: usize) -> Vec<f32> {
                 .collect()
         }
         Kind::Noise { amp, seed } => {
-            let mut x = seed | 1;
+            let mut noise = Xorshift32::new(seed);
             (0..n)
                 .map(|i| {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
                     let burst = if (i / 2000) % 2 == 0 { 1.0 } else { 0.05 };
-                    amp * burst * (x as f32 / u32::MAX as f32 - 0.5) * 2.0
+                    amp * burst * noise.next_centred() * 2.0
                 })
                 .collect()
         }

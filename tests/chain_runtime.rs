@@ -3,42 +3,10 @@
 
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, Module, StereoTarget};
+use preflight_tests::signals::bass_notes_bursts_noise;
 
 fn full_chain() -> Chain {
     Chain::every_module()
-}
-
-/// Bass notes, a bright burst pattern, wide noise: every stage does something.
-fn test_mix(sample_rate: u32, seconds: f64) -> AudioBuffer {
-    let n = (seconds * f64::from(sample_rate)) as usize;
-    let sr = sample_rate as f32;
-    let mut state = 0x9e37_79b9u32;
-    let mut noise = || {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        state as f32 / u32::MAX as f32 - 0.5
-    };
-    let mut l = Vec::with_capacity(n);
-    let mut r = Vec::with_capacity(n);
-    for i in 0..n {
-        let t = i as f32 / sr;
-        let note = if (t * 2.0) as u32 % 2 == 0 {
-            55.0
-        } else {
-            82.4
-        };
-        let bass = 0.35 * (2.0 * std::f32::consts::PI * note * t).sin();
-        let burst = if (t * 4.0).fract() < 0.2 { 0.3 } else { 0.02 };
-        let bright = burst * (2.0 * std::f32::consts::PI * 4500.0 * t).sin();
-        let (a, b) = (noise(), noise());
-        l.push(bass + bright + 0.05 * a + 0.01);
-        r.push(bass * 0.9 + bright + 0.05 * b);
-    }
-    AudioBuffer {
-        sample_rate,
-        channels: vec![l, r],
-    }
 }
 
 #[test]
@@ -64,7 +32,7 @@ fn chain_json_round_trips_every_module() {
 #[test]
 fn output_does_not_depend_on_block_size() {
     for &sr in &[44_100u32, 48_000, 96_000] {
-        let input = test_mix(sr, 1.5);
+        let input = bass_notes_bursts_noise(sr, 1.5);
         let c = full_chain();
         let whole = chain::render_with_block(&c, &input, input.frames() + 10_000).unwrap();
         for block in [128usize, 1000, 1, 4096] {
@@ -112,7 +80,7 @@ fn latency_is_reported_and_compensated() {
 
 #[test]
 fn bypass_gives_the_dry_signal_delayed_by_the_latency() {
-    let input = test_mix(48_000, 0.5);
+    let input = bass_notes_bursts_noise(48_000, 0.5);
     let c = full_chain();
     let mut p = ChainProcessor::new(&c, 48_000.0, 2, 128).unwrap();
     let lat = p.latency_frames();
@@ -197,7 +165,7 @@ fn scaled_amounts() {
         }
     );
     let d = full_chain().modules[4].scaled(0.0);
-    let input = test_mix(48_000, 0.5);
+    let input = bass_notes_bursts_noise(48_000, 0.5);
     let out = chain::render(&Chain::new(vec![d]), &input).unwrap();
     let worst = out.channels[0]
         .iter()
@@ -209,7 +177,7 @@ fn scaled_amounts() {
 #[test]
 fn bad_input_never_panics() {
     let c = full_chain();
-    let mut nasty = test_mix(8_000, 0.3);
+    let mut nasty = bass_notes_bursts_noise(8_000, 0.3);
     nasty.channels[0][100] = f32::NAN;
     nasty.channels[1][200] = f32::INFINITY;
     let out = chain::render(&c, &nasty).unwrap();

@@ -1,52 +1,18 @@
-//! Generated test mixes: a clean, music-like stereo mix (kick, snare, hats,
-//! bass notes, pad, a formant "vocal", air) and helpers to inject one problem
-//! at a time, write WAVs and measure with ffmpeg.
-
-#![allow(dead_code)]
+//! The generated mix of the mastering tests: a music-like stereo mix at
+//! 120 bpm (kick, snare, hats, bass notes, pad, a formant "vocal", air) whose
+//! elements' levels are set by a [`MixSpec`], and helpers to inject one
+//! problem at a time (through the engine's own chain, or by gain).
+//!
+//! Distinct from [`crate::mixes`] (its own elements, `f32` arithmetic and
+//! [`Xorshift32`] noise): the mastering tests' results are tuned to it.
 
 use std::f32::consts::PI;
-use std::path::Path;
-use std::process::Command;
 
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain, FilterKind, Module, StereoTarget};
 
-/// Deterministic noise source (xorshift32), uniform in −1..1.
-pub struct Noise(u32);
-
-impl Noise {
-    pub fn new(seed: u32) -> Self {
-        Self(seed | 1)
-    }
-    pub fn next(&mut self) -> f32 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 17;
-        self.0 ^= self.0 << 5;
-        (self.0 as f32 / u32::MAX as f32) * 2.0 - 1.0
-    }
-}
-
-/// One-pole low-pass / high-pass helpers.
-struct OnePole {
-    a: f32,
-    z: f32,
-}
-
-impl OnePole {
-    fn new(freq: f32, sr: f32) -> Self {
-        Self {
-            a: (-2.0 * PI * freq / sr).exp(),
-            z: 0.0,
-        }
-    }
-    fn lp(&mut self, x: f32) -> f32 {
-        self.z = x + self.a * (self.z - x);
-        self.z
-    }
-    fn hp(&mut self, x: f32) -> f32 {
-        x - self.lp(x)
-    }
-}
+use crate::filters::OnePole;
+use crate::noise::Xorshift32;
 
 /// Parameters of the generated mix (levels as linear gains).
 #[derive(Clone, Copy, Debug)]
@@ -84,8 +50,8 @@ impl Default for MixSpec {
 pub fn mix(spec: &MixSpec, sample_rate: u32, seconds: f32, seed: u32) -> AudioBuffer {
     let sr = sample_rate as f32;
     let n = (seconds * sr) as usize;
-    let mut noise = Noise::new(seed);
-    let mut noise_r = Noise::new(seed.wrapping_mul(7919) ^ 0xabcd);
+    let mut noise = Xorshift32::new(seed);
+    let mut noise_r = Xorshift32::new(seed.wrapping_mul(7919) ^ 0xabcd);
     let mut snare_lp2 = OnePole::new(2500.0, sr);
     let (mut snare_lp, mut hat_hp, mut air_hp_l, mut air_hp_r) = (
         OnePole::new(2500.0, sr),
@@ -109,15 +75,15 @@ pub fn mix(spec: &MixSpec, sample_rate: u32, seconds: f32, seed: u32) -> AudioBu
         // Snare on beats 2 and 4.
         let snare = if beat_idx % 2 == 1 {
             let e = (-tb / 0.09).exp();
-            let nz = snare_lp2.lp(snare_lp.lp(noise.next()));
+            let nz = snare_lp2.lp(snare_lp.lp(noise.next_bipolar()));
             spec.snare * e * (0.7 * nz * 3.0 + 0.4 * (2.0 * PI * 190.0 * t).sin())
         } else {
-            snare_lp2.lp(snare_lp.lp(noise.next()));
+            snare_lp2.lp(snare_lp.lp(noise.next_bipolar()));
             0.0
         };
         // Hats on eighths.
         let te = t % (beat / 2.0);
-        let hat = spec.hats * (-te / 0.03).exp() * hat_hp.hp(noise.next()) * 3.0;
+        let hat = spec.hats * (-te / 0.03).exp() * hat_hp.hp(noise.next_bipolar()) * 3.0;
         // Bass: a note every two beats.
         let note = (beat_idx / 2) % 4;
         let f = notes[note];
@@ -161,8 +127,8 @@ pub fn mix(spec: &MixSpec, sample_rate: u32, seconds: f32, seed: u32) -> AudioBu
             }
         }
         let vocal = spec.vocal * venv * voc;
-        let air_l = spec.air * air_hp_l.hp(noise.next()) * 4.0;
-        let air_r = spec.air * air_hp_r.hp(noise_r.next()) * 4.0;
+        let air_l = spec.air * air_hp_l.hp(noise.next_bipolar()) * 4.0;
+        let air_r = spec.air * air_hp_r.hp(noise_r.next_bipolar()) * 4.0;
         let bass_r = if spec.bass_antiphase { -bass } else { bass };
         l.push(kick + snare + 0.8 * hat + bass + pad_l + vocal + air_l);
         r.push(kick + snare + 1.2 * hat + bass_r + pad_r + vocal + air_r);
@@ -208,30 +174,4 @@ pub fn gain(audio: &AudioBuffer, gain_db: f64) -> AudioBuffer {
             .map(|c| c.iter().map(|s| s * g).collect())
             .collect(),
     }
-}
-
-/// Integrated loudness by ffmpeg's ebur128 filter and its true peak, from a WAV.
-pub fn ffmpeg_measure(path: &Path) -> Option<(f64, f64)> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-nostats", "-i"])
-        .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    let summary = text.rsplit("Summary:").next()?;
-    let grab = |key: &str| -> Option<f64> {
-        let idx = summary.find(key)?;
-        summary[idx + key.len()..]
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    };
-    Some((grab("I:")?, grab("Peak:")?))
-}
-
-/// True when ffmpeg is installed.
-pub fn have_ffmpeg() -> bool {
-    Command::new("ffmpeg").arg("-version").output().is_ok()
 }
