@@ -1,0 +1,331 @@
+//! The chain as plain data: an ordered list of [`Module`]s with their
+//! parameters, independent of sample rate and block size, and its JSON form
+//! (`{"format":"preflight.chain/1","modules":[…]}`).
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::dsp::mid_side::StereoTarget;
+use crate::error::{Error, Result};
+
+/// Version tag of the chain format.
+pub const CHAIN_FORMAT: &str = "preflight.chain/1";
+
+/// An ordered list of processing modules.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Chain {
+    /// Always [`CHAIN_FORMAT`].
+    pub format: String,
+    /// Modules in signal order.
+    pub modules: Vec<Module>,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self {
+            format: CHAIN_FORMAT.to_string(),
+            modules: Vec::new(),
+        }
+    }
+}
+
+impl Chain {
+    /// One module of every type with typical settings (dynamic bands set to
+    /// act): a chain heavier than any real decision, for benchmarks, the
+    /// Worker's warm-up and tests.
+    pub fn every_module() -> Self {
+        Self::new(vec![
+            Module::DcBlocker { cutoff_hz: 5.0 },
+            Module::Eq {
+                kind: FilterKind::LowShelf,
+                freq_hz: 60.0,
+                q: 0.71,
+                gain_db: -2.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::Eq {
+                kind: FilterKind::Peaking,
+                freq_hz: 2500.0,
+                q: 1.0,
+                gain_db: 1.5,
+                target: StereoTarget::Mid,
+            },
+            Module::LowControl {
+                crossover_hz: 150.0,
+                threshold_db: -24.0,
+                ratio: 4.0,
+                max_cut_db: 4.0,
+                attack_ms: 5.0,
+                release_ms: 250.0,
+            },
+            Module::DynamicEq {
+                freq_hz: 4500.0,
+                q: 1.2,
+                threshold_db: -35.0,
+                ratio: 4.0,
+                max_cut_db: 4.0,
+                attack_ms: 5.0,
+                release_ms: 120.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::DynamicEq {
+                freq_hz: 7000.0,
+                q: 1.5,
+                threshold_db: -40.0,
+                ratio: 6.0,
+                max_cut_db: 6.0,
+                attack_ms: 1.0,
+                release_ms: 60.0,
+                target: StereoTarget::Stereo,
+            },
+            Module::StereoImage {
+                mono_below_hz: 120.0,
+                width: 0.9,
+                balance_db: 0.5,
+            },
+            Module::Gain { gain_db: 6.0 },
+            Module::Limiter {
+                ceiling_dbtp: -1.0,
+                lookahead_ms: 5.0,
+                release_ms: 120.0,
+            },
+        ])
+    }
+
+    /// A chain of the given modules.
+    pub fn new(modules: Vec<Module>) -> Self {
+        Self {
+            format: CHAIN_FORMAT.to_string(),
+            modules,
+        }
+    }
+
+    /// Parses a chain from JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidChain(e.to_string()))
+    }
+
+    /// Serialises the chain to JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a chain always serialises")
+    }
+}
+
+/// Kind of a static EQ filter (RBJ Audio EQ Cookbook shapes, [`crate::dsp::biquad`]).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterKind {
+    Peaking,
+    LowShelf,
+    HighShelf,
+    Highpass,
+    Lowpass,
+}
+
+/// One processing module and its parameters. Units are in the field names.
+///
+/// Every module has one *amount*-like parameter a user can scale
+/// ([`Module::amount`], [`Module::scaled`]): a gain, a maximum cut, a width.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "module", rename_all = "snake_case")]
+pub enum Module {
+    /// Static gain ([`crate::dsp::gain`]). Amount: `gain_db`.
+    Gain { gain_db: f64 },
+    /// DC blocker ([`crate::dsp::dc_blocker`]). Amount: none (on or off).
+    DcBlocker { cutoff_hz: f64 },
+    /// Static EQ filter ([`crate::dsp::biquad`]). Amount: `gain_db` (shelves,
+    /// peaking); pass filters have none.
+    Eq {
+        kind: FilterKind,
+        freq_hz: f64,
+        q: f64,
+        #[serde(default)]
+        gain_db: f64,
+        #[serde(default)]
+        target: StereoTarget,
+    },
+    /// Dynamic EQ band ([`crate::dsp::dynamic_eq`]). Amount: `max_cut_db`.
+    DynamicEq {
+        freq_hz: f64,
+        q: f64,
+        threshold_db: f64,
+        ratio: f64,
+        max_cut_db: f64,
+        attack_ms: f64,
+        release_ms: f64,
+        #[serde(default)]
+        target: StereoTarget,
+    },
+    /// Low-band compressor below an LR4 crossover ([`crate::dsp::low_band`]).
+    /// Amount: `max_cut_db`.
+    LowControl {
+        crossover_hz: f64,
+        threshold_db: f64,
+        ratio: f64,
+        max_cut_db: f64,
+        attack_ms: f64,
+        release_ms: f64,
+    },
+    /// Mono below a frequency, width, balance ([`crate::dsp::mid_side`]).
+    /// Amount: `width` (and `balance_db`).
+    StereoImage {
+        mono_below_hz: f64,
+        width: f64,
+        balance_db: f64,
+    },
+    /// True-peak limiter ([`crate::dsp::limiter`]). Amount: `ceiling_dbtp`.
+    Limiter {
+        ceiling_dbtp: f64,
+        lookahead_ms: f64,
+        release_ms: f64,
+    },
+}
+
+impl Module {
+    /// Whether the module treats each channel on its own (no linked
+    /// detection, no mid/side), so a stereo render equals two mono ones.
+    pub fn acts_per_channel(&self) -> bool {
+        matches!(
+            self,
+            Module::Gain { .. }
+                | Module::DcBlocker { .. }
+                | Module::Eq {
+                    target: StereoTarget::Stereo,
+                    ..
+                }
+        )
+    }
+
+    /// Short name of the module kind (the `module` tag in JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Module::Gain { .. } => "gain",
+            Module::DcBlocker { .. } => "dc_blocker",
+            Module::Eq { .. } => "eq",
+            Module::DynamicEq { .. } => "dynamic_eq",
+            Module::LowControl { .. } => "low_control",
+            Module::StereoImage { .. } => "stereo_image",
+            Module::Limiter { .. } => "limiter",
+        }
+    }
+
+    /// The user-scalable parameter and its value, if the module has one.
+    pub fn amount(&self) -> Option<(&'static str, f64)> {
+        match *self {
+            Module::Gain { gain_db } => Some(("gain_db", gain_db)),
+            Module::DcBlocker { .. } => None,
+            Module::Eq { kind, gain_db, .. } => match kind {
+                FilterKind::Highpass | FilterKind::Lowpass => None,
+                _ => Some(("gain_db", gain_db)),
+            },
+            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
+                Some(("max_cut_db", max_cut_db))
+            }
+            Module::StereoImage { width, .. } => Some(("width", width)),
+            Module::Limiter { ceiling_dbtp, .. } => Some(("ceiling_dbtp", ceiling_dbtp)),
+        }
+    }
+
+    /// This module with its amount scaled by `factor` (0 = no effect, 1 = as
+    /// decided). Width scales its *deviation* from 1, balance scales too; a
+    /// limiter's ceiling is not scaled (it is a guarantee, not a taste).
+    pub fn scaled(&self, factor: f64) -> Module {
+        let f = factor.max(0.0);
+        let mut m = self.clone();
+        match &mut m {
+            Module::Gain { gain_db } => *gain_db *= f,
+            Module::Eq { gain_db, .. } => *gain_db *= f,
+            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
+                *max_cut_db *= f
+            }
+            Module::StereoImage {
+                width, balance_db, ..
+            } => {
+                *width = (1.0 + (*width - 1.0) * f).clamp(0.0, 2.0);
+                *balance_db *= f;
+            }
+            Module::DcBlocker { .. } | Module::Limiter { .. } => {}
+        }
+        m
+    }
+
+    pub(super) fn validate(&self) -> Result<()> {
+        fn check(name: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+            if !v.is_finite() {
+                return Err(Error::InvalidChain(format!(
+                    "{name} must be a finite number"
+                )));
+            }
+            if !(lo..=hi).contains(&v) {
+                return Err(Error::InvalidChain(format!(
+                    "{name} {v} is outside {lo}…{hi}"
+                )));
+            }
+            Ok(())
+        }
+        match *self {
+            Module::Gain { gain_db } => check("gain_db", gain_db, -60.0, 40.0),
+            Module::DcBlocker { cutoff_hz } => check("cutoff_hz", cutoff_hz, 0.5, 40.0),
+            Module::Eq {
+                freq_hz,
+                q,
+                gain_db,
+                ..
+            } => {
+                check("freq_hz", freq_hz, 10.0, 96_000.0)?;
+                check("q", q, 0.1, 20.0)?;
+                check("gain_db", gain_db, -24.0, 24.0)
+            }
+            Module::DynamicEq {
+                freq_hz,
+                q,
+                threshold_db,
+                ratio,
+                max_cut_db,
+                attack_ms,
+                release_ms,
+                ..
+            } => {
+                check("freq_hz", freq_hz, 10.0, 96_000.0)?;
+                check("q", q, 0.1, 20.0)?;
+                check("threshold_db", threshold_db, -120.0, 20.0)?;
+                check("ratio", ratio, 1.0, 100.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 24.0)?;
+                check("attack_ms", attack_ms, 0.05, 1000.0)?;
+                check("release_ms", release_ms, 1.0, 10_000.0)
+            }
+            Module::LowControl {
+                crossover_hz,
+                threshold_db,
+                ratio,
+                max_cut_db,
+                attack_ms,
+                release_ms,
+            } => {
+                check("crossover_hz", crossover_hz, 20.0, 1000.0)?;
+                check("threshold_db", threshold_db, -120.0, 20.0)?;
+                check("ratio", ratio, 1.0, 100.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 24.0)?;
+                check("attack_ms", attack_ms, 0.05, 1000.0)?;
+                check("release_ms", release_ms, 1.0, 10_000.0)
+            }
+            Module::StereoImage {
+                mono_below_hz,
+                width,
+                balance_db,
+            } => {
+                check("mono_below_hz", mono_below_hz, 0.0, 1000.0)?;
+                check("width", width, 0.0, 2.0)?;
+                check("balance_db", balance_db, -12.0, 12.0)
+            }
+            Module::Limiter {
+                ceiling_dbtp,
+                lookahead_ms,
+                release_ms,
+            } => {
+                check("ceiling_dbtp", ceiling_dbtp, -30.0, 0.0)?;
+                check("lookahead_ms", lookahead_ms, 0.5, 20.0)?;
+                check("release_ms", release_ms, 1.0, 5000.0)
+            }
+        }
+    }
+}
