@@ -5,10 +5,10 @@
 
 use std::io::Cursor;
 
-use symphonia::core::audio::{AudioBuffer as SymphoniaBuffer, Signal};
-use symphonia::core::codecs::{self, DecoderOptions, CODEC_TYPE_NULL};
+use symphonia::core::audio::{AudioBuffer as SymphoniaBuffer, AudioBufferRef, Signal};
+use symphonia::core::codecs::{self, CodecParameters, Decoder, DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
@@ -58,10 +58,49 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     decode_with_symphonia(bytes, name)
 }
 
-/// Everything but the plain PCM WAV case (see [`pcm_wav`]).
+/// Everything but the plain PCM WAV case (see [`pcm_wav`]): guards against
+/// headers that crash symphonia, probe, header checks, then every packet of
+/// the first audio track decoded into planar channels.
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     check_flac_metadata(&bytes)?;
     check_wav_header(&bytes)?;
+    let mut reader = probe(bytes, name)?;
+    let (track_id, params) = audio_track(reader.as_ref())?;
+    let sample_rate = check_codec_params(&params)?;
+    let format = InputFormat {
+        format: format_name(params.codec),
+        bit_depth: lossless_bits(&params),
+    };
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&params, &DecoderOptions::default())
+        .map_err(|e| Error::Unsupported(describe(&e)))?;
+    let mut planar = PlanarSink::new(&params, sample_rate);
+    let skipped_packets = decode_packets(reader.as_mut(), decoder.as_mut(), track_id, &mut planar)?;
+    if planar.num_channels == 0 || planar.total_samples == 0 {
+        return Err(if skipped_packets > 0 {
+            Error::Corrupt("no packet of audio could be decoded".into())
+        } else {
+            Error::NoAudio
+        });
+    }
+    let mut audio = AudioBuffer {
+        sample_rate,
+        channels: planar.channels,
+    };
+    check_complete(&audio, params.n_frames)?;
+    let non_finite_samples = audio.sanitize();
+    Ok(Decoded {
+        audio,
+        format,
+        non_finite_samples,
+        skipped_packets,
+    })
+}
+
+/// Opens the container: symphonia's probe, hinted by the extension of
+/// `name`. Not recognised is [`Error::Unsupported`], anything else
+/// [`Error::Corrupt`].
+fn probe(bytes: Vec<u8>, name: Option<&str>) -> Result<Box<dyn FormatReader>> {
     let mut hint = Hint::new();
     if let Some(ext) = name
         .and_then(|n| n.rsplit_once('.'))
@@ -90,15 +129,22 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
             }
             other => Error::Corrupt(describe(&other)),
         })?;
-    let mut reader = probed.format;
+    Ok(probed.format)
+}
+
+/// The id and codec parameters of the container's first audio track.
+fn audio_track(reader: &dyn FormatReader) -> Result<(u32, CodecParameters)> {
     let track = reader
         .tracks()
         .iter()
         .find(|t| t.codec_params.codec != CODEC_TYPE_NULL)
         .ok_or_else(|| Error::Unsupported("the file has no audio track".into()))?;
-    let params = track.codec_params.clone();
-    let track_id = track.id;
+    Ok((track.id, track.codec_params.clone()))
+}
 
+/// The header's sample rate, once it, the channel count and the length (as
+/// far as the header gives them) are within the accepted limits.
+fn check_codec_params(params: &CodecParameters) -> Result<u32> {
     let sample_rate = params
         .sample_rate
         .ok_or_else(|| Error::Corrupt("no sample rate in the header".into()))?;
@@ -114,25 +160,19 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
             n as usize * params.channels.map_or(1, |c| c.count()),
         )?;
     }
-    let format = InputFormat {
-        format: format_name(params.codec),
-        bit_depth: lossless_bits(&params),
-    };
+    Ok(sample_rate)
+}
 
-    let mut decoder = symphonia::default::get_codecs()
-        .make(&params, &DecoderOptions::default())
-        .map_err(|e| Error::Unsupported(describe(&e)))?;
-
-    // Decoded straight into planar channels (no interleaved intermediate).
-    let mut planar: Vec<Vec<f32>> = Vec::new();
-    if let Some(n) = params.n_frames {
-        let chans = params.channels.map_or(0, |c| c.count());
-        planar = vec![Vec::with_capacity(n as usize); chans];
-    }
-    let mut num_channels = 0usize;
-    let mut total_samples = 0usize;
+/// Decodes every packet of track `track_id` into `out`; returns how many
+/// packets the codec could not decode (skipped). The end of the stream
+/// ends the loop; any other read error is [`Error::Corrupt`].
+fn decode_packets(
+    reader: &mut dyn FormatReader,
+    decoder: &mut dyn Decoder,
+    track_id: u32,
+    out: &mut PlanarSink,
+) -> Result<usize> {
     let mut skipped_packets = 0usize;
-    let mut scratch: Option<SymphoniaBuffer<f32>> = None;
     loop {
         let packet = match reader.next_packet() {
             Ok(p) => p,
@@ -150,56 +190,89 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
             continue;
         }
         match decoder.decode(&packet) {
-            Ok(decoded) => {
-                let spec = *decoded.spec();
-                if num_channels == 0 {
-                    num_channels = spec.channels.count();
-                    check_channels(num_channels)?;
-                    planar.resize_with(num_channels, Vec::new);
-                    planar.truncate(num_channels);
-                } else if spec.channels.count() != num_channels {
-                    return Err(Error::Corrupt("the channel count changes mid-file".into()));
-                }
-                let frames = decoded.frames();
-                if frames == 0 {
-                    continue;
-                }
-                let buf = match &mut scratch {
-                    Some(b) if b.capacity() >= frames && *b.spec() == spec => b,
-                    _ => {
-                        scratch.insert(SymphoniaBuffer::<f32>::new(decoded.capacity() as u64, spec))
-                    }
-                };
-                decoded.convert(buf);
-                for (c, out) in planar.iter_mut().enumerate() {
-                    out.extend_from_slice(&buf.chan(c)[..frames]);
-                }
-                total_samples += frames * num_channels;
-                if total_samples > MAX_TOTAL_SAMPLES {
-                    return Err(Error::TooLong {
-                        duration_s: (total_samples / num_channels) as f64 / f64::from(sample_rate),
-                        max_s: (MAX_TOTAL_SAMPLES / num_channels) as f64 / f64::from(sample_rate),
-                    });
-                }
-            }
+            Ok(decoded) => out.append(decoded)?,
             Err(SymphoniaError::DecodeError(_)) => skipped_packets += 1,
             Err(SymphoniaError::IoError(_)) => break,
             Err(e) => return Err(Error::Corrupt(describe(&e))),
         }
     }
-    if num_channels == 0 || total_samples == 0 {
-        return Err(if skipped_packets > 0 {
-            Error::Corrupt("no packet of audio could be decoded".into())
-        } else {
-            Error::NoAudio
-        });
+    Ok(skipped_packets)
+}
+
+/// Decoded packets gathered straight into planar channels (no interleaved
+/// intermediate), with the channel count and length checked as they come.
+struct PlanarSink {
+    /// The samples so far, one vector per channel.
+    channels: Vec<Vec<f32>>,
+    /// Channels of the first decoded packet (0 before it).
+    num_channels: usize,
+    /// Samples so far, all channels.
+    total_samples: usize,
+    sample_rate: u32,
+    /// Conversion buffer to `f32`, reused while it fits.
+    scratch: Option<SymphoniaBuffer<f32>>,
+}
+
+impl PlanarSink {
+    /// An empty sink; the channels are reserved for the header's length if it gives one.
+    fn new(params: &CodecParameters, sample_rate: u32) -> Self {
+        let mut channels: Vec<Vec<f32>> = Vec::new();
+        if let Some(n) = params.n_frames {
+            let chans = params.channels.map_or(0, |c| c.count());
+            channels = vec![Vec::with_capacity(n as usize); chans];
+        }
+        Self {
+            channels,
+            num_channels: 0,
+            total_samples: 0,
+            sample_rate,
+            scratch: None,
+        }
     }
-    let mut audio = AudioBuffer {
-        sample_rate,
-        channels: planar,
-    };
-    if let Some(expected) = params.n_frames {
-        // A header that promises more than 1 % (and 10 ms) more than could be read: truncated.
+
+    /// Appends one decoded packet. Refuses more than two channels, a channel
+    /// count that changes, and more than [`MAX_TOTAL_SAMPLES`].
+    fn append(&mut self, decoded: AudioBufferRef<'_>) -> Result<()> {
+        let spec = *decoded.spec();
+        if self.num_channels == 0 {
+            self.num_channels = spec.channels.count();
+            check_channels(self.num_channels)?;
+            self.channels.resize_with(self.num_channels, Vec::new);
+            self.channels.truncate(self.num_channels);
+        } else if spec.channels.count() != self.num_channels {
+            return Err(Error::Corrupt("the channel count changes mid-file".into()));
+        }
+        let frames = decoded.frames();
+        if frames == 0 {
+            return Ok(());
+        }
+        let buf = match &mut self.scratch {
+            Some(b) if b.capacity() >= frames && *b.spec() == spec => b,
+            _ => self
+                .scratch
+                .insert(SymphoniaBuffer::<f32>::new(decoded.capacity() as u64, spec)),
+        };
+        decoded.convert(buf);
+        for (c, out) in self.channels.iter_mut().enumerate() {
+            out.extend_from_slice(&buf.chan(c)[..frames]);
+        }
+        self.total_samples += frames * self.num_channels;
+        if self.total_samples > MAX_TOTAL_SAMPLES {
+            let rate = f64::from(self.sample_rate);
+            return Err(Error::TooLong {
+                duration_s: (self.total_samples / self.num_channels) as f64 / rate,
+                max_s: (MAX_TOTAL_SAMPLES / self.num_channels) as f64 / rate,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A header that promises more than 1 % (and 10 ms) more frames than could
+/// be read means a truncated file: [`Error::Corrupt`].
+fn check_complete(audio: &AudioBuffer, expected_frames: Option<u64>) -> Result<()> {
+    let sample_rate = audio.sample_rate;
+    if let Some(expected) = expected_frames {
         let got = audio.frames() as u64;
         let tolerance = (expected / 100).max(u64::from(sample_rate) / 100);
         if got + tolerance < expected {
@@ -210,13 +283,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
             )));
         }
     }
-    let non_finite_samples = audio.sanitize();
-    Ok(Decoded {
-        audio,
-        format,
-        non_finite_samples,
-        skipped_packets,
-    })
+    Ok(())
 }
 
 /// The common case read directly: a complete RIFF/WAVE file of 16/24/32-bit

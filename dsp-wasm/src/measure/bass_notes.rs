@@ -91,6 +91,16 @@ impl Lowpass {
         self.z2 = self.b2 * x - self.a2 * y;
         y
     }
+
+    /// Denormal guard (wasm has no flush-to-zero): zeroes states under 1e-30.
+    fn flush_denormals(&mut self) {
+        if self.z1.abs() < 1e-30 {
+            self.z1 = 0.0;
+        }
+        if self.z2.abs() < 1e-30 {
+            self.z2 = 0.0;
+        }
+    }
 }
 
 fn midi_of(f: f64) -> f64 {
@@ -109,11 +119,32 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
     if frames / decim < FFT_LEN {
         return LowEnd::default();
     }
-    // Mono sum, pre-averaged over `box_len` samples (a boxcar whose nulls sit
-    // on multiples of fs / box_len ≥ 6 kHz at 48 kHz, so what folds into the
-    // 0–250 Hz band is attenuated by ≥ 28 dB, and the droop at 160 Hz is
-    // < 0.01 dB), then low-passed (Butterworth 4th order at 250 Hz: Q = 0.5412
-    // and 1.3066) at the reduced rate and decimated the rest of the way.
+    let low = low_band(channels, sample_rate, decim, &mut progress);
+    let bins = TrackBins::new(fs);
+    let (per_frame, long_term) = track_dominant_notes(&low, fs, &bins);
+    let loud = loud_frames(&per_frame);
+    LowEnd {
+        notes: note_levels(&loud),
+        resonance: strongest_resonance(&long_term, &bins),
+        frame_step_s: HOP as f64 / fs,
+    }
+}
+
+/// The mono sum low-passed at 250 Hz and decimated by `decim`, at
+/// `sample_rate / decim`. Reports progress from 0 to 0.8.
+///
+/// The sum is pre-averaged over `box_len` samples (a boxcar whose nulls sit
+/// on multiples of fs / box_len ≥ 6 kHz at 48 kHz, so what folds into the
+/// 0–250 Hz band is attenuated by ≥ 28 dB, and the droop at 160 Hz is
+/// < 0.01 dB), then low-passed (Butterworth 4th order at 250 Hz: Q = 0.5412
+/// and 1.3066) at the reduced rate and decimated the rest of the way.
+fn low_band(
+    channels: &[&[f32]],
+    sample_rate: u32,
+    decim: usize,
+    progress: &mut impl FnMut(f64),
+) -> Vec<f32> {
+    let frames = channels.first().map_or(0, |c| c.len());
     let box_len = [8usize, 4, 2, 1]
         .into_iter()
         .find(|b| decim % b == 0)
@@ -146,20 +177,53 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
                 low.push(y as f32);
             }
         }
-        // Denormal guard (wasm has no flush-to-zero).
-        for s in [&mut s1, &mut s2] {
-            if s.z1.abs() < 1e-30 {
-                s.z1 = 0.0;
-            }
-            if s.z2.abs() < 1e-30 {
-                s.z2 = 0.0;
-            }
-        }
+        s1.flush_denormals();
+        s2.flush_denormals();
         done += n;
         if done % (1 << 16) < n {
             progress(0.8 * done as f64 / n_box as f64);
         }
     }
+    low
+}
+
+/// The STFT bins of the note tracker at the decimated rate.
+struct TrackBins {
+    /// Bin spacing, Hz.
+    df: f64,
+    /// First and last bin of [`TRACK_LO_HZ`] ..= [`TRACK_HI_HZ`].
+    k_lo: usize,
+    k_hi: usize,
+}
+
+impl TrackBins {
+    /// The bins for a decimated rate `fs`, Hz.
+    fn new(fs: f64) -> Self {
+        let df = fs / FFT_LEN as f64;
+        Self {
+            df,
+            k_lo: (TRACK_LO_HZ / df).floor() as usize,
+            k_hi: ((TRACK_HI_HZ / df).ceil() as usize).min(FFT_LEN / 2 - 1),
+        }
+    }
+}
+
+/// One STFT frame's dominant low note.
+struct FrameNote {
+    /// MIDI note number of the dominant partial.
+    midi: i32,
+    /// Energy within ±½ semitone of the note.
+    note_energy: f64,
+    /// Energy of all tracked bins (30–160 Hz).
+    total_energy: f64,
+    /// Centre of the frame, seconds.
+    time_s: f64,
+}
+
+/// Runs the Hann STFT over the decimated signal `low` (rate `fs`): the
+/// dominant note of each frame that has energy in the tracked band, and the
+/// long-term power spectrum (the sum of all frames' power).
+fn track_dominant_notes(low: &[f32], fs: f64, bins: &TrackBins) -> (Vec<FrameNote>, Vec<f64>) {
     let window: Vec<f32> = (0..FFT_LEN)
         .map(|i| {
             (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / FFT_LEN as f64).cos()) as f32
@@ -167,13 +231,9 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
         .collect();
     let fft = FftPlanner::<f32>::new().plan_fft_forward(FFT_LEN);
     let mut buf = vec![Complex32::default(); FFT_LEN];
-    let df = fs / FFT_LEN as f64;
-    let k_lo = (TRACK_LO_HZ / df).floor() as usize;
-    let k_hi = ((TRACK_HI_HZ / df).ceil() as usize).min(FFT_LEN / 2 - 1);
     let n_frames = (low.len() - FFT_LEN) / HOP + 1;
     let mut long_term = vec![0.0f64; FFT_LEN / 2];
-    // Per frame: (dominant midi, note energy, total low energy, time)
-    let mut per_frame: Vec<(i32, f64, f64, f64)> = Vec::with_capacity(n_frames);
+    let mut per_frame: Vec<FrameNote> = Vec::with_capacity(n_frames);
     let mut power = vec![0.0f64; FFT_LEN / 2];
     for f in 0..n_frames {
         let s = f * HOP;
@@ -185,53 +245,80 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
             power[k] = f64::from(buf[k].norm_sqr());
             long_term[k] += power[k];
         }
-        let (kmax, _) = (k_lo..=k_hi)
-            .map(|k| (k, power[k]))
-            .fold((k_lo, -1.0), |a, b| if b.1 > a.1 { b } else { a });
-        let total: f64 = power[k_lo..=k_hi].iter().sum();
-        if total <= 0.0 || kmax == 0 {
-            continue;
+        if let Some((midi, note_energy, total_energy)) = dominant_note(&power, bins) {
+            per_frame.push(FrameNote {
+                midi,
+                note_energy,
+                total_energy,
+                time_s: (s as f64 + FFT_LEN as f64 / 2.0) / fs,
+            });
         }
-        // Parabolic interpolation on dB values.
-        let db = |k: usize| 10.0 * power[k].max(1e-30).log10();
-        let (a, b, c) = (db(kmax - 1), db(kmax), db(kmax + 1));
-        let denom = a - 2.0 * b + c;
-        let delta = if denom.abs() > 1e-12 {
-            0.5 * (a - c) / denom
-        } else {
-            0.0
-        };
-        let freq = (kmax as f64 + delta.clamp(-0.5, 0.5)) * df;
-        let midi = midi_of(freq).round() as i32;
-        let (lo, hi) = (
-            freq_of(midi) * 2f64.powf(-1.0 / 24.0),
-            freq_of(midi) * 2f64.powf(1.0 / 24.0),
-        );
-        // Energy within ±½ semitone (at least the peak bin and its neighbours).
-        let klo = ((lo / df).floor() as usize).min(kmax - 1);
-        let khi = ((hi / df).ceil() as usize).max(kmax + 1);
-        let note_e: f64 = power[klo..=khi.min(FFT_LEN / 2 - 1)].iter().sum();
-        let t = (s as f64 + FFT_LEN as f64 / 2.0) / fs;
-        per_frame.push((midi, note_e, total, t));
     }
-    // Loud frames only: within 15 dB of the 90th percentile of low energy.
-    let mut totals: Vec<f64> = per_frame.iter().map(|p| p.2).collect();
+    (per_frame, long_term)
+}
+
+/// The dominant note in one frame's power spectrum: (MIDI note, energy
+/// within ±½ semitone of it, energy of all tracked bins); `None` if the
+/// tracked band is silent. The strongest bin is refined by parabolic
+/// interpolation on dB values and rounded to the nearest semitone.
+fn dominant_note(power: &[f64], bins: &TrackBins) -> Option<(i32, f64, f64)> {
+    let TrackBins { df, k_lo, k_hi } = *bins;
+    let (kmax, _) = (k_lo..=k_hi)
+        .map(|k| (k, power[k]))
+        .fold((k_lo, -1.0), |a, b| if b.1 > a.1 { b } else { a });
+    let total: f64 = power[k_lo..=k_hi].iter().sum();
+    if total <= 0.0 || kmax == 0 {
+        return None;
+    }
+    // Parabolic interpolation on dB values.
+    let db = |k: usize| 10.0 * power[k].max(1e-30).log10();
+    let (a, b, c) = (db(kmax - 1), db(kmax), db(kmax + 1));
+    let denom = a - 2.0 * b + c;
+    let delta = if denom.abs() > 1e-12 {
+        0.5 * (a - c) / denom
+    } else {
+        0.0
+    };
+    let freq = (kmax as f64 + delta.clamp(-0.5, 0.5)) * df;
+    let midi = midi_of(freq).round() as i32;
+    let (lo, hi) = (
+        freq_of(midi) * 2f64.powf(-1.0 / 24.0),
+        freq_of(midi) * 2f64.powf(1.0 / 24.0),
+    );
+    // Energy within ±½ semitone (at least the peak bin and its neighbours).
+    let klo = ((lo / df).floor() as usize).min(kmax - 1);
+    let khi = ((hi / df).ceil() as usize).max(kmax + 1);
+    let note_e: f64 = power[klo..=khi.min(FFT_LEN / 2 - 1)].iter().sum();
+    Some((midi, note_e, total))
+}
+
+/// Loud frames only: those within 15 dB of the 90th percentile of low energy.
+fn loud_frames(per_frame: &[FrameNote]) -> Vec<&FrameNote> {
+    let mut totals: Vec<f64> = per_frame.iter().map(|p| p.total_energy).collect();
     totals.sort_by(f64::total_cmp);
     let p90 = totals
         .get((totals.len() as f64 * 0.9) as usize)
         .copied()
         .unwrap_or(0.0);
     let gate = p90 * 10f64.powf(-15.0 / 10.0);
-    let loud: Vec<&(i32, f64, f64, f64)> = per_frame
+    per_frame
         .iter()
-        .filter(|p| p.2 >= gate && p.2 > 0.0)
-        .collect();
+        .filter(|p| p.total_energy >= gate && p.total_energy > 0.0)
+        .collect()
+}
+
+/// The level of each note that dominates at least 2 % (and 3) of the loud
+/// frames: the median of its note energy, lowest note first.
+fn note_levels(loud: &[&FrameNote]) -> Vec<NoteLevel> {
     let mut by_note: std::collections::BTreeMap<i32, Vec<(f64, f64)>> = Default::default();
-    for p in &loud {
-        by_note.entry(p.0).or_default().push((p.1, p.3));
+    for p in loud {
+        by_note
+            .entry(p.midi)
+            .or_default()
+            .push((p.note_energy, p.time_s));
     }
     let min_frames = ((loud.len() as f64 * 0.02).ceil() as usize).max(3);
-    let notes = by_note
+    by_note
         .into_iter()
         .filter(|(_, v)| v.len() >= min_frames)
         .map(|(midi, v)| {
@@ -250,8 +337,14 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
                 times_s: v.iter().take(200).map(|x| x.1).collect(),
             }
         })
-        .collect();
-    // Narrow resonance: long-term spectrum vs its ⅓-octave moving average.
+        .collect()
+}
+
+/// Narrow resonance: the tracked bin of the long-term spectrum that stands
+/// highest above the power average of its surrounding ⅓ octave (excluding
+/// ±1 bin), as (frequency in Hz, prominence in dB).
+fn strongest_resonance(long_term: &[f64], bins: &TrackBins) -> Option<(f64, f64)> {
+    let TrackBins { df, k_lo, k_hi } = *bins;
     let lt_db: Vec<f64> = long_term
         .iter()
         .map(|&p| 10.0 * p.max(1e-30).log10())
@@ -281,9 +374,5 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
             resonance = Some((f, prominence));
         }
     }
-    LowEnd {
-        notes,
-        resonance,
-        frame_step_s: HOP as f64 / fs,
-    }
+    resonance
 }

@@ -47,6 +47,9 @@ pub struct LimitSim {
 /// Samples processed per pass (the working buffers' length).
 const BLOCK: usize = 4096;
 
+/// Gain below which the limiter counts as active: 0.1 dB of gain reduction.
+const ACTIVE_GAIN: f32 = 0.988_6;
+
 /// Runs the simulation. `grids` are chunk lengths in samples (e.g. the 100 ms
 /// loudness sub-block and the STFT hop); for each the mean squared limiter gain
 /// per chunk is returned (the broadband `gain_db` is *not* included).
@@ -66,49 +69,19 @@ pub fn simulate(
     mut progress: impl FnMut(f64),
 ) -> LimitSim {
     let frames = channels.first().map_or(0, |c| c.len());
-    let gain = 10f64.powf(gain_db / 20.0) as f32;
-    let ceiling = 10f64.powf((ceiling_dbtp - TRUE_PEAK_MARGIN_DB) / 20.0) as f32;
-    let la = ((LOOKAHEAD_S * f64::from(sample_rate)).round() as usize).max(1);
-    let rel = (1.0 - (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp()) as f32;
-    let grids: Vec<usize> = grids.iter().map(|&g| g.max(1)).collect();
-    let mut g2: Vec<Vec<f32>> = grids
-        .iter()
-        .map(|&g| vec![0.0; frames.div_ceil(g)])
-        .collect();
+    let coefs = Coefficients::new(sample_rate, gain_db, ceiling_dbtp);
+    let mut chunks = ChunkMeanSquares::new(grids, frames);
     if frames == 0 {
         return LimitSim {
             gain_db,
-            g2,
+            g2: chunks.sums,
             peak_after_db: -200.0,
             ..LimitSim::default()
         };
     }
-
-    // Working buffers; index 0 of each is the oldest carried sample.
-    // `peak[k]`/`req[k]`: input sample `base - (la - 1) + k` (linked peak after
-    // the gain; gain the limiter needs there, 1 beyond the end).
-    let mut peak = vec![0.0f32; BLOCK + la - 1];
-    let mut req = vec![1.0f32; BLOCK + la - 1];
-    let (mut pre, mut suf) = (vec![1.0f32; BLOCK + la - 1], vec![1.0f32; BLOCK + la - 1]);
-    // `rel_buf[k]`: released gain of output `base - (la - 1) - la + k`.
-    let mut released_buf = vec![0.0f32; BLOCK + la];
-    let mut g = vec![0.0f32; BLOCK];
-
-    let required = |p: f32| fmin(ceiling / fmax(p, f32::MIN_POSITIVE), 1.0);
-    // Before the first sample the limiter already holds the gain the first
-    // look-ahead window needs (a look-ahead limiter primed on the start).
-    let initial = (0..la.min(frames))
-        .map(|i| required(channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs())) * gain))
-        .fold(1.0f32, f32::min);
-    released_buf[..la].fill(initial);
-    let mut released = initial;
-
-    let mut max_gr = 1.0f32;
-    let (mut gr_sum, mut gr_n, mut over_1db) = (0.0f64, 0usize, 0usize);
-    let mut peak_after = 0.0f32;
-    let one_db = 10f32.powf(-1.0 / 20.0);
-    let active = 0.988_6f32; // 0.1 dB of gain reduction
-    let mut cursors: Vec<(usize, usize)> = grids.iter().map(|&g| (0, g)).collect();
+    let la = coefs.lookahead_len;
+    let mut limiter = BlockLimiter::new(coefs, channels, frames);
+    let mut stats = GainStats::new();
 
     // Input blocks start at `base`; outputs `base - (la - 1) ..` are completed
     // by each block (the first `la - 1` of the very first block precede the
@@ -117,69 +90,235 @@ pub fn simulate(
     let mut first = true;
     while base < frames + la - 1 {
         let n = BLOCK.min(frames + la - 1 - base);
-        // 1. Linked peak and required gain of inputs base .. base + n.
-        let tail = la - 1;
-        {
-            let (p, r) = (&mut peak[tail..tail + n], &mut req[tail..tail + n]);
-            let live = frames.saturating_sub(base).min(n);
-            let start = base.min(frames);
-            p[..live].fill(0.0);
-            for c in channels {
-                for (pk, &x) in p[..live].iter_mut().zip(&c[start..start + live]) {
-                    *pk = fmax(*pk, x.abs());
-                }
-            }
-            for (rq, pk) in r[..live].iter_mut().zip(p[..live].iter_mut()) {
-                *pk *= gain;
-                *rq = required(*pk);
-            }
-            p[live..].fill(0.0);
-            r[live..].fill(1.0);
+        limiter.load_required_gains(channels, frames, base, n);
+        limiter.hold_over_lookahead(n);
+        let skip = if first { la - 1 } else { 0 };
+        let outs = n - skip;
+        limiter.release_and_smooth(skip, outs);
+        // Outputs h0 .. h0 + outs (h0 = first output of this block).
+        let h0 = (base + skip) - (la - 1);
+        let live = frames.saturating_sub(h0).min(outs);
+        let (gains, peaks) = limiter.output(skip, live);
+        chunks.add(gains);
+        stats.add(gains, peaks);
+        limiter.carry_over(n, outs);
+        progress(base as f64 / frames as f64);
+        base += n;
+        first = false;
+    }
+    stats.into_result(gain_db, chunks.into_means(frames), frames)
+}
+
+/// The limiter's fixed settings at one sample rate.
+#[derive(Clone, Copy)]
+struct Coefficients {
+    /// Broadband gain before the limiter, linear.
+    gain: f32,
+    /// Sample-peak ceiling (true-peak ceiling less [`TRUE_PEAK_MARGIN_DB`]), linear.
+    ceiling: f32,
+    /// Look-ahead (hold and box-average) length, samples (≥ 1).
+    lookahead_len: usize,
+    /// Release coefficient per sample: the fraction of the way to the held gain.
+    release_coef: f32,
+}
+
+impl Coefficients {
+    /// Settings for `sample_rate` from the gain and ceiling in dB.
+    fn new(sample_rate: u32, gain_db: f64, ceiling_dbtp: f64) -> Self {
+        Self {
+            gain: 10f64.powf(gain_db / 20.0) as f32,
+            ceiling: 10f64.powf((ceiling_dbtp - TRUE_PEAK_MARGIN_DB) / 20.0) as f32,
+            lookahead_len: ((LOOKAHEAD_S * f64::from(sample_rate)).round() as usize).max(1),
+            release_coef: (1.0 - (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp()) as f32,
         }
-        // 2. Running minimum over windows req[k ..= k + la - 1], k in 0..n
-        //    (van Herk / Gil-Werman: prefix and suffix minima per segment of la).
+    }
+
+    /// Gain that brings a linked peak (after the broadband gain) to the ceiling, ≤ 1.
+    #[inline(always)]
+    fn required_gain(&self, peak: f32) -> f32 {
+        fmin(self.ceiling / fmax(peak, f32::MIN_POSITIVE), 1.0)
+    }
+
+    /// The gain the first look-ahead window needs: before the first sample
+    /// the limiter already holds it (a look-ahead limiter primed on the start).
+    fn primed_gain(&self, channels: &[&[f32]], frames: usize) -> f32 {
+        (0..self.lookahead_len.min(frames))
+            .map(|i| {
+                self.required_gain(
+                    channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs())) * self.gain,
+                )
+            })
+            .fold(1.0f32, f32::min)
+    }
+}
+
+/// The look-ahead limiter's working buffers and state, processing one block
+/// of up to [`BLOCK`] inputs at a time. Index 0 of each buffer is the oldest
+/// sample carried over from the previous block.
+struct BlockLimiter {
+    coefs: Coefficients,
+    /// `peak[k]`: linked peak after the gain of input `base - (la - 1) + k`.
+    peak: Vec<f32>,
+    /// `req[k]`: gain the limiter needs at that input (1 beyond the end).
+    req: Vec<f32>,
+    /// Prefix minima of `req` per segment of `la` (van Herk / Gil-Werman).
+    pre: Vec<f32>,
+    /// Suffix minima of `req` per segment of `la`.
+    suf: Vec<f32>,
+    /// `released_buf[k]`: released gain of output `base - (la - 1) - la + k`.
+    released_buf: Vec<f32>,
+    /// Box-averaged gain of this block's outputs.
+    g: Vec<f32>,
+    /// Released gain of the latest output (the release recursion's state).
+    released: f32,
+}
+
+impl BlockLimiter {
+    /// Allocates the buffers and primes the release state on the track's start.
+    fn new(coefs: Coefficients, channels: &[&[f32]], frames: usize) -> Self {
+        let la = coefs.lookahead_len;
+        let mut released_buf = vec![0.0f32; BLOCK + la];
+        let initial = coefs.primed_gain(channels, frames);
+        released_buf[..la].fill(initial);
+        Self {
+            coefs,
+            peak: vec![0.0f32; BLOCK + la - 1],
+            req: vec![1.0f32; BLOCK + la - 1],
+            pre: vec![1.0f32; BLOCK + la - 1],
+            suf: vec![1.0f32; BLOCK + la - 1],
+            released_buf,
+            g: vec![0.0f32; BLOCK],
+            released: initial,
+        }
+    }
+
+    /// Step 1: linked peak and required gain of inputs `base .. base + n`
+    /// (past the track's end: peak 0, gain 1).
+    fn load_required_gains(&mut self, channels: &[&[f32]], frames: usize, base: usize, n: usize) {
+        let tail = self.coefs.lookahead_len - 1;
+        let (p, r) = (
+            &mut self.peak[tail..tail + n],
+            &mut self.req[tail..tail + n],
+        );
+        let live = frames.saturating_sub(base).min(n);
+        let start = base.min(frames);
+        p[..live].fill(0.0);
+        for c in channels {
+            for (pk, &x) in p[..live].iter_mut().zip(&c[start..start + live]) {
+                *pk = fmax(*pk, x.abs());
+            }
+        }
+        for (rq, pk) in r[..live].iter_mut().zip(p[..live].iter_mut()) {
+            *pk *= self.coefs.gain;
+            *rq = self.coefs.required_gain(*pk);
+        }
+        p[live..].fill(0.0);
+        r[live..].fill(1.0);
+    }
+
+    /// Step 2: running minimum over windows `req[k ..= k + la - 1]`, k in
+    /// 0..n (van Herk / Gil-Werman: prefix and suffix minima per segment of
+    /// `la`; the window's minimum is `min(suf[k], pre[k + la - 1])`).
+    fn hold_over_lookahead(&mut self, n: usize) {
+        let la = self.coefs.lookahead_len;
         let len = n + la - 1;
         for seg in (0..len).step_by(la) {
             let end = (seg + la).min(len);
             let mut m = 1.0f32;
-            for (p, &r) in pre[seg..end].iter_mut().zip(&req[seg..end]) {
+            for (p, &r) in self.pre[seg..end].iter_mut().zip(&self.req[seg..end]) {
                 m = fmin(m, r);
                 *p = m;
             }
             let mut m = 1.0f32;
-            for (s, &r) in suf[seg..end].iter_mut().zip(&req[seg..end]).rev() {
+            for (s, &r) in self.suf[seg..end].iter_mut().zip(&self.req[seg..end]).rev() {
                 m = fmin(m, r);
                 *s = m;
             }
         }
-        // 3. Release (instant attack, exponential release), then the box average.
-        let skip = if first { la - 1 } else { 0 };
-        let outs = n - skip;
+    }
+
+    /// Step 3: the release (instant attack, exponential release) of the
+    /// held gain for `outs` outputs from window `skip`, then their box
+    /// average over `la` samples into `g[..outs]`.
+    fn release_and_smooth(&mut self, skip: usize, outs: usize) {
+        let la = self.coefs.lookahead_len;
+        let rel = self.coefs.release_coef;
         let keep = 1.0 - rel;
-        for ((out, &s), &p) in released_buf[la..la + outs]
+        let mut released = self.released;
+        for ((out, &s), &p) in self.released_buf[la..la + outs]
             .iter_mut()
-            .zip(&suf[skip..skip + outs])
-            .zip(&pre[skip + la - 1..skip + la - 1 + outs])
+            .zip(&self.suf[skip..skip + outs])
+            .zip(&self.pre[skip + la - 1..skip + la - 1 + outs])
         {
             let hold = fmin(s, p);
             released = fmin(hold, released * keep + hold * rel);
             *out = released;
         }
-        let mut sum: f64 = released_buf[1..=la].iter().map(|&v| f64::from(v)).sum();
+        self.released = released;
+        let mut sum: f64 = self.released_buf[1..=la]
+            .iter()
+            .map(|&v| f64::from(v))
+            .sum();
         let inv = 1.0 / la as f64;
         for k in 0..outs {
             if k > 0 {
-                sum += f64::from(released_buf[la + k]) - f64::from(released_buf[k]);
+                sum += f64::from(self.released_buf[la + k]) - f64::from(self.released_buf[k]);
             }
-            g[k] = (sum * inv) as f32;
+            self.g[k] = (sum * inv) as f32;
         }
-        // Outputs h0 .. h0 + outs (h0 = first output of this block).
-        let h0 = (base + skip) - (la - 1);
-        let live = frames.saturating_sub(h0).min(outs);
-        let gs = &g[..live];
-        // 4. Statistics and per-chunk mean squares.
-        for ((grid, cur), &glen) in g2.iter_mut().zip(cursors.iter_mut()).zip(&grids) {
-            let mut rest = gs;
+    }
+
+    /// The limiter gains of this block's first `live` outputs (those inside
+    /// the track) and the linked input peaks they apply to.
+    fn output(&self, skip: usize, live: usize) -> (&[f32], &[f32]) {
+        (&self.g[..live], &self.peak[skip..skip + live])
+    }
+
+    /// Carries the last `la - 1` inputs and the last `la` released gains to
+    /// the front for the next block.
+    fn carry_over(&mut self, n: usize, outs: usize) {
+        let la = self.coefs.lookahead_len;
+        self.peak.copy_within(n..n + la - 1, 0);
+        self.req.copy_within(n..n + la - 1, 0);
+        self.released_buf.copy_within(outs..outs + la, 0);
+    }
+}
+
+/// Sums of the squared limiter gain per chunk, on each requested grid.
+struct ChunkMeanSquares {
+    /// Chunk length per grid, samples (≥ 1).
+    grids: Vec<usize>,
+    /// Σ g² per chunk, one vector per grid.
+    sums: Vec<Vec<f32>>,
+    /// Position on each grid: (chunk index, samples left in it).
+    cursors: Vec<(usize, usize)>,
+}
+
+impl ChunkMeanSquares {
+    /// Empty sums for a track of `frames` samples.
+    fn new(grids: &[usize], frames: usize) -> Self {
+        let grids: Vec<usize> = grids.iter().map(|&g| g.max(1)).collect();
+        let sums = grids
+            .iter()
+            .map(|&g| vec![0.0; frames.div_ceil(g)])
+            .collect();
+        let cursors = grids.iter().map(|&g| (0, g)).collect();
+        Self {
+            grids,
+            sums,
+            cursors,
+        }
+    }
+
+    /// Adds the next gains in track order.
+    fn add(&mut self, gains: &[f32]) {
+        for ((grid, cur), &glen) in self
+            .sums
+            .iter_mut()
+            .zip(self.cursors.iter_mut())
+            .zip(&self.grids)
+        {
+            let mut rest = gains;
             while !rest.is_empty() {
                 let take = cur.1.min(rest.len());
                 grid[cur.0] += lanes::sum_sq(&rest[..take]);
@@ -190,57 +329,96 @@ pub fn simulate(
                 }
             }
         }
-        let pk = &peak[skip..skip + live];
-        let lo = lanes::min(gs, 1.0);
-        let top = pk.iter().zip(gs).fold(0.0f32, |m, (&p, &v)| fmax(m, p * v));
+    }
+
+    /// The mean squares (the last chunk of each grid may be shorter).
+    fn into_means(mut self, frames: usize) -> Vec<Vec<f32>> {
+        for (grid, &len) in self.sums.iter_mut().zip(&self.grids) {
+            let n = grid.len();
+            for (k, v) in grid.iter_mut().enumerate() {
+                let count = if k + 1 == n { frames - k * len } else { len };
+                *v /= count.max(1) as f32;
+            }
+        }
+        self.sums
+    }
+}
+
+/// Whole-track statistics of the limiter gain.
+struct GainStats {
+    /// Smallest gain (largest reduction).
+    max_gr: f32,
+    /// Σ of the gains below [`ACTIVE_GAIN`], and their count.
+    gr_sum: f64,
+    gr_n: usize,
+    /// Gains more than 1 dB under unity.
+    over_1db: usize,
+    /// Largest linked sample peak after gain and limiting.
+    peak_after: f32,
+    /// −1 dB as a linear gain.
+    one_db: f32,
+}
+
+impl GainStats {
+    fn new() -> Self {
+        Self {
+            max_gr: 1.0,
+            gr_sum: 0.0,
+            gr_n: 0,
+            over_1db: 0,
+            peak_after: 0.0,
+            one_db: 10f32.powf(-1.0 / 20.0),
+        }
+    }
+
+    /// Adds a block of gains and the linked peaks (after the broadband gain)
+    /// they apply to.
+    fn add(&mut self, gains: &[f32], peaks: &[f32]) {
+        let lo = lanes::min(gains, 1.0);
+        let top = peaks
+            .iter()
+            .zip(gains)
+            .fold(0.0f32, |m, (&p, &v)| fmax(m, p * v));
         // Chunks without any gain reduction (the common case) skip the counts.
-        let (over, act_n, act_sum) = if lo < active {
-            gs.iter().fold((0usize, 0usize, 0.0f32), |(o, n, s), &v| {
-                let a = v < active;
-                (
-                    o + usize::from(v < one_db),
-                    n + usize::from(a),
-                    s + if a { v } else { 0.0 },
-                )
-            })
+        let (over, act_n, act_sum) = if lo < ACTIVE_GAIN {
+            gains
+                .iter()
+                .fold((0usize, 0usize, 0.0f32), |(o, n, s), &v| {
+                    let a = v < ACTIVE_GAIN;
+                    (
+                        o + usize::from(v < self.one_db),
+                        n + usize::from(a),
+                        s + if a { v } else { 0.0 },
+                    )
+                })
         } else {
             (0, 0, 0.0)
         };
-        max_gr = fmin(max_gr, lo);
-        peak_after = fmax(peak_after, top);
-        over_1db += over;
-        gr_n += act_n;
-        gr_sum += f64::from(act_sum);
-        // Carry the last la - 1 inputs and the last la released gains.
-        peak.copy_within(n..n + la - 1, 0);
-        req.copy_within(n..n + la - 1, 0);
-        released_buf.copy_within(outs..outs + la, 0);
-        progress(base as f64 / frames as f64);
-        base += n;
-        first = false;
+        self.max_gr = fmin(self.max_gr, lo);
+        self.peak_after = fmax(self.peak_after, top);
+        self.over_1db += over;
+        self.gr_n += act_n;
+        self.gr_sum += f64::from(act_sum);
     }
-    for (grid, &len) in g2.iter_mut().zip(&grids) {
-        let n = grid.len();
-        for (k, v) in grid.iter_mut().enumerate() {
-            let count = if k + 1 == n { frames - k * len } else { len };
-            *v /= count.max(1) as f32;
+
+    /// The summary in dB for a track of `frames` (> 0) samples.
+    fn into_result(self, gain_db: f64, g2: Vec<Vec<f32>>, frames: usize) -> LimitSim {
+        LimitSim {
+            gain_db,
+            g2,
+            max_gr_db: -20.0 * f64::from(self.max_gr).log10(),
+            mean_active_gr_db: if self.gr_n > 0 {
+                -20.0 * (self.gr_sum / self.gr_n as f64).log10()
+            } else {
+                0.0
+            },
+            fraction_over_1db: self.over_1db as f64 / frames as f64,
+            peak_after_db: if self.peak_after > 0.0 {
+                20.0 * f64::from(self.peak_after).log10()
+            } else {
+                -200.0
+            },
         }
-    }
-    LimitSim {
-        gain_db,
-        g2,
-        max_gr_db: -20.0 * f64::from(max_gr).log10(),
-        mean_active_gr_db: if gr_n > 0 {
-            -20.0 * (gr_sum / gr_n as f64).log10()
-        } else {
-            0.0
-        },
-        fraction_over_1db: over_1db as f64 / frames as f64,
-        peak_after_db: if peak_after > 0.0 {
-            20.0 * f64::from(peak_after).log10()
-        } else {
-            -200.0
-        },
     }
 }
 
@@ -250,10 +428,8 @@ mod tests {
     use std::collections::VecDeque;
 
     /// The original sample-by-sample implementation, kept as the reference
-    /// the block implementation is checked against.
-    /// Runs the simulation. `grids` are chunk lengths in samples (e.g. the 100 ms
-    /// loudness sub-block and the STFT hop); for each the mean squared limiter gain
-    /// per chunk is returned (the broadband `gain_db` is *not* included).
+    /// the block implementation is checked against. Same contract as
+    /// [`simulate`].
     fn simulate_reference(
         channels: &[&[f32]],
         sample_rate: u32,
@@ -272,47 +448,29 @@ mod tests {
             .map(|&g| vec![0.0; frames.div_ceil(g.max(1))])
             .collect();
         // Running minimum of the required gain over the look-ahead window.
-        let mut deque: VecDeque<(usize, f32)> = VecDeque::with_capacity(la + 1);
-        // Box average of the released gain.
+        let mut hold_min = SlidingMin::new(la);
         // Before the first sample the limiter already holds the gain the first
         // look-ahead window needs (a look-ahead limiter primed on the start).
         let initial = (0..la.min(frames))
-            .map(|i| {
-                let p = channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs())) * gain;
-                if p > ceiling {
-                    ceiling / p
-                } else {
-                    1.0
-                }
-            })
+            .map(|i| reference_required(linked_peak(channels, i) * gain, ceiling))
             .fold(1.0f32, f32::min);
-        let mut ring = vec![initial; la];
-        let mut ring_sum = f64::from(initial) * la as f64;
+        // Box average of the released gain.
+        let mut average = BoxAverage::new(initial, la);
         let mut released = initial;
-        let mut max_gr = 1.0f32;
-        let (mut gr_sum, mut gr_n, mut over_1db) = (0.0f64, 0usize, 0usize);
-        let mut peak_after = 0.0f32;
-        let one_db = 10f32.powf(-1.0 / 20.0);
+        let mut stats = ReferenceStats::new();
         // Linked peak of the last `la` input samples (computed once per sample).
         let mut peak_ring = vec![0.0f32; la];
         // Position of each grid: (chunk index, samples left in it).
         let mut cursors: Vec<(usize, usize)> = grids.iter().map(|&g| (0, g.max(1))).collect();
         for i in 0..frames + la - 1 {
             let req = if i < frames {
-                let p = channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs())) * gain;
+                let p = linked_peak(channels, i) * gain;
                 peak_ring[i % la] = p;
-                if p > ceiling {
-                    ceiling / p
-                } else {
-                    1.0
-                }
+                reference_required(p, ceiling)
             } else {
                 1.0
             };
-            while deque.back().is_some_and(|&(_, v)| v >= req) {
-                deque.pop_back();
-            }
-            deque.push_back((i, req));
+            hold_min.push(i, req);
             if i + 1 < la {
                 continue;
             }
@@ -320,19 +478,14 @@ mod tests {
             if h % (1 << 19) == 0 {
                 progress(h as f64 / frames.max(1) as f64);
             }
-            while deque.front().is_some_and(|&(j, _)| j < h) {
-                deque.pop_front();
-            }
-            let hold = deque.front().map_or(1.0, |&(_, v)| v);
+            let hold = hold_min.min_from(h);
             released = if hold < released {
                 hold
             } else {
                 released + (hold - released) * rel
             };
             let slot = h % la;
-            ring_sum += f64::from(released) - f64::from(ring[slot]);
-            ring[slot] = released;
-            let g = (ring_sum / la as f64) as f32;
+            let g = average.push(slot, released);
             if h >= frames {
                 continue;
             }
@@ -343,16 +496,7 @@ mod tests {
                     *cur = (cur.0 + 1, len.max(1));
                 }
             }
-            max_gr = max_gr.min(g);
-            if g < 0.988_6 {
-                // Active (> 0.1 dB): the mean active gain is converted to dB at the end.
-                gr_sum += f64::from(g);
-                gr_n += 1;
-            }
-            if g < one_db {
-                over_1db += 1;
-            }
-            peak_after = peak_after.max(peak_ring[slot] * g);
+            stats.add(g, peak_ring[slot]);
         }
         for (grid, &len) in g2.iter_mut().zip(grids) {
             let len = len.max(1);
@@ -362,21 +506,125 @@ mod tests {
                 *v /= count.max(1) as f32;
             }
         }
-        LimitSim {
-            gain_db,
-            g2,
-            max_gr_db: -20.0 * f64::from(max_gr).log10(),
-            mean_active_gr_db: if gr_n > 0 {
-                -20.0 * (gr_sum / gr_n as f64).log10()
-            } else {
-                0.0
-            },
-            fraction_over_1db: over_1db as f64 / frames.max(1) as f64,
-            peak_after_db: if peak_after > 0.0 {
-                20.0 * f64::from(peak_after).log10()
-            } else {
-                -200.0
-            },
+        stats.into_result(gain_db, g2, frames)
+    }
+
+    /// Max |x| over the channels at frame `i`.
+    fn linked_peak(channels: &[&[f32]], i: usize) -> f32 {
+        channels.iter().fold(0.0f32, |m, c| m.max(c[i].abs()))
+    }
+
+    /// Gain that brings peak `p` down to `ceiling` (1 if it is not over).
+    fn reference_required(p: f32, ceiling: f32) -> f32 {
+        if p > ceiling {
+            ceiling / p
+        } else {
+            1.0
+        }
+    }
+
+    /// Minimum over a sliding window of (index, value) pairs: a monotonic deque.
+    struct SlidingMin(VecDeque<(usize, f32)>);
+
+    impl SlidingMin {
+        fn new(window: usize) -> Self {
+            Self(VecDeque::with_capacity(window + 1))
+        }
+
+        /// Appends value `v` at index `i` (dropping the larger ones it outlives).
+        fn push(&mut self, i: usize, v: f32) {
+            while self.0.back().is_some_and(|&(_, w)| w >= v) {
+                self.0.pop_back();
+            }
+            self.0.push_back((i, v));
+        }
+
+        /// The minimum of the values from index `h` on (1 if none).
+        fn min_from(&mut self, h: usize) -> f32 {
+            while self.0.front().is_some_and(|&(j, _)| j < h) {
+                self.0.pop_front();
+            }
+            self.0.front().map_or(1.0, |&(_, v)| v)
+        }
+    }
+
+    /// Moving average over a ring of `len` values, as a running `f64` sum.
+    struct BoxAverage {
+        ring: Vec<f32>,
+        sum: f64,
+    }
+
+    impl BoxAverage {
+        /// A ring filled with `initial`.
+        fn new(initial: f32, len: usize) -> Self {
+            Self {
+                ring: vec![initial; len],
+                sum: f64::from(initial) * len as f64,
+            }
+        }
+
+        /// Replaces the value in `slot` by `v`; returns the new average.
+        fn push(&mut self, slot: usize, v: f32) -> f32 {
+            self.sum += f64::from(v) - f64::from(self.ring[slot]);
+            self.ring[slot] = v;
+            (self.sum / self.ring.len() as f64) as f32
+        }
+    }
+
+    /// Whole-track statistics, accumulated one gain at a time.
+    struct ReferenceStats {
+        max_gr: f32,
+        gr_sum: f64,
+        gr_n: usize,
+        over_1db: usize,
+        peak_after: f32,
+        one_db: f32,
+    }
+
+    impl ReferenceStats {
+        fn new() -> Self {
+            Self {
+                max_gr: 1.0,
+                gr_sum: 0.0,
+                gr_n: 0,
+                over_1db: 0,
+                peak_after: 0.0,
+                one_db: 10f32.powf(-1.0 / 20.0),
+            }
+        }
+
+        /// Adds gain `g` applied to linked peak `peak`.
+        fn add(&mut self, g: f32, peak: f32) {
+            self.max_gr = self.max_gr.min(g);
+            if g < 0.988_6 {
+                // Active (> 0.1 dB): the mean active gain is converted to dB at the end.
+                self.gr_sum += f64::from(g);
+                self.gr_n += 1;
+            }
+            if g < self.one_db {
+                self.over_1db += 1;
+            }
+            self.peak_after = self.peak_after.max(peak * g);
+        }
+
+        /// The summary for a track of `frames` samples.
+        fn into_result(self, gain_db: f64, g2: Vec<Vec<f32>>, frames: usize) -> LimitSim {
+            LimitSim {
+                gain_db,
+                g2,
+                max_gr_db: -20.0 * f64::from(self.max_gr).log10(),
+                mean_active_gr_db: if self.gr_n > 0 {
+                    -20.0 * (self.gr_sum / self.gr_n as f64).log10()
+                } else {
+                    0.0
+                },
+                fraction_over_1db: self.over_1db as f64 / frames.max(1) as f64,
+                peak_after_db: if self.peak_after > 0.0 {
+                    20.0 * f64::from(self.peak_after).log10()
+                } else {
+                    -200.0
+                },
+            }
         }
     }
 
