@@ -33,6 +33,18 @@ pub fn db_to_power(db: f64) -> f64 {
     10f64.powf(db / 10.0)
 }
 
+/// Rounds to one decimal (as figures are shown: 0.1 dB, 0.1 LU).
+#[inline]
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Rounds to two decimals (as the report's figures are written).
+#[inline]
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 /// Formats seconds as `m:ss` (or `h:mm:ss` past an hour).
 pub fn mmss(seconds: f64) -> String {
     let total = if seconds.is_finite() {

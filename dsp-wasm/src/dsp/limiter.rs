@@ -32,6 +32,7 @@
 //! silence before detection.
 
 use crate::measure::true_peak::{TruePeakMeter, TAPS};
+use crate::units::from_db;
 
 /// Default look-ahead, ms: long enough for a gentle attack ramp (and a small
 /// ramp residue, see the module docs), short enough not to smear transients.
@@ -175,7 +176,7 @@ impl TruePeakLimiter {
     /// Updates ceiling and release. A ceiling change reaches the output
     /// through the look-ahead ramp, so it is smoothed over `lookahead_ms`.
     pub fn set_params(&mut self, params: &LimiterParams) {
-        self.threshold = 10f64.powf((params.ceiling_dbtp - SAFETY_MARGIN_DB) / 20.0) as f32;
+        self.threshold = from_db(params.ceiling_dbtp - SAFETY_MARGIN_DB) as f32;
         let n = (params.release_ms.max(1.0) * 1e-3 * self.sample_rate).max(1.0);
         self.release = (1.0 - (-1.0 / n).exp()) as f32;
     }

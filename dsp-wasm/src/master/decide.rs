@@ -39,6 +39,7 @@ use crate::chain::{FilterKind, Module, StereoTarget};
 use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
 use crate::master::intent::Character;
 use crate::report::{Level, Report, Risk};
+use crate::units::round1;
 
 /// A decision the loop may take: the module and the words for the report.
 #[derive(Clone, Debug, PartialEq)]
@@ -172,15 +173,11 @@ fn ev(risk: &Risk, key: &str) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
-fn r1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
 /// Threshold (dB) at a percentile of the band's level over the whole track.
 fn threshold_at(ctx: &Context, p: &DynamicEqParams, percentile: f64) -> f64 {
     let slices = ctx.audio.as_slices();
     let v = band_level_percentiles(&slices, ctx.audio.sample_rate as f32, p, &[percentile]);
-    r1(f64::from(v[0]).clamp(-100.0, 0.0))
+    round1(f64::from(v[0]).clamp(-100.0, 0.0))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -196,7 +193,7 @@ fn dynamic_eq(
     target: StereoTarget,
 ) -> Module {
     let sr = f64::from(ctx.audio.sample_rate);
-    let freq_hz = r1(freq_hz.min(0.45 * sr));
+    let freq_hz = round1(freq_hz.min(0.45 * sr));
     let p = DynamicEqParams {
         freq_hz,
         q,
@@ -210,9 +207,9 @@ fn dynamic_eq(
     Module::DynamicEq {
         freq_hz,
         q: (q * 100.0).round() / 100.0,
-        threshold_db: r1(threshold_at(ctx, &p, percentile) - below_db),
+        threshold_db: round1(threshold_at(ctx, &p, percentile) - below_db),
         ratio,
-        max_cut_db: r1(max_cut_db),
+        max_cut_db: round1(max_cut_db),
         attack_ms,
         release_ms,
         target,
@@ -222,9 +219,9 @@ fn dynamic_eq(
 fn eq(kind: FilterKind, freq_hz: f64, q: f64, gain_db: f64, target: StereoTarget) -> Module {
     Module::Eq {
         kind,
-        freq_hz: r1(freq_hz),
+        freq_hz: round1(freq_hz),
         q: (q * 100.0).round() / 100.0,
-        gain_db: r1(gain_db),
+        gain_db: round1(gain_db),
         target,
     }
 }
@@ -352,10 +349,10 @@ impl Proposer<'_> {
             .filter(|f| (25.0..300.0).contains(f))
             .unwrap_or(fc);
         let low_control = |cut: f64| Module::LowControl {
-            crossover_hz: r1(xo),
+            crossover_hz: round1(xo),
             threshold_db: thr,
             ratio: 4.0,
-            max_cut_db: r1(cut),
+            max_cut_db: round1(cut),
             // Fast enough not to let the kick's attack through un-compressed
             // (a slow attack would sharpen transients).
             attack_ms: 5.0,
@@ -585,7 +582,7 @@ impl Proposer<'_> {
         let image = |balance_db: f64| Module::StereoImage {
             mono_below_hz: 0.0,
             width: 1.0,
-            balance_db: r1(balance_db),
+            balance_db: round1(balance_db),
         };
         vec![
             mv(
@@ -612,7 +609,7 @@ impl Proposer<'_> {
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
         let tp = ctx.report.loudness.true_peak_dbtp.unwrap_or(0.0);
         let pc = |depth: f64| Module::Limiter {
-            ceiling_dbtp: r1((tp - depth).clamp(-30.0, 0.0)),
+            ceiling_dbtp: round1((tp - depth).clamp(-30.0, 0.0)),
             lookahead_ms: 2.0,
             release_ms: 30.0,
         };
@@ -656,10 +653,10 @@ fn with_amount_db(m: &Module, amount_db: f64) -> Option<Module> {
         Module::Eq { kind, gain_db, .. }
             if !matches!(kind, FilterKind::Highpass | FilterKind::Lowpass) =>
         {
-            *gain_db = r1(amount_db.abs().copysign(*gain_db));
+            *gain_db = round1(amount_db.abs().copysign(*gain_db));
         }
         Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
-            *max_cut_db = r1(amount_db.abs());
+            *max_cut_db = round1(amount_db.abs());
         }
         _ => return None,
     }

@@ -61,6 +61,7 @@ use decide::Move;
 use delivery::Delivery;
 use intent::MasterIntent;
 use loudness_stage::loudness_stage;
+pub use screening::{SCREEN_EXCERPT_S, SCREEN_MIN_S};
 
 /// Most corrective steps (one risk each) before loudness is set.
 pub const MAX_STEPS: usize = 10;

@@ -17,6 +17,7 @@
 //! The long-term high-resolution spectrum is also kept, to find narrow
 //! resonances (peaks against the same spectrum smoothed over ⅓ octave).
 
+use crate::units::db_to_power;
 use rustfft::num_complex::Complex32;
 use rustfft::FftPlanner;
 
@@ -300,7 +301,7 @@ fn loud_frames(per_frame: &[FrameNote]) -> Vec<&FrameNote> {
         .get((totals.len() as f64 * 0.9) as usize)
         .copied()
         .unwrap_or(0.0);
-    let gate = p90 * 10f64.powf(-15.0 / 10.0);
+    let gate = p90 * db_to_power(-15.0);
     per_frame
         .iter()
         .filter(|p| p.total_energy >= gate && p.total_energy > 0.0)

@@ -26,6 +26,7 @@ pub const RELEASE_S: f64 = 0.060;
 pub const TRUE_PEAK_MARGIN_DB: f64 = 0.5;
 
 use crate::lanes::{self, fmax, fmin};
+use crate::units::from_db;
 
 /// What the simulated limiter did.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -126,8 +127,8 @@ impl Coefficients {
     /// Settings for `sample_rate` from the gain and ceiling in dB.
     fn new(sample_rate: u32, gain_db: f64, ceiling_dbtp: f64) -> Self {
         Self {
-            gain: 10f64.powf(gain_db / 20.0) as f32,
-            ceiling: 10f64.powf((ceiling_dbtp - TRUE_PEAK_MARGIN_DB) / 20.0) as f32,
+            gain: from_db(gain_db) as f32,
+            ceiling: from_db(ceiling_dbtp - TRUE_PEAK_MARGIN_DB) as f32,
             lookahead_len: ((LOOKAHEAD_S * f64::from(sample_rate)).round() as usize).max(1),
             release_coef: (1.0 - (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp()) as f32,
         }
@@ -439,8 +440,8 @@ mod tests {
         mut progress: impl FnMut(f64),
     ) -> LimitSim {
         let frames = channels.first().map_or(0, |c| c.len());
-        let gain = 10f64.powf(gain_db / 20.0) as f32;
-        let ceiling = 10f64.powf((ceiling_dbtp - TRUE_PEAK_MARGIN_DB) / 20.0) as f32;
+        let gain = from_db(gain_db) as f32;
+        let ceiling = from_db(ceiling_dbtp - TRUE_PEAK_MARGIN_DB) as f32;
         let la = ((LOOKAHEAD_S * f64::from(sample_rate)).round() as usize).max(1);
         let rel = (1.0 - (-1.0 / (RELEASE_S * f64::from(sample_rate))).exp()) as f32;
         let mut g2: Vec<Vec<f32>> = grids

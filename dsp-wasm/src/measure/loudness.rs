@@ -24,6 +24,7 @@
 //! CPU pipeline.
 
 use crate::audio::AudioBuffer;
+use crate::units::{db_to_power, from_db};
 
 /// Loudness of silence or of signals too short to measure is undefined; the
 /// report carries `null` then.
@@ -84,7 +85,7 @@ pub fn power_to_lufs(power: f64) -> f64 {
 /// Converts LUFS back to a K-weighted mean square.
 #[inline]
 pub fn lufs_to_power(lufs: f64) -> f64 {
-    10f64.powf((lufs - LUFS_OFFSET_DB) / 10.0)
+    db_to_power(lufs - LUFS_OFFSET_DB)
 }
 
 /// Coefficients of one biquad section, normalised (`a0 = 1`).
@@ -108,7 +109,7 @@ pub fn k_weighting(sample_rate: u32) -> (BiquadCoefs, BiquadCoefs) {
     let gain_db = 3.999_843_853_973_347;
     let q = 0.707_175_236_955_419_6;
     let k = (std::f64::consts::PI * f0 / fs).tan();
-    let vh = 10f64.powf(gain_db / 20.0);
+    let vh = from_db(gain_db);
     let vb = vh.powf(0.499_666_774_154_541_6);
     let a0 = 1.0 + k / q + k * k;
     let shelf = BiquadCoefs {
@@ -228,7 +229,7 @@ pub fn gated_integrated(block_power: &[f64]) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    let rel_gate = sum / n as f64 * 10f64.powf(RELATIVE_GATE_LU / 10.0);
+    let rel_gate = sum / n as f64 * db_to_power(RELATIVE_GATE_LU);
     let gate = rel_gate.max(abs_gate);
     let (sum, n) = block_power
         .iter()
@@ -249,7 +250,7 @@ pub fn loudness_range(short_term_power: &[f64]) -> Option<f64> {
         return None;
     }
     let mean = gated.iter().sum::<f64>() / gated.len() as f64;
-    let rel_gate = mean * 10f64.powf(LRA_RELATIVE_GATE_LU / 10.0);
+    let rel_gate = mean * db_to_power(LRA_RELATIVE_GATE_LU);
     let mut kept: Vec<f64> = gated
         .into_iter()
         .filter(|&p| p > rel_gate)
@@ -344,7 +345,7 @@ mod tests {
 
     fn sine_stereo(rate: u32, secs: f64, dbfs: f64, freq: f64) -> AudioBuffer {
         let n = (secs * f64::from(rate)) as usize;
-        let a = 10f64.powf(dbfs / 20.0);
+        let a = from_db(dbfs);
         let ch: Vec<f32> = (0..n)
             .map(|i| {
                 (a * (2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(rate)).sin()) as f32

@@ -28,6 +28,7 @@ pub mod true_peak;
 
 use crate::audio::AudioBuffer;
 use crate::progress::Stage;
+use crate::units::db_to_power;
 use crate::units::to_db;
 use bass_notes::LowEnd;
 use levels::{Levels, Transients};
@@ -245,7 +246,7 @@ pub fn combine(
     } = peaks;
     let tp = tp_series.iter().copied().fold(0.0f32, f32::max);
     let after = sim.map(|sim| {
-        let g_lin2 = 10f64.powf(sim.gain_db / 10.0);
+        let g_lin2 = db_to_power(sim.gain_db);
         let limiter_g2 = |grid: usize, k: usize| sim.g2.get(grid).and_then(|g| g.get(k).copied());
         let powers: Vec<Vec<f64>> = l
             .sub_block_power

@@ -14,6 +14,7 @@
 //! peak headroom; YouTube, Tidal, Amazon Music and Deezer are treated as
 //! turning down only (the conservative reading of their published behaviour).
 
+use crate::units::round1;
 use serde::{Deserialize, Serialize};
 
 /// One streaming platform's normalisation.
@@ -111,10 +112,6 @@ pub fn table(integrated_lufs: Option<f64>, true_peak_dbtp: Option<f64>) -> Vec<P
             }
         })
         .collect()
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@
 //! | `club` | mono below 120 Hz (mono subs), 4th-order high-pass at 30 Hz, very high level (exposes isolated peaks and low-end phase) |
 //!
 
+use crate::units::db_to_power;
+
 /// The systems in report order (the ids of risks.md).
 pub const SYSTEMS: [&str; 7] = [
     "hifi",
@@ -44,13 +46,13 @@ fn lp(f: f64, fc: f64, order: i32) -> f64 {
 fn bell(f: f64, fc: f64, gain_db: f64, q: f64) -> f64 {
     let bw_oct = 1.0 / q; // ≈ bandwidth in octaves for moderate Q
     let x = (f / fc).log2() / (bw_oct / 2.0);
-    10f64.powf(gain_db * (-0.5 * x * x * 1.386).exp() / 10.0)
+    db_to_power(gain_db * (-0.5 * x * x * 1.386).exp())
 }
 
 /// Power gain of a low shelf (`gain_db` below `fc`, smooth 2nd-order transition).
 fn low_shelf(f: f64, fc: f64, gain_db: f64) -> f64 {
     let w = lp(f, fc, 2);
-    10f64.powf(gain_db * w / 10.0)
+    db_to_power(gain_db * w)
 }
 
 /// Power gain of `system` at `f` Hz (1 = flat).

@@ -14,6 +14,7 @@ use crate::report::document::{
 };
 use crate::report::translation;
 use crate::risks;
+use crate::units::round2;
 
 /// What the report says about the input: its name and format, and what
 /// decoding had to repair.
@@ -170,31 +171,31 @@ fn report(
             bit_depth: source.bit_depth,
         },
         loudness: LoudnessInfo {
-            integrated_lufs: l.integrated_lufs.map(r2),
-            range_lu: l.range_lu.map(r2),
-            max_momentary_lufs: l.max_momentary_lufs.map(r2),
-            max_short_term_lufs: l.max_short_term_lufs.map(r2),
-            true_peak_dbtp: m.true_peak_dbtp.map(r2),
-            sample_peak_dbfs: m.sample_peak_dbfs.map(r2),
+            integrated_lufs: l.integrated_lufs.map(round2),
+            range_lu: l.range_lu.map(round2),
+            max_momentary_lufs: l.max_momentary_lufs.map(round2),
+            max_short_term_lufs: l.max_short_term_lufs.map(round2),
+            true_peak_dbtp: m.true_peak_dbtp.map(round2),
+            sample_peak_dbfs: m.sample_peak_dbfs.map(round2),
             plr_db: m
                 .true_peak_dbtp
                 .zip(l.integrated_lufs)
-                .map(|(p, i)| r2(p - i)),
+                .map(|(p, i)| round2(p - i)),
         },
         stereo: StereoInfo {
-            correlation: m.stereo.correlation.map(r2),
-            low_correlation: m.stereo.low_correlation.map(r2),
-            mono_loss_db: m.stereo.mono_loss_db.map(r2),
-            balance_db: m.stereo.balance_db.map(r2),
+            correlation: m.stereo.correlation.map(round2),
+            low_correlation: m.stereo.low_correlation.map(round2),
+            mono_loss_db: m.stereo.mono_loss_db.map(round2),
+            balance_db: m.stereo.balance_db.map(round2),
         },
         dc_offset: m.levels.dc_offset.clone(),
         clipped_runs: m.levels.clipped_runs,
         spectrum: SpectrumInfo {
             bands_hz: balance.bands_hz,
-            level_db: balance.level_db.into_iter().map(r2).collect(),
-            target_db: balance.target_db.into_iter().map(r2).collect(),
+            level_db: balance.level_db.into_iter().map(round2).collect(),
+            target_db: balance.target_db.into_iter().map(round2).collect(),
             over_time: Some(BandsOverTimeInfo {
-                step_s: r2(bot.step_s),
+                step_s: round2(bot.step_s),
                 bands_hz: bot.bands_hz,
                 level_db: bot.level_db,
             }),
@@ -204,15 +205,14 @@ fn report(
         risks,
         timeline: Some(Timeline {
             step_s: measure::loudness::SHORT_TERM_STEP_S,
-            short_term_lufs: l.short_term_lufs.iter().map(|&v| r2(v)).collect(),
-            psr_db: risks::dynamics::psr_series(m).into_iter().map(r2).collect(),
+            short_term_lufs: l.short_term_lufs.iter().map(|&v| round2(v)).collect(),
+            psr_db: risks::dynamics::psr_series(m)
+                .into_iter()
+                .map(round2)
+                .collect(),
         }),
         notices,
     };
     progress(Stage::Risks, 1.0);
     report
-}
-
-fn r2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }

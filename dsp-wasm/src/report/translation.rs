@@ -18,6 +18,7 @@ use crate::measure::Measurements;
 use crate::playback::systems::{mono_below, response, SYSTEMS};
 use crate::report::document::TranslationInfo;
 use crate::risks::{Level, Risk};
+use crate::units::{self, db_to_power};
 
 /// Evaluates every system.
 pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
@@ -157,13 +158,13 @@ fn car_presence_snr(m: &Measurements) -> f64 {
     let pres = s.bands_in(1000.0, 4000.0);
     let all_db = |f: usize| power_db((0..nb).map(|b| s.stereo(f, b)).sum());
     // Programme reference: long-term total, K-weighted roughly by the loudness.
-    let lt_total = power_db(m.long_term_db.iter().map(|&d| 10f64.powf(d / 10.0)).sum());
+    let lt_total = power_db(m.long_term_db.iter().map(|&d| db_to_power(d)).sum());
     // Noise per band: −15 dB re programme at ≤ 100 Hz, −6 dB/oct above.
     let noise: f64 = pres
         .clone()
         .map(|b| {
             let f = s.bands_hz[b];
-            10f64.powf((lt_total - 15.0 - 6.0 * (f / 100.0).log2().max(0.0)) / 10.0)
+            db_to_power(lt_total - 15.0 - 6.0 * (f / 100.0).log2().max(0.0))
         })
         .sum();
     let per = ((3.0 / s.frame_step_s).round() as usize).max(1);
@@ -171,12 +172,8 @@ fn car_presence_snr(m: &Measurements) -> f64 {
     let mut f = 0;
     while f < s.frames {
         let end = (f + per).min(s.frames);
-        let tot = power_db(
-            (f..end)
-                .map(|fr| 10f64.powf(all_db(fr) / 10.0))
-                .sum::<f64>()
-                / (end - f) as f64,
-        );
+        let tot =
+            power_db((f..end).map(|fr| db_to_power(all_db(fr))).sum::<f64>() / (end - f) as f64);
         if tot > lt_total - 20.0 {
             let p: f64 = (f..end)
                 .map(|fr| pres.clone().map(|b| s.mid(fr, b)).sum::<f64>())
@@ -195,7 +192,7 @@ fn car_presence_snr(m: &Measurements) -> f64 {
 
 fn r1(x: f64) -> f64 {
     if x.is_finite() {
-        (x * 10.0).round() / 10.0
+        units::round1(x)
     } else {
         0.0
     }
@@ -203,7 +200,7 @@ fn r1(x: f64) -> f64 {
 
 fn r2(x: f64) -> f64 {
     if x.is_finite() {
-        (x * 100.0).round() / 100.0
+        units::round2(x)
     } else {
         0.0
     }

@@ -77,9 +77,7 @@ pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
 }
 
 /// Rounds for evidence (two decimals keeps the JSON readable).
-pub fn r2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
+pub use crate::units::round2 as r2;
 
 /// Builds a risk; the level follows from the severity.
 #[allow(clippy::too_many_arguments)]

@@ -40,6 +40,7 @@ use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
 use crate::risks::Risk;
 use crate::risks::{band_text, make, num, r2, ramp, ranges_above, when, worst_window};
+use crate::units::db_to_power;
 
 /// Fit range of the material's tilt, Hz.
 const FIT_LO_HZ: f64 = 100.0;
@@ -110,7 +111,7 @@ fn mean(v: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// Power-sum level of a set of band levels, dB.
 fn sum_db(levels: &[f64], bands: std::ops::Range<usize>) -> f64 {
-    power_db(bands.map(|b| 10f64.powf(levels[b] / 10.0)).sum())
+    power_db(bands.map(|b| db_to_power(levels[b])).sum())
 }
 
 /// Builds the spectral view of a track.
@@ -609,7 +610,7 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
         return None;
     }
     let pmean = |set: &[usize], f: &dyn Fn(usize) -> f64| {
-        power_db(set.iter().map(|&b| 10f64.powf(f(b) / 10.0)).sum::<f64>() / set.len() as f64)
+        power_db(set.iter().map(|&b| db_to_power(f(b))).sum::<f64>() / set.len() as f64)
     };
     let (a, sl) = v.fit_excluding(&v.lt, 0.0, 141.0)?;
     let excess = pmean(&region, &|b| v.lt[b] - target_at(v.bands_hz[b], a, sl));
@@ -623,7 +624,7 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
     let share = if sub.is_empty() {
         0.0
     } else {
-        10f64.powf((sum_db(&v.lt, sub[0]..sub[sub.len() - 1] + 1) - sum_db(&v.lt, 0..nb)) / 10.0)
+        db_to_power(sum_db(&v.lt, sub[0]..sub[sub.len() - 1] + 1) - sum_db(&v.lt, 0..nb))
     };
     Some(make(
         "sub_excess",
@@ -747,7 +748,7 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         })
         .collect();
     // What the material's own balance expects of 5–10 kHz against 1–4 kHz.
-    let tsum = |set: &[usize]| power_db(set.iter().map(|&b| 10f64.powf(v.target[b] / 10.0)).sum());
+    let tsum = |set: &[usize]| power_db(set.iter().map(|&b| db_to_power(v.target[b])).sum());
     let expected_ratio = tsum(&v.bands(5000.0, 10_000.0)) - tsum(&v.bands(1000.0, 4000.0));
     let mut shape = vec![0.0f64; s.frames];
     let mut level = vec![0.0f64; s.frames];
