@@ -172,8 +172,9 @@ impl PageModel {
         matches!(self.phase, Phase::Working { .. })
     }
 
-    /// Gain that brings the processed signal to the original's loudness (0
-    /// when matching is off or either loudness is undefined).
+    /// Gain that would bring the processed signal to the original's loudness
+    /// (0 when matching is off or either loudness is undefined). The worklet
+    /// turns the louder side down by it, never the quieter one up.
     pub fn match_db(&self) -> f64 {
         if !self.matched {
             return 0.0;
@@ -189,6 +190,24 @@ impl PageModel {
             None => Some(before + preview_gain_db(report)),
         };
         processed.map_or(0.0, |after| before - after)
+    }
+
+    /// What loudness matching does now, for the player bar: which side is
+    /// turned down, by how much (`None` when nothing is).
+    pub fn match_note(&self) -> Option<String> {
+        let db = self.match_db();
+        let side = if self.master.is_some() {
+            "master"
+        } else {
+            "preview"
+        };
+        if db > 0.05 {
+            Some(format!("original −{db:.1} dB"))
+        } else if db < -0.05 {
+            Some(format!("{side} −{:.1} dB", -db))
+        } else {
+            None
+        }
     }
 
     /// The name the exported master is offered under.

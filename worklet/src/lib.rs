@@ -48,10 +48,15 @@ pub struct Engine {
     buffers: Vec<Vec<f32>>,
     chain_bytes: Vec<u8>,
     bypass: bool,
-    /// Linear gain applied to the processed signal so A/B compares at equal
-    /// loudness (1.0 while bypassed); smoothed, so switching never clicks.
+    /// Linear gain on what is heard, so A/B compares at equal loudness:
+    /// [`Self::processed_gain`] while the chain is heard, [`Self::original_gain`]
+    /// while bypassed; smoothed, so switching never clicks.
     monitor: LinearSmoother,
-    match_gain: f32,
+    /// Loudness matching turns the louder side down, never the quieter one up
+    /// (a boost after the limiter would push the master over full scale):
+    /// at most one of these is below 1, both are ≤ 1.
+    processed_gain: f32,
+    original_gain: f32,
 }
 
 impl Engine {
@@ -71,7 +76,8 @@ impl Engine {
             chain_bytes: Vec::new(),
             bypass: false,
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
-            match_gain: 1.0,
+            processed_gain: 1.0,
+            original_gain: 1.0,
         })
     }
 
@@ -115,16 +121,31 @@ impl Engine {
     pub fn set_bypass(&mut self, bypass: bool) {
         self.bypass = bypass;
         self.processor.set_bypass(bypass);
-        self.monitor
-            .set_target(if bypass { 1.0 } else { self.match_gain });
+        self.monitor.set_target(self.heard_gain());
     }
 
-    /// Gain (dB) applied to the processed signal for loudness-matched A/B;
-    /// 0 dB to hear the master at its real level.
+    /// Loudness matching for A/B: `db` is the gain that would bring the
+    /// processed signal to the original's loudness (negative: the master is
+    /// louder). The louder side is turned down by `|db|` — the processed one
+    /// for `db < 0`, the original for `db > 0` — so matching never raises
+    /// anything towards clipping. 0 dB hears both at their real levels.
     pub fn set_match_db(&mut self, db: f32) {
-        self.match_gain = 10f32.powf(db.clamp(-40.0, 12.0) / 20.0);
-        if !self.bypass {
-            self.monitor.set_target(self.match_gain);
+        let db = if db.is_finite() {
+            db.clamp(-40.0, 40.0)
+        } else {
+            0.0
+        };
+        self.processed_gain = 10f32.powf(db.min(0.0) / 20.0);
+        self.original_gain = 10f32.powf((-db).min(0.0) / 20.0);
+        self.monitor.set_target(self.heard_gain());
+    }
+
+    /// The monitor gain for what is heard now.
+    fn heard_gain(&self) -> f32 {
+        if self.bypass {
+            self.original_gain
+        } else {
+            self.processed_gain
         }
     }
 }
@@ -406,6 +427,41 @@ mod tests {
         let out = process_quantum(&[&ones]);
         assert!(pf_channel_ptr(1).is_null(), "still the mono engine");
         assert!((out[0][127] - 10f32.powf(-6.0 / 20.0)).abs() < 1e-6);
+    }
+
+    /// A master quieter than a loud original (`db > 0`): the original is
+    /// turned down, the master never up — nothing heard exceeds its input.
+    #[test]
+    fn loudness_match_turns_the_louder_side_down() {
+        let mut e = Engine::new(48_000.0, 1).unwrap();
+        e.set_match_db(9.0);
+        let mut heard = |e: &mut Engine| {
+            for _ in 0..20 {
+                e.buffers[0][..128].fill(1.0);
+                e.process(128);
+            }
+            e.buffers[0][127]
+        };
+        assert!(
+            (heard(&mut e) - 1.0).abs() < 1e-6,
+            "master at its own level"
+        );
+        e.set_bypass(true);
+        let original = heard(&mut e);
+        assert!(
+            (original - 10f32.powf(-9.0 / 20.0)).abs() < 1e-6,
+            "{original}"
+        );
+        e.set_match_db(0.0);
+        assert!(
+            (heard(&mut e) - 1.0).abs() < 1e-6,
+            "matching off: real level"
+        );
+        e.set_match_db(f32::NAN);
+        assert!(
+            (heard(&mut e) - 1.0).abs() < 1e-6,
+            "a bad value is no match"
+        );
     }
 
     #[test]

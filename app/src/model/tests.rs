@@ -336,3 +336,23 @@ fn capitalise_handles_empty_and_non_ascii() {
     assert_eq!(capitalise("élan"), "Élan");
     assert_eq!(capitalise("x"), "X");
 }
+
+#[test]
+fn the_match_note_names_the_side_turned_down() {
+    let mut m = analysed();
+    let before = m.report.clone().unwrap();
+    let lufs = before.loudness.integrated_lufs.unwrap();
+    // A master 5 LU louder than the mix: the master is turned down.
+    let mr = master_report(&before, lufs + 5.0);
+    let json = serde_json::to_string(&mr).unwrap();
+    apply(&mut m, event(1, EventKind::Mastered { json }));
+    assert_eq!(m.match_note().as_deref(), Some("master −5.0 dB"));
+    // A master 4 LU quieter than a loud mix: the original is turned down,
+    // the master is never raised.
+    let mr = master_report(&before, lufs - 4.0);
+    let json = serde_json::to_string(&mr).unwrap();
+    apply(&mut m, event(1, EventKind::Mastered { json }));
+    assert_eq!(m.match_note().as_deref(), Some("original −4.0 dB"));
+    m.matched = false;
+    assert_eq!(m.match_note(), None);
+}

@@ -34,6 +34,13 @@ pub fn PlayerBar() -> impl IntoView {
                     } />
                 " Loudness-matched"
             </label>
+            <span class="match-gain" id="match-gain">{move || {
+                // Follow what the note depends on.
+                store.matched.with(|_| ());
+                store.report.with(|_| ());
+                store.master.with(|_| ());
+                store.snapshot().match_note()
+            }}</span>
             {move || store.player_error.get().map(|e| view! { <span class="player-error">{e}</span> })}
         </div>
     }
