@@ -46,6 +46,7 @@ fn master_report(before: &Report, after_lufs: f64) -> MasterReport {
         chain: Chain::new(vec![Module::Gain { gain_db: 3.0 }]),
         before: before.clone(),
         after,
+        left: Vec::new(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! A master's result: before/after measurements, the moves the decide loop
 //! made (each answering a risk) and the export button.
 
-use dsp_wasm::report::{Decision, Level, LoudnessInfo, MasterReport, Report};
+use dsp_wasm::report::{Decision, LeftRisk, Level, LoudnessInfo, MasterReport, Report};
 use leptos::prelude::*;
 
 use crate::fmt;
@@ -19,6 +19,7 @@ pub fn MasterResult(
             <BeforeAfter before=master.before after=master.after />
             <h4>"Moves, each answering a risk"</h4>
             <Decisions decisions=master.decisions />
+            <Left left=master.left />
             <button id="export" class="primary" on:click=on_export>"Download master"</button>
         </div>
     }
@@ -62,7 +63,7 @@ fn Decisions(
         <ol id="decisions" class="decisions">
             {decisions.into_iter().map(|d| view! {
                 <li>
-                    <strong>{d.r#move.replace('_', " ")}</strong>
+                    <strong>{if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label }}</strong>
                     <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
                     <p>{d.why}</p>
                     {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
@@ -71,4 +72,25 @@ fn Decisions(
         </ol>
     }
     .into_any()
+}
+
+/// The major risks the master leaves, each with why.
+#[component]
+fn Left(
+    /// The risks still major after mastering.
+    left: Vec<LeftRisk>,
+) -> impl IntoView {
+    (!left.is_empty()).then(|| {
+        view! {
+            <h4>"Left as they are"</h4>
+            <ul id="left" class="left-risks">
+                {left.into_iter().map(|l| view! {
+                    <li data-risk-id=l.id.clone()>
+                        <strong>{l.id.replace('_', " ")}</strong>
+                        <p>{l.why}</p>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    })
 }

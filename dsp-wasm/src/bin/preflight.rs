@@ -237,7 +237,15 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
         let _ = writeln!(s, "No moves: the mix already works.");
     }
     for d in &m.decisions {
-        let _ = writeln!(s, "- {} [{}]: {}", d.r#move, d.addresses.join(", "), d.why);
+        let name = if d.label.is_empty() {
+            &d.r#move
+        } else {
+            &d.label
+        };
+        let _ = writeln!(s, "- {name} [{}]: {}", d.addresses.join(", "), d.why);
+    }
+    for l in &m.left {
+        let _ = writeln!(s, "Left {} ({:?}): {}", l.id, l.level, l.why);
     }
     let l = &m.after.loudness;
     let _ = writeln!(

@@ -94,7 +94,7 @@ pub(super) fn correct(
         };
         // A risk is visited again only after a partial improvement.
         let visits = settled.iter().filter(|id| **id == risk.id).count() + 1;
-        let cands = decide::candidates(
+        let proposed = decide::candidates(
             &risk,
             &Context {
                 audio: &state.audio,
@@ -102,6 +102,15 @@ pub(super) fn correct(
                 character,
             },
         );
+        // A move already kept is not stacked again as it is (the same module
+        // twice doubles its cost for a second, smaller gain; a re-sized move
+        // has another amount, so another label).
+        let repeats = proposed.len();
+        let cands: Vec<Move> = proposed
+            .into_iter()
+            .filter(|c| !state.decisions.iter().any(|d| d.label == c.label))
+            .collect();
+        let repeats = repeats - cands.len();
         let mut it = Iteration {
             step: step as u32,
             risk_severity: BTreeMap::new(),
@@ -110,9 +119,13 @@ pub(super) fn correct(
         };
         settled.push(risk.id.clone());
         let finished = if cands.is_empty() {
-            let why = decide::not_addressable_reason(&risk.id).unwrap_or(
-                "No processing move answers this risk without costing more than it saves.",
-            );
+            let why = match (repeats, decide::not_addressable_reason(&risk.id)) {
+                (0, Some(why)) => why,
+                (0, None) => {
+                    "No processing move answers this risk without costing more than it saves."
+                }
+                _ => "the moves that answer it are already in the chain; stacking them again would double their cost.",
+            };
             it.rejected
                 .push(format!("{}: left as it is — {why}", risk.id));
             true

@@ -137,10 +137,7 @@ pub(super) fn loudness_stage(
     plan.modules = build(g);
     plan.rendered = last.filter(|(at, _)| *at == g).map(|(_, out)| out);
     let gain_db = (g * 100.0).round() / 100.0;
-    plan.labels.push(format!(
-        "loudness gain {gain_db:+.2} dB → {measured:.1} LUFS"
-    ));
-    plan.decisions.push(gain_decision(
+    let gain = gain_decision(
         g,
         gain_db,
         lc,
@@ -149,20 +146,21 @@ pub(super) fn loudness_stage(
         measured,
         reached,
         addresses,
-    ));
+    );
+    plan.labels.push(gain.label.clone());
+    plan.decisions.push(gain);
     if needs_limiter(g) {
         let reduction = tp0 + g - (ceiling - SAFETY_MARGIN_DB);
-        plan.labels.push(format!(
-            "true-peak limiter {ceiling:.1} dBTP (peaks −{reduction:.1} dB)"
-        ));
-        plan.decisions.push(limiter_decision(
+        let limiter = limiter_decision(
             ceiling,
             release,
             reduction,
             measured,
             tp0 + g,
             before_sev.get("intersample_peaks").copied().unwrap_or(0.0) > 0.0,
-        ));
+        );
+        plan.labels.push(limiter.label.clone());
+        plan.decisions.push(limiter);
     }
     plan
 }
@@ -249,6 +247,7 @@ fn gain_decision(
 ) -> Decision {
     Decision {
         r#move: "loudness_gain".into(),
+        label: format!("loudness gain {gain_db:+.2} dB → {measured:.1} LUFS"),
         params: json!({
             "module": "gain",
             "gain_db": gain_db,
@@ -287,6 +286,7 @@ fn limiter_decision(
     }
     Decision {
         r#move: "true_peak_limiter".into(),
+        label: format!("true-peak limiter {ceiling:.1} dBTP (peaks −{reduction:.1} dB)"),
         params: json!({
             "module": "limiter",
             "ceiling_dbtp": ceiling,

@@ -36,6 +36,7 @@ mod corrective;
 pub mod decide;
 mod delivery;
 pub mod intent;
+mod left;
 mod loudness_stage;
 mod reference;
 mod screening;
@@ -207,6 +208,7 @@ fn decision(m: &Move, module_index: usize) -> Decision {
     }
     Decision {
         r#move: m.kind.to_string(),
+        label: m.label.clone(),
         params,
         addresses: m.addresses.clone(),
         why: m.why.clone(),
@@ -354,6 +356,7 @@ fn master_with_parallelism(
         accepted: loud.labels,
         rejected: Vec::new(),
     });
+    let left = left::left_risks(&before, &after, &decisions, &iterations);
     progress(Stage::Verify, 1.0);
     Ok(Mastered {
         audio,
@@ -365,6 +368,7 @@ fn master_with_parallelism(
             chain,
             before,
             after,
+            left,
         },
         corrections: Chain::new(modules),
     })

@@ -184,6 +184,7 @@ pub(super) fn match_reference(
     };
     state.decisions.push(Decision {
         r#move: "reference_eq".into(),
+        label: rm.label.clone(),
         params: json!({
             "modules": rm.modules,
             "module_index": state.modules.len(),

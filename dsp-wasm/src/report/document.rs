@@ -142,6 +142,10 @@ pub struct Intent {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Decision {
     pub r#move: String,
+    /// The move with its amount, as a person reads it (e.g. "dynamic cut at
+    /// 310 Hz, up to −5.4 dB"); added field.
+    #[serde(default)]
+    pub label: String,
     pub params: serde_json::Value,
     /// Risk ids the move answers.
     pub addresses: Vec<String>,
@@ -158,6 +162,16 @@ pub struct Iteration {
     pub rejected: Vec<String>,
 }
 
+/// A risk the master leaves major, and why (a mix problem mastering cannot
+/// fix, a move that would cost more than it saves …).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LeftRisk {
+    /// A risk id of `risks.md`.
+    pub id: String,
+    pub level: Level,
+    pub why: String,
+}
+
 /// A mastering result (`preflight.master/1`).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct MasterReport {
@@ -169,4 +183,7 @@ pub struct MasterReport {
     pub chain: crate::chain::Chain,
     pub before: Report,
     pub after: Report,
+    /// Every risk still major in `after`, and why it was left; added field.
+    #[serde(default)]
+    pub left: Vec<LeftRisk>,
 }

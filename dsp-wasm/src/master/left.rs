@@ -1,0 +1,176 @@
+//! Why each risk the master leaves major was left: the master's summary must
+//! not stay silent on a major risk (a mix problem mastering cannot fix, a
+//! move that would cost more than it saves, a risk that only appears at the
+//! master's loudness …). Read from the decisions and the iteration log, so the
+//! words are the loop's own reasons.
+
+use super::decide::FINAL_STAGE_RISKS;
+use super::MAX_STEPS;
+use crate::report::{Decision, Iteration, LeftRisk, Report};
+use crate::risks::Level;
+
+/// Every risk major in `after`, with why it was left.
+pub(super) fn left_risks(
+    before: &Report,
+    after: &Report,
+    decisions: &[Decision],
+    iterations: &[Iteration],
+) -> Vec<LeftRisk> {
+    after
+        .risks
+        .iter()
+        .filter(|r| r.level == Level::Major)
+        .map(|r| LeftRisk {
+            id: r.id.clone(),
+            level: r.level,
+            why: why_left(&r.id, before, after, decisions, iterations),
+        })
+        .collect()
+}
+
+/// The reason for one risk, most specific first.
+fn why_left(
+    id: &str,
+    before: &Report,
+    after: &Report,
+    decisions: &[Decision],
+    iterations: &[Iteration],
+) -> String {
+    let prefix = format!("{id}: left as it is — ");
+    let told = iterations
+        .iter()
+        .flat_map(|it| &it.rejected)
+        .find_map(|line| line.strip_prefix(&prefix));
+    if let Some(why) = told {
+        return format!("Left as it is: {why}");
+    }
+    let moves: Vec<&str> = decisions
+        .iter()
+        .filter(|d| d.addresses.iter().any(|a| a == id) && !d.label.is_empty())
+        .map(|d| d.label.as_str())
+        .collect();
+    let severity = |r: &Report| r.risks.iter().find(|x| x.id == id).map(|x| x.severity);
+    let was = severity(before);
+    if FINAL_STAGE_RISKS.contains(&id) {
+        return after
+            .notices
+            .iter()
+            .find(|n| n.starts_with("Target"))
+            .cloned()
+            .unwrap_or_else(|| {
+                "Set by the final loudness stage, which keeps the intent's target and ceiling."
+                    .into()
+            });
+    }
+    if !moves.is_empty() {
+        let from = was.map_or(String::new(), |b| {
+            format!(" (severity {b:.2} → {:.2})", severity(after).unwrap_or(0.0))
+        });
+        return format!(
+            "Lowered by {}{from}; more of the same would cost more than it saves.",
+            moves.join(", ")
+        );
+    }
+    match before.risks.iter().find(|x| x.id == id).map(|x| x.level) {
+        Some(Level::Major) => format!(
+            "Not reached within the {MAX_STEPS} corrective steps: risks that break first were worked on before it."
+        ),
+        _ => "It appears only at the master's loudness, after the corrective moves were judged; lowering the target or choosing the 'open' character keeps it down.".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risks::Risk;
+
+    fn report(risks: &[(&str, f64)]) -> Report {
+        let mut r: Report = serde_json::from_value(serde_json::json!({
+            "schema": "preflight.report/1",
+            "input": {"name": "x", "format": "pcm", "sample_rate": 48000, "channels": 2, "duration_s": 10.0},
+            "loudness": {"integrated_lufs": -14.0, "range_lu": 5.0, "max_momentary_lufs": -10.0,
+                         "max_short_term_lufs": -11.0, "true_peak_dbtp": -1.0, "sample_peak_dbfs": -1.2, "plr_db": 13.0},
+            "stereo": {"correlation": 0.5, "low_correlation": 0.9, "mono_loss_db": 1.0, "balance_db": 0.0},
+            "dc_offset": [0.0, 0.0], "clipped_runs": 0,
+            "spectrum": {"bands_hz": [], "level_db": [], "target_db": []},
+            "platforms": [], "translation": [], "risks": []
+        }))
+        .unwrap();
+        r.risks = risks
+            .iter()
+            .map(|&(id, severity)| Risk {
+                id: id.into(),
+                severity,
+                unclamped_severity: severity,
+                level: Level::from_severity(severity),
+                title: String::new(),
+                explanation: String::new(),
+                time_ranges_s: Vec::new(),
+                band_hz: None,
+                systems: Vec::new(),
+                evidence: Default::default(),
+            })
+            .collect();
+        r
+    }
+
+    fn log(rejected: &[&str]) -> Vec<Iteration> {
+        vec![Iteration {
+            step: 1,
+            risk_severity: Default::default(),
+            accepted: Vec::new(),
+            rejected: rejected.iter().map(|s| s.to_string()).collect(),
+        }]
+    }
+
+    #[test]
+    fn every_major_risk_left_has_a_reason() {
+        let before = report(&[
+            ("harshness", 0.9),
+            ("mud", 0.9),
+            ("dull", 0.3),
+            ("vocal_masking", 0.95),
+        ]);
+        let after = report(&[
+            ("harshness", 0.8),
+            ("mud", 0.7),
+            ("dull", 0.7),
+            ("vocal_masking", 0.95),
+            ("sub_excess", 0.3),
+        ]);
+        let decisions = vec![Decision {
+            r#move: "dynamic_eq".into(),
+            label: "dynamic cut at 310 Hz, up to −5.4 dB".into(),
+            params: serde_json::json!({}),
+            addresses: vec!["mud".into()],
+            why: String::new(),
+            trade_off: String::new(),
+        }];
+        let iterations = log(&[
+            "vocal_masking: left as it is — the vocal sits too far back for mastering to fix",
+            "dynamic cut at 310 Hz, up to −2.7 dB: mud only 0.90 → 0.80, trying the next move",
+        ]);
+        let left = left_risks(&before, &after, &decisions, &iterations);
+        let ids: Vec<&str> = left.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["harshness", "mud", "dull", "vocal_masking"],
+            "major ones only"
+        );
+        let why = |id: &str| left.iter().find(|l| l.id == id).unwrap().why.clone();
+        assert!(
+            why("harshness").starts_with("Not reached"),
+            "{}",
+            why("harshness")
+        );
+        assert_eq!(
+            why("mud"),
+            "Lowered by dynamic cut at 310 Hz, up to −5.4 dB (severity 0.90 → 0.70); more of the same would cost more than it saves."
+        );
+        assert!(why("dull").starts_with("It appears only at the master's loudness"));
+        assert_eq!(
+            why("vocal_masking"),
+            "Left as it is: the vocal sits too far back for mastering to fix"
+        );
+    }
+}
