@@ -77,6 +77,14 @@ test('a long file is measured by two Workers at once: the report equals the comm
   }
   const shownRisks = await page.$$eval('#risks [data-risk]', (els) => els.map((e) => e.dataset.risk));
   assert.deepEqual(shownRisks, expected.risks.map((r) => r.id));
+  // Stable names for outside checks: each risk card is a list item with
+  // data-risk-id; each overview figure a data-metric whose text is the number.
+  const cards = await page.$$eval('li[data-risk-id]', (els) => els.map((e) => e.dataset.riskId));
+  assert.deepEqual(cards, expected.risks.map((r) => r.id));
+  for (const key of ['integrated_lufs', 'true_peak_dbtp', 'range_lu', 'plr_db']) {
+    const text = await page.$eval(`[data-metric="${key}"]`, (e) => e.textContent.trim());
+    assert.ok(Math.abs(parseFloat(text) - expected.loudness[key]) <= 0.051, `${key}: text "${text}" vs CLI ${expected.loudness[key]}`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -435,7 +435,7 @@ mod tests {
     fn loudness_match_turns_the_louder_side_down() {
         let mut e = Engine::new(48_000.0, 1).unwrap();
         e.set_match_db(9.0);
-        let mut heard = |e: &mut Engine| {
+        let heard = |e: &mut Engine| {
             for _ in 0..20 {
                 e.buffers[0][..128].fill(1.0);
                 e.process(128);

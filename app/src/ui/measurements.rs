@@ -15,10 +15,10 @@ pub fn Measurements(
     let l = loudness;
     view! {
         <div class="meters">
-            <Meter id="integrated" label="Integrated loudness" value=fmt::num(l.integrated_lufs, "LUFS") raw=l.integrated_lufs />
-            <Meter id="true-peak" label="True peak" value=fmt::num(l.true_peak_dbtp, "dBTP") raw=l.true_peak_dbtp />
-            <Meter id="lra" label="Loudness range" value=fmt::num(l.range_lu, "LU") raw=l.range_lu />
-            <Meter id="plr" label="Peak to loudness" value=fmt::num(l.plr_db, "dB") raw=l.plr_db />
+            <Meter id="integrated" metric="integrated_lufs" label="Integrated loudness" unit="LUFS" raw=l.integrated_lufs />
+            <Meter id="true-peak" metric="true_peak_dbtp" label="True peak" unit="dBTP" raw=l.true_peak_dbtp />
+            <Meter id="lra" metric="range_lu" label="Loudness range" unit="LU" raw=l.range_lu />
+            <Meter id="plr" metric="plr_db" label="Peak to loudness" unit="dB" raw=l.plr_db />
         </div>
     }
 }
@@ -28,17 +28,28 @@ pub fn Measurements(
 fn Meter(
     /// Element id of the value (what tests select).
     id: &'static str,
+    /// The report field it shows (`data-metric`, a stable name for outside
+    /// checks: the element's text is the number alone).
+    metric: &'static str,
     /// What is measured.
     label: &'static str,
-    /// The value as shown, with its unit.
-    value: String,
+    /// The unit shown after the number.
+    unit: &'static str,
     /// The unrounded value (`data-value`, 3 decimals), if defined.
     raw: Option<f64>,
 ) -> impl IntoView {
+    let shown = fmt::num(raw, unit);
+    let (number, unit) = match shown.split_once(' ') {
+        Some((n, u)) => (n.to_string(), format!(" {u}")),
+        None => (shown, String::new()),
+    };
     view! {
         <div class="meter">
             <div class="meter-label">{label}</div>
-            <div class="meter-value" id=id data-value=raw.map(|v| format!("{v:.3}")).unwrap_or_default()>{value}</div>
+            <div class="meter-value" id=id data-value=raw.map(|v| format!("{v:.3}")).unwrap_or_default()>
+                <span data-metric=metric>{number}</span>
+                <span class="unit">{unit}</span>
+            </div>
         </div>
     }
 }

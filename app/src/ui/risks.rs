@@ -31,7 +31,7 @@ pub fn RiskCard(
 ) -> impl IntoView {
     let level = level_name(risk.level);
     view! {
-        <li class=format!("risk {level}") data-risk=risk.id>
+        <li class=format!("risk {level}") data-risk=risk.id.clone() data-risk-id=risk.id>
             <span class="badge">{level}</span>
             <strong>{risk.title}</strong>
             <p>{risk.explanation}</p>
