@@ -44,6 +44,11 @@ pub enum Error {
         true_peak_dbtp: f64,
         ceiling_dbtp: f64,
     },
+    /// A risk detector computed a score that is not a finite number (an
+    /// engine bug: [`crate::risks::ramp`] maps it to "no risk", so the risk
+    /// would go unseen). Raised by [`crate::risks::detect_checked`].
+    #[error("internal error: {count} risk score(s) of the {detectors} detectors were not finite numbers — please report it")]
+    NonFiniteScore { detectors: &'static str, count: u32 },
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
