@@ -36,6 +36,19 @@ pub enum Error {
     /// A command-line or API argument that makes no sense.
     #[error("{0}")]
     InvalidArgument(String),
+    /// The delivered master's true peak (4× meter) is still over the ceiling
+    /// after every verification pass: an engine failure; the master is not
+    /// delivered.
+    #[error("the master's true peak ({true_peak_dbtp:.2} dBTP) stays over its {ceiling_dbtp:.1} dBTP ceiling after every correction, so it was not written — please report it")]
+    CeilingNotHeld {
+        true_peak_dbtp: f64,
+        ceiling_dbtp: f64,
+    },
+    /// A risk detector computed a score that is not a finite number (an
+    /// engine bug: [`crate::risks::ramp`] maps it to "no risk", so the risk
+    /// would go unseen). Raised by [`crate::risks::detect_checked`].
+    #[error("internal error: {count} risk score(s) of the {detectors} detectors were not finite numbers — please report it")]
+    NonFiniteScore { detectors: &'static str, count: u32 },
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),

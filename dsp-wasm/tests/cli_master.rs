@@ -119,3 +119,81 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A stereo IMA ADPCM WAV whose block size leaves a partial group of 8 data
+/// bytes (block_align 17 = 2·4 header bytes + 9): symphonia-codec-adpcm
+/// 0.5.5's `decode_stereo` indexes past its block buffer and panics ("index
+/// out of bounds: the len is 10 but the index is 10").
+fn ima_adpcm_partial_group() -> Vec<u8> {
+    let (channels, align, rate): (u16, u16, u32) = (2, 17, 44_100);
+    let frames_per_block = (align - 4 * channels) * 8 / (4 * channels) + 1;
+    let mut data = Vec::new();
+    for _ in 0..200 {
+        for _ in 0..channels {
+            data.extend_from_slice(&[0, 0, 0, 0]); // predictor, step index, reserved
+        }
+        data.extend(std::iter::repeat_n(
+            0x12u8,
+            usize::from(align - 4 * channels),
+        ));
+    }
+    let mut fmt = Vec::new();
+    fmt.extend_from_slice(&0x11u16.to_le_bytes()); // IMA ADPCM
+    fmt.extend_from_slice(&channels.to_le_bytes());
+    fmt.extend_from_slice(&rate.to_le_bytes());
+    let byte_rate = rate * u32::from(align) / u32::from(frames_per_block);
+    fmt.extend_from_slice(&byte_rate.to_le_bytes());
+    fmt.extend_from_slice(&align.to_le_bytes());
+    fmt.extend_from_slice(&4u16.to_le_bytes()); // bits per sample
+    fmt.extend_from_slice(&2u16.to_le_bytes()); // extension size
+    fmt.extend_from_slice(&frames_per_block.to_le_bytes());
+    let mut body = b"WAVEfmt ".to_vec();
+    body.extend_from_slice(&(fmt.len() as u32).to_le_bytes());
+    body.extend(fmt);
+    body.extend_from_slice(b"data");
+    body.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    body.extend(data);
+    let mut file = b"RIFF".to_vec();
+    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    file.extend(body);
+    file
+}
+
+/// An input that makes a dependency panic (see [`ima_adpcm_partial_group`]):
+/// exit 2 with one line on stderr, no panic trace, no file left behind. Should
+/// the decoder learn to refuse it, the contract still holds (a typed error);
+/// the panic path itself is also tested as a unit in `src/bin/preflight.rs`.
+#[test]
+fn a_panicking_input_exits_2_with_one_line_and_leaves_no_file() {
+    let d = dir("panic");
+    let input = d.join("ima.wav");
+    std::fs::write(&input, ima_adpcm_partial_group()).unwrap();
+    let out = d.join("master.wav");
+    let json = d.join("report.json");
+    for args in [
+        vec![
+            "master",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "analyze",
+            input.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        vec!["analyze", input.to_str().unwrap()],
+    ] {
+        let o = preflight(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("preflight: "), "{err}");
+        assert!(!err.contains("panicked at"), "{err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert!(!out.exists() && !json.exists(), "{args:?}");
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -1,10 +1,15 @@
 //! `preflight` — the command line of docs/contract/README.md.
 //!
 //! Exit 0 on success, 2 with one line on stderr for bad input or arguments,
-//! 1 for environment failures (disk full, permissions). Never a panic trace.
+//! 1 for environment failures (disk full, permissions). Never a panic trace:
+//! a panic (in the engine or a decoder it uses) goes to [`on_panic`], which
+//! prints one line, removes what was being written and exits 2.
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use dsp_wasm::chain::{self, Chain};
 use dsp_wasm::error::Error;
@@ -22,6 +27,7 @@ const USAGE: &str = "usage:
   preflight render  INPUT -o OUTPUT.wav --chain CHAIN.json [--bits 16|24|32f]";
 
 fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| on_panic(info.payload())));
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -30,6 +36,86 @@ fn main() -> ExitCode {
             ExitCode::from(if e.is_bad_input() { 2 } else { 1 })
         }
     }
+}
+
+/// What the command is doing, for the line a panic prints ("while decoding
+/// mix.wav").
+static DOING: Mutex<String> = Mutex::new(String::new());
+
+/// Files being written, removed (with their temporary siblings) if the
+/// process dies of a panic.
+static WRITING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn doing(what: String) {
+    *DOING.lock().unwrap_or_else(|e| e.into_inner()) = what;
+}
+
+/// Writes `path` through `write`, noted in [`WRITING`] so that a panic
+/// anywhere (this thread or another) leaves no partial file behind.
+fn writing<T>(path: &Path, write: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    WRITING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_path_buf());
+    write()
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The one line a panic prints on stderr.
+fn internal_error_line(doing: &str, message: &str) -> String {
+    let one_line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doing = match one_line(doing) {
+        d if d.is_empty() => "running".to_string(),
+        d => d,
+    };
+    format!(
+        "preflight: internal error while {doing} — please report it: {}",
+        one_line(message)
+    )
+}
+
+/// The temporary file `wav::write`/`write_atomic` fill before renaming it to
+/// `path` (named as in `io::wav::write_atomic_with`).
+fn temporary_sibling(path: &Path) -> PathBuf {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("output");
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// The panic hook: one line on stderr, nothing half-written left behind,
+/// exit 2. With `panic = "abort"` (the release profile) a hook is the only
+/// code that runs after a panic; it runs the same way with unwinding (the
+/// test profile), so the command line behaves alike in both. A second panic
+/// (another thread, or this hook) waits for the first to exit.
+fn on_panic(payload: &(dyn Any + Send)) {
+    static PANICKING: AtomicBool = AtomicBool::new(false);
+    if PANICKING.swap(true, Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    let doing = DOING.try_lock().map(|d| d.clone()).unwrap_or_default();
+    eprintln!("{}", internal_error_line(&doing, panic_message(payload)));
+    let files = WRITING.try_lock().map(|w| w.clone()).unwrap_or_default();
+    for path in files {
+        let _ = std::fs::remove_file(temporary_sibling(&path));
+        let _ = std::fs::remove_file(&path);
+    }
+    std::process::exit(2);
 }
 
 /// Parsed `--flag value` options and positional arguments.
@@ -102,7 +188,11 @@ fn run(args: &[String]) -> Result<(), Error> {
             let input = a.input()?;
             let report = analyze_path(&input)?;
             match a.get("--json") {
-                Some(out) => write_json(Path::new(out), &report)?,
+                Some(out) => {
+                    let out = Path::new(out);
+                    doing(format!("writing {}", out.display()));
+                    writing(out, || write_json(out, &report))?
+                }
                 None => print!("{}", summary(&report)),
             }
             Ok(())
@@ -120,9 +210,13 @@ fn run(args: &[String]) -> Result<(), Error> {
                 .ok_or_else(|| Error::InvalidArgument("render needs --chain CHAIN.json".into()))?;
             let chain = Chain::from_json(&std::fs::read_to_string(chain_path)?)?;
             let bits = SampleFormat::parse(a.get("--bits").unwrap_or("32f"))?;
+            doing(format!("decoding {}", input.display()));
             let decoded = decode_file(&input)?;
+            doing(format!("rendering {}", input.display()));
             let rendered = chain::render(&chain, &decoded.audio)?;
-            wav::write(Path::new(out), &rendered, bits)
+            let out = Path::new(out);
+            doing(format!("writing {}", out.display()));
+            writing(out, || wav::write(out, &rendered, bits))
         }
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
@@ -137,7 +231,6 @@ fn run(args: &[String]) -> Result<(), Error> {
 /// `preflight master`: decide, render, verify, export (atomically).
 fn run_master(rest: &[String]) -> Result<(), Error> {
     use dsp_wasm::master::intent::{parse_ceiling, Character, MasterIntent, Target};
-    use std::sync::atomic::{AtomicBool, Ordering};
 
     use dsp_wasm::master::{master_delivering, MasterOptions};
     let a = Args::parse(
@@ -180,9 +273,13 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         })?),
         None => None,
     };
+    doing(format!("decoding {}", input.display()));
     let decoded = decode_file(&input)?;
     let reference = match a.get("--reference") {
-        Some(r) => Some(decode_file(Path::new(r))?),
+        Some(r) => {
+            doing(format!("decoding the reference {r}"));
+            Some(decode_file(Path::new(r))?)
+        }
         None => None,
     };
     let options = MasterOptions {
@@ -202,13 +299,14 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     // samples; if mastering fails after that, the file written is removed.
     let out_path = Path::new(out);
     let written = AtomicBool::new(false);
+    doing(format!("mastering {}", input.display()));
     let mastered = master_delivering(
         &decoded.audio,
         &options,
         reference.as_ref().map(|r| &r.audio),
         |_, _| {},
         &|audio| {
-            wav::write(out_path, audio, format)?;
+            writing(out_path, || wav::write(out_path, audio, format))?;
             written.store(true, Ordering::Relaxed);
             Ok(())
         },
@@ -219,7 +317,11 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         }
     })?;
     match a.get("--json") {
-        Some(j) => write_json(Path::new(j), &mastered.report)?,
+        Some(j) => {
+            let j = Path::new(j);
+            doing(format!("writing {}", j.display()));
+            writing(j, || write_json(j, &mastered.report))?
+        }
         None => print!("{}", master_summary(&mastered.report)),
     }
     Ok(())
@@ -261,11 +363,13 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
 }
 
 fn analyze_path(input: &Path) -> Result<Report, Error> {
+    doing(format!("decoding {}", input.display()));
     let decoded = decode_file(input)?;
     let name = input
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("input");
+    doing(format!("analysing {}", input.display()));
     Ok(analyze(
         &decoded.audio,
         &Source::decoded(&decoded, name),
@@ -383,4 +487,60 @@ fn summary(r: &Report) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_one_line_naming_what_was_being_done() {
+        let payload: Box<dyn Any + Send> = Box::new("index out of bounds:\n  the len is 10");
+        assert_eq!(
+            panic_message(payload.as_ref()),
+            "index out of bounds:\n  the len is 10"
+        );
+        let line = internal_error_line("decoding /tmp/a\nb.wav", panic_message(payload.as_ref()));
+        assert_eq!(
+            line,
+            "preflight: internal error while decoding /tmp/a b.wav — please report it: index out of bounds: the len is 10"
+        );
+        assert_eq!(line.lines().count(), 1);
+        let formatted: Box<dyn Any + Send> = Box::new(format!("step {}", 0));
+        assert_eq!(panic_message(formatted.as_ref()), "step 0");
+        let other: Box<dyn Any + Send> = Box::new(17u8);
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+        assert!(internal_error_line("", "x").contains("while running —"));
+    }
+
+    /// The payload a real panic hands the hook is what [`panic_message`]
+    /// reads (caught here with unwinding, as the test profile has it).
+    #[test]
+    fn a_real_panic_payload_is_read() {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = std::panic::catch_unwind(|| {
+            let v: Vec<u8> = Vec::new();
+            v[usize::from(v.is_empty())]
+        });
+        std::panic::set_hook(hook);
+        let payload = caught.expect_err("it panics");
+        assert_eq!(
+            panic_message(payload.as_ref()),
+            "index out of bounds: the len is 0 but the index is 1"
+        );
+    }
+
+    #[test]
+    fn the_temporary_sibling_is_beside_the_file() {
+        let pid = std::process::id();
+        assert_eq!(
+            temporary_sibling(Path::new("out/m.wav")),
+            Path::new("out").join(format!(".m.wav.{pid}.tmp"))
+        );
+        assert_eq!(
+            temporary_sibling(Path::new("m.wav")),
+            Path::new(".").join(format!(".m.wav.{pid}.tmp"))
+        );
+    }
 }

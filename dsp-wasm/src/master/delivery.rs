@@ -2,14 +2,16 @@
 //! runs at that rate, so its ceiling holds in the file), quantise (16-bit:
 //! TPDF dither), hand the samples to the caller while exactly they are
 //! analysed, and lower the gain if the delivered file's true peak (4× meter)
-//! is over the ceiling.
+//! is over the ceiling — at most [`VERIFY_PASSES`] times, each re-render
+//! measured again; a master still over its ceiling is
+//! [`Error::CeilingNotHeld`], never delivered.
 
 use std::borrow::Cow;
 
 use super::{tp_dbtp, MasterOptions, Raw};
 use crate::audio::AudioBuffer;
 use crate::chain::{self, Chain, Module};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::{export, resample};
 use crate::measure::AnalysisOptions;
 use crate::parallel::join;
@@ -75,16 +77,19 @@ impl Delivery<'_> {
         // The limiter guarantees its ceiling; a gain-only master (no limiter was
         // needed at the input rate) may still gain an over from resampling or
         // dither: then the gain comes down by the excess.
+        // Every re-render is measured again, the last one too: a master
+        // still over its ceiling after the last pass is an error, never
+        // delivered (the first render, delivered while it was analysed, is
+        // removed by the caller when mastering fails).
         let ceiling = options.intent.ceiling_dbtp;
-        let mut rerendered = false;
-        for pass in 0..3 {
-            let tp = if pass == 0 {
-                first_tp
-            } else {
-                tp_dbtp(&audio_out)
-            };
-            if tp <= ceiling {
-                break;
+        let mut tp = first_tp;
+        let mut passes = 0;
+        while !ceiling_held(tp, ceiling) {
+            if passes == VERIFY_PASSES || !tp.is_finite() {
+                return Err(Error::CeilingNotHeld {
+                    true_peak_dbtp: tp,
+                    ceiling_dbtp: ceiling,
+                });
             }
             let excess = tp - ceiling + 0.05;
             lower_gain(&mut chain_out, excess);
@@ -93,8 +98,10 @@ impl Delivery<'_> {
             ));
             audio_out = chain::render(&chain_out, delivery_input.as_ref().unwrap_or(input))?;
             self.quantize(&mut audio_out);
-            rerendered = true;
+            passes += 1;
+            tp = tp_dbtp(&audio_out);
         }
+        let rerendered = passes > 0;
         let after = if rerendered {
             self.deliver_and_analyse(&audio_out, progress)?.0
         } else {
@@ -132,6 +139,16 @@ impl Delivery<'_> {
     }
 }
 
+/// Re-renders with a lower gain at most this many times before a master
+/// still over its ceiling is an error.
+const VERIFY_PASSES: usize = 3;
+
+/// Whether a true peak (dBTP, 4× meter) holds the ceiling; NaN never does,
+/// the −∞ of digital silence always does.
+fn ceiling_held(true_peak_dbtp: f64, ceiling_dbtp: f64) -> bool {
+    true_peak_dbtp <= ceiling_dbtp
+}
+
 /// Lowers every gain module of `chain` by `excess` dB (adds one if it has none).
 fn lower_gain(chain: &mut Chain, excess: f64) {
     for m in &mut chain.modules {
@@ -145,5 +162,108 @@ fn lower_gain(chain: &mut Chain, excess: f64) {
         .any(|m| matches!(m, Module::Gain { .. }))
     {
         chain.modules.push(Module::Gain { gain_db: -excess });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::io::wav::SampleFormat;
+
+    /// A stereo 1 kHz sine at −6 dBFS.
+    fn sine(sample_rate: u32, seconds: f64) -> AudioBuffer {
+        let n = (f64::from(sample_rate) * seconds) as usize;
+        let ch: Vec<f32> = (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(sample_rate);
+                (0.5 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as f32
+            })
+            .collect();
+        AudioBuffer {
+            sample_rate,
+            channels: vec![ch.clone(), ch],
+        }
+    }
+
+    /// Verifies `modules` rendered over `input` against the default −1 dBTP
+    /// ceiling; returns the result and how often the audio was delivered.
+    fn verify(input: &AudioBuffer, modules: &[Module]) -> (Result<f64>, usize) {
+        let options = MasterOptions {
+            output_format: SampleFormat::Float32,
+            ..MasterOptions::default()
+        };
+        let aopts = AnalysisOptions {
+            target_lufs: options.intent.target.lufs(),
+            ceiling_dbtp: options.intent.ceiling_dbtp,
+        };
+        let deliveries = AtomicUsize::new(0);
+        let deliver = |_: &AudioBuffer| -> Result<()> {
+            deliveries.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        };
+        let delivery = Delivery {
+            input,
+            options: &options,
+            aopts: &aopts,
+            deliver: &deliver,
+        };
+        let corrected = chain::render(&Chain::new(modules.to_vec()), input).unwrap();
+        let result = delivery.render_and_verify(
+            Cow::Owned(corrected),
+            modules,
+            Vec::new(),
+            None,
+            &mut Vec::new(),
+            &mut |_, _| {},
+        );
+        (
+            result.map(|(audio, _, _)| tp_dbtp(&audio)),
+            deliveries.load(Ordering::Relaxed),
+        )
+    }
+
+    /// A gain-only over is brought under the ceiling by the verification.
+    #[test]
+    fn a_gain_only_over_is_lowered_under_the_ceiling() {
+        let input = sine(48_000, 2.0);
+        let (tp, deliveries) = verify(&input, &[Module::Gain { gain_db: 6.0 }]);
+        let tp = tp.expect("a gain can always be lowered");
+        assert!(tp <= -1.0, "{tp}");
+        assert_eq!(deliveries, 2, "first render, then the corrected one");
+    }
+
+    /// A limiter whose own ceiling (0 dBTP) is above the master's (−1 dBTP),
+    /// driven 20 dB into it: lowering the gain before it by the excess never
+    /// gets the output under −1 dBTP in three passes. Such a master must fail
+    /// loudly and the over-ceiling re-render must never be delivered.
+    #[test]
+    fn a_ceiling_not_held_after_every_pass_is_an_error_not_a_delivery() {
+        let input = sine(48_000, 2.0);
+        let modules = [
+            Module::Gain { gain_db: 20.0 },
+            Module::Limiter {
+                ceiling_dbtp: 0.0,
+                lookahead_ms: 5.0,
+                release_ms: 120.0,
+            },
+        ];
+        let (result, deliveries) = verify(&input, &modules);
+        match result {
+            Err(Error::CeilingNotHeld {
+                true_peak_dbtp,
+                ceiling_dbtp,
+            }) => {
+                assert!(true_peak_dbtp > ceiling_dbtp, "{true_peak_dbtp}");
+                assert_eq!(ceiling_dbtp, -1.0);
+            }
+            Err(e) => panic!("unexpected error: {e}"),
+            Ok(tp) => panic!("delivered a master at {tp:.2} dBTP over its −1 dBTP ceiling"),
+        }
+        assert_eq!(
+            deliveries, 1,
+            "only the first render, analysed while written"
+        );
     }
 }

@@ -14,6 +14,11 @@
 //!   limiter at the target loudness.
 //! - Risks below severity [`REPORT_FLOOR`] are not reported at all.
 //! - The list is sorted by [`priority`]: what breaks first on top.
+//! - A detector whose quantity is undefined (silence, a mono file) returns no
+//!   risk before scoring. A score that is still not finite is a bug that
+//!   [`ramp`] would turn into "no risk"; it counts it instead of failing (a
+//!   report is still made), and [`detect_checked`] — what the tests run every
+//!   detector through — turns the count into [`Error::NonFiniteScore`].
 
 pub mod dynamics;
 pub mod integrity;
@@ -21,10 +26,12 @@ pub mod risk;
 pub mod spectral;
 pub mod stereo;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::error::{Error, Result};
 use crate::measure::Measurements;
 use crate::units;
 
@@ -59,8 +66,12 @@ pub const RISK_IDS: [&str; 15] = [
 /// compares the unclamped values, so a move that takes a risk from far past
 /// the scale to just past it counts as a drop). Works for decreasing
 /// anchors too (`major_at < minor_at`).
+///
+/// A non-finite score gives 0 and is counted for [`detect_checked`] (see the
+/// module docs).
 pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
     if !score.is_finite() {
+        NON_FINITE_SCORES.with(|n| n.set(n.get().saturating_add(1)));
         return 0.0;
     }
     let span = major_at - minor_at;
@@ -74,6 +85,18 @@ pub fn ramp(score: f64, minor_at: f64, major_at: f64) -> f64 {
         0.25 + 0.35 * u
     };
     s.max(0.0)
+}
+
+thread_local! {
+    /// Non-finite scores [`ramp`] met on this thread since the last
+    /// [`take_non_finite_scores`] (detectors run on the caller's thread).
+    static NON_FINITE_SCORES: Cell<u32> = const { Cell::new(0) };
+}
+
+/// How many non-finite scores [`ramp`] met on this thread since the last
+/// call; resets the count.
+pub fn take_non_finite_scores() -> u32 {
+    NON_FINITE_SCORES.with(|n| n.replace(0))
 }
 
 /// Rounds for evidence (two decimals keeps the JSON readable).
@@ -247,11 +270,41 @@ pub fn detect_all(m: &Measurements) -> Vec<Risk> {
 /// Every detector's verdict, including those below [`REPORT_FLOOR`] (for the
 /// decision loop's bookkeeping and for diagnostics), sorted by priority.
 pub fn detect_unfiltered(m: &Measurements) -> Vec<Risk> {
+    detect_groups(m, |_| {})
+}
+
+/// The detectors, by module, in the order they run.
+type DetectFn = fn(&Measurements) -> Vec<Risk>;
+const DETECTORS: [(&str, DetectFn); 4] = [
+    ("integrity", integrity::detect),
+    ("dynamics", dynamics::detect),
+    ("spectral", spectral::detect),
+    ("stereo", stereo::detect),
+];
+
+/// [`detect_unfiltered`], failing with [`Error::NonFiniteScore`] (naming the
+/// first module) when a detector handed [`ramp`] a score that is not a
+/// finite number — the check every detector is run through in the tests.
+pub fn detect_checked(m: &Measurements) -> Result<Vec<Risk>> {
+    take_non_finite_scores();
+    let mut first_bad = None;
+    let risks = detect_groups(m, |detectors| {
+        let count = take_non_finite_scores();
+        if count > 0 && first_bad.is_none() {
+            first_bad = Some(Error::NonFiniteScore { detectors, count });
+        }
+    });
+    first_bad.map_or(Ok(risks), Err)
+}
+
+/// Runs every module's detectors, calling `after(module)` after each, then
+/// clamps and sorts as [`detect_unfiltered`] documents.
+fn detect_groups(m: &Measurements, mut after: impl FnMut(&'static str)) -> Vec<Risk> {
     let mut risks = Vec::new();
-    risks.extend(integrity::detect(m));
-    risks.extend(dynamics::detect(m));
-    risks.extend(spectral::detect(m));
-    risks.extend(stereo::detect(m));
+    for (name, detect) in DETECTORS {
+        risks.extend(detect(m));
+        after(name);
+    }
     for r in &mut risks {
         clamp_ranges(&mut r.time_ranges_s, m.duration_s);
     }
@@ -284,7 +337,18 @@ mod tests {
         // Decreasing anchors (lower is worse).
         assert!((ramp(8.0, 8.0, 6.0) - 0.25).abs() < 1e-12);
         assert!(ramp(5.0, 8.0, 6.0) > 0.6);
+    }
+
+    /// A non-finite score still maps to 0 but is counted, once per call.
+    #[test]
+    fn non_finite_scores_are_counted() {
+        take_non_finite_scores();
         assert_eq!(ramp(f64::NAN, 1.0, 2.0), 0.0);
+        assert_eq!(ramp(f64::INFINITY, 1.0, 2.0), 0.0);
+        assert_eq!(ramp(f64::NEG_INFINITY, 2.0, 1.0), 0.0);
+        let _ = ramp(1.5, 1.0, 2.0);
+        assert_eq!(take_non_finite_scores(), 3);
+        assert_eq!(take_non_finite_scores(), 0);
     }
 
     #[test]
