@@ -215,8 +215,11 @@ def plan(excerpts, small):
         c = 0
         for lv in levels:
             for p in range(places):
-                e = excerpts[order[c % n]]
-                c += 1
+                for _ in range(n):  # next excerpt that can carry it
+                    e = excerpts[order[c % n]]
+                    c += 1
+                    if P.precondition(kind, e["x"], e["sr"]):
+                        break
                 rng = RANGE_FRACS if (p == 1 and lv == 1 and kind in ("mud", "harshness", "sibilance", "stereo_imbalance", "dull")) else None
                 jobs.append(dict(id=f"{e['id']}--{kind}-{P.LEVELS[lv]}" + ("-range" if rng else ""), ex=e,
                                  inj=[(kind, lv)], var=vi, rng=rng))

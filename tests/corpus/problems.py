@@ -27,7 +27,7 @@ LEVELS = ("jnd", "clear", "severe")
 SPECS = {
     "mud": dict(amounts=(3, 6, 10), unit="dB", min_excess=1.0, fixable=True, band=(150, 500)),
     "harshness": dict(amounts=(3, 6, 10), unit="dB", min_excess=1.0, fixable=True, band=(2500, 8000)),
-    "sub_excess": dict(amounts=(4, 8, 12), unit="dB", min_excess=1.5, fixable=True, band=(20, 60)),
+    "sub_excess": dict(amounts=(4, 8, 12), unit="dB", min_excess=1.0, fixable=True, band=(20, 60)),
     "low_end_instability": dict(amounts=(6, 10, 15), unit="dB", min_excess=1.5, fixable=True),
     "dull": dict(amounts=(4, 8, 14), unit="dB", min_excess=1.5, fixable=True, band=(8000, 20000)),
     "sibilance": dict(amounts=(6, 10, 14), unit="dB", min_excess=1.5, fixable=True, band=(5000, 10000)),
@@ -39,7 +39,7 @@ SPECS = {
     "intersample_peaks": dict(amounts=(3, 6, 10), unit="dB", min_excess=0.8, fixable=True),
     "dc_offset": dict(amounts=(0.003, 0.01, 0.03), unit="lin", min_excess=0.01, fixable=True),
     "transient_spikes": dict(amounts=(14, 20, 26), unit="dB", min_excess=3.0, fixable=True),
-    "overcompressed": dict(amounts=(6, 10, 14), unit="dB", min_excess=1.5, fixable=False),
+    "overcompressed": dict(amounts=(6, 10, 14), unit="dB", min_excess=1.0, fixable=False),
     "loudness_target": dict(amounts=(5, 9, 14), unit="dB", min_excess=3.0, fixable=True),
 }
 
@@ -48,6 +48,20 @@ STEREO_ONLY = {"mono_collapse", "mono_collapse_wide", "stereo_imbalance"}
 VOCAL_ONLY = {"vocal_masking"}
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
+
+
+def precondition(kind, x, sr):
+    """Whether the clean excerpt can carry this problem physically at all:
+    inverting the right channel's bass does nothing measurable to a bass
+    that is already decorrelated, and widening a near-mono file has no side
+    to raise. build.py places an injection only where this holds."""
+    if kind == "mono_collapse":
+        return M.low_stereo(x, sr)[0] >= 0.5
+    if kind == "mono_collapse_wide":
+        return 0.2 <= M.corr(x) <= 0.95
+    if kind == "overcompressed":
+        return M.crest_db(x) >= 11.0  # a dense master has little crest left to squash
+    return True
 
 
 def risk_id(kind):
