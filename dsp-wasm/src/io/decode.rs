@@ -592,8 +592,37 @@ fn check_wav_header(bytes: &[u8]) -> Result<()> {
                 "the WAV header gives a sample rate, channel count or block size of 0".into(),
             ));
         }
+        if let (Some(tag), Some(ch), Some(align)) = (field(body, 2), channels, align) {
+            check_adpcm_block(tag, ch, align)?;
+        }
     }
     Ok(())
+}
+
+/// WAVE_FORMAT_ADPCM (Microsoft) and WAVE_FORMAT_DVI_ADPCM (IMA) format tags.
+const WAVE_FORMAT_MS_ADPCM: u32 = 0x0002;
+const WAVE_FORMAT_IMA_ADPCM: u32 = 0x0011;
+
+/// An ADPCM block must hold each channel's header and whole groups of
+/// samples (IMA: a 4-byte header per channel, then 4-byte words interleaved
+/// per channel; Microsoft: a 7-byte header per channel). symphonia-adpcm
+/// 0.5.5 indexes past a block that does not (a stereo IMA block of 17 bytes
+/// panics), so such a header is refused here.
+fn check_adpcm_block(tag: u32, channels: u32, align: u32) -> Result<()> {
+    let whole = match tag {
+        WAVE_FORMAT_IMA_ADPCM => {
+            align >= 4 * channels && (channels == 1 || (align - 4 * channels) % (4 * channels) == 0)
+        }
+        WAVE_FORMAT_MS_ADPCM => align >= 7 * channels,
+        _ => true,
+    };
+    if whole {
+        Ok(())
+    } else {
+        Err(Error::Corrupt(format!(
+            "the WAV header's ADPCM block size ({align} bytes for {channels} channels) does not hold whole sample groups"
+        )))
+    }
 }
 
 /// The chunks of a RIFF/WAVE file in order, as (id, offset of the body,
@@ -889,5 +918,36 @@ mod tests {
             adts_start(b"RIFF\0\0\0\0WAVEfmt \xFF\xF1\0\0\0\0\0\0\0\0"),
             None
         );
+    }
+
+    /// A stereo IMA ADPCM block of 17 bytes holds no whole sample group
+    /// (symphonia-adpcm 0.5.5 panics on it): refused before decoding. Blocks
+    /// of standard sizes pass.
+    #[test]
+    fn adpcm_blocks_without_whole_groups_are_refused() {
+        assert!(matches!(
+            check_adpcm_block(0x11, 2, 17),
+            Err(Error::Corrupt(_))
+        ));
+        assert!(matches!(
+            check_adpcm_block(0x11, 2, 4),
+            Err(Error::Corrupt(_))
+        ));
+        assert!(matches!(
+            check_adpcm_block(0x02, 2, 10),
+            Err(Error::Corrupt(_))
+        ));
+        for (tag, ch, align) in [
+            (0x11, 2, 2048),
+            (0x11, 1, 1024),
+            (0x11, 1, 257),
+            (0x02, 2, 1024),
+            (0x01, 2, 3),
+        ] {
+            assert!(
+                check_adpcm_block(tag, ch, align).is_ok(),
+                "{tag} {ch} {align}"
+            );
+        }
     }
 }
