@@ -63,13 +63,19 @@ fn why_left(
             });
     }
     if !moves.is_empty() {
-        let from = was.map_or(String::new(), |b| {
-            format!(" (severity {b:.2} → {:.2})", severity(after).unwrap_or(0.0))
-        });
-        return format!(
-            "Lowered by {}{from}; more of the same would cost more than it saves.",
-            moves.join(", ")
-        );
+        let now = severity(after).unwrap_or(0.0);
+        return match was {
+            // The report's scale ends at 1: a risk far past it can drop and
+            // still read 1.00, so the numbers are given only when they moved.
+            Some(b) if now < b - 0.005 => format!(
+                "Lowered by {} (severity {b:.2} → {now:.2}); more of the same would cost more than it saves.",
+                moves.join(", ")
+            ),
+            _ => format!(
+                "Reduced by {}, but it stays far past the major level: more of the same would cost more than it saves, so it is best fixed in the mix.",
+                moves.join(", ")
+            ),
+        };
     }
     match before.risks.iter().find(|x| x.id == id).map(|x| x.level) {
         Some(Level::Major) => format!(
@@ -168,6 +174,18 @@ mod tests {
             "Lowered by dynamic cut at 310 Hz, up to −5.4 dB (severity 0.90 → 0.70); more of the same would cost more than it saves."
         );
         assert!(why("dull").starts_with("It appears only at the master's loudness"));
+        // Past the top of the scale before and after: no "1.00 → 1.00".
+        let after = report(&[("mud", 1.0)]);
+        let before = report(&[("mud", 1.0)]);
+        let clamped = left_risks(&before, &after, &decisions, &iterations);
+        assert!(
+            clamped[0]
+                .why
+                .starts_with("Reduced by dynamic cut at 310 Hz"),
+            "{}",
+            clamped[0].why
+        );
+        assert!(!clamped[0].why.contains("1.00 → 1.00"));
         assert_eq!(
             why("vocal_masking"),
             "Left as it is: the vocal sits too far back for mastering to fix"

@@ -259,9 +259,9 @@ fn gain_decision(
         }),
         addresses,
         why: if g < 0.0 {
-            format!("The mix is {lc:.1} LUFS, louder than the {aim:.1} LUFS aimed at: turning it down restores headroom instead of letting platforms do it.")
+            format!("Before this gain the track is {lc:.1} LUFS, louder than the {aim:.1} LUFS aimed at: turning it down restores headroom instead of letting platforms do it.")
         } else {
-            format!("The mix is {lc:.1} LUFS; {aim:.1} LUFS is the intent's loudness.")
+            format!("Before this gain the track is {lc:.1} LUFS; {aim:.1} LUFS is the intent's loudness.")
         },
         trade_off: if g < 0.0 {
             "None: only level changes.".into()
