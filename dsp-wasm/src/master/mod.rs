@@ -316,7 +316,7 @@ fn master_with_parallelism(
     let Corrected {
         modules,
         mut decisions,
-        iterations,
+        mut iterations,
         audio: corrected,
         report: current,
         raw: current_raw,
@@ -349,7 +349,6 @@ fn master_with_parallelism(
         &mut progress,
     )?;
     after.notices.extend(notes);
-    let mut iterations = iterations;
     iterations.push(Iteration {
         step: iterations.len() as u32,
         risk_severity: severity_summary(&decide::severities(&after)),
