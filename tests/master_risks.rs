@@ -1,5 +1,9 @@
 //! For each risk a move can answer: a generated mix with that problem,
-//! mastered, has that risk's severity at least halved and no new major risk;
+//! mastered: a major risk corrected (severity at least halved), a minor one
+//! touched only (no octave band moved more than 1.5 dB), a band problem's
+//! physical excess — measured against the clean mix with the test support's
+//! own filters — never made worse and, when major, at least halved; no new
+//! major risk;
 //! the master's true peak stays under the ceiling (engine meter and ffmpeg)
 //! and its loudness lands within 0.5 LU of the target when the report says
 //! the target was reached.
@@ -14,6 +18,7 @@ use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::units::to_db;
+use preflight_tests::bands::{band_vs_all_db, max_octave_change_db};
 use preflight_tests::master_mix::{clean, eq, gain, mix, through, MixSpec};
 use preflight_tests::noise::Xorshift32;
 use preflight_tests::peers::{ebur128, have_ffmpeg};
@@ -79,7 +84,12 @@ fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
     m
 }
 
-/// Masters a mix whose problem is `risk_id` and checks the contract.
+/// Masters a mix whose problem is `risk_id` and checks the contract, which
+/// depends on the level the problem was detected at: a `major` risk is
+/// corrected (its severity at least halved), a `minor` one gets a touch (its
+/// severity does not rise and no octave band of the master moves by more than
+/// 1.5 dB against the input, measured with the test support's own filters,
+/// [`preflight_tests::bands`]). No new major risk either way.
 fn check(name: &str, audio: &AudioBuffer, risk_id: &str) -> Mastered {
     let options = MasterOptions::default();
     let m = run(name, audio, &options);
@@ -92,16 +102,32 @@ fn check(name: &str, audio: &AudioBuffer, risk_id: &str) -> Mastered {
         before.risks.iter().map(|r| (&r.id, r.severity)).collect::<Vec<_>>()
     );
     let sa = sev(after, risk_id);
-    assert!(
-        sa <= 0.5 * sb,
-        "{name}: {risk_id} {sb:.2} → {sa:.2}, not halved; decisions {:?}; iterations {:?}",
+    let moves = || {
         m.report
             .decisions
             .iter()
-            .map(|d| &d.r#move)
-            .collect::<Vec<_>>(),
-        m.report.iterations
-    );
+            .map(|d| d.label.clone())
+            .collect::<Vec<_>>()
+    };
+    if Level::from_severity(sb) == Level::Major {
+        assert!(
+            sa <= 0.5 * sb,
+            "{name}: major {risk_id} {sb:.2} → {sa:.2}, not halved; decisions {:?}; iterations {:?}",
+            moves(),
+            m.report.iterations
+        );
+    } else {
+        assert!(
+            sa <= sb + 0.02,
+            "{name}: minor {risk_id} rose {sb:.2} → {sa:.2}"
+        );
+        let moved = max_octave_change_db(audio, &m.audio);
+        assert!(
+            moved <= 1.5,
+            "{name}: a minor {risk_id} got more than a touch: an octave band moved {moved:.2} dB; decisions {:?}",
+            moves()
+        );
+    }
     for r in &after.risks {
         if r.level == Level::Major {
             let was = before
@@ -125,13 +151,58 @@ fn check(name: &str, audio: &AudioBuffer, risk_id: &str) -> Mastered {
     m
 }
 
+/// The physical excess of a band problem, measured against the clean mix with
+/// the test support's filters (not the engine's detectors): `sign` is +1 when
+/// the problem raised `lo..hi`, −1 when it cut it. After mastering the excess
+/// is never more than 0.5 dB larger, and a major problem's is at least halved.
+fn check_band(
+    name: &str,
+    clean: &AudioBuffer,
+    problem: &AudioBuffer,
+    m: &Mastered,
+    band: (f64, f64, f64),
+) {
+    let (lo, hi, sign) = band;
+    let reference = band_vs_all_db(clean, lo, hi);
+    let before = sign * (band_vs_all_db(problem, lo, hi) - reference);
+    let after = sign * (band_vs_all_db(&m.audio, lo, hi) - reference);
+    assert!(
+        before >= 1.0,
+        "{name}: the injected problem is physically there ({before:.2} dB)"
+    );
+    assert!(
+        after <= before + 0.5,
+        "{name}: {lo}–{hi} Hz excess made worse, {before:.2} → {after:.2} dB"
+    );
+    let major = m
+        .report
+        .before
+        .risks
+        .iter()
+        .any(|r| r.level == Level::Major && r.band_hz.is_some_and(|[a, b]| a < hi && b > lo));
+    if major {
+        assert!(
+            after <= 0.5 * before,
+            "{name}: major {lo}–{hi} Hz excess not halved, {before:.2} → {after:.2} dB"
+        );
+    }
+}
+
 #[test]
 fn harshness_is_tamed() {
     let a = through(
         &clean(SR, SECONDS),
         vec![eq(FilterKind::Peaking, 4000.0, 0.8, 14.0)],
     );
-    check("harshness", &gain(&a, -3.0), "harshness");
+    let p = gain(&a, -3.0);
+    let m = check("harshness", &p, "harshness");
+    check_band(
+        "harshness",
+        &clean(SR, SECONDS),
+        &p,
+        &m,
+        (2500.0, 8000.0, 1.0),
+    );
 }
 
 #[test]
@@ -140,7 +211,9 @@ fn mud_is_thinned() {
         &clean(SR, SECONDS),
         vec![eq(FilterKind::Peaking, 200.0, 0.7, 12.0)],
     );
-    check("mud", &gain(&a, -6.0), "mud");
+    let p = gain(&a, -6.0);
+    let m = check("mud", &p, "mud");
+    check_band("mud", &clean(SR, SECONDS), &p, &m, (150.0, 500.0, 1.0));
 }
 
 #[test]
@@ -149,7 +222,9 @@ fn sub_excess_is_trimmed() {
         &clean(SR, SECONDS),
         vec![eq(FilterKind::LowShelf, 50.0, 0.71, 12.0)],
     );
-    check("sub_excess", &gain(&a, -8.0), "sub_excess");
+    let p = gain(&a, -8.0);
+    let m = check("sub_excess", &p, "sub_excess");
+    check_band("sub_excess", &clean(SR, SECONDS), &p, &m, (20.0, 60.0, 1.0));
 }
 
 #[test]
@@ -158,7 +233,8 @@ fn dull_mix_gets_air() {
         &clean(SR, SECONDS),
         vec![eq(FilterKind::HighShelf, 6000.0, 0.71, -18.0)],
     );
-    check("dull", &a, "dull");
+    let m = check("dull", &a, "dull");
+    check_band("dull", &clean(SR, SECONDS), &a, &m, (8000.0, 16000.0, -1.0));
 }
 
 #[test]
@@ -178,7 +254,8 @@ fn sibilance_is_de_essed() {
         a.channels[0][i] += s;
         a.channels[1][i] += s;
     }
-    check("sibilance", &a, "sibilance");
+    let m = check("sibilance", &a, "sibilance");
+    check_band("sibilance", &base, &a, &m, (5000.0, 10000.0, 1.0));
 }
 
 #[test]
@@ -204,7 +281,14 @@ fn masked_vocal_comes_forward() {
             target: StereoTarget::Mid,
         }],
     );
-    check("vocal_masking", &a, "vocal_masking");
+    let m = check("vocal_masking", &a, "vocal_masking");
+    check_band(
+        "vocal_masking",
+        &clean(SR, SECONDS),
+        &a,
+        &m,
+        (1000.0, 4000.0, -1.0),
+    );
 }
 
 #[test]
@@ -319,12 +403,6 @@ fn long_tracks_are_screened_on_an_excerpt_then_judged_whole() {
             -3.0,
             "harshness",
         ),
-        (
-            "sub-long",
-            eq(FilterKind::LowShelf, 50.0, 0.71, 12.0),
-            -8.0,
-            "sub_excess",
-        ),
     ] {
         let a = gain(&through(&clean(SR, seconds), vec![problem]), level_db);
         let m = check(name, &a, id);
@@ -360,9 +438,9 @@ fn a_partial_move_is_re_sized_in_one_step() {
     let a = gain(
         &through(
             &clean(SR, seconds),
-            vec![eq(FilterKind::LowShelf, 50.0, 0.71, 16.0)],
+            vec![eq(FilterKind::Peaking, 45.0, 0.9, 20.0)],
         ),
-        -10.0,
+        -12.0,
     );
     let m = check("sub-resized", &a, "sub_excess");
     let subs: Vec<_> = m

@@ -2,6 +2,8 @@
 //! generated test signals and of WAV writing.
 //!
 //! - [`noise`]: the deterministic noise generators (`Xorshift64`, `Xorshift32`).
+//! - [`bands`]: physical band and octave levels (the mastering tests'
+//!   independent measure).
 //! - [`filters`]: RBJ Audio-EQ-Cookbook biquads and one-pole filters used by
 //!   the generators and injections.
 //! - [`signals`]: simple known signals (sines, sections).
@@ -13,6 +15,7 @@
 //! - [`wav`]: 16/24-bit integer or 32-bit float WAV files, written
 //!   independently of the engine's encoder.
 
+pub mod bands;
 pub mod filters;
 pub mod master_mix;
 pub mod mixes;

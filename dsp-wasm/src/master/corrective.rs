@@ -84,14 +84,19 @@ pub(super) fn correct(
     let mut settled: Vec<String> = Vec::new();
     let mut done: Vec<String> = Vec::new();
     let mut pending: Option<String> = None;
+    let mut entry_level: BTreeMap<String, Level> = BTreeMap::new();
     for step in 1..=MAX_STEPS {
         progress(
             Stage::Decide,
             0.15 + 0.5 * (step - 1) as f64 / MAX_STEPS as f64,
         );
-        let Some(risk) = next_risk(&state.report, pending.take(), &done) else {
+        let Some(mut risk) = next_risk(&state.report, pending.take(), &done) else {
             break;
         };
+        // A risk keeps the level it was first visited at: a major risk that a
+        // first move took to minor is still corrected, not merely touched.
+        let first = *entry_level.entry(risk.id.clone()).or_insert(risk.level);
+        risk.level = risk.level.max(first);
         // A risk is visited again only after a partial improvement.
         let visits = settled.iter().filter(|id| **id == risk.id).count() + 1;
         let proposed = decide::candidates(
@@ -216,7 +221,7 @@ fn judge_candidates(
     // partial, the best move is re-sized from those trials (as screening
     // does on an excerpt) and judged whole too.
     if let (false, None, Some((bi, (_, _, best_sa)))) = (sufficient, screened_on, &best) {
-        if let Some(r) = decide::resize(&cands, &tried, *bi, sb) {
+        if let Some(r) = decide::resize(&cands, &tried, *bi, sb, risk.level) {
             let i = cands.len();
             let (best_sa, at_limit) = (*best_sa, r.at_limit);
             cands.push(r.candidate);
@@ -340,7 +345,11 @@ fn keep(
         risk.id,
         if sufficient { "" } else { ", partial" },
         how_sized(screened_on, was_resized.is_some()),
-        if at_limit && !sufficient {
+        if sufficient {
+            ""
+        } else if risk.level < Level::Major {
+            "; a minor risk gets one touch, the rest is left"
+        } else if at_limit {
             "; at the largest size allowed for this move, the rest is left"
         } else {
             ""
@@ -350,7 +359,9 @@ fn keep(
     state.modules.push(m.module);
     state.audio = Cow::Owned(audio);
     (state.report, state.raw) = report;
-    sufficient || at_limit || visits >= MAX_MOVES_PER_RISK
+    // A risk at minor is within the spread of finished records: one touch
+    // ([`decide::proportionate`]), never a stack of them.
+    sufficient || at_limit || visits >= MAX_MOVES_PER_RISK || risk.level < Level::Major
 }
 
 /// The log's note on where a kept move was tried and how it was sized.

@@ -28,6 +28,13 @@
 //! controlled"). Not addressable: `clipping` (flattened
 //! peaks cannot be restored; the master adds no further clipping).
 //!
+//! Every move is sized in proportion to its risk ([`proportionate`]): a
+//! risk at `minor` is within the spread of finished records, so it gets a
+//! touch (at most ±1 dB of static EQ, 1.5 dB of dynamic cut, 1 dB of balance,
+//! width ≥ 0.9) that keeps a clean recording's octave bands within about
+//! 1 dB; only a `major` risk gets a correction. No boost exceeds 3 dB at any
+//! level.
+//!
 //! When no candidate halves a risk, [`resize`] sizes the best partial move
 //! from the measured response of the amounts tried (at most [`MAX_RESIZE`]
 //! × the proposed amount); the re-sized move is judged by the same rule.
@@ -243,9 +250,157 @@ fn low_threshold(ctx: &Context, crossover_hz: f64, percentile: f64) -> f64 {
     threshold_at(ctx, &p, percentile)
 }
 
-/// Candidate moves for `risk`, least destructive first (see the module table).
-/// Empty when no module answers it.
+/// Candidate moves for `risk`, least destructive first (see the module table),
+/// each sized in proportion to the risk's level ([`proportionate`]; two
+/// candidates that become the same move are tried once). Empty when no
+/// module answers it.
 pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
+    let mut out: Vec<Move> = Vec::new();
+    for m in proposals(risk, ctx) {
+        let m = proportionate(m, risk.level);
+        if !is_identity(&m.module) && !out.iter().any(|o| o.module == m.module) {
+            out.push(m);
+        }
+    }
+    out
+}
+
+/// Largest static EQ change, dB, for a risk at `minor` or below: a clean
+/// recording's octave bands should not move by more than about 1 dB (the
+/// restraint rule of risks.md), and a minor risk is within the spread of
+/// finished records, so it gets a touch, not a correction.
+pub const MINOR_EQ_DB: f64 = 1.0;
+/// Largest dynamic cut depth, dB, for a risk at `minor` or below (it acts
+/// only while the band is over its threshold, so its long-term effect is
+/// smaller still).
+pub const MINOR_DYNAMIC_DB: f64 = 1.5;
+/// Largest balance correction, dB, and narrowest width for a risk at `minor`
+/// or below.
+pub const MINOR_BALANCE_DB: f64 = 1.0;
+pub const MINOR_MIN_WIDTH: f64 = 0.9;
+/// Largest static boost at any level, dB. Boosting cannot restore what a mix
+/// lacks, it raises the noise and the harshness that comes with it; a 2–3 dB
+/// shelf is the mastering move (Katz, *Mastering Audio*, 3rd ed., ch. 8).
+pub const MAX_BOOST_DB: f64 = 3.0;
+
+/// The largest amount in dB `m` may have for a risk at `level`, for modules
+/// whose amount is a level ([`with_amount_db`]).
+fn amount_cap_db(m: &Module, level: Level) -> f64 {
+    let minor = level < Level::Major;
+    match m {
+        Module::Eq { gain_db, .. } => {
+            let c = if *gain_db > 0.0 { MAX_BOOST_DB } else { 24.0 };
+            if minor {
+                c.min(MINOR_EQ_DB)
+            } else {
+                c
+            }
+        }
+        Module::DynamicEq { .. } | Module::LowControl { .. } if minor => MINOR_DYNAMIC_DB,
+        _ => 24.0,
+    }
+}
+
+/// `mv` with its amount bounded for a risk at `level` (see [`MINOR_EQ_DB`],
+/// [`MAX_BOOST_DB`]); its label follows the new amount.
+pub fn proportionate(mv: Move, level: Level) -> Move {
+    let minor = level < Level::Major;
+    let module = match &mv.module {
+        Module::StereoImage {
+            width, balance_db, ..
+        } if minor => Module::StereoImage {
+            // Mono lows drop a decorrelated bass by up to 3 dB: a correction
+            // for a major mono collapse, not a touch.
+            mono_below_hz: 0.0,
+            width: width.max(MINOR_MIN_WIDTH),
+            balance_db: balance_db.clamp(-MINOR_BALANCE_DB, MINOR_BALANCE_DB),
+        },
+        m => match amount_db(m) {
+            Some(a) if a > amount_cap_db(m, level) => {
+                with_amount_db(m, amount_cap_db(m, level)).unwrap_or_else(|| m.clone())
+            }
+            _ => m.clone(),
+        },
+    };
+    if module == mv.module {
+        return mv;
+    }
+    let label = match &module {
+        Module::StereoImage { .. } => image_label(&module),
+        _ => relabel(&mv.label, &mv.module, &module),
+    };
+    Move {
+        module,
+        label,
+        ..mv
+    }
+}
+
+/// The words for a stereo-image move: "mono below 120 Hz, width 0.8",
+/// "balance +1.0 dB" (the parts that do something).
+fn image_label(m: &Module) -> String {
+    let Module::StereoImage {
+        mono_below_hz,
+        width,
+        balance_db,
+    } = m
+    else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if *mono_below_hz > 0.0 {
+        parts.push(format!("mono below {mono_below_hz:.0} Hz"));
+    }
+    if (*width - 1.0).abs() > 1e-9 {
+        parts.push(format!("width {width:.1}"));
+    }
+    if *balance_db != 0.0 {
+        parts.push(format!("balance {balance_db:+.1} dB"));
+    }
+    parts.join(", ")
+}
+
+/// Whether `m` leaves the audio as it is (a stereo-image move with nothing left).
+fn is_identity(m: &Module) -> bool {
+    matches!(m, Module::StereoImage { mono_below_hz, width, balance_db }
+        if *mono_below_hz <= 0.0 && (*width - 1.0).abs() < 1e-9 && *balance_db == 0.0)
+}
+
+/// `label` with the amounts of `old` replaced by those of `new` (the label
+/// prints them with one decimal).
+fn relabel(label: &str, old: &Module, new: &Module) -> String {
+    let mut out = label.to_string();
+    let pairs: Vec<(f64, f64)> = match (old, new) {
+        (
+            Module::StereoImage {
+                width: w0,
+                balance_db: b0,
+                ..
+            },
+            Module::StereoImage {
+                width: w1,
+                balance_db: b1,
+                ..
+            },
+        ) => vec![(*w0, *w1), (b0.abs(), b1.abs())],
+        _ => match (amount_db(old), amount_db(new)) {
+            (Some(a), Some(b)) => vec![(a, b)],
+            _ => Vec::new(),
+        },
+    };
+    for (a, b) in pairs {
+        let (a, b) = (format!("{a:.1}"), format!("{b:.1}"));
+        if a != b {
+            if let Some(at) = out.rfind(&a) {
+                out.replace_range(at..at + a.len(), &b);
+            }
+        }
+    }
+    out
+}
+
+/// The generator's moves for `risk`, before [`proportionate`].
+fn proposals(risk: &Risk, ctx: &Context) -> Vec<Move> {
     let p = Proposer {
         risk,
         ctx,
@@ -689,7 +844,13 @@ pub struct Resized {
 /// [`MAX_RESIZE`] × the largest amount proposed. `None` when the move has no
 /// amount in dB, the response does not fall with the amount, or the new size
 /// would be no real step beyond the largest tried.
-pub fn resize(cands: &[Move], after: &[Option<f64>], best: usize, before: f64) -> Option<Resized> {
+pub fn resize(
+    cands: &[Move],
+    after: &[Option<f64>],
+    best: usize,
+    before: f64,
+    level: Level,
+) -> Option<Resized> {
     let base = cands.get(best)?;
     amount_db(&base.module)?;
     let family: Vec<usize> = (0..cands.len())
@@ -707,7 +868,8 @@ pub fn resize(cands: &[Move], after: &[Option<f64>], best: usize, before: f64) -
                 .unwrap()
         })
         .copied()?;
-    let limit = MAX_RESIZE * amount_db(&cands[largest].module)?;
+    let limit =
+        (MAX_RESIZE * amount_db(&cands[largest].module)?).min(amount_cap_db(&base.module, level));
     let mut points: Vec<(f64, f64)> = vec![(0.0, before)];
     for &i in &family {
         if let (Some(a), Some(Some(s))) = (amount_db(&cands[i].module), after.get(i)) {
@@ -831,27 +993,93 @@ mod tests {
         let cands = [shelf(-8.0), shelf(-4.0), hp];
         // 0.8 → 0.6 at 4 dB → 0.45 at 8 dB: 0.0375 per dB, so the aim
         // (0.45 × 0.8 = 0.36) needs 8 + 0.09 / 0.0375 = 10.4 dB.
-        let r = resize(&cands, &[Some(0.45), Some(0.6), Some(0.79)], 0, 0.8).unwrap();
+        let r = resize(
+            &cands,
+            &[Some(0.45), Some(0.6), Some(0.79)],
+            0,
+            0.8,
+            Level::Major,
+        )
+        .unwrap();
         assert_eq!(r.candidate.module, shelf(-10.4).module);
         assert_eq!(r.candidate.label, "low shelf 60 Hz -10.4 dB");
         assert_eq!(r.candidate.why, "why");
         assert!(!r.at_limit);
         // A slower response is bounded at 2 × the largest proposed cut.
-        let r = resize(&cands, &[Some(0.7), Some(0.75), None], 0, 0.8).unwrap();
+        let r = resize(&cands, &[Some(0.7), Some(0.75), None], 0, 0.8, Level::Major).unwrap();
         assert_eq!(r.candidate.module, shelf(-16.0).module);
         assert!(r.at_limit);
         // Only the smaller one tried: the secant runs from "no move"
         // (0.1 per 4 dB: the aim needs 17.6 dB, bounded at 16).
-        let r = resize(&cands, &[None, Some(0.7), None], 1, 0.8).unwrap();
+        let r = resize(&cands, &[None, Some(0.7), None], 1, 0.8, Level::Major).unwrap();
         assert_eq!(r.candidate.module, shelf(-16.0).module);
-        let r = resize(&cands, &[None, Some(0.6), None], 1, 0.8).unwrap();
+        let r = resize(&cands, &[None, Some(0.6), None], 1, 0.8, Level::Major).unwrap();
         assert_eq!(r.candidate.module, shelf(-8.8).module);
         assert!(!r.at_limit);
         // No response to the amount, or a move without one in dB: nothing.
-        assert_eq!(resize(&cands, &[Some(0.7), Some(0.7), None], 0, 0.8), None);
-        assert_eq!(resize(&cands, &[None, None, Some(0.7)], 2, 0.8), None);
+        assert_eq!(
+            resize(&cands, &[Some(0.7), Some(0.7), None], 0, 0.8, Level::Major),
+            None
+        );
+        assert_eq!(
+            resize(&cands, &[None, None, Some(0.7)], 2, 0.8, Level::Major),
+            None
+        );
         // Already at the aim: no step beyond the largest tried.
-        assert_eq!(resize(&cands, &[Some(0.37), Some(0.6), None], 0, 0.8), None);
+        assert_eq!(
+            resize(&cands, &[Some(0.37), Some(0.6), None], 0, 0.8, Level::Major),
+            None
+        );
+    }
+
+    #[test]
+    fn moves_are_sized_in_proportion_to_the_risk_level() {
+        // A minor risk gets a touch: the cut and its label shrink to 1 dB.
+        let m = proportionate(shelf(-8.0), Level::Minor);
+        assert_eq!(m.module, shelf(-1.0).module);
+        assert_eq!(m.label, "low shelf 60 Hz -1.0 dB");
+        // A major one keeps its cut, but no boost goes past 3 dB.
+        assert_eq!(proportionate(shelf(-8.0), Level::Major), shelf(-8.0));
+        let boost = proportionate(shelf(7.4), Level::Major);
+        assert_eq!(boost.module, shelf(3.0).module);
+        assert_eq!(boost.label, "low shelf 60 Hz 3.0 dB");
+        // Stereo moves at minor: balance ≤ 1 dB, width ≥ 0.9.
+        let image = Move {
+            module: Module::StereoImage {
+                mono_below_hz: 0.0,
+                width: 0.7,
+                balance_db: 2.5,
+            },
+            label: "width 0.7, balance +2.5 dB".into(),
+            ..shelf(0.0)
+        };
+        let m = proportionate(image, Level::Minor);
+        assert_eq!(
+            m.module,
+            Module::StereoImage {
+                mono_below_hz: 0.0,
+                width: 0.9,
+                balance_db: 1.0
+            }
+        );
+        assert_eq!(m.label, "width 0.9, balance +1.0 dB");
+        // Mono lows are a correction, not a touch: at minor nothing is left.
+        let mono = Move {
+            module: Module::StereoImage {
+                mono_below_hz: 120.0,
+                width: 1.0,
+                balance_db: 0.0,
+            },
+            label: "mono below 120 Hz".into(),
+            ..shelf(0.0)
+        };
+        assert!(is_identity(
+            &proportionate(mono.clone(), Level::Minor).module
+        ));
+        assert_eq!(proportionate(mono.clone(), Level::Major), mono);
+        // Re-sizing a minor risk's move never goes past its cap.
+        let cands = [shelf(-1.0)];
+        assert_eq!(resize(&cands, &[Some(0.2)], 0, 0.3, Level::Minor), None);
     }
 
     #[test]

@@ -115,7 +115,7 @@ pub(super) fn screen(
             .iter()
             .map(|t| t.as_ref().map(|t| t.get(&risk.id).copied().unwrap_or(0.0)))
             .collect();
-        if let Some(r) = decide::resize(cands, &after, i, sb) {
+        if let Some(r) = decide::resize(cands, &after, i, sb, risk.level) {
             let t = on_excerpt(&r.candidate);
             let label = r.candidate.label.clone();
             if let Some(t) = t {
