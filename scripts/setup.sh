@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing Preflight needs, only where it is
 # missing: Debian's chromium and ffmpeg, the wasm32 target, Trunk 0.21.14, the
-# wasm-bindgen-cli matching Cargo.lock, and the browser-test npm packages.
+# wasm-bindgen-cli matching Cargo.lock, and the browser-test npm packages;
+# for the judgement corpus slice (tests/corpus/build.py): fluidsynth,
+# espeak-ng and Python's numpy, scipy and soundfile, and package lists that
+# know the music packages (the music and the soundfont are fetched by
+# `apt-get download` in scripts/test.sh on its first run, never installed).
 # Nothing is downloaded at build time after this (Trunk runs --offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +17,26 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 missing_apt=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing_apt+=(chromium)
 command -v ffmpeg >/dev/null || missing_apt+=(ffmpeg)
-if [ ${#missing_apt[@]} -gt 0 ]; then
-  say "apt-get install ${missing_apt[*]}"
+# the judgement corpus slice: without recommends (fluidsynth's is a Qt GUI)
+corpus_apt=()
+command -v fluidsynth >/dev/null || corpus_apt+=(fluidsynth)
+command -v espeak-ng >/dev/null || corpus_apt+=(espeak-ng)
+# tests/bench/judgement.sh runs python3, else Debian's /usr/bin/python3
+py_ok() { "$1" -c 'import numpy, scipy, soundfile' 2>/dev/null; }
+py_ok python3 || py_ok /usr/bin/python3 || corpus_apt+=(python3-numpy python3-scipy python3-soundfile)
+# `apt-get download` of the slice's music and soundfont needs package lists
+# that know them
+lists_ok=1
+apt-cache show nexuiz-music wesnoth-1.16-music fluid-soundfont-gm >/dev/null 2>&1 || lists_ok=""
+if [ ${#missing_apt[@]} -gt 0 ] || [ ${#corpus_apt[@]} -gt 0 ] || [ -z "$lists_ok" ]; then
+  say "apt-get update; install ${missing_apt[*]} ${corpus_apt[*]}"
   $SUDO apt-get update -qq
+fi
+if [ ${#missing_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+fi
+if [ ${#corpus_apt[@]} -gt 0 ]; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${corpus_apt[@]}" >/dev/null
 fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then

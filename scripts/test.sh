@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the engine's unit/conformance/peer/
-# detection/mastering tests (native), the wasm builds, and the end-to-end
+# detection/mastering tests (native), the judgement floor on a slice of real
+# music (tests/corpus/ci_floor.json), the wasm builds, and the end-to-end
 # tests in headless Chromium against the built site.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,20 @@ cargo test --locked -p app --lib
 
 step "build the native command line (release)"
 cargo build --locked --release -p dsp-wasm --bin preflight
+
+step "judgement on real music: CI corpus slice against tests/corpus/ci_floor.json"
+# Builds the 19-file slice (tests/corpus/build.py --small) into
+# target/corpus-work, runs `preflight analyze` and `master` on it and fails
+# if any recall, false-alarm, fix, restraint, true-peak or loudness figure
+# is worse than the floor. The first build on a clean machine fetches three
+# Debian packages with `apt-get download` (~340 MB, package lists from
+# scripts/setup.sh); the .debs and the built slice are kept in
+# target/corpus-work, so later runs need no network (the slice is rebuilt,
+# from the cached .debs, only when tests/corpus/ changes).
+t0=$SECONDS
+CORPUS_WORK="$PWD/target/corpus-work" tests/bench/judgement.sh --small \
+  --bin target/release/preflight --jobs 2 --check tests/corpus/ci_floor.json
+echo "judgement floor step: $((SECONDS - t0)) s"
 
 step "build the site (trunk, offline)"
 trunk build --release --offline --skip-version-check

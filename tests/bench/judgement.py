@@ -19,6 +19,10 @@ Figures are printed for the calibration and the held-out sources separately
 (leave-one-source-out); --leave-out NAME drops a source.
 
     tests/bench/judgement.sh [--corpus DIR] [--bin PREFLIGHT] [--jobs N] [--per-source] [--json OUT]
+                             [--check FLOOR.json] [--write-floor FLOOR.json]
+
+--check FLOOR.json exits 1 listing every figure that breaks the floor (the
+CI slice's floor is tests/corpus/ci_floor.json, checked by scripts/test.sh).
 """
 from __future__ import annotations
 
@@ -283,6 +287,135 @@ def per_source_table(results, manifests):
     return "\n".join(lines), out
 
 
+# ------------------------------------------------------------ CI floor
+# A floor file (tests/corpus/ci_floor.json) asserts figures of one corpus.
+# In `corpus` and each risk's `injected` the run must equal the floor (else
+# the floor was set on another corpus); a key ending `_min` is a lower
+# bound, `_max` (and every `clean_octave_change_db_max` entry) an upper bound.
+FLOOR_SECTIONS = ("corpus", "totals", "per_risk", "clean_octave_change_db_max")
+
+
+def floor_figures(results, manifests, failures):
+    """Every figure a floor can name, in the floor's layout."""
+    s = summary(results, manifests)
+    S = score(results, manifests)
+    byid = {m["id"]: m for m in manifests}
+    mastered = [r for r in results if "tp_8x_dbtp" in r]
+    false_flags = defaultdict(int)  # >= minor on a file where that id was not injected
+    for r in results:
+        inj = {i["risk_id"] for i in byid[r["id"]]["injected"]}
+        for k, f in r.get("flags", {}).items():
+            false_flags[k] += RANK[f["level"]] >= 1 and k not in inj
+    return {
+        "corpus": {"files": s["files"], "clean_files": s["clean_files"], "injected_problems": s["injected_problems"],
+                   "build_failures": len(failures)},
+        "totals": {
+            "engine_errors_max": len(s["errors"]),
+            "recall_minor_min": s["recall_minor"][0],
+            "major_alarms_on_clean_max": sum(S[rid]["clean_major"] for rid in RISKS),
+            "clean_files_with_major_max": s["clean_with_major"][0],
+            "false_flags_minor_max": sum(false_flags[rid] for rid in RISKS),
+            "halved_min": s["halved"][0],
+            "worse_max": s["worse"][0],
+            "restraint_max_db_max": s["restraint_max_db"],
+            "tp_over_ffmpeg_max": s["tp_over_ffmpeg"][0],
+            "tp_over_8x_max": s["tp_over_8x"][0],
+            "tp_max_ffmpeg_dbtp_max": max([r["ffmpeg_tp_dbtp"] for r in mastered], default=None),
+            "tp_max_8x_dbtp_max": max([r["tp_8x_dbtp"] for r in mastered], default=None),
+            "I_off_gt_1lu_max": s["I_off_gt_1lu"][0],
+            "I_off_max_lu_max": s["I_off_max_lu"],
+        },
+        "per_risk": {rid: {"injected": S[rid]["n_inj"],
+                           "recall_minor_min": S[rid]["hit_minor"],
+                           "major_alarms_on_clean_max": S[rid]["clean_major"],
+                           "false_flags_minor_max": false_flags[rid],
+                           "halved_min": S[rid]["halved"],
+                           "worse_max": S[rid]["worse"]} for rid in RISKS},
+        "clean_octave_change_db_max": {r["id"]: abs(r["max_octave_change_db"])
+                                       for r in results if r["clean"] and "max_octave_change_db" in r},
+    }
+
+
+def _walk(d, p=()):
+    """(key path, value) of every leaf; paths are tuples (file ids hold dots)."""
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from _walk(v, p + (k,))
+        else:
+            yield p + (k,), v
+
+
+def _get(d, path):
+    for k in path:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def _bound(path):
+    if path[-1].endswith("_min"):
+        return "min"
+    if path[-1].endswith("_max") or path[0] == "clean_octave_change_db_max":
+        return "max"
+    return "eq"
+
+
+def ceil01(v):
+    """A continuous figure's floor is the current value rounded up to 0.1 dB
+    (the meters' resolution), so a last-digit wobble is not a regression."""
+    return math.ceil(round(v * 10, 6)) / 10
+
+
+def check_floor(floor, figs):
+    """(broken, better): one line per figure."""
+    broken, better = [], []
+    for path, want in _walk({k: floor.get(k, {}) for k in FLOOR_SECTIONS}):
+        got, b, name = _get(figs, path), _bound(path), ".".join(path)
+        if got is None:
+            broken.append(f"{name}: not measured in this run (floor {want})")
+        elif b == "eq":
+            if got != want:
+                broken.append(f"{name} = {got}, the floor was set on {want}: another corpus, set the floor again")
+        elif b == "min" and got < want:
+            broken.append(f"{name} = {got:g}  (floor ≥ {want:g})")
+        elif b == "max" and got > want + 1e-9:
+            broken.append(f"{name} = {got:g}  (floor ≤ {want:g})")
+        elif (b == "min" and got > want) or (b == "max" and (ceil01(got) if isinstance(want, float) else got) < want - 1e-9):
+            better.append(f"{name} = {got:g} (floor {'≥' if b == 'min' else '≤'} {want:g})")
+    return broken, better
+
+
+def write_floor(path, figs):
+    """The current figures as a floor. Where the file already holds a floor
+    of the same corpus, each bound only tightens (a ratchet); loosening one
+    is a hand edit with a reason."""
+    new = json.loads(json.dumps(figs))
+    old = json.load(open(path)) if os.path.exists(path) else {}
+    same = old.get("corpus") == new["corpus"]
+    for key, v in list(_walk(new)):
+        b = _bound(key)
+        if b == "eq" or v is None:
+            continue
+        if isinstance(v, float) and b == "max":
+            v = ceil01(v)
+        o = _get(old, key) if same else None
+        if o is not None:
+            v = max(o, v) if b == "min" else min(o, v)
+        _get(new, key[:-1])[key[-1]] = v
+    out = {k: old[k] for k in old if k not in FLOOR_SECTIONS}  # why, set_from, ...
+    out.update(new)
+    lines = []
+    for k, v in out.items():
+        if k in ("per_risk", "clean_octave_change_db_max"):
+            inner = ",\n".join(f'    "{kk}": {json.dumps(vv, ensure_ascii=False)}' for kk, vv in v.items())
+            lines.append(f'  "{k}": {{\n{inner}\n  }}')
+        else:
+            lines.append(f'  "{k}": {json.dumps(v, ensure_ascii=False)}')
+    with open(path, "w") as f:
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     work = os.environ.get("CORPUS_WORK", "/work/corpus-work")
@@ -295,6 +428,10 @@ def main():
     ap.add_argument("--leave-out", action="append", default=[], help="drop a source (repeatable)")
     ap.add_argument("--only", action="append", default=[], help="keep only these sources (repeatable)")
     ap.add_argument("--details", action="store_true", help="list every miss, false alarm and worsened fix")
+    ap.add_argument("--check", metavar="FLOOR.json", default=None,
+                    help="exit 1 listing every figure that breaks this floor (tests/corpus/ci_floor.json)")
+    ap.add_argument("--write-floor", metavar="FLOOR.json", default=None,
+                    help="write the current figures as a floor (an existing floor of the same corpus only tightens)")
     args = ap.parse_args()
 
     t0 = time.time()
@@ -347,6 +484,28 @@ def main():
                    summary={n: s for n, s in sums}, per_risk={n: {k: dict(v) for k, v in S.items()} for n, S in scores},
                    per_source=ps, files=results), open(js, "w"), indent=1)
     print(f"JSON: {js}   (evaluation took {took:.0f} s)")
+    if args.check or args.write_floor:
+        if args.leave_out or args.only:
+            raise SystemExit("--check/--write-floor take the whole corpus (no --leave-out/--only)")
+        figs = floor_figures(results, mans, idx.get("failures", []))
+    if args.write_floor:
+        write_floor(args.write_floor, figs)
+        print(f"floor written: {args.write_floor}")
+    if args.check:
+        floor = json.load(open(args.check))
+        broken, better = check_floor(floor, figs)
+        n = sum(1 for k in FLOOR_SECTIONS for _ in _walk({k: floor.get(k, {})}))
+        if broken:
+            print(f"\nJUDGEMENT FLOOR BROKEN: {len(broken)} of {n} figures in {args.check} are worse "
+                  f"(engine {args.bin}; {len(better)} better):")
+            for b in broken:
+                print("  " + b)
+            sys.exit(1)
+        print(f"\nJudgement floor holds: {n} figures in {args.check}.")
+        if better:
+            print(f"Better than the floor ({len(better)}; tighten it with --write-floor {args.check}):")
+            for b in better:
+                print("  " + b)
 
 
 if __name__ == "__main__":
