@@ -39,9 +39,15 @@ use crate::units::from_db;
 pub const DEFAULT_LOOKAHEAD_MS: f64 = 5.0;
 /// Default release, ms.
 pub const DEFAULT_RELEASE_MS: f64 = 120.0;
-/// The limiter aims this far below the requested ceiling, dB: covers the
-/// ramp residue (see module docs) and `f32` rounding.
-pub const SAFETY_MARGIN_DB: f64 = 0.1;
+/// The limiter (and the loudness stage's gain-only path) aims this far below
+/// the requested ceiling, dB. It covers the ramp residue (see module docs) and
+/// `f32` rounding, and the under-read of the BS.1770 Annex 2 interpolator
+/// (48 taps, 4 phases) against finer ones: on the judgement corpus
+/// (`tests/bench/judgement.sh`, 190 real-music masters) masters aimed 0.1 dB
+/// under −1 dBTP read up to −0.89 dBTP on an 8× windowed-sinc meter
+/// (`tests/corpus/measure.py`) and −0.9 on ffmpeg's, i.e. the 4× detector read
+/// up to 0.21 dB low; 0.3 dB keeps both meters under the ceiling.
+pub const SAFETY_MARGIN_DB: f64 = 0.3;
 
 /// Parameters of the limiter.
 #[derive(Clone, Copy, Debug, PartialEq)]
