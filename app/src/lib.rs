@@ -10,15 +10,21 @@
 //!   into signals, and the page's requests to the Workers.
 //! - [`protocol`]: the messages between page and Worker.
 //! - [`worker_client`]: spawns the Workers, queues work until they are ready, restarts one that dies.
-//! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B.
-//! - [`fmt`]: numbers and times as the page shows them.
+//! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B, and seeking.
+//! - [`fmt`]: numbers, times and bands as the page shows them.
+//! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
+//! - [`overview`]: the streaming table and the systems grid as rows and
+//!   sentences, pure.
 //!
-//! `cargo test -p app --lib` runs the model's tests on the host; everything
-//! else needs a browser (the end-to-end tests in `tests/e2e/`).
+//! `cargo test -p app --lib` runs the tests of the pure modules (model, fmt,
+//! plot, overview) on the host; everything else needs a browser (the
+//! end-to-end tests in `tests/e2e/`).
 
 pub mod fmt;
 pub mod model;
+pub mod overview;
 pub mod player;
+pub mod plot;
 pub mod protocol;
 pub mod ui;
 pub mod worker_client;

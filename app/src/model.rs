@@ -18,7 +18,7 @@ pub const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
 pub const SPLIT_MIN_BYTES: f64 = 2_000_000.0;
 
 /// Streaming reference level for the preview (Spotify, YouTube, Tidal, Amazon: −14 LUFS; risks.md).
-const PREVIEW_LUFS: f64 = -14.0;
+pub const PREVIEW_LUFS: f64 = -14.0;
 /// Peak ceiling the preview gain respects, dBTP.
 const PREVIEW_CEILING_DBTP: f64 = -1.0;
 
@@ -43,6 +43,8 @@ pub struct PageModel {
     /// The id of the current file's job; messages about other ids are stale.
     pub job: u32,
     pub playing: bool,
+    /// Playback position, seconds (polled from the player while playing, set by a seek).
+    pub position_s: f64,
     /// A/B switch: true while the original is heard.
     pub bypass: bool,
     pub player_error: Option<String>,
@@ -65,6 +67,7 @@ impl Default for PageModel {
             report: None,
             job: 0,
             playing: false,
+            position_s: 0.0,
             bypass: false,
             player_error: None,
             chain_json: Chain::default().to_json(),

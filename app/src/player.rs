@@ -6,7 +6,7 @@
 //! JS handles live in thread-locals here; the Leptos signals only hold plain
 //! UI state.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -53,13 +53,15 @@ struct Player {
     /// Context time at which playback (re)started, and the file offset it started from.
     started_ctx_s: f64,
     started_offset_s: f64,
-    _on_ended: Option<Closure<dyn FnMut()>>,
+    on_ended: Option<Closure<dyn FnMut()>>,
 }
 
 thread_local! {
     static TRACK: RefCell<Option<Track>> = const { RefCell::new(None) };
     static PLAYER: RefCell<Option<Player>> = const { RefCell::new(None) };
     static MODULE: RefCell<Option<js_sys::WebAssembly::Module>> = const { RefCell::new(None) };
+    /// Where playback starts when the player is created (a seek before the first play).
+    static START_AT_S: Cell<f64> = const { Cell::new(0.0) };
 }
 
 /// Fetches and compiles the worklet engine once per page.
@@ -123,6 +125,7 @@ fn audio_buffer(channels: &[Float32Array], sample_rate: u32) -> Result<AudioBuff
 /// Replaces the current track (stops and drops any playback of the old one).
 pub fn set_track(track: Option<Track>) {
     stop_and_close();
+    START_AT_S.with(|s| s.set(0.0));
     TRACK.with(|t| *t.borrow_mut() = track);
 }
 
@@ -160,8 +163,8 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
             buffer,
             source: None,
             started_ctx_s: 0.0,
-            started_offset_s: 0.0,
-            _on_ended: None,
+            started_offset_s: START_AT_S.with(Cell::get),
+            on_ended: None,
         })
     });
     Ok(())
@@ -177,24 +180,50 @@ pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<
     PLAYER.with(|p| -> Result<(), JsValue> {
         let mut guard = p.borrow_mut();
         let p = guard.as_mut().ok_or("no player")?;
-        let source = p.ctx.create_buffer_source()?;
-        source.set_buffer(Some(&p.buffer));
-        source.connect_with_audio_node(&p.node)?;
-        let on_ended = Closure::<dyn FnMut()>::new(on_ended);
-        AsRef::<AudioScheduledSourceNode>::as_ref(&source)
-            .set_onended(Some(on_ended.as_ref().unchecked_ref()));
+        p.on_ended = Some(Closure::<dyn FnMut()>::new(on_ended));
         let offset = if p.started_offset_s >= p.buffer.duration() {
             0.0
         } else {
             p.started_offset_s
         };
-        source.start_with_when_and_grain_offset(0.0, offset)?;
-        p.started_ctx_s = p.ctx.current_time();
-        p.started_offset_s = offset;
-        p.source = Some(source);
-        p._on_ended = Some(on_ended);
-        Ok(())
+        start_source(p, offset)
     })
+}
+
+/// Starts a new source at `offset_s` into the file (the player's `ended`
+/// callback attached), and remembers where and when it started.
+fn start_source(p: &mut Player, offset_s: f64) -> Result<(), JsValue> {
+    let source = p.ctx.create_buffer_source()?;
+    source.set_buffer(Some(&p.buffer));
+    source.connect_with_audio_node(&p.node)?;
+    if let Some(on_ended) = &p.on_ended {
+        AsRef::<AudioScheduledSourceNode>::as_ref(&source)
+            .set_onended(Some(on_ended.as_ref().unchecked_ref()));
+    }
+    source.start_with_when_and_grain_offset(0.0, offset_s)?;
+    p.started_ctx_s = p.ctx.current_time();
+    p.started_offset_s = offset_s;
+    p.source = Some(source);
+    Ok(())
+}
+
+/// Moves the playback position to `offset_s` (clamped to the file): a
+/// playing file continues from there, a paused one starts there next time.
+pub fn seek(offset_s: f64) {
+    let duration = track().map_or(f64::INFINITY, |t| t.duration_s());
+    let offset_s = offset_s.clamp(0.0, duration);
+    START_AT_S.with(|s| s.set(offset_s));
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut() {
+            match p.source.take() {
+                Some(old) => {
+                    stop_source(&old);
+                    let _ = start_source(p, offset_s);
+                }
+                None => p.started_offset_s = offset_s,
+            }
+        }
+    });
 }
 
 /// Stops a source without firing its `ended` callback.
@@ -218,6 +247,7 @@ pub fn pause() {
 
 /// Marks playback as finished (rewinds to the start).
 pub fn rewind() {
+    START_AT_S.with(|s| s.set(0.0));
     PLAYER.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
             p.source = None;
@@ -229,7 +259,7 @@ pub fn rewind() {
 /// Position in seconds.
 pub fn position_s() -> f64 {
     PLAYER.with(|p| {
-        p.borrow().as_ref().map_or(0.0, |p| {
+        p.borrow().as_ref().map_or(START_AT_S.with(Cell::get), |p| {
             if p.source.is_some() {
                 p.started_offset_s + p.ctx.current_time() - p.started_ctx_s
             } else {

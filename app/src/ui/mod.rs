@@ -10,8 +10,17 @@
 //! - [`status::StatusLine`]: analysis progress or the last file's error.
 //! - [`results::Results`]: file facts, notices and the sections below.
 //! - [`measurements::Measurements`]: the four loudness meters.
-//! - [`player_bar::PlayerBar`]: Play/Pause, A/B, loudness matching.
-//! - [`risks::RiskList`] / [`risks::RiskCard`]: what breaks first.
+//! - [`overview::Overview`]: [`streaming::StreamingTable`] (what each
+//!   platform's normalisation does, mix → master) beside
+//!   [`systems::SystemsGrid`] (holds/breaks per playback system, the reason
+//!   on hover or focus).
+//! - [`player_bar::PlayerBar`]: Play/Pause, position, A/B, loudness matching.
+//! - [`timeline::TimelinePlot`]: short-term loudness over time with the risks'
+//!   ranges and the playhead; click to seek.
+//! - [`risks::RiskList`] / [`risks::RiskCard`]: what breaks first, with the
+//!   band and the time ranges as chips that play from there.
+//! - [`spectrum::SpectrumPlot`]: the ⅓-octave spectrum against what fits.
+//! - [`plot_parts`]: the grid and legend the plots share.
 //! - [`master_panel::MasterPanel`]: intent controls and mastering progress.
 //! - [`master_result::MasterResult`]: before/after, the moves, the download.
 
@@ -20,12 +29,18 @@ pub mod drop_zone;
 pub mod master_panel;
 pub mod master_result;
 pub mod measurements;
+pub mod overview;
 pub mod player_bar;
+pub mod plot_parts;
 pub mod requests;
 pub mod results;
 pub mod risks;
+pub mod spectrum;
 pub mod status;
 pub mod store;
+pub mod streaming;
+pub mod systems;
+pub mod timeline;
 pub mod worker_events;
 
 use leptos::prelude::*;

@@ -6,18 +6,25 @@ use leptos::prelude::*;
 
 use super::master_panel::MasterPanel;
 use super::measurements::Measurements;
+use super::overview::Overview;
 use super::player_bar::PlayerBar;
 use super::risks::RiskList;
+use super::spectrum::SpectrumPlot;
+use super::timeline::TimelinePlot;
 use crate::fmt;
 
-/// Facts, measurements, risks and the player for an analysed file.
+/// Facts, figures, the overview, the player and timeline, the risks, the
+/// spectrum and mastering, for an analysed file.
 #[component]
 pub fn Results(
     /// The analysis of the current file.
     report: Report,
 ) -> impl IntoView {
-    let i = report.input;
-    let notices = report.notices;
+    let i = report.input.clone();
+    let notices = report.notices.clone();
+    let timeline = report.timeline.clone();
+    let duration_s = i.duration_s;
+    let risks = report.risks.clone();
     view! {
         <section class="results">
             <div class="file-facts">
@@ -30,12 +37,15 @@ pub fn Results(
                     {i.bit_depth.map(|b| format!(" · {b}-bit"))}
                 </p>
             </div>
-            <Measurements loudness=report.loudness />
+            <Measurements loudness=report.loudness.clone() />
             {(!notices.is_empty()).then(|| view! {
                 <ul class="notices">{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
             })}
+            <Overview platforms=report.platforms translation=report.translation />
             <PlayerBar />
-            <RiskList risks=report.risks />
+            {timeline.map(|t| view! { <TimelinePlot timeline=t duration_s=duration_s risks=risks.clone() /> })}
+            <RiskList risks=risks />
+            <SpectrumPlot spectrum=report.spectrum loudness_lufs=report.loudness.integrated_lufs />
             <MasterPanel />
         </section>
     }

@@ -1,7 +1,16 @@
-//! The risks of a file, what breaks first on top, one card each.
+//! The risks of a file, what breaks first on top, one card each: its level,
+//! title, explanation, the band it lives in, and its time ranges as chips
+//! that play from there.
 
 use dsp_wasm::report::{Level, Risk};
 use leptos::prelude::*;
+
+use super::player_bar;
+use super::store::use_store;
+use crate::fmt;
+
+/// Chips shown per risk at most (the rest are counted).
+const MAX_CHIPS: usize = 6;
 
 /// The risks, what breaks first on top.
 #[component]
@@ -23,27 +32,103 @@ pub fn RiskList(
     .into_any()
 }
 
-/// One risk: its level, title and explanation.
+/// One risk: its level, title, band, explanation and time ranges.
 #[component]
 pub fn RiskCard(
     /// The risk shown.
     risk: Risk,
 ) -> impl IntoView {
     let level = level_name(risk.level);
+    let band = risk.band_hz.map(|[lo, hi]| fmt::band(lo, hi));
     view! {
         <li class=format!("risk {level}") data-risk=risk.id.clone() data-risk-id=risk.id>
-            <span class="badge">{level}</span>
-            <strong>{risk.title}</strong>
+            <div class="risk-head">
+                <span class="badge">{level}</span>
+                <strong>{risk.title.clone()}</strong>
+                {band.map(|b| view! { <span class="band" title="Where in the spectrum it lives">{b}</span> })}
+            </div>
             <p>{risk.explanation}</p>
+            <TimeChips ranges=risk.time_ranges_s what=risk.title />
         </li>
     }
 }
 
+/// The time ranges as chips, the worst first and the rest in time order;
+/// clicking one plays from its start.
+#[component]
+fn TimeChips(
+    /// Where the risk lives, seconds (the first is the worst moment).
+    ranges: Vec<[f64; 2]>,
+    /// The risk's title, for the chips' accessible names.
+    what: String,
+) -> impl IntoView {
+    let store = use_store();
+    let ordered = chip_order(&ranges);
+    let more = ordered.len().saturating_sub(MAX_CHIPS);
+    (!ordered.is_empty()).then(|| {
+        view! {
+            <ul class="chips" aria-label=format!("Where: {what}")>
+                {ordered.into_iter().take(MAX_CHIPS).enumerate().map(|(i, [a, b])| {
+                    let label = format!("Play from {}{}", fmt::duration(a), if i == 0 { ", the worst moment" } else { "" });
+                    view! {
+                        <li>
+                            <button class="chip" class:worst=i == 0 data-start-s=format!("{a:.2}") aria-label=label
+                                on:click=move |_| { store.seek(a); player_bar::play(store); }>
+                                {fmt::chip_time(a, b)}
+                            </button>
+                        </li>
+                    }
+                }).collect_view()}
+                {(more > 0).then(|| view! { <li class="more">{format!("+{more} more")}</li> })}
+            </ul>
+        }
+    })
+}
+
+/// The worst range first (the report's first), then the others by start
+/// time; a range whose chip would read like an earlier one is left out.
+pub fn chip_order(ranges: &[[f64; 2]]) -> Vec<[f64; 2]> {
+    let Some((worst, rest)) = ranges.split_first() else {
+        return Vec::new();
+    };
+    let mut rest = rest.to_vec();
+    rest.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let mut seen = Vec::new();
+    std::iter::once(*worst)
+        .chain(rest)
+        .filter(|&[a, b]| {
+            let label = fmt::chip_time(a, b);
+            let new = !seen.contains(&label);
+            seen.push(label);
+            new
+        })
+        .collect()
+}
+
 /// The level as the badge and the CSS class name it.
-fn level_name(level: Level) -> &'static str {
+pub fn level_name(level: Level) -> &'static str {
     match level {
         Level::Major => "major",
         Level::Minor => "minor",
         Level::Info => "info",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_range_leads_then_time_order() {
+        let r = [[9.4, 10.0], [4.0, 4.6], [3.5, 4.0], [9.0, 9.4]];
+        assert_eq!(
+            chip_order(&r),
+            vec![[9.4, 10.0], [3.5, 4.0], [4.0, 4.6], [9.0, 9.4]]
+        );
+        // 9.52–10.02 and 9.99–10.49 both read "0:10": one chip.
+        let r = [[4.02, 4.52], [9.99, 10.49], [9.52, 10.02]];
+        assert_eq!(chip_order(&r), vec![[4.02, 4.52], [9.52, 10.02]]);
+        assert!(chip_order(&[]).is_empty());
+        assert_eq!(level_name(Level::Minor), "minor");
     }
 }

@@ -10,6 +10,7 @@ use dsp_wasm::report::{MasterReport, Report};
 use leptos::prelude::*;
 
 use crate::model::{PageModel, Phase};
+use crate::player;
 
 /// Signals of every [`PageModel`] field (see there for what each means).
 #[derive(Clone, Copy)]
@@ -18,6 +19,7 @@ pub struct Store {
     pub report: RwSignal<Option<Report>>,
     pub job: RwSignal<u32>,
     pub playing: RwSignal<bool>,
+    pub position_s: RwSignal<f64>,
     pub bypass: RwSignal<bool>,
     pub player_error: RwSignal<Option<String>>,
     pub chain_json: RwSignal<String>,
@@ -36,6 +38,7 @@ impl Store {
             report: RwSignal::new(model.report),
             job: RwSignal::new(model.job),
             playing: RwSignal::new(model.playing),
+            position_s: RwSignal::new(model.position_s),
             bypass: RwSignal::new(model.bypass),
             player_error: RwSignal::new(model.player_error),
             chain_json: RwSignal::new(model.chain_json),
@@ -54,6 +57,7 @@ impl Store {
             report: self.report.get_untracked(),
             job: self.job.get_untracked(),
             playing: self.playing.get_untracked(),
+            position_s: self.position_s.get_untracked(),
             bypass: self.bypass.get_untracked(),
             player_error: self.player_error.get_untracked(),
             chain_json: self.chain_json.get_untracked(),
@@ -71,6 +75,7 @@ impl Store {
         set_if_changed(self.report, model.report);
         set_if_changed(self.job, model.job);
         set_if_changed(self.playing, model.playing);
+        set_if_changed(self.position_s, model.position_s);
         set_if_changed(self.bypass, model.bypass);
         set_if_changed(self.player_error, model.player_error);
         set_if_changed(self.chain_json, model.chain_json);
@@ -87,6 +92,17 @@ impl Store {
         let out = f(&mut model);
         self.sync(model);
         out
+    }
+
+    /// Moves the playback position to `seconds` (clamped to the file); a
+    /// playing file continues from there.
+    pub fn seek(&self, seconds: f64) {
+        let duration = self
+            .report
+            .with_untracked(|r| r.as_ref().map_or(0.0, |r| r.input.duration_s));
+        let s = seconds.clamp(0.0, duration);
+        player::seek(s);
+        self.position_s.set(s);
     }
 
     /// The player's loudness-matching gain for the current state, dB.

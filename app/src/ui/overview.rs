@@ -1,0 +1,24 @@
+//! The overview under the figures: what streaming normalisation and other
+//! playback systems do to the mix (and to the master, once there is one).
+
+use dsp_wasm::report::{PlatformInfo, TranslationInfo};
+use leptos::prelude::*;
+
+use super::streaming::StreamingTable;
+use super::systems::SystemsGrid;
+
+/// The streaming table beside the playback-systems grid.
+#[component]
+pub fn Overview(
+    /// The input's `platforms` table.
+    platforms: Vec<PlatformInfo>,
+    /// The input's `translation` verdicts.
+    translation: Vec<TranslationInfo>,
+) -> impl IntoView {
+    view! {
+        <section class="overview" aria-label="Streaming and playback systems">
+            <StreamingTable platforms=platforms />
+            <SystemsGrid translation=translation />
+        </section>
+    }
+}
