@@ -396,14 +396,12 @@ fn overcompressed_mix_gets_headroom_back_not_more_limiting() {
 #[test]
 fn long_tracks_are_screened_on_an_excerpt_then_judged_whole() {
     let seconds = SCREEN_MIN_S as f32 + 15.0;
-    for (name, problem, level_db, id) in [
-        (
-            "harshness-long",
-            eq(FilterKind::Peaking, 4000.0, 0.8, 14.0),
-            -3.0,
-            "harshness",
-        ),
-    ] {
+    for (name, problem, level_db, id) in [(
+        "harshness-long",
+        eq(FilterKind::Peaking, 4000.0, 0.8, 14.0),
+        -3.0,
+        "harshness",
+    )] {
         let a = gain(&through(&clean(SR, seconds), vec![problem]), level_db);
         let m = check(name, &a, id);
         let it = &m.report.iterations;

@@ -141,7 +141,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
             when(&ranges, m.duration_s),
             after.unwrap_or(before),
             before,
-            m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db)
+            m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs())
         )
     } else {
         format!(
