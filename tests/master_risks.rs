@@ -396,32 +396,31 @@ fn overcompressed_mix_gets_headroom_back_not_more_limiting() {
 #[test]
 fn long_tracks_are_screened_on_an_excerpt_then_judged_whole() {
     let seconds = SCREEN_MIN_S as f32 + 15.0;
-    for (name, problem, level_db, id) in [(
+    let (name, problem, level_db, id) = (
         "harshness-long",
         eq(FilterKind::Peaking, 4000.0, 0.8, 14.0),
         -3.0,
         "harshness",
-    )] {
-        let a = gain(&through(&clean(SR, seconds), vec![problem]), level_db);
-        let m = check(name, &a, id);
-        let it = &m.report.iterations;
-        assert!(
-            it.iter()
-                .flat_map(|i| &i.accepted)
-                .any(|a| a.contains("screened on")),
-            "{name}: screening ran: {it:#?}"
-        );
-        // The state after every corrective move (the loudness stage is the
-        // last iteration).
-        let last = &it[it.len() - 2];
-        let logged = last.risk_severity.get(id).copied().unwrap_or(0.0);
-        let whole = recheck(&a, &m.corrections, &AnalysisOptions::default()).unwrap();
-        let measured = sev(&whole, id);
-        assert!(
-            (measured - logged).abs() < 0.01,
-            "{name}: logged {logged} vs whole-track {measured}"
-        );
-    }
+    );
+    let a = gain(&through(&clean(SR, seconds), vec![problem]), level_db);
+    let m = check(name, &a, id);
+    let it = &m.report.iterations;
+    assert!(
+        it.iter()
+            .flat_map(|i| &i.accepted)
+            .any(|a| a.contains("screened on")),
+        "{name}: screening ran: {it:#?}"
+    );
+    // The state after every corrective move (the loudness stage is the
+    // last iteration).
+    let last = &it[it.len() - 2];
+    let logged = last.risk_severity.get(id).copied().unwrap_or(0.0);
+    let whole = recheck(&a, &m.corrections, &AnalysisOptions::default()).unwrap();
+    let measured = sev(&whole, id);
+    assert!(
+        (measured - logged).abs() < 0.01,
+        "{name}: logged {logged} vs whole-track {measured}"
+    );
 }
 
 /// When no candidate halves a risk on the screening excerpt, the best
