@@ -114,6 +114,7 @@ pub(super) fn correct(
         let cands: Vec<Move> = proposed
             .into_iter()
             .filter(|c| !state.decisions.iter().any(|d| d.label == c.label))
+            .filter_map(|c| decide::within_budget(c, &state.modules, risk.level))
             .collect();
         let repeats = repeats - cands.len();
         let mut it = Iteration {
@@ -189,9 +190,13 @@ fn judge_candidates(
         Some(s) => {
             it.rejected.extend(s.screened_out);
             fallback.extend(s.fallback);
-            if let Some(r) = s.resized {
-                resized = Some((r.candidate.label.clone(), r.at_limit));
-                cands.push(r.candidate);
+            let kept = &state.modules;
+            if let Some(r) = s.resized.and_then(|r| {
+                let at_limit = r.at_limit;
+                decide::within_budget(r.candidate, kept, risk.level).map(|c| (c, at_limit))
+            }) {
+                resized = Some((r.0.label.clone(), r.1));
+                cands.push(r.0);
             }
             (s.order, Some(s.excerpt))
         }
@@ -221,10 +226,14 @@ fn judge_candidates(
     // partial, the best move is re-sized from those trials (as screening
     // does on an excerpt) and judged whole too.
     if let (false, None, Some((bi, (_, _, best_sa)))) = (sufficient, screened_on, &best) {
-        if let Some(r) = decide::resize(&cands, &tried, *bi, sb, risk.level) {
+        let r = decide::resize(&cands, &tried, *bi, sb, risk.level).and_then(|r| {
+            let at_limit = r.at_limit;
+            decide::within_budget(r.candidate, &state.modules, risk.level).map(|c| (c, at_limit))
+        });
+        if let Some((candidate, at_limit)) = r {
             let i = cands.len();
-            let (best_sa, at_limit) = (*best_sa, r.at_limit);
-            cands.push(r.candidate);
+            let best_sa = *best_sa;
+            cands.push(candidate);
             if let Some((audio, trial)) = trial_of(&cands[i]) {
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);

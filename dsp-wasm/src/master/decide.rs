@@ -129,7 +129,10 @@ pub fn judge(
     let b = before.get(risk_id).copied().unwrap_or(0.0);
     let a = after.get(risk_id).copied().unwrap_or(0.0);
     for (id, &sa) in after {
-        if id == risk_id || FINAL_STAGE_RISKS.contains(&id.as_str()) {
+        // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
+        // risk that "rises" with it was hidden by the offset (the offset
+        // inflated the RMS that peaks are measured against), so it is no veto.
+        if id == risk_id || risk_id == "dc_offset" || FINAL_STAGE_RISKS.contains(&id.as_str()) {
             continue;
         }
         let sb = before.get(id).copied().unwrap_or(0.0);
@@ -364,6 +367,42 @@ fn image_label(m: &Module) -> String {
 fn is_identity(m: &Module) -> bool {
     matches!(m, Module::StereoImage { mono_below_hz, width, balance_db }
         if *mono_below_hz <= 0.0 && (*width - 1.0).abs() < 1e-9 && *balance_db == 0.0)
+}
+
+/// `mv` within what is left of its amount budget once the moves already kept
+/// (`kept`) are counted: the same module at another amount (a second
+/// presence bell where one is kept) shares one cap ([`amount_cap_db`] for a
+/// risk at `level`), so stacked moves never add up past what one move may
+/// do. `None` when less than 0.5 dB is left. Moves without an amount in dB
+/// pass unchanged.
+pub fn within_budget(mv: Move, kept: &[Module], level: Level) -> Option<Move> {
+    let Some(amount) = amount_db(&mv.module) else {
+        return Some(mv);
+    };
+    let used: f64 = kept
+        .iter()
+        .filter_map(|k| {
+            let a = amount_db(k)?;
+            (with_amount_db(&mv.module, a).as_ref() == Some(k)).then_some(a)
+        })
+        .sum();
+    if used == 0.0 {
+        return Some(mv);
+    }
+    let left = amount_cap_db(&mv.module, level) - used;
+    if left < 0.5 {
+        return None;
+    }
+    if amount <= left {
+        return Some(mv);
+    }
+    let module = with_amount_db(&mv.module, left)?;
+    let label = relabel(&mv.label, &mv.module, &module);
+    Some(Move {
+        module,
+        label,
+        ..mv
+    })
 }
 
 /// `label` with the amounts of `old` replaced by those of `new` (the label
@@ -1077,6 +1116,19 @@ mod tests {
             &proportionate(mono.clone(), Level::Minor).module
         ));
         assert_eq!(proportionate(mono.clone(), Level::Major), mono);
+        // A second move of the same kind shares the first one's budget.
+        let kept = [shelf(2.0).module];
+        let next = within_budget(shelf(3.0), &kept, Level::Major).unwrap();
+        assert_eq!(next.module, shelf(1.0).module);
+        assert_eq!(next.label, "low shelf 60 Hz 1.0 dB");
+        assert_eq!(
+            within_budget(shelf(3.0), &[shelf(3.0).module], Level::Major),
+            None
+        );
+        assert_eq!(
+            within_budget(shelf(-4.0), &kept, Level::Major),
+            Some(shelf(-4.0))
+        );
         // Re-sizing a minor risk's move never goes past its cap.
         let cands = [shelf(-1.0)];
         assert_eq!(resize(&cands, &[Some(0.2)], 0, 0.3, Level::Minor), None);
