@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec trunk serve --release --offline --skip-version-check
+# No autoreload: its injected inline script is refused by the page's CSP, and the
+# service worker serves the previous build until the page is idle (README "Offline").
+exec trunk serve --release --offline --skip-version-check --no-autoreload

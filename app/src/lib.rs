@@ -11,6 +11,8 @@
 //! - [`protocol`]: the messages between page and Worker.
 //! - [`worker_client`]: spawns the Workers, queues work until they are ready, restarts one that dies.
 //! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B, and seeking.
+//! - [`offline`]: the service worker's registration (offline use, updates) and
+//!   the worklet engine fetched at load, so nothing is fetched once the page is ready.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
@@ -22,6 +24,7 @@
 
 pub mod fmt;
 pub mod model;
+pub mod offline;
 pub mod overview;
 pub mod player;
 pub mod plot;

@@ -244,3 +244,40 @@ test('a 10-minute 48 kHz stereo file does not freeze the page; progress moves', 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the select menus are readable in the dark theme (color-scheme dark, explicit colours)', async () => {
+  const path = join(tmp, 'menus.wav');
+  await writeFile(path, wavBytes(musicLike(44100, 3, 8), 44100, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', path);
+  await shownValue(page, 'integrated');
+  const styles = await page.evaluate(() => {
+    const rgb = (s) => s.match(/[\d.]+/g).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const contrast = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const els = [...document.querySelectorAll('select, select option')];
+    return {
+      scheme: getComputedStyle(document.documentElement).colorScheme,
+      items: els.map((e) => {
+        const cs = getComputedStyle(e);
+        const alpha = Number((cs.backgroundColor.match(/[\d.]+/g)[3]) ?? 1);
+        return { id: e.id || e.value, bg: cs.backgroundColor, fg: cs.color, alpha, contrast: contrast(cs.color, cs.backgroundColor), bgLum: lum(rgb(cs.backgroundColor)) };
+      }),
+    };
+  });
+  assert.equal(styles.scheme, 'dark');
+  assert.ok(styles.items.length >= 12, `three menus and their options: ${styles.items.length}`);
+  for (const item of styles.items) {
+    // An explicit, opaque background: a transparent one leaves the menu's colour to the engine.
+    assert.equal(item.alpha, 1, `${item.id}: background ${item.bg} is not set`);
+    assert.ok(item.bgLum < 0.1, `${item.id}: light background ${item.bg}`);
+    assert.ok(item.contrast >= 7, `${item.id}: ${item.fg} on ${item.bg}, contrast ${item.contrast.toFixed(1)}`);
+  }
+  await page.focus('#bits');
+  await saveArtifact('app-menus.png', await page.locator('#bits').locator('xpath=ancestor::*[contains(@class,"intent")][1]').screenshot());
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -18,23 +18,45 @@ const MIME = {
   '.png': 'image/png',
 };
 
-/** Serves dist/ on 127.0.0.1 (random port). Resolves to { url, close }. */
-export async function serveDist() {
+/**
+ * Serves dist/ on 127.0.0.1 (random port). Resolves to { url, log, close, goOffline }.
+ * `headers` are added to every response (e.g. a Content-Security-Policy);
+ * `log` lists every request the server received ({ method, path, at, body }),
+ * the body read for POSTs (CSP violation reports). Setting `rewrite` to
+ * `(path, bytes) => bytes` changes what is served from then on (e.g. a "new
+ * build"). `goOffline()` stops the server and drops its open connections:
+ * nothing answers any more.
+ */
+export async function serveDist({ headers = {} } = {}) {
+  const log = [];
   const server = createServer(async (req, res) => {
+    const entry = { method: req.method, path: req.url, at: Date.now(), body: null };
+    log.push(entry);
+    if (req.method === 'POST') {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      entry.body = Buffer.concat(chunks).toString('utf8');
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     try {
       const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
       const rel = normalize(path === '/' ? '/index.html' : path).replace(/^(\.\.[/\\])+/, '');
-      const body = await readFile(join(DIST, rel));
-      res.writeHead(200, { 'content-type': MIME[extname(rel)] || 'application/octet-stream' });
+      let body = await readFile(join(DIST, rel));
+      if (served.rewrite) body = served.rewrite(rel, body);
+      res.writeHead(200, { ...headers, 'content-type': MIME[extname(rel)] || 'application/octet-stream' });
       res.end(body);
     } catch {
-      res.writeHead(404);
+      res.writeHead(404, headers);
       res.end('not found');
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(ok)) };
+  const close = () => new Promise((ok) => { server.close(ok); server.closeAllConnections(); });
+  const served = { url: `http://127.0.0.1:${port}/`, log, close, goOffline: close, rewrite: null };
+  return served;
 }
 
 /** Debian's Chromium, headless, with the flags this machine needs. */
@@ -137,4 +159,38 @@ export async function saveArtifact(name, bytes) {
   const path = join(ARTIFACTS, name);
   await writeFile(path, bytes);
   return path;
+}
+
+/** The Content-Security-Policy of the built page (its <meta http-equiv>), as written in index.html. */
+export async function metaCsp() {
+  const html = await readFile(join(DIST, 'index.html'), 'utf8');
+  const m = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+  if (!m) throw new Error('dist/index.html has no Content-Security-Policy meta');
+  return m[1];
+}
+
+/**
+ * The header a deployment sends: the page's policy plus what only a header
+ * can say (frame-ancestors). `reportTo` adds a report-uri for the tests, so
+ * violations in the Workers, the worklet and the service worker reach the
+ * test server too.
+ */
+export async function headerCsp({ reportTo = null } = {}) {
+  return `${await metaCsp()}; frame-ancestors 'none'${reportTo ? `; report-uri ${reportTo}` : ''}`;
+}
+
+/**
+ * Waits until the page has finished loading everything it will ever need:
+ * the drop zone, both Workers warmed up (their scripts and wasm fetched), the
+ * worklet engine compiled and — unless `offline: false` — a service worker in
+ * control (every built file precached).
+ */
+export async function waitUntilLoaded(page, { offline = true } = {}) {
+  await page.waitForSelector('#dropzone');
+  await page.waitForFunction((offline) => {
+    const root = document.documentElement;
+    return root.hasAttribute('data-engine-warm') && root.hasAttribute('data-helper-warm')
+      && root.hasAttribute('data-worklet-ready')
+      && (!offline || (root.dataset.offline === 'ready' && navigator.serviceWorker.controller !== null));
+  }, offline, { timeout: 60_000 });
 }

@@ -46,7 +46,7 @@ pub mod worker_events;
 use leptos::prelude::*;
 
 use crate::model::Phase;
-use crate::{player, worker_client};
+use crate::{offline, player, worker_client};
 use drop_zone::DropZone;
 use results::Results;
 use status::StatusLine;
@@ -57,6 +57,13 @@ pub fn App() -> impl IntoView {
     let store = store::provide_store();
     worker_client::start(move |data| worker_events::handle(store, data));
     player::install_test_hook();
+    offline::preload_worklet();
+    offline::register(move || {
+        store.report.with_untracked(Option::is_none)
+            && !store
+                .phase
+                .with_untracked(|p| matches!(p, Phase::Working { .. }))
+    });
     let busy = Signal::derive(move || store.phase.with(|p| matches!(p, Phase::Working { .. })));
 
     view! {
