@@ -1071,6 +1071,18 @@ mod tests {
         );
     }
 
+    fn image(mono_below_hz: f64, width: f64, balance_db: f64, label: &str) -> Move {
+        Move {
+            module: Module::StereoImage {
+                mono_below_hz,
+                width,
+                balance_db,
+            },
+            label: label.into(),
+            ..shelf(0.0)
+        }
+    }
+
     #[test]
     fn moves_are_sized_in_proportion_to_the_risk_level() {
         // A minor risk gets a touch: the cut and its label shrink to 1 dB.
@@ -1083,35 +1095,14 @@ mod tests {
         assert_eq!(boost.module, shelf(3.0).module);
         assert_eq!(boost.label, "low shelf 60 Hz 3.0 dB");
         // Stereo moves at minor: balance ≤ 1 dB, width ≥ 0.9.
-        let image = Move {
-            module: Module::StereoImage {
-                mono_below_hz: 0.0,
-                width: 0.7,
-                balance_db: 2.5,
-            },
-            label: "width 0.7, balance +2.5 dB".into(),
-            ..shelf(0.0)
-        };
-        let m = proportionate(image, Level::Minor);
-        assert_eq!(
-            m.module,
-            Module::StereoImage {
-                mono_below_hz: 0.0,
-                width: 0.9,
-                balance_db: 1.0
-            }
+        let m = proportionate(
+            image(0.0, 0.7, 2.5, "width 0.7, balance +2.5 dB"),
+            Level::Minor,
         );
+        assert_eq!(m.module, image(0.0, 0.9, 1.0, "").module);
         assert_eq!(m.label, "width 0.9, balance +1.0 dB");
         // Mono lows are a correction, not a touch: at minor nothing is left.
-        let mono = Move {
-            module: Module::StereoImage {
-                mono_below_hz: 120.0,
-                width: 1.0,
-                balance_db: 0.0,
-            },
-            label: "mono below 120 Hz".into(),
-            ..shelf(0.0)
-        };
+        let mono = image(120.0, 1.0, 0.0, "mono below 120 Hz");
         assert!(is_identity(
             &proportionate(mono.clone(), Level::Minor).module
         ));
