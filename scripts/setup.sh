@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Preflight needs, only where it is
-# missing: Debian's chromium and ffmpeg, the wasm32 target, Trunk 0.21.14, the
+# missing: Debian's chromium, firefox-esr, webkit2gtk-driver (with xvfb) and
+# ffmpeg, the wasm32 target, Trunk 0.21.14, the
 # wasm-bindgen-cli matching Cargo.lock, and the browser-test npm packages;
 # for the judgement corpus slice (tests/corpus/build.py): fluidsynth,
 # espeak-ng and Python's numpy, scipy and soundfile, and package lists that
@@ -17,6 +18,13 @@ if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 missing_apt=()
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || missing_apt+=(chromium)
 command -v ffmpeg >/dev/null || missing_apt+=(ffmpeg)
+# the other browser engines (scripts/test-engines.sh): Firefox ESR, and
+# WebKitGTK's MiniBrowser + WebKitWebDriver under Xvfb (xauth is only a
+# Recommends of xvfb, and xvfb-run needs it); ~170 MB, ~20 s
+[ -x /usr/lib/firefox-esr/firefox-esr ] || missing_apt+=(firefox-esr)
+[ -x /usr/bin/WebKitWebDriver ] || missing_apt+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null || missing_apt+=(xvfb)
+command -v xauth >/dev/null || missing_apt+=(xauth)
 # the judgement corpus slice: without recommends (fluidsynth's is a Qt GUI)
 corpus_apt=()
 command -v fluidsynth >/dev/null || corpus_apt+=(fluidsynth)
@@ -58,7 +66,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WBG_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WBG_VERSION"
 fi
 
-if [ ! -d tests/node_modules/playwright-core ]; then
+if [ ! -d tests/node_modules/playwright-core ] || [ ! -d tests/node_modules/puppeteer-core ]; then
   say "npm ci (tests/)"
   (cd tests && npm ci --no-audit --no-fund)
 fi

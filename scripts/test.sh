@@ -2,7 +2,8 @@
 # Runs every test: formatting and lints, the engine's unit/conformance/peer/
 # detection/mastering tests (native), the judgement floor on a slice of real
 # music (tests/corpus/ci_floor.json), the wasm builds, and the end-to-end
-# tests in headless Chromium against the built site.
+# tests in headless Chromium against the built site, and the main flow in
+# Firefox ESR and WebKitGTK (scripts/test-engines.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*"; }
@@ -44,3 +45,6 @@ trunk build --release --offline --skip-version-check
 
 step "browser tests (headless Chromium)"
 (cd tests && node --test --test-concurrency=1 e2e/)
+
+step "the main flow in Firefox ESR and WebKitGTK"
+scripts/test-engines.sh

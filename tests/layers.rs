@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Every top-level module of the engine and its layer, lowest first. A new
 /// module must be added here (the test fails on an unknown one).
-const RANKS: [(&str, u32); 14] = [
+const RANKS: [(&str, u32); 15] = [
     // base: no knowledge of audio judgement at all
     ("error", 0),
     ("units", 0),
@@ -27,8 +27,9 @@ const RANKS: [(&str, u32); 14] = [
     // processors (the limiter meters with measure's true-peak interpolator); detectors
     ("dsp", 2),
     ("risks", 2),
-    // the chain of processors
+    // the chain of processors; what is heard after it
     ("chain", 3),
+    ("monitor", 3),
     // the report documents and the analysis entry points
     ("report", 4),
     // mastering: decisions, loudness, verification

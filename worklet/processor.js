@@ -6,11 +6,17 @@
 // sizes come from the module (`pf_max_frames`, `pf_max_channels`), never from
 // constants here.
 //
+// processorOptions: { module, channels, chain (UTF-8 JSON bytes),
+//                     heard: { bypass, matchDb, system, lo, hi, lufs } (optional, as the messages below) }
 // Port messages in:  { type: 'chain', bytes: Uint8Array (UTF-8 JSON) }
 //                    { type: 'bypass', value: boolean }
 //                    { type: 'match', db: number }  loudness-matched A/B gain on the processed path
+//                    { type: 'listen', system: index, lo, hi, lufs }  playback system (report
+//                      order, 0 = hifi), solo band [lo, hi] Hz (0, 0 = none), programme loudness
 // Port messages out: { type: 'ready', latency } | { type: 'error', message }
 //                    | { type: 'chain-applied', latency }
+//                    | { type: 'state', bypass, matchDb, system, solo }  after every change
+//                      of what is heard: the page (and its tests) see what the engine plays
 
 class PreflightChainProcessor extends AudioWorkletProcessor {
   constructor(options) {
@@ -18,6 +24,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     const opts = options.processorOptions || {};
     this.channels = 0;
     this.ok = false;
+    this.heard = { bypass: false, matchDb: 0, system: 0, solo: null };
     try {
       this.instance = new WebAssembly.Instance(opts.module, {});
       this.wasm = this.instance.exports;
@@ -32,6 +39,8 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
       // The first chain comes with the options so the very first quantum is
       // already processed (port messages may arrive after rendering starts).
       if (opts.chain) this.applyChain(opts.chain);
+      // And what is heard (an offline render of Before/After on a system).
+      if (opts.heard) this.applyHeard(opts.heard);
     } catch (e) {
       this.port.postMessage({ type: 'error', message: String(e && e.message || e) });
     }
@@ -58,9 +67,33 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
       this.applyChain(msg.bytes);
     } else if (msg.type === 'bypass') {
       this.wasm.pf_set_bypass(msg.value ? 1 : 0);
+      this.heard.bypass = !!msg.value;
+      this.postState();
     } else if (msg.type === 'match') {
       this.wasm.pf_set_match_db(msg.db);
+      this.heard.matchDb = msg.db;
+      this.postState();
+    } else if (msg.type === 'listen') {
+      const lo = +msg.lo || 0;
+      const hi = +msg.hi || 0;
+      if (this.wasm.pf_set_listening(msg.system >>> 0, lo, hi, +msg.lufs) === 0) {
+        this.heard.system = msg.system >>> 0;
+        this.heard.solo = hi > lo && lo > 0 ? [lo, hi] : null;
+        this.postState();
+      } else {
+        this.port.postMessage({ type: 'error', message: 'unknown playback system ' + msg.system });
+      }
     }
+  }
+
+  applyHeard(h) {
+    if ('bypass' in h) this.onMessage({ type: 'bypass', value: h.bypass });
+    if ('matchDb' in h) this.onMessage({ type: 'match', db: h.matchDb });
+    if ('system' in h) this.onMessage({ type: 'listen', system: h.system, lo: h.lo, hi: h.hi, lufs: h.lufs });
+  }
+
+  postState() {
+    this.port.postMessage({ type: 'state', ...this.heard });
   }
 
   applyChain(bytes) {

@@ -13,16 +13,19 @@
 //! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B, and seeking.
 //! - [`offline`]: the service worker's registration (offline use, updates) and
 //!   the worklet engine fetched at load, so nothing is fetched once the page is ready.
+//! - [`listening`]: a risk heard on a loop, the playback system, the solo
+//!   band and the keyboard shortcuts, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
 //!   sentences, pure.
 //!
 //! `cargo test -p app --lib` runs the tests of the pure modules (model, fmt,
-//! plot, overview) on the host; everything else needs a browser (the
+//! plot, overview, listening) on the host; everything else needs a browser (the
 //! end-to-end tests in `tests/e2e/`).
 
 pub mod fmt;
+pub mod listening;
 pub mod model;
 pub mod offline;
 pub mod overview;

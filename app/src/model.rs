@@ -10,6 +10,8 @@
 use dsp_wasm::chain::{Chain, Module};
 use dsp_wasm::report::{MasterReport, Report};
 
+use crate::listening::{Heard, Hearing};
+
 /// Largest file the page reads into memory (browsers cap ArrayBuffers near 2 GiB).
 pub const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
 
@@ -58,6 +60,19 @@ pub struct PageModel {
     pub matched: bool,
     /// The decoded samples have reached the page (they follow the report).
     pub track_ready: bool,
+    /// The playback system listened through (index of the report's systems; 0 = hifi).
+    pub system: usize,
+    /// A risk heard on a loop ("Hear it").
+    pub hearing: Option<Hearing>,
+    /// Only the heard risk's band plays.
+    pub solo: bool,
+    /// What the AudioWorklet reports it plays (`None` before it runs).
+    pub heard: Option<Heard>,
+    /// The keyboard shortcuts' help is open.
+    pub help_open: bool,
+    /// The amount of each corrective move of the master (index = the move's
+    /// `module_index`; 1 = as decided).
+    pub amounts: Vec<f64>,
 }
 
 impl Default for PageModel {
@@ -76,6 +91,12 @@ impl Default for PageModel {
             master_error: None,
             matched: true,
             track_ready: false,
+            system: 0,
+            hearing: None,
+            solo: false,
+            heard: None,
+            help_open: false,
+            amounts: Vec::new(),
         }
     }
 }
@@ -143,6 +164,8 @@ impl PageModel {
         *self = Self {
             job: self.job + 1,
             matched: self.matched,
+            system: self.system,
+            help_open: self.help_open,
             chain_json: std::mem::take(&mut self.chain_json),
             ..Self::default()
         };
@@ -182,17 +205,57 @@ impl PageModel {
         if !self.matched {
             return 0.0;
         }
-        let Some(report) = &self.report else {
-            return 0.0;
-        };
-        let Some(before) = report.loudness.integrated_lufs else {
-            return 0.0;
-        };
-        let processed = match &self.master {
+        match (self.input_lufs(), self.processed_lufs()) {
+            (Some(before), Some(after)) => before - after,
+            _ => 0.0,
+        }
+    }
+
+    /// Integrated loudness of the file as it is, LUFS.
+    fn input_lufs(&self) -> Option<f64> {
+        self.report.as_ref()?.loudness.integrated_lufs
+    }
+
+    /// Integrated loudness of what the chain plays (the master, or the
+    /// streaming preview before there is one), LUFS.
+    fn processed_lufs(&self) -> Option<f64> {
+        let report = self.report.as_ref()?;
+        match &self.master {
             Some(m) => m.after.loudness.integrated_lufs,
-            None => Some(before + preview_gain_db(report)),
+            None => Some(report.loudness.integrated_lufs? + preview_gain_db(report)),
+        }
+    }
+
+    /// Integrated loudness of what is heard now, LUFS (sets the level of a
+    /// system's noise, which is relative to the programme): with matching,
+    /// both sides play at the quieter one's loudness.
+    pub fn heard_lufs(&self) -> f64 {
+        let (Some(before), Some(processed)) = (self.input_lufs(), self.processed_lufs()) else {
+            return PREVIEW_LUFS;
         };
-        processed.map_or(0.0, |after| before - after)
+        if self.matched {
+            before.min(processed)
+        } else if self.bypass {
+            before
+        } else {
+            processed
+        }
+    }
+
+    /// The band soloed now: the heard risk's, when solo is on.
+    pub fn solo_band(&self) -> Option<[f64; 2]> {
+        self.hearing
+            .as_ref()
+            .and_then(|h| h.band_hz)
+            .filter(|_| self.solo)
+    }
+
+    /// "Hear it": loop the risk on the system that exposes it, starting on
+    /// Before (the mix as it is); the artist flips to After.
+    pub fn hear(&mut self, hearing: Hearing) {
+        self.system = hearing.system;
+        self.bypass = true;
+        self.hearing = Some(hearing);
     }
 
     /// What loudness matching does now, for the player bar: which side is
@@ -286,6 +349,7 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
         Ok(m) => {
             let chain_json = m.chain.to_json();
             model.chain_json = chain_json.clone();
+            model.amounts = amounts_of(&m);
             model.master = Some(m);
             vec![
                 Effect::PublishMaster { chain_json },
@@ -315,6 +379,27 @@ fn on_error(model: &mut PageModel, message: &str) -> Vec<Effect> {
     };
     model.phase = Phase::Failed(line);
     vec![Effect::ClearTrack]
+}
+
+/// The amount of each corrective move of `m`, by `module_index` (a move
+/// without a recorded amount is as decided).
+pub fn amounts_of(m: &MasterReport) -> Vec<f64> {
+    let mut amounts = Vec::new();
+    for d in &m.decisions {
+        let Some(i) = d.params.get("module_index").and_then(|v| v.as_u64()) else {
+            continue;
+        };
+        let i = i as usize;
+        if amounts.len() <= i {
+            amounts.resize(i + 1, 1.0);
+        }
+        amounts[i] = d
+            .params
+            .get("amount")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(1.0);
+    }
+    amounts
 }
 
 /// The chain the preview plays: a gain to the streaming reference level,

@@ -18,6 +18,7 @@ use web_sys::{
     ChannelCountMode, OfflineAudioContext, OfflineAudioContextOptions,
 };
 
+use crate::listening::{looped_position, Heard};
 use crate::protocol::object;
 
 /// The processor script and the real-time engine, next to index.html.
@@ -54,6 +55,19 @@ struct Player {
     started_ctx_s: f64,
     started_offset_s: f64,
     on_ended: Option<Closure<dyn FnMut()>>,
+    /// Reads the worklet's port (its `state` reports); kept alive with the node.
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+/// Receives the worklet's reports of what it plays.
+type HeardCallback = Box<dyn Fn(Heard)>;
+
+/// What the page wants heard, kept so a player created later starts with it.
+#[derive(Clone, Copy)]
+struct Listen {
+    system: usize,
+    solo: Option<[f64; 2]>,
+    lufs: f64,
 }
 
 thread_local! {
@@ -62,6 +76,31 @@ thread_local! {
     static MODULE: RefCell<Option<js_sys::WebAssembly::Module>> = const { RefCell::new(None) };
     /// Where playback starts when the player is created (a seek before the first play).
     static START_AT_S: Cell<f64> = const { Cell::new(0.0) };
+    /// The loop "Hear it" plays, seconds.
+    static LOOP_S: Cell<Option<[f64; 2]>> = const { Cell::new(None) };
+    static LISTEN: Cell<Option<Listen>> = const { Cell::new(None) };
+    /// Called with each `state` report of the worklet.
+    static ON_HEARD: RefCell<Option<HeardCallback>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with every report of what the worklet plays.
+pub fn on_heard(f: impl Fn(Heard) + 'static) {
+    ON_HEARD.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
+/// Parses a worklet port message; `Some` for a `state` report.
+fn heard_of(data: &JsValue) -> Option<Heard> {
+    let get = |k: &str| Reflect::get(data, &k.into()).ok();
+    if get("type")?.as_string()? != "state" {
+        return None;
+    }
+    let solo = get("solo").filter(Array::is_array).map(|v| Array::from(&v));
+    Some(Heard {
+        bypass: get("bypass")?.as_bool()?,
+        match_db: get("matchDb")?.as_f64()?,
+        system: get("system")?.as_f64()? as usize,
+        solo_hz: solo.and_then(|a| Some([a.get(0).as_f64()?, a.get(1).as_f64()?])),
+    })
 }
 
 /// Fetches and compiles the worklet engine once per page.
@@ -91,6 +130,7 @@ pub async fn chain_node(
     ctx: &BaseAudioContext,
     channels: u32,
     chain_json: &str,
+    heard: Option<&JsValue>,
 ) -> Result<AudioWorkletNode, JsValue> {
     let module = worklet_module().await?;
     JsFuture::from(ctx.audio_worklet()?.add_module(PROCESSOR_URL)?).await?;
@@ -98,6 +138,7 @@ pub async fn chain_node(
         ("module", module.into()),
         ("channels", channels.into()),
         ("chain", Uint8Array::from(chain_json.as_bytes()).into()),
+        ("heard", heard.cloned().unwrap_or(JsValue::UNDEFINED)),
     ]);
     let opts = AudioWorkletNodeOptions::new();
     opts.set_number_of_inputs(1);
@@ -126,6 +167,7 @@ fn audio_buffer(channels: &[Float32Array], sample_rate: u32) -> Result<AudioBuff
 pub fn set_track(track: Option<Track>) {
     stop_and_close();
     START_AT_S.with(|s| s.set(0.0));
+    LOOP_S.with(|l| l.set(None));
     TRACK.with(|t| *t.borrow_mut() = track);
 }
 
@@ -153,8 +195,20 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
     // Browsers accept 3–768 kHz; fall back to the device rate if this one is refused.
     let ctx = AudioContext::new_with_context_options(&opts).or_else(|_| AudioContext::new())?;
     let channels = track.channels.len() as u32;
-    let node = chain_node(&ctx, channels, chain_json).await?;
+    let node = chain_node(&ctx, channels, chain_json, None).await?;
     node.connect_with_audio_node(&ctx.destination())?;
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(|ev: web_sys::MessageEvent| {
+            if let Some(heard) = heard_of(&ev.data()) {
+                ON_HEARD.with(|h| {
+                    if let Some(f) = h.borrow().as_ref() {
+                        f(heard);
+                    }
+                });
+            }
+        });
+    node.port()?
+        .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     let buffer = audio_buffer(&track.channels, track.sample_rate)?;
     PLAYER.with(|p| {
         *p.borrow_mut() = Some(Player {
@@ -165,9 +219,34 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
             started_ctx_s: 0.0,
             started_offset_s: START_AT_S.with(Cell::get),
             on_ended: None,
+            _on_message: on_message,
         })
     });
     Ok(())
+}
+
+/// How long the audio device gets to start, ms.
+const RESUME_TIMEOUT_MS: i32 = 3000;
+
+/// Resumes the context, or says why it cannot: a browser without a sound
+/// device (seen in headless Firefox) never settles `resume()` and leaves the
+/// context suspended, which would otherwise look like playing in silence.
+async fn resume(ctx: &AudioContext) -> Result<(), JsValue> {
+    let resumed = ctx.resume()?;
+    let timeout = js_sys::Promise::new(&mut |ok, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&ok, RESUME_TIMEOUT_MS);
+        }
+    });
+    JsFuture::from(js_sys::Promise::race(&Array::of2(&resumed, &timeout))).await?;
+    if ctx.state() == web_sys::AudioContextState::Running {
+        Ok(())
+    } else {
+        stop_and_close();
+        Err(JsValue::from_str(
+            "No sound: this browser could not start audio output (is a sound device available?)",
+        ))
+    }
 }
 
 /// Starts (or resumes) playback from the last position. `on_ended` runs when the file ends.
@@ -176,7 +255,7 @@ pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<
     let ctx = PLAYER
         .with(|p| p.borrow().as_ref().map(|p| p.ctx.clone()))
         .ok_or("no player")?;
-    JsFuture::from(ctx.resume()?).await?;
+    resume(&ctx).await?;
     PLAYER.with(|p| -> Result<(), JsValue> {
         let mut guard = p.borrow_mut();
         let p = guard.as_mut().ok_or("no player")?;
@@ -200,11 +279,51 @@ fn start_source(p: &mut Player, offset_s: f64) -> Result<(), JsValue> {
         AsRef::<AudioScheduledSourceNode>::as_ref(&source)
             .set_onended(Some(on_ended.as_ref().unchecked_ref()));
     }
+    apply_loop(&source);
     source.start_with_when_and_grain_offset(0.0, offset_s)?;
     p.started_ctx_s = p.ctx.current_time();
     p.started_offset_s = offset_s;
     p.source = Some(source);
     Ok(())
+}
+
+/// Sets a source's loop from [`LOOP_S`] (the browser loops sample-exactly).
+fn apply_loop(source: &AudioBufferSourceNode) {
+    match LOOP_S.with(Cell::get) {
+        Some([a, b]) => {
+            source.set_loop_start(a);
+            source.set_loop_end(b);
+            source.set_loop(true);
+        }
+        None => source.set_loop(false),
+    }
+}
+
+/// Loops `[a, b]` seconds (or stops looping): a playing source follows at
+/// once, and a source started later loops too. A position outside a new
+/// loop moves into it.
+pub fn set_loop(range: Option<[f64; 2]>) {
+    if LOOP_S.with(Cell::get) == range {
+        return;
+    }
+    // The position under the old loop, before it changes.
+    let pos = position_s();
+    LOOP_S.with(|l| l.set(range));
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut() {
+            if let Some(source) = &p.source {
+                // Rebase the clock so the position keeps counting from here.
+                p.started_ctx_s = p.ctx.current_time();
+                p.started_offset_s = pos;
+                apply_loop(source);
+            }
+        }
+    });
+    if let Some([a, b]) = range {
+        if !(a..b).contains(&pos) {
+            seek(a);
+        }
+    }
 }
 
 /// Moves the playback position to `offset_s` (clamped to the file): a
@@ -239,7 +358,11 @@ pub fn pause() {
         if let Some(p) = p.borrow_mut().as_mut() {
             if let Some(s) = p.source.take() {
                 stop_source(&s);
-                p.started_offset_s += p.ctx.current_time() - p.started_ctx_s;
+                p.started_offset_s = looped_position(
+                    p.started_offset_s,
+                    p.ctx.current_time() - p.started_ctx_s,
+                    LOOP_S.with(Cell::get),
+                );
             }
         }
     });
@@ -261,7 +384,11 @@ pub fn position_s() -> f64 {
     PLAYER.with(|p| {
         p.borrow().as_ref().map_or(START_AT_S.with(Cell::get), |p| {
             if p.source.is_some() {
-                p.started_offset_s + p.ctx.current_time() - p.started_ctx_s
+                looped_position(
+                    p.started_offset_s,
+                    p.ctx.current_time() - p.started_ctx_s,
+                    LOOP_S.with(Cell::get),
+                )
             } else {
                 p.started_offset_s
             }
@@ -277,6 +404,34 @@ pub fn set_bypass(bypass: bool) {
                 let _ = port.post_message(&object(&[
                     ("type", "bypass".into()),
                     ("value", bypass.into()),
+                ]));
+            }
+        }
+    });
+}
+
+/// Listens through playback system `system` (the report's order), soloing
+/// `solo` Hz, with the system's noise set for a programme at `lufs`
+/// (crossfaded inside the engine).
+pub fn set_listening(system: usize, solo: Option<[f64; 2]>, lufs: f64) {
+    LISTEN.with(|l| l.set(Some(Listen { system, solo, lufs })));
+    post_listening();
+}
+
+fn post_listening() {
+    let Some(l) = LISTEN.with(Cell::get) else {
+        return;
+    };
+    let [lo, hi] = l.solo.unwrap_or([0.0, 0.0]);
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow().as_ref() {
+            if let Ok(port) = p.node.port() {
+                let _ = port.post_message(&object(&[
+                    ("type", "listen".into()),
+                    ("system", (l.system as u32).into()),
+                    ("lo", lo.into()),
+                    ("hi", hi.into()),
+                    ("lufs", l.lufs.into()),
                 ]));
             }
         }
@@ -310,19 +465,23 @@ pub fn set_chain(chain_json: &str) {
 }
 
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`
-/// (the real-time code path, faster than real time). Used by the browser tests
-/// to compare the worklet with the native engine, and available for previews.
+/// (the real-time code path, faster than real time), heard as `heard` says
+/// (`{ bypass, matchDb, system, lo, hi, lufs }`, any of them; undefined =
+/// the chain alone). Used by the browser tests to compare the worklet with
+/// the native engine and to measure Before/After and the playback systems.
 pub async fn render_offline(
     channels: Vec<Float32Array>,
     sample_rate: u32,
     chain_json: String,
+    heard: JsValue,
 ) -> Result<Array, JsValue> {
     let n = channels.len() as u32;
     let frames = channels.first().map_or(0, |c| c.length()).max(1);
     let opts = OfflineAudioContextOptions::new(frames, sample_rate as f32);
     opts.set_number_of_channels(n);
     let ctx = OfflineAudioContext::new_with_context_options(&opts)?;
-    let node = chain_node(&ctx, n, &chain_json).await?;
+    let heard = (!heard.is_undefined() && !heard.is_null()).then_some(&heard);
+    let node = chain_node(&ctx, n, &chain_json, heard).await?;
     node.connect_with_audio_node(&ctx.destination())?;
     let source = ctx.create_buffer_source()?;
     source.set_buffer(Some(&audio_buffer(&channels, sample_rate)?));
@@ -339,17 +498,19 @@ pub async fn render_offline(
     Ok(out)
 }
 
-/// Installs `window.__preflight.renderOffline(channels, sampleRate, chainJson)`
+/// Installs `window.__preflight.renderOffline(channels, sampleRate, chainJson, heard?)`
 /// for the browser tests (returns a Promise of Float32Arrays).
 pub fn install_test_hook() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let f = Closure::<dyn Fn(Array, u32, String) -> js_sys::Promise>::new(
-        |chs: Array, sr: u32, chain: String| {
+    let f = Closure::<dyn Fn(Array, u32, String, JsValue) -> js_sys::Promise>::new(
+        |chs: Array, sr: u32, chain: String, heard: JsValue| {
             let channels: Vec<Float32Array> = chs.iter().map(|v| v.unchecked_into()).collect();
             wasm_bindgen_futures::future_to_promise(async move {
-                render_offline(channels, sr, chain).await.map(JsValue::from)
+                render_offline(channels, sr, chain, heard)
+                    .await
+                    .map(JsValue::from)
             })
         },
     );

@@ -8,6 +8,8 @@
 //!   `dsp_wasm::measure::PeakPart`), or `json: null` if the helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
+//! - `{ type: "rescale", id, amounts: number[] }` the last master's corrective moves at
+//!   new amounts (one per move, 1 = as decided; answered by `mastered`)
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:

@@ -19,6 +19,8 @@
 //! - [`risks`]: one detector per risk id, reading only measurements;
 //! - [`chain`]: the processing chain as data, its real-time processor and
 //!   offline render;
+//! - [`monitor`]: what is heard after the chain (never exported): a playback
+//!   system's model in real time, a solo band, crossfaded switches;
 //! - [`report`]: the `preflight.report/1` document and the analysis entry
 //!   points ([`report::analyze`], [`report::analyze_bytes`]);
 //! - [`master`]: intent, the decide loop, the loudness stage, verification
@@ -32,6 +34,7 @@ pub mod io;
 pub mod lanes;
 pub mod master;
 pub mod measure;
+pub mod monitor;
 pub mod parallel;
 pub mod playback;
 pub mod progress;

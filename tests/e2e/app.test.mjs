@@ -51,7 +51,7 @@ test('a picked WAV is analysed in the Worker: the page shows the command line\'s
   // Playback starts through the AudioWorklet without errors.
   await page.click('#play');
   await page.waitForFunction(() => document.querySelector('#play').textContent === 'Pause');
-  await page.click('#ab');
+  await page.click('#before');
   await page.waitForTimeout(300);
   await page.click('#play');
   await saveArtifact('app-analysed.png', await page.screenshot({ fullPage: true }));
@@ -193,8 +193,8 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
   assert.ok(Math.abs(afterI - -14) <= 0.5, `after ${afterI} LUFS, target −14`);
   // The player now runs the master's chain; A/B toggles without errors.
   await page.click('#play');
-  await page.waitForFunction(() => document.querySelector('#ab').textContent.includes('master'));
-  await page.click('#ab');
+  await page.waitForFunction(() => document.querySelector('#after').title === 'The master');
+  await page.click('#before');
   await page.click('#match');
   assert.equal(await page.isChecked('#match'), false);
   await page.click('#play');

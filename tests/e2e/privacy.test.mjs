@@ -56,8 +56,8 @@ async function mainFlow(page, path) {
   await page.click('#master');
   await page.waitForSelector('#after-integrated[data-value]', { timeout: 60_000 });
   await page.click('#play');
-  await page.waitForFunction(() => document.querySelector('#ab').textContent.includes('master'));
-  await page.click('#ab');
+  await page.waitForFunction(() => document.querySelector('#after').title === 'The master');
+  await page.click('#before');
   await page.waitForTimeout(300);
   await page.click('#play');
   const downloads = [];

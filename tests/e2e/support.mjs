@@ -21,8 +21,8 @@ const MIME = {
 /**
  * Serves dist/ on 127.0.0.1 (random port). Resolves to { url, log, close, goOffline }.
  * `headers` are added to every response (e.g. a Content-Security-Policy);
- * `log` lists every request the server received ({ method, path, at, body }),
- * the body read for POSTs (CSP violation reports). Setting `rewrite` to
+ * `log` lists every request the server received ({ method, path, at, body,
+ * headers }), the body read for POSTs (CSP violation reports). Setting `rewrite` to
  * `(path, bytes) => bytes` changes what is served from then on (e.g. a "new
  * build"). `goOffline()` stops the server and drops its open connections:
  * nothing answers any more.
@@ -30,7 +30,7 @@ const MIME = {
 export async function serveDist({ headers = {} } = {}) {
   const log = [];
   const server = createServer(async (req, res) => {
-    const entry = { method: req.method, path: req.url, at: Date.now(), body: null };
+    const entry = { method: req.method, path: req.url, at: Date.now(), body: null, headers: req.headers };
     log.push(entry);
     if (req.method === 'POST') {
       const chunks = [];
@@ -126,7 +126,7 @@ export function wavBytes(channels, sampleRate, format = 'int16') {
   return Buffer.concat([h, data]);
 }
 
-/** Decodes a 32-bit float or 16-bit WAV written by the engine into planar Float32Arrays. */
+/** Decodes a 32-bit float, 24-bit or 16-bit WAV written by the engine into planar Float32Arrays. */
 export function readWav(buf) {
   let p = 12, fmt = null, data = null;
   while (p + 8 <= buf.length) {
@@ -139,7 +139,8 @@ export function readWav(buf) {
   const chans = Array.from({ length: fmt.nc }, () => new Float32Array(frames));
   for (let i = 0; i < frames; i++) for (let c = 0; c < fmt.nc; c++) {
     const o = (i * fmt.nc + c) * bps;
-    chans[c][i] = fmt.tag === 3 ? data.readFloatLE(o) : data.readInt16LE(o) / 32768;
+    chans[c][i] = fmt.bits === 32 ? data.readFloatLE(o)
+      : fmt.bits === 24 ? data.readIntLE(o, 3) / 8388608 : data.readInt16LE(o) / 32768;
   }
   return { sampleRate: fmt.sr, channels: chans };
 }

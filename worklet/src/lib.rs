@@ -22,15 +22,24 @@
 //! of the call, so the ABI is sound without a single `unsafe` block.
 //!
 //! The processing itself is [`dsp_wasm::ChainProcessor`], exactly the code the
-//! Worker and the command line use for offline render.
+//! Worker and the command line use for offline render. After it, on the
+//! monitor path only, come the loudness-matching gain and the playback
+//! system the artist listens through ([`pf_set_listening`]:
+//! `dsp_wasm::monitor`, the same models the report's translation
+//! verdicts use).
 
 use std::cell::RefCell;
 
 use dsp_wasm::chain::{Chain, ChainProcessor};
 use dsp_wasm::dsp::smooth::LinearSmoother;
+use dsp_wasm::monitor::{Listening, Monitor};
+use dsp_wasm::playback::systems::MODELS;
 
 /// Ramp time of the loudness-matching monitor gain, ms (as the bypass crossfade).
 const MONITOR_RAMP_MS: f32 = 20.0;
+
+/// Crossfade from a running chain to a structurally new one, ms.
+const CHAIN_CROSSFADE_MS: f32 = 30.0;
 
 /// Frames per channel buffer: the largest block one [`pf_process`] call
 /// takes (Web Audio's render quantum is 128 frames; this leaves room for
@@ -45,7 +54,20 @@ pub struct Engine {
     sample_rate: f32,
     channels: usize,
     processor: ChainProcessor,
+    /// The chain being faded out after a structural change (it keeps
+    /// processing the same input until [`Self::fade`] reaches 1).
+    outgoing: Option<ChainProcessor>,
+    /// A faded-out chain, kept so the audio path never frees memory; dropped
+    /// by the next [`Self::set_chain_json`].
+    retired: Option<ChainProcessor>,
+    /// 0 → 1 across a chain crossfade.
+    fade: LinearSmoother,
     buffers: Vec<Vec<f32>>,
+    /// The input copy the outgoing chain processes during a crossfade.
+    scratch: Vec<Vec<f32>>,
+    /// Audio has gone through since the engine (or the last chain) started:
+    /// a chain change is then crossfaded; before, it simply takes over.
+    running: bool,
     chain_bytes: Vec<u8>,
     bypass: bool,
     /// Linear gain on what is heard, so A/B compares at equal loudness:
@@ -57,6 +79,9 @@ pub struct Engine {
     /// at most one of these is below 1, both are ≤ 1.
     processed_gain: f32,
     original_gain: f32,
+    /// The playback system (and solo band) heard, after the chain and the
+    /// monitor gain; never part of what is exported.
+    listening: Monitor,
 }
 
 impl Engine {
@@ -72,21 +97,31 @@ impl Engine {
             sample_rate,
             channels,
             processor,
+            outgoing: None,
+            retired: None,
+            fade: LinearSmoother::new(1.0, CHAIN_CROSSFADE_MS, sample_rate),
             buffers: vec![vec![0.0; MAX_FRAMES]; channels],
+            scratch: vec![vec![0.0; MAX_FRAMES]; channels],
+            running: false,
             chain_bytes: Vec::new(),
             bypass: false,
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
             processed_gain: 1.0,
             original_gain: 1.0,
+            listening: Monitor::new(f64::from(sample_rate), MAX_FRAMES),
         })
     }
 
     /// Switches to a chain (parsed from JSON). Parameter-only changes (gains,
     /// amounts, thresholds, widths) ramp smoothly inside the running
-    /// processor; structural changes rebuild it. Keeps the bypass state.
+    /// processor; a structural change builds the new processor here (in the
+    /// port's message handler, between render quanta — never inside
+    /// [`Self::process`]) and crossfades to it over [`CHAIN_CROSSFADE_MS`]
+    /// while the old one keeps running. Keeps the bypass state.
     pub fn set_chain_json(&mut self, json: &str) -> Result<(), dsp_wasm::Error> {
         let chain = Chain::from_json(json)?;
-        if self.processor.update(&chain).is_ok() {
+        self.retired = None;
+        if self.outgoing.is_none() && self.processor.update(&chain).is_ok() {
             return Ok(());
         }
         let mut processor =
@@ -95,18 +130,48 @@ impl Engine {
             processor.set_bypass(true);
             processor.reset();
         }
-        self.processor = processor;
+        let old = std::mem::replace(&mut self.processor, processor);
+        if self.running {
+            // A change during a crossfade: the chain fading in now fades out
+            // (the one that was fading out is dropped here, off the audio path).
+            self.outgoing = Some(old);
+            self.fade.set_immediate(0.0);
+            self.fade.set_target(1.0);
+        }
         Ok(())
     }
 
     /// Processes `frames` frames of the internal buffers in place.
     pub fn process(&mut self, frames: usize) {
         let frames = frames.min(MAX_FRAMES);
+        self.running = true;
         let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
         for (slot, buf) in slices.iter_mut().zip(self.buffers.iter_mut()) {
             *slot = &mut buf[..frames];
         }
-        self.processor.process(&mut slices[..self.channels]);
+        if let Some(old) = self.outgoing.as_mut() {
+            for (copy, buf) in self.scratch.iter_mut().zip(&slices[..self.channels]) {
+                copy[..frames].copy_from_slice(buf);
+            }
+            let mut old_slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
+            for (slot, buf) in old_slices.iter_mut().zip(self.scratch.iter_mut()) {
+                *slot = &mut buf[..frames];
+            }
+            old.process(&mut old_slices[..self.channels]);
+            self.processor.process(&mut slices[..self.channels]);
+            for i in 0..frames {
+                let g = self.fade.tick();
+                for (new, old) in slices[..self.channels].iter_mut().zip(&old_slices) {
+                    new[i] = old[i] + g * (new[i] - old[i]);
+                }
+            }
+            if !self.fade.is_smoothing() {
+                // Moved, not freed: the next chain change drops it.
+                self.retired = self.outgoing.take();
+            }
+        } else {
+            self.processor.process(&mut slices[..self.channels]);
+        }
         if self.monitor.is_smoothing() || self.monitor.current() != 1.0 {
             for i in 0..frames {
                 let g = self.monitor.tick();
@@ -115,12 +180,38 @@ impl Engine {
                 }
             }
         }
+        self.listening.process(&mut slices[..self.channels]);
+    }
+
+    /// Listens through system `index` of [`MODELS`], soloing `[lo, hi]` Hz
+    /// when `hi > lo > 0`, with the system's noise set for a programme at
+    /// `programme_lufs`; crossfaded. `false` for an unknown system.
+    pub fn set_listening(&mut self, index: usize, lo: f32, hi: f32, programme_lufs: f32) -> bool {
+        let Some(system) = MODELS.get(index) else {
+            return false;
+        };
+        let solo_hz = (lo.is_finite() && hi.is_finite() && lo > 0.0 && hi > lo)
+            .then(|| [f64::from(lo), f64::from(hi)]);
+        let programme_lufs = if programme_lufs.is_finite() {
+            f64::from(programme_lufs)
+        } else {
+            -14.0
+        };
+        self.listening.set(Listening {
+            system,
+            solo_hz,
+            programme_lufs,
+        });
+        true
     }
 
     /// Click-free A/B.
     pub fn set_bypass(&mut self, bypass: bool) {
         self.bypass = bypass;
         self.processor.set_bypass(bypass);
+        if let Some(old) = self.outgoing.as_mut() {
+            old.set_bypass(bypass);
+        }
         self.monitor.set_target(self.heard_gain());
     }
 
@@ -235,6 +326,23 @@ pub extern "C" fn pf_set_match_db(db: f32) {
     if db.is_finite() {
         with_engine(|e| e.set_match_db(db));
     }
+}
+
+/// Listens through playback system `index` (the report's order, 0 = hifi;
+/// [`pf_system_count`] of them), soloing `[lo, hi]` Hz when `hi > lo > 0`
+/// (else the whole band), with the system's noise set for a programme at
+/// `programme_lufs` (the loudness of what is heard). Crossfaded. Returns 0,
+/// or 1 without an engine or for an unknown system (nothing changes).
+#[no_mangle]
+pub extern "C" fn pf_set_listening(index: u32, lo: f32, hi: f32, programme_lufs: f32) -> u32 {
+    let ok = with_engine(|e| e.set_listening(index as usize, lo, hi, programme_lufs));
+    u32::from(ok != Some(true))
+}
+
+/// How many playback systems [`pf_set_listening`] knows.
+#[no_mangle]
+pub extern "C" fn pf_system_count() -> u32 {
+    MODELS.len() as u32
 }
 
 /// A buffer of `len` bytes for the next chain's JSON (null without an
@@ -487,6 +595,73 @@ mod tests {
             e.process(128);
         }
         assert!((e.buffers[0][127] - 1.0).abs() < 1e-6);
+    }
+
+    /// The monitor's playback system comes after the chain: a phone turns a
+    /// stereo pair into equal channels, and an unknown system is refused.
+    #[test]
+    fn listening_runs_after_the_chain_and_refuses_unknown_systems() {
+        assert_eq!(pf_init(48_000.0, 2), 0);
+        assert_eq!(load_chain(GAIN_CHAIN), 0);
+        let phone = MODELS.iter().position(|m| m.id == "phone").unwrap() as u32;
+        assert_eq!(pf_set_listening(pf_system_count(), 0.0, 0.0, -14.0), 1);
+        assert_eq!(pf_set_listening(phone, 0.0, 0.0, -14.0), 0);
+        let l: Vec<f32> = (0..128).map(|i| (i as f32 * 0.2).sin()).collect();
+        let r: Vec<f32> = (0..128).map(|i| (i as f32 * 0.3).sin()).collect();
+        let mut last = Vec::new();
+        for _ in 0..40 {
+            last = process_quantum(&[&l, &r]);
+        }
+        assert_eq!(last[0], last[1], "mono after the crossfade");
+        assert!(last[0].iter().any(|x| x.abs() > 1e-3));
+    }
+
+    /// A structural chain change while playing crossfades: no jump, and once
+    /// the fade is over the output is exactly the new chain started at the switch.
+    #[test]
+    fn a_new_chain_crossfades_then_runs_alone() {
+        let sr = 48_000.0;
+        let eq = r#"{"format":"preflight.chain/1","modules":[{"module":"eq","kind":"highpass","freq_hz":400.0,"q":0.7071}]}"#;
+        let mut e = Engine::new(sr, 1).unwrap();
+        e.set_chain_json(GAIN_CHAIN).unwrap();
+        let f = 440.0f32;
+        let input: Vec<f32> = (0..48_000)
+            .map(|i| 0.5 * (std::f32::consts::TAU * f * i as f32 / sr).sin())
+            .collect();
+        let switch_at = 128 * 50;
+        let mut out = Vec::new();
+        for (k, block) in input.chunks(128).enumerate() {
+            if k * 128 == switch_at {
+                e.set_chain_json(eq).unwrap();
+                assert!(e.outgoing.is_some(), "structural: a crossfade");
+            }
+            e.buffers[0][..block.len()].copy_from_slice(block);
+            e.process(block.len());
+            out.extend_from_slice(&e.buffers[0][..block.len()]);
+        }
+        assert!(e.outgoing.is_none() && e.retired.is_some());
+        let tone_step = 0.5 * std::f32::consts::TAU * f / sr;
+        let step = out
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0, f32::max);
+        assert!(step <= tone_step * 1.05, "step {step} vs tone {tone_step}");
+        let fresh = dsp_wasm::chain::render(
+            &Chain::from_json(eq).unwrap(),
+            &dsp_wasm::AudioBuffer {
+                sample_rate: 48_000,
+                channels: vec![input[switch_at..].to_vec()],
+            },
+        )
+        .unwrap();
+        let settled = switch_at + (sr * 0.05) as usize;
+        let want = &fresh.channels[0][settled - switch_at..];
+        for (k, (o, f)) in out[settled..].iter().zip(want).enumerate() {
+            assert!((o - f).abs() < 1e-6, "at {}", settled + k);
+        }
+        // The next change frees the faded-out chain off the audio path.
+        e.set_chain_json(GAIN_CHAIN).unwrap();
+        assert!(e.retired.is_none());
     }
 
     #[test]

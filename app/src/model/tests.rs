@@ -357,3 +357,81 @@ fn the_match_note_names_the_side_turned_down() {
     m.matched = false;
     assert_eq!(m.match_note(), None);
 }
+
+#[test]
+fn heard_loudness_follows_matching_and_the_side_heard() {
+    let mut m = PageModel::default();
+    assert_eq!(m.heard_lufs(), PREVIEW_LUFS, "nothing loaded");
+    let r = report("a.wav");
+    let before = r.loudness.integrated_lufs.unwrap();
+    m.report = Some(r.clone());
+    m.master = Some(master_report(&r, before + 5.0));
+    // Matched: both sides at the quieter one's loudness.
+    assert!((m.heard_lufs() - before).abs() < 1e-9);
+    m.matched = false;
+    assert!(
+        (m.heard_lufs() - (before + 5.0)).abs() < 1e-9,
+        "the master, at its level"
+    );
+    m.bypass = true;
+    assert!(
+        (m.heard_lufs() - before).abs() < 1e-9,
+        "the original, at its level"
+    );
+}
+
+#[test]
+fn hear_it_starts_on_before_and_keeps_the_system_across_files() {
+    use crate::listening::Hearing;
+    let mut m = PageModel::default();
+    m.hear(Hearing {
+        risk_id: "harshness".into(),
+        title: "Harshness".into(),
+        range_s: Some([1.0, 5.0]),
+        band_hz: Some([2500.0, 8000.0]),
+        system: 2,
+    });
+    assert!(m.bypass);
+    assert_eq!(m.system, 2);
+    assert_eq!(m.solo_band(), None, "solo is off until asked for");
+    m.solo = true;
+    assert_eq!(m.solo_band(), Some([2500.0, 8000.0]));
+    m.begin_file("next.wav", 100.0);
+    assert_eq!(
+        (m.system, m.hearing.clone(), m.solo_band()),
+        (2, None, None)
+    );
+}
+
+#[test]
+fn a_master_brings_one_amount_per_corrective_move() {
+    let r = report("a.wav");
+    let mut m = master_report(&r, -14.0);
+    let d = |params: serde_json::Value| dsp_wasm::report::Decision {
+        r#move: "eq".into(),
+        label: String::new(),
+        params,
+        addresses: vec![],
+        why: "w".into(),
+        trade_off: String::new(),
+    };
+    m.decisions = vec![
+        d(serde_json::json!({ "module_index": 1, "amount": 0.5 })),
+        d(serde_json::json!({ "module_index": 0 })),
+        d(serde_json::json!({ "gain_db": 3.0 })), // the loudness stage's: no amount
+    ];
+    assert_eq!(amounts_of(&m), vec![1.0, 0.5]);
+    let mut model = PageModel {
+        report: Some(r),
+        ..PageModel::default()
+    };
+    let json = serde_json::to_string(&m).unwrap();
+    apply(
+        &mut model,
+        WorkerEvent {
+            job: None,
+            kind: EventKind::Mastered { json },
+        },
+    );
+    assert_eq!(model.amounts, vec![1.0, 0.5]);
+}

@@ -1,9 +1,13 @@
 //! A master's result: before/after measurements, the moves the decide loop
-//! made (each answering a risk) and the export button.
+//! made (each answering a risk, each with an amount the artist can scale)
+//! and the export button.
 
+use dsp_wasm::master::MAX_AMOUNT;
 use dsp_wasm::report::{Decision, LeftRisk, Level, LoudnessInfo, MasterReport, Report};
 use leptos::prelude::*;
 
+use super::requests;
+use super::store::use_store;
 use crate::fmt;
 
 /// What the decide loop did, before/after, and the download.
@@ -61,17 +65,62 @@ fn Decisions(
     }
     view! {
         <ol id="decisions" class="decisions">
-            {decisions.into_iter().map(|d| view! {
-                <li>
-                    <strong>{if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label }}</strong>
-                    <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
-                    <p>{d.why}</p>
-                    {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
-                </li>
+            {decisions.into_iter().map(|d| {
+                let name = if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label.clone() };
+                let scalable = d.params.get("amount_param").is_some();
+                let index = d.params.get("module_index").and_then(|v| v.as_u64()).map(|i| i as usize);
+                view! {
+                    <li>
+                        <strong>{name.clone()}</strong>
+                        <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
+                        {index.filter(|_| scalable).map(|i| view! { <AmountSlider index=i name=name.clone() /> })}
+                        <p>{d.why}</p>
+                        {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
+                    </li>
+                }
             }).collect_view()}
         </ol>
     }
     .into_any()
+}
+
+/// A move's amount, 0–150 % of what was decided: dragging shows the value,
+/// letting go re-masters the whole track in the Worker (the report, the
+/// figures and what is heard follow).
+#[component]
+fn AmountSlider(
+    /// The move's `module_index`.
+    index: usize,
+    /// The move as the list names it.
+    name: String,
+) -> impl IntoView {
+    let store = use_store();
+    let percent = move || {
+        store
+            .amounts
+            .with(|a| a.get(index).copied().unwrap_or(1.0) * 100.0)
+            .round()
+    };
+    let set = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev).parse::<f64>().unwrap_or(100.0) / 100.0;
+        store.amounts.update(|a| {
+            if let Some(x) = a.get_mut(index) {
+                *x = v.clamp(0.0, MAX_AMOUNT);
+            }
+        });
+    };
+    view! {
+        <label class="amount">
+            <span class="amount-label">"Amount"</span>
+            <input type="range" min="0" max=format!("{:.0}", MAX_AMOUNT * 100.0) step="5"
+                data-module-index=index aria-label=format!("Amount of {name}")
+                prop:value=move || percent().to_string()
+                disabled=move || store.mastering.with(Option::is_some)
+                on:input=set
+                on:change=move |ev| { set(ev); requests::rescale(store); } />
+            <output>{move || format!("{:.0} %", percent())}</output>
+        </label>
+    }
 }
 
 /// The major risks the master leaves, each with why.

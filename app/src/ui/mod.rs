@@ -14,11 +14,14 @@
 //!   platform's normalisation does, mix → master) beside
 //!   [`systems::SystemsGrid`] (holds/breaks per playback system, the reason
 //!   on hover or focus).
-//! - [`player_bar::PlayerBar`]: Play/Pause, position, A/B, loudness matching.
+//! - [`player_bar::PlayerBar`]: Play/Pause, position, Before/After at
+//!   matched loudness, the playback system listened through, the risk looped
+//!   by "Hear it" (solo its band), and what the worklet reports it plays.
+//! - [`shortcuts`]: the keyboard shortcuts and their help dialog.
 //! - [`timeline::TimelinePlot`]: short-term loudness over time with the risks'
 //!   ranges and the playhead; click to seek.
 //! - [`risks::RiskList`] / [`risks::RiskCard`]: what breaks first, with the
-//!   band and the time ranges as chips that play from there.
+//!   band, "Hear it", and the time ranges as chips that play from there.
 //! - [`spectrum::SpectrumPlot`]: the ⅓-octave spectrum against what fits.
 //! - [`plot_parts`]: the grid and legend the plots share.
 //! - [`master_panel::MasterPanel`]: intent controls and mastering progress.
@@ -35,6 +38,7 @@ pub mod plot_parts;
 pub mod requests;
 pub mod results;
 pub mod risks;
+pub mod shortcuts;
 pub mod spectrum;
 pub mod status;
 pub mod store;
@@ -57,6 +61,7 @@ pub fn App() -> impl IntoView {
     let store = store::provide_store();
     worker_client::start(move |data| worker_events::handle(store, data));
     player::install_test_hook();
+    shortcuts::install(store);
     offline::preload_worklet();
     offline::register(move || {
         store.report.with_untracked(Option::is_none)
@@ -76,6 +81,7 @@ pub fn App() -> impl IntoView {
             <StatusLine phase=store.phase />
             {move || store.report.get().map(|r| view! { <Results report=r /> })}
         </main>
+        <shortcuts::ShortcutHelp />
         <footer>"Analysis runs in Web Workers on your machine (nothing is uploaded); playback runs the same engine in an AudioWorklet."</footer>
     }
 }

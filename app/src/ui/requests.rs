@@ -68,6 +68,25 @@ pub fn master(store: Store, request: MasterRequest) {
     worker_client::send(msg.into(), Array::new());
 }
 
+/// Asks the engine to re-master with the corrective moves at the store's
+/// amounts (answered by `mastered`, like a new master).
+pub fn rescale(store: Store) {
+    store.update(|m| m.begin_master());
+    mark("__preflightRescaleSentAt");
+    let amounts: Array = store
+        .amounts
+        .get_untracked()
+        .into_iter()
+        .map(JsValue::from)
+        .collect();
+    let msg = object(&[
+        ("type", "rescale".into()),
+        ("id", store.job.get_untracked().into()),
+        ("amounts", amounts.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
 /// Asks the engine for the last master as a WAV file (answered by `exported`).
 pub fn export(store: Store) {
     let msg = object(&[

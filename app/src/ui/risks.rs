@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::player_bar;
 use super::store::use_store;
 use crate::fmt;
+use crate::listening::{system_name, Hearing};
 
 /// Chips shown per risk at most (the rest are counted).
 const MAX_CHIPS: usize = 6;
@@ -38,14 +39,39 @@ pub fn RiskCard(
     /// The risk shown.
     risk: Risk,
 ) -> impl IntoView {
+    let store = use_store();
     let level = level_name(risk.level);
     let band = risk.band_hz.map(|[lo, hi]| fmt::band(lo, hi));
+    let duration_s = store
+        .report
+        .with_untracked(|r| r.as_ref().map_or(0.0, |r| r.input.duration_s));
+    let hearing = Hearing::of(&risk, duration_s);
+    let how = match hearing.range_s {
+        Some([a, b]) => format!(
+            "Loops {} – {} on {}, starting on Before",
+            fmt::duration(a),
+            fmt::duration(b),
+            system_name(hearing.system)
+        ),
+        None => format!(
+            "Plays on {}, starting on Before",
+            system_name(hearing.system)
+        ),
+    };
+    let id = risk.id.clone();
+    let heard_here = move || {
+        store
+            .hearing
+            .with(|h| h.as_ref().is_some_and(|h| h.risk_id == id))
+    };
     view! {
-        <li class=format!("risk {level}") data-risk=risk.id.clone() data-risk-id=risk.id>
+        <li class=format!("risk {level}") class:hearing=heard_here data-risk=risk.id.clone() data-risk-id=risk.id>
             <div class="risk-head">
                 <span class="badge">{level}</span>
                 <strong>{risk.title.clone()}</strong>
                 {band.map(|b| view! { <span class="band" title="Where in the spectrum it lives">{b}</span> })}
+                <button class="hear" title=how disabled=move || !store.track_ready.get()
+                    on:click=move |_| player_bar::hear(store, hearing.clone())>"Hear it"</button>
             </div>
             <p>{risk.explanation}</p>
             <TimeChips ranges=risk.time_ranges_s what=risk.title />

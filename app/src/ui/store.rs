@@ -9,6 +9,7 @@
 use dsp_wasm::report::{MasterReport, Report};
 use leptos::prelude::*;
 
+use crate::listening::{Heard, Hearing};
 use crate::model::{PageModel, Phase};
 use crate::player;
 
@@ -28,6 +29,12 @@ pub struct Store {
     pub master_error: RwSignal<Option<String>>,
     pub matched: RwSignal<bool>,
     pub track_ready: RwSignal<bool>,
+    pub system: RwSignal<usize>,
+    pub hearing: RwSignal<Option<Hearing>>,
+    pub solo: RwSignal<bool>,
+    pub heard: RwSignal<Option<Heard>>,
+    pub help_open: RwSignal<bool>,
+    pub amounts: RwSignal<Vec<f64>>,
 }
 
 impl Store {
@@ -47,6 +54,12 @@ impl Store {
             master_error: RwSignal::new(model.master_error),
             matched: RwSignal::new(model.matched),
             track_ready: RwSignal::new(model.track_ready),
+            system: RwSignal::new(model.system),
+            hearing: RwSignal::new(model.hearing),
+            solo: RwSignal::new(model.solo),
+            heard: RwSignal::new(model.heard),
+            help_open: RwSignal::new(model.help_open),
+            amounts: RwSignal::new(model.amounts),
         }
     }
 
@@ -66,6 +79,12 @@ impl Store {
             master_error: self.master_error.get_untracked(),
             matched: self.matched.get_untracked(),
             track_ready: self.track_ready.get_untracked(),
+            system: self.system.get_untracked(),
+            hearing: self.hearing.get_untracked(),
+            solo: self.solo.get_untracked(),
+            heard: self.heard.get_untracked(),
+            help_open: self.help_open.get_untracked(),
+            amounts: self.amounts.get_untracked(),
         }
     }
 
@@ -84,6 +103,12 @@ impl Store {
         set_if_changed(self.master_error, model.master_error);
         set_if_changed(self.matched, model.matched);
         set_if_changed(self.track_ready, model.track_ready);
+        set_if_changed(self.system, model.system);
+        set_if_changed(self.hearing, model.hearing);
+        set_if_changed(self.solo, model.solo);
+        set_if_changed(self.heard, model.heard);
+        set_if_changed(self.help_open, model.help_open);
+        set_if_changed(self.amounts, model.amounts);
     }
 
     /// Changes the model with `f` and updates the signals that changed.
@@ -108,6 +133,17 @@ impl Store {
     /// The player's loudness-matching gain for the current state, dB.
     pub fn match_db(&self) -> f64 {
         self.snapshot().match_db()
+    }
+
+    /// Tells the player everything about what is heard: A/B, loudness
+    /// matching, the playback system, the solo band and the loop (a no-op
+    /// before the audio graph exists; `play` calls it once it does).
+    pub fn apply_listening(&self) {
+        let m = self.snapshot();
+        player::set_bypass(m.bypass);
+        player::set_match_db(m.match_db());
+        player::set_listening(m.system, m.solo_band(), m.heard_lufs());
+        player::set_loop(m.hearing.as_ref().and_then(|h| h.range_s));
     }
 }
 

@@ -78,7 +78,8 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
             );
             player::set_chain(&chain_json);
         }
-        Effect::SetMatchDb(db) => player::set_match_db(db),
+        // The master's loudness changes the match and the heard level.
+        Effect::SetMatchDb(_) => store.apply_listening(),
         Effect::Download { file_name } => {
             let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
             if let Err(e) = browser::download(&bytes, &file_name) {

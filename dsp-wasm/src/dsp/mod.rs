@@ -3,7 +3,7 @@
 //! - filters: [`biquad`] (Audio EQ Cookbook coefficients apart from state),
 //!   [`crossover`] (Linkwitz–Riley), [`dc_blocker`];
 //! - building blocks: [`envelope`] (attack/release followers), [`smooth`]
-//!   (parameter smoothing), [`gain`];
+//!   (parameter smoothing), [`gain`], [`pink_noise`] (calibrated coloured noise);
 //! - processors: [`dynamic_eq`] (a band that turns down only when it sticks
 //!   out), [`low_band`] (low-band control: mono and steadier bass below a
 //!   crossover), [`mid_side`] (M/S width and tone), [`limiter`] (look-ahead
@@ -18,4 +18,5 @@ pub mod gain;
 pub mod limiter;
 pub mod low_band;
 pub mod mid_side;
+pub mod pink_noise;
 pub mod smooth;

@@ -31,6 +31,9 @@
 //! 5. Render at the delivery rate (the limiter runs at that rate, so its
 //!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
 //!    true peak of exactly what is written with the 4× meter, and analyse it.
+//!
+//! Afterwards the artist may scale each corrective move ([`rescale`]): the
+//! same moves at new amounts, steps 4–5 again, the whole track re-analysed.
 
 mod corrective;
 pub mod decide;
@@ -39,6 +42,7 @@ pub mod intent;
 mod left;
 mod loudness_stage;
 mod reference;
+mod rescale;
 mod screening;
 
 use std::borrow::Cow;
@@ -62,6 +66,7 @@ use decide::Move;
 use delivery::Delivery;
 use intent::MasterIntent;
 use loudness_stage::loudness_stage;
+pub use rescale::{rescale, MAX_AMOUNT};
 pub use screening::{SCREEN_EXCERPT_S, SCREEN_MIN_S};
 
 /// Most corrective steps (one risk each) before loudness is set.

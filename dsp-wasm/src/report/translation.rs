@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use crate::measure::spectrum::power_db;
 use crate::measure::stereo::k_weight_power;
 use crate::measure::Measurements;
-use crate::playback::systems::{mono_below, response, SYSTEMS};
+use crate::playback::systems::{model, mono_below, response, SYSTEMS};
 use crate::report::document::TranslationInfo;
 use crate::risks::{Level, Risk};
 use crate::units::{self, db_to_power};
@@ -151,21 +151,23 @@ pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
 }
 
 /// Car: the mid channel's 1–4 kHz level in the quietest active 3 s sections
-/// (10th percentile) over the road-noise model in the same range, dB.
+/// (10th percentile) over the road noise of the car's model in the same
+/// range ([`band_power_db`](crate::playback::systems::RoadNoise::band_power_db), the noise the monitor plays), dB.
 fn car_presence_snr(m: &Measurements) -> f64 {
     let s = &m.spec;
     let nb = s.bands();
     let pres = s.bands_in(1000.0, 4000.0);
     let all_db = |f: usize| power_db((0..nb).map(|b| s.stereo(f, b)).sum());
-    // Programme reference: long-term total, K-weighted roughly by the loudness.
     let lt_total = power_db(m.long_term_db.iter().map(|&d| db_to_power(d)).sum());
-    // Noise per band: −15 dB re programme at ≤ 100 Hz, −6 dB/oct above.
+    let (Some(noise_model), Some(lufs)) = (
+        model("car").and_then(|c| c.noise),
+        m.loudness.integrated_lufs,
+    ) else {
+        return f64::INFINITY;
+    };
     let noise: f64 = pres
         .clone()
-        .map(|b| {
-            let f = s.bands_hz[b];
-            db_to_power(lt_total - 15.0 - 6.0 * (f / 100.0).log2().max(0.0))
-        })
+        .map(|b| db_to_power(noise_model.band_power_db(lufs, s.bands_hz[b])))
         .sum();
     let per = ((3.0 / s.frame_step_s).round() as usize).max(1);
     let mut vals = Vec::new();

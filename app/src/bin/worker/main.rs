@@ -11,6 +11,7 @@
 //! - [`peaks`]: `measure-peaks` (helper role) and `peaks` (split analyses);
 //! - [`render`]: `render` (the file through a chain);
 //! - [`master`]: `master` (the decide loop);
+//! - [`rescale`]: `rescale` (the last master's moves at new amounts);
 //! - [`export`]: `export` (the master as a WAV file).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
@@ -24,6 +25,7 @@ mod export;
 mod master;
 mod peaks;
 mod render;
+mod rescale;
 mod state;
 mod wire;
 
@@ -44,6 +46,7 @@ fn on_message(ev: MessageEvent) {
         "measure-peaks" => peaks::on_measure_peaks(id, &data),
         "render" => render::on_render(id, &data),
         "master" => master::on_master(id, &data),
+        "rescale" => rescale::on_rescale(id, &data),
         "export" => export::on_export(id),
         other => post_error(id, &format!("unknown request {other:?}")),
     }

@@ -8,7 +8,7 @@ use dsp_wasm::master::{self, MasterOptions};
 use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
-use crate::state::{CURRENT, MASTERED};
+use crate::state::{Decided, CURRENT, DECIDED, MASTERED};
 use crate::wire::{post, post_error};
 
 /// Handles `{type: "master", id, target, ceiling, character, bits, rate?}`:
@@ -37,6 +37,13 @@ pub fn on_master(id: f64, data: &JsValue) {
         Some(Ok((m, stages_ms))) => {
             let json = serde_json::to_string(&m.report).unwrap_or_default();
             MASTERED.with(|slot| *slot.borrow_mut() = Some((m.audio, options.output_format)));
+            DECIDED.with(|slot| {
+                *slot.borrow_mut() = Some(Decided {
+                    options,
+                    report: m.report,
+                    corrections: m.corrections,
+                })
+            });
             post(&object(&[
                 ("type", "mastered".into()),
                 ("id", id.into()),

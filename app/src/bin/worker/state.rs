@@ -1,10 +1,22 @@
 //! What the Worker keeps between messages: the last decoded file, the last
-//! master, and how long the start-up warm-up took.
+//! master (its samples, and its decisions for rescaling), and how long the
+//! start-up warm-up took.
 
 use std::cell::{Cell, RefCell};
 
 use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::chain::Chain;
 use dsp_wasm::io::wav::SampleFormat;
+use dsp_wasm::master::MasterOptions;
+use dsp_wasm::report::MasterReport;
+
+/// The last master as decided: what a `rescale` scales.
+pub struct Decided {
+    pub options: MasterOptions,
+    pub report: MasterReport,
+    /// Its corrective moves (before loudness), one amount each.
+    pub corrections: Chain,
+}
 
 /// The last decoded file, kept for renders and masters of it.
 pub struct Current {
@@ -20,4 +32,5 @@ thread_local! {
     pub static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
     /// The last master's delivered samples (already on the output grid) and format.
     pub static MASTERED: RefCell<Option<(AudioBuffer, SampleFormat)>> = const { RefCell::new(None) };
+    pub static DECIDED: RefCell<Option<Decided>> = const { RefCell::new(None) };
 }

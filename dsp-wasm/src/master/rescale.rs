@@ -1,0 +1,162 @@
+//! Scaling the decided moves: the artist sets an amount per corrective move
+//! (0 = off, 1 = as decided, up to [`MAX_AMOUNT`]), and the whole track is
+//! checked again — the corrective chain re-rendered with each move's amount
+//! parameter scaled ([`Module::scaled`]), the loudness stage re-run on the
+//! result (the master still reaches its target under its ceiling), delivered
+//! and verified exactly as a fresh master, and analysed again, so the
+//! report, the risks left and what is heard all follow the new amounts.
+//! The decisions are those of the original master, each re-labelled with its
+//! amount; nothing is re-decided.
+
+use std::borrow::Cow;
+
+use serde_json::json;
+
+use super::delivery::Delivery;
+use super::loudness_stage::loudness_stage;
+use super::{decide, left, sanitized, severity_summary, validate, MasterOptions, Mastered, Raw};
+use crate::audio::AudioBuffer;
+use crate::chain::{self, Chain, Module};
+use crate::error::{Error, Result};
+use crate::measure::AnalysisOptions;
+use crate::progress::Stage;
+use crate::report::{analyze, Decision, Iteration, MasterReport, Source};
+
+/// Largest amount a move can be scaled to (150 %).
+pub const MAX_AMOUNT: f64 = 1.5;
+
+/// Re-masters `input` with the corrective moves of `previous` (its
+/// [`Mastered::corrections`] are `corrections`) scaled by `amounts`, one per
+/// corrective module (clamped to `0..=`[`MAX_AMOUNT`]).
+pub fn rescale(
+    input: &AudioBuffer,
+    options: &MasterOptions,
+    previous: &MasterReport,
+    corrections: &Chain,
+    amounts: &[f64],
+    mut progress: impl FnMut(Stage, f64),
+) -> Result<Mastered> {
+    validate(input, options, None)?;
+    if amounts.len() != corrections.modules.len() || amounts.iter().any(|a| !a.is_finite()) {
+        return Err(Error::InvalidChain(format!(
+            "{} amounts for {} moves",
+            amounts.len(),
+            corrections.modules.len()
+        )));
+    }
+    let amounts: Vec<f64> = amounts.iter().map(|a| a.clamp(0.0, MAX_AMOUNT)).collect();
+    let input = sanitized(input);
+    let intent = &options.intent;
+    let target_lufs = previous.intent.target_lufs;
+    let aopts = AnalysisOptions {
+        target_lufs,
+        ceiling_dbtp: intent.ceiling_dbtp,
+    };
+    let modules: Vec<Module> = corrections
+        .modules
+        .iter()
+        .zip(&amounts)
+        .map(|(m, &a)| m.scaled(a))
+        .collect();
+
+    progress(Stage::Analyse, 0.0);
+    let corrected = chain::render(&Chain::new(modules.clone()), &input)?;
+    progress(Stage::Analyse, 0.4);
+    let (current, current_m) =
+        analyze(&corrected, &Source::pcm("rescaled"), &aopts, |_, _| {}).into_parts();
+    let before = &previous.before;
+    let before_sev = decide::severities(before);
+
+    progress(Stage::Loudness, 0.6);
+    let loud = loudness_stage(
+        &corrected,
+        Raw::of(&current_m),
+        &current,
+        &before_sev,
+        intent,
+        target_lufs,
+    );
+    drop(current_m);
+    let mut notes = loud.notes.clone();
+    let mut decisions: Vec<Decision> = previous
+        .decisions
+        .iter()
+        .filter_map(|d| scaled_decision(d, &modules, &amounts))
+        .collect();
+    decisions.extend(loud.decisions.iter().cloned());
+
+    progress(Stage::Render, 0.8);
+    let delivery = Delivery {
+        input: &input,
+        options,
+        aopts: &aopts,
+        deliver: &|_| Ok(()),
+    };
+    let (audio, chain, mut after) = delivery.render_and_verify(
+        Cow::Owned(corrected),
+        &modules,
+        loud.modules,
+        loud.rendered,
+        &mut notes,
+        &mut progress,
+    )?;
+    after.notices.extend(notes);
+    let mut iterations = previous.iterations.clone();
+    iterations.push(Iteration {
+        step: iterations.len() as u32,
+        risk_severity: severity_summary(&decide::severities(&after)),
+        accepted: amounts
+            .iter()
+            .enumerate()
+            .filter(|(_, &a)| a != 1.0)
+            .map(|(i, a)| format!("move {} at {:.0} %", i + 1, a * 100.0))
+            .chain(loud.labels)
+            .collect(),
+        rejected: Vec::new(),
+    });
+    let left = left::left_risks(before, &after, &decisions, &iterations);
+    progress(Stage::Verify, 1.0);
+    Ok(Mastered {
+        audio,
+        report: MasterReport {
+            intent: previous.intent.clone(),
+            decisions,
+            iterations,
+            chain,
+            before: before.clone(),
+            after,
+            left,
+            ..previous.clone()
+        },
+        corrections: corrections.clone(),
+    })
+}
+
+/// A corrective decision (one naming a `module_index`) with its module's
+/// new parameters and its amount; `None` for the loudness stage's, which
+/// are decided again.
+fn scaled_decision(d: &Decision, modules: &[Module], amounts: &[f64]) -> Option<Decision> {
+    let index = d.params.get("module_index")?.as_u64()? as usize;
+    let module = modules.get(index)?;
+    let amount = amounts[index];
+    let mut params = serde_json::to_value(module).unwrap_or_else(|_| json!({}));
+    if let (Some(obj), Some(old)) = (params.as_object_mut(), d.params.as_object()) {
+        for key in ["module_index", "amount_param"] {
+            if let Some(v) = old.get(key) {
+                obj.insert(key.into(), v.clone());
+            }
+        }
+        obj.insert("amount".into(), json!(amount));
+    }
+    let base = d.label.split(" — at ").next().unwrap_or(&d.label);
+    let label = if (amount - 1.0).abs() < 1e-9 {
+        base.to_string()
+    } else {
+        format!("{base} — at {:.0} %", amount * 100.0)
+    };
+    Some(Decision {
+        params,
+        label,
+        ..d.clone()
+    })
+}

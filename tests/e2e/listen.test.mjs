@@ -1,0 +1,266 @@
+// Listening in headless Chromium: "Hear it" loops a risk's worst range on
+// the playback system that exposes it and the AudioWorklet reports what it
+// plays (Before/After, system, solo band); Before and After rendered through
+// the worklet at the page's matching gain are equally loud by the command
+// line's meter and never over full scale; each playback system changes the
+// rendered audio as its documented model says, measured here by quadrature
+// detection against textbook values of the model's filters (recomputed in
+// this file, not read from the engine). Keyboard shortcuts and their help.
+// Build first (scripts/test.sh does): trunk build, cargo build --release.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes, cli, saveArtifact } from './support.mjs';
+
+let server, browser;
+const tmp = mkdtempSync(join(tmpdir(), 'preflight-listen-'));
+const SR = 48000;
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function analyse(file, width = 1280, height = 800) {
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setViewportSize({ width, height });
+  await page.setInputFiles('#file-input', file);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  await page.waitForFunction(() => !document.querySelector('#play').disabled, null, { timeout: 60_000 });
+  return { page, errors };
+}
+
+async function cliReport(path) {
+  const json = `${path}.json`;
+  const r = cli(['analyze', path, '--json', json]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(await readFile(json, 'utf8'));
+}
+
+const heard = (page) => page.$eval('#heard', (e) => ({ ...e.dataset }));
+const waitHeard = (page, want) => page.waitForFunction((w) => {
+  const e = document.querySelector('#heard');
+  return e && Object.entries(w).every(([k, v]) => e.dataset[k] === v);
+}, want, { timeout: 10_000 });
+const position = (page) => page.$eval('#position', (e) => parseFloat(e.dataset.positionS));
+
+test('Hear it loops the worst range on the exposing system; the worklet reports Before, After and solo', async () => {
+  // 20 s of the music-like mix with a harsh 3.15 kHz tone from 0:12 to 0:13.
+  const chans = musicLike(SR, 20, 7);
+  for (let i = 12 * SR; i < 13 * SR; i++) {
+    const v = 0.25 * Math.sin(2 * Math.PI * 3150 * i / SR);
+    chans[0][i] += v;
+    chans[1][i] += v;
+  }
+  const mix = join(tmp, 'harsh.wav');
+  await writeFile(mix, wavBytes(chans, SR, 'int16'));
+  const expected = await cliReport(mix);
+  const harsh = expected.risks.find((r) => r.id === 'harshness');
+  assert.ok(harsh, `harshness detected: ${expected.risks.map((r) => r.id)}`);
+  const { page, errors } = await analyse(mix);
+  const card = page.locator('li[data-risk-id="harshness"]');
+  await card.getByRole('button', { name: 'Hear it' }).click();
+
+  // Starts on Before, on the first system the risk names, looping its worst range.
+  await waitHeard(page, { heardBypass: 'true', heardSystem: harsh.systems[0], heardSolo: '' });
+  assert.equal(await page.textContent('#play'), 'Pause');
+  // The loop is the worst range, widened to 4 s around its middle or cut to 12 s.
+  let [a, b] = harsh.time_ranges_s[0];
+  if (b - a < 4) { const m = (a + b) / 2; [a, b] = [Math.max(0, m - 2), Math.max(0, m - 2) + 4]; }
+  b = Math.min(b, a + 12);
+  const shown = await page.$eval('#looping', (e) => [parseFloat(e.dataset.loopStart), parseFloat(e.dataset.loopEnd)]);
+  assert.ok(Math.abs(shown[0] - a) < 0.01 && Math.abs(shown[1] - b) < 0.01, `loop ${shown} vs ${[a, b]}`);
+  // Playing it: every position inside, and at least one wrap back to the start.
+  const seen = [];
+  const until = Date.now() + (b - a + 1.5) * 1000;
+  while (Date.now() < until) {
+    seen.push(await position(page));
+    await page.waitForTimeout(200);
+  }
+  assert.ok(seen.every((p) => p >= a - 0.25 && p <= b + 0.25), `positions ${seen} outside ${[a, b]}`);
+  assert.ok(seen.some((p, i) => i > 0 && p < seen[i - 1] - 1), `no wrap seen in ${seen}`);
+  assert.equal(await page.getAttribute('#looping', 'data-risk-id'), 'harshness');
+
+  // After, Before, and the risk's band alone: each as the engine reports it.
+  await page.getByRole('button', { name: 'After', exact: true }).click();
+  await waitHeard(page, { heardBypass: 'false' });
+  await page.getByRole('button', { name: 'Before', exact: true }).click();
+  await waitHeard(page, { heardBypass: 'true' });
+  await page.check('#solo');
+  const [lo, hi] = harsh.band_hz;
+  await waitHeard(page, { heardSolo: `${lo.toFixed(0)}-${hi.toFixed(0)}` });
+  await saveArtifact('listen-hear-it.png', await page.screenshot({ fullPage: false }));
+
+  // Keyboard: a digit picks a system, B flips, Space pauses, ? shows the help.
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('4');
+  await waitHeard(page, { heardSystem: 'phone' });
+  assert.equal(await page.getAttribute('[data-system="phone"][role="radio"]', 'aria-checked'), 'true');
+  await page.keyboard.press('b');
+  await waitHeard(page, { heardBypass: 'false' });
+  await page.keyboard.press(' ');
+  await page.waitForFunction(() => document.querySelector('#play').textContent === 'Play');
+  await page.keyboard.press('?');
+  await page.waitForSelector('#shortcut-help[role="dialog"]');
+  assert.match(await page.textContent('#shortcut-help'), /Flip Before \/ After/);
+  await saveArtifact('listen-shortcuts.png', await page.screenshot());
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#shortcut-help', { state: 'detached' });
+  // Esc again ends the loop.
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#looping', { state: 'detached' });
+  await waitHeard(page, { heardSolo: '' });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Before and After through the worklet at the page\'s matching gain: equally loud, never over full scale', async () => {
+  // A loud mix (about −8 LUFS): the −14 LUFS master is quieter, so matching
+  // must turn the original down, never the master up past the limiter.
+  const chans = musicLike(SR, 12, 3).map((c) => c.map((v) => Math.max(-0.99, Math.min(0.99, 2.2 * v))));
+  const mix = join(tmp, 'loud.wav');
+  await writeFile(mix, wavBytes(chans, SR, 'int16'));
+  const { page, errors } = await analyse(mix);
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 120_000 });
+  await page.click('#play');
+  await page.waitForSelector('#heard');
+  await page.click('#play');
+  const matchDb = parseFloat((await heard(page)).heardMatchDb);
+  assert.ok(matchDb > 3, `the original is louder, so it is turned down: ${matchDb} dB`);
+  const chain = await page.evaluate(() => window.__preflightChain);
+  const render = (bypass) => page.evaluate(async ({ chs, sr, chain, bypass, matchDb }) => {
+    const out = await window.__preflight.renderOffline(chs.map((c) => Float32Array.from(c)), sr, chain, { bypass, matchDb });
+    return out.map((c) => Array.from(c));
+  }, { chs: chans.map((c) => Array.from(c)), sr: SR, chain, bypass, matchDb });
+  const loudness = {};
+  for (const [name, bypass] of [['before', true], ['after', false]]) {
+    const out = await render(bypass);
+    const peak = Math.max(...out.map((c) => c.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+    assert.ok(peak <= 1.0, `${name}: a sample at ${peak} is over full scale`);
+    const path = join(tmp, `heard-${name}.wav`);
+    await writeFile(path, wavBytes(out, SR, 'float32'));
+    loudness[name] = (await cliReport(path)).loudness.integrated_lufs;
+  }
+  assert.ok(Math.abs(loudness.before - loudness.after) <= 0.5,
+    `Before ${loudness.before} LUFS vs After ${loudness.after} LUFS at matching gain ${matchDb} dB`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// The documented models (dsp-wasm/src/playback/systems.rs), written out
+// again from their textbook formulas: power gains of analogue prototypes.
+const hp = (f, fc, n) => { const r = (f / fc) ** (2 * n); return r / (1 + r); };
+const lp = (f, fc, n) => 1 / (1 + (f / fc) ** (2 * n));
+const bell = (f, fc, q, g) => {
+  const A = 10 ** (g / 40), w = f / fc, d = (1 - w * w) ** 2;
+  return (d + (w * A / q) ** 2) / (d + (w / (A * q)) ** 2);
+};
+const shelf = (f, fc, g) => {
+  const A = 10 ** (g / 40), w = f / fc, k = w * Math.sqrt(A) * Math.SQRT2;
+  return A * A * ((A - w * w) ** 2 + k * k) / ((1 - A * w * w) ** 2 + k * k);
+};
+const dB = (p) => 10 * Math.log10(p);
+// Each system is heard this much lower on the monitor (its largest boost, and
+// the car's noise), so nothing it plays clips.
+const TRIM = { hifi: 0, headphones: 0, earbuds: -4, phone: -3, laptop: 0, car: -10, club: 0 };
+const TONES = [50, 100, 1000, 3500, 6000];
+// Anti-phase between the channels at 50 Hz and 1 kHz: a mono sum cancels them.
+const ANTI = new Set([50, 1000]);
+
+test('each playback system changes the rendered audio as its model says', async () => {
+  const n = SR * 2;
+  const amp = 0.08;
+  const l = new Float32Array(n), r = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (const f of TONES) {
+      const v = amp * Math.sin(2 * Math.PI * f * i / SR);
+      l[i] += v;
+      r[i] += ANTI.has(f) ? -v : v;
+    }
+  }
+  // Expected gain (dB) of the left channel per tone; null = cancelled (< −25 dB).
+  const expect = {
+    hifi: (f) => 0,
+    earbuds: (f) => dB(hp(f, 50, 2) * bell(f, 3500, 1, 4)),
+    phone: (f) => (ANTI.has(f) ? null : dB(hp(f, 400, 4) * bell(f, 2500, 1, 3) * lp(f, 12000, 2))),
+    laptop: (f) => dB(hp(f, 180, 4) * lp(f, 15000, 2)),
+    car: (f) => dB(shelf(f, 70, 8)),
+    club: (f) => (f < 120 && ANTI.has(f) ? null : dB(hp(f, 30, 4))),
+  };
+  const { page, errors } = await openApp(browser, server.url);
+  const systems = await page.$$eval('[data-system][role="radio"]', (els) => els.map((e) => e.dataset.system));
+  // The page is not analysed yet: the picker appears with a report, so take the ids from the model list.
+  const ids = systems.length ? systems : ['hifi', 'headphones', 'earbuds', 'phone', 'laptop', 'car', 'club'];
+  const chain = JSON.stringify({ format: 'preflight.chain/1', modules: [] });
+  const lines = [];
+  for (const [id, gain] of Object.entries(expect)) {
+    const system = ids.indexOf(id);
+    assert.ok(system >= 0, id);
+    const out = await page.evaluate(async ({ l, r, sr, chain, system }) => {
+      const o = await window.__preflight.renderOffline([Float32Array.from(l), Float32Array.from(r)], sr, chain,
+        { system, lufs: -14 });
+      return o.map((c) => Array.from(c));
+    }, { l: Array.from(l), r: Array.from(r), sr: SR, chain, system });
+    // Quadrature detection over the second half (whole cycles of every tone).
+    const from = n / 2, len = n / 2;
+    const level = (x, f) => {
+      let s = 0, c = 0;
+      for (let i = from; i < from + len; i++) {
+        const w = 2 * Math.PI * f * i / SR;
+        s += x[i] * Math.sin(w); c += x[i] * Math.cos(w);
+      }
+      return 20 * Math.log10(2 * Math.hypot(s, c) / len / amp);
+    };
+    for (const f of TONES) {
+      const got = level(out[0], f) - TRIM[id];
+      const want = gain(f);
+      lines.push(`${id} ${f} Hz: ${got.toFixed(2)} dB (model ${want === null ? 'cancelled' : want.toFixed(2)})`);
+      if (id === 'car') continue; // checked below, with its noise
+      if (want === null) assert.ok(got < -25, lines.at(-1));
+      else if (want < -40) assert.ok(got < -35, lines.at(-1));
+      else assert.ok(Math.abs(got - want) < 0.5, lines.at(-1));
+    }
+    if (id === 'phone') {
+      // (After the 30 ms crossfade from hifi that any change of system makes.)
+      assert.ok(out[0].every((v, i) => i < n / 2 || v === out[1][i]), 'the phone is mono: left equals right');
+      // Little below 300 Hz: energy at 50–100 Hz at least 40 dB down.
+      assert.ok(level(out[0], 100) < -40 && level(out[0], 50) < -40, lines.join('\n'));
+    }
+    if (id === 'car') {
+      // The tones are 30 dB above the road noise at 1–4 kHz, so they read
+      // the cabin shelf; 50 Hz sits near the noise and is left out.
+      for (const f of [100, 1000, 3500]) {
+        assert.ok(Math.abs(level(out[0], f) - TRIM.car - gain(f)) < 0.5, lines.join('\n'));
+      }
+    }
+  }
+  // The car's road noise alone: present, different per side, mostly low.
+  const noise = await page.evaluate(async ({ n, sr, chain, system }) => {
+    const z = new Float32Array(n);
+    const o = await window.__preflight.renderOffline([z, z], sr, chain, { system, lufs: -14 });
+    return o.map((c) => Array.from(c));
+  }, { n, sr: SR, chain, system: ids.indexOf('car') });
+  const rms = (x) => Math.sqrt(x.slice(n / 2).reduce((s, v) => s + v * v, 0) / (n / 2));
+  const noiseDb = 20 * Math.log10(rms(noise[0]));
+  // The model: each ⅓-octave band from 20 Hz 15 dB under the programme's
+  // mean square (−14 LUFS + 0.691 dB) up to 100 Hz, falling 6 dB/oct above.
+  let model = 0;
+  for (let k = 0; k <= 30; k++) {
+    const fc = 1000 * 2 ** ((k - 17) / 3);
+    model += 10 ** ((-14 + 0.691 - 15 - 6 * Math.max(0, Math.log2(fc / 100))) / 10);
+  }
+  const want = dB(model) + TRIM.car;
+  assert.ok(Math.abs(noiseDb - want) < 1.5, `road noise at ${noiseDb.toFixed(1)} dBFS RMS, model ${want.toFixed(1)}`);
+  assert.ok(noise[0].some((v, i) => v !== noise[1][i]), 'diffuse: the sides differ');
+  console.log(lines.join('\n'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,129 @@
+// The main flow in WebKitGTK (Debian's webkit2gtk-driver: WebKitWebDriver
+// driving the MiniBrowser in automation mode), over plain W3C WebDriver
+// (./webdriver.mjs), against the built site (dist/): load, pick a WAV
+// through the file input (WebDriver "send keys" of its path), see the
+// command line's integrated loudness, Play through the AudioWorklet. Also
+// counts what the first visit downloads.
+// The MiniBrowser has no headless mode: run under xvfb-run
+// (scripts/test-engines.sh does). WebKitWebDriver reports no console, so
+// the served start.js is prefixed with a collector of page errors
+// (common.mjs CONSOLE_COLLECTOR).
+// Run: scripts/test-engines.sh (or `cd tests && xvfb-run -a node --test engines/webkit.test.mjs`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serveDist, saveArtifact } from '../e2e/support.mjs';
+import { startDriver, Session } from './webdriver.mjs';
+import {
+  ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
+  installAudioTap, loadedMarks, mixAndReport, pageWasmFetches, painted, playbackState, readIntegrated,
+  requireInstalled, selectColours, since,
+} from './common.mjs';
+
+const DRIVER = process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver';
+const MINIBROWSER = process.env.WEBKIT_MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+let driver;
+
+before(async () => {
+  requireInstalled(DRIVER, 'WebKitWebDriver (webkit2gtk-driver)');
+  requireInstalled(MINIBROWSER, 'WebKitGTK MiniBrowser (webkit2gtk-driver)');
+  if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    throw new Error('no display: the MiniBrowser has no headless mode; run under xvfb-run -a (scripts/test-engines.sh)');
+  }
+  driver = await startDriver(DRIVER);
+});
+after(async () => { await driver?.stop(); });
+
+/** A new MiniBrowser on a server whose start.js collects the page's errors. */
+async function open() {
+  const server = await serveDist();
+  server.rewrite = (rel, body) => (rel === '/start.js' ? Buffer.concat([Buffer.from(CONSOLE_COLLECTOR), body]) : body);
+  const t0 = Date.now();
+  const session = await Session.create(driver.url, {
+    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+  });
+  console.log(`MiniBrowser ${session.capabilities.browserVersion} started in ${since(t0)}`);
+  await session.setWindowRect({ width: 1100, height: 1400 });
+  await session.setTimeouts({ script: 30_000 });
+  return { server, session };
+}
+
+const consoleOf = (session) => session.evaluate(() => window.__engineConsole || { errors: ['(the collector did not run)'], warnings: [] });
+
+async function screenshot(session) {
+  try {
+    await session.evaluateAsync(painted);
+    return await saveArtifact('engine-webkit.png', await session.screenshot());
+  } catch (e) {
+    return `(no screenshot: ${e.message})`;
+  }
+}
+
+test('WebKit: the first visit fetches each wasm once (the Workers\' engine once per Worker)', async () => {
+  const { server, session } = await open();
+  try {
+    await session.goto(server.url);
+    await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load' });
+    await new Promise((ok) => setTimeout(ok, 500));
+    const wasm = await builtWasm();
+    const counts = pageWasmFetches(server.log, wasm);
+    console.log(`WebKit wasm fetches by the page (not the service worker): ${JSON.stringify(counts)}`);
+    const expected = expectedWasmFetches(wasm);
+    // WebKit used to download the app's wasm twice: the <link rel="preload"
+    // as="fetch"> Trunk wrote for it was never reused by wasm-bindgen's
+    // fetch() (with its integrity, without it, without crossorigin, with
+    // cacheable responses alike). Trunk.toml's pattern_preload now writes
+    // only the JS modulepreload, and start.js fetches the wasm itself.
+    assert.deepEqual(counts, expected);
+    const { errors } = await consoleOf(session);
+    assert.deepEqual(errors, []);
+  } finally {
+    await session.close();
+    await server.close();
+  }
+});
+
+test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Play runs the AudioWorklet', async () => {
+  const { path, report } = await mixAndReport();
+  const { server, session } = await open();
+  let log = { errors: [], warnings: [] };
+  try {
+    const t0 = Date.now();
+    await session.goto(server.url);
+    const marks = await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load' });
+    console.log(`WebKit: loaded in ${since(t0)} (offline: ${marks.offline})`);
+    await session.sendKeys(await session.$('#file-input'), path);
+    const t1 = Date.now();
+    const shown = await session.waitFor(readIntegrated, { timeoutMs: ANALYSIS_TIMEOUT_MS, what: 'the integrated loudness' });
+    console.log(`WebKit: analysed in ${since(t1)}: page ${shown.text} LUFS (raw ${shown.raw}), CLI ${report.loudness.integrated_lufs}`);
+    assertLoudness('WebKit', shown, report);
+    assert.equal(await session.text(await session.$('#file-name')), 'engine mix.wav');
+
+    await session.evaluate(installAudioTap);
+    await session.click(await session.$('#play'));
+    const playing = await session.waitFor(playbackState, { timeoutMs: 15_000, what: 'playback through the worklet' }, 0.5);
+    console.log(`WebKit: playing ${JSON.stringify(playing)}`);
+    assert.equal(playing.error, undefined, `the player failed: ${playing.error}`);
+    assert.equal(playing.state, 'running');
+    assert.equal(playing.connected, 1);
+    await session.click(await session.$('#play'));
+    await session.waitFor(() => document.querySelector('#play').textContent.trim() === 'Play', { timeoutMs: 5000, what: 'Pause to stop' });
+    await screenshot(session);
+    // The three menus of the master panel: dark, readable (see the picture too).
+    assertReadableMenus('WebKit', await session.evaluate(selectColours));
+    // (WebKitGTK's element screenshot of a part scrolled out of view comes out black: scroll, then take the view.)
+    await session.evaluate(() => document.querySelector('section.master').scrollIntoView({ block: 'center' }));
+    await session.evaluateAsync(painted);
+    await saveArtifact('engine-webkit-menus.png', await session.screenshot());
+    log = await consoleOf(session);
+    if (log.warnings.length) console.log(`WebKit console warnings: ${JSON.stringify([...new Set(log.warnings)])}`);
+    assert.deepEqual(log.errors, []);
+  } catch (e) {
+    const shot = await screenshot(session);
+    try { log = await consoleOf(session); } catch { /* the page is gone */ }
+    e.message += `\n  page errors: ${JSON.stringify(log.errors)}\n  warnings: ${JSON.stringify(log.warnings)}\n  screenshot: ${shot}`;
+    throw e;
+  } finally {
+    await session.close();
+    await server.close();
+  }
+});
