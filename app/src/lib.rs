@@ -15,6 +15,7 @@
 //!   the worklet engine fetched at load, so nothing is fetched once the page is ready.
 //! - [`listening`]: a risk heard on a loop, the playback system, the solo
 //!   band and the keyboard shortcuts, pure.
+//! - [`share`]: the share link's payload (summary, decisions, chain, file hash) and its strict reader, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
@@ -32,5 +33,6 @@ pub mod overview;
 pub mod player;
 pub mod plot;
 pub mod protocol;
+pub mod share;
 pub mod ui;
 pub mod worker_client;
