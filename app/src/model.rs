@@ -11,6 +11,9 @@ use dsp_wasm::chain::{Chain, Module};
 use dsp_wasm::report::{MasterReport, Report};
 
 use crate::listening::{Heard, Hearing};
+use crate::share::SharePayload;
+
+mod sharing;
 
 /// Largest file the page reads into memory (browsers cap ArrayBuffers near 2 GiB).
 pub const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
@@ -73,6 +76,18 @@ pub struct PageModel {
     /// The amount of each corrective move of the master (index = the move's
     /// `module_index`; 1 = as decided).
     pub amounts: Vec<f64>,
+    /// The SHA-256 of the current file, once the Worker has computed it.
+    pub sha256: Option<String>,
+    /// A share link opened in this page, waiting for its file (see [`sharing`]).
+    pub shared: Option<SharePayload>,
+    /// One line about sharing: a broken link, a file that does not match …
+    pub share_note: Option<String>,
+    /// The fragment of the link made for this file and master.
+    pub share_link: Option<String>,
+    /// A link was asked for before the file's SHA-256 was known.
+    pub share_wanted: bool,
+    /// The master came from a share link (its moves cannot be re-scaled here).
+    pub master_shared: bool,
 }
 
 impl Default for PageModel {
@@ -97,6 +112,12 @@ impl Default for PageModel {
             heard: None,
             help_open: false,
             amounts: Vec::new(),
+            sha256: None,
+            shared: None,
+            share_note: None,
+            share_link: None,
+            share_wanted: false,
+            master_shared: false,
         }
     }
 }
@@ -132,6 +153,14 @@ pub enum EventKind {
     },
     /// The master's WAV bytes.
     Exported,
+    /// The current file's SHA-256.
+    Hashed {
+        sha256: String,
+    },
+    /// The analysis (`preflight.report/1` JSON) of the file through a shared chain.
+    Applied {
+        json: String,
+    },
     Error {
         message: String,
     },
@@ -154,6 +183,14 @@ pub enum Effect {
     SetMatchDb(f64),
     /// Offer the message's bytes as a file of this name.
     Download { file_name: String },
+    /// Ask the Worker for the current file's SHA-256.
+    RequestHash,
+    /// Ask the Worker to run a shared chain over the current file.
+    ApplyShared {
+        chain_json: String,
+        target_lufs: f64,
+        ceiling_dbtp: f64,
+    },
 }
 
 impl PageModel {
@@ -166,6 +203,7 @@ impl PageModel {
             matched: self.matched,
             system: self.system,
             help_open: self.help_open,
+            shared: self.shared.take(),
             chain_json: std::mem::take(&mut self.chain_json),
             ..Self::default()
         };
@@ -309,6 +347,8 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
             file_name: model.export_file_name(),
         }],
         EventKind::Error { message } => on_error(model, &message),
+        EventKind::Hashed { sha256 } => model.on_hashed(sha256),
+        EventKind::Applied { json } => model.on_applied(&json),
         EventKind::Other => Vec::new(),
     }
 }
@@ -334,7 +374,11 @@ fn on_report(model: &mut PageModel, json: &str) -> Vec<Effect> {
             model.chain_json = preview_chain(&r).to_json();
             model.report = Some(r);
             model.phase = Phase::Done;
-            vec![Effect::PublishReportTimings]
+            let mut effects = vec![Effect::PublishReportTimings];
+            if model.shared.is_some() {
+                effects.push(Effect::RequestHash);
+            }
+            effects
         }
         Err(e) => {
             model.phase = Phase::Failed(format!("the report could not be read: {e}"));
@@ -351,6 +395,8 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
             model.chain_json = chain_json.clone();
             model.amounts = amounts_of(&m);
             model.master = Some(m);
+            model.master_shared = false;
+            model.share_link = None;
             vec![
                 Effect::PublishMaster { chain_json },
                 Effect::SetMatchDb(model.match_db()),

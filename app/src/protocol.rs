@@ -10,6 +10,9 @@
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
 //! - `{ type: "rescale", id, amounts: number[] }` the last master's corrective moves at
 //!   new amounts (one per move, 1 = as decided; answered by `mastered`)
+//! - `{ type: "hash", id, file }` the file's SHA-256 (answered by `hashed`)
+//! - `{ type: "apply", id, chain, target_lufs, ceiling }` a shared chain over the current
+//!   file (answered by `applied`: the analysis of the result)
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
@@ -26,6 +29,8 @@
 //! - `{ type: "mastered", id, json, stagesMs }` a `preflight.master/1` document as JSON text
 //!   (and milliseconds per mastering stage)
 //! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
+//! - `{ type: "hashed", id, sha256 }` the file's SHA-256, 64 hex digits
+//! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
 //! - `{ type: "error", id, message }` one user-facing line
 
 use js_sys::{Array, Object, Reflect};

@@ -435,3 +435,103 @@ fn a_master_brings_one_amount_per_corrective_move() {
     );
     assert_eq!(model.amounts, vec![1.0, 0.5]);
 }
+
+#[test]
+fn a_broken_share_link_is_one_line_and_changes_nothing_else() {
+    let mut m = PageModel::default();
+    m.open_link("#share=1.AAAA");
+    assert!(m.shared.is_none());
+    let note = m.share_note.clone().unwrap();
+    assert!(!note.contains('\n') && note.starts_with("This "), "{note}");
+    // Not a share fragment at all: ignored.
+    let mut m = PageModel::default();
+    m.open_link("#section-2");
+    assert_eq!((m.shared.is_none(), m.share_note.is_none()), (true, true));
+}
+
+#[test]
+fn an_opened_link_waits_for_its_file_and_plays_its_chain_only_on_a_match() {
+    use crate::share;
+    let r = report("song.wav");
+    let mut master = master_report(&r, -14.0);
+    master.chain = Chain::new(vec![Module::Gain { gain_db: -2.5 }]);
+    let sha = share::sha256_hex(b"the song's bytes");
+    let link = share::encode(&share::payload(&r, Some(&master), &sha));
+
+    let open = |sha_of_drop: &str| {
+        let mut m = PageModel::default();
+        m.open_link(&format!("#{link}"));
+        assert!(m.shared.is_some(), "{:?}", m.share_note);
+        m.begin_file("song.wav", 100.0);
+        assert!(m.shared.is_some(), "the link survives the drop");
+        let json = serde_json::to_string(&r).unwrap();
+        let effects = apply(
+            &mut m,
+            WorkerEvent {
+                job: None,
+                kind: EventKind::Report { json },
+            },
+        );
+        assert!(effects.contains(&Effect::RequestHash));
+        let effects = apply(
+            &mut m,
+            WorkerEvent {
+                job: None,
+                kind: EventKind::Hashed {
+                    sha256: sha_of_drop.into(),
+                },
+            },
+        );
+        (m, effects)
+    };
+    // Another file: its own analysis, and the page says why.
+    let (m, effects) = open(&share::sha256_hex(b"another file"));
+    assert!(effects.is_empty());
+    assert!(m.shared.is_none() && m.master.is_none());
+    assert!(m.share_note.unwrap().contains("not the file"));
+    // The same file: the link's chain runs, and its analysis becomes the master.
+    let (mut m, effects) = open(&sha);
+    assert_eq!(
+        effects,
+        vec![Effect::ApplyShared {
+            chain_json: master.chain.to_json(),
+            target_lufs: -14.0,
+            ceiling_dbtp: -1.0
+        }]
+    );
+    let after = serde_json::to_string(&r).unwrap();
+    let effects = apply(
+        &mut m,
+        WorkerEvent {
+            job: None,
+            kind: EventKind::Applied { json: after },
+        },
+    );
+    assert!(matches!(effects[0], Effect::PublishMaster { .. }));
+    assert_eq!(m.chain_json, master.chain.to_json());
+    assert!(m.master_shared && m.shared.is_none());
+    assert_eq!(m.master.unwrap().before.input.name, "song.wav");
+}
+
+#[test]
+fn a_share_link_waits_for_the_fingerprint() {
+    use crate::share;
+    let mut m = PageModel {
+        report: Some(report("a.wav")),
+        ..PageModel::default()
+    };
+    assert!(m.want_share_link(), "no SHA-256 yet: ask the Worker");
+    assert!(m.share_link.is_none() && m.share_wanted);
+    apply(
+        &mut m,
+        WorkerEvent {
+            job: None,
+            kind: EventKind::Hashed {
+                sha256: share::sha256_hex(b"x"),
+            },
+        },
+    );
+    let link = m.share_link.clone().unwrap();
+    assert!(share::decode(&link).is_ok());
+    assert!(!m.want_share_link(), "known now: made at once");
+}

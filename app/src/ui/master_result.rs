@@ -115,7 +115,8 @@ fn AmountSlider(
             <input type="range" min="0" max=format!("{:.0}", MAX_AMOUNT * 100.0) step="5"
                 data-module-index=index aria-label=format!("Amount of {name}")
                 prop:value=move || percent().to_string()
-                disabled=move || store.mastering.with(Option::is_some)
+                disabled=move || store.mastering.with(Option::is_some) || store.master_shared.get()
+                title=move || store.master_shared.get().then_some("A shared master plays as it was shared; master the file to scale its moves")
                 on:input=set
                 on:change=move |ev| { set(ev); requests::rescale(store); } />
             <output>{move || format!("{:.0} %", percent())}</output>

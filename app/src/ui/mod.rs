@@ -18,6 +18,8 @@
 //!   matched loudness, the playback system listened through, the risk looped
 //!   by "Hear it" (solo its band), and what the worklet reports it plays.
 //! - [`shortcuts`]: the keyboard shortcuts and their help dialog.
+//! - [`share`]: "Copy share link", the summary of an opened link while it
+//!   waits for its file, and one line about either.
 //! - [`timeline::TimelinePlot`]: short-term loudness over time with the risks'
 //!   ranges and the playhead; click to seek.
 //! - [`risks::RiskList`] / [`risks::RiskCard`]: what breaks first, with the
@@ -38,6 +40,7 @@ pub mod plot_parts;
 pub mod requests;
 pub mod results;
 pub mod risks;
+pub mod share;
 pub mod shortcuts;
 pub mod spectrum;
 pub mod status;
@@ -62,6 +65,7 @@ pub fn App() -> impl IntoView {
     worker_client::start(move |data| worker_events::handle(store, data));
     player::install_test_hook();
     shortcuts::install(store);
+    share::open_from_location();
     offline::preload_worklet();
     offline::register(move || {
         store.report.with_untracked(Option::is_none)
@@ -77,6 +81,8 @@ pub fn App() -> impl IntoView {
             <p class="tagline">"See what breaks in your track — before your audience hears it. Nothing leaves your computer."</p>
         </header>
         <main>
+            <share::ShareNote />
+            <share::SharedPreview />
             <DropZone on_file=move |f| requests::analyze_file(store, f) busy=busy />
             <StatusLine phase=store.phase />
             {move || store.report.get().map(|r| view! { <Results report=r /> })}

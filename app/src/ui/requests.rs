@@ -1,6 +1,8 @@
 //! What the page asks of the Workers: analyse a file, master it, export the
 //! master (the wire form is documented in [`crate::protocol`]).
 
+use std::cell::RefCell;
+
 use js_sys::Array;
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -11,12 +13,18 @@ use crate::model::SPLIT_MIN_BYTES;
 use crate::protocol::object;
 use crate::{player, worker_client};
 
+thread_local! {
+    /// The current file's handle, for hashing it on demand (share links).
+    static CURRENT_FILE: RefCell<Option<web_sys::File>> = const { RefCell::new(None) };
+}
+
 /// Starts a new job for `file`: the page forgets the last file, and the
 /// Workers get the File itself (a handle, not its bytes: each reads it off
 /// the main thread). A long file is measured by both Workers at once (see
 /// [`worker_client`]).
 pub fn analyze_file(store: Store, file: web_sys::File) {
     mark("__preflightPickedAt");
+    CURRENT_FILE.with(|f| *f.borrow_mut() = Some(file.clone()));
     let name = file.name();
     let job = store.update(|m| m.begin_file(&name, file.size()));
     player::set_track(None);
@@ -94,4 +102,36 @@ pub fn export(store: Store) {
         ("id", store.job.get_untracked().into()),
     ]);
     worker_client::send(msg.into(), Array::new());
+}
+
+/// Asks the engine for the current file's SHA-256 (answered by `hashed`).
+pub fn hash(store: Store) {
+    let Some(file) = CURRENT_FILE.with(|f| f.borrow().clone()) else {
+        return;
+    };
+    let msg = object(&[
+        ("type", "hash".into()),
+        ("id", store.job.get_untracked().into()),
+        ("file", file.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// Asks the engine to run a shared chain over the current file (answered by `applied`).
+pub fn apply_shared(store: Store, chain_json: &str, target_lufs: f64, ceiling_dbtp: f64) {
+    let msg = object(&[
+        ("type", "apply".into()),
+        ("id", store.job.get_untracked().into()),
+        ("chain", chain_json.into()),
+        ("target_lufs", target_lufs.into()),
+        ("ceiling", ceiling_dbtp.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// "Copy share link": makes it now, or once the file's SHA-256 is known.
+pub fn share_link(store: Store) {
+    if store.update(|m| m.want_share_link()) {
+        hash(store);
+    }
 }

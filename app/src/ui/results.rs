@@ -9,6 +9,7 @@ use super::measurements::Measurements;
 use super::overview::Overview;
 use super::player_bar::PlayerBar;
 use super::risks::RiskList;
+use super::share::ShareBox;
 use super::spectrum::SpectrumPlot;
 use super::timeline::TimelinePlot;
 use crate::fmt;
@@ -47,6 +48,7 @@ pub fn Results(
             <RiskList risks=risks />
             <SpectrumPlot spectrum=report.spectrum loudness_lufs=report.loudness.integrated_lufs />
             <MasterPanel />
+            <ShareBox />
         </section>
     }
 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use crate::listening::{Heard, Hearing};
 use crate::model::{PageModel, Phase};
 use crate::player;
+use crate::share::SharePayload;
 
 /// Signals of every [`PageModel`] field (see there for what each means).
 #[derive(Clone, Copy)]
@@ -35,6 +36,12 @@ pub struct Store {
     pub heard: RwSignal<Option<Heard>>,
     pub help_open: RwSignal<bool>,
     pub amounts: RwSignal<Vec<f64>>,
+    pub sha256: RwSignal<Option<String>>,
+    pub shared: RwSignal<Option<SharePayload>>,
+    pub share_note: RwSignal<Option<String>>,
+    pub share_link: RwSignal<Option<String>>,
+    pub share_wanted: RwSignal<bool>,
+    pub master_shared: RwSignal<bool>,
 }
 
 impl Store {
@@ -60,6 +67,12 @@ impl Store {
             heard: RwSignal::new(model.heard),
             help_open: RwSignal::new(model.help_open),
             amounts: RwSignal::new(model.amounts),
+            sha256: RwSignal::new(model.sha256),
+            shared: RwSignal::new(model.shared),
+            share_note: RwSignal::new(model.share_note),
+            share_link: RwSignal::new(model.share_link),
+            share_wanted: RwSignal::new(model.share_wanted),
+            master_shared: RwSignal::new(model.master_shared),
         }
     }
 
@@ -85,6 +98,12 @@ impl Store {
             heard: self.heard.get_untracked(),
             help_open: self.help_open.get_untracked(),
             amounts: self.amounts.get_untracked(),
+            sha256: self.sha256.get_untracked(),
+            shared: self.shared.get_untracked(),
+            share_note: self.share_note.get_untracked(),
+            share_link: self.share_link.get_untracked(),
+            share_wanted: self.share_wanted.get_untracked(),
+            master_shared: self.master_shared.get_untracked(),
         }
     }
 
@@ -109,6 +128,12 @@ impl Store {
         set_if_changed(self.heard, model.heard);
         set_if_changed(self.help_open, model.help_open);
         set_if_changed(self.amounts, model.amounts);
+        set_if_changed(self.sha256, model.sha256);
+        set_if_changed(self.shared, model.shared);
+        set_if_changed(self.share_note, model.share_note);
+        set_if_changed(self.share_link, model.share_link);
+        set_if_changed(self.share_wanted, model.share_wanted);
+        set_if_changed(self.master_shared, model.master_shared);
     }
 
     /// Changes the model with `f` and updates the signals that changed.

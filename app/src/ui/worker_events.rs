@@ -7,6 +7,7 @@ use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::browser;
+use super::requests;
 use super::store::Store;
 use crate::model::{self, Effect, EventKind, WorkerEvent};
 use crate::{player, protocol};
@@ -39,6 +40,12 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
             json: protocol::get_str(data, "json"),
         },
         "exported" => EventKind::Exported,
+        "hashed" => EventKind::Hashed {
+            sha256: protocol::get_str(data, "sha256"),
+        },
+        "applied" => EventKind::Applied {
+            json: protocol::get_str(data, "json"),
+        },
         "error" => EventKind::Error {
             message: protocol::get_str(data, "message"),
         },
@@ -80,6 +87,12 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
         }
         // The master's loudness changes the match and the heard level.
         Effect::SetMatchDb(_) => store.apply_listening(),
+        Effect::RequestHash => requests::hash(store),
+        Effect::ApplyShared {
+            chain_json,
+            target_lufs,
+            ceiling_dbtp,
+        } => requests::apply_shared(store, &chain_json, target_lufs, ceiling_dbtp),
         Effect::Download { file_name } => {
             let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
             if let Err(e) = browser::download(&bytes, &file_name) {

@@ -12,6 +12,7 @@
 //! - [`render`]: `render` (the file through a chain);
 //! - [`master`]: `master` (the decide loop);
 //! - [`rescale`]: `rescale` (the last master's moves at new amounts);
+//! - [`share`]: `hash` (the file's SHA-256) and `apply` (a shared chain);
 //! - [`export`]: `export` (the master as a WAV file).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
@@ -26,6 +27,7 @@ mod master;
 mod peaks;
 mod render;
 mod rescale;
+mod share;
 mod state;
 mod wire;
 
@@ -47,6 +49,8 @@ fn on_message(ev: MessageEvent) {
         "render" => render::on_render(id, &data),
         "master" => master::on_master(id, &data),
         "rescale" => rescale::on_rescale(id, &data),
+        "hash" => share::on_hash(id, &data),
+        "apply" => share::on_apply(id, &data),
         "export" => export::on_export(id),
         other => post_error(id, &format!("unknown request {other:?}")),
     }
