@@ -38,6 +38,8 @@ pub enum Phase {
     },
     Done,
     Failed(String),
+    /// The user stopped the analysis of this file.
+    Cancelled(String),
 }
 
 /// Everything the page shows, as plain data.
@@ -223,6 +225,34 @@ impl PageModel {
             percent: 0.0,
         };
         Some(self.job)
+    }
+
+    /// Cancel: the work in the Workers is abandoned (they are restarted);
+    /// a new job id makes any late message stale. Stopping an analysis
+    /// leaves the page as before the file; stopping a master keeps the
+    /// report, and returns true: the fresh Worker must read the file again.
+    pub fn cancel(&mut self) -> bool {
+        match &self.phase {
+            Phase::Working { name, .. } => {
+                let name = name.clone();
+                self.begin_file(&name, 1.0);
+                self.phase = Phase::Cancelled(name);
+                false
+            }
+            _ if self.mastering.is_some() => {
+                self.mastering = None;
+                self.master = None;
+                self.master_shared = false;
+                self.amounts.clear();
+                self.share_link = None;
+                if let Some(r) = &self.report {
+                    self.chain_json = preview_chain(r).to_json();
+                }
+                self.master_error = Some("Mastering cancelled.".into());
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A master was asked for: its progress starts, the last error goes.

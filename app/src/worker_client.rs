@@ -180,6 +180,13 @@ fn post(role: Role, msg: JsValue, transfer: Array) -> bool {
     })
 }
 
+/// Stops whatever both Workers are doing: each is terminated and a fresh one
+/// started (a running wasm call cannot be interrupted any other way).
+pub fn cancel() {
+    restart(Role::Engine);
+    restart(Role::Helper);
+}
+
 /// Sends a message (with transferables) to the engine Worker, now or as soon
 /// as it is ready.
 pub fn send(msg: JsValue, transfer: Array) {

@@ -535,3 +535,35 @@ fn a_share_link_waits_for_the_fingerprint() {
     assert!(share::decode(&link).is_ok());
     assert!(!m.want_share_link(), "known now: made at once");
 }
+
+#[test]
+fn cancel_stops_an_analysis_or_a_master_and_late_messages_change_nothing() {
+    let mut m = PageModel::default();
+    let job = m.begin_file("long.wav", 1e6).unwrap();
+    assert!(!m.cancel(), "an analysis: nothing to reload");
+    assert_eq!(m.phase, Phase::Cancelled("long.wav".into()));
+    // The old Worker's report arrives late: stale.
+    let json = serde_json::to_string(&report("long.wav")).unwrap();
+    assert!(apply(
+        &mut m,
+        WorkerEvent {
+            job: Some(job),
+            kind: EventKind::Report { json }
+        }
+    )
+    .is_empty());
+    assert!(m.report.is_none());
+    // A master: the report stays, the master goes, the engine needs the file again.
+    let r = report("a.wav");
+    let mut m = PageModel {
+        report: Some(r.clone()),
+        phase: Phase::Done,
+        ..PageModel::default()
+    };
+    m.master = Some(master_report(&r, -14.0));
+    m.begin_master();
+    assert!(m.cancel());
+    assert!(m.report.is_some() && m.master.is_none() && m.mastering.is_none());
+    assert_eq!(m.chain_json, preview_chain(&r).to_json());
+    assert!(!m.cancel(), "nothing left to cancel");
+}

@@ -51,7 +51,8 @@ pub fn MasterPanel() -> impl IntoView {
                 <button id="master" class="primary" on:click=start disabled=move || store.mastering.with(Option::is_some)>"Decide and master"</button>
             </div>
             {move || store.mastering.get().map(|(stage, pc)| view! {
-                <div class="status working"><span>{format!("Mastering — {stage}… {pc:.0}%")}</span><progress max="100" value=pc></progress></div>
+                <div class="status working"><span>{format!("Mastering — {stage}… {pc:.0}%")}</span><progress max="100" value=pc></progress>
+                    <button id="cancel-master" class="cancel" on:click=move |_| requests::cancel(store)>"Cancel"</button></div>
             })}
             {move || store.master_error.get().map(|e| view! { <div id="master-error" class="status error" role="alert">{e}</div> })}
             {move || store.master.get().map(|m| view! { <MasterResult master=m on_export=move |_| requests::export(store) /> })}

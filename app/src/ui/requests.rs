@@ -135,3 +135,29 @@ pub fn share_link(store: Store) {
         hash(store);
     }
 }
+
+/// Cancel: the Workers are restarted; a cancelled master's file is read
+/// again by the fresh engine (the report stays; the player keeps its track).
+pub fn cancel(store: Store) {
+    worker_client::cancel();
+    if store.update(|m| m.cancel()) {
+        if let Some(file) = CURRENT_FILE.with(|f| f.borrow().clone()) {
+            reload_engine(store, file);
+        }
+    } else {
+        player::set_track(None);
+    }
+}
+
+/// Gives a fresh engine Worker the current file again (after a cancelled
+/// master), under the current job: its report replaces the shown one.
+fn reload_engine(store: Store, file: web_sys::File) {
+    let msg = object(&[
+        ("type", "analyze".into()),
+        ("id", store.job.get_untracked().into()),
+        ("name", file.name().into()),
+        ("file", file.into()),
+        ("split", false.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}

@@ -1,8 +1,10 @@
-//! The status line under the drop zone: analysis progress, or the error of
-//! the last file.
+//! The status line under the drop zone: analysis progress with Cancel, or
+//! the error of the last file.
 
 use leptos::prelude::*;
 
+use super::requests;
+use super::store::use_store;
 use crate::model::Phase;
 
 /// Progress while working, or the error of the last file.
@@ -11,6 +13,7 @@ pub fn StatusLine(
     /// Where the page is in handling the current file.
     phase: RwSignal<Phase>,
 ) -> impl IntoView {
+    let store = use_store();
     move || {
         match phase.get() {
         Phase::Idle | Phase::Done => ().into_any(),
@@ -22,7 +25,12 @@ pub fn StatusLine(
             <div class="status working" role="status">
                 <span class="status-text">{format!("Analysing {name} — {stage}… {percent:.0}%")}</span>
                 <progress id="progress" max="100" value=percent></progress>
+                <button id="cancel" class="cancel" on:click=move |_| requests::cancel(store)>"Cancel"</button>
             </div>
+        }
+        .into_any(),
+        Phase::Cancelled(name) => view! {
+            <div id="cancelled" class="status cancelled" role="status">{format!("{name}: cancelled. Drop a file to start again.")}</div>
         }
         .into_any(),
         Phase::Failed(msg) => view! {

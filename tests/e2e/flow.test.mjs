@@ -1,0 +1,69 @@
+// The flow's robustness in headless Chromium: Cancel really stops the work
+// (the Workers are restarted), leaves the page usable, and late results of
+// the cancelled work change nothing; a cancelled master keeps the report and
+// the next master works.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from './support.mjs';
+
+let server, browser;
+const tmp = mkdtempSync(join(tmpdir(), 'preflight-flow-'));
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('Cancel stops an analysis at once; the next file works', async () => {
+  const long = join(tmp, 'long.wav');
+  await writeFile(long, wavBytes(musicLike(48000, 600, 4), 48000, 'int16'));
+  const short = join(tmp, 'short.wav');
+  await writeFile(short, wavBytes(musicLike(48000, 6, 2), 48000, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', long);
+  await page.click('#cancel', { timeout: 10_000 });
+  await page.waitForSelector('#cancelled');
+  assert.match(await page.textContent('#cancelled'), /long\.wav: cancelled/);
+  // Nothing of the cancelled file arrives later.
+  await page.waitForTimeout(4000);
+  assert.equal(await page.$('#integrated[data-value]'), null);
+  assert.equal(await page.$('#progress'), null);
+  await page.setInputFiles('#file-input', short);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#file-name'), 'short.wav');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Cancel stops a master; the report stays and the next master works', async () => {
+  const mix = join(tmp, 'minute.wav');
+  const chans = musicLike(48000, 60, 6);
+  for (let i = 0; i < chans[0].length; i++) {
+    const v = 0.15 * Math.sin(2 * Math.PI * 3150 * i / 48000);
+    chans[0][i] += v;
+    chans[1][i] += v;
+  }
+  await writeFile(mix, wavBytes(chans, 48000, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', mix);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  await page.click('#master');
+  await page.click('#cancel-master', { timeout: 10_000 });
+  await page.waitForSelector('#master-error:has-text("cancelled")');
+  assert.ok(await page.$('#integrated[data-value]'), 'the report stays');
+  await page.waitForTimeout(1500);
+  assert.equal(await page.$('#after-integrated'), null, 'no master arrives late');
+  await page.waitForFunction(() => !document.querySelector('#master').disabled);
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 180_000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
