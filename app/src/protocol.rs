@@ -13,6 +13,7 @@
 //! - `{ type: "hash", id, file }` the file's SHA-256 (answered by `hashed`)
 //! - `{ type: "apply", id, chain, target_lufs, ceiling }` a shared chain over the current
 //!   file (answered by `applied`: the analysis of the result)
+//! - `{ type: "demo", id }` makes the demo song (answered by `demo-file`)
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
@@ -30,6 +31,7 @@
 //!   (and milliseconds per mastering stage)
 //! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
 //! - `{ type: "hashed", id, sha256 }` the file's SHA-256, 64 hex digits
+//! - `{ type: "demo-file", id, bytes: Uint8Array }` the demo song as a WAV file (transferred)
 //! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
 //! - `{ type: "error", id, message }` one user-facing line
 

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from './support.mjs';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes, saveArtifact } from './support.mjs';
 
 let server, browser;
 const tmp = mkdtempSync(join(tmpdir(), 'preflight-flow-'));
@@ -64,6 +64,25 @@ test('Cancel stops a master; the report stays and the next master works', async 
   await page.waitForFunction(() => !document.querySelector('#master').disabled);
   await page.click('#master');
   await page.waitForSelector('#after-integrated[data-value]', { timeout: 180_000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Try a demo mix: the song is made in the browser and its chorus problems are found', async () => {
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await saveArtifact('landing.png', await page.screenshot());
+  await page.click('#demo');
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  assert.equal(await page.textContent('#file-name'), 'Preflight demo mix.wav');
+  assert.equal(await page.textContent('#duration'), '0:24');
+  for (const id of ['harshness', 'sibilance', 'low_end_instability']) {
+    assert.ok(await page.$(`li[data-risk-id="${id}"]`), `${id} card`);
+  }
+  // The harsh chorus starts at 0:12: the worst moment is in it (its range
+  // may begin up to one 3-s analysis window earlier).
+  const worst = parseFloat(await page.getAttribute('li[data-risk-id="harshness"] .chip.worst', 'data-start-s'));
+  assert.ok(worst >= 9, `harshness worst at ${worst} s`);
   assert.deepEqual(errors, []);
   await page.close();
 });

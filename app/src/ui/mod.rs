@@ -84,6 +84,10 @@ pub fn App() -> impl IntoView {
             <share::ShareNote />
             <share::SharedPreview />
             <DropZone on_file=move |f| requests::analyze_file(store, f) busy=busy />
+            <p class="demo-line">
+                <button id="demo" class="secondary" disabled=move || busy.get() on:click=move |_| requests::demo(store)>"Try a demo mix"</button>
+                " No file at hand? A 24-second song made in your browser, with problems to find: a harsh, sibilant chorus and a booming bass note."
+            </p>
             <StatusLine phase=store.phase />
             {move || store.report.get().map(|r| view! { <Results report=r /> })}
         </main>

@@ -161,3 +161,12 @@ fn reload_engine(store: Store, file: web_sys::File) {
     ]);
     worker_client::send(msg.into(), Array::new());
 }
+
+/// "Try a demo mix": the engine makes the demo song, which then opens like a dropped file.
+pub fn demo(store: Store) {
+    let msg = object(&[
+        ("type", "demo".into()),
+        ("id", store.job.get_untracked().into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}

@@ -15,6 +15,23 @@ use crate::{player, protocol};
 /// Handles one message the engine Worker sent.
 pub fn handle(store: Store, data: JsValue) {
     let received = js_sys::Date::now();
+    if protocol::get_str(&data, "type") == "demo-file" {
+        // The demo song: opened exactly like a dropped file.
+        let bytes = protocol::get(&data, "bytes");
+        let opts = web_sys::FilePropertyBag::new();
+        opts.set_type("audio/wav");
+        match web_sys::File::new_with_u8_array_sequence_and_options(
+            &js_sys::Array::of1(&bytes),
+            crate::demo::DEMO_NAME,
+            &opts,
+        ) {
+            Ok(file) => requests::analyze_file(store, file),
+            Err(_) => store.update(|m| {
+                m.phase = crate::model::Phase::Failed("the demo could not be opened".into())
+            }),
+        }
+        return;
+    }
     let event = parse(&data);
     let effects = store.update(|m| model::apply(m, event));
     for effect in effects {

@@ -13,6 +13,7 @@
 //! - [`master`]: `master` (the decide loop);
 //! - [`rescale`]: `rescale` (the last master's moves at new amounts);
 //! - [`share`]: `hash` (the file's SHA-256) and `apply` (a shared chain);
+//! - [`demo`]: `demo` (the demo song as WAV bytes);
 //! - [`export`]: `export` (the master as a WAV file).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
@@ -21,6 +22,7 @@
 
 mod analyze;
 mod clock;
+mod demo;
 mod engine;
 mod export;
 mod master;
@@ -50,6 +52,7 @@ fn on_message(ev: MessageEvent) {
         "master" => master::on_master(id, &data),
         "rescale" => rescale::on_rescale(id, &data),
         "hash" => share::on_hash(id, &data),
+        "demo" => demo::on_demo(id),
         "apply" => share::on_apply(id, &data),
         "export" => export::on_export(id),
         other => post_error(id, &format!("unknown request {other:?}")),
