@@ -16,6 +16,7 @@
 //! - [`listening`]: a risk heard on a loop, the playback system, the solo
 //!   band and the keyboard shortcuts, pure.
 //! - [`share`]: the share link's payload (summary, decisions, chain, file hash) and its strict reader, pure.
+//! - [`clip`]: the before/after clip's section (the loudest 30 s), pure.
 //! - [`demo`]: the demo song ("Try a demo mix"), made here, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
@@ -26,6 +27,7 @@
 //! plot, overview, listening) on the host; everything else needs a browser (the
 //! end-to-end tests in `tests/e2e/`).
 
+pub mod clip;
 pub mod demo;
 pub mod fmt;
 pub mod listening;

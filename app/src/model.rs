@@ -155,6 +155,8 @@ pub enum EventKind {
     },
     /// The master's WAV bytes.
     Exported,
+    /// The before/after clip's WAV bytes.
+    ClipExported,
     /// The current file's SHA-256.
     Hashed {
         sha256: String,
@@ -346,13 +348,29 @@ impl PageModel {
 
     /// The name the exported master is offered under.
     pub fn export_file_name(&self) -> String {
+        self.named("Preflight master", "wav")
+    }
+
+    /// `"{file's stem} ({what}).{ext}"`.
+    pub fn named(&self, what: &str, ext: &str) -> String {
         let name = self
             .report
             .as_ref()
             .map(|r| r.input.name.as_str())
             .unwrap_or_default();
         let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-        format!("{stem} (Preflight master).wav")
+        format!("{stem} ({what}).{ext}")
+    }
+
+    /// The report as the command line writes it: the master's
+    /// (`preflight.master/1`) once there is one, else the analysis
+    /// (`preflight.report/1`); pretty-printed JSON.
+    pub fn report_json(&self) -> Option<String> {
+        match (&self.master, &self.report) {
+            (Some(m), _) => serde_json::to_string_pretty(m).ok(),
+            (None, Some(r)) => serde_json::to_string_pretty(r).ok(),
+            _ => None,
+        }
     }
 }
 
@@ -375,6 +393,9 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         EventKind::Mastered { json } => on_mastered(model, &json),
         EventKind::Exported => vec![Effect::Download {
             file_name: model.export_file_name(),
+        }],
+        EventKind::ClipExported => vec![Effect::Download {
+            file_name: model.named("Preflight before-after clip", "wav"),
         }],
         EventKind::Error { message } => on_error(model, &message),
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),

@@ -14,6 +14,8 @@
 //! - `{ type: "apply", id, chain, target_lufs, ceiling }` a shared chain over the current
 //!   file (answered by `applied`: the analysis of the result)
 //! - `{ type: "demo", id }` makes the demo song (answered by `demo-file`)
+//! - `{ type: "clip", id, chain, start_s, length_s }` a before/after clip of the current
+//!   file through `chain` (answered by `clip-file`)
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
@@ -32,6 +34,7 @@
 //! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
 //! - `{ type: "hashed", id, sha256 }` the file's SHA-256, 64 hex digits
 //! - `{ type: "demo-file", id, bytes: Uint8Array }` the demo song as a WAV file (transferred)
+//! - `{ type: "clip-file", id, bytes: Uint8Array }` the before/after clip as a WAV file (transferred)
 //! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
 //! - `{ type: "error", id, message }` one user-facing line
 

@@ -101,3 +101,56 @@ test('a move\'s amount re-masters the track; the file is what the worklet plays'
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('exports: the before/after clip is the loudest passage at matched loudness; the JSON report is the master\'s', async () => {
+  // 50 s: a quiet 0:00–0:20, a loud, harsh 0:20–0:50 (the clip's section).
+  const chans = musicLike(SR, 50, 8);
+  for (let i = 0; i < chans[0].length; i++) {
+    const loud = i >= 20 * SR;
+    const v = loud ? 0.15 * Math.sin(2 * Math.PI * 3150 * i / SR) : 0;
+    for (const c of chans) c[i] = (loud ? 1 : 0.3) * c[i] + v;
+  }
+  const mix = join(tmp, 'clip me.wav');
+  await writeFile(mix, wavBytes(chans, SR, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', mix);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 120_000 });
+
+  const [clipDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-clip')]);
+  assert.equal(clipDl.suggestedFilename(), 'clip me (Preflight before-after clip).wav');
+  const clipPath = join(tmp, 'clip.wav');
+  await clipDl.saveAs(clipPath);
+  const clip = readWav(await readFile(clipPath));
+  const half = 30 * SR;
+  assert.equal(clip.channels[0].length, 2 * half + SR, '30 s, 1 s of silence, 30 s');
+  // The before half is the mix's loud passage (0:20–0:50), level aside.
+  let dot = 0, nb = 0, nm = 0;
+  for (let i = 0; i < half; i += 3) {
+    const b = clip.channels[0][i], m = chans[0][20 * SR + i];
+    dot += b * m; nb += b * b; nm += m * m;
+  }
+  assert.ok(dot / Math.sqrt(nb * nm) > 0.999, `before half vs the mix at 0:20: r = ${dot / Math.sqrt(nb * nm)}`);
+  // Matched loudness by the command line.
+  const lufs = async (from, name) => {
+    const part = clip.channels.map((c) => c.slice(from, from + half));
+    const p = join(tmp, name);
+    await writeFile(p, wavBytes(part, SR, 'float32'));
+    const r = cli(['analyze', p, '--json', `${p}.json`]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(await readFile(`${p}.json`, 'utf8')).loudness.integrated_lufs;
+  };
+  const [b, a] = [await lufs(0, 'clip-before.wav'), await lufs(half + SR, 'clip-after.wav')];
+  assert.ok(Math.abs(b - a) <= 0.5, `clip halves at ${b} and ${a} LUFS`);
+
+  const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  assert.equal(jsonDl.suggestedFilename(), 'clip me (Preflight report).json');
+  const jsonPath = join(tmp, 'report.json');
+  await jsonDl.saveAs(jsonPath);
+  const doc = JSON.parse(await readFile(jsonPath, 'utf8'));
+  assert.equal(doc.schema, 'preflight.master/1');
+  assert.deepEqual(doc.chain, JSON.parse(await page.evaluate(() => window.__preflightChain)));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -16,12 +16,12 @@ pub fn mark(key: &str) {
     expose(key, &js_sys::Date::now().into());
 }
 
-/// Offers bytes as a file download (a Blob URL on a temporary link).
-pub fn download(bytes: &Uint8Array, file_name: &str) -> Result<(), String> {
+/// Offers bytes as a file download of MIME type `mime` (a Blob URL on a temporary link).
+pub fn download(bytes: &Uint8Array, file_name: &str, mime: &str) -> Result<(), String> {
     let fail = |_| "the browser refused the download".to_string();
     let parts = Array::of1(bytes);
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("audio/wav");
+    opts.set_type(mime);
     let blob =
         web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(fail)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;

@@ -18,13 +18,20 @@ pub fn MasterResult(
     /// Called when the user asks for the master's file.
     on_export: impl Fn(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
+    let store = use_store();
     view! {
         <div class="master-result">
             <BeforeAfter before=master.before after=master.after />
             <h4>"Moves, each answering a risk"</h4>
             <Decisions decisions=master.decisions />
             <Left left=master.left />
-            <button id="export" class="primary" on:click=on_export>"Download master"</button>
+            <div class="exports">
+                <button id="export" class="primary" on:click=on_export>"Download master"</button>
+                <button id="export-clip" class="secondary" title="The loudest 30 seconds as the mix is, then as mastered, at matched loudness"
+                    on:click=move |_| requests::clip(store)>"Download before/after clip"</button>
+                <button id="export-json" class="secondary" title="The report as the command line writes it (preflight.master/1)"
+                    on:click=move |_| requests::report_json(store)>"Download report (JSON)"</button>
+            </div>
         </div>
     }
 }

@@ -170,3 +170,36 @@ pub fn demo(store: Store) {
     ]);
     worker_client::send(msg.into(), Array::new());
 }
+
+/// Asks the engine for a before/after clip of the most representative
+/// section, through the chain the player runs (answered by `clip-file`).
+pub fn clip(store: Store) {
+    let (start_s, length_s) = store.report.with_untracked(|r| {
+        r.as_ref().map_or((0.0, 0.0), |r| {
+            crate::clip::representative_section(r.timeline.as_ref(), r.input.duration_s)
+        })
+    });
+    let msg = object(&[
+        ("type", "clip".into()),
+        ("id", store.job.get_untracked().into()),
+        ("chain", store.chain_json.get_untracked().into()),
+        ("start_s", start_s.into()),
+        ("length_s", length_s.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// Downloads the report as JSON (the master's once there is one).
+pub fn report_json(store: Store) {
+    let m = store.snapshot();
+    if let Some(json) = m.report_json() {
+        let bytes = js_sys::Uint8Array::from(json.as_bytes());
+        if let Err(e) = super::browser::download(
+            &bytes,
+            &m.named("Preflight report", "json"),
+            "application/json",
+        ) {
+            store.update(|m| m.master_error = Some(e));
+        }
+    }
+}

@@ -57,6 +57,7 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
             json: protocol::get_str(data, "json"),
         },
         "exported" => EventKind::Exported,
+        "clip-file" => EventKind::ClipExported,
         "hashed" => EventKind::Hashed {
             sha256: protocol::get_str(data, "sha256"),
         },
@@ -112,7 +113,7 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
         } => requests::apply_shared(store, &chain_json, target_lufs, ceiling_dbtp),
         Effect::Download { file_name } => {
             let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
-            if let Err(e) = browser::download(&bytes, &file_name) {
+            if let Err(e) = browser::download(&bytes, &file_name, "audio/wav") {
                 store.update(|m| m.master_error = Some(e));
             }
         }

@@ -14,6 +14,7 @@
 //! - [`rescale`]: `rescale` (the last master's moves at new amounts);
 //! - [`share`]: `hash` (the file's SHA-256) and `apply` (a shared chain);
 //! - [`demo`]: `demo` (the demo song as WAV bytes);
+//! - [`clip`]: `clip` (a before/after demo clip as WAV bytes);
 //! - [`export`]: `export` (the master as a WAV file).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
@@ -21,6 +22,7 @@
 //! (the engine's entry points and the warm-up).
 
 mod analyze;
+mod clip;
 mod clock;
 mod demo;
 mod engine;
@@ -53,6 +55,7 @@ fn on_message(ev: MessageEvent) {
         "rescale" => rescale::on_rescale(id, &data),
         "hash" => share::on_hash(id, &data),
         "demo" => demo::on_demo(id),
+        "clip" => clip::on_clip(id, &data),
         "apply" => share::on_apply(id, &data),
         "export" => export::on_export(id),
         other => post_error(id, &format!("unknown request {other:?}")),
