@@ -18,6 +18,7 @@
 //! - [`share`]: the share link's payload (summary, decisions, chain, file hash) and its strict reader, pure.
 //! - [`clip`]: the before/after clip's section (the loudest 30 s), pure.
 //! - [`demo`]: the demo song ("Try a demo mix"), made here, pure.
+//! - [`embed`]: the embed mode's configuration (checked) and the host's summary, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
@@ -29,6 +30,7 @@
 
 pub mod clip;
 pub mod demo;
+pub mod embed;
 pub mod fmt;
 pub mod listening;
 pub mod model;

@@ -18,6 +18,8 @@
 //!   matched loudness, the playback system listened through, the risk looped
 //!   by "Hear it" (solo its band), and what the worklet reports it plays.
 //! - [`shortcuts`]: the keyboard shortcuts and their help dialog.
+//! - [`embed`]: embed mode (compact layout, accent, the studio's call to
+//!   action, messages to and from the host page).
 //! - [`share`]: "Copy share link", the summary of an opened link while it
 //!   waits for its file, and one line about either.
 //! - [`timeline::TimelinePlot`]: short-term loudness over time with the risks'
@@ -31,6 +33,7 @@
 
 pub mod browser;
 pub mod drop_zone;
+pub mod embed;
 pub mod master_panel;
 pub mod master_result;
 pub mod measurements;
@@ -66,6 +69,7 @@ pub fn App() -> impl IntoView {
     player::install_test_hook();
     shortcuts::install(store);
     share::open_from_location();
+    embed::start(store);
     offline::preload_worklet();
     offline::register(move || {
         store.report.with_untracked(Option::is_none)
@@ -78,6 +82,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="top">
             <h1>"Preflight"</h1>
+            <embed::EmbedBar />
             <p class="tagline">"See what breaks in your track — before your audience hears it. Nothing leaves your computer."</p>
         </header>
         <main>
