@@ -31,7 +31,7 @@ for (let i = 0; i < runs; i++) {
 const server = await serveDist();
 const browser = await launchBrowser();
 const browserMs = [];
-let masterMs = NaN, quantum = null;
+let masterMs = NaN, rescaleMs = NaN, quantum = null;
 try {
   for (let i = 0; i < runs; i++) {
     const { page } = await openApp(browser, server.url);
@@ -61,6 +61,15 @@ try {
       await page.click('#master');
       await page.waitForSelector('#after-integrated[data-value]', { timeout: 600_000 });
       masterMs = (await shownAt('#after-integrated[data-value]')) - m0;
+      // An amount slider moved: the whole track re-mastered, the report updated.
+      const slider = page.locator('input[type=range][data-module-index]').first();
+      if (await slider.count()) {
+        const before = await page.evaluate(() => window.__preflightChain);
+        const a0 = Date.now();
+        await slider.fill('50');
+        await page.waitForFunction((b) => window.__preflightChain !== b, before, { timeout: 600_000, polling: 10 });
+        rescaleMs = Date.now() - a0;
+      }
       console.log('mastering stages in the Worker (ms):', JSON.stringify(await page.evaluate(() => window.__preflightMasterStagesMs)));
       // The real-time chain in the AudioWorklet: render 30 s offline, cost per 128-frame quantum.
       const q = await page.evaluate(async () => {
@@ -87,9 +96,22 @@ try {
           }
           return m;
         };
+        const best2 = async (chain, heard) => {
+          let m = Infinity;
+          for (let k = 0; k < 3; k++) {
+            const t = performance.now();
+            await window.__preflight.renderOffline(chs, sr, chain, heard);
+            m = Math.min(m, performance.now() - t);
+          }
+          return m;
+        };
         const emptyMs = await best(passthrough);
         const chainMs = await best(full);
-        return { emptyMs, chainMs, quanta: n / 128, chain: full };
+        // The playback-system simulation after the full chain: the car (shelf +
+        // road noise) and the phone (mono, four biquads), the heaviest two.
+        const carMs = await best2(full, { system: 5, lufs: -14 });
+        const phoneMs = await best2(full, { system: 3, lufs: -14 });
+        return { emptyMs, chainMs, carMs, phoneMs, quanta: n / 128, chain: full };
       });
       quantum = q;
     }
@@ -112,4 +134,25 @@ if (quantum) {
   console.log(`AudioWorklet, full chain (${JSON.parse(quantum.chain).modules.map((m) => m.module).join(' → ')}), 30 s offline, best of 3:`);
   console.log(`  empty chain ${quantum.emptyMs.toFixed(0)} ms, full chain ${quantum.chainMs.toFixed(0)} ms`);
   console.log(`  ${(perQ * 1000).toFixed(1)} µs per 128-frame quantum beyond an empty chain = ${(100 * perQ / (128 / 48)).toFixed(2)} % of the 2.67 ms budget`);
+  for (const [name, ms] of [['car', quantum.carMs], ['phone', quantum.phoneMs]]) {
+    const q = Math.max(0, ms - quantum.emptyMs) / quantum.quanta;
+    console.log(`  with the ${name} simulation after it: ${(q * 1000).toFixed(1)} µs per quantum = ${(100 * q / (128 / 48)).toFixed(2)} % of the budget`);
+  }
+}
+console.log(`amount slider to 50 %, to the updated report (whole track re-mastered): ${f(rescaleMs)}`);
+// What the page loads, gzip-compressed (as a server would send it).
+{
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { gzipSync } = await import('node:zlib');
+  const { DIST } = await import('../e2e/support.mjs');
+  const files = readdirSync(DIST).filter((n) => !/^embed-example|\.map$/.test(n));
+  let raw = 0, gz = 0;
+  const rows = [];
+  for (const n of files) {
+    const b = readFileSync(join(DIST, n));
+    const g = gzipSync(b, { level: 9 }).length;
+    raw += b.length; gz += g;
+    rows.push(`${n} ${(g / 1024).toFixed(0)} KiB`);
+  }
+  console.log(`everything the page loads: ${(raw / 1048576).toFixed(2)} MB, gzip ${(gz / 1048576).toFixed(2)} MB (${rows.join(', ')})`);
 }

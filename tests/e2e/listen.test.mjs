@@ -87,6 +87,7 @@ test('Hear it loops the worst range on the exposing system; the worklet reports 
   assert.ok(seen.every((p) => p >= a - 0.25 && p <= b + 0.25), `positions ${seen} outside ${[a, b]}`);
   assert.ok(seen.some((p, i) => i > 0 && p < seen[i - 1] - 1), `no wrap seen in ${seen}`);
   assert.equal(await page.getAttribute('#looping', 'data-risk-id'), 'harshness');
+  assert.match(await page.textContent('#timeline rect.loop title'), /^Looping /, 'the loop is marked on the timeline');
 
   // After, Before, and the risk's band alone: each as the engine reports it.
   await page.getByRole('button', { name: 'After', exact: true }).click();

@@ -118,6 +118,14 @@ pub fn TimelinePlot(
                 <path class="curve mix" d=move || input.with_value(curve) />
                 {move || master_curve().map(|d| view! { <path class="curve mastered" d=d /> })}
                 <RiskLanes risks=lanes frame=frame x=x />
+                {move || store.hearing.get().and_then(|h| h.range_s.map(|r| (r, h.title))).map(|([a, b], title)| {
+                    let (xa, xb) = (x.at_clamped(a), x.at_clamped(b));
+                    view! {
+                        <rect class="loop" x=xa y=frame.y0() - 6.0 width=(xb - xa).max(1.0) height=4.0>
+                            <title>{format!("Looping {} – {}: {}", fmt::duration(a), fmt::duration(b), title)}</title>
+                        </rect>
+                    }
+                })}
                 <line class="playhead" y1=frame.y0() - 6.0 y2=frame.height - AXIS_H x1=head_x x2=head_x />
             </svg>
             <p class="hint">"Shaded: where major risks live. Lanes: every risk, in the order of the cards below (hover a span for its name). Click or use the arrow keys to seek."</p>
