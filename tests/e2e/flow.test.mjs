@@ -4,11 +4,11 @@
 // the next master works.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, saveArtifact } from './support.mjs';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes, saveArtifact, cli } from './support.mjs';
 
 let server, browser;
 const tmp = mkdtempSync(join(tmpdir(), 'preflight-flow-'));
@@ -83,6 +83,38 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
   // may begin up to one 3-s analysis window earlier).
   const worst = parseFloat(await page.getAttribute('li[data-risk-id="harshness"] .chip.worst', 'data-start-s'));
   assert.ok(worst >= 9, `harshness worst at ${worst} s`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('changing the direction re-masters: a LUFS target, a ceiling and a delivery rate are met', async () => {
+  const mix = join(tmp, 'direction.wav');
+  await writeFile(mix, wavBytes(musicLike(48000, 10, 3), 48000, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setInputFiles('#file-input', mix);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 120_000 });
+  const value = (id) => page.$eval(`#${id}`, (e) => parseFloat(e.dataset.value));
+  // Each change masters again by itself (no button).
+  await page.selectOption('#target', '-18');
+  await page.waitForFunction(() => Math.abs(parseFloat(document.querySelector('#after-integrated')?.dataset.value) + 18) < 0.5, null, { timeout: 120_000 });
+  await page.selectOption('#ceiling', '-2');
+  await page.waitForFunction(() => parseFloat(document.querySelector('#after-true-peak')?.dataset.value) <= -2 && !document.querySelector('#master').disabled, null, { timeout: 120_000 });
+  assert.ok(Math.abs(await value('after-integrated') + 18) < 0.5);
+  await page.selectOption('#rate', '44100');
+  await page.waitForFunction(() => !document.querySelector('#master').disabled, null, { timeout: 120_000 });
+  await page.waitForTimeout(300);
+  await page.waitForFunction(() => !document.querySelector('#master').disabled, null, { timeout: 120_000 });
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const saved = join(tmp, 'direction-master.wav');
+  await download.saveAs(saved);
+  const r = cli(['analyze', saved, '--json', `${saved}.json`]);
+  assert.equal(r.code, 0, r.stderr);
+  const measured = JSON.parse(await readFile(`${saved}.json`, 'utf8'));
+  assert.equal(measured.input.sample_rate, 44100);
+  assert.ok(measured.loudness.true_peak_dbtp <= -2.0, `TP ${measured.loudness.true_peak_dbtp}`);
+  assert.ok(Math.abs(measured.loudness.integrated_lufs + 18) <= 0.5, `${measured.loudness.integrated_lufs} LUFS`);
   assert.deepEqual(errors, []);
   await page.close();
 });

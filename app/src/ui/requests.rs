@@ -60,9 +60,13 @@ pub struct MasterRequest {
     pub character: String,
     /// Export format: `24`, `16` or `32f`.
     pub bits: String,
+    /// True-peak ceiling, dBTP, as text (`-1` …).
+    pub ceiling: String,
+    /// Delivery sample rate in Hz as text; empty = the file's own.
+    pub rate: String,
 }
 
-/// Asks the engine to master the current file (ceiling −1 dBTP).
+/// Asks the engine to master the current file.
 pub fn master(store: Store, request: MasterRequest) {
     store.update(|m| m.begin_master());
     let msg = object(&[
@@ -70,8 +74,15 @@ pub fn master(store: Store, request: MasterRequest) {
         ("id", store.job.get_untracked().into()),
         ("target", request.target.into()),
         ("character", request.character.into()),
-        ("ceiling", (-1.0).into()),
+        (
+            "ceiling",
+            request.ceiling.parse::<f64>().unwrap_or(-1.0).into(),
+        ),
         ("bits", request.bits.into()),
+        (
+            "rate",
+            request.rate.parse::<f64>().unwrap_or(f64::NAN).into(),
+        ),
     ]);
     worker_client::send(msg.into(), Array::new());
 }
