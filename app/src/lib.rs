@@ -20,6 +20,7 @@
 //! - [`demo`]: the demo song ("Try a demo mix"), made here, pure.
 //! - [`embed`]: the embed mode's configuration (checked) and the host's summary, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
+//! - [`preview`]: "Save a preview" — a self-contained HTML page with the clip, pure.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
 //!   sentences, pure.
@@ -38,6 +39,7 @@ pub mod offline;
 pub mod overview;
 pub mod player;
 pub mod plot;
+pub mod preview;
 pub mod protocol;
 pub mod share;
 pub mod ui;

@@ -157,6 +157,8 @@ pub enum EventKind {
     Exported,
     /// The before/after clip's WAV bytes.
     ClipExported,
+    /// The preview page's bytes (HTML).
+    PreviewExported,
     /// The current file's SHA-256.
     Hashed {
         sha256: String,
@@ -396,6 +398,9 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         }],
         EventKind::ClipExported => vec![Effect::Download {
             file_name: model.named("Preflight before-after clip", "wav"),
+        }],
+        EventKind::PreviewExported => vec![Effect::Download {
+            file_name: model.named("Preflight preview", "html"),
         }],
         EventKind::Error { message } => on_error(model, &message),
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),

@@ -14,8 +14,9 @@
 //! - `{ type: "apply", id, chain, target_lufs, ceiling }` a shared chain over the current
 //!   file (answered by `applied`: the analysis of the result)
 //! - `{ type: "demo", id }` makes the demo song (answered by `demo-file`)
-//! - `{ type: "clip", id, chain, start_s, length_s }` a before/after clip of the current
-//!   file through `chain` (answered by `clip-file`)
+//! - `{ type: "clip", id, chain, start_s, length_s, preview? }` a before/after clip of the
+//!   current file through `chain` (answered by `clip-file`), or with `preview` (a summary as
+//!   JSON text) the preview page (answered by `preview-file`)
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
@@ -35,6 +36,7 @@
 //! - `{ type: "hashed", id, sha256 }` the file's SHA-256, 64 hex digits
 //! - `{ type: "demo-file", id, bytes: Uint8Array }` the demo song as a WAV file (transferred)
 //! - `{ type: "clip-file", id, bytes: Uint8Array }` the before/after clip as a WAV file (transferred)
+//! - `{ type: "preview-file", id, bytes: Uint8Array }` the preview page, HTML (transferred)
 //! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
 //! - `{ type: "error", id, message }` one user-facing line
 

@@ -144,6 +144,26 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   const [b, a] = [await lufs(0, 'clip-before.wav'), await lufs(half + SR, 'clip-after.wav')];
   assert.ok(Math.abs(b - a) <= 0.5, `clip halves at ${b} and ${a} LUFS`);
 
+  // Save a preview: one HTML page with the summary and both halves playable, nothing fetched.
+  const [previewDl] = await Promise.all([page.waitForEvent('download'), page.click('#save-preview')]);
+  assert.equal(previewDl.suggestedFilename(), 'clip me (Preflight preview).html');
+  const previewPath = join(tmp, 'preview.html');
+  await previewDl.saveAs(previewPath);
+  const html = await readFile(previewPath, 'utf8');
+  assert.ok(!/<script/i.test(html), 'no script in the preview');
+  const viewer = await browser.newPage();
+  const fetched = [];
+  viewer.on('request', (r) => { if (!r.url().startsWith('data:') && !r.url().startsWith('file:')) fetched.push(r.url()); });
+  await viewer.goto(`file://${previewPath}`);
+  const durations = await viewer.evaluate(() => Promise.all([...document.querySelectorAll('audio')].map((a) =>
+    new Promise((ok) => (a.readyState >= 1 ? ok(a.duration) : a.addEventListener('loadedmetadata', () => ok(a.duration)))))));
+  assert.equal(durations.length, 2);
+  for (const d of durations) assert.ok(Math.abs(d - 30) < 0.05, `a preview clip lasts ${d} s`);
+  assert.match(await viewer.textContent('h1'), /clip me\.wav/);
+  assert.ok((await viewer.$$('li')).length > 0, 'the risks are listed');
+  assert.deepEqual(fetched, []);
+  await viewer.close();
+
   const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   assert.equal(jsonDl.suggestedFilename(), 'clip me (Preflight report).json');
   const jsonPath = join(tmp, 'report.json');

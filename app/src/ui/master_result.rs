@@ -29,6 +29,8 @@ pub fn MasterResult(
                 <button id="export" class="primary" on:click=on_export>"Download master"</button>
                 <button id="export-clip" class="secondary" title="The loudest 30 seconds as the mix is, then as mastered, at matched loudness"
                     on:click=move |_| requests::clip(store)>"Download before/after clip"</button>
+                <button id="save-preview" class="secondary" title="One HTML page to send by any means: the summary and the before/after clip, playable anywhere"
+                    on:click=move |_| requests::preview(store)>"Save a preview"</button>
                 <button id="export-json" class="secondary" title="The report as the command line writes it (preflight.master/1)"
                     on:click=move |_| requests::report_json(store)>"Download report (JSON)"</button>
             </div>

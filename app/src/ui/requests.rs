@@ -185,6 +185,27 @@ pub fn demo(store: Store) {
 /// Asks the engine for a before/after clip of the most representative
 /// section, through the chain the player runs (answered by `clip-file`).
 pub fn clip(store: Store) {
+    send_clip(store, None);
+}
+
+/// "Save a preview": the clip inside a one-page HTML summary (answered by `preview-file`).
+pub fn preview(store: Store) {
+    let m = store.snapshot();
+    let Some(report) = &m.report else {
+        return;
+    };
+    let (start, len) =
+        crate::clip::representative_section(report.timeline.as_ref(), report.input.duration_s);
+    let section = format!(
+        "{} – {}",
+        crate::fmt::duration(start),
+        crate::fmt::duration(start + len)
+    );
+    let summary = crate::preview::PreviewSummary::of(report, m.master.as_ref(), section);
+    send_clip(store, serde_json::to_string(&summary).ok());
+}
+
+fn send_clip(store: Store, preview: Option<String>) {
     let (start_s, length_s) = store.report.with_untracked(|r| {
         r.as_ref().map_or((0.0, 0.0), |r| {
             crate::clip::representative_section(r.timeline.as_ref(), r.input.duration_s)
@@ -196,6 +217,7 @@ pub fn clip(store: Store) {
         ("chain", store.chain_json.get_untracked().into()),
         ("start_s", start_s.into()),
         ("length_s", length_s.into()),
+        ("preview", preview.map_or(JsValue::UNDEFINED, JsValue::from)),
     ]);
     worker_client::send(msg.into(), Array::new());
 }

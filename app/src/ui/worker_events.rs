@@ -58,6 +58,7 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         },
         "exported" => EventKind::Exported,
         "clip-file" => EventKind::ClipExported,
+        "preview-file" => EventKind::PreviewExported,
         "hashed" => EventKind::Hashed {
             sha256: protocol::get_str(data, "sha256"),
         },
@@ -113,7 +114,12 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
         } => requests::apply_shared(store, &chain_json, target_lufs, ceiling_dbtp),
         Effect::Download { file_name } => {
             let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
-            if let Err(e) = browser::download(&bytes, &file_name, "audio/wav") {
+            let mime = if file_name.ends_with(".html") {
+                "text/html"
+            } else {
+                "audio/wav"
+            };
+            if let Err(e) = browser::download(&bytes, &file_name, mime) {
                 store.update(|m| m.master_error = Some(e));
             }
         }
