@@ -28,7 +28,10 @@ test('Cancel stops an analysis at once; the next file works', async () => {
   const short = join(tmp, 'short.wav');
   await writeFile(short, wavBytes(musicLike(48000, 6, 2), 48000, 'int16'));
   const { page, errors } = await openApp(browser, server.url);
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.setInputFiles('#file-input', long);
+  await page.waitForSelector('#cancel', { timeout: 10_000 });
+  await saveArtifact('progress.png', await page.screenshot());
   await page.click('#cancel', { timeout: 10_000 });
   await page.waitForSelector('#cancelled');
   assert.match(await page.textContent('#cancelled'), /long\.wav: cancelled/);
