@@ -22,6 +22,7 @@ use preflight_tests::bands::{band_vs_all_db, max_octave_change_db};
 use preflight_tests::master_mix::{clean, eq, gain, mix, through, MixSpec};
 use preflight_tests::noise::Xorshift32;
 use preflight_tests::peers::{ebur128, have_ffmpeg};
+use preflight_tests::stereo::{balance_db, dc, low_mono_loss_db};
 
 const SR: u32 = 48_000;
 const SECONDS: f32 = 12.0;
@@ -298,7 +299,39 @@ fn mono_collapse_is_made_mono_safe() {
         ..MixSpec::default()
     };
     let a = gain(&mix(&spec, SR, SECONDS, 0x1234_5678), -4.0);
-    check("mono_collapse", &a, "mono_collapse");
+    let m = check("mono_collapse", &a, "mono_collapse");
+    check_physical(
+        "mono_collapse",
+        &m,
+        low_mono_loss_db(&a, 150.0),
+        low_mono_loss_db(&m.audio, 150.0),
+    );
+}
+
+/// A non-band risk judged by a physical measure (`before`, `after`, both
+/// "more is worse", 0 = none): never worse by more than 0.5, and when the
+/// detector called it major, at least halved.
+fn check_physical(name: &str, m: &Mastered, before: f64, after: f64) {
+    eprintln!("{name}: physical {before:.2} → {after:.2}");
+    assert!(
+        before > 0.5,
+        "{name}: the problem is physically there ({before:.2})"
+    );
+    assert!(
+        after <= before + 0.5,
+        "{name}: made worse, {before:.2} → {after:.2}"
+    );
+    if m.report
+        .before
+        .risks
+        .iter()
+        .any(|r| r.id == name && r.level == Level::Major)
+    {
+        assert!(
+            after <= 0.5 * before,
+            "{name}: major, not halved: {before:.2} → {after:.2}"
+        );
+    }
 }
 
 #[test]
@@ -308,7 +341,14 @@ fn leaning_image_is_recentred() {
     for s in &mut a.channels[0] {
         *s *= g;
     }
-    check("stereo_imbalance", &gain(&a, -3.0), "stereo_imbalance");
+    let p = gain(&a, -3.0);
+    let m = check("stereo_imbalance", &p, "stereo_imbalance");
+    check_physical(
+        "stereo_imbalance",
+        &m,
+        balance_db(&p).abs(),
+        balance_db(&m.audio).abs(),
+    );
 }
 
 #[test]
@@ -319,7 +359,9 @@ fn dc_offset_is_removed() {
             *s += 0.05;
         }
     }
-    check("dc_offset", &a, "dc_offset");
+    let m = check("dc_offset", &a, "dc_offset");
+    // In units of 1 % of full scale.
+    check_physical("dc_offset", &m, 100.0 * dc(&a), 100.0 * dc(&m.audio));
 }
 
 #[test]

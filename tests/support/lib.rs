@@ -7,6 +7,8 @@
 //! - [`filters`]: RBJ Audio-EQ-Cookbook biquads and one-pole filters used by
 //!   the generators and injections.
 //! - [`signals`]: simple known signals (sines, sections).
+//! - [`stereo`]: physical low-band mono loss, channel balance and DC (the
+//!   mastering tests' independent measure of the non-band risks).
 //! - [`mixes`]: music-like stereo mixes in three styles and [`mixes::inject`],
 //!   one problem of each risk id put into a mix.
 //! - [`master_mix`]: the 120 bpm mix of the mastering tests, its elements'
@@ -22,6 +24,7 @@ pub mod mixes;
 pub mod noise;
 pub mod peers;
 pub mod signals;
+pub mod stereo;
 pub mod wav;
 
 /// A per-process scratch directory under the target dir's tmp.
