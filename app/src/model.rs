@@ -90,6 +90,8 @@ pub struct PageModel {
     pub share_wanted: bool,
     /// The master came from a share link (its moves cannot be re-scaled here).
     pub master_shared: bool,
+    /// True peak of the master after an Opus round trip, dBTP (the codec check).
+    pub codec_true_peak: Option<f64>,
 }
 
 impl Default for PageModel {
@@ -120,6 +122,7 @@ impl Default for PageModel {
             share_link: None,
             share_wanted: false,
             master_shared: false,
+            codec_true_peak: None,
         }
     }
 }
@@ -159,6 +162,10 @@ pub enum EventKind {
     ClipExported,
     /// The preview page's bytes (HTML).
     PreviewExported,
+    /// The master's true peak after an Opus round trip.
+    CodecChecked {
+        true_peak_dbtp: f64,
+    },
     /// The current file's SHA-256.
     Hashed {
         sha256: String,
@@ -404,6 +411,10 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         }],
         EventKind::Error { message } => on_error(model, &message),
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),
+        EventKind::CodecChecked { true_peak_dbtp } => {
+            model.codec_true_peak = Some(true_peak_dbtp);
+            Vec::new()
+        }
         EventKind::Applied { json } => model.on_applied(&json),
         EventKind::Other => Vec::new(),
     }
@@ -453,6 +464,7 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
             model.master = Some(m);
             model.master_shared = false;
             model.share_link = None;
+            model.codec_true_peak = None;
             vec![
                 Effect::PublishMaster { chain_json },
                 Effect::SetMatchDb(model.match_db()),

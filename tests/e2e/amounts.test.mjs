@@ -164,6 +164,23 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   assert.deepEqual(fetched, []);
   await viewer.close();
 
+  // The codec check: the master through Opus 128 kb/s in the Worker (WebCodecs),
+  // against ffmpeg's libopus at the same bitrate on the downloaded master.
+  await page.click('#codec-check');
+  const codecTp = parseFloat(await (await page.waitForSelector('#codec-result', { timeout: 60_000 })).getAttribute('data-true-peak'));
+  const [masterDl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const masterPath = join(tmp, 'codec-master.wav');
+  await masterDl.saveAs(masterPath);
+  const { execFileSync } = await import('node:child_process');
+  const opus = join(tmp, 'master.opus'), decoded = join(tmp, 'master-opus.wav');
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', masterPath, '-c:a', 'libopus', '-b:a', '128k', opus]);
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', opus, '-c:a', 'pcm_f32le', decoded]);
+  const peer = cli(['analyze', decoded, '--json', `${decoded}.json`]);
+  assert.equal(peer.code, 0, peer.stderr);
+  const peerTp = JSON.parse(await readFile(`${decoded}.json`, 'utf8')).loudness.true_peak_dbtp;
+  console.log(`true peak after Opus 128 kb/s: page (WebCodecs) ${codecTp} dBTP, ffmpeg libopus ${peerTp} dBTP`);
+  assert.ok(Number.isFinite(codecTp) && Math.abs(codecTp - peerTp) < 1.0, `page ${codecTp} vs ffmpeg ${peerTp}`);
+
   const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   assert.equal(jsonDl.suggestedFilename(), 'clip me (Preflight report).json');
   const jsonPath = join(tmp, 'report.json');

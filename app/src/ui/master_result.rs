@@ -25,6 +25,7 @@ pub fn MasterResult(
             <h4>"Moves, each answering a risk"</h4>
             <Decisions decisions=master.decisions />
             <Left left=master.left />
+            <CodecCheck ceiling=master.intent.ceiling_dbtp />
             <div class="exports">
                 <button id="export" class="primary" on:click=on_export>"Download master"</button>
                 <button id="export-clip" class="secondary" title="The loudest 30 seconds as the mix is, then as mastered, at matched loudness"
@@ -152,4 +153,36 @@ fn Left(
             </ul>
         }
     })
+}
+
+/// The codec check: the master's true peak after Opus at 128 kb/s, and
+/// what it means against full scale and the ceiling.
+#[component]
+fn CodecCheck(
+    /// The master's true-peak ceiling, dBTP.
+    ceiling: f64,
+) -> impl IntoView {
+    let store = use_store();
+    view! {
+        <div class="codec">
+            <button id="codec-check" class="secondary" on:click=move |_| requests::codec_check(store)>
+                "Check after Opus (128 kb/s)"
+            </button>
+            {move || store.codec_true_peak.get().map(|tp| {
+                let over = tp > 0.0;
+                let verdict = if tp > 0.0 {
+                    "over full scale: a listener's decoder clips it. A lower ceiling (−2 dBTP) leaves the codec room.".to_string()
+                } else if tp > ceiling {
+                    format!("above your {ceiling:.1} dBTP ceiling by {:.1} dB, but under full scale: it holds.", tp - ceiling)
+                } else {
+                    "under your ceiling: it holds.".to_string()
+                };
+                view! {
+                    <p id="codec-result" data-true-peak=format!("{tp:.2}") class:over=over>
+                        {format!("After Opus at 128 kb/s and decoding, the true peak is {tp:.1} dBTP — {verdict}")}
+                    </p>
+                }
+            })}
+        </div>
+    }
 }

@@ -236,3 +236,13 @@ pub fn report_json(store: Store) {
         }
     }
 }
+
+/// The codec check: the master through Opus at 128 kb/s and back (answered by `codec-checked`).
+pub fn codec_check(store: Store) {
+    let msg = object(&[
+        ("type", "codec".into()),
+        ("id", store.job.get_untracked().into()),
+        ("bitrate", 128_000.into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}

@@ -42,6 +42,7 @@ pub struct Store {
     pub share_link: RwSignal<Option<String>>,
     pub share_wanted: RwSignal<bool>,
     pub master_shared: RwSignal<bool>,
+    pub codec_true_peak: RwSignal<Option<f64>>,
 }
 
 impl Store {
@@ -73,6 +74,7 @@ impl Store {
             share_link: RwSignal::new(model.share_link),
             share_wanted: RwSignal::new(model.share_wanted),
             master_shared: RwSignal::new(model.master_shared),
+            codec_true_peak: RwSignal::new(model.codec_true_peak),
         }
     }
 
@@ -104,6 +106,7 @@ impl Store {
             share_link: self.share_link.get_untracked(),
             share_wanted: self.share_wanted.get_untracked(),
             master_shared: self.master_shared.get_untracked(),
+            codec_true_peak: self.codec_true_peak.get_untracked(),
         }
     }
 
@@ -134,6 +137,7 @@ impl Store {
         set_if_changed(self.share_link, model.share_link);
         set_if_changed(self.share_wanted, model.share_wanted);
         set_if_changed(self.master_shared, model.master_shared);
+        set_if_changed(self.codec_true_peak, model.codec_true_peak);
     }
 
     /// Changes the model with `f` and updates the signals that changed.

@@ -59,6 +59,9 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         "exported" => EventKind::Exported,
         "clip-file" => EventKind::ClipExported,
         "preview-file" => EventKind::PreviewExported,
+        "codec-checked" => EventKind::CodecChecked {
+            true_peak_dbtp: protocol::get_f64(data, "true_peak_dbtp"),
+        },
         "hashed" => EventKind::Hashed {
             sha256: protocol::get_str(data, "sha256"),
         },

@@ -15,6 +15,7 @@
 //! - [`share`]: `hash` (the file's SHA-256) and `apply` (a shared chain);
 //! - [`demo`]: `demo` (the demo song as WAV bytes);
 //! - [`clip`]: `clip` (a before/after demo clip as WAV bytes);
+//! - [`codec`]: `codec` (the master through Opus and back: true peak after decoding);
 //! - [`export`]: `export` (the master as a WAV file).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
@@ -24,6 +25,7 @@
 mod analyze;
 mod clip;
 mod clock;
+mod codec;
 mod demo;
 mod engine;
 mod export;
@@ -56,6 +58,7 @@ fn on_message(ev: MessageEvent) {
         "hash" => share::on_hash(id, &data),
         "demo" => demo::on_demo(id),
         "clip" => clip::on_clip(id, &data),
+        "codec" => codec::on_codec(id, &data),
         "apply" => share::on_apply(id, &data),
         "export" => export::on_export(id),
         other => post_error(id, &format!("unknown request {other:?}")),

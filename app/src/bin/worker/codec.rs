@@ -1,0 +1,197 @@
+//! `codec`: the last master through a lossy codec and back, in this Worker,
+//! with the browser's WebCodecs (`AudioEncoder` → `AudioDecoder`, Opus at
+//! 48 kHz — the rate Opus runs at; the master is resampled first if needed),
+//! and the true peak of what comes out (the engine's BS.1770 4× meter).
+//! Codecs overshoot: a master at −1 dBTP can decode above 0 dBFS, which a
+//! listener's decoder clips. WebCodecs has no stable bindings in `web-sys`,
+//! so it is reached through `js_sys::Reflect`; the calls are few.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use app::protocol::{self, object};
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::io::resample;
+use dsp_wasm::measure::true_peak::true_peak;
+use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::state::MASTERED;
+use crate::wire::{post, post_error};
+
+/// Opus runs at 48 kHz.
+const OPUS_RATE: u32 = 48_000;
+/// Frames per `AudioData` handed to the encoder (0.1 s).
+const CHUNK: usize = 4_800;
+
+/// Handles `{type: "codec", id, bitrate}`: posts `{type: "codec-checked",
+/// id, codec, bitrate, true_peak_dbtp}` or an error (a browser without
+/// WebCodecs' Opus encoder says so).
+pub fn on_codec(id: f64, data: &JsValue) {
+    let bitrate = protocol::get_f64(data, "bitrate");
+    let bitrate = if bitrate.is_finite() && bitrate >= 6_000.0 {
+        bitrate
+    } else {
+        128_000.0
+    };
+    let Some(audio) = MASTERED.with(|m| m.borrow().as_ref().map(|(a, _)| a.clone())) else {
+        return post_error(id, "nothing has been mastered yet");
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        match round_trip(&audio, bitrate).await {
+            Ok(decoded) => {
+                let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
+                let tp = 20.0 * f64::from(true_peak(&slices)).max(1e-10).log10();
+                post(&object(&[
+                    ("type", "codec-checked".into()),
+                    ("id", id.into()),
+                    ("codec", "opus".into()),
+                    ("bitrate", bitrate.into()),
+                    ("true_peak_dbtp", ((tp * 100.0).round() / 100.0).into()),
+                ]));
+            }
+            Err(e) => post_error(
+                id,
+                &format!(
+                    "the codec check could not run in this browser ({})",
+                    e.as_string()
+                        .unwrap_or_else(|| "no WebCodecs Opus encoder".into())
+                ),
+            ),
+        }
+    });
+}
+
+fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(o, &k.into())
+}
+
+fn call(o: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
+    let f: Function = get(o, method)?.dyn_into()?;
+    Reflect::apply(&f, o, args)
+}
+
+fn construct(name: &str, init: &Object) -> Result<JsValue, JsValue> {
+    let ctor: Function = get(&js_sys::global(), name)?
+        .dyn_into()
+        .map_err(|_| JsValue::from_str(&format!("no {name}")))?;
+    Reflect::construct(&ctor, &Array::of1(init))
+}
+
+/// Encodes `audio` to Opus and decodes it again; returns the decoded channels.
+async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, JsValue> {
+    let audio = if audio.sample_rate == OPUS_RATE {
+        audio.clone()
+    } else {
+        resample::resample(audio, OPUS_RATE).map_err(|e| JsValue::from_str(&e.to_string()))?
+    };
+    let channels = audio.channels.len();
+    let decoded: Rc<RefCell<Vec<Vec<f32>>>> = Rc::new(RefCell::new(vec![Vec::new(); channels]));
+    let failure: Rc<RefCell<Option<JsValue>>> = Rc::new(RefCell::new(None));
+
+    // Decoder: every AudioData it outputs is copied out plane by plane.
+    let out = decoded.clone();
+    let on_decoded = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
+        let frames = get(&data, "numberOfFrames")
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as u32;
+        let mut out = out.borrow_mut();
+        for (c, ch) in out.iter_mut().enumerate() {
+            let buf = Float32Array::new_with_length(frames);
+            let opts = object(&[
+                ("planeIndex", (c as u32).into()),
+                ("format", "f32-planar".into()),
+            ]);
+            if call(&data, "copyTo", &Array::of2(&buf, &opts)).is_ok() {
+                ch.extend(buf.to_vec());
+            }
+        }
+        let _ = call(&data, "close", &Array::new());
+    });
+    let fail = failure.clone();
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        *fail.borrow_mut() = Some(e);
+    });
+    let decoder = construct(
+        "AudioDecoder",
+        &object(&[
+            ("output", on_decoded.as_ref().clone()),
+            ("error", on_error.as_ref().clone()),
+        ]),
+    )?;
+    let configured = Rc::new(RefCell::new(false));
+
+    // Encoder: each chunk goes straight to the decoder (configured from the
+    // first chunk's metadata).
+    let (dec, conf) = (decoder.clone(), configured.clone());
+    let on_chunk =
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |chunk: JsValue, meta: JsValue| {
+            if !*conf.borrow() {
+                if let Ok(cfg) = get(&meta, "decoderConfig") {
+                    if !cfg.is_undefined() && call(&dec, "configure", &Array::of1(&cfg)).is_ok() {
+                        *conf.borrow_mut() = true;
+                    }
+                }
+            }
+            let _ = call(&dec, "decode", &Array::of1(&chunk));
+        });
+    let encoder = construct(
+        "AudioEncoder",
+        &object(&[
+            ("output", on_chunk.as_ref().clone()),
+            ("error", on_error.as_ref().clone()),
+        ]),
+    )?;
+    call(
+        &encoder,
+        "configure",
+        &Array::of1(&object(&[
+            ("codec", "opus".into()),
+            ("sampleRate", OPUS_RATE.into()),
+            ("numberOfChannels", (channels as u32).into()),
+            ("bitrate", bitrate.into()),
+        ])),
+    )?;
+    let frames = audio.frames();
+    let mut start = 0;
+    while start < frames {
+        let n = CHUNK.min(frames - start);
+        let planar = Float32Array::new_with_length((n * channels) as u32);
+        for (c, ch) in audio.channels.iter().enumerate() {
+            planar.set(&Float32Array::from(&ch[start..start + n]), (c * n) as u32);
+        }
+        let init = object(&[
+            ("format", "f32-planar".into()),
+            ("sampleRate", OPUS_RATE.into()),
+            ("numberOfFrames", (n as u32).into()),
+            ("numberOfChannels", (channels as u32).into()),
+            (
+                "timestamp",
+                ((start as f64) * 1e6 / f64::from(OPUS_RATE)).into(),
+            ),
+            ("data", planar.into()),
+        ]);
+        let data = construct("AudioData", &init)?;
+        call(&encoder, "encode", &Array::of1(&data))?;
+        let _ = call(&data, "close", &Array::new());
+        start += n;
+    }
+    JsFuture::from(call(&encoder, "flush", &Array::new())?.dyn_into::<Promise>()?).await?;
+    if *configured.borrow() {
+        JsFuture::from(call(&decoder, "flush", &Array::new())?.dyn_into::<Promise>()?).await?;
+    }
+    let _ = call(&encoder, "close", &Array::new());
+    let _ = call(&decoder, "close", &Array::new());
+    if let Some(e) = failure.borrow_mut().take() {
+        return Err(e);
+    }
+    drop((on_decoded, on_chunk, on_error));
+    let result = decoded.borrow().clone();
+    if result.iter().all(Vec::is_empty) {
+        return Err(JsValue::from_str("the codec returned nothing"));
+    }
+    Ok(result)
+}
