@@ -44,7 +44,7 @@ async function mixFile(name) {
   return path;
 }
 
-/** Everything the page offers after load: analyse, play, master, play the master, export twice. */
+/** Everything the page offers after load: analyse, play, master, play the master, export twice, share. */
 async function mainFlow(page, path) {
   await page.setInputFiles('#file-input', path);
   const el = await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
@@ -68,6 +68,9 @@ async function mainFlow(page, path) {
     await download.saveAs(saved);
     downloads.push(saved);
   }
+  // Share: the link is made in the page (the file fingerprinted in the Worker); nothing is sent.
+  await page.click('#share-button');
+  await page.waitForSelector('#share-link', { timeout: 30_000 });
   assert.equal(await page.$('.player-error'), null, 'the player reported an error');
   return { integrated, downloads };
 }
