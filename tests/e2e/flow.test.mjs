@@ -121,3 +121,18 @@ test('changing the direction re-masters: a LUFS target, a ceiling and a delivery
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('a normal visit exposes no test hooks; ?test-hooks does', async () => {
+  const mix = join(tmp, 'hooks.wav');
+  await writeFile(mix, wavBytes(musicLike(48000, 4, 1), 48000, 'int16'));
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.setInputFiles('#file-input', mix);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  const exposed = await page.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__preflight')));
+  assert.deepEqual(exposed, []);
+  await page.close();
+  const { page: hooked } = await openApp(browser, server.url);
+  assert.equal(await hooked.evaluate(() => typeof window.__preflight?.renderOffline), 'function');
+  await hooked.close();
+});

@@ -182,7 +182,7 @@ test('under the Content-Security-Policy the main flow works and nothing is refus
     if (/Content.Security.Policy|Refused to/i.test(m.text())) cspConsole.push(m.text());
   });
   const logStart = server.log.length;
-  const response = await page.goto(server.url);
+  const response = await page.goto(`${server.url}?test-hooks`);
   assert.equal(response.headers()['content-security-policy'], csp);
   await waitUntilLoaded(page);
   const path = await mixFile('csp mix.wav');

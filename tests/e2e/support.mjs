@@ -71,13 +71,16 @@ export async function launchBrowser() {
   });
 }
 
-/** Opens the app, collecting console errors; waits for the drop zone. */
+/** Opens the app with `?test-hooks`, collecting console errors; waits for the drop zone. */
 export async function openApp(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(url);
+  // ?test-hooks: the page exposes its test values and functions on window.
+  const u = new URL(url);
+  u.searchParams.set('test-hooks', '');
+  await page.goto(u.href);
   await page.waitForSelector('#dropzone');
   return { page, errors };
 }

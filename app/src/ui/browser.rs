@@ -1,11 +1,29 @@
 //! Small wrappers of the browser APIs the page's components use: values
-//! exposed on `window` for the timing script and tests, and file downloads.
+//! exposed on `window` for the timing script and tests (only with
+//! `?test-hooks`), and file downloads.
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Sets `window[key] = value` (plain data, read by the timing script and tests).
+thread_local! {
+    static HOOKS: bool = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .is_some_and(|q| q.trim_start_matches('?').split('&').any(|p| p == "test-hooks" || p.starts_with("test-hooks=")));
+}
+
+/// True when the page was opened with `?test-hooks` (the browser tests and
+/// the timing script do): only then are values and functions exposed on
+/// `window` for them. A normal visit exposes nothing.
+pub fn hooks_enabled() -> bool {
+    HOOKS.with(|h| *h)
+}
+
+/// Sets `window[key] = value` (plain data, read by the timing script and
+/// tests), with `?test-hooks` only.
 pub fn expose(key: &str, value: &JsValue) {
+    if !hooks_enabled() {
+        return;
+    }
     if let Some(w) = web_sys::window() {
         let _ = js_sys::Reflect::set(&w, &key.into(), value);
     }

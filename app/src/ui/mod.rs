@@ -66,7 +66,9 @@ use status::StatusLine;
 pub fn App() -> impl IntoView {
     let store = store::provide_store();
     worker_client::start(move |data| worker_events::handle(store, data));
-    player::install_test_hook();
+    if browser::hooks_enabled() {
+        player::install_test_hook();
+    }
     shortcuts::install(store);
     share::open_from_location();
     embed::start(store);
