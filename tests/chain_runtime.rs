@@ -53,8 +53,9 @@ fn latency_is_reported_and_compensated() {
     let sr = 48_000.0;
     let c = full_chain();
     let p = ChainProcessor::new(&c, sr, 2, 128).unwrap();
-    // 5 ms look-ahead + 12 interpolation taps.
-    assert_eq!(p.latency_frames(), 240 + 12);
+    // 5 ms look-ahead + the true-peak detector's window (32 taps + 1).
+    assert_eq!(p.latency_frames(), 240 + 33);
+    assert_eq!(dsp_wasm::measure::true_peak::WINDOW, 33);
     // A quiet impulse comes out where it went in.
     let mut input = AudioBuffer::silent(48_000, 2, 9600);
     input.channels[0][4800] = 0.01;

@@ -1,7 +1,8 @@
 //! EBU conformance, synthesized from the published definitions:
 //! EBU Tech 3341 (loudness meter) stereo 1 kHz sine cases, EBU Tech 3342
-//! (loudness range) cases, and true peak (ITU-R BS.1770-4 Annex 2) on signals
-//! whose true peak is known analytically.
+//! (loudness range) cases, and true peak on signals whose true peak is known
+//! independently: EBU Tech 3341 cases 15–19 (analytic crest of a sine) and
+//! random band-limited signals against a 32× FFT reconstruction.
 
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::measure::loudness;
@@ -132,28 +133,6 @@ fn conformance_holds_at_other_sample_rates() {
     }
 }
 
-/// A sine at exactly fs/4 with phase π/4: every sample sits at ±A/√2 (−3.01 dB)
-/// while the waveform's crests, halfway between samples, reach A.
-#[test]
-fn true_peak_of_a_quarter_rate_sine_sampled_off_its_crest() {
-    let a = 0.5f64; // −6.02 dBFS
-    let x: Vec<f32> = (0..RATE as usize)
-        .map(|i| {
-            (a * (std::f64::consts::FRAC_PI_2 * i as f64 + std::f64::consts::FRAC_PI_4).sin())
-                as f32
-        })
-        .collect();
-    let sp = 20.0 * f64::from(x.iter().fold(0.0f32, |m, s| m.max(s.abs()))).log10();
-    let tp = 20.0 * f64::from(true_peak::true_peak(&[&x, &x])).log10();
-    let expected = 20.0 * a.log10();
-    assert_close("sample peak", sp, expected - 3.01, 0.01);
-    // BS.1770-4 Annex 2: a 4× interpolator may under-read by a few tenths of a dB.
-    assert!(
-        tp <= expected + 0.1 && tp >= expected - 0.4,
-        "true peak {tp:.3} vs {expected:.3}"
-    );
-}
-
 /// A 1 kHz sine's true peak equals its amplitude (oversampling adds nothing at low frequencies).
 #[test]
 fn true_peak_of_a_low_sine_is_its_amplitude() {
@@ -162,21 +141,83 @@ fn true_peak_of_a_low_sine_is_its_amplitude() {
     assert_close("997 Hz", tp, -1.0, 0.05);
 }
 
-/// EBU Tech 3341 case 19-like: 0 dBFS-peak samples of a sine at fs/6 whose
-/// true peak (at the unsampled crest) is +0.0 dBTP above… computed analytically:
-/// a sine at fs/6 with phase such that samples fall 30° off the crest reads
-/// A·cos(30°) at the samples and A in between.
+/// A sine `amp·sin(2π·ratio·n + phase)` with 10 ms raised-cosine fades (the
+/// steady-state crest is the analytic value; an abrupt onset makes the ideal
+/// reconstruction overshoot it, a real peak that is not the case's subject).
+fn faded_sine(ratio: f64, phase_deg: f64, amp: f64, seconds: f64) -> Vec<f32> {
+    let n = (f64::from(RATE) * seconds) as usize;
+    let fade = (f64::from(RATE) * 0.01) as usize;
+    (0..n)
+        .map(|i| {
+            let edge = i.min(n - 1 - i);
+            let g = if edge < fade {
+                0.5 - 0.5 * (std::f64::consts::PI * edge as f64 / fade as f64).cos()
+            } else {
+                1.0
+            };
+            (g * amp
+                * (2.0 * std::f64::consts::PI * ratio * i as f64 + phase_deg.to_radians()).sin())
+                as f32
+        })
+        .collect()
+}
+
+/// EBU Tech 3341 true-peak cases 15–19 (48 kHz sines whose samples miss the
+/// crest): fs/4 at 0° and 45°, fs/6 at 60°, fs/8 at 67.5°, all 0.50 FS
+/// (−6.02 dBTP), and fs/4 at 45° with 1.41 FS (+2.98 dBTP). Tech 3341 allows
+/// +0.2/−0.4 dB; the meter is held to ±0.05 dB of the analytic value.
 #[test]
-fn true_peak_of_a_sixth_rate_sine() {
-    let a = 0.9f64;
-    let w = 2.0 * std::f64::consts::PI / 6.0;
-    let x: Vec<f32> = (0..RATE as usize)
-        .map(|i| (a * (w * i as f64 + w / 2.0).cos()) as f32)
-        .collect();
-    let tp = 20.0 * f64::from(true_peak::true_peak(&[&x])).log10();
-    let expected = 20.0 * a.log10();
-    assert!(
-        tp <= expected + 0.1 && tp >= expected - 0.3,
-        "true peak {tp:.3} vs {expected:.3}"
-    );
+fn tech3341_true_peak_cases_15_to_19_within_five_hundredths() {
+    for (case, ratio, phase, amp) in [
+        (15, 0.25, 0.0, 0.5),
+        (16, 0.25, 45.0, 0.5),
+        (17, 1.0 / 6.0, 60.0, 0.5),
+        (18, 0.125, 67.5, 0.5),
+        (19, 0.25, 45.0, 1.41),
+    ] {
+        let x = faded_sine(ratio, phase, amp, 2.0);
+        let tp = 20.0 * f64::from(true_peak::true_peak(&[&x, &x])).log10();
+        assert_close(&format!("case {case}"), tp, 20.0 * f64::log10(amp), 0.05);
+    }
+}
+
+/// Random band-limited periodic signals (random phases and a random spectral
+/// tilt, band edge 0.2–0.45·fs): the meter's reading over one period of the
+/// steady state against the peak of the signal reconstructed 32× finer by
+/// zero-padding its spectrum (the ideal band-limited interpolation).
+#[test]
+fn true_peak_of_band_limited_signals_within_five_hundredths_of_the_ideal() {
+    use rustfft::{num_complex::Complex, FftPlanner};
+    const N: usize = 4096;
+    let inverse_n = FftPlanner::<f64>::new().plan_fft_inverse(N);
+    let mut rng = preflight_tests::noise::Xorshift32::new(0x5eed_0017);
+    let mut uniform = move || f64::from(rng.next_u32()) / f64::from(u32::MAX);
+    let mut worst = 0.0f64;
+    for trial in 0..40 {
+        let edge = 0.2 + 0.25 * uniform();
+        let tilt = uniform() * 1.5;
+        let mut spec = vec![Complex::new(0.0, 0.0); N];
+        for k in 1..((edge * N as f64) as usize) {
+            let mag = (k as f64).powf(-tilt) * (0.2 + uniform());
+            let ph = 2.0 * std::f64::consts::PI * uniform();
+            spec[k] = Complex::from_polar(mag, ph);
+            spec[N - k] = spec[k].conj();
+        }
+        let mut x = spec.clone();
+        inverse_n.process(&mut x);
+        let peak = x.iter().fold(0.0f64, |m, v| m.max(v.re.abs()));
+        let scale = 0.9 / peak;
+        let one: Vec<f32> = x.iter().map(|v| (v.re * scale) as f32).collect();
+        // The reference from the f32 samples actually metered.
+        let ideal = preflight_tests::ideal_peak::periodic_peak(&one, 32);
+        let three: Vec<f32> = one.iter().chain(&one).chain(&one).copied().collect();
+        let metered = true_peak::true_peak_series(&three, N)[1];
+        let err = 20.0 * (f64::from(metered) / ideal).log10();
+        worst = worst.max(err.abs());
+        assert!(
+            err.abs() <= 0.05,
+            "trial {trial} (edge {edge:.3}, tilt {tilt:.2}): {err:+.3} dB"
+        );
+    }
+    println!("band-limited signals: worst |error| {worst:.4} dB");
 }

@@ -3,7 +3,7 @@
 //! harsh band's physical excess over the clean mix (measured with the test
 //! support's own filters, not the engine's detectors) comes back to what the
 //! mix had, and at 150 % it goes below the master's; at every amount the
-//! delivered file holds the ceiling (by the engine's BS.1770 4× meter,
+//! delivered file holds the ceiling (by the engine's true-peak meter,
 //! conformance-tested, and ffmpeg when present) and the target loudness.
 
 use dsp_wasm::chain::{FilterKind, Module};

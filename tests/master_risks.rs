@@ -35,7 +35,7 @@ fn sev(r: &Report, id: &str) -> f64 {
 fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
     let m = master(audio, options, None, |_, _| {}).expect("master");
     let ceiling = options.intent.ceiling_dbtp;
-    // True peak of exactly what is delivered, with the engine's 4x meter …
+    // True peak of exactly what is delivered, with the engine's meter …
     let tp = to_db(f64::from(true_peak(&m.audio.as_slices())));
     assert!(
         tp <= ceiling,
@@ -391,6 +391,80 @@ fn intersample_peaks_are_caught() {
         .fold(0.0f32, |m, s| m.max(s.abs()));
     let hot = gain(&a, -20.0 * f64::from(peak).log10() - 0.05);
     check("intersample_peaks", &hot, "intersample_peaks");
+}
+
+/// The peak of the ideal reconstruction (32× FFT) of the loudest second of
+/// `audio`, dBTP — the independent measure (no code shared with the meter).
+fn ideal_true_peak_db(audio: &AudioBuffer) -> f64 {
+    let sr = audio.sample_rate as usize;
+    let mut worst = 0.0f64;
+    for ch in &audio.channels {
+        let at = (0..ch.len())
+            .max_by(|&a, &b| ch[a].abs().total_cmp(&ch[b].abs()))
+            .unwrap_or(0);
+        let lo = at.saturating_sub(sr / 2);
+        let hi = (at + sr / 2).min(ch.len());
+        // Tukey edges, so the cut cannot ring into the middle's crest.
+        let taper = 2048.min((hi - lo) / 4);
+        let seg: Vec<f32> = (lo..hi)
+            .map(|i| {
+                let e = (i - lo).min(hi - 1 - i);
+                let g = if e < taper {
+                    0.5 - 0.5 * (std::f64::consts::PI * e as f64 / taper as f64).cos()
+                } else {
+                    1.0
+                };
+                (f64::from(ch[i]) * g) as f32
+            })
+            .collect();
+        worst = worst.max(preflight_tests::ideal_peak::padded_peak(&seg, 4096, 32));
+    }
+    to_db(worst)
+}
+
+/// Sample peak under the ceiling, true peak over it: 12 kHz bursts at 45°
+/// of phase (every sample 3 dB under the crest) on the clean mix, samples
+/// at −1.5 dBFS, crests at +1.5 dBTP. The master holds −1 dBTP by the ideal
+/// reconstruction, by ffmpeg and by the engine's meter (in [`run`]).
+#[test]
+fn intersample_peaks_over_the_ceiling_with_every_sample_under_it() {
+    let base = gain(&clean(SR, SECONDS), -12.0);
+    let mut a = base.clone();
+    let sr = SR as usize;
+    let amp = 10f32.powf(1.5 / 20.0) - base.channels[0].iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    let mut k = sr / 2;
+    while k + sr / 10 < a.frames() {
+        for j in 0..sr / 20 {
+            let fade = (std::f32::consts::PI * j as f32 / (sr / 20) as f32).sin();
+            let v = amp
+                * fade
+                * (std::f32::consts::FRAC_PI_2 * j as f32 + std::f32::consts::FRAC_PI_4).sin();
+            for ch in &mut a.channels {
+                ch[k + j] += v;
+            }
+        }
+        k += sr;
+    }
+    let sample_peak = to_db(f64::from(
+        a.channels
+            .iter()
+            .flatten()
+            .fold(0.0f32, |m, s| m.max(s.abs())),
+    ));
+    let ideal_in = ideal_true_peak_db(&a);
+    assert!(
+        sample_peak < -1.0 && ideal_in > 0.5,
+        "set-up: sample {sample_peak:.2}, ideal {ideal_in:.2}"
+    );
+    let m = check("intersample_under_samples", &a, "intersample_peaks");
+    let ideal_out = ideal_true_peak_db(&m.audio);
+    println!(
+        "sample peak {sample_peak:.2} dBFS, ideal true peak {ideal_in:.2} → {ideal_out:.3} dBTP"
+    );
+    assert!(
+        ideal_out <= -1.0,
+        "ideal true peak of the master {ideal_out:.3} dBTP"
+    );
 }
 
 #[test]

@@ -4,6 +4,12 @@
 //! 4-minute 48 kHz stereo music-like signal, and its stages alone. The peer
 //! figure (ffmpeg's `ebur128=peak=true` pass on the same length) is measured by
 //! `tests/bench/analysis_vs_ffmpeg.sh`, which reports the ratio.
+//! `true_peak_annex2_baseline` is the meter the engine had before its
+//! crest-refined interpolator (`benches/baseline/annex2.rs`): the cost ratio
+//! `true_peak / true_peak_annex2_baseline` is the price of the accuracy.
+
+#[path = "baseline/annex2.rs"]
+mod annex2;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use dsp_wasm::measure::{measure, AnalysisOptions};
@@ -33,6 +39,15 @@ fn analysis(c: &mut Criterion) {
     });
     g.bench_function("true_peak", |b| {
         b.iter(|| dsp_wasm::measure::true_peak::true_peak(&audio.as_slices()))
+    });
+    g.bench_function("true_peak_annex2_baseline", |b| {
+        b.iter(|| {
+            audio
+                .channels
+                .iter()
+                .map(|c| annex2::annex2_peak(c))
+                .fold(0.0f32, f32::max)
+        })
     });
     g.bench_function("stft_bands", |b| {
         b.iter(|| dsp_wasm::measure::spectrum::Analyzer::new(48_000).run(&audio, |_| {}))

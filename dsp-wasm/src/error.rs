@@ -36,7 +36,7 @@ pub enum Error {
     /// A command-line or API argument that makes no sense.
     #[error("{0}")]
     InvalidArgument(String),
-    /// The delivered master's true peak (4× meter) is still over the ceiling
+    /// The delivered master's true peak (the engine's meter) is still over the ceiling
     /// after every verification pass: an engine failure; the master is not
     /// delivered.
     #[error("the master's true peak ({true_peak_dbtp:.2} dBTP) stays over its {ceiling_dbtp:.1} dBTP ceiling after every correction, so it was not written — please report it")]

@@ -13,12 +13,15 @@
 //!   one problem of each risk id put into a mix.
 //! - [`master_mix`]: the 120 bpm mix of the mastering tests, its elements'
 //!   levels set by a [`master_mix::MixSpec`].
+//! - [`ideal_peak`]: the peak of the ideal band-limited reconstruction (FFT
+//!   zero-padding), the independent oracle for true peak.
 //! - [`peers`]: ffmpeg, the peer tool (EBU R128 meter, encoders).
 //! - [`wav`]: 16/24-bit integer or 32-bit float WAV files, written
 //!   independently of the engine's encoder.
 
 pub mod bands;
 pub mod filters;
+pub mod ideal_peak;
 pub mod master_mix;
 pub mod mixes;
 pub mod noise;

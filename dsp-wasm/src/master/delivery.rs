@@ -1,7 +1,7 @@
 //! Delivery (step 5 in [`super`]): render at the delivery rate (the limiter
 //! runs at that rate, so its ceiling holds in the file), quantise (16-bit:
 //! TPDF dither), hand the samples to the caller while exactly they are
-//! analysed, and lower the gain if the delivered file's true peak (4× meter)
+//! analysed, and lower the gain if the delivered file's true peak (the engine's meter)
 //! is over the ceiling — at most [`VERIFY_PASSES`] times, each re-render
 //! measured again; a master still over its ceiling is
 //! [`Error::CeilingNotHeld`], never delivered.
@@ -70,7 +70,7 @@ impl Delivery<'_> {
         self.quantize(&mut audio_out);
         progress(Stage::Verify, 0.9);
         // The analysis of the delivered file measures its true peak with the
-        // same 4× meter; it is kept unless the file has to be rendered again.
+        // same meter; it is kept unless the file has to be rendered again.
         let (first_after, first_m) = self.deliver_and_analyse(&audio_out, progress)?;
         let first_tp = Raw::of(&first_m).true_peak_dbtp;
         drop(first_m);
@@ -143,7 +143,7 @@ impl Delivery<'_> {
 /// still over its ceiling is an error.
 const VERIFY_PASSES: usize = 3;
 
-/// Whether a true peak (dBTP, 4× meter) holds the ceiling; NaN never does,
+/// Whether a true peak (dBTP, the engine's meter) holds the ceiling; NaN never does,
 /// the −∞ of digital silence always does.
 fn ceiling_held(true_peak_dbtp: f64, ceiling_dbtp: f64) -> bool {
     true_peak_dbtp <= ceiling_dbtp

@@ -30,7 +30,7 @@
 //!    and when the target cannot be reached within that the report says so.
 //! 5. Render at the delivery rate (the limiter runs at that rate, so its
 //!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
-//!    true peak of exactly what is written with the 4× meter, and analyse it.
+//!    true peak of exactly what is written with the engine's meter, and analyse it.
 //!
 //! Afterwards the artist may scale each corrective move ([`rescale`]): the
 //! same moves at new amounts, steps 4–5 again, the whole track re-analysed.
@@ -175,7 +175,7 @@ fn tp_dbtp(audio: &AudioBuffer) -> f64 {
 #[derive(Clone, Copy, Debug)]
 struct Raw {
     integrated_lufs: Option<f64>,
-    /// By the 4× meter (the maximum of the analysis' true-peak series,
+    /// By the engine's meter (the maximum of the analysis' true-peak series,
     /// which is exactly [`true_peak::true_peak`]); −∞ for digital silence.
     true_peak_dbtp: f64,
     /// Integrated loudness after the analysis' simulated limiter at the target.

@@ -4,7 +4,8 @@
 //! Order of work (each pass reads the samples once):
 //! 1. loudness (K-weighted 100 ms sub-blocks → integrated, LRA, momentary,
 //!    short-term, per channel; ITU-R BS.1770-4, EBU R128 / Tech 3341, 3342) — [`loudness`];
-//! 2. true peak per 100 ms (BS.1770-4 Annex 2) and sample-level facts (peak,
+//! 2. true peak per 100 ms (4× windowed sinc + crest refinement, within
+//!    0.05 dB of the ideal reconstruction) and sample-level facts (peak,
 //!    DC, clipped runs, transient peaks) — [`true_peak`], [`levels`];
 //! 3. one STFT reduced to ⅓-octave bands (spectrum, stereo, bands over time) —
 //!    [`spectrum`], [`stereo`];

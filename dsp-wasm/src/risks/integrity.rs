@@ -64,7 +64,8 @@ fn clipping(m: &Measurements) -> Option<Risk> {
     ))
 }
 
-/// True peak above the ceiling (ITU-R BS.1770-4 Annex 2, 4× oversampling).
+/// True peak above the ceiling (the peak of the reconstructed signal, see
+/// [`crate::measure::true_peak`]; reads at or above BS.1770-4 Annex 2).
 ///
 /// Score: true peak minus the ceiling (default −1 dBTP, the AES TD1004 /
 /// EBU R128 s1 recommendation for lossy distribution). Anchors: +0.3 dB over

@@ -1,7 +1,7 @@
 //! `codec`: the last master through a lossy codec and back, in this Worker,
 //! with the browser's WebCodecs (`AudioEncoder` → `AudioDecoder`, Opus at
 //! 48 kHz — the rate Opus runs at; the master is resampled first if needed),
-//! and the true peak of what comes out (the engine's BS.1770 4× meter).
+//! and the true peak of what comes out (the engine's true-peak meter).
 //! Codecs overshoot: a master at −1 dBTP can decode above 0 dBFS, which a
 //! listener's decoder clips. WebCodecs has no stable bindings in `web-sys`,
 //! so it is reached through `js_sys::Reflect`; the calls are few.
