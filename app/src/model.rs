@@ -92,6 +92,19 @@ pub struct PageModel {
     pub master_shared: bool,
     /// True peak of the master after an Opus round trip, dBTP (the codec check).
     pub codec_true_peak: Option<f64>,
+    /// The reference track the masters match (kept across files).
+    pub reference: Option<ReferenceTrack>,
+    /// Why the last reference track could not be used (one line).
+    pub reference_error: Option<String>,
+}
+
+/// A reference track the engine keeps: what the page shows of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReferenceTrack {
+    pub name: String,
+    /// Integrated loudness, LUFS (`None` when undefined: silence, < 400 ms).
+    pub lufs: Option<f64>,
+    pub duration_s: f64,
 }
 
 impl Default for PageModel {
@@ -123,6 +136,8 @@ impl Default for PageModel {
             share_wanted: false,
             master_shared: false,
             codec_true_peak: None,
+            reference: None,
+            reference_error: None,
         }
     }
 }
@@ -174,6 +189,13 @@ pub enum EventKind {
     Applied {
         json: String,
     },
+    /// The engine keeps this reference track.
+    ReferenceReady(ReferenceTrack),
+    /// The reference track `name` could not be read (why, one line).
+    ReferenceError {
+        name: String,
+        message: String,
+    },
     Error {
         message: String,
     },
@@ -188,6 +210,9 @@ pub enum Effect {
     LoadTrack { sample_rate: u32 },
     /// Take the track away from the player.
     ClearTrack,
+    /// The new file's report arrived: it becomes the current file (its
+    /// handle is kept for hashing and reloading), the last file's track goes.
+    AcceptFile,
     /// Expose the report's timings (with when it arrived and was shown).
     PublishReportTimings,
     /// Expose the master's chain and stage times, and run the chain in the player.
@@ -207,19 +232,13 @@ pub enum Effect {
 }
 
 impl PageModel {
-    /// Starts a new file: a new job, everything of the last file forgotten.
+    /// Starts a new file: a new job. The last file's result stays shown
+    /// (inert) until this one's report arrives, and comes back if this one
+    /// fails or is cancelled: bad input loses nothing. A master still being
+    /// made for the last file is abandoned (its result would be stale).
     /// Returns the job id, or `None` when the file is refused (empty or too
-    /// large; the phase then says why). The player's track must be cleared.
+    /// large; the phase then says why, and nothing else changes).
     pub fn begin_file(&mut self, name: &str, size_bytes: f64) -> Option<u32> {
-        *self = Self {
-            job: self.job + 1,
-            matched: self.matched,
-            system: self.system,
-            help_open: self.help_open,
-            shared: self.shared.take(),
-            chain_json: std::mem::take(&mut self.chain_json),
-            ..Self::default()
-        };
         if size_bytes == 0.0 {
             self.phase = Phase::Failed(format!("{name}: The file is empty (0 bytes)"));
             return None;
@@ -230,6 +249,12 @@ impl PageModel {
             ));
             return None;
         }
+        self.job += 1;
+        if self.mastering.take().is_some() {
+            self.drop_master();
+        }
+        self.hearing = None;
+        self.share_note = None;
         self.phase = Phase::Working {
             name: name.to_string(),
             stage: "reading".into(),
@@ -238,27 +263,68 @@ impl PageModel {
         Some(self.job)
     }
 
+    /// The last result shown while a new file is analysed: the shown
+    /// report's file name (`None` when nothing is shown or nothing is running).
+    pub fn stale_result(&self) -> Option<&str> {
+        match (&self.phase, &self.report) {
+            (Phase::Working { .. }, Some(r)) => Some(r.input.name.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Everything of the last file forgotten (its report arrived: the new
+    /// file replaces it); the listening choices are kept.
+    fn start_fresh(&mut self) {
+        *self = Self {
+            job: self.job,
+            phase: std::mem::replace(&mut self.phase, Phase::Idle),
+            matched: self.matched,
+            system: self.system,
+            help_open: self.help_open,
+            shared: self.shared.take(),
+            reference: self.reference.take(),
+            ..Self::default()
+        };
+    }
+
+    /// The master and what hangs on it go; the preview chain plays again.
+    fn drop_master(&mut self) {
+        self.master = None;
+        self.master_shared = false;
+        self.amounts.clear();
+        self.share_link = None;
+        self.codec_true_peak = None;
+        if let Some(r) = &self.report {
+            self.chain_json = preview_chain(r).to_json();
+        }
+    }
+
     /// Cancel: the work in the Workers is abandoned (they are restarted);
     /// a new job id makes any late message stale. Stopping an analysis
-    /// leaves the page as before the file; stopping a master keeps the
-    /// report, and returns true: the fresh Worker must read the file again.
+    /// brings back the last file's result, if there was one, without its
+    /// master (the fresh engine has not made it); stopping a master keeps
+    /// the report. Returns true when a report is shown: the fresh Worker
+    /// must read that file again.
     pub fn cancel(&mut self) -> bool {
         match &self.phase {
             Phase::Working { name, .. } => {
                 let name = name.clone();
-                self.begin_file(&name, 1.0);
+                self.job += 1;
                 self.phase = Phase::Cancelled(name);
-                false
+                if self.report.is_none() {
+                    return false;
+                }
+                if self.master.is_some() {
+                    self.drop_master();
+                    self.master_error = Some(
+                        "The master of this file was dropped with the cancelled analysis; master it again.".into(),
+                    );
+                }
+                true
             }
             _ if self.mastering.is_some() => {
                 self.mastering = None;
-                self.master = None;
-                self.master_shared = false;
-                self.amounts.clear();
-                self.share_link = None;
-                if let Some(r) = &self.report {
-                    self.chain_json = preview_chain(r).to_json();
-                }
+                self.drop_master();
                 self.master_error = Some("Mastering cancelled.".into());
                 true
             }
@@ -416,6 +482,15 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
             Vec::new()
         }
         EventKind::Applied { json } => model.on_applied(&json),
+        EventKind::ReferenceReady(r) => {
+            model.reference = Some(r);
+            model.reference_error = None;
+            Vec::new()
+        }
+        EventKind::ReferenceError { name, message } => {
+            model.reference_error = Some(format!("{name}: {}", capitalise(&message)));
+            Vec::new()
+        }
         EventKind::Other => Vec::new(),
     }
 }
@@ -438,19 +513,25 @@ fn on_progress(model: &mut PageModel, stage: String, percent: f64) {
 fn on_report(model: &mut PageModel, json: &str) -> Vec<Effect> {
     match serde_json::from_str::<Report>(json) {
         Ok(r) => {
+            // A new file's report: the last file's result goes now.
+            let new_file = model.busy();
+            if new_file {
+                model.start_fresh();
+            }
             model.chain_json = preview_chain(&r).to_json();
             model.report = Some(r);
             model.phase = Phase::Done;
-            let mut effects = vec![Effect::PublishReportTimings];
+            let mut effects = Vec::new();
+            if new_file {
+                effects.push(Effect::AcceptFile);
+            }
+            effects.push(Effect::PublishReportTimings);
             if model.shared.is_some() {
                 effects.push(Effect::RequestHash);
             }
             effects
         }
-        Err(e) => {
-            model.phase = Phase::Failed(format!("the report could not be read: {e}"));
-            Vec::new()
-        }
+        Err(e) => on_error(model, &format!("the report could not be read: {e}")),
     }
 }
 
@@ -477,21 +558,30 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
     }
 }
 
-/// An error during or after a master is the master's; any other ends the file.
+/// An error while a new file is analysed fails that file and brings the
+/// last result back (nothing is lost); an error during or after a master is
+/// the master's; any other is shown on the status line.
 fn on_error(model: &mut PageModel, message: &str) -> Vec<Effect> {
+    if let Phase::Working { name, .. } = &model.phase {
+        model.phase = Phase::Failed(format!("{name}: {}", capitalise(message)));
+        if model.report.is_some() {
+            return Vec::new();
+        }
+        model.track_ready = false;
+        model.playing = false;
+        return vec![Effect::ClearTrack];
+    }
     if model.mastering.is_some() || model.master.is_some() {
         model.mastering = None;
         model.master_error = Some(capitalise(message));
         return Vec::new();
     }
+    model.phase = Phase::Failed(capitalise(message));
+    if model.report.is_some() {
+        return Vec::new();
+    }
     model.track_ready = false;
     model.playing = false;
-    model.report = None;
-    let line = match &model.phase {
-        Phase::Working { name, .. } => format!("{name}: {}", capitalise(message)),
-        _ => capitalise(message),
-    };
-    model.phase = Phase::Failed(line);
     vec![Effect::ClearTrack]
 }
 

@@ -8,6 +8,9 @@
 //!   `dsp_wasm::measure::PeakPart`), or `json: null` if the helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
+//!   (matching the reference track if one is kept; `target: "reference"` takes its loudness)
+//! - `{ type: "reference", id, name, file: File }` decodes and keeps a reference track
+//!   (answered by `reference-ready` or `reference-error`); `{ type: "reference-clear" }` forgets it
 //! - `{ type: "rescale", id, amounts: number[] }` the last master's corrective moves at
 //!   new amounts (one per move, 1 = as decided; answered by `mastered`)
 //! - `{ type: "hash", id, file }` the file's SHA-256 (answered by `hashed`)
@@ -38,6 +41,9 @@
 //! - `{ type: "clip-file", id, bytes: Uint8Array }` the before/after clip as a WAV file (transferred)
 //! - `{ type: "preview-file", id, bytes: Uint8Array }` the preview page, HTML (transferred)
 //! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
+//! - `{ type: "reference-ready", id, name, lufs, duration_s }` the reference is kept
+//!   (`lufs: null` when its loudness is undefined)
+//! - `{ type: "reference-error", id, name, message }` the reference could not be read (why, one line)
 //! - `{ type: "error", id, message }` one user-facing line
 
 use js_sys::{Array, Object, Reflect};

@@ -1,7 +1,8 @@
 // The flow's robustness in headless Chromium: Cancel really stops the work
 // (the Workers are restarted), leaves the page usable, and late results of
 // the cancelled work change nothing; a cancelled master keeps the report and
-// the next master works.
+// the next master works; a new file keeps the last result on screen until
+// its own report, and a bad or cancelled one brings it back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
@@ -42,6 +43,56 @@ test('Cancel stops an analysis at once; the next file works', async () => {
   await page.setInputFiles('#file-input', short);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   assert.equal(await page.textContent('#file-name'), 'short.wav');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the last result stays while a new file is analysed; a bad or cancelled file brings it back', async () => {
+  const first = join(tmp, 'first.wav');
+  await writeFile(first, wavBytes(musicLike(48000, 6, 11), 48000, 'int16'));
+  const bad = join(tmp, 'lyrics.txt');
+  await writeFile(bad, Buffer.from('these are lyrics, not audio\n'.repeat(40)));
+  const long = join(tmp, 'long-next.wav');
+  await writeFile(long, wavBytes(musicLike(48000, 600, 12), 48000, 'int16'));
+  const second = join(tmp, 'second.wav');
+  await writeFile(second, wavBytes(musicLike(44100, 5, 13), 44100, 'int16'));
+  const { page, errors } = await openApp(browser, server.url);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.setInputFiles('#file-input', first);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  const firstLufs = await page.getAttribute('#integrated', 'data-value');
+  // A bad file: one line, and the result is still there and usable.
+  await page.setInputFiles('#file-input', bad);
+  await page.waitForSelector('#error');
+  assert.match(await page.textContent('#error'), /^lyrics\.txt: Not a supported audio file/);
+  assert.equal(await page.textContent('#file-name'), 'first.wav');
+  assert.equal(await page.getAttribute('#integrated', 'data-value'), firstLufs);
+  assert.equal(await page.$('.results[inert]'), null, 'active again');
+  await page.getByRole('button', { name: 'Play', exact: true }).click();
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  // A long file: while it is analysed the last result stays, dimmed and inert.
+  await page.setInputFiles('#file-input', long);
+  await page.waitForSelector('#cancel', { timeout: 10_000 });
+  await page.waitForSelector('.results.stale[inert]');
+  assert.match(await page.textContent('#stale-note'), /first\.wav stays shown/);
+  assert.equal(await page.textContent('#file-name'), 'first.wav');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await saveArtifact('stale-result.png', await page.screenshot());
+  // Cancelled: the last result is active again (the fresh engine re-reads its file).
+  await page.click('#cancel');
+  await page.waitForSelector('.results:not([inert])');
+  assert.equal(await page.textContent('#file-name'), 'first.wav');
+  await page.waitForSelector('#integrated[data-value]');
+  assert.equal(await page.getAttribute('#integrated', 'data-value'), firstLufs);
+  // The engine has the file again: a master of it works.
+  await page.waitForFunction(() => !document.querySelector('#master').disabled);
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 120_000 });
+  // The next good file replaces it all.
+  await page.setInputFiles('#file-input', second);
+  await page.waitForFunction(() => document.querySelector('#file-name')?.textContent === 'second.wav', null, { timeout: 60_000 });
+  assert.equal(await page.$('#after-integrated'), null);
+  assert.equal(await page.$('.results[inert]'), null);
   assert.deepEqual(errors, []);
   await page.close();
 });

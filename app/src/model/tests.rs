@@ -73,8 +73,9 @@ fn analysed() -> PageModel {
 }
 
 #[test]
-fn a_new_file_starts_a_job_and_forgets_the_last_one() {
+fn a_new_file_keeps_the_last_result_until_its_own_report_arrives() {
     let mut m = analysed();
+    m.track_ready = true;
     m.playing = true;
     m.bypass = true;
     m.matched = false;
@@ -89,15 +90,66 @@ fn a_new_file_starts_a_job_and_forgets_the_last_one() {
             percent: 0.0
         }
     );
-    assert!(m.report.is_none() && m.master_error.is_none());
+    // Still shown (inert) and still playable while the new file is analysed.
+    assert_eq!(m.stale_result(), Some("mix.wav"));
+    assert!(m.report.is_some() && m.track_ready && m.playing);
+    assert!(m.busy());
+    // Its report replaces everything of the last file.
+    let json = serde_json::to_string(&report("next.wav")).unwrap();
+    let fx = apply(&mut m, event(2, EventKind::Report { json }));
+    assert_eq!(fx, vec![Effect::AcceptFile, Effect::PublishReportTimings]);
+    assert_eq!(m.report.as_ref().unwrap().input.name, "next.wav");
+    assert_eq!(m.stale_result(), None);
+    assert!(m.master_error.is_none());
     assert!(!m.playing && !m.bypass && !m.track_ready);
     assert!(!m.matched, "the loudness-matching choice is kept");
-    assert!(m.busy());
+    assert_eq!(m.job, 2);
+}
+
+#[test]
+fn a_bad_new_file_brings_the_last_result_back() {
+    let mut m = analysed();
+    let r = m.report.clone().unwrap();
+    m.master = Some(master_report(&r, -14.0));
+    m.chain_json = "master chain".into();
+    m.track_ready = true;
+    m.begin_file("broken.wav", 10.0);
+    let fx = apply(
+        &mut m,
+        event(
+            2,
+            EventKind::Error {
+                message: "not a supported audio file".into(),
+            },
+        ),
+    );
+    assert!(fx.is_empty(), "the player keeps the last track");
+    assert_eq!(
+        m.phase,
+        Phase::Failed("broken.wav: Not a supported audio file".into())
+    );
+    assert_eq!(m.report.as_ref(), Some(&r));
+    assert!(m.master.is_some() && m.track_ready);
+    assert_eq!(m.chain_json, "master chain");
+    assert!(m.master_error.is_none(), "not the master's error");
+    assert_eq!(m.stale_result(), None, "active again");
+}
+
+#[test]
+fn a_master_in_progress_is_abandoned_by_a_new_file() {
+    let mut m = analysed();
+    let r = m.report.clone().unwrap();
+    m.master = Some(master_report(&r, -14.0));
+    m.begin_master();
+    m.begin_file("next.wav", 10.0);
+    assert!(m.mastering.is_none() && m.master.is_none());
+    assert_eq!(m.chain_json, preview_chain(&r).to_json());
+    assert!(m.report.is_some());
 }
 
 #[test]
 fn empty_and_huge_files_are_refused_with_one_line() {
-    let mut m = PageModel::default();
+    let mut m = analysed();
     assert_eq!(m.begin_file("empty.wav", 0.0), None);
     assert_eq!(
         m.phase,
@@ -107,7 +159,8 @@ fn empty_and_huge_files_are_refused_with_one_line() {
     assert!(
         matches!(&m.phase, Phase::Failed(s) if s.starts_with("big.wav: The file is larger than 1.5 GB"))
     );
-    assert_eq!(m.job, 2, "each refused file still replaces the last job");
+    assert_eq!(m.job, 1, "a refused file starts no job");
+    assert!(m.report.is_some(), "and loses nothing");
 }
 
 #[test]
@@ -189,7 +242,7 @@ fn a_report_is_shown_and_the_preview_chain_set() {
     // What the page sees (fields the engine keeps to itself are not sent).
     let r: Report = serde_json::from_str(&json).unwrap();
     let fx = apply(&mut m, event(1, EventKind::Report { json }));
-    assert_eq!(fx, vec![Effect::PublishReportTimings]);
+    assert_eq!(fx, vec![Effect::AcceptFile, Effect::PublishReportTimings]);
     assert_eq!(m.phase, Phase::Done);
     assert_eq!(m.report.as_ref(), Some(&r));
     assert_eq!(m.chain_json, preview_chain(&r).to_json());
@@ -200,9 +253,9 @@ fn a_report_is_shown_and_the_preview_chain_set() {
 fn an_unreadable_report_fails_the_file() {
     let mut m = working();
     let fx = apply(&mut m, event(1, EventKind::Report { json: "{".into() }));
-    assert!(fx.is_empty());
+    assert_eq!(fx, vec![Effect::ClearTrack]);
     assert!(
-        matches!(&m.phase, Phase::Failed(s) if s.starts_with("the report could not be read: "))
+        matches!(&m.phase, Phase::Failed(s) if s.starts_with("mix.wav: The report could not be read: "))
     );
 }
 
@@ -553,6 +606,19 @@ fn cancel_stops_an_analysis_or_a_master_and_late_messages_change_nothing() {
     )
     .is_empty());
     assert!(m.report.is_none());
+    // A new file's analysis over a shown result: the result comes back
+    // without its master (the fresh engine has not made it), and the engine
+    // must read the shown file again.
+    let mut m = analysed();
+    let r = m.report.clone().unwrap();
+    m.master = Some(master_report(&r, -14.0));
+    let job = m.begin_file("next.wav", 1e6).unwrap();
+    assert!(m.cancel());
+    assert_eq!(m.phase, Phase::Cancelled("next.wav".into()));
+    assert_eq!(m.report.as_ref(), Some(&r));
+    assert!(m.master.is_none() && m.master_error.is_some());
+    assert_eq!(m.chain_json, preview_chain(&r).to_json());
+    assert!(m.job > job, "late messages are stale");
     // A master: the report stays, the master goes, the engine needs the file again.
     let r = report("a.wav");
     let mut m = PageModel {
@@ -566,4 +632,51 @@ fn cancel_stops_an_analysis_or_a_master_and_late_messages_change_nothing() {
     assert!(m.report.is_some() && m.master.is_none() && m.mastering.is_none());
     assert_eq!(m.chain_json, preview_chain(&r).to_json());
     assert!(!m.cancel(), "nothing left to cancel");
+}
+
+#[test]
+fn a_reference_track_outlives_files_and_a_bad_one_loses_nothing() {
+    let mut m = analysed();
+    let ready = |name: &str| WorkerEvent {
+        job: None,
+        kind: EventKind::ReferenceReady(ReferenceTrack {
+            name: name.into(),
+            lufs: Some(-9.5),
+            duration_s: 10.0,
+        }),
+    };
+    assert!(apply(&mut m, ready("ref.wav")).is_empty());
+    assert_eq!(
+        m.reference.as_ref().map(|r| r.name.as_str()),
+        Some("ref.wav")
+    );
+    let fx = apply(
+        &mut m,
+        WorkerEvent {
+            job: None,
+            kind: EventKind::ReferenceError {
+                name: "notes.txt".into(),
+                message: "not a supported audio file".into(),
+            },
+        },
+    );
+    assert!(fx.is_empty());
+    assert_eq!(
+        m.reference_error.as_deref(),
+        Some("notes.txt: Not a supported audio file")
+    );
+    assert_eq!(
+        m.reference.as_ref().map(|r| r.name.as_str()),
+        Some("ref.wav")
+    );
+    // A new file's report replaces the file, not the reference.
+    m.begin_file("next.wav", 10.0);
+    let json = serde_json::to_string(&report("next.wav")).unwrap();
+    apply(&mut m, event(2, EventKind::Report { json }));
+    assert_eq!(
+        m.reference.as_ref().map(|r| r.name.as_str()),
+        Some("ref.wav")
+    );
+    apply(&mut m, ready("other.wav"));
+    assert!(m.reference_error.is_none());
 }

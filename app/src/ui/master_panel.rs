@@ -1,7 +1,8 @@
-//! The master panel: the user's intent (target — named or a LUFS figure —,
-//! character, true-peak ceiling, export format and rate), the button that
-//! starts the decide loop, its progress and result. Changing any of them once
-//! a master exists masters again.
+//! The master panel: the user's intent (target — named, a LUFS figure or
+//! the reference's loudness —, character, true-peak ceiling, export format
+//! and rate, an optional reference track), the button that starts the decide
+//! loop, its progress and result. Changing any of them once a master exists
+//! masters again.
 
 use leptos::prelude::*;
 
@@ -63,10 +64,24 @@ pub fn MasterPanel() -> impl IntoView {
         rate: rate.get_untracked(),
     };
     let start = move |_| requests::master(store, request());
+    // A reference track brings its loudness as the target; without one that
+    // choice goes back to streaming.
+    Effect::new(move |last: Option<Option<String>>| {
+        let name = store.reference.with(|r| r.as_ref().map(|r| r.name.clone()));
+        if last.is_some_and(|l| l != name) {
+            match &name {
+                Some(_) => target.set("reference".into()),
+                None if target.get_untracked() == "reference" => target.set("streaming".into()),
+                None => {}
+            }
+        }
+        name
+    });
     // Changing the direction of an existing master re-masters it: what is
     // heard and the report follow (not on the first run, nor while one runs).
     Effect::new(move |first: Option<()>| {
         target.track();
+        store.reference.track();
         character.track();
         ceiling.track();
         bits.track();
@@ -82,13 +97,24 @@ pub fn MasterPanel() -> impl IntoView {
         <section class="master">
             <h3>"Master it"</h3>
             <div class="intent">
-                <label>"Target " <Choice id="target" value=target options=TARGETS /></label>
+                <label>"Target "
+                    <select id="target" on:change=move |ev| target.set(event_target_value(&ev)) prop:value=move || target.get()>
+                        {TARGETS.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
+                        {move || store.reference.get().map(|r| view! {
+                            <option value="reference">{match r.lufs {
+                                Some(l) => format!("The reference's ({} LUFS)", crate::fmt::minus(l, 1)),
+                                None => "The reference's loudness".to_string(),
+                            }}</option>
+                        })}
+                    </select>
+                </label>
                 <label>"Character " <Choice id="character" value=character options=CHARACTERS /></label>
                 <label>"Ceiling " <Choice id="ceiling" value=ceiling options=CEILINGS /></label>
                 <label>"Export " <Choice id="bits" value=bits options=FORMATS /></label>
                 <label>"at " <Choice id="rate" value=rate options=RATES /></label>
                 <button id="master" class="primary" on:click=start disabled=move || store.mastering.with(Option::is_some)>"Decide and master"</button>
             </div>
+            <ReferencePicker />
             {move || store.mastering.get().map(|(stage, pc)| view! {
                 <div class="status working"><span>{format!("Mastering — {stage}… {pc:.0}%")}</span><progress max="100" value=pc></progress>
                     <button id="cancel-master" class="cancel" on:click=move |_| requests::cancel(store)>"Cancel"</button></div>
@@ -113,5 +139,45 @@ fn Choice(
         <select id=id on:change=move |ev| value.set(event_target_value(&ev)) prop:value=move || value.get()>
             {options.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
         </select>
+    }
+}
+
+/// The optional reference track: pick one, see its name and loudness,
+/// remove it. The master matches its tonal balance (bounded), and its
+/// loudness when the target says so.
+#[component]
+fn ReferencePicker() -> impl IntoView {
+    let store = use_store();
+    view! {
+        <div class="reference">
+            <label class="file-button secondary">
+                {move || if store.reference.with(Option::is_some) { "Change the reference…" } else { "Add a reference track…" }}
+                <input
+                    id="reference-input"
+                    type="file"
+                    accept="audio/*,.wav,.flac,.mp3,.ogg,.oga,.m4a"
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        if let Some(f) = input.files().and_then(|fs| fs.get(0)) {
+                            requests::reference(store, f);
+                        }
+                        input.set_value("");
+                    }
+                />
+            </label>
+            {move || store.reference.get().map(|r| view! {
+                <span id="reference-name" class="reference-name">
+                    {format!(
+                        "{} · {} · {}",
+                        r.name,
+                        r.lufs.map_or("loudness undefined".to_string(), |l| format!("{} LUFS", crate::fmt::minus(l, 1))),
+                        crate::fmt::duration(r.duration_s)
+                    )}
+                </span>
+                <button id="reference-clear" class="secondary" on:click=move |_| requests::clear_reference(store)>"Remove"</button>
+            })}
+            <span class="hint">"The master leans towards its tonal balance (at most ±3 dB per band)."</span>
+            {move || store.reference_error.get().map(|e| view! { <div id="reference-error" class="status error" role="alert">{e}</div> })}
+        </div>
     }
 }

@@ -14,23 +14,62 @@ use crate::protocol::object;
 use crate::{player, worker_client};
 
 thread_local! {
-    /// The current file's handle, for hashing it on demand (share links).
+    /// The shown file's handle, for hashing it on demand (share links) and
+    /// for giving it to a restarted engine.
     static CURRENT_FILE: RefCell<Option<web_sys::File>> = const { RefCell::new(None) };
+    /// The file being analysed; it becomes the current one with its report.
+    static PENDING_FILE: RefCell<Option<web_sys::File>> = const { RefCell::new(None) };
+    /// The reference track's handle (a restarted engine is given it again).
+    static REFERENCE_FILE: RefCell<Option<web_sys::File>> = const { RefCell::new(None) };
 }
 
-/// Starts a new job for `file`: the page forgets the last file, and the
-/// Workers get the File itself (a handle, not its bytes: each reads it off
-/// the main thread). A long file is measured by both Workers at once (see
-/// [`worker_client`]).
+/// Gives the engine a reference track (answered by `reference-ready` or
+/// `reference-error`; no job id: it outlives files).
+pub fn reference(store: Store, file: web_sys::File) {
+    store.update(|m| m.reference_error = None);
+    REFERENCE_FILE.with(|f| *f.borrow_mut() = Some(file.clone()));
+    send_reference(&file);
+}
+
+fn send_reference(file: &web_sys::File) {
+    let msg = object(&[
+        ("type", "reference".into()),
+        ("id", f64::NAN.into()),
+        ("name", file.name().into()),
+        ("file", file.clone().into()),
+    ]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// Forgets the reference track, here and in the engine.
+pub fn clear_reference(store: Store) {
+    REFERENCE_FILE.with(|f| *f.borrow_mut() = None);
+    store.update(|m| {
+        m.reference = None;
+        m.reference_error = None;
+    });
+    let msg = object(&[("type", "reference-clear".into())]);
+    worker_client::send(msg.into(), Array::new());
+}
+
+/// Starts a new job for `file`: the Workers get the File itself (a handle,
+/// not its bytes: each reads it off the main thread); the last file's result
+/// stays until this one's report arrives ([`accept_file`]). A long file is
+/// measured by both Workers at once (see [`worker_client`]).
 pub fn analyze_file(store: Store, file: web_sys::File) {
     mark("__preflightPickedAt");
-    CURRENT_FILE.with(|f| *f.borrow_mut() = Some(file.clone()));
     let name = file.name();
+    let chain_before = store.chain_json.get_untracked();
     let job = store.update(|m| m.begin_file(&name, file.size()));
-    player::set_track(None);
     let Some(id) = job else {
-        return; // refused: the status line says why
+        return; // refused: the status line says why, the last result stays
     };
+    PENDING_FILE.with(|f| *f.borrow_mut() = Some(file.clone()));
+    // A master abandoned by the new file leaves the preview chain.
+    let chain = store.chain_json.get_untracked();
+    if chain != chain_before {
+        player::set_chain(&chain);
+    }
     let split = file.size() >= SPLIT_MIN_BYTES;
     let msg = object(&[
         ("type", "analyze".into()),
@@ -147,11 +186,24 @@ pub fn share_link(store: Store) {
     }
 }
 
-/// Cancel: the Workers are restarted; a cancelled master's file is read
-/// again by the fresh engine (the report stays; the player keeps its track).
+/// The new file's report arrived: it is the current file now, and the
+/// last file's track leaves the player (the new one follows).
+pub fn accept_file() {
+    if let Some(file) = PENDING_FILE.with(|f| f.borrow_mut().take()) {
+        CURRENT_FILE.with(|f| *f.borrow_mut() = Some(file));
+    }
+    player::set_track(None);
+}
+
+/// Cancel: the Workers are restarted; the shown file (the last one when a
+/// new file's analysis is cancelled, or the one whose master is cancelled)
+/// is read again by the fresh engine; the player keeps its track and plays
+/// the preview chain.
 pub fn cancel(store: Store) {
     worker_client::cancel();
+    PENDING_FILE.with(|f| *f.borrow_mut() = None);
     if store.update(|m| m.cancel()) {
+        player::set_chain(&store.chain_json.get_untracked());
         if let Some(file) = CURRENT_FILE.with(|f| f.borrow().clone()) {
             reload_engine(store, file);
         }
@@ -161,8 +213,12 @@ pub fn cancel(store: Store) {
 }
 
 /// Gives a fresh engine Worker the current file again (after a cancelled
-/// master), under the current job: its report replaces the shown one.
+/// master), under the current job: its report replaces the shown one; and
+/// the reference track, if one is kept.
 fn reload_engine(store: Store, file: web_sys::File) {
+    if let Some(r) = REFERENCE_FILE.with(|f| f.borrow().clone()) {
+        send_reference(&r);
+    }
     let msg = object(&[
         ("type", "analyze".into()),
         ("id", store.job.get_untracked().into()),

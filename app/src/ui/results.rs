@@ -11,8 +11,10 @@ use super::player_bar::PlayerBar;
 use super::risks::RiskList;
 use super::share::ShareBox;
 use super::spectrum::SpectrumPlot;
+use super::store::use_store;
 use super::timeline::TimelinePlot;
 use crate::fmt;
+use crate::model::Phase;
 
 /// Facts, figures, the overview, the player and timeline, the risks, the
 /// spectrum and mastering, for an analysed file.
@@ -26,8 +28,12 @@ pub fn Results(
     let timeline = report.timeline.clone();
     let duration_s = i.duration_s;
     let risks = report.risks.clone();
+    let store = use_store();
+    // A new file is being analysed: this result stays, dimmed and inert,
+    // until its report replaces it (or comes back if it fails).
+    let stale = move || store.phase.with(|p| matches!(p, Phase::Working { .. }));
     view! {
-        <section class="results">
+        <section class="results" class:stale=stale inert=stale aria-busy=move || stale().to_string()>
             <div class="file-facts">
                 <h2 id="file-name">{i.name.clone()}</h2>
                 <p class="facts">

@@ -24,6 +24,9 @@ pub fn StatusLine(
         } => view! {
             <div class="status working" role="status">
                 <span class="status-text">{format!("Analysing {name} — {stage}… {percent:.0}%")}</span>
+                {store.report.with_untracked(|r| r.as_ref().map(|r| view! {
+                    <span id="stale-note" class="stale-note">{format!("{} stays shown until then", r.input.name)}</span>
+                }))}
                 <progress id="progress" max="100" value=percent></progress>
                 <button id="cancel" class="cancel" on:click=move |_| requests::cancel(store)>"Cancel"</button>
             </div>

@@ -10,7 +10,7 @@ use dsp_wasm::report::{MasterReport, Report};
 use leptos::prelude::*;
 
 use crate::listening::{Heard, Hearing};
-use crate::model::{PageModel, Phase};
+use crate::model::{PageModel, Phase, ReferenceTrack};
 use crate::player;
 use crate::share::SharePayload;
 
@@ -43,6 +43,8 @@ pub struct Store {
     pub share_wanted: RwSignal<bool>,
     pub master_shared: RwSignal<bool>,
     pub codec_true_peak: RwSignal<Option<f64>>,
+    pub reference: RwSignal<Option<ReferenceTrack>>,
+    pub reference_error: RwSignal<Option<String>>,
 }
 
 impl Store {
@@ -75,6 +77,8 @@ impl Store {
             share_wanted: RwSignal::new(model.share_wanted),
             master_shared: RwSignal::new(model.master_shared),
             codec_true_peak: RwSignal::new(model.codec_true_peak),
+            reference: RwSignal::new(model.reference),
+            reference_error: RwSignal::new(model.reference_error),
         }
     }
 
@@ -107,6 +111,8 @@ impl Store {
             share_wanted: self.share_wanted.get_untracked(),
             master_shared: self.master_shared.get_untracked(),
             codec_true_peak: self.codec_true_peak.get_untracked(),
+            reference: self.reference.get_untracked(),
+            reference_error: self.reference_error.get_untracked(),
         }
     }
 
@@ -138,6 +144,8 @@ impl Store {
         set_if_changed(self.share_wanted, model.share_wanted);
         set_if_changed(self.master_shared, model.master_shared);
         set_if_changed(self.codec_true_peak, model.codec_true_peak);
+        set_if_changed(self.reference, model.reference);
+        set_if_changed(self.reference_error, model.reference_error);
     }
 
     /// Changes the model with `f` and updates the signals that changed.

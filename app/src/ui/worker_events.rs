@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::browser;
 use super::requests;
 use super::store::Store;
-use crate::model::{self, Effect, EventKind, WorkerEvent};
+use crate::model::{self, Effect, EventKind, ReferenceTrack, WorkerEvent};
 use crate::{player, protocol};
 
 /// Handles one message the engine Worker sent.
@@ -68,6 +68,18 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         "applied" => EventKind::Applied {
             json: protocol::get_str(data, "json"),
         },
+        "reference-ready" => {
+            let lufs = protocol::get_f64(data, "lufs");
+            EventKind::ReferenceReady(ReferenceTrack {
+                name: protocol::get_str(data, "name"),
+                lufs: lufs.is_finite().then_some(lufs),
+                duration_s: protocol::get_f64(data, "duration_s"),
+            })
+        }
+        "reference-error" => EventKind::ReferenceError {
+            name: protocol::get_str(data, "name"),
+            message: protocol::get_str(data, "message"),
+        },
         "error" => EventKind::Error {
             message: protocol::get_str(data, "message"),
         },
@@ -87,6 +99,7 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
             channels: protocol::get_channels(data, "channels"),
         })),
         Effect::ClearTrack => player::set_track(None),
+        Effect::AcceptFile => requests::accept_file(),
         Effect::PublishReportTimings => {
             // Exposed for the timing script and tests (plain data, read-only use).
             let timings = protocol::get(data, "timings");

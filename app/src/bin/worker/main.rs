@@ -16,7 +16,8 @@
 //! - [`demo`]: `demo` (the demo song as WAV bytes);
 //! - [`clip`]: `clip` (a before/after demo clip as WAV bytes);
 //! - [`codec`]: `codec` (the master through Opus and back: true peak after decoding);
-//! - [`export`]: `export` (the master as a WAV file).
+//! - [`export`]: `export` (the master as a WAV file);
+//! - [`reference`]: `reference` and `reference-clear` (the reference track masters match).
 //!
 //! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
 //! and stage times), [`state`] (what is kept between messages), [`engine`]
@@ -31,6 +32,7 @@ mod engine;
 mod export;
 mod master;
 mod peaks;
+mod reference;
 mod render;
 mod rescale;
 mod share;
@@ -61,6 +63,8 @@ fn on_message(ev: MessageEvent) {
         "codec" => codec::on_codec(id, &data),
         "apply" => share::on_apply(id, &data),
         "export" => export::on_export(id),
+        "reference" => reference::on_reference(id, &data),
+        "reference-clear" => reference::on_reference_clear(),
         other => post_error(id, &format!("unknown request {other:?}")),
     }
 }

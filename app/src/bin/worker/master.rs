@@ -8,11 +8,12 @@ use dsp_wasm::master::{self, MasterOptions};
 use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
-use crate::state::{Decided, CURRENT, DECIDED, MASTERED};
+use crate::state::{Decided, CURRENT, DECIDED, MASTERED, REFERENCE};
 use crate::wire::{post, post_error};
 
 /// Handles `{type: "master", id, target, ceiling, character, bits, rate?}`:
-/// masters the current file with that intent.
+/// masters the current file with that intent, matching the reference track
+/// if one is kept (`target: "reference"` takes its loudness too).
 pub fn on_master(id: f64, data: &JsValue) {
     let mut options = match options(data) {
         Ok(o) => o,
@@ -25,8 +26,22 @@ pub fn on_master(id: f64, data: &JsValue) {
         options.input_format = cur.format.clone();
         options.input_bit_depth = cur.bit_depth;
         let mut clock = StageClock::new(id, 0.0, 1.0);
-        let result = master::master(&cur.audio, &options, None, |stage, fraction| {
-            clock.tick(stage.name(), fraction)
+        let result = REFERENCE.with(|r| {
+            let r = r.borrow();
+            let reference = r.as_ref();
+            options.intent.reference = reference.map(|r| r.name.clone());
+            if options.loudness_from_reference && reference.is_none() {
+                return Err(dsp_wasm::Error::InvalidArgument(
+                    "the target is the reference's loudness, but no reference track is loaded"
+                        .into(),
+                ));
+            }
+            master::master(
+                &cur.audio,
+                &options,
+                reference.map(|r| &r.audio),
+                |stage, fraction| clock.tick(stage.name(), fraction),
+            )
         });
         clock.close();
         Some(result.map(|m| (m, clock.to_js())))
@@ -58,8 +73,11 @@ pub fn on_master(id: f64, data: &JsValue) {
 /// and 24-bit output when not given).
 fn options(data: &JsValue) -> dsp_wasm::Result<MasterOptions> {
     let ceiling = protocol::get_f64(data, "ceiling");
+    let target = protocol::get_str(data, "target");
+    let from_reference = target == "reference";
     let intent = MasterIntent {
-        target: Target::parse(&protocol::get_str(data, "target"))?,
+        // The reference's loudness replaces it (see `target_loudness`).
+        target: Target::parse(if from_reference { "streaming" } else { &target })?,
         ceiling_dbtp: if ceiling.is_finite() { ceiling } else { -1.0 },
         character: Character::parse(&protocol::get_str(data, "character"))?,
         reference: None,
@@ -70,6 +88,7 @@ fn options(data: &JsValue) -> dsp_wasm::Result<MasterOptions> {
         intent,
         output_rate: (rate.is_finite() && rate > 0.0).then_some(rate as u32),
         output_format: SampleFormat::parse(if bits.is_empty() { "24" } else { &bits })?,
+        loudness_from_reference: from_reference,
         ..MasterOptions::default()
     })
 }

@@ -1,6 +1,6 @@
 //! What the Worker keeps between messages: the last decoded file, the last
-//! master (its samples, and its decisions for rescaling), and how long the
-//! start-up warm-up took.
+//! master (its samples, and its decisions for rescaling), the reference
+//! track, and how long the start-up warm-up took.
 
 use std::cell::{Cell, RefCell};
 
@@ -26,6 +26,12 @@ pub struct Current {
     pub bit_depth: Option<u32>,
 }
 
+/// The reference track the masters match (kept across files).
+pub struct Reference {
+    pub name: String,
+    pub audio: AudioBuffer,
+}
+
 thread_local! {
     /// How long the start-up warm-up took (reported with the first timings).
     pub static WARM_UP_MS: Cell<f64> = const { Cell::new(0.0) };
@@ -33,4 +39,5 @@ thread_local! {
     /// The last master's delivered samples (already on the output grid) and format.
     pub static MASTERED: RefCell<Option<(AudioBuffer, SampleFormat)>> = const { RefCell::new(None) };
     pub static DECIDED: RefCell<Option<Decided>> = const { RefCell::new(None) };
+    pub static REFERENCE: RefCell<Option<Reference>> = const { RefCell::new(None) };
 }

@@ -1,0 +1,50 @@
+//! `reference`: a reference track for the master — decoded here and kept
+//! (`reference-ready` with its name, loudness and length, or
+//! `reference-error` with one line); `reference-clear` forgets it. While one
+//! is kept, every master matches its balance (bounded corrections, see
+//! `dsp_wasm::master`), and its loudness when the target says `reference`.
+
+use app::protocol::{self, object};
+use dsp_wasm::io::decode;
+use dsp_wasm::measure::loudness;
+use wasm_bindgen::JsValue;
+
+use crate::state::{Reference, REFERENCE};
+use crate::wire::{post, read_bytes};
+
+/// Handles `{type: "reference", id, name, file | bytes}`.
+pub fn on_reference(id: f64, data: &JsValue) {
+    let name = protocol::get_str(data, "name");
+    let decoded =
+        read_bytes(data).and_then(|b| decode::decode(b, Some(&name)).map_err(|e| e.to_string()));
+    match decoded {
+        Ok(d) => {
+            let lufs = loudness::measure(&d.audio, |_| {}).integrated_lufs;
+            let duration_s = d.audio.frames() as f64 / f64::from(d.audio.sample_rate.max(1));
+            REFERENCE.with(|r| {
+                *r.borrow_mut() = Some(Reference {
+                    name: name.clone(),
+                    audio: d.audio,
+                })
+            });
+            post(&object(&[
+                ("type", "reference-ready".into()),
+                ("id", id.into()),
+                ("name", name.as_str().into()),
+                ("lufs", lufs.map_or(JsValue::NULL, JsValue::from)),
+                ("duration_s", duration_s.into()),
+            ]));
+        }
+        Err(e) => post(&object(&[
+            ("type", "reference-error".into()),
+            ("id", id.into()),
+            ("name", name.as_str().into()),
+            ("message", e.into()),
+        ])),
+    }
+}
+
+/// Handles `{type: "reference-clear"}`.
+pub fn on_reference_clear() {
+    REFERENCE.with(|r| *r.borrow_mut() = None);
+}
