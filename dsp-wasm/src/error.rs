@@ -27,8 +27,13 @@ pub enum Error {
     /// Decoding succeeded but produced no samples.
     #[error("the file contains no audio samples")]
     NoAudio,
-    /// Longer than the engine accepts (memory bound).
-    #[error("the file is {duration_s:.0} s long; Preflight accepts at most {max_s:.0} s")]
+    /// Longer than the engine accepts (memory bound; see
+    /// [`crate::io::decode::max_duration_s`]).
+    #[error(
+        "the file is {} long; at its sample rate and channel count Preflight accepts at most {} (a shorter excerpt works)",
+        crate::units::mmss(*duration_s),
+        crate::units::mmss(*max_s)
+    )]
     TooLong { duration_s: f64, max_s: f64 },
     /// A processing chain that cannot be built (bad parameter, unknown module).
     #[error("invalid processing chain: {0}")]

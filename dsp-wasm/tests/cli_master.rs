@@ -197,3 +197,45 @@ fn a_panicking_input_exits_2_with_one_line_and_leaves_no_file() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A file whose header says it is far too long is refused from its header:
+/// a 4 GB sparse WAV (its data never read: no memory, no time), exit 2, one
+/// line giving the length and the limit.
+#[test]
+fn an_over_long_file_is_refused_from_its_header_before_it_is_read() {
+    let d = dir("long-header");
+    let path = d.join("four-hours.wav");
+    let frames: u32 = 4 * 3600 * 48_000;
+    let data_len = frames * 4; // 16-bit stereo: 2.76 GB
+    let mut head = Vec::new();
+    head.extend_from_slice(b"RIFF");
+    head.extend_from_slice(&(36 + data_len).to_le_bytes());
+    head.extend_from_slice(b"WAVEfmt ");
+    head.extend_from_slice(&16u32.to_le_bytes());
+    head.extend_from_slice(&1u16.to_le_bytes());
+    head.extend_from_slice(&2u16.to_le_bytes());
+    head.extend_from_slice(&48_000u32.to_le_bytes());
+    head.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
+    head.extend_from_slice(&4u16.to_le_bytes());
+    head.extend_from_slice(&16u16.to_le_bytes());
+    head.extend_from_slice(b"data");
+    head.extend_from_slice(&data_len.to_le_bytes());
+    std::fs::write(&path, &head).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(head.len() as u64 + u64::from(data_len)).unwrap(); // sparse
+    drop(f);
+    let started = std::time::Instant::now();
+    let o = preflight(&["analyze", path.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("4:00:00 long") && err.contains("at most 30:00"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed().as_secs_f64() < 5.0,
+        "read before refusing?"
+    );
+    let _ = std::fs::remove_file(&path);
+}

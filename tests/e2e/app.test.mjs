@@ -144,6 +144,17 @@ test('the AudioWorklet runs the same chain as the native engine (max |diff| < 1e
   await page.close();
 });
 
+/** A 16-bit stereo 48 kHz WAV header declaring `seconds` of audio, then `bytes` of silence. */
+function longHeader(seconds, bytes) {
+  const dataLen = seconds * 48000 * 4;
+  const b = Buffer.alloc(44 + bytes);
+  b.write('RIFF', 0); b.writeUInt32LE((36 + dataLen) >>> 0, 4); b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16); b.writeUInt16LE(1, 20); b.writeUInt16LE(2, 22); b.writeUInt32LE(48000, 24);
+  b.writeUInt32LE(192000, 28); b.writeUInt16LE(4, 32); b.writeUInt16LE(16, 34);
+  b.write('data', 36); b.writeUInt32LE(dataLen >>> 0, 40);
+  return b;
+}
+
 test('bad files get one clear line and the page stays usable', async () => {
   const good = wavBytes(musicLike(48000, 3, 5), 48000, 'int16');
   const sixCh = wavBytes(Array.from({ length: 6 }, () => new Float32Array(48000).fill(0.1)), 48000, 'int16');
@@ -152,6 +163,8 @@ test('bad files get one clear line and the page stays usable', async () => {
     { name: 'empty.wav', bytes: Buffer.alloc(0), expect: /^empty.wav: The file is empty/ },
     { name: 'truncated.wav', bytes: good.subarray(0, 44 + 48000 * 4), expect: /^truncated.wav: The file is corrupt or truncated/ },
     { name: 'surround.wav', bytes: sixCh, expect: /^surround.wav: The file has 6 channels/ },
+    // Its header says four hours: refused from the header, before the rest is read.
+    { name: 'four-hours.wav', bytes: longHeader(4 * 3600, 2 << 20), expect: /^four-hours.wav: The file is 4:00:00 long; .* at most 30:00/ },
   ];
   const { page, errors } = await openApp(browser, server.url);
   for (const c of cases) {

@@ -24,6 +24,18 @@ pub const MAX_SAMPLE_RATE: u32 = 192_000;
 pub const MAX_DURATION_S: f64 = 30.0 * 60.0;
 /// Most samples (all channels) held in memory: 30 min of 48 kHz stereo.
 pub const MAX_TOTAL_SAMPLES: usize = 30 * 60 * 48_000 * 2;
+/// Bytes read from the start of a file to check its header before the rest
+/// is read ([`check_header`]).
+pub const HEADER_BYTES: usize = 1 << 20;
+
+/// The longest file accepted at `rate` with `channels`, seconds: the limits
+/// of every format, stated once — at most [`MAX_DURATION_S`] and at most
+/// [`MAX_TOTAL_SAMPLES`] samples: 30 min up to 48 kHz stereo (and any mono
+/// file up to 96 kHz), 15 min at 96 kHz stereo, 7:30 at 192 kHz stereo.
+pub fn max_duration_s(channels: usize, rate: u32) -> f64 {
+    let by_samples = MAX_TOTAL_SAMPLES as f64 / channels.max(1) as f64 / f64::from(rate.max(1));
+    MAX_DURATION_S.min(by_samples)
+}
 
 /// What is known about the input file (the report's `input` object, without the name).
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +64,7 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     if bytes.is_empty() {
         return Err(Error::Empty);
     }
+    check_header(&bytes)?;
     if let Some(decoded) = pcm_wav(&bytes) {
         return Ok(decoded);
     }
@@ -62,6 +75,7 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
 /// headers that crash symphonia, probe, header checks, then every packet of
 /// the first audio track decoded into planar channels.
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
+    let byte_len = bytes.len();
     check_flac_metadata(&bytes)?;
     check_wav_header(&bytes)?;
     let mut reader = probe(bytes, name)?;
@@ -74,7 +88,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
     let mut decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|e| Error::Unsupported(describe(&e)))?;
-    let mut planar = PlanarSink::new(&params, sample_rate);
+    let mut planar = PlanarSink::new(&params, sample_rate, byte_len);
     let skipped_packets = decode_packets(reader.as_mut(), decoder.as_mut(), track_id, &mut planar)?;
     if planar.num_channels == 0 || planar.total_samples == 0 {
         return Err(if skipped_packets > 0 {
@@ -155,10 +169,7 @@ fn check_codec_params(params: &CodecParameters) -> Result<u32> {
         check_channels(chans.count())?;
     }
     if let Some(n) = params.n_frames {
-        check_length(
-            n as f64 / f64::from(sample_rate),
-            n as usize * params.channels.map_or(1, |c| c.count()),
-        )?;
+        check_length(n, params.channels.map_or(1, |c| c.count()), sample_rate)?;
     }
     Ok(sample_rate)
 }
@@ -214,12 +225,17 @@ struct PlanarSink {
 }
 
 impl PlanarSink {
-    /// An empty sink; the channels are reserved for the header's length if it gives one.
-    fn new(params: &CodecParameters, sample_rate: u32) -> Self {
+    /// An empty sink; each channel is reserved for the header's length if
+    /// it gives one — but never for more than four frames per byte of the
+    /// file (16:1 for 16-bit stereo), so a header cannot make a small file
+    /// reserve much memory; a file that compresses further (long silence)
+    /// grows its channels as it decodes.
+    fn new(params: &CodecParameters, sample_rate: u32, byte_len: usize) -> Self {
         let mut channels: Vec<Vec<f32>> = Vec::new();
         if let Some(n) = params.n_frames {
             let chans = params.channels.map_or(0, |c| c.count());
-            channels = vec![Vec::with_capacity(n as usize); chans];
+            let frames = (n as usize).min(byte_len.saturating_mul(4));
+            channels = (0..chans).map(|_| Vec::with_capacity(frames)).collect();
         }
         Self {
             channels,
@@ -257,14 +273,11 @@ impl PlanarSink {
             out.extend_from_slice(&buf.chan(c)[..frames]);
         }
         self.total_samples += frames * self.num_channels;
-        if self.total_samples > MAX_TOTAL_SAMPLES {
-            let rate = f64::from(self.sample_rate);
-            return Err(Error::TooLong {
-                duration_s: (self.total_samples / self.num_channels) as f64 / rate,
-                max_s: (MAX_TOTAL_SAMPLES / self.num_channels) as f64 / rate,
-            });
-        }
-        Ok(())
+        check_length(
+            (self.total_samples / self.num_channels) as u64,
+            self.num_channels,
+            self.sample_rate,
+        )
     }
 }
 
@@ -346,7 +359,7 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
         || block_align != channels * width
         || data.is_empty()
         || data.len() % block_align != 0
-        || data.len() / width > MAX_TOTAL_SAMPLES
+        || check_length((data.len() / block_align) as u64, channels, sample_rate).is_err()
     {
         return None;
     }
@@ -419,10 +432,84 @@ fn float32(b: [u8; 4]) -> f32 {
     f32::from_le_bytes(b)
 }
 
-/// Reads and decodes a file from disk.
+/// Reads and decodes a file from disk: its first [`HEADER_BYTES`] are
+/// checked ([`check_header`]) before the rest is read.
 pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
-    let bytes = std::fs::read(path)?;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(HEADER_BYTES as u64)
+        .read_to_end(&mut head)?;
+    if head.is_empty() {
+        return Err(Error::Empty);
+    }
+    check_header(&head)?;
+    let mut bytes = head;
+    file.read_to_end(&mut bytes)?;
     decode(bytes, path.file_name().and_then(|n| n.to_str()))
+}
+
+/// What a file's first bytes already say against the limits: a WAV's
+/// `fmt ` and declared `data` size, a FLAC's STREAMINFO (rate, channels,
+/// total samples). Refuses what cannot be handled — too many channels, an
+/// unsupported rate, too long ([`max_duration_s`]) — before the rest of the
+/// file is read; anything the head does not tell passes (the decoder checks
+/// it as it goes).
+pub fn check_header(head: &[u8]) -> Result<()> {
+    if let Some((channels, rate, frames)) = wav_header_length(head) {
+        if channels == 0 || rate == 0 {
+            return Ok(()); // refused with its own message when decoded
+        }
+        check_channels(channels)?;
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+            return Err(Error::SampleRate { sample_rate: rate });
+        }
+        return check_length(frames, channels, rate);
+    }
+    if let Some((channels, rate, frames)) = flac_streaminfo(head) {
+        check_channels(channels)?;
+        if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
+            return Err(Error::SampleRate { sample_rate: rate });
+        }
+        if frames > 0 {
+            return check_length(frames, channels, rate);
+        }
+    }
+    Ok(())
+}
+
+/// A WAV header's channels, rate and frames (the `data` chunk's declared
+/// size over the block size; the body may lie past `head`).
+fn wav_header_length(head: &[u8]) -> Option<(usize, u32, u64)> {
+    let mut fmt = None;
+    for (id, body, size) in riff_chunks(head)? {
+        if id == b"fmt " {
+            let b = head.get(body..body + 16)?;
+            let channels = usize::from(u16::from_le_bytes([b[2], b[3]]));
+            let rate = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+            let align = u64::from(u16::from_le_bytes([b[12], b[13]]));
+            fmt = Some((channels, rate, align));
+        } else if id == b"data" {
+            let (channels, rate, align) = fmt?;
+            return Some((channels, rate, size as u64 / align.max(1)));
+        }
+    }
+    None
+}
+
+/// A FLAC STREAMINFO's channels, rate and total frames (0 = unknown).
+fn flac_streaminfo(head: &[u8]) -> Option<(usize, u32, u64)> {
+    let rest = head.strip_prefix(b"fLaC")?;
+    if rest.first()? & 0x7f != 0 {
+        return None; // STREAMINFO must come first; the demuxer says what is wrong
+    }
+    let si = rest.get(4..4 + 18)?;
+    let rate = (u32::from(si[10]) << 12) | (u32::from(si[11]) << 4) | (u32::from(si[12]) >> 4);
+    let channels = usize::from((si[12] >> 1) & 0x07) + 1;
+    let frames = (u64::from(si[13] & 0x0f) << 32)
+        | u64::from(u32::from_be_bytes([si[14], si[15], si[16], si[17]]));
+    Some((channels, rate, frames))
 }
 
 /// An in-memory source that does not tell its length.
@@ -500,12 +587,12 @@ fn check_channels(n: usize) -> Result<()> {
     }
 }
 
-fn check_length(duration_s: f64, total_samples: usize) -> Result<()> {
-    if duration_s > MAX_DURATION_S || total_samples > MAX_TOTAL_SAMPLES {
-        return Err(Error::TooLong {
-            duration_s,
-            max_s: MAX_DURATION_S,
-        });
+/// `frames` of `channels` at `rate` within [`max_duration_s`].
+fn check_length(frames: u64, channels: usize, rate: u32) -> Result<()> {
+    let max_s = max_duration_s(channels, rate);
+    let duration_s = frames as f64 / f64::from(rate.max(1));
+    if duration_s > max_s {
+        return Err(Error::TooLong { duration_s, max_s });
     }
     Ok(())
 }
@@ -717,6 +804,84 @@ mod tests {
 
     fn ramp(n: usize) -> Vec<f32> {
         (0..n).map(|i| (i as f32 / n as f32) - 0.5).collect()
+    }
+
+    /// A FLAC head: "fLaC" and a last-block STREAMINFO with this rate,
+    /// channel count and total frames (no audio after it).
+    fn flac_head(rate: u32, channels: u8, frames: u64) -> Vec<u8> {
+        let mut v = b"fLaC".to_vec();
+        v.extend_from_slice(&[0x80, 0, 0, 34]);
+        let mut si = [0u8; 34];
+        si[0..2].copy_from_slice(&4096u16.to_be_bytes());
+        si[2..4].copy_from_slice(&4096u16.to_be_bytes());
+        si[10] = (rate >> 12) as u8;
+        si[11] = (rate >> 4) as u8;
+        // Bits per sample − 1 = 15: its top bit (0) ends this byte.
+        si[12] = (((rate & 0x0f) as u8) << 4) | ((channels - 1) << 1);
+        si[13] = (15 << 4) | ((frames >> 32) as u8 & 0x0f);
+        si[14..18].copy_from_slice(&(frames as u32).to_be_bytes());
+        v.extend_from_slice(&si);
+        v
+    }
+
+    #[test]
+    fn the_limits_are_one_rule_for_every_format() {
+        assert_eq!(max_duration_s(2, 48_000), 1800.0);
+        assert_eq!(max_duration_s(2, 44_100), 1800.0);
+        assert_eq!(max_duration_s(1, 96_000), 1800.0);
+        assert_eq!(max_duration_s(2, 96_000), 900.0);
+        assert_eq!(max_duration_s(2, 192_000), 450.0);
+        // A header too long for its rate is refused, WAV or FLAC alike, and
+        // before anything is decoded (the bytes hold no audio at all).
+        let wav_31min_mono = {
+            let mut w = wav(1, 1, 48_000, 16, &[]);
+            let n = (31 * 60 * 48_000 * 2) as u32;
+            let at = w.len() - 4;
+            w[at..].copy_from_slice(&n.to_le_bytes());
+            w
+        };
+        let flac_16min_96k_stereo = flac_head(96_000, 2, 16 * 60 * 96_000);
+        for (what, bytes, minutes) in [
+            ("wav", wav_31min_mono, "31:00"),
+            ("flac", flac_16min_96k_stereo, "16:00"),
+        ] {
+            let e = decode(bytes.clone(), None).unwrap_err();
+            assert!(matches!(e, Error::TooLong { .. }), "{what}: {e}");
+            assert!(e.to_string().contains(&format!("{minutes} long")), "{e}");
+            assert!(matches!(check_header(&bytes), Err(Error::TooLong { .. })));
+        }
+        // Within the limit, the header passes (the decoder judges the rest).
+        assert!(check_header(&flac_head(96_000, 2, 14 * 60 * 96_000)).is_ok());
+        assert!(
+            check_header(&flac_head(44_100, 2, 0)).is_ok(),
+            "length unknown"
+        );
+        assert!(matches!(
+            check_header(&flac_head(44_100, 6, 100)),
+            Err(Error::TooManyChannels { channels: 6 })
+        ));
+    }
+
+    /// A FLAC header may promise up to the limit in a file of a few bytes:
+    /// the reservation follows the bytes, not the promise (the issue: ~690 MB
+    /// reserved up front), and the file is refused as truncated.
+    #[test]
+    fn a_promising_flac_header_reserves_little() {
+        let frames = 29 * 60 * 48_000;
+        let head = flac_head(48_000, 2, frames);
+        let params = {
+            let mut p = CodecParameters::new();
+            p.with_n_frames(frames).with_channels(
+                symphonia::core::audio::Channels::FRONT_LEFT
+                    | symphonia::core::audio::Channels::FRONT_RIGHT,
+            );
+            p
+        };
+        let sink = PlanarSink::new(&params, 48_000, head.len());
+        for c in &sink.channels {
+            assert!(c.capacity() <= 4 * head.len(), "{}", c.capacity());
+        }
+        assert!(decode(head, Some("x.flac")).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use app::protocol::{self, object};
 use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::io::decode;
 use js_sys::{Array, Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -62,12 +63,23 @@ pub fn post_progress(id: f64, stage: &str, fraction: f64) {
 }
 
 /// The file's bytes: read here from the `file` (a File handle) the page
-/// sent, or taken from `bytes` (a Uint8Array).
+/// sent, or taken from `bytes` (a Uint8Array). A long file's head is read
+/// and checked first (`decode::check_header`: channels, rate and length
+/// against the limits), so a file that cannot be handled is refused before
+/// the rest of it is read into memory.
 pub fn read_bytes(data: &JsValue) -> Result<Vec<u8>, String> {
     let file = protocol::get(data, "file");
     if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
         let reader = web_sys::FileReaderSync::new()
             .map_err(|_| "the browser could not read the file".to_string())?;
+        let head_len = decode::HEADER_BYTES as f64;
+        if blob.size() > head_len {
+            let head = blob
+                .slice_with_f64_and_f64(0.0, head_len)
+                .and_then(|h| reader.read_as_array_buffer(&h))
+                .map_err(|_| "the browser could not read the file".to_string())?;
+            decode::check_header(&Uint8Array::new(&head).to_vec()).map_err(|e| e.to_string())?;
+        }
         let buf = reader
             .read_as_array_buffer(blob)
             .map_err(|_| "the browser could not read the file".to_string())?;
