@@ -19,8 +19,12 @@ mod sharing;
 pub const MAX_FILE_BYTES: f64 = 1.5 * 1024.0 * 1024.0 * 1024.0;
 
 /// Files at least this large are analysed by two Workers at once (below it,
-/// copying the bytes costs more than the second core saves).
+/// copying the bytes costs more than the second core saves) …
 pub const SPLIT_MIN_BYTES: f64 = 2_000_000.0;
+/// … and at most this large: a longer file is analysed by the engine Worker
+/// alone, so that it is decoded once, not once per Worker (memory over
+/// speed: `tests/bench/long_file_memory.mjs`).
+pub const SPLIT_MAX_BYTES: f64 = 100_000_000.0;
 
 /// Streaming reference level for the preview (Spotify, YouTube, Tidal, Amazon: −14 LUFS; risks.md).
 pub const PREVIEW_LUFS: f64 = -14.0;

@@ -9,7 +9,7 @@ use wasm_bindgen::JsValue;
 
 use super::browser::mark;
 use super::store::Store;
-use crate::model::SPLIT_MIN_BYTES;
+use crate::model::{SPLIT_MAX_BYTES, SPLIT_MIN_BYTES};
 use crate::protocol::object;
 use crate::{player, worker_client};
 
@@ -70,7 +70,7 @@ pub fn analyze_file(store: Store, file: web_sys::File) {
     if chain != chain_before {
         player::set_chain(&chain);
     }
-    let split = file.size() >= SPLIT_MIN_BYTES;
+    let split = (SPLIT_MIN_BYTES..=SPLIT_MAX_BYTES).contains(&file.size());
     let msg = object(&[
         ("type", "analyze".into()),
         ("id", id.into()),

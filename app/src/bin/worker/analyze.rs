@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
-use dsp_wasm::io::decode::{self, Decoded};
+use dsp_wasm::io::decode::Decoded;
 use dsp_wasm::measure::LoudnessPart;
 use dsp_wasm::report::Report;
 use wasm_bindgen::JsValue;
@@ -13,7 +13,7 @@ use wasm_bindgen::JsValue;
 use crate::clock::StageClock;
 use crate::engine::{analyze_decoded, loudness_half};
 use crate::state::{Current, CURRENT, MASTERED, WARM_UP_MS};
-use crate::wire::{post, post_channels, post_error, post_progress, read_bytes};
+use crate::wire::{decode_message, post, post_channels, post_error, post_progress};
 
 /// An analysis waiting for the helper Worker's half of the measurements.
 pub struct Pending {
@@ -35,22 +35,20 @@ pub fn on_analyze(id: f64, data: &JsValue) {
     let received = js_sys::Date::now();
     let name = protocol::get_str(data, "name");
     let split = protocol::get(data, "split").as_bool() == Some(true);
-    match read_bytes(data) {
-        Ok(bytes) => analyze(id, &name, bytes, received, split),
-        Err(e) => post_error(id, &e),
-    }
+    analyze(id, &name, data, received, split);
 }
 
-/// Decodes, then either the whole analysis here, or (`split`) the loudness
-/// half here while the helper Worker measures the peak half of the same
-/// bytes; the page forwards the helper's result as `peaks`.
-fn analyze(id: f64, name: &str, bytes: Vec<u8>, received: f64, split: bool) {
+/// Reads and decodes the file (as a stream), then either the whole analysis
+/// here, or (`split`) the loudness half here while the helper Worker
+/// measures the peak half of the same file; the page forwards the helper's
+/// result as `peaks`.
+fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
     PENDING.with(|p| *p.borrow_mut() = None);
     post_progress(id, "decoding", 0.0);
     let t0 = js_sys::Date::now();
-    let decoded = match decode::decode(bytes, Some(name)) {
+    let decoded = match decode_message(data, name) {
         Ok(d) => d,
-        Err(e) => return post_error(id, &e.to_string()),
+        Err(e) => return post_error(id, &e),
     };
     post_progress(id, "decoding", 0.05);
     let t1 = js_sys::Date::now();

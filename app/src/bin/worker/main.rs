@@ -19,11 +19,13 @@
 //! - [`export`]: `export` (the master as a WAV file);
 //! - [`reference`]: `reference` and `reference-clear` (the reference track masters match).
 //!
-//! Shared pieces: [`wire`] (posting, reading the file), [`clock`] (progress
+//! Shared pieces: [`wire`] (posting, decoding the file sent),
+//! [`blob_source`] (a File read as a stream), [`clock`] (progress
 //! and stage times), [`state`] (what is kept between messages), [`engine`]
 //! (the engine's entry points and the warm-up).
 
 mod analyze;
+mod blob_source;
 mod clip;
 mod clock;
 mod codec;

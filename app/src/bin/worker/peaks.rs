@@ -3,13 +3,12 @@
 //! analysis pending in [`crate::analyze`]).
 
 use app::protocol::{self, object};
-use dsp_wasm::io::decode;
 use dsp_wasm::measure::PeakPart;
 use wasm_bindgen::JsValue;
 
 use crate::analyze::{deliver, PENDING};
 use crate::engine::{combine_halves, peak_half};
-use crate::wire::{post, post_progress, read_bytes};
+use crate::wire::{decode_message, post, post_progress};
 
 /// Handles `{type: "peaks", id, json}` (the helper's half as JSON, or null
 /// if the helper failed): finishes the pending analysis of the same job.
@@ -48,8 +47,7 @@ pub fn on_peaks(id: f64, data: &JsValue) {
 /// half of an analysis, posted as `peaks` (`json: null` if it failed).
 pub fn on_measure_peaks(id: f64, data: &JsValue) {
     let name = protocol::get_str(data, "name");
-    let bytes = read_bytes(data).unwrap_or_default();
-    let json = decode::decode(bytes, Some(&name)).ok().and_then(|d| {
+    let json = decode_message(data, &name).ok().and_then(|d| {
         let part = peak_half(&d.audio, &mut |_, _| {});
         serde_json::to_string(&part).ok()
     });

@@ -5,19 +5,16 @@
 //! `dsp_wasm::master`), and its loudness when the target says `reference`.
 
 use app::protocol::{self, object};
-use dsp_wasm::io::decode;
 use dsp_wasm::measure::loudness;
 use wasm_bindgen::JsValue;
 
 use crate::state::{Reference, REFERENCE};
-use crate::wire::{post, read_bytes};
+use crate::wire::{decode_message, post};
 
 /// Handles `{type: "reference", id, name, file | bytes}`.
 pub fn on_reference(id: f64, data: &JsValue) {
     let name = protocol::get_str(data, "name");
-    let decoded =
-        read_bytes(data).and_then(|b| decode::decode(b, Some(&name)).map_err(|e| e.to_string()));
-    match decoded {
+    match decode_message(data, &name) {
         Ok(d) => {
             let lufs = loudness::measure(&d.audio, |_| {}).integrated_lufs;
             let duration_s = d.audio.frames() as f64 / f64::from(d.audio.sample_rate.max(1));

@@ -1,13 +1,15 @@
 //! The Worker's side of the wire: posting messages to the page (see
-//! `app::protocol`) and reading the file the page sent.
+//! `app::protocol`) and decoding the file the page sent.
 
 use app::protocol::{self, object};
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::io::decode;
+use dsp_wasm::io::decode::{self, Decoded};
 use js_sys::{Array, Float32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
+
+use crate::blob_source::BlobSource;
 
 /// The Worker's global scope.
 pub fn scope() -> DedicatedWorkerGlobalScope {
@@ -62,29 +64,18 @@ pub fn post_progress(id: f64, stage: &str, fraction: f64) {
     ]));
 }
 
-/// The file's bytes: read here from the `file` (a File handle) the page
-/// sent, or taken from `bytes` (a Uint8Array). A long file's head is read
-/// and checked first (`decode::check_header`: channels, rate and length
-/// against the limits), so a file that cannot be handled is refused before
-/// the rest of it is read into memory.
-pub fn read_bytes(data: &JsValue) -> Result<Vec<u8>, String> {
+/// Decodes the file of a message: a `file` (a File handle) is read here as
+/// a stream, a block at a time ([`BlobSource`]), so the file itself is never
+/// held whole (its head is checked against the limits before the rest is
+/// read); `bytes` (a Uint8Array) are decoded from memory.
+pub fn decode_message(data: &JsValue, name: &str) -> Result<Decoded, String> {
     let file = protocol::get(data, "file");
     if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
-        let reader = web_sys::FileReaderSync::new()
-            .map_err(|_| "the browser could not read the file".to_string())?;
-        let head_len = decode::HEADER_BYTES as f64;
-        if blob.size() > head_len {
-            let head = blob
-                .slice_with_f64_and_f64(0.0, head_len)
-                .and_then(|h| reader.read_as_array_buffer(&h))
-                .map_err(|_| "the browser could not read the file".to_string())?;
-            decode::check_header(&Uint8Array::new(&head).to_vec()).map_err(|e| e.to_string())?;
-        }
-        let buf = reader
-            .read_as_array_buffer(blob)
-            .map_err(|_| "the browser could not read the file".to_string())?;
-        return Ok(Uint8Array::new(&buf).to_vec());
+        let source = BlobSource::new(blob.clone())
+            .ok_or_else(|| "the browser could not read the file".to_string())?;
+        let len = source.len();
+        return decode::decode_source(source, len, Some(name)).map_err(|e| e.to_string());
     }
     let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
-    Ok(bytes.to_vec())
+    decode::decode(bytes.to_vec(), Some(name)).map_err(|e| e.to_string())
 }

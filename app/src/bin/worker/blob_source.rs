@@ -1,0 +1,109 @@
+//! A File (a Blob) read as a seekable stream with `FileReaderSync`, a block
+//! at a time, so the engine decodes it without the whole file ever being
+//! copied into memory (`dsp_wasm::io::decode::decode_source`).
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+use dsp_wasm::io::decode::MediaSource;
+use js_sys::Uint8Array;
+use web_sys::{Blob, FileReaderSync};
+
+/// Bytes read from the Blob at a time.
+const BLOCK: u64 = 4 << 20;
+
+/// The Blob's bytes at `pos`, through a one-block buffer.
+pub struct BlobSource {
+    blob: Blob,
+    reader: FileReaderSync,
+    len: u64,
+    pos: u64,
+    /// The buffered block and where it starts in the Blob.
+    buf: Vec<u8>,
+    buf_start: u64,
+}
+
+// SAFETY: the engine Worker's wasm has no threads (wasm32-unknown-unknown
+// without atomics); a BlobSource never leaves the Worker's one thread, which
+// is all `Send + Sync` is asked for here (symphonia's `MediaSource` bound).
+unsafe impl Send for BlobSource {}
+// SAFETY: as above.
+unsafe impl Sync for BlobSource {}
+
+impl BlobSource {
+    /// A reader of `blob`; `None` if the browser offers no `FileReaderSync`.
+    pub fn new(blob: Blob) -> Option<Self> {
+        let reader = FileReaderSync::new().ok()?;
+        Some(Self {
+            len: blob.size() as u64,
+            blob,
+            reader,
+            pos: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+        })
+    }
+
+    /// The Blob's length, bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Makes the buffer hold the block at `pos`.
+    fn fill(&mut self) -> io::Result<()> {
+        let end = (self.pos + BLOCK).min(self.len);
+        let slice = self
+            .blob
+            .slice_with_f64_and_f64(self.pos as f64, end as f64)
+            .map_err(|_| io::Error::other("the browser could not read the file"))?;
+        let array = self
+            .reader
+            .read_as_array_buffer(&slice)
+            .map_err(|_| io::Error::other("the browser could not read the file"))?;
+        let bytes = Uint8Array::new(&array);
+        self.buf.resize(bytes.length() as usize, 0);
+        bytes.copy_to(&mut self.buf);
+        self.buf_start = self.pos;
+        Ok(())
+    }
+}
+
+impl Read for BlobSource {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len || out.is_empty() {
+            return Ok(0);
+        }
+        let in_buf =
+            self.pos >= self.buf_start && self.pos < self.buf_start + self.buf.len() as u64;
+        if !in_buf {
+            self.fill()?;
+        }
+        let at = (self.pos - self.buf_start) as usize;
+        let n = out.len().min(self.buf.len() - at);
+        out[..n].copy_from_slice(&self.buf[at..at + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for BlobSource {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => self.len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
+    }
+}
+
+impl MediaSource for BlobSource {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.len)
+    }
+}

@@ -1,0 +1,116 @@
+// Peak memory of the page while a long file is analysed and mastered, in
+// headless Chromium: the proportional set size (PSS, /proc/PID/smaps_rollup,
+// so shared pages are not counted twice) of every Chromium process — the
+// browser, the renderer with its Workers and the audio service — summed and
+// sampled every 100 ms, minus the same sum with the app loaded and idle.
+// Reported as a ratio to the decoded audio's size (frames × channels × 4 B).
+//
+//   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO]
+//
+// The file is 60 s of the e2e tests' music-like signal tiled to length
+// (16-bit stereo WAV). Needs the built site (dist/). Linux only (/proc).
+// With --check, exits 1 when the ratio is above RATIO.
+import { open, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from '../e2e/support.mjs';
+
+const args = process.argv.slice(2);
+const checkAt = args.indexOf('--check');
+const limit = checkAt >= 0 ? Number(args.splice(checkAt, 2)[1]) : null;
+const minutes = Number(args[0] || 30);
+const rate = Number(args[1] || 48000);
+const frames = Math.round(minutes * 60 * rate);
+const decodedBytes = frames * 2 * 4;
+
+// A long 16-bit stereo WAV written piecewise (60 s of signal, repeated).
+const path = join(tmpdir(), `preflight-long-${minutes}min-${rate}.wav`);
+{
+  const piece = wavBytes(musicLike(rate, 60, 5), rate, 'int16').subarray(44);
+  const dataLen = frames * 4;
+  const header = wavBytes([new Float32Array(0), new Float32Array(0)], rate, 'int16');
+  header.writeUInt32LE(36 + dataLen, 4);
+  header.writeUInt32LE(dataLen, 40);
+  const f = await open(path, 'w');
+  await f.write(header);
+  for (let left = dataLen; left > 0; left -= piece.length) {
+    await f.write(piece.subarray(0, Math.min(piece.length, left)));
+  }
+  await f.close();
+}
+
+/** PSS in bytes of all descendants of `root` (not `root` itself). */
+async function pssTree(root) {
+  const parent = new Map();
+  for (const d of await readdir('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = await readFile(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const inTree = (pid) => { for (let p = parent.get(pid); p > 1; p = parent.get(p)) if (p === root) return true; return false; };
+  let sum = 0;
+  for (const pid of parent.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (m) sum += Number(m[1]) * 1024;
+    } catch { /* gone */ }
+  }
+  return sum;
+}
+
+const server = await serveDist();
+const browser = await launchBrowser();
+// Chromium runs as this process's child (playwright-core launches it).
+const root = process.pid;
+let peak = 0, sampling = true;
+const sampler = (async () => {
+  while (sampling) {
+    peak = Math.max(peak, await pssTree(root));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})();
+let result;
+try {
+  const { page, errors } = await openApp(browser, server.url);
+  await page.waitForSelector('html[data-engine-warm][data-helper-warm]', { timeout: 60_000 });
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = await pssTree(root);
+  peak = idle;
+  const t0 = Date.now();
+  await page.setInputFiles('#file-input', path);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 600_000 });
+  const analysedS = (Date.now() - t0) / 1000;
+  const afterAnalysis = peak;
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value], #master-error', { timeout: 1_200_000 });
+  const masterError = await page.$('#master-error') ? await page.textContent('#master-error') : null;
+  const masteredS = (Date.now() - t0) / 1000;
+  await new Promise((r) => setTimeout(r, 500));
+  result = {
+    file: `${minutes} min, ${rate} Hz stereo, 16-bit WAV (${(frames * 4 / 1e6).toFixed(0)} MB)`,
+    decoded_mb: decodedBytes / 1e6,
+    idle_mb: idle / 1e6,
+    peak_over_idle_analysis_mb: (afterAnalysis - idle) / 1e6,
+    peak_over_idle_mb: (peak - idle) / 1e6,
+    ratio: (peak - idle) / decodedBytes,
+    analysed_s: analysedS,
+    mastered_s: masteredS,
+    master_error: masterError,
+    page_errors: errors,
+  };
+} finally {
+  sampling = false;
+  await sampler;
+  await browser.close();
+  await server.close();
+  await rm(path, { force: true });
+}
+console.log(JSON.stringify(result, null, 1));
+console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×`);
+if (limit !== null && !(result.ratio <= limit && !result.master_error && result.page_errors.length === 0)) {
+  console.error(`over ${limit}× (or an error)`);
+  process.exit(1);
+}
