@@ -426,6 +426,12 @@ fn long_files_report_progress_regularly() {
 /// The browser measures a long file's two halves in two Workers and sends the
 /// peak half across as JSON: put back together, the report is the one the
 /// whole analysis gives, for every style and for a clipped, over-loud mix.
+/// The in-process analysis runs the same two halves, so that comparison
+/// proves the JSON crossing lossless; the peak half itself is checked
+/// against measures that never split the file: the true peak of the whole
+/// buffer (no 100-ms pieces), the sample peak and each channel's mean
+/// computed here, and the report's true peak against the ideal
+/// reconstruction of the loudest second (the test support's oracle).
 #[test]
 fn halves_measured_apart_give_the_same_report() {
     use dsp_wasm::measure::{combine, measure_loudness, measure_peaks, PeakPart};
@@ -449,6 +455,31 @@ fn halves_measured_apart_give_the_same_report() {
         )
         .report;
         let peaks = measure_peaks(&audio, |_, _| {});
+        // The peak half against measures of the unsplit buffer.
+        let series_max = peaks.true_peak_series.iter().fold(0.0f32, |m, &v| m.max(v));
+        let whole_tp = dsp_wasm::measure::true_peak::true_peak(&audio.as_slices());
+        assert_eq!(series_max, whole_tp, "{what}: true peak by pieces vs whole");
+        let sample_peak = audio
+            .channels
+            .iter()
+            .flatten()
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        assert_eq!(peaks.levels.sample_peak, sample_peak, "{what}: sample peak");
+        for (c, ch) in audio.channels.iter().enumerate() {
+            let mean = ch.iter().map(|&v| f64::from(v)).sum::<f64>() / ch.len() as f64;
+            assert!(
+                (peaks.levels.dc_offset[c] - mean).abs() < 1e-9,
+                "{what}: DC of channel {c}"
+            );
+        }
+        let loudest =
+            preflight_tests::ideal_peak::loudest_second_peak(&audio.channels, audio.sample_rate);
+        let tp_db = 20.0 * f64::from(whole_tp).log10();
+        let ideal_db = 20.0 * loudest.log10();
+        assert!(
+            tp_db >= ideal_db - 0.05,
+            "{what}: true peak {tp_db:.3} dBTP under the ideal reconstruction's {ideal_db:.3}"
+        );
         let json = serde_json::to_string(&peaks).expect("serialise");
         let peaks: PeakPart = serde_json::from_str(&json).expect("deserialise");
         let m = combine(

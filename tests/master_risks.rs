@@ -396,30 +396,10 @@ fn intersample_peaks_are_caught() {
 /// The peak of the ideal reconstruction (32× FFT) of the loudest second of
 /// `audio`, dBTP — the independent measure (no code shared with the meter).
 fn ideal_true_peak_db(audio: &AudioBuffer) -> f64 {
-    let sr = audio.sample_rate as usize;
-    let mut worst = 0.0f64;
-    for ch in &audio.channels {
-        let at = (0..ch.len())
-            .max_by(|&a, &b| ch[a].abs().total_cmp(&ch[b].abs()))
-            .unwrap_or(0);
-        let lo = at.saturating_sub(sr / 2);
-        let hi = (at + sr / 2).min(ch.len());
-        // Tukey edges, so the cut cannot ring into the middle's crest.
-        let taper = 2048.min((hi - lo) / 4);
-        let seg: Vec<f32> = (lo..hi)
-            .map(|i| {
-                let e = (i - lo).min(hi - 1 - i);
-                let g = if e < taper {
-                    0.5 - 0.5 * (std::f64::consts::PI * e as f64 / taper as f64).cos()
-                } else {
-                    1.0
-                };
-                (f64::from(ch[i]) * g) as f32
-            })
-            .collect();
-        worst = worst.max(preflight_tests::ideal_peak::padded_peak(&seg, 4096, 32));
-    }
-    to_db(worst)
+    to_db(preflight_tests::ideal_peak::loudest_second_peak(
+        &audio.channels,
+        audio.sample_rate,
+    ))
 }
 
 /// Sample peak under the ceiling, true peak over it: 12 kHz bursts at 45°
