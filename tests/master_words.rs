@@ -40,3 +40,63 @@ fn moves_carry_their_amounts_and_every_major_risk_left_says_why() {
         println!("{id}: moves {seen:?}; left {:?}", r.left);
     }
 }
+
+/// A quiet mix is told whether raising it needs limiting, from its own true
+/// peak: with room under the ceiling, gain alone; with hot peaks, how many
+/// dB of limiting (the ceiling minus the true peak, measured here with the
+/// ideal reconstruction, against the gain the target asks).
+#[test]
+fn a_quiet_mix_is_told_whether_raising_it_needs_limiting() {
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze, Source};
+    let base = preflight_tests::mixes::mix(Style::Acoustic, 48_000, 12.0, 3);
+    let peak = |a: &dsp_wasm::audio::AudioBuffer| {
+        20.0 * preflight_tests::ideal_peak::loudest_second_peak(&a.channels, a.sample_rate).log10()
+    };
+    let text = |a: &dsp_wasm::audio::AudioBuffer| {
+        let r = analyze(
+            a,
+            &Source::pcm("quiet"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        let risk = r.risks.iter().find(|x| x.id == "loudness_target").cloned();
+        (r, risk.map(|x| x.explanation).unwrap_or_default())
+    };
+    // Turned down 16 dB: quiet, peaks far under the ceiling.
+    let mut quiet = base.clone();
+    quiet
+        .channels
+        .iter_mut()
+        .flatten()
+        .for_each(|v| *v *= 10f32.powf(-16.0 / 20.0));
+    let (r, t) = text(&quiet);
+    let need = -14.0 - r.loudness.integrated_lufs.unwrap();
+    assert!(-1.0 - peak(&quiet) > need, "set-up: room for the gain");
+    assert!(
+        t.contains("gain alone") && !t.contains("of limiting"),
+        "{t}"
+    );
+    // Peaks pushed to −0.5 dBFS by one spike: quiet, but no room.
+    let mut hot = quiet.clone();
+    let at = hot.frames() / 2;
+    hot.channels[0][at] = 0.944;
+    let (r, t) = text(&hot);
+    let need = -14.0 - r.loudness.integrated_lufs.unwrap();
+    let room = -1.0 - peak(&hot);
+    assert!(room < need, "set-up: the spike leaves no room");
+    assert!(t.contains("of limiting"), "{t}");
+    // The figure it gives is the gain asked for less the room, within 0.2 dB.
+    let said: f64 = t
+        .split(" means ")
+        .nth(1)
+        .and_then(|x| x.split(" dB").next())
+        .and_then(|x| x.parse().ok())
+        .expect("a figure");
+    assert!(
+        (said - (need - room.max(0.0))).abs() <= 0.2,
+        "{said} vs {}",
+        need - room
+    );
+}

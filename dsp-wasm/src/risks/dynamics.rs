@@ -247,11 +247,27 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
             ),
         )
     } else {
+        // Whether gain alone reaches the target under the ceiling.
+        let room = m.true_peak_dbtp.map(|tp| m.options.ceiling_dbtp - tp);
+        let raising = match room {
+            Some(room) if room >= -diff => format!(
+                "Its peaks leave {room:.1} dB under the {:.0} dBTP ceiling, so gain alone can raise it — no limiting needed.",
+                m.options.ceiling_dbtp
+            ),
+            Some(room) => format!(
+                "Its peaks leave {:.1} dB under the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
+                room.max(0.0),
+                m.options.ceiling_dbtp,
+                -diff,
+                -diff - room.max(0.0)
+            ),
+            None => "Raising it may need limiting — check the risks above first.".to_string(),
+        };
         (
             ramp(-diff, 4.0, 12.0),
             format!(
                 "At {i:.1} LUFS the track is {:.1} LU quieter than the {target:.0} LUFS target: where platforms don't raise quiet tracks \
-                 (YouTube, Tidal, Amazon, Deezer) and next to other records it will sound weak. Raising it means limiting — check the risks above first.",
+                 (YouTube, Tidal, Amazon, Deezer) and next to other records it will sound weak. {raising}",
                 -diff
             ),
         )

@@ -510,14 +510,21 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
         Some(a) => format!(" After limiting to {target:.0} LUFS it stays at {a:.1} dB."),
         None => String::new(),
     };
+    // The consequence in proportion: a minor excess is within the spread of
+    // finished records and only tires at high levels.
+    let effect = if severity >= 0.6 {
+        "On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
+         Controlling this range dynamically keeps presence without the sting."
+    } else {
+        "On earbuds and bright systems it can start to tire the ear at high playback levels; \
+         a light dynamic cut in this range keeps presence without the edge."
+    };
     Some(make(
         "harshness",
         severity,
         "Harsh upper mids",
         format!(
-            "{} the 2.5–8 kHz range sits {before:.1} dB above a balance that fits this track.{after_txt} \
-             On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
-             Controlling this range dynamically keeps presence without the sting.",
+            "{} the 2.5–8 kHz range sits {before:.1} dB above a balance that fits this track.{after_txt} {effect}",
             when(&ranges, m.duration_s)
         ),
         ranges,
