@@ -6,26 +6,15 @@
 // the same chain within 1e-4 (latency found by alignment), and the command
 // line measures it under the ceiling and within 0.5 LU of the target.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, readWav, cli } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, readWav, cli } from './support.mjs';
 
-let server, browser;
-const tmp = mkdtempSync(join(tmpdir(), 'preflight-amounts-'));
+const env = browserSuite();
+const tmp = tempDir('amounts');
 const SR = 48000;
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
 
 const chainNow = (page) => page.evaluate(() => JSON.parse(window.__preflightChain));
 const afterValue = (page, id) => page.$eval(`#${id}`, (e) => e.dataset.value);
@@ -40,7 +29,7 @@ test('a move\'s amount re-masters the track; the file is what the worklet plays'
   }
   const mix = join(tmp, 'harsh.wav');
   await writeFile(mix, wavBytes(chans, SR, 'float32'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', mix);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   await page.click('#master');
@@ -112,7 +101,7 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   }
   const mix = join(tmp, 'clip me.wav');
   await writeFile(mix, wavBytes(chans, SR, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', mix);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   await page.click('#master');
@@ -151,7 +140,7 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   await previewDl.saveAs(previewPath);
   const html = await readFile(previewPath, 'utf8');
   assert.ok(!/<script/i.test(html), 'no script in the preview');
-  const viewer = await browser.newPage();
+  const viewer = await env.browser.newPage();
   const fetched = [];
   viewer.on('request', (r) => { if (!r.url().startsWith('data:') && !r.url().startsWith('file:')) fetched.push(r.url()); });
   await viewer.goto(`file://${previewPath}`);

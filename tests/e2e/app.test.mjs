@@ -1,25 +1,14 @@
 // End-to-end: the built site (dist/) in real headless Chromium.
 // Build first: `trunk build --release --offline --skip-version-check` and
 // `cargo build --release -p dsp-wasm` (scripts/test.sh does both).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, readWav, cli, saveArtifact } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, readWav, cli, saveArtifact } from './support.mjs';
 
-let server, browser;
-const tmp = mkdtempSync(join(tmpdir(), 'preflight-e2e-'));
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserSuite();
+const tmp = tempDir('e2e');
 
 async function cliAnalyze(path) {
   const json = join(tmp, 'report-' + Math.random().toString(36).slice(2) + '.json');
@@ -37,7 +26,7 @@ test('a picked WAV is analysed in the Worker: the page shows the command line\'s
   const path = join(tmp, 'picked mix.wav');
   await writeFile(path, wavBytes(musicLike(48000, 8, 7), 48000, 'int16'));
   const expected = await cliAnalyze(path);
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', path);
   const integrated = await shownValue(page, 'integrated');
   assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.1,
@@ -65,7 +54,7 @@ test('a long file is measured by two Workers at once: the report equals the comm
   const path = join(tmp, 'long mix.wav');
   await writeFile(path, wavBytes(musicLike(48000, 40, 11), 48000, 'int16'));
   const expected = await cliAnalyze(path);
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', path);
   const integrated = await shownValue(page, 'integrated');
   const timings = await page.evaluate(() => window.__preflightTimings);
@@ -94,7 +83,7 @@ test('a dropped file is analysed too (real drop event)', async () => {
   const path = join(tmp, 'dropped.wav');
   await writeFile(path, bytes);
   const expected = await cliAnalyze(path);
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.evaluate(async (b64) => {
     const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const dt = new DataTransfer();
@@ -123,7 +112,7 @@ test('the AudioWorklet runs the same chain as the native engine (max |diff| < 1e
   const r = cli(['render', input, '-o', out, '--chain', chainPath, '--bits', '32f']);
   assert.equal(r.code, 0, r.stderr);
   const native = readWav(await readFile(out));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   const browserOut = await page.evaluate(async ({ chs, sr, chain }) => {
     const rendered = await window.__preflight.renderOffline(chs.map((c) => Float32Array.from(c)), sr, chain);
     return rendered.map((c) => Array.from(c));
@@ -166,7 +155,7 @@ test('bad files get one clear line and the page stays usable', async () => {
     // Its header says four hours: refused from the header, before the rest is read.
     { name: 'four-hours.wav', bytes: longHeader(4 * 3600, 2 << 20), expect: /^four-hours.wav: The file is 4:00:00 long; .* at most 30:00/ },
   ];
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   for (const c of cases) {
     const path = join(tmp, c.name);
     await writeFile(path, c.bytes);
@@ -196,7 +185,7 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
   // Quiet, peaky source: needs gain and limiting to reach −14 LUFS under −1 dBTP.
   const chans = musicLike(48000, 10, 21).map((c) => c.map((v) => v * 0.5));
   await writeFile(path, wavBytes(chans, 48000, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', path);
   await shownValue(page, 'integrated');
   await page.click('#master');
@@ -229,7 +218,7 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
 test('a 10-minute 48 kHz stereo file does not freeze the page; progress moves', async () => {
   const path = join(tmp, 'ten minutes.wav');
   await writeFile(path, wavBytes(musicLike(48000, 600, 4), 48000, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   // Watch the main thread: the longest gap between timer ticks, and every progress value shown.
   await page.evaluate(() => {
     window.__watch = { last: performance.now(), maxGap: 0, progress: new Set() };
@@ -261,7 +250,7 @@ test('a 10-minute 48 kHz stereo file does not freeze the page; progress moves', 
 test('the select menus are readable in the dark theme (color-scheme dark, explicit colours)', async () => {
   const path = join(tmp, 'menus.wav');
   await writeFile(path, wavBytes(musicLike(44100, 3, 8), 44100, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', path);
   await shownValue(page, 'integrated');
   const styles = await page.evaluate(() => {

@@ -3,32 +3,21 @@
 // the cancelled work change nothing; a cancelled master keeps the report and
 // the next master works; a new file keeps the last result on screen until
 // its own report, and a bad or cancelled one brings it back.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, saveArtifact, cli } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, saveArtifact, cli } from './support.mjs';
 
-let server, browser;
-const tmp = mkdtempSync(join(tmpdir(), 'preflight-flow-'));
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserSuite();
+const tmp = tempDir('flow');
 
 test('Cancel stops an analysis at once; the next file works', async () => {
   const long = join(tmp, 'long.wav');
   await writeFile(long, wavBytes(musicLike(48000, 600, 4), 48000, 'int16'));
   const short = join(tmp, 'short.wav');
   await writeFile(short, wavBytes(musicLike(48000, 6, 2), 48000, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.setInputFiles('#file-input', long);
   await page.waitForSelector('#cancel', { timeout: 10_000 });
@@ -56,7 +45,7 @@ test('the last result stays while a new file is analysed; a bad or cancelled fil
   await writeFile(long, wavBytes(musicLike(48000, 600, 12), 48000, 'int16'));
   const second = join(tmp, 'second.wav');
   await writeFile(second, wavBytes(musicLike(44100, 5, 13), 44100, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.setInputFiles('#file-input', first);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
@@ -106,7 +95,7 @@ test('Cancel stops a master; the report stays and the next master works', async 
     chans[1][i] += v;
   }
   await writeFile(mix, wavBytes(chans, 48000, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', mix);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   await page.click('#master');
@@ -123,7 +112,7 @@ test('Cancel stops a master; the report stays and the next master works', async 
 });
 
 test('Try a demo mix: the song is made in the browser and its chorus problems are found', async () => {
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setViewportSize({ width: 1280, height: 800 });
   await saveArtifact('landing.png', await page.screenshot());
   await page.click('#demo');
@@ -144,7 +133,7 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
 test('changing the direction re-masters: a LUFS target, a ceiling and a delivery rate are met', async () => {
   const mix = join(tmp, 'direction.wav');
   await writeFile(mix, wavBytes(musicLike(48000, 10, 3), 48000, 'int16'));
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setInputFiles('#file-input', mix);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   await page.click('#master');
@@ -176,14 +165,14 @@ test('changing the direction re-masters: a LUFS target, a ceiling and a delivery
 test('a normal visit exposes no test hooks; ?test-hooks does', async () => {
   const mix = join(tmp, 'hooks.wav');
   await writeFile(mix, wavBytes(musicLike(48000, 4, 1), 48000, 'int16'));
-  const page = await browser.newPage();
-  await page.goto(server.url);
+  const page = await env.browser.newPage();
+  await page.goto(env.server.url);
   await page.setInputFiles('#file-input', mix);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
   const exposed = await page.evaluate(() => Object.keys(window).filter((k) => k.startsWith('__preflight')));
   assert.deepEqual(exposed, []);
   await page.close();
-  const { page: hooked } = await openApp(browser, server.url);
+  const { page: hooked } = await openApp(env.browser, env.server.url);
   assert.equal(await hooked.evaluate(() => typeof window.__preflight?.renderOffline), 'function');
   await hooked.close();
 });

@@ -7,29 +7,18 @@
 // detection against textbook values of the model's filters (recomputed in
 // this file, not read from the engine). Keyboard shortcuts and their help.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, cli, saveArtifact } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, cli, saveArtifact } from './support.mjs';
 
-let server, browser;
-const tmp = mkdtempSync(join(tmpdir(), 'preflight-listen-'));
+const env = browserSuite();
+const tmp = tempDir('listen');
 const SR = 48000;
 
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
 async function analyse(file, width = 1280, height = 800) {
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setViewportSize({ width, height });
   await page.setInputFiles('#file-input', file);
   await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
@@ -196,7 +185,7 @@ test('each playback system changes the rendered audio as its model says', async 
     car: (f) => dB(shelf(f, 70, 8)),
     club: (f) => (f < 120 && ANTI.has(f) ? null : dB(hp(f, 30, 4))),
   };
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   const systems = await page.$$eval('[data-system][role="radio"]', (els) => els.map((e) => e.dataset.system));
   // The page is not analysed yet: the picker appears with a report, so take the ids from the model list.
   const ids = systems.length ? systems : ['hifi', 'headphones', 'earbuds', 'phone', 'laptop', 'car', 'club'];

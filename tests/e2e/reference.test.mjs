@@ -1,26 +1,15 @@
 // A reference track in the page (headless Chromium): the engine Worker keeps
 // it; a master then takes its loudness and leans towards its balance — the
 // same master the command line makes with `--reference`; a bad reference is
-// one line and loses the kept one; removing it brings the streaming target back.
-import { test, before, after } from 'node:test';
+// one line and the kept one stays; removing it brings the streaming target back.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, cli, saveArtifact } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, cli, saveArtifact } from './support.mjs';
 
-let server, browser;
-const tmp = mkdtempSync(join(tmpdir(), 'preflight-ref-'));
-
-before(async () => {
-  server = await serveDist();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = browserSuite();
+const tmp = tempDir('ref');
 
 async function cliJson(args) {
   const json = join(tmp, 'out-' + Math.random().toString(36).slice(2) + '.json');
@@ -44,7 +33,7 @@ test('a reference track sets the master\'s loudness and balance, as the command 
   const cliMaster = await cliJson(['master', mix, '-o', join(tmp, 'cli-master.wav'), '--reference', ref]);
   const cliAfter = cliMaster.after.loudness.integrated_lufs;
 
-  const { page, errors } = await openApp(browser, server.url);
+  const { page, errors } = await openApp(env.browser, env.server.url);
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.setInputFiles('#file-input', mix);
   await value(page, 'integrated');

@@ -1,6 +1,9 @@
 // Shared pieces of the browser tests: a loopback static server for dist/,
 // Debian Chromium through playwright-core, WAV writing/reading, the native CLI.
 import { createServer } from 'node:http';
+import { before, after } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
@@ -197,4 +200,27 @@ export async function waitUntilLoaded(page, { offline = true } = {}) {
       && root.hasAttribute('data-worklet-ready')
       && (!offline || (root.dataset.offline === 'ready' && navigator.serviceWorker.controller !== null));
   }, offline, { timeout: 60_000 });
+}
+
+/** A fresh temporary folder `preflight-NAME-…` for a suite's files. */
+export function tempDir(name) {
+  return mkdtempSync(join(tmpdir(), `preflight-${name}-`));
+}
+
+/**
+ * The suite's server of dist/ and its Chromium, started before the suite's
+ * tests and closed after them: `const env = browserSuite();`, then
+ * `env.server.url` and `env.browser` inside the tests.
+ */
+export function browserSuite() {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await serveDist();
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.close();
+  });
+  return env;
 }
