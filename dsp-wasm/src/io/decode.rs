@@ -80,6 +80,7 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     let byte_len = bytes.len();
     check_before_probe(&bytes, byte_len as u64)?;
+    check_mp4_tables(&bytes)?;
     // An ADTS stream is read without telling symphonia the byte length (see
     // [`LengthUnknown`]); every other format gets it (MP4 needs it).
     let source: Box<dyn MediaSource> = if adts_start(&bytes).is_some() {
@@ -115,6 +116,9 @@ pub fn decode_source<S: MediaSource + 'static>(
         return pcm_wav_stream(source, &layout);
     }
     check_before_probe(&head, byte_len)?;
+    if head.get(4..8) == Some(b"ftyp") {
+        check_mp4_stream(&mut source, byte_len)?;
+    }
     let adts = adts_start(&head).is_some();
     let source: Box<dyn MediaSource> = if adts {
         Box::new(LengthUnknown(source))
@@ -228,6 +232,9 @@ fn check_codec_params(params: &CodecParameters) -> Result<u32> {
     Ok(sample_rate)
 }
 
+/// Unreadable packets in a row after which a file is called corrupt.
+const MAX_UNREADABLE_IN_A_ROW: usize = 10_000;
+
 /// Decodes every packet of track `track_id` into `out`; returns how many
 /// packets the codec could not decode (skipped). The end of the stream
 /// ends the loop; any other read error is [`Error::Corrupt`].
@@ -238,15 +245,27 @@ fn decode_packets(
     out: &mut PlanarSink,
 ) -> Result<usize> {
     let mut skipped_packets = 0usize;
+    // A demuxer that reports the same unreadable packet without moving on
+    // (seen on a mutated MP4: tests/robustness.rs) would loop forever.
+    let mut errors_in_a_row = 0usize;
     loop {
         let packet = match reader.next_packet() {
-            Ok(p) => p,
+            Ok(p) => {
+                errors_in_a_row = 0;
+                p
+            }
             Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 break
             }
             Err(SymphoniaError::ResetRequired) => break,
             Err(SymphoniaError::DecodeError(_)) => {
                 skipped_packets += 1;
+                errors_in_a_row += 1;
+                if errors_in_a_row > MAX_UNREADABLE_IN_A_ROW {
+                    return Err(Error::Corrupt(format!(
+                        "more than {MAX_UNREADABLE_IN_A_ROW} unreadable packets in a row"
+                    )));
+                }
                 continue;
             }
             Err(e) => return Err(Error::Corrupt(describe(&e))),
@@ -810,6 +829,133 @@ fn check_wav_header(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// symphonia-format-isomp4 0.5.5 reserves each sample table's *declared*
+/// entry count before reading it (`stts`, `ctts`, `stsc`, `stsz`, `stco`,
+/// `co64`: `Vec::with_capacity(count)`), so a corrupt count — up to 4 G
+/// entries — aborts on allocation (found by `mutated_encodings_never_panic`,
+/// tests/robustness.rs). Every such table in `moov` is checked against the
+/// bytes its box holds, before probing. `bytes`: the file, or its `moov` box.
+fn check_mp4_tables(bytes: &[u8]) -> Result<()> {
+    if bytes.get(4..8) != Some(b"ftyp") && bytes.get(4..8) != Some(b"moov") {
+        return Ok(());
+    }
+    walk_mp4_boxes(bytes, 0)
+}
+
+/// Most bytes of an MP4 `moov` box read to check it (its tables for a
+/// 30-minute file take well under 1 MB).
+const MAX_MOOV_BYTES: u64 = 64 << 20;
+
+/// [`check_mp4_tables`] for a file read as a stream: the top-level boxes are
+/// walked by their headers and only `moov` is read.
+fn check_mp4_stream<S: std::io::Read + std::io::Seek>(source: &mut S, byte_len: u64) -> Result<()> {
+    use std::io::SeekFrom;
+    let mut at = 0u64;
+    while at + 8 <= byte_len {
+        source.seek(SeekFrom::Start(at))?;
+        let mut h = [0u8; 16];
+        let n = (byte_len - at).min(16) as usize;
+        source.read_exact(&mut h[..n])?;
+        let size32 = u64::from(u32::from_be_bytes([h[0], h[1], h[2], h[3]]));
+        let size = match size32 {
+            0 => byte_len - at,
+            1 if n == 16 => u64::from_be_bytes(h[8..16].try_into().expect("8 bytes")),
+            1 => break,
+            s => s,
+        };
+        if size < 8 {
+            break; // the demuxer says what is wrong
+        }
+        if &h[4..8] == b"moov" {
+            let take = size.min(byte_len - at);
+            if take > MAX_MOOV_BYTES {
+                return Err(Error::Corrupt(
+                    "the MP4 index (moov) is implausibly large".into(),
+                ));
+            }
+            let mut moov = vec![0u8; take as usize];
+            source.seek(SeekFrom::Start(at))?;
+            source.read_exact(&mut moov)?;
+            walk_mp4_boxes(&moov, 0)?;
+            break;
+        }
+        at = at.saturating_add(size);
+    }
+    source.seek(SeekFrom::Start(0))?;
+    Ok(())
+}
+
+/// Walks the boxes in `buf` (into the containers that lead to the sample
+/// tables) and checks each complete sample table's count against its size.
+fn walk_mp4_boxes(buf: &[u8], depth: usize) -> Result<()> {
+    let be32 = |b: &[u8], i: usize| {
+        b.get(i..i + 4)
+            .map(|x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+    };
+    let mut p = 0usize;
+    while p + 8 <= buf.len() && depth < 8 {
+        let size32 = be32(buf, p).unwrap_or(0) as usize;
+        let (header, size) = match size32 {
+            0 => (8, buf.len() - p),
+            1 => match buf.get(p + 8..p + 16) {
+                Some(b) => (
+                    16,
+                    u64::from_be_bytes(b.try_into().expect("8 bytes")).min(usize::MAX as u64)
+                        as usize,
+                ),
+                None => return Ok(()),
+            },
+            s => (8, s),
+        };
+        if size < header {
+            return Ok(()); // the demuxer says what is wrong
+        }
+        let Some(end) = p.checked_add(size).filter(|&e| e <= buf.len()) else {
+            return Ok(()); // a box past the bytes at hand: nothing more to check here
+        };
+        let body = &buf[p + header..end];
+        match &buf[p + 4..p + 8] {
+            b"moov" | b"trak" | b"mdia" | b"minf" | b"stbl" | b"edts" => {
+                walk_mp4_boxes(body, depth + 1)?
+            }
+            kind @ (b"stts" | b"ctts" | b"stsc" | b"stco" | b"co64" | b"stsz") => {
+                // Full box: version and flags, then the count (stsz: a
+                // sample size first; its table exists only when that is 0).
+                let (count, entry, table) = match kind {
+                    b"stsz" if be32(body, 4) == Some(0) => (be32(body, 8), 4, 12),
+                    b"stsz" => (Some(0), 4, 12),
+                    b"stsc" => (be32(body, 4), 12, 8),
+                    b"stco" => (be32(body, 4), 4, 8),
+                    _ => (be32(body, 4), 8, 8),
+                };
+                let count = u64::from(count.unwrap_or(0));
+                let room = body.len().saturating_sub(table) as u64;
+                if count * entry > room {
+                    return Err(Error::Corrupt(format!(
+                        "an MP4 sample table ({}) declares {count} entries in {room} bytes",
+                        String::from_utf8_lossy(kind)
+                    )));
+                }
+                if kind == b"stts" {
+                    // The demuxer sums count × duration in u64 unchecked
+                    // (a panic where overflow is checked, garbage elsewhere).
+                    let mut total = 0u64;
+                    for e in body[table..table + (count * entry) as usize].chunks_exact(8) {
+                        let n = u64::from(u32::from_be_bytes([e[0], e[1], e[2], e[3]]));
+                        let d = u64::from(u32::from_be_bytes([e[4], e[5], e[6], e[7]]));
+                        total = total.checked_add(n * d).ok_or_else(|| {
+                            Error::Corrupt("the MP4 sample durations add up past any length".into())
+                        })?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        p = end;
+    }
+    Ok(())
+}
+
 /// WAVE_FORMAT_ADPCM (Microsoft) and WAVE_FORMAT_DVI_ADPCM (IMA) format tags.
 const WAVE_FORMAT_MS_ADPCM: u32 = 0x0002;
 const WAVE_FORMAT_IMA_ADPCM: u32 = 0x0011;
@@ -1029,6 +1175,41 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e1, e2);
+    }
+
+    /// An MP4 box: size, kind, body.
+    fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((8 + body.len()) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// A sample table that declares 4 G entries in a few bytes is refused
+    /// before symphonia reserves them (which aborts), from bytes and from a
+    /// stream alike, with `moov` before or after the media data.
+    #[test]
+    fn an_mp4_sample_table_longer_than_its_box_is_refused() {
+        let mut stts = vec![0u8; 4];
+        stts.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+        stts.extend_from_slice(&[0, 0, 0, 1, 0, 0, 4, 0]);
+        let stbl = mp4_box(b"stbl", &mp4_box(b"stts", &stts));
+        let moov = mp4_box(
+            b"moov",
+            &mp4_box(b"trak", &mp4_box(b"mdia", &mp4_box(b"minf", &stbl))),
+        );
+        let ftyp = mp4_box(b"ftyp", b"M4A \0\0\0\0M4A mp42");
+        let mdat = mp4_box(b"mdat", &[0u8; 64]);
+        for file in [
+            [ftyp.clone(), moov.clone(), mdat.clone()].concat(),
+            [ftyp.clone(), mdat.clone(), moov.clone()].concat(),
+        ] {
+            let e = decode(file.clone(), Some("x.m4a")).unwrap_err();
+            assert!(e.to_string().contains("stts"), "{e}");
+            let len = file.len() as u64;
+            let e = decode_source(Cursor::new(file), len, Some("x.m4a")).unwrap_err();
+            assert!(e.to_string().contains("stts"), "{e}");
+        }
     }
 
     #[test]
