@@ -18,7 +18,7 @@ use dsp_wasm::Stage;
 use preflight_tests::mixes::{inject, mix, Style, STYLES};
 use preflight_tests::noise::Xorshift32;
 use preflight_tests::scratch_dir;
-use preflight_tests::wav::{write_wav, WavFormat};
+use preflight_tests::wav::{wav_bytes, WavFormat};
 use std::path::{Path, PathBuf};
 
 /// The repository's `docs/`: the contract and the risk taxonomy it names.
@@ -337,17 +337,7 @@ fn edge_signals_never_panic_and_validate() {
 
 #[test]
 fn bad_bytes_are_errors_not_panics() {
-    let mut wav = Vec::new();
-    let dir = scratch_dir("contract");
-    let path = dir.join("ok.wav");
-    write_wav(
-        &path,
-        &mix(Style::SynthPop, 44_100, 2.0, 3),
-        WavFormat::Int16,
-    )
-    .unwrap();
-    wav.extend(std::fs::read(&path).unwrap());
-    let _ = std::fs::remove_dir_all(&dir);
+    let wav = wav_bytes(&mix(Style::SynthPop, 44_100, 2.0, 3), WavFormat::Int16);
     let truncated = wav[..wav.len() / 3].to_vec();
     let mut corrupt = wav.clone();
     for (i, b) in corrupt.iter_mut().enumerate().skip(12).take(40) {

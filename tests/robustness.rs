@@ -20,7 +20,7 @@ use dsp_wasm::report::{analyze, Report, Source};
 use dsp_wasm::risks::detect_checked;
 use preflight_tests::mixes::{mix, Style};
 use preflight_tests::scratch_dir;
-use preflight_tests::wav::{write_wav, WavFormat};
+use preflight_tests::wav::{wav_bytes, write_wav, WavFormat};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -183,17 +183,7 @@ fn assert_numbers_finite(r: &Report, what: &str) {
 }
 
 fn valid_wav() -> Vec<u8> {
-    let dir = scratch_dir("robust");
-    let path = dir.join("seed.wav");
-    write_wav(
-        &path,
-        &mix(Style::Electronic, 22_050, 1.5, 4),
-        WavFormat::Int16,
-    )
-    .unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    bytes
+    wav_bytes(&mix(Style::Electronic, 22_050, 1.5, 4), WavFormat::Int16)
 }
 
 fn run(bytes: Vec<u8>, name: &str) {

@@ -21,6 +21,11 @@ pub enum WavFormat {
 
 /// Writes a WAV file (no dither; values clamp to full scale).
 pub fn write_wav(path: &Path, a: &AudioBuffer, format: WavFormat) -> std::io::Result<()> {
+    std::fs::write(path, wav_bytes(a, format))
+}
+
+/// The bytes of the WAV file [`write_wav`] writes.
+pub fn wav_bytes(a: &AudioBuffer, format: WavFormat) -> Vec<u8> {
     let ch = a.num_channels() as u16;
     let (bits, tag): (u16, u16) = match format {
         WavFormat::Int16 => (16, 1),
@@ -60,5 +65,5 @@ pub fn write_wav(path: &Path, a: &AudioBuffer, format: WavFormat) -> std::io::Re
             }
         }
     }
-    std::fs::write(path, out)
+    out
 }
