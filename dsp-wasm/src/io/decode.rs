@@ -68,6 +68,11 @@ pub fn decode(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
         return Err(Error::Empty);
     }
     check_header(&bytes)?;
+    decode_checked(bytes, name)
+}
+
+/// [`decode`] of bytes whose header has been checked.
+fn decode_checked(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     if let Some(decoded) = pcm_wav(&bytes) {
         return Ok(decoded);
     }
@@ -590,7 +595,7 @@ pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
     check_header(&head)?;
     let mut bytes = head;
     file.read_to_end(&mut bytes)?;
-    decode(bytes, path.file_name().and_then(|n| n.to_str()))
+    decode_checked(bytes, path.file_name().and_then(|n| n.to_str()))
 }
 
 /// What a file's first bytes already say against the limits: a WAV's
