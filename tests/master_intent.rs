@@ -9,7 +9,9 @@ use dsp_wasm::master::{master, MasterOptions, Mastered};
 use dsp_wasm::measure::octave_bands::max_band_change_db;
 use dsp_wasm::measure::true_peak::true_peak;
 use dsp_wasm::units::to_db;
+use preflight_tests::bands::max_octave_change_db;
 use preflight_tests::master_mix::{clean, eq, gain, through};
+use preflight_tests::mixes::normalize_lufs;
 
 const SR: u32 = 48_000;
 
@@ -69,13 +71,15 @@ fn a_clean_mix_is_left_alone_apart_from_loudness() {
 #[test]
 fn loudness_lands_on_each_target() {
     let input = clean(SR, 12.0);
-    for (target, lufs) in [
-        (Target::Streaming, -14.0),
-        (Target::Loud, -9.0),
-        (Target::Dynamic, -16.0),
-        (Target::Lufs(-11.5), -11.5),
+    // Loud takes the dense character: at −9 LUFS the limiter changes this
+    // mix's tone by more than balanced allows (see the next tests).
+    for (target, lufs, character) in [
+        (Target::Streaming, -14.0, Character::Balanced),
+        (Target::Loud, -9.0, Character::Dense),
+        (Target::Dynamic, -16.0, Character::Balanced),
+        (Target::Lufs(-11.5), -11.5, Character::Balanced),
     ] {
-        let m = run(&input, &opts(target, Character::Balanced));
+        let m = run(&input, &opts(target, character));
         assert_eq!(m.report.intent.target_lufs, lufs);
         let got = integrated(&m);
         assert!((got - lufs).abs() <= 0.2, "{target:?}: {got} LUFS");
@@ -105,6 +109,65 @@ fn when_the_ceiling_does_not_allow_the_target_the_report_says_so() {
     // Dense allows more limiting: louder than open.
     let dense = run(&input, &opts(Target::Lufs(-6.0), Character::Dense));
     assert!(integrated(&dense) > got + 1.0);
+}
+
+/// The clean mix with short, hard 70 Hz kick hits on top that carry its
+/// peaks: raising it ~10 dB under the ceiling means turning every hit down,
+/// which thins the low end of the whole track.
+fn kick_heavy_dynamic_mix(seconds: f32) -> AudioBuffer {
+    let mut a = clean(SR, seconds);
+    let fs = f64::from(SR);
+    let period = (0.5 * fs) as usize;
+    for ch in &mut a.channels {
+        for (i, s) in ch.iter_mut().enumerate() {
+            let t = (i % period) as f64 / fs;
+            let kick = 1.5 * (-t / 0.04).exp() * (2.0 * std::f64::consts::PI * 70.0 * t).sin();
+            *s += kick as f32;
+        }
+    }
+    normalize_lufs(&mut a, -24.0);
+    a
+}
+
+#[test]
+fn the_limiter_gives_back_loudness_rather_than_change_the_tone() {
+    let input = kick_heavy_dynamic_mix(12.0);
+    let balanced = run(&input, &opts(Target::Streaming, Character::Balanced));
+    let dense = run(&input, &opts(Target::Streaming, Character::Dense));
+    // The tone by the test's own octave filters (level removed). Balanced
+    // allows the limiter 1 dB by the engine's measure; 0.25 dB is left for
+    // the two measures' different filters and level matching.
+    let moved = |m: &Mastered| max_octave_change_db(&input, &m.audio);
+    let (mb, md) = (moved(&balanced), moved(&dense));
+    assert!(mb <= 1.25, "balanced: an octave band moved {mb:.2} dB");
+    // Dense spends more of the tone on loudness (2 dB): the test signal
+    // does make the limiter change the tone.
+    assert!(md > mb + 0.4, "dense {md:.2} dB vs balanced {mb:.2} dB");
+    assert!(
+        integrated(&dense) > integrated(&balanced) + 0.5,
+        "dense {} vs balanced {} LUFS",
+        integrated(&dense),
+        integrated(&balanced)
+    );
+    // Balanced stops short of −14 and says why.
+    assert!(integrated(&balanced) < -14.5, "{}", integrated(&balanced));
+    let d = balanced
+        .report
+        .decisions
+        .iter()
+        .find(|d| d.r#move == "loudness_gain")
+        .unwrap();
+    assert_eq!(d.params["target_reached"], false);
+    assert!(
+        balanced
+            .report
+            .after
+            .notices
+            .iter()
+            .any(|n| n.starts_with("Target") && n.contains("tonal balance")),
+        "{:?}",
+        balanced.report.after.notices
+    );
 }
 
 #[test]

@@ -100,3 +100,36 @@ fn a_quiet_mix_is_told_whether_raising_it_needs_limiting() {
         need - room
     );
 }
+
+/// The words for a quiet track are in proportion: 1.5 LU under the target is
+/// a difference few notice, 6 LU under sounds weak next to other records.
+#[test]
+fn a_track_a_little_under_the_target_is_not_called_weak() {
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze, Source};
+    let base = preflight_tests::mixes::mix(Style::Acoustic, 48_000, 12.0, 3);
+    let words = |under: f64| {
+        let mut a = base.clone();
+        preflight_tests::mixes::normalize_lufs(&mut a, -14.0 - under);
+        let r = analyze(
+            &a,
+            &Source::pcm("q"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        r.risks
+            .iter()
+            .find(|x| x.id == "loudness_target")
+            .map(|x| x.explanation.clone())
+            .unwrap_or_default()
+    };
+    let slight = words(1.5);
+    assert!(slight.contains("1.5 LU quieter"), "{slight}");
+    assert!(
+        !slight.contains("weak") && slight.contains("few listeners notice"),
+        "{slight}"
+    );
+    let far = words(6.0);
+    assert!(far.contains("sound weak"), "{far}");
+}

@@ -131,6 +131,21 @@ impl Character {
         }
     }
 
+    /// Most the final limiter may change the octave balance, dB (largest
+    /// octave-band change once loudness is matched, [`crate::measure::octave_bands`]).
+    /// Limiting turns down the moments that carry the peaks; when those are
+    /// tonally unlike the rest (drum hits, bass notes, timpani) the long-term
+    /// balance shifts with it, and a shift of about 1 dB in an octave is where
+    /// a tonal change of broadband music starts to be heard. Open stays well
+    /// inside that, dense accepts a clear shift for the loudness.
+    pub fn max_limiter_tonal_change_db(self) -> f64 {
+        match self {
+            Self::Open => 0.5,
+            Self::Balanced => 1.0,
+            Self::Dense => 2.0,
+        }
+    }
+
     /// Limiter release, ms: longer = less distortion and pumping (open),
     /// shorter = more density (dense).
     pub fn limiter_release_ms(self) -> f64 {

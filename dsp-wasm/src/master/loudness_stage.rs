@@ -13,6 +13,7 @@ use super::{
 use crate::audio::AudioBuffer;
 use crate::chain::{self, Chain, Module};
 use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
+use crate::measure::octave_bands;
 use crate::report::{Decision, Report};
 
 /// What the loudness stage decided.
@@ -126,9 +127,35 @@ pub(super) fn loudness_stage(
         needs_limiter: &needs_limiter,
         build: &build,
     };
-    let (g, measured, capped, last) = search.run(g, capped);
+    let (mut g, mut measured, capped, mut last) = search.run(g, capped);
+    // The limiter is a move like any other: re-check what it did to the
+    // tonal balance, and give back loudness rather than change the tone.
+    let tonal_budget = character.max_limiter_tonal_change_db();
+    let mut tonal_capped = None;
+    if let Some((at, out)) = last.as_ref().filter(|(at, _)| *at == g && needs_limiter(g)) {
+        let input_levels = octave_bands::octave_levels(audio);
+        let shift =
+            octave_bands::max_level_change_db(&input_levels, &octave_bands::octave_levels(out));
+        if shift > tonal_budget {
+            // Gain at and under which the limiter does nothing.
+            let g_free = ceiling - SAFETY_MARGIN_DB - tp0;
+            let found = search.within_tonal_budget(
+                &input_levels,
+                (g_free, 0.0),
+                (*at, shift),
+                tonal_budget,
+            );
+            tonal_capped = Some(shift);
+            (g, measured, last) = found;
+        }
+    }
     let reached = (aim - measured).abs() <= 0.5;
-    if capped && !reached {
+    if let (Some(shift), false) = (tonal_capped, reached) {
+        plan.notes.push(format!(
+            "Target {aim:.1} LUFS not reached on purpose: the limiter would change the tonal balance by {shift:.1} dB in an octave band there (the moments that carry the peaks sound unlike the rest, and limiting turns them down); the master stops at {measured:.1} LUFS, where the change stays within {tonal_budget:.1} dB (the '{}' character's limit). Choose 'dense' or a lower target to go further.",
+            character.name()
+        ));
+    } else if capped && !reached {
         plan.notes.push(format!(
             "Target {aim:.1} LUFS not reached: it would need more than {budget:.0} dB of peak limiting (the '{}' character's limit) under the {ceiling:.1} dBTP ceiling; the master is {measured:.1} LUFS. Choose 'dense', a lower target or a higher ceiling to go further.",
             character.name()
@@ -231,7 +258,55 @@ impl GainSearch<'_> {
         }
         (g, measured, capped, last)
     }
+
+    /// The highest gain between `free` (no limiting: no tonal change) and
+    /// `over` (its change over `budget`) whose limiting changes the octave
+    /// balance by at most `budget` dB, by regula falsi on the measured change
+    /// (renders of the whole track; a few suffice, the change grows smoothly
+    /// with the gain). Returns the gain, its loudness and its render.
+    fn within_tonal_budget(
+        &self,
+        input_levels: &[(f64, f64)],
+        free: (f64, f64),
+        over: (f64, f64),
+        budget: f64,
+    ) -> (f64, f64, Option<(f64, AudioBuffer)>) {
+        let (mut lo, mut hi) = (free, over);
+        let mut best: (f64, f64, Option<(f64, AudioBuffer)>) = (free.0, self.lc + free.0, None);
+        for _ in 0..TONAL_SEARCH_RENDERS {
+            if hi.0 - lo.0 < TONAL_SEARCH_RESOLUTION_DB {
+                break;
+            }
+            // Where the change would reach the budget on the chord lo–hi,
+            // kept off the ends so the bracket always shrinks.
+            let t = ((budget - lo.1) / (hi.1 - lo.1)).clamp(0.15, 0.85);
+            let g = lo.0 + t * (hi.0 - lo.0);
+            let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
+                break;
+            };
+            let shift =
+                octave_bands::max_level_change_db(input_levels, &octave_bands::octave_levels(&out));
+            if shift <= budget {
+                let measured = integrated(&out).unwrap_or(self.lc + g);
+                best = (g, measured, Some((g, out)));
+                lo = (g, shift);
+                if budget - shift < TONAL_SEARCH_TOLERANCE_DB {
+                    break;
+                }
+            } else {
+                hi = (g, shift);
+            }
+        }
+        best
+    }
 }
+
+/// Renders the tonal search may spend (each is the whole track).
+const TONAL_SEARCH_RENDERS: usize = 5;
+/// The search stops once the gain is bracketed this closely, dB.
+const TONAL_SEARCH_RESOLUTION_DB: f64 = 0.25;
+/// … or once a gain's change is this close under the budget, dB.
+const TONAL_SEARCH_TOLERANCE_DB: f64 = 0.15;
 
 /// The loudness gain as a decision.
 #[allow(clippy::too_many_arguments)]

@@ -76,12 +76,16 @@ pub const RELEVANT_RANGE_DB: f64 = 60.0;
 /// loudness is matched". Bands [`RELEVANT_RANGE_DB`] below the loudest band
 /// of `a` are skipped.
 pub fn max_band_change_db(a: &AudioBuffer, b: &AudioBuffer) -> f64 {
-    let la = octave_levels(a);
-    let lb = octave_levels(b);
+    max_level_change_db(&octave_levels(a), &octave_levels(b))
+}
+
+/// [`max_band_change_db`] from levels already measured by [`octave_levels`]
+/// (so one buffer's levels serve several comparisons).
+pub fn max_level_change_db(la: &[(f64, f64)], lb: &[(f64, f64)]) -> f64 {
     let top = la.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
     let pairs: Vec<(f64, f64)> = la
         .iter()
-        .zip(&lb)
+        .zip(lb)
         .filter(|(x, _)| x.1 > top - RELEVANT_RANGE_DB)
         .map(|(x, y)| (x.1, y.1))
         .collect();

@@ -263,11 +263,19 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
             ),
             None => "Raising it may need limiting — check the risks above first.".to_string(),
         };
+        // In proportion: a couple of LU is a fair price for dynamics kept.
+        let effect = if -diff >= 4.0 {
+            "it will sound weak next to other records"
+        } else if -diff >= 2.0 {
+            "it plays noticeably quieter than records made for the target — a modest difference, often a fair price for the dynamics it keeps"
+        } else {
+            "it plays a little quieter than records made for the target — a difference few listeners notice"
+        };
         (
             ramp(-diff, 4.0, 12.0),
             format!(
                 "At {i:.1} LUFS the track is {:.1} LU quieter than the {target:.0} LUFS target: where platforms don't raise quiet tracks \
-                 (YouTube, Tidal, Amazon, Deezer) and next to other records it will sound weak. {raising}",
+                 (YouTube, Tidal, Amazon, Deezer) {effect}. {raising}",
                 -diff
             ),
         )
