@@ -158,6 +158,7 @@ fn the_limiter_gives_back_loudness_rather_than_change_the_tone() {
         .find(|d| d.r#move == "loudness_gain")
         .unwrap();
     assert_eq!(d.params["target_reached"], false);
+    assert!(d.why.contains("tonal balance"), "{}", d.why);
     assert!(
         balanced
             .report

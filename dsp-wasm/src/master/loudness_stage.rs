@@ -174,6 +174,13 @@ pub(super) fn loudness_stage(
         reached,
         addresses,
     );
+    let mut gain = gain;
+    if !reached {
+        // The move's own words say why it stops short (the page shows them).
+        if let Some(why) = plan.notes.iter().rev().find(|n| n.starts_with("Target")) {
+            gain.why = format!("{} {why}", gain.why);
+        }
+    }
     plan.labels.push(gain.label.clone());
     plan.decisions.push(gain);
     if needs_limiter(g) {
