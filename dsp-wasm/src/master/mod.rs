@@ -27,7 +27,10 @@
 //! 4. Loudness, last: a gain to the target and, only when the peaks need it,
 //!    the true-peak limiter. An over-compressed mix is not pushed louder than
 //!    it is ("not louder, but controlled"); limiting is capped per character,
-//!    and when the target cannot be reached within that the report says so.
+//!    both in peak reduction and in how far it may shift the octave balance
+//!    (limiting turns down the moments that carry the peaks; when they sound
+//!    unlike the rest the whole track's tone moves), and when the target
+//!    cannot be reached within that the report says so.
 //! 5. Render at the delivery rate (the limiter runs at that rate, so its
 //!    ceiling holds in the file), quantise (16-bit: TPDF dither), verify the
 //!    true peak of exactly what is written with the engine's meter, and analyse it.
