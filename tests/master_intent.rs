@@ -37,6 +37,15 @@ fn integrated(m: &Mastered) -> f64 {
     m.report.after.loudness.integrated_lufs.unwrap()
 }
 
+/// The master's loudness-gain decision.
+fn loudness_gain(m: &Mastered) -> &dsp_wasm::report::Decision {
+    m.report
+        .decisions
+        .iter()
+        .find(|d| d.r#move == "loudness_gain")
+        .expect("a loudness gain decision")
+}
+
 #[test]
 fn a_clean_mix_is_left_alone_apart_from_loudness() {
     for (name, input) in [
@@ -93,12 +102,7 @@ fn when_the_ceiling_does_not_allow_the_target_the_report_says_so() {
     let m = run(&input, &opts(Target::Lufs(-6.0), Character::Open));
     let got = integrated(&m);
     assert!(got < -6.5, "{got}");
-    let d = m
-        .report
-        .decisions
-        .iter()
-        .find(|d| d.r#move == "loudness_gain")
-        .unwrap();
+    let d = loudness_gain(&m);
     assert_eq!(d.params["target_reached"], false);
     assert!(m
         .report
@@ -151,12 +155,7 @@ fn the_limiter_gives_back_loudness_rather_than_change_the_tone() {
     );
     // Balanced stops short of −14 and says why.
     assert!(integrated(&balanced) < -14.5, "{}", integrated(&balanced));
-    let d = balanced
-        .report
-        .decisions
-        .iter()
-        .find(|d| d.r#move == "loudness_gain")
-        .unwrap();
+    let d = loudness_gain(&balanced);
     assert_eq!(d.params["target_reached"], false);
     assert!(d.why.contains("tonal balance"), "{}", d.why);
     assert!(

@@ -164,7 +164,7 @@ pub(super) fn loudness_stage(
     plan.modules = build(g);
     plan.rendered = last.filter(|(at, _)| *at == g).map(|(_, out)| out);
     let gain_db = (g * 100.0).round() / 100.0;
-    let gain = gain_decision(
+    let mut gain = gain_decision(
         g,
         gain_db,
         lc,
@@ -174,7 +174,6 @@ pub(super) fn loudness_stage(
         reached,
         addresses,
     );
-    let mut gain = gain;
     if !reached {
         // The move's own words say why it stops short (the page shows them).
         if let Some(why) = plan.notes.iter().rev().find(|n| n.starts_with("Target")) {
