@@ -53,19 +53,27 @@ fn latency_is_reported_and_compensated() {
     let sr = 48_000.0;
     let c = full_chain();
     let p = ChainProcessor::new(&c, sr, 2, 128).unwrap();
+    // The spike control: half its 100 ms window + a 1 ms ramp; the limiter:
     // 5 ms look-ahead + the true-peak detector's window (32 taps + 1).
-    assert_eq!(p.latency_frames(), 240 + 33);
+    assert_eq!(p.latency_frames(), (2400 + 48) + (240 + 33));
     assert_eq!(dsp_wasm::measure::true_peak::WINDOW, 33);
     // A quiet impulse comes out where it went in.
     let mut input = AudioBuffer::silent(48_000, 2, 9600);
     input.channels[0][4800] = 0.01;
     input.channels[1][4800] = 0.01;
     let out = chain::render(
-        &Chain::new(vec![Module::Limiter {
-            ceiling_dbtp: -1.0,
-            lookahead_ms: 5.0,
-            release_ms: 100.0,
-        }]),
+        &Chain::new(vec![
+            Module::SpikeControl {
+                above_rms_db: 12.0,
+                max_cut_db: 12.0,
+                release_ms: 20.0,
+            },
+            Module::Limiter {
+                ceiling_dbtp: -1.0,
+                lookahead_ms: 5.0,
+                release_ms: 100.0,
+            },
+        ]),
         &input,
     )
     .unwrap();

@@ -7,6 +7,8 @@
 //! - [`filters`]: RBJ Audio-EQ-Cookbook biquads and one-pole filters used by
 //!   the generators and injections.
 //! - [`signals`]: simple known signals (sines, sections).
+//! - [`spikes`]: the height of isolated spikes at known places over the
+//!   music around them (the independent measure for `transient_spikes`).
 //! - [`stereo`]: physical low-band mono loss, channel balance and DC (the
 //!   mastering tests' independent measure of the non-band risks).
 //! - [`mixes`]: music-like stereo mixes in three styles and [`mixes::inject`],
@@ -27,6 +29,7 @@ pub mod mixes;
 pub mod noise;
 pub mod peers;
 pub mod signals;
+pub mod spikes;
 pub mod stereo;
 pub mod wav;
 

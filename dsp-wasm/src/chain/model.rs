@@ -82,6 +82,11 @@ impl Chain {
                 width: 0.9,
                 balance_db: 0.5,
             },
+            Module::SpikeControl {
+                above_rms_db: 12.0,
+                max_cut_db: 12.0,
+                release_ms: 20.0,
+            },
             Module::Gain { gain_db: 6.0 },
             Module::Limiter {
                 ceiling_dbtp: -1.0,
@@ -172,6 +177,13 @@ pub enum Module {
         width: f64,
         balance_db: f64,
     },
+    /// Spike control: peaks more than `above_rms_db` over the music around
+    /// them are turned down ([`crate::dsp::spike_control`]). Amount: `max_cut_db`.
+    SpikeControl {
+        above_rms_db: f64,
+        max_cut_db: f64,
+        release_ms: f64,
+    },
     /// True-peak limiter ([`crate::dsp::limiter`]). Amount: `ceiling_dbtp`.
     Limiter {
         ceiling_dbtp: f64,
@@ -204,6 +216,7 @@ impl Module {
             Module::DynamicEq { .. } => "dynamic_eq",
             Module::LowControl { .. } => "low_control",
             Module::StereoImage { .. } => "stereo_image",
+            Module::SpikeControl { .. } => "spike_control",
             Module::Limiter { .. } => "limiter",
         }
     }
@@ -217,9 +230,9 @@ impl Module {
                 FilterKind::Highpass | FilterKind::Lowpass => None,
                 _ => Some(("gain_db", gain_db)),
             },
-            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
-                Some(("max_cut_db", max_cut_db))
-            }
+            Module::DynamicEq { max_cut_db, .. }
+            | Module::LowControl { max_cut_db, .. }
+            | Module::SpikeControl { max_cut_db, .. } => Some(("max_cut_db", max_cut_db)),
             Module::StereoImage { width, .. } => Some(("width", width)),
             Module::Limiter { ceiling_dbtp, .. } => Some(("ceiling_dbtp", ceiling_dbtp)),
         }
@@ -234,9 +247,9 @@ impl Module {
         match &mut m {
             Module::Gain { gain_db } => *gain_db *= f,
             Module::Eq { gain_db, .. } => *gain_db *= f,
-            Module::DynamicEq { max_cut_db, .. } | Module::LowControl { max_cut_db, .. } => {
-                *max_cut_db *= f
-            }
+            Module::DynamicEq { max_cut_db, .. }
+            | Module::LowControl { max_cut_db, .. }
+            | Module::SpikeControl { max_cut_db, .. } => *max_cut_db *= f,
             Module::StereoImage {
                 width, balance_db, ..
             } => {
@@ -316,6 +329,15 @@ impl Module {
                 check("mono_below_hz", mono_below_hz, 0.0, 1000.0)?;
                 check("width", width, 0.0, 2.0)?;
                 check("balance_db", balance_db, -12.0, 12.0)
+            }
+            Module::SpikeControl {
+                above_rms_db,
+                max_cut_db,
+                release_ms,
+            } => {
+                check("above_rms_db", above_rms_db, 0.0, 40.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 48.0)?;
+                check("release_ms", release_ms, 1.0, 5000.0)
             }
             Module::Limiter {
                 ceiling_dbtp,

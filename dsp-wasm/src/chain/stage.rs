@@ -11,6 +11,7 @@ use crate::dsp::low_band::{LowControl, LowControlParams};
 pub use crate::dsp::mid_side::StereoTarget;
 use crate::dsp::mid_side::{StereoImage, StereoImageParams};
 use crate::dsp::smooth::LinearSmoother;
+use crate::dsp::spike_control::{SpikeControl, SpikeControlParams};
 
 use super::model::{FilterKind, Module};
 
@@ -197,6 +198,7 @@ pub(super) fn same_structure(old: &Module, new: &Module) -> bool {
             },
             Module::Limiter { lookahead_ms, .. },
         ) => l0 == lookahead_ms,
+        (Module::SpikeControl { .. }, Module::SpikeControl { .. }) => true,
         _ => false,
     }
 }
@@ -210,6 +212,7 @@ pub(super) enum Stage {
     DynamicEq(Box<DynamicEq>),
     LowControl(Box<LowControl>),
     StereoImage(Box<StereoImage>),
+    SpikeControl(Box<SpikeControl>),
     Limiter(Box<TruePeakLimiter>),
 }
 
@@ -274,6 +277,21 @@ fn stereo_image_params(m: &Module) -> Option<StereoImageParams> {
     }
 }
 
+fn spike_control_params(m: &Module) -> Option<SpikeControlParams> {
+    match *m {
+        Module::SpikeControl {
+            above_rms_db,
+            max_cut_db,
+            release_ms,
+        } => Some(SpikeControlParams {
+            above_rms_db,
+            max_cut_db,
+            release_ms,
+        }),
+        _ => None,
+    }
+}
+
 fn limiter_params(m: &Module) -> Option<LimiterParams> {
     match *m {
         Module::Limiter {
@@ -320,6 +338,10 @@ impl Stage {
             Module::StereoImage { .. } => Stage::StereoImage(Box::new(StereoImage::new(
                 &stereo_image_params(module).expect("stereo_image"),
                 sample_rate,
+            ))),
+            Module::SpikeControl { .. } => Stage::SpikeControl(Box::new(SpikeControl::new(
+                &spike_control_params(module).expect("spike_control"),
+                sr,
             ))),
             Module::Limiter { .. } => Stage::Limiter(Box::new(TruePeakLimiter::new(
                 &limiter_params(module).expect("limiter"),
@@ -415,6 +437,10 @@ impl Stage {
                 l.set_params(&limiter_params(new).expect("limiter"));
                 true
             }
+            (Stage::SpikeControl(c), _, Module::SpikeControl { .. }) => {
+                c.set_params(&spike_control_params(new).expect("spike_control"));
+                true
+            }
             _ => false,
         }
     }
@@ -422,6 +448,7 @@ impl Stage {
     pub(super) fn latency_frames(&self) -> usize {
         match self {
             Stage::Limiter(l) => l.latency_frames(),
+            Stage::SpikeControl(c) => c.latency_frames(),
             _ => 0,
         }
     }
@@ -434,6 +461,7 @@ impl Stage {
             Stage::DynamicEq(d) => d.reset(),
             Stage::LowControl(l) => l.reset(),
             Stage::StereoImage(s) => s.reset(),
+            Stage::SpikeControl(c) => c.reset(),
             Stage::Limiter(l) => l.reset(),
         }
     }
@@ -444,6 +472,7 @@ impl Stage {
             Stage::DynamicEq(d) => d.take_max_cut_db(),
             Stage::LowControl(l) => l.take_max_cut_db(),
             Stage::Limiter(l) => l.take_max_reduction_db(),
+            Stage::SpikeControl(c) => c.take_max_reduction_db(),
             _ => 0.0,
         }
     }
@@ -456,6 +485,7 @@ impl Stage {
             Stage::DynamicEq(d) => d.process(block),
             Stage::LowControl(l) => l.process(block),
             Stage::StereoImage(s) => s.process(block),
+            Stage::SpikeControl(c) => c.process(block),
             Stage::Limiter(l) => l.process(block),
         }
     }

@@ -34,6 +34,7 @@
 //! DC and +100 dB steps) and never see an over. NaN and ±Inf are replaced by
 //! silence before detection.
 
+use crate::dsp::sliding_min::SlidingMin;
 use crate::measure::true_peak::{TruePeakMeter, WINDOW};
 use crate::units::from_db;
 
@@ -68,60 +69,6 @@ impl Default for LimiterParams {
             lookahead_ms: DEFAULT_LOOKAHEAD_MS,
             release_ms: DEFAULT_RELEASE_MS,
         }
-    }
-}
-
-/// Fixed-capacity monotonic queue giving the minimum of the last `window` values.
-/// The ring's capacity is a power of two (a mask, not a division, wraps it).
-#[derive(Clone, Debug)]
-struct SlidingMin {
-    vals: Vec<f32>,
-    idx: Vec<u64>,
-    head: usize,
-    len: usize,
-    window: u64,
-    mask: usize,
-}
-
-impl SlidingMin {
-    fn new(window: usize) -> Self {
-        let cap = window.max(1).next_power_of_two();
-        Self {
-            vals: vec![1.0; cap],
-            idx: vec![0; cap],
-            head: 0,
-            len: 0,
-            window: window as u64,
-            mask: cap - 1,
-        }
-    }
-
-    fn reset(&mut self) {
-        self.head = 0;
-        self.len = 0;
-    }
-
-    /// Pushes value `v` at time `t`; returns the minimum over `(t − window, t]`.
-    #[inline(always)]
-    fn push(&mut self, v: f32, t: u64) -> f32 {
-        let mask = self.mask;
-        while self.len > 0 {
-            let back = (self.head + self.len - 1) & mask;
-            if self.vals[back] >= v {
-                self.len -= 1;
-            } else {
-                break;
-            }
-        }
-        while self.len > 0 && self.idx[self.head] + self.window <= t {
-            self.head = (self.head + 1) & mask;
-            self.len -= 1;
-        }
-        let slot = (self.head + self.len) & mask;
-        self.vals[slot] = v;
-        self.idx[slot] = t;
-        self.len += 1;
-        self.vals[self.head]
     }
 }
 

@@ -7,7 +7,9 @@
 //! - processors: [`dynamic_eq`] (a band that turns down only when it sticks
 //!   out), [`low_band`] (low-band control: mono and steadier bass below a
 //!   crossover), [`mid_side`] (M/S width and tone), [`limiter`] (look-ahead
-//!   true-peak limiter measured with the BS.1770-4 interpolator).
+//!   true-peak limiter measured with the BS.1770-4 interpolator),
+//!   [`spike_control`] (a peak limiter whose ceiling follows the music
+//!   around each peak); [`sliding_min`] is their look-ahead hold.
 
 pub mod biquad;
 pub mod crossover;
@@ -19,4 +21,6 @@ pub mod limiter;
 pub mod low_band;
 pub mod mid_side;
 pub mod pink_noise;
+pub mod sliding_min;
 pub mod smooth;
+pub mod spike_control;
