@@ -265,11 +265,11 @@ impl Lcg {
     }
 }
 
-/// A module of kind `k % 7` with varied parameters, rounded to `1 / scale`,
+/// A module of kind `k % 8` with varied parameters, rounded to `1 / scale`,
 /// all within the engine's ranges.
 fn varied_module(k: usize, g: &mut Lcg, scale: f64) -> Module {
     let mut r = |lo, hi| g.in_range(lo, hi, scale);
-    match k % 7 {
+    match k % 8 {
         0 => Module::Gain {
             gain_db: r(-12.0, 12.0),
         },
@@ -305,6 +305,11 @@ fn varied_module(k: usize, g: &mut Lcg, scale: f64) -> Module {
             mono_below_hz: r(0.0, 160.0),
             width: r(0.6, 1.4),
             balance_db: r(-4.0, 4.0),
+        },
+        6 => Module::SpikeControl {
+            above_rms_db: r(10.0, 18.0),
+            max_cut_db: r(3.0, 24.0),
+            release_ms: r(5.0, 80.0),
         },
         _ => Module::Limiter {
             ceiling_dbtp: r(-2.0, -0.1),
