@@ -259,6 +259,15 @@ impl SpikeControl {
 mod tests {
     use super::*;
 
+    /// A spike control at `above_rms_db` with a `max_cut_db` amount and a 20 ms release.
+    fn params(above_rms_db: f64, max_cut_db: f64) -> SpikeControlParams {
+        SpikeControlParams {
+            above_rms_db,
+            max_cut_db,
+            release_ms: 20.0,
+        }
+    }
+
     fn run(x: &[Vec<f32>], p: &SpikeControlParams, sr: f64, block: usize) -> Vec<Vec<f32>> {
         let mut s = SpikeControl::new(p, sr);
         let lat = s.latency_frames();
@@ -300,11 +309,7 @@ mod tests {
     fn takes_a_click_down_to_its_height_over_the_music_and_leaves_the_rest() {
         let sr = 48_000.0;
         let x = tone_with_click(sr);
-        let p = SpikeControlParams {
-            above_rms_db: 10.0,
-            max_cut_db: 20.0,
-            release_ms: 20.0,
-        };
+        let p = params(10.0, 20.0);
         let y = run(&x, &p, sr, 128);
         let n = x[0].len();
         // The click is brought to 10 dB over the tone's RMS.
@@ -335,11 +340,7 @@ mod tests {
             })
             .collect();
         let x = vec![x];
-        let p = SpikeControlParams {
-            above_rms_db: 12.0,
-            max_cut_db: 20.0,
-            release_ms: 20.0,
-        };
+        let p = params(12.0, 20.0);
         let y = run(&x, &p, sr, 100);
         assert!(x[0] == y[0], "a loud passage was touched");
     }
@@ -348,11 +349,7 @@ mod tests {
     fn the_amount_bounds_the_cut_and_blocks_do_not_matter() {
         let sr = 44_100.0;
         let x = tone_with_click(sr);
-        let p = SpikeControlParams {
-            above_rms_db: 6.0,
-            max_cut_db: 3.0,
-            release_ms: 20.0,
-        };
+        let p = params(6.0, 3.0);
         let a = run(&x, &p, sr, 1);
         let b = run(&x, &p, sr, 4096);
         assert!(a == b, "block size changed the output");
@@ -373,11 +370,7 @@ mod tests {
         let mut x = tone_with_click(48_000.0);
         x[0][1000] = f32::NAN;
         x[1][2000] = f32::INFINITY;
-        let p = SpikeControlParams {
-            above_rms_db: 10.0,
-            max_cut_db: 20.0,
-            release_ms: 20.0,
-        };
+        let p = params(10.0, 20.0);
         let y = run(&x, &p, 48_000.0, 128);
         assert!(y.iter().flatten().all(|v| v.is_finite()));
     }
