@@ -568,6 +568,13 @@ impl Proposer<'_> {
                 "The loudest bass notes lose a little punch.",
             ),
             mv(
+                eq(FilterKind::Peaking, fc.clamp(30.0, 250.0), 4.0, -cut, StereoTarget::Stereo),
+                "eq",
+                format!("bell {:.0} Hz {:.1} dB", fc, -cut),
+                "One note rings out on every hit, as a room mode or a resonant bass does; a narrow static cut takes that note down wherever it plays.",
+                "That note is a little lighter throughout.",
+            ),
+            mv(
                 dynamic_eq(ctx, fc.clamp(30.0, 250.0), q_for_band(lo, hi).max(3.0), (0.5, 0.0), 4.0, cut, 5.0, 250.0, StereoTarget::Stereo),
                 "dynamic_eq",
                 format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),

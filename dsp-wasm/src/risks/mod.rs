@@ -241,7 +241,11 @@ pub fn band_text(lo: f64, hi: f64) -> String {
 /// How early a risk breaks things, added to severity for ordering only:
 /// damage already in the file (clipping, DC) and failures at the first
 /// encode/limit stage come before tonal and translation issues of equal
-/// severity; loudness targeting is a decision and comes last.
+/// severity; loudness targeting is a decision and comes last. A low end
+/// that cancels in mono comes before the low-end balance risks: with the
+/// bass out of phase, notes vanish from the mid channel and the low band's
+/// level is not what a listener hears, so a phase fix comes before any
+/// level move down there (a cut sized on the cancelled bass would be wrong).
 pub fn priority(id: &str) -> f64 {
     match id {
         "clipping" => 0.09,
@@ -250,9 +254,9 @@ pub fn priority(id: &str) -> f64 {
         "dc_offset" => 0.06,
         "transient_spikes" => 0.05,
         "harshness" => 0.045,
+        "mono_collapse" => 0.042,
         "low_end_instability" | "sub_excess" => 0.04,
         "mud" => 0.035,
-        "mono_collapse" => 0.03,
         "vocal_masking" | "sibilance" => 0.025,
         "stereo_imbalance" => 0.02,
         "dull" => 0.015,
