@@ -7,15 +7,18 @@
 // constants here.
 //
 // processorOptions: { module, channels, chain (UTF-8 JSON bytes),
-//                     heard: { bypass, matchDb, system, lo, hi, lufs } (optional, as the messages below) }
+//                     heard: { bypass, matchDb, system, lo, hi, lufs, codec } (optional, as the messages below) }
+// Inputs: 0 = the file (through the chain), 1 = the master after a codec round trip
 // Port messages in:  { type: 'chain', bytes: Uint8Array (UTF-8 JSON) }
 //                    { type: 'bypass', value: boolean }
 //                    { type: 'match', db: number }  loudness-matched A/B gain on the processed path
 //                    { type: 'listen', system: index, lo, hi, lufs }  playback system (report
 //                      order, 0 = hifi), solo band [lo, hi] Hz (0, 0 = none), programme loudness
+//                    { type: 'codec', value: boolean }  hear the second input (the master
+//                      after a codec round trip, played in step) instead of the chain
 // Port messages out: { type: 'ready', latency } | { type: 'error', message }
 //                    | { type: 'chain-applied', latency }
-//                    | { type: 'state', bypass, matchDb, system, solo }  after every change
+//                    | { type: 'state', bypass, matchDb, system, solo, codec }  after every change
 //                      of what is heard: the page (and its tests) see what the engine plays
 
 class PreflightChainProcessor extends AudioWorkletProcessor {
@@ -24,7 +27,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     const opts = options.processorOptions || {};
     this.channels = 0;
     this.ok = false;
-    this.heard = { bypass: false, matchDb: 0, system: 0, solo: null };
+    this.heard = { bypass: false, matchDb: 0, system: 0, solo: null, codec: false };
     try {
       this.instance = new WebAssembly.Instance(opts.module, {});
       this.wasm = this.instance.exports;
@@ -55,9 +58,12 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
   refreshViews() {
     this.memBuffer = this.wasm.memory.buffer;
     this.views = [];
+    this.codecViews = [];
     for (let c = 0; c < this.channels; c++) {
       const ptr = this.wasm.pf_channel_ptr(c);
       this.views.push(new Float32Array(this.memBuffer, ptr, this.maxFrames));
+      const codecPtr = this.wasm.pf_codec_ptr(c);
+      this.codecViews.push(new Float32Array(this.memBuffer, codecPtr, this.maxFrames));
     }
   }
 
@@ -68,6 +74,10 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     } else if (msg.type === 'bypass') {
       this.wasm.pf_set_bypass(msg.value ? 1 : 0);
       this.heard.bypass = !!msg.value;
+      this.postState();
+    } else if (msg.type === 'codec') {
+      this.wasm.pf_set_codec(msg.value ? 1 : 0);
+      this.heard.codec = !!msg.value;
       this.postState();
     } else if (msg.type === 'match') {
       this.wasm.pf_set_match_db(msg.db);
@@ -90,6 +100,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     if ('bypass' in h) this.onMessage({ type: 'bypass', value: h.bypass });
     if ('matchDb' in h) this.onMessage({ type: 'match', db: h.matchDb });
     if ('system' in h) this.onMessage({ type: 'listen', system: h.system, lo: h.lo, hi: h.hi, lufs: h.lufs });
+    if ('codec' in h) this.onMessage({ type: 'codec', value: h.codec });
   }
 
   postState() {
@@ -110,6 +121,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
 
   process(inputs, outputs) {
     const input = inputs[0];
+    const codec = inputs[1];
     const output = outputs[0];
     if (!output || output.length === 0) return true;
     const frames = output[0].length;
@@ -119,27 +131,33 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     }
     if (this.wasm.memory.buffer !== this.memBuffer) this.refreshViews();
     if (frames <= this.maxFrames) {
-      this.processSpan(input, output, 0, frames);
+      this.processSpan(input, codec, output, 0, frames);
     } else {
       // A quantum longer than the engine's buffers (Web Audio's is 128
       // frames) goes through in pieces.
       for (let start = 0; start < frames; start += this.maxFrames) {
-        this.processSpan(input, output, start, Math.min(this.maxFrames, frames - start));
+        this.processSpan(input, codec, output, start, Math.min(this.maxFrames, frames - start));
       }
     }
     return true;
   }
 
-  // Frames [start, start + n) of the quantum: copy in, one call, copy out.
-  processSpan(input, output, start, n) {
-    const whole = start === 0 && n === output[0].length;
+  // One input's frames [start, start + n) into the engine's buffers `views`.
+  copyIn(from, views, start, n, whole) {
     for (let c = 0; c < this.channels; c++) {
       // A mono source feeding a stereo chain is duplicated; no input = silence.
-      const src = input && input.length ? input[Math.min(c, input.length - 1)] : null;
-      const view = this.views[c];
+      const src = from && from.length ? from[Math.min(c, from.length - 1)] : null;
+      const view = views[c];
       if (src) view.set(whole ? src : src.subarray(start, start + n));
       else view.fill(0, 0, n);
     }
+  }
+
+  // Frames [start, start + n) of the quantum: copy in, one call, copy out.
+  processSpan(input, codec, output, start, n) {
+    const whole = start === 0 && n === output[0].length;
+    this.copyIn(input, this.views, start, n, whole);
+    this.copyIn(codec, this.codecViews, start, n, whole);
     this.wasm.pf_process(n);
     for (let c = 0; c < output.length; c++) {
       output[c].set(this.views[Math.min(c, this.channels - 1)].subarray(0, n), start);

@@ -54,6 +54,8 @@ pub struct Heard {
     /// [`SYSTEMS`] index.
     pub system: usize,
     pub solo_hz: Option<[f64; 2]>,
+    /// The master after the codec is heard in place of the chain's output.
+    pub codec: bool,
 }
 
 /// The [`SYSTEMS`] index of the first system that exposes `risk` (hifi if none is named).

@@ -96,6 +96,9 @@ pub struct PageModel {
     pub master_shared: bool,
     /// True peak of the master after an Opus round trip, dBTP (the codec check).
     pub codec_true_peak: Option<f64>,
+    /// "After Opus": the master after the codec round trip is heard in place
+    /// of the master (only while that round trip is current).
+    pub codec_heard: bool,
     /// The reference track the masters match (kept across files).
     pub reference: Option<ReferenceTrack>,
     /// Why the last reference track could not be used (one line).
@@ -140,6 +143,7 @@ impl Default for PageModel {
             share_wanted: false,
             master_shared: false,
             codec_true_peak: None,
+            codec_heard: false,
             reference: None,
             reference_error: None,
         }
@@ -184,6 +188,9 @@ pub enum EventKind {
     /// The master's true peak after an Opus round trip.
     CodecChecked {
         true_peak_dbtp: f64,
+        /// The rate of the decoded master the message carries (`None`: it
+        /// carries none).
+        sample_rate: Option<u32>,
     },
     /// The current file's SHA-256.
     Hashed {
@@ -214,6 +221,10 @@ pub enum Effect {
     LoadTrack { sample_rate: u32 },
     /// Take the track away from the player.
     ClearTrack,
+    /// Give the player the message's decoded master after the codec, at this rate.
+    LoadCodec { sample_rate: u32 },
+    /// Take the master after the codec away from the player (a new master).
+    ClearCodec,
     /// The new file's report arrived: it becomes the current file (its
     /// handle is kept for hashing and reloading), the last file's track goes.
     AcceptFile,
@@ -298,6 +309,7 @@ impl PageModel {
         self.amounts.clear();
         self.share_link = None;
         self.codec_true_peak = None;
+        self.codec_heard = false;
         if let Some(r) = &self.report {
             self.chain_json = preview_chain(r).to_json();
         }
@@ -404,6 +416,7 @@ impl PageModel {
     pub fn hear(&mut self, hearing: Hearing) {
         self.system = hearing.system;
         self.bypass = true;
+        self.codec_heard = false;
         self.hearing = Some(hearing);
     }
 
@@ -481,9 +494,15 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         }],
         EventKind::Error { message } => on_error(model, &message),
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),
-        EventKind::CodecChecked { true_peak_dbtp } => {
+        EventKind::CodecChecked {
+            true_peak_dbtp,
+            sample_rate,
+        } => {
             model.codec_true_peak = Some(true_peak_dbtp);
-            Vec::new()
+            match sample_rate {
+                Some(sample_rate) => vec![Effect::LoadCodec { sample_rate }],
+                None => Vec::new(),
+            }
         }
         EventKind::Applied { json } => model.on_applied(&json),
         EventKind::ReferenceReady(r) => {
@@ -550,7 +569,9 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
             model.master_shared = false;
             model.share_link = None;
             model.codec_true_peak = None;
+            model.codec_heard = false;
             vec![
+                Effect::ClearCodec,
                 Effect::PublishMaster { chain_json },
                 Effect::SetMatchDb(model.match_db()),
             ]

@@ -26,18 +26,60 @@ const PROCESSOR_URL: &str = "./processor.js";
 const WORKLET_WASM_URL: &str = "./preflight_worklet.wasm";
 /// Name registered by processor.js.
 const PROCESSOR_NAME: &str = "preflight-chain";
+/// How far ahead a codec track arriving during playback is scheduled, s
+/// (it must start on the audio clock, in step with the running source).
+const CODEC_JOIN_S: f64 = 0.1;
 
 /// Decoded samples kept on the page for playback (transferred from the Worker).
 #[derive(Clone)]
 pub struct Track {
     pub sample_rate: u32,
-    pub channels: Vec<Float32Array>,
+    pub samples: Samples,
+}
+
+/// Where a track's samples live: as transferred from the Worker until the
+/// first play, then only in the Web Audio buffer made from them (one copy on
+/// the page, reused by every player after it — not one per player).
+#[derive(Clone)]
+pub enum Samples {
+    Arrays(Vec<Float32Array>),
+    Buffer(AudioBuffer),
 }
 
 impl Track {
+    /// A track of the Worker's transferred channels.
+    pub fn new(sample_rate: u32, channels: Vec<Float32Array>) -> Self {
+        Track {
+            sample_rate,
+            samples: Samples::Arrays(channels),
+        }
+    }
+
     /// Frames per channel.
     pub fn frames(&self) -> u32 {
-        self.channels.first().map_or(0, |c| c.length())
+        match &self.samples {
+            Samples::Arrays(c) => c.first().map_or(0, |c| c.length()),
+            Samples::Buffer(b) => b.length(),
+        }
+    }
+
+    /// The samples as a Web Audio buffer: made from the transferred arrays
+    /// the first time, which are then let go.
+    fn buffer(&mut self) -> Result<AudioBuffer, JsValue> {
+        let buffer = match &self.samples {
+            Samples::Buffer(b) => return Ok(b.clone()),
+            Samples::Arrays(channels) => audio_buffer(channels, self.sample_rate)?,
+        };
+        self.samples = Samples::Buffer(buffer.clone());
+        Ok(buffer)
+    }
+
+    /// Channels.
+    pub fn channel_count(&self) -> u32 {
+        match &self.samples {
+            Samples::Arrays(c) => c.len() as u32,
+            Samples::Buffer(b) => b.number_of_channels(),
+        }
     }
 
     /// Seconds.
@@ -51,6 +93,8 @@ struct Player {
     node: AudioWorkletNode,
     buffer: AudioBuffer,
     source: Option<AudioBufferSourceNode>,
+    /// The codec track's source, in step with `source` (see [`set_codec_track`]).
+    codec_source: Option<AudioBufferSourceNode>,
     /// Context time at which playback (re)started, and the file offset it started from.
     started_ctx_s: f64,
     started_offset_s: f64,
@@ -72,6 +116,10 @@ struct Listen {
 
 thread_local! {
     static TRACK: RefCell<Option<Track>> = const { RefCell::new(None) };
+    /// The master after a codec round trip (see [`set_codec_track`]).
+    static CODEC: RefCell<Option<Track>> = const { RefCell::new(None) };
+    /// Whether it is heard in place of the chain.
+    static CODEC_HEARD: Cell<bool> = const { Cell::new(false) };
     static PLAYER: RefCell<Option<Player>> = const { RefCell::new(None) };
     static MODULE: RefCell<Option<js_sys::WebAssembly::Module>> = const { RefCell::new(None) };
     /// Where playback starts when the player is created (a seek before the first play).
@@ -100,6 +148,7 @@ fn heard_of(data: &JsValue) -> Option<Heard> {
         match_db: get("matchDb")?.as_f64()?,
         system: get("system")?.as_f64()? as usize,
         solo_hz: solo.and_then(|a| Some([a.get(0).as_f64()?, a.get(1).as_f64()?])),
+        codec: get("codec").and_then(|v| v.as_bool()).unwrap_or(false),
     })
 }
 
@@ -141,7 +190,8 @@ pub async fn chain_node(
         ("heard", heard.cloned().unwrap_or(JsValue::UNDEFINED)),
     ]);
     let opts = AudioWorkletNodeOptions::new();
-    opts.set_number_of_inputs(1);
+    // The file, and the master after a codec (see `set_codec_track`).
+    opts.set_number_of_inputs(2);
     opts.set_number_of_outputs(1);
     opts.set_output_channel_count(&Array::of1(&channels.into()));
     opts.set_channel_count(channels);
@@ -168,6 +218,8 @@ pub fn set_track(track: Option<Track>) {
     stop_and_close();
     START_AT_S.with(|s| s.set(0.0));
     LOOP_S.with(|l| l.set(None));
+    CODEC.with(|c| *c.borrow_mut() = None);
+    CODEC_HEARD.with(|c| c.set(false));
     TRACK.with(|t| *t.borrow_mut() = track);
 }
 
@@ -176,9 +228,79 @@ pub fn track() -> Option<Track> {
     TRACK.with(|t| t.borrow().clone())
 }
 
+/// The current track's samples as a Web Audio buffer.
+fn track_buffer() -> Result<AudioBuffer, JsValue> {
+    TRACK.with(|t| t.borrow_mut().as_mut().ok_or("no track loaded")?.buffer())
+}
+
+/// Sets (or clears) the master after a codec round trip: the worklet's
+/// second input, played in step with the track so "After codec" can be
+/// heard in its place. A playing track picks it up at once.
+pub fn set_codec_track(track: Option<Track>) {
+    CODEC.with(|c| *c.borrow_mut() = track);
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow_mut().as_mut() {
+            if let Some(old) = p.codec_source.take() {
+                stop_source(&old);
+            }
+            if p.source.is_some() {
+                // In step with the running source: both on the audio clock.
+                let when = p.ctx.current_time() + CODEC_JOIN_S;
+                let offset = looped_position(
+                    p.started_offset_s,
+                    when - p.started_ctx_s,
+                    LOOP_S.with(Cell::get),
+                );
+                p.codec_source = start_codec_source(p, when, offset).ok().flatten();
+            }
+        }
+    });
+}
+
+/// Hears the master after the codec (`true`) instead of the chain's output,
+/// or the chain again: crossfaded inside the worklet.
+pub fn set_codec_heard(on: bool) {
+    CODEC_HEARD.with(|c| c.set(on));
+    post_codec_heard();
+}
+
+fn post_codec_heard() {
+    let on = CODEC_HEARD.with(Cell::get);
+    PLAYER.with(|p| {
+        if let Some(p) = p.borrow().as_ref() {
+            if let Ok(port) = p.node.port() {
+                let _ =
+                    port.post_message(&object(&[("type", "codec".into()), ("value", on.into())]));
+            }
+        }
+    });
+}
+
+/// Starts the codec track (if any) into the worklet's second input at
+/// context time `when`, `offset_s` into the file, looping as the track does.
+fn start_codec_source(
+    p: &Player,
+    when: f64,
+    offset_s: f64,
+) -> Result<Option<AudioBufferSourceNode>, JsValue> {
+    let buffer = CODEC.with(|c| c.borrow_mut().as_mut().map(Track::buffer));
+    let Some(buffer) = buffer.transpose()? else {
+        return Ok(None);
+    };
+    let source = p.ctx.create_buffer_source()?;
+    source.set_buffer(Some(&buffer));
+    source.connect_with_audio_node_and_output_and_input(&p.node, 0, 1)?;
+    apply_loop(&source);
+    source.start_with_when_and_grain_offset(when, offset_s)?;
+    Ok(Some(source))
+}
+
 fn stop_and_close() {
     if let Some(p) = PLAYER.with(|p| p.borrow_mut().take()) {
         if let Some(s) = &p.source {
+            stop_source(s);
+        }
+        if let Some(s) = &p.codec_source {
             stop_source(s);
         }
         let _ = p.ctx.close();
@@ -194,7 +316,7 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
     opts.set_sample_rate(track.sample_rate as f32);
     // Browsers accept 3–768 kHz; fall back to the device rate if this one is refused.
     let ctx = AudioContext::new_with_context_options(&opts).or_else(|_| AudioContext::new())?;
-    let channels = track.channels.len() as u32;
+    let channels = track.channel_count();
     let node = chain_node(&ctx, channels, chain_json, None).await?;
     node.connect_with_audio_node(&ctx.destination())?;
     let on_message =
@@ -209,13 +331,14 @@ async fn ensure_player(chain_json: &str) -> Result<(), JsValue> {
         });
     node.port()?
         .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let buffer = audio_buffer(&track.channels, track.sample_rate)?;
+    let buffer = track_buffer()?;
     PLAYER.with(|p| {
         *p.borrow_mut() = Some(Player {
             ctx,
             node,
             buffer,
             source: None,
+            codec_source: None,
             started_ctx_s: 0.0,
             started_offset_s: START_AT_S.with(Cell::get),
             on_ended: None,
@@ -281,6 +404,11 @@ fn start_source(p: &mut Player, offset_s: f64) -> Result<(), JsValue> {
     }
     apply_loop(&source);
     source.start_with_when_and_grain_offset(0.0, offset_s)?;
+    // Started in the same task with the same `when`: the same render quantum.
+    if let Some(old) = p.codec_source.take() {
+        stop_source(&old);
+    }
+    p.codec_source = start_codec_source(p, 0.0, offset_s)?;
     p.started_ctx_s = p.ctx.current_time();
     p.started_offset_s = offset_s;
     p.source = Some(source);
@@ -316,6 +444,9 @@ pub fn set_loop(range: Option<[f64; 2]>) {
                 p.started_ctx_s = p.ctx.current_time();
                 p.started_offset_s = pos;
                 apply_loop(source);
+            }
+            if let Some(codec) = &p.codec_source {
+                apply_loop(codec);
             }
         }
     });
@@ -356,6 +487,9 @@ fn stop_source(s: &AudioBufferSourceNode) {
 pub fn pause() {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
+            if let Some(s) = p.codec_source.take() {
+                stop_source(&s);
+            }
             if let Some(s) = p.source.take() {
                 stop_source(&s);
                 p.started_offset_s = looped_position(
@@ -374,6 +508,9 @@ pub fn rewind() {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
             p.source = None;
+            if let Some(s) = p.codec_source.take() {
+                stop_source(&s);
+            }
             p.started_offset_s = 0.0;
         }
     });
@@ -466,8 +603,9 @@ pub fn set_chain(chain_json: &str) {
 
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`
 /// (the real-time code path, faster than real time), heard as `heard` says
-/// (`{ bypass, matchDb, system, lo, hi, lufs }`, any of them; undefined =
-/// the chain alone). Used by the browser tests to compare the worklet with
+/// (`{ bypass, matchDb, system, lo, hi, lufs, codec }`, any of them;
+/// undefined = the chain alone; `codecChannels` and `codecRate` feed the
+/// second input, the master after a codec). Used by the browser tests to compare the worklet with
 /// the native engine and to measure Before/After and the playback systems.
 pub async fn render_offline(
     channels: Vec<Float32Array>,
@@ -486,6 +624,25 @@ pub async fn render_offline(
     let source = ctx.create_buffer_source()?;
     source.set_buffer(Some(&audio_buffer(&channels, sample_rate)?));
     source.connect_with_audio_node(&node)?;
+    let codec = heard
+        .and_then(|h| Reflect::get(h, &"codecChannels".into()).ok())
+        .filter(Array::is_array)
+        .map(|a| {
+            Array::from(&a)
+                .iter()
+                .map(|v| v.unchecked_into::<Float32Array>())
+                .collect::<Vec<_>>()
+        });
+    if let Some(codec) = codec {
+        let rate = heard
+            .and_then(|h| Reflect::get(h, &"codecRate".into()).ok())
+            .and_then(|v| v.as_f64())
+            .map_or(sample_rate, |r| r as u32);
+        let second = ctx.create_buffer_source()?;
+        second.set_buffer(Some(&audio_buffer(&codec, rate)?));
+        second.connect_with_audio_node_and_output_and_input(&node, 0, 1)?;
+        second.start()?;
+    }
     source.start()?;
     let rendered: AudioBuffer = JsFuture::from(ctx.start_rendering()?).await?.dyn_into()?;
     let out = Array::new();

@@ -4,13 +4,14 @@
 // amount, the after figures follow, and the downloaded master is exactly
 // what the AudioWorklet plays: the file equals the worklet's rendering of
 // the same chain within 1e-4 (latency found by alignment), and the command
-// line measures it under the ceiling and within 0.5 LU of the target.
+// line measures it under the ceiling and within 0.5 LU of the target. The
+// codec check's round trip can be heard ("After Opus") in step with the master.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { browserSuite, tempDir, openApp, musicLike, wavBytes, readWav, cli } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, readWav, cli, saveArtifact } from './support.mjs';
 
 const env = browserSuite();
 const tmp = tempDir('amounts');
@@ -169,6 +170,57 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   const peerTp = JSON.parse(await readFile(`${decoded}.json`, 'utf8')).loudness.true_peak_dbtp;
   console.log(`true peak after Opus 128 kb/s: page (WebCodecs) ${codecTp} dBTP, ffmpeg libopus ${peerTp} dBTP`);
   assert.ok(Number.isFinite(codecTp) && Math.abs(codecTp - peerTp) < 1.0, `page ${codecTp} vs ffmpeg ${peerTp}`);
+
+  // "After Opus" is heard in place of the master: the player bar offers it
+  // once the round trip is back, and the worklet says it plays it.
+  await page.click('#play');
+  await page.click('#after-codec');
+  await page.waitForSelector('#heard[data-heard-codec="true"]', { timeout: 10_000 });
+  assert.equal(await page.getAttribute('#after-codec', 'aria-pressed'), 'true');
+  await saveArtifact('player-after-opus.png', await page.locator('.player').screenshot());
+  await page.click('#after');
+  await page.waitForSelector('#heard[data-heard-codec="false"][data-heard-bypass="false"]', { timeout: 10_000 });
+  await page.click('#play');
+  // What it sounds like, against an independent decoding: ffmpeg's libopus
+  // round trip of the downloaded master fed to the worklet's second input.
+  // Rendered with it selected, the worklet's output lines up with its
+  // rendering of the master sample for sample (lag 0 of ±50), at the same
+  // level, and is not the master itself (the codec's changes are heard).
+  const opusDecoded = readWav(await readFile(decoded));
+  const chainJson = JSON.stringify(await chainNow(page));
+  const m = await page.evaluate(async ({ chs, sr, chain, codec }) => {
+    const f = (a) => a.map((c) => Float32Array.from(c));
+    const [after] = await window.__preflight.renderOffline(f(chs), sr, chain, {});
+    const [heard] = await window.__preflight.renderOffline(f(chs), sr, chain, { codec: true, codecChannels: f(codec), codecRate: sr });
+    const [from, to] = [4 * sr, 12 * sr];
+    const corr = (lag) => {
+      let xy = 0, xx = 0, yy = 0;
+      for (let i = from; i < to; i += 3) {
+        const x = after[i], y = heard[i + lag];
+        xy += x * y; xx += x * x; yy += y * y;
+      }
+      return { r: xy / Math.sqrt(xx * yy), db: 10 * Math.log10(yy / xx) };
+    };
+    let best = { lag: 0, r: -Infinity };
+    for (let lag = -50; lag <= 50; lag++) {
+      const { r } = corr(lag);
+      if (r > best.r) best = { lag, r };
+    }
+    let diff = 0;
+    for (let i = from; i < to; i++) diff = Math.max(diff, Math.abs(after[i] - heard[i]));
+    return { lag: best.lag, ...corr(0), diff };
+  }, {
+    // 16 s of the loud passage, the file and the decoded master alike.
+    chs: chans.map((c) => Array.from(c.slice(20 * SR, 36 * SR))),
+    codec: opusDecoded.channels.map((c) => Array.from(c.slice(20 * SR, 36 * SR))),
+    sr: SR,
+    chain: chainJson,
+  });
+  const [best, at0, diff] = [{ lag: m.lag }, m, m.diff];
+  console.log(`After Opus vs After in the worklet: best lag ${best.lag}, r ${at0.r.toFixed(4)}, level ${at0.db.toFixed(2)} dB, largest difference ${diff.toFixed(4)}`);
+  assert.equal(best.lag, 0, 'the codec path is heard in step with the master');
+  assert.ok(at0.r > 0.95 && Math.abs(at0.db) < 0.5, `r ${at0.r}, ${at0.db} dB`);
+  assert.ok(diff > 1e-3, 'what is heard is the codec\'s output, not the master');
 
   const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   assert.equal(jsonDl.suggestedFilename(), 'clip me (Preflight report).json');

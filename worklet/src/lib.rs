@@ -10,8 +10,9 @@
 //!   per channel inside wasm memory, once. The shim reads the sizes from
 //!   [`pf_max_frames`] and [`pf_max_channels`] rather than repeating them.
 //! - Each render quantum the processor copies its input into
-//!   [`pf_channel_ptr`] buffers, calls [`pf_process`], and copies them out.
-//!   Nothing is allocated per quantum.
+//!   [`pf_channel_ptr`] buffers (and its second input, the master after a
+//!   codec round trip, into [`pf_codec_ptr`] buffers), calls [`pf_process`],
+//!   and copies the first ones out. Nothing is allocated per quantum.
 //! - A new chain arrives as UTF-8 JSON bytes written into the buffer returned
 //!   by [`pf_chain_buffer`], then [`pf_set_chain`] parses and prepares it. That
 //!   allocates, but only when the user changes the chain, never per quantum.
@@ -31,6 +32,9 @@
 use std::cell::RefCell;
 
 use dsp_wasm::chain::{Chain, ChainProcessor};
+
+pub mod codec_path;
+use codec_path::CodecPath;
 use dsp_wasm::dsp::smooth::LinearSmoother;
 use dsp_wasm::monitor::{Listening, Monitor};
 use dsp_wasm::playback::systems::MODELS;
@@ -79,6 +83,9 @@ pub struct Engine {
     /// at most one of these is below 1, both are ≤ 1.
     processed_gain: f32,
     original_gain: f32,
+    /// The master after a codec round trip (the second input), heard in
+    /// place of the chain when selected ([`pf_set_codec`]).
+    codec: CodecPath,
     /// The playback system (and solo band) heard, after the chain and the
     /// monitor gain; never part of what is exported.
     listening: Monitor,
@@ -108,6 +115,7 @@ impl Engine {
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
             processed_gain: 1.0,
             original_gain: 1.0,
+            codec: CodecPath::new(sample_rate, channels, MAX_FRAMES),
             listening: Monitor::new(f64::from(sample_rate), MAX_FRAMES),
         })
     }
@@ -180,7 +188,16 @@ impl Engine {
                 }
             }
         }
+        let latency = self.processor.latency_frames();
+        self.codec
+            .process(&mut slices[..self.channels], frames, latency);
         self.listening.process(&mut slices[..self.channels]);
+    }
+
+    /// Hears the second input (the master after a codec) instead of the
+    /// chain's output (`true`), or the chain again; crossfaded.
+    pub fn set_codec(&mut self, on: bool) {
+        self.codec.select(on);
     }
 
     /// Listens through system `index` of [`MODELS`], soloing `[lo, hi]` Hz
@@ -228,6 +245,7 @@ impl Engine {
         };
         self.processed_gain = 10f32.powf(db.min(0.0) / 20.0);
         self.original_gain = 10f32.powf((-db).min(0.0) / 20.0);
+        self.codec.set_gain(self.processed_gain);
         self.monitor.set_target(self.heard_gain());
     }
 
@@ -304,6 +322,28 @@ pub extern "C" fn pf_channel_ptr(channel: u32) -> *mut f32 {
     with_engine(|e| e.buffers.get_mut(channel as usize).map(|b| b.as_mut_ptr()))
         .flatten()
         .unwrap_or(std::ptr::null_mut())
+}
+
+/// Pointer to channel `channel`'s buffer for the second input (the master
+/// after a codec, see [`pf_set_codec`]); as [`pf_channel_ptr`].
+#[no_mangle]
+pub extern "C" fn pf_codec_ptr(channel: u32) -> *mut f32 {
+    with_engine(|e| {
+        e.codec
+            .input
+            .get_mut(channel as usize)
+            .map(|b| b.as_mut_ptr())
+    })
+    .flatten()
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// 1 = hear the second input (the master after a codec round trip, delayed
+/// by the chain's latency, at the processed side's matching gain) instead of
+/// the chain's output; 0 = the chain. Crossfaded.
+#[no_mangle]
+pub extern "C" fn pf_set_codec(on: u32) {
+    with_engine(|e| e.set_codec(on != 0));
 }
 
 /// Processes `frames` frames of the channel buffers in place (at most

@@ -288,9 +288,14 @@ fn a_master_replaces_the_chain_and_matches_loudness() {
     assert_eq!(m.mastering, None);
     assert_eq!(m.chain_json, chain_json);
     assert_eq!(m.master.as_ref(), Some(&mr));
-    assert_eq!(fx.len(), 2);
-    assert_eq!(fx[0], Effect::PublishMaster { chain_json });
-    let Effect::SetMatchDb(db) = fx[1] else {
+    assert_eq!(fx.len(), 3);
+    assert_eq!(
+        fx[0],
+        Effect::ClearCodec,
+        "the last master's codec round trip goes"
+    );
+    assert_eq!(fx[1], Effect::PublishMaster { chain_json });
+    let Effect::SetMatchDb(db) = fx[2] else {
         panic!("{fx:?}")
     };
     assert!((db - -5.0).abs() < 1e-9, "{db}");
@@ -679,4 +684,46 @@ fn a_reference_track_outlives_files_and_a_bad_one_loses_nothing() {
     );
     apply(&mut m, ready("other.wav"));
     assert!(m.reference_error.is_none());
+}
+
+/// The `mastered` event of a master `louder_lu` louder than `m`'s mix.
+fn mastered(m: &PageModel, louder_lu: f64) -> WorkerEvent {
+    let before = m.report.clone().unwrap();
+    let lufs = before.loudness.integrated_lufs.unwrap();
+    let json = serde_json::to_string(&master_report(&before, lufs + louder_lu)).unwrap();
+    event(1, EventKind::Mastered { json })
+}
+
+#[test]
+fn a_codec_round_trip_can_be_heard_until_the_next_master() {
+    let mut m = analysed();
+    m.begin_master();
+    let e = mastered(&m, 5.0);
+    apply(&mut m, e);
+    let fx = apply(
+        &mut m,
+        event(
+            1,
+            EventKind::CodecChecked {
+                true_peak_dbtp: -0.4,
+                sample_rate: Some(48_000),
+            },
+        ),
+    );
+    assert_eq!(
+        fx,
+        vec![Effect::LoadCodec {
+            sample_rate: 48_000
+        }]
+    );
+    assert_eq!(m.codec_true_peak, Some(-0.4));
+    m.codec_heard = true;
+    m.begin_master();
+    let e = mastered(&m, 3.0);
+    apply(&mut m, e);
+    assert!(
+        !m.codec_heard,
+        "a new master is not the one that went through the codec"
+    );
+    assert_eq!(m.codec_true_peak, None);
 }

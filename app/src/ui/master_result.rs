@@ -156,7 +156,8 @@ fn Left(
 }
 
 /// The codec check: the master's true peak after Opus at 128 kb/s, and
-/// what it means against full scale and the ceiling.
+/// what it means against full scale and the ceiling; what came back can
+/// then be heard ("After Opus" in the player bar).
 #[component]
 fn CodecCheck(
     /// The master's true-peak ceiling, dBTP.
@@ -179,7 +180,7 @@ fn CodecCheck(
                 };
                 view! {
                     <p id="codec-result" data-true-peak=format!("{tp:.2}") class:over=over>
-                        {format!("After Opus at 128 kb/s and decoding, the true peak is {tp:.1} dBTP — {verdict}")}
+                        {format!("After Opus at 128 kb/s and decoding, the true peak is {tp:.1} dBTP — {verdict} Hear it: “After Opus” in the player.")}
                     </p>
                 }
             })}

@@ -64,10 +64,13 @@ pub fn PlayerBar() -> impl IntoView {
 #[component]
 fn BeforeAfter() -> impl IntoView {
     let store = use_store();
-    let pick = move |bypass: bool| {
+    let pick = move |bypass: bool, codec: bool| {
         store.bypass.set(bypass);
+        store.codec_heard.set(codec);
         store.apply_listening();
     };
+    let codec_ready = move || store.codec_true_peak.with(Option::is_some);
+    let codec_on = move || store.codec_heard.get() && codec_ready();
     let after_title = move || {
         if store.master.with(Option::is_some) {
             "The master"
@@ -77,10 +80,15 @@ fn BeforeAfter() -> impl IntoView {
     };
     view! {
         <div class="ab" role="group" aria-label="Compare" aria-keyshortcuts="B">
-            <button id="before" aria-pressed=move || store.bypass.get().to_string()
-                title="The mix as it is" on:click=move |_| pick(true)>"Before"</button>
-            <button id="after" aria-pressed=move || (!store.bypass.get()).to_string()
-                title=after_title on:click=move |_| pick(false)>"After"</button>
+            <button id="before" aria-pressed=move || (store.bypass.get() && !codec_on()).to_string()
+                title="The mix as it is" on:click=move |_| pick(true, false)>"Before"</button>
+            <button id="after" aria-pressed=move || (!store.bypass.get() && !codec_on()).to_string()
+                title=after_title on:click=move |_| pick(false, false)>"After"</button>
+            {move || codec_ready().then(|| view! {
+                <button id="after-codec" aria-pressed=move || codec_on().to_string()
+                    title="The master after Opus at 128 kb/s and decoding, as a streaming listener gets it"
+                    on:click=move |_| pick(false, true)>"After Opus"</button>
+            })}
         </div>
     }
 }
@@ -163,7 +171,13 @@ fn HeardLine() -> impl IntoView {
     let store = use_store();
     move || {
         store.heard.get().map(|h| {
-            let side = if h.bypass { "Before" } else { "After" };
+            let side = if h.codec {
+                "After Opus"
+            } else if h.bypass {
+                "Before"
+            } else {
+                "After"
+            };
             let solo = h
                 .solo_hz
                 .map(|[lo, hi]| format!(", only {}", fmt::band(lo, hi)))
@@ -171,6 +185,7 @@ fn HeardLine() -> impl IntoView {
             view! {
                 <p class="heard" id="heard" aria-live="polite"
                     data-heard-bypass=h.bypass.to_string()
+                    data-heard-codec=h.codec.to_string()
                     data-heard-match-db=format!("{:.3}", h.match_db)
                     data-heard-system=SYSTEMS.get(h.system).copied().unwrap_or("hifi")
                     data-heard-solo=h.solo_hz.map(|[a, b]| format!("{a:.0}-{b:.0}")).unwrap_or_default()>
@@ -229,7 +244,10 @@ pub fn toggle_play(store: Store) {
 
 /// Flips Before/After.
 pub fn flip(store: Store) {
-    store.bypass.update(|b| *b = !*b);
+    // From "After Opus" a flip goes to Before, as from After.
+    let before = store.codec_heard.get_untracked() || !store.bypass.get_untracked();
+    store.codec_heard.set(false);
+    store.bypass.set(before);
     store.apply_listening();
 }
 

@@ -43,6 +43,7 @@ pub struct Store {
     pub share_wanted: RwSignal<bool>,
     pub master_shared: RwSignal<bool>,
     pub codec_true_peak: RwSignal<Option<f64>>,
+    pub codec_heard: RwSignal<bool>,
     pub reference: RwSignal<Option<ReferenceTrack>>,
     pub reference_error: RwSignal<Option<String>>,
 }
@@ -77,6 +78,7 @@ impl Store {
             share_wanted: RwSignal::new(model.share_wanted),
             master_shared: RwSignal::new(model.master_shared),
             codec_true_peak: RwSignal::new(model.codec_true_peak),
+            codec_heard: RwSignal::new(model.codec_heard),
             reference: RwSignal::new(model.reference),
             reference_error: RwSignal::new(model.reference_error),
         }
@@ -111,6 +113,7 @@ impl Store {
             share_wanted: self.share_wanted.get_untracked(),
             master_shared: self.master_shared.get_untracked(),
             codec_true_peak: self.codec_true_peak.get_untracked(),
+            codec_heard: self.codec_heard.get_untracked(),
             reference: self.reference.get_untracked(),
             reference_error: self.reference_error.get_untracked(),
         }
@@ -144,6 +147,7 @@ impl Store {
         set_if_changed(self.share_wanted, model.share_wanted);
         set_if_changed(self.master_shared, model.master_shared);
         set_if_changed(self.codec_true_peak, model.codec_true_peak);
+        set_if_changed(self.codec_heard, model.codec_heard);
         set_if_changed(self.reference, model.reference);
         set_if_changed(self.reference_error, model.reference_error);
     }
@@ -177,7 +181,9 @@ impl Store {
     /// before the audio graph exists; `play` calls it once it does).
     pub fn apply_listening(&self) {
         let m = self.snapshot();
-        player::set_bypass(m.bypass);
+        let codec = m.codec_heard && m.codec_true_peak.is_some();
+        player::set_bypass(m.bypass && !codec);
+        player::set_codec_heard(codec);
         player::set_match_db(m.match_db());
         player::set_listening(m.system, m.solo_band(), m.heard_lufs());
         player::set_loop(m.hearing.as_ref().and_then(|h| h.range_s));

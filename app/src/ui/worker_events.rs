@@ -61,6 +61,9 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         "preview-file" => EventKind::PreviewExported,
         "codec-checked" => EventKind::CodecChecked {
             true_peak_dbtp: protocol::get_f64(data, "true_peak_dbtp"),
+            sample_rate: Some(protocol::get_f64(data, "sampleRate"))
+                .filter(|r| r.is_finite() && *r > 0.0)
+                .map(|r| r as u32),
         },
         "hashed" => EventKind::Hashed {
             sha256: protocol::get_str(data, "sha256"),
@@ -94,11 +97,16 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
 /// Carries out one effect of the message `data` (received at `received_ms`).
 fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
     match effect {
-        Effect::LoadTrack { sample_rate } => player::set_track(Some(player::Track {
+        Effect::LoadTrack { sample_rate } => player::set_track(Some(player::Track::new(
             sample_rate,
-            channels: protocol::get_channels(data, "channels"),
-        })),
+            protocol::get_channels(data, "channels"),
+        ))),
         Effect::ClearTrack => player::set_track(None),
+        Effect::LoadCodec { sample_rate } => player::set_codec_track(Some(player::Track::new(
+            sample_rate,
+            protocol::get_channels(data, "channels"),
+        ))),
+        Effect::ClearCodec => player::set_codec_track(None),
         Effect::AcceptFile => requests::accept_file(),
         Effect::PublishReportTimings => {
             // Exposed for the timing script and tests (plain data, read-only use).

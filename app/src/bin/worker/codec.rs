@@ -3,7 +3,9 @@
 //! 48 kHz — the rate Opus runs at; the master is resampled first if needed),
 //! and the true peak of what comes out (the engine's true-peak meter).
 //! Codecs overshoot: a master at −1 dBTP can decode above 0 dBFS, which a
-//! listener's decoder clips. WebCodecs has no stable bindings in `web-sys`,
+//! listener's decoder clips. What comes back is aligned with the master (the
+//! codec's priming samples dropped) and posted to the page, which plays it in
+//! step with the file so "After Opus" can be heard in place of the master. WebCodecs has no stable bindings in `web-sys`,
 //! so it is reached through `js_sys::Reflect`; the calls are few.
 
 use std::cell::RefCell;
@@ -12,6 +14,7 @@ use std::rc::Rc;
 use app::protocol::{self, object};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::resample;
+use dsp_wasm::measure::lag::delay_frames;
 use dsp_wasm::measure::true_peak::true_peak;
 use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -19,16 +22,20 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::state::MASTERED;
-use crate::wire::{post, post_error};
+use crate::wire::{post_error, post_transfer};
 
 /// Opus runs at 48 kHz.
 const OPUS_RATE: u32 = 48_000;
 /// Frames per `AudioData` handed to the encoder (0.1 s).
 const CHUNK: usize = 4_800;
+/// Longest codec delay looked for when aligning, frames at 48 kHz (50 ms;
+/// Opus primes 312 frames).
+const MAX_CODEC_DELAY: usize = 2_400;
 
 /// Handles `{type: "codec", id, bitrate}`: posts `{type: "codec-checked",
-/// id, codec, bitrate, true_peak_dbtp}` or an error (a browser without
-/// WebCodecs' Opus encoder says so).
+/// id, codec, bitrate, true_peak_dbtp, sampleRate, channels}` (the decoded
+/// master, aligned with it, as transferred Float32Arrays) or an error (a
+/// browser without WebCodecs' Opus encoder says so).
 pub fn on_codec(id: f64, data: &JsValue) {
     let bitrate = protocol::get_f64(data, "bitrate");
     let bitrate = if bitrate.is_finite() && bitrate >= 6_000.0 {
@@ -44,13 +51,27 @@ pub fn on_codec(id: f64, data: &JsValue) {
             Ok(decoded) => {
                 let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
                 let tp = 20.0 * f64::from(true_peak(&slices)).max(1e-10).log10();
-                post(&object(&[
-                    ("type", "codec-checked".into()),
-                    ("id", id.into()),
-                    ("codec", "opus".into()),
-                    ("bitrate", bitrate.into()),
-                    ("true_peak_dbtp", ((tp * 100.0).round() / 100.0).into()),
-                ]));
+                let arrays = Array::new();
+                let transfer = Array::new();
+                for ch in &decoded {
+                    let a = Float32Array::new_with_length(ch.len() as u32);
+                    a.copy_from(ch);
+                    transfer.push(&a.buffer());
+                    arrays.push(&a);
+                }
+                drop(decoded);
+                post_transfer(
+                    &object(&[
+                        ("type", "codec-checked".into()),
+                        ("id", id.into()),
+                        ("codec", "opus".into()),
+                        ("bitrate", bitrate.into()),
+                        ("true_peak_dbtp", ((tp * 100.0).round() / 100.0).into()),
+                        ("sampleRate", OPUS_RATE.into()),
+                        ("channels", arrays.into()),
+                    ]),
+                    &transfer,
+                );
             }
             Err(e) => post_error(
                 id,
@@ -80,7 +101,8 @@ fn construct(name: &str, init: &Object) -> Result<JsValue, JsValue> {
     Reflect::construct(&ctor, &Array::of1(init))
 }
 
-/// Encodes `audio` to Opus and decodes it again; returns the decoded channels.
+/// Encodes `audio` to Opus and decodes it again; returns the decoded
+/// channels at 48 kHz, aligned with the (resampled) master and as long as it.
 async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, JsValue> {
     let audio = if audio.sample_rate == OPUS_RATE {
         audio.clone()
@@ -189,9 +211,19 @@ async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, 
         return Err(e);
     }
     drop((on_decoded, on_chunk, on_error));
-    let result = decoded.borrow().clone();
+    let mut result = decoded.take();
     if result.iter().all(Vec::is_empty) {
         return Err(JsValue::from_str("the codec returned nothing"));
+    }
+    // The codec's priming delays what comes back: drop it, keep the
+    // master's length (a short tail is padded with silence).
+    let lag = match (audio.channels.first(), result.first()) {
+        (Some(m), Some(d)) => delay_frames(m, d, MAX_CODEC_DELAY),
+        _ => 0,
+    };
+    for ch in &mut result {
+        ch.drain(..lag.min(ch.len()));
+        ch.resize(frames, 0.0);
     }
     Ok(result)
 }
