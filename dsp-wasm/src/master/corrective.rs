@@ -54,9 +54,11 @@ impl<'a> Corrected<'a> {
     }
 }
 
-/// A candidate's whole-track trial: its render, that render's analysis and
-/// the risk's severity after it.
-type Trial = (AudioBuffer, (Report, Raw), f64);
+/// A candidate's whole-track trial: its render (`None` once let go: a
+/// partial improvement kept aside while other candidates are tried does not
+/// hold a whole copy of the track; it is rendered again if it is kept), that
+/// render's analysis and the risk's severity after it.
+type Trial = (Option<AudioBuffer>, (Report, Raw), f64);
 
 /// How a step's candidates fared on the whole track.
 struct Judged {
@@ -244,7 +246,7 @@ fn judge_candidates(
                     v if sa < best_sa => {
                         sufficient = v == Verdict::Sufficient;
                         resized = Some((cands[i].label.clone(), at_limit));
-                        best = Some((i, (audio, trial, sa)));
+                        best = Some((i, (Some(audio), trial, sa)));
                     }
                     _ => it.rejected.push(format!(
                         "{}: {} only {sb:.2} → {sa:.2}, no better than the move it re-sizes",
@@ -299,14 +301,18 @@ fn judge_in_order(
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
                 tried[i] = Some(sa);
                 match decide::judge(&risk.id, cur_sev, &trial_sev) {
-                    Verdict::Sufficient => return (Some((i, (trial_audio, trial, sa))), true),
+                    Verdict::Sufficient => {
+                        return (Some((i, (Some(trial_audio), trial, sa))), true)
+                    }
                     Verdict::Partial => {
                         it.rejected.push(format!(
                             "{label}: {} only {sb:.2} → {sa:.2}, trying the next move",
                             risk.id
                         ));
                         if best.as_ref().is_none_or(|b| sa < b.1 .2) {
-                            best = Some((i, (trial_audio, trial, sa)));
+                            // Its audio goes now, before the next trial renders.
+                            drop(trial_audio);
+                            best = Some((i, (None, trial, sa)));
                         }
                     }
                     Verdict::Rejected(why) => it.rejected.push(format!("{label}: {why}")),
@@ -335,7 +341,15 @@ fn keep(
         resized,
         screened_on,
     } = judged;
-    let Some((i, (audio, report, sa))) = best else {
+    let kept = best.and_then(|(i, (audio, report, sa))| {
+        // A partial improvement let its render go (see [`Trial`]): the same
+        // module over the same audio renders the same samples again.
+        let audio = audio.or_else(|| {
+            chain::render(&Chain::new(vec![cands[i].module.clone()]), &state.audio).ok()
+        })?;
+        Some((i, audio, report, sa))
+    });
+    let Some((i, audio, report, sa)) = kept else {
         it.rejected.push(format!(
             "{}: left as it is — every move either failed to lower it or raised another risk",
             risk.id

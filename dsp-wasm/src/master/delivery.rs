@@ -58,8 +58,16 @@ impl Delivery<'_> {
             Some(resample::resample(input, out_rate)?)
         };
         let mut audio_out = match (&delivery_input, rendered) {
-            (Some(d), _) => chain::render(&chain_out, d)?,
-            (None, Some(r)) => r,
+            (Some(d), _) => {
+                drop(corrected);
+                chain::render(&chain_out, d)?
+            }
+            // The corrected track goes now, not after the verification's
+            // analysis: one whole copy of the track fewer while it runs.
+            (None, Some(r)) => {
+                drop(corrected);
+                r
+            }
             (None, None) if loudness.is_empty() => corrected.into_owned(),
             (None, None) => {
                 let mut a = corrected.into_owned();

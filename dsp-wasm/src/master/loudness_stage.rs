@@ -241,6 +241,9 @@ impl GainSearch<'_> {
                 measured = lc + g;
                 break;
             }
+            // The last render goes before the next is made: one whole
+            // copy of the track at a time.
+            last = None;
             let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
                 break;
             };
@@ -287,6 +290,9 @@ impl GainSearch<'_> {
             // kept off the ends so the bracket always shrinks.
             let t = ((budget - lo.1) / (hi.1 - lo.1)).clamp(0.15, 0.85);
             let g = lo.0 + t * (hi.0 - lo.0);
+            // One whole copy of the track at a time: the best render so far
+            // goes (the final render makes it again if it stays the best).
+            best.2 = None;
             let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
                 break;
             };
