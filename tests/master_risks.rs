@@ -298,6 +298,55 @@ fn resonant_bass_note_is_cut() {
     );
 }
 
+/// A channel far quieter than the other *and* carrying other parts (a
+/// hard-panned arrangement: the right channel another mix, 16 dB down) is
+/// the mix's doing: no balance move — the channels' level difference, by the
+/// test support's own measure, stays within 1.5 dB (a width touch for
+/// another risk may move it a little) — and the report says
+/// why. The same 16 dB on the same music in both channels (a gain slip) is
+/// still re-centred. (The old engine moved the hard-panned one by 9 dB.)
+#[test]
+fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
+    let left = clean(SR, SECONDS);
+    // Other parts on the right: the mix played backwards, 16 dB down.
+    let other: Vec<f32> = left.channels[1]
+        .iter()
+        .rev()
+        .map(|s| s * 10f32.powf(-16.0 / 20.0))
+        .collect();
+    let panned = AudioBuffer {
+        sample_rate: SR,
+        channels: vec![left.channels[0].clone(), other],
+    };
+    let m = run("hard-panned", &panned, &MasterOptions::default());
+    let (b0, b1) = (balance_db(&panned), balance_db(&m.audio));
+    assert!(b0.abs() > 10.0, "the generated balance is {b0:.1} dB");
+    assert!(
+        (b1 - b0).abs() < 1.5,
+        "hard-panned: balance {b0:.1} → {b1:.1} dB; decisions {:?}",
+        m.report
+            .decisions
+            .iter()
+            .map(|d| &d.label)
+            .collect::<Vec<_>>()
+    );
+    assert!(m.report.iterations.iter().any(|it| it
+        .rejected
+        .iter()
+        .any(|r| r.starts_with("stereo_imbalance: left as it is"))));
+
+    let mut slip = left.clone();
+    for s in slip.channels[1].iter_mut() {
+        *s *= 10f32.powf(-16.0 / 20.0);
+    }
+    let m = run("gain slip", &slip, &MasterOptions::default());
+    let (b0, b1) = (balance_db(&slip), balance_db(&m.audio));
+    assert!(
+        b1.abs() <= 0.5 * b0.abs(),
+        "gain slip: balance {b0:.1} → {b1:.1} dB"
+    );
+}
+
 #[test]
 fn masked_vocal_comes_forward() {
     // The centre loses 2 kHz: the vocal's intelligibility range.

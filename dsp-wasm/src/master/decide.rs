@@ -83,6 +83,11 @@ pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
             "A voice only a little behind the music is the mix's balance; a presence lift on the \
              whole mix would brighten everything else with it. Only a clearly buried vocal gets one.",
         ),
+        "stereo_imbalance" => Some(
+            "One channel is far quieter than the other and carries other parts: that is how the \
+             parts are panned, not a lean a balance correction re-centres — raising the quiet \
+             channel raises only what is in it. Rebalance or re-pan in the mix.",
+        ),
         "loudness_target" | "intersample_peaks" => {
             Some("Handled last, by the loudness gain and the true-peak limiter.")
         }
@@ -285,6 +290,31 @@ pub const MINOR_DYNAMIC_DB: f64 = 1.5;
 /// or below.
 pub const MINOR_BALANCE_DB: f64 = 1.0;
 pub const MINOR_MIN_WIDTH: f64 = 0.9;
+/// Largest channel-level difference a balance move answers, dB. A mix
+/// leaning a few dB to one side (a pan law, a one-sided effect, a gain
+/// slip) is re-centred by a balance correction; beyond this the quiet
+/// channel carries other parts or little at all (hard-panned arrangements,
+/// a missing channel), and turning it up re-centres nothing — the mix has
+/// to change. (The corpus's injected leans reach 7 dB; two clean
+/// calibration recordings of hard-panned tracker music sit at 15 and 17 dB
+/// and were "corrected" by 9 dB; their channels correlate at 0.18 and 0.38.)
+pub const MAX_REBALANCE_DB: f64 = 10.0;
+/// Correlation under which the two channels carry different parts (see
+/// [`rebalanceable`]).
+pub const SEPARATE_PARTS_CORRELATION: f64 = 0.5;
+
+/// Whether a balance move can re-centre the track: a lean of up to
+/// [`MAX_REBALANCE_DB`], or a larger one when both channels carry the same
+/// music (a gain slip: correlation at least [`SEPARATE_PARTS_CORRELATION`]).
+/// Channels far apart in level *and* in content are the arrangement.
+fn rebalanceable(ctx: &Context) -> bool {
+    let st = &ctx.report.stereo;
+    let Some(b) = st.balance_db else {
+        return false;
+    };
+    b.abs() <= MAX_REBALANCE_DB || st.correlation.unwrap_or(1.0) >= SEPARATE_PARTS_CORRELATION
+}
+
 /// Largest static boost at any level, dB. Boosting cannot restore what a mix
 /// lacks, it raises the noise and the harshness that comes with it; a 2–3 dB
 /// shelf is the mastering move (Katz, *Mastering Audio*, 3rd ed., ch. 8).
@@ -462,7 +492,11 @@ fn proposals(risk: &Risk, ctx: &Context) -> Vec<Move> {
         // instrumentals): a presence lift there only colours a clean mix.
         "vocal_masking" if risk.level >= Level::Major => p.vocal_masking(),
         "mono_collapse" if ctx.audio.num_channels() == 2 => p.mono_collapse(),
-        "stereo_imbalance" if ctx.audio.num_channels() == 2 => p.stereo_imbalance(),
+        // A lean is corrected; a channel far quieter than the other is the
+        // arrangement (or a fault) that a gain cannot re-centre.
+        "stereo_imbalance" if ctx.audio.num_channels() == 2 && rebalanceable(ctx) => {
+            p.stereo_imbalance()
+        }
         "transient_spikes" => p.transient_spikes(),
         _ => Vec::new(),
     }
