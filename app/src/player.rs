@@ -118,8 +118,6 @@ thread_local! {
     static TRACK: RefCell<Option<Track>> = const { RefCell::new(None) };
     /// The master after a codec round trip (see [`set_codec_track`]).
     static CODEC: RefCell<Option<Track>> = const { RefCell::new(None) };
-    /// Whether it is heard in place of the chain.
-    static CODEC_HEARD: Cell<bool> = const { Cell::new(false) };
     static PLAYER: RefCell<Option<Player>> = const { RefCell::new(None) };
     static MODULE: RefCell<Option<js_sys::WebAssembly::Module>> = const { RefCell::new(None) };
     /// Where playback starts when the player is created (a seek before the first play).
@@ -219,7 +217,6 @@ pub fn set_track(track: Option<Track>) {
     START_AT_S.with(|s| s.set(0.0));
     LOOP_S.with(|l| l.set(None));
     CODEC.with(|c| *c.borrow_mut() = None);
-    CODEC_HEARD.with(|c| c.set(false));
     TRACK.with(|t| *t.borrow_mut() = track);
 }
 
@@ -260,17 +257,16 @@ pub fn set_codec_track(track: Option<Track>) {
 /// Hears the master after the codec (`true`) instead of the chain's output,
 /// or the chain again: crossfaded inside the worklet.
 pub fn set_codec_heard(on: bool) {
-    CODEC_HEARD.with(|c| c.set(on));
-    post_codec_heard();
+    post_to_worklet(&[("type", "codec".into()), ("value", on.into())]);
 }
 
-fn post_codec_heard() {
-    let on = CODEC_HEARD.with(Cell::get);
+/// Posts `fields` as one message to the running worklet (none before the
+/// audio graph exists; `play` re-applies what is heard once it does).
+fn post_to_worklet(fields: &[(&str, JsValue)]) {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow().as_ref() {
             if let Ok(port) = p.node.port() {
-                let _ =
-                    port.post_message(&object(&[("type", "codec".into()), ("value", on.into())]));
+                let _ = port.post_message(&object(fields));
             }
         }
     });
@@ -535,16 +531,7 @@ pub fn position_s() -> f64 {
 
 /// A/B: bypass the chain (crossfaded inside the engine, no click).
 pub fn set_bypass(bypass: bool) {
-    PLAYER.with(|p| {
-        if let Some(p) = p.borrow().as_ref() {
-            if let Ok(port) = p.node.port() {
-                let _ = port.post_message(&object(&[
-                    ("type", "bypass".into()),
-                    ("value", bypass.into()),
-                ]));
-            }
-        }
-    });
+    post_to_worklet(&[("type", "bypass".into()), ("value", bypass.into())]);
 }
 
 /// Listens through playback system `system` (the report's order), soloing
@@ -560,45 +547,24 @@ fn post_listening() {
         return;
     };
     let [lo, hi] = l.solo.unwrap_or([0.0, 0.0]);
-    PLAYER.with(|p| {
-        if let Some(p) = p.borrow().as_ref() {
-            if let Ok(port) = p.node.port() {
-                let _ = port.post_message(&object(&[
-                    ("type", "listen".into()),
-                    ("system", (l.system as u32).into()),
-                    ("lo", lo.into()),
-                    ("hi", hi.into()),
-                    ("lufs", l.lufs.into()),
-                ]));
-            }
-        }
-    });
+    post_to_worklet(&[
+        ("type", "listen".into()),
+        ("system", (l.system as u32).into()),
+        ("lo", lo.into()),
+        ("hi", hi.into()),
+        ("lufs", l.lufs.into()),
+    ]);
 }
 
 /// Loudness matching for A/B: gain (dB) on the processed signal; 0 = real level.
 pub fn set_match_db(db: f64) {
-    PLAYER.with(|p| {
-        if let Some(p) = p.borrow().as_ref() {
-            if let Ok(port) = p.node.port() {
-                let _ = port.post_message(&object(&[("type", "match".into()), ("db", db.into())]));
-            }
-        }
-    });
+    post_to_worklet(&[("type", "match".into()), ("db", db.into())]);
 }
 
 /// Sends a new chain to the running worklet.
 pub fn set_chain(chain_json: &str) {
-    PLAYER.with(|p| {
-        if let Some(p) = p.borrow().as_ref() {
-            if let Ok(port) = p.node.port() {
-                let bytes = Uint8Array::from(chain_json.as_bytes());
-                let _ = port.post_message(&object(&[
-                    ("type", "chain".into()),
-                    ("bytes", bytes.into()),
-                ]));
-            }
-        }
-    });
+    let bytes = Uint8Array::from(chain_json.as_bytes());
+    post_to_worklet(&[("type", "chain".into()), ("bytes", bytes.into())]);
 }
 
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`
