@@ -67,3 +67,36 @@ pub fn max_octave_change_db(before: &AudioBuffer, after: &AudioBuffer) -> f64 {
         .map(|(a, b)| (b - a).abs())
         .fold(0.0, f64::max)
 }
+
+/// Level of `lo..hi` Hz (filtered as in [`band_vs_all_db`]) over the frames
+/// inside `windows` (`inside`) or outside them, under the whole signal's
+/// mean level, dB: how loud a band is *where* something happens (an "s"
+/// burst) against the track, as the judgement corpus's burst measure does.
+pub fn band_in_windows_vs_all_db(
+    audio: &AudioBuffer,
+    lo: f64,
+    hi: f64,
+    windows: &[(usize, usize)],
+    inside: bool,
+) -> f64 {
+    let fs = f64::from(audio.sample_rate);
+    let q = std::f64::consts::FRAC_1_SQRT_2;
+    let hi = hi.min(0.45 * fs);
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for ch in &audio.channels {
+        let mut f = [
+            Biquad::highpass(fs, lo, q),
+            Biquad::highpass(fs, lo, q),
+            Biquad::lowpass(fs, hi, q),
+            Biquad::lowpass(fs, hi, q),
+        ];
+        for (i, &x) in ch.iter().enumerate() {
+            let y = f.iter_mut().fold(f64::from(x), |v, b| b.tick(v));
+            if windows.iter().any(|&(a, b)| (a..b).contains(&i)) == inside {
+                sum += y * y;
+                n += 1;
+            }
+        }
+    }
+    db(sum / n.max(1) as f64) - db(power(audio, &[]))
+}

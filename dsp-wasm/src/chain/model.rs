@@ -77,6 +77,11 @@ impl Chain {
                 release_ms: 60.0,
                 target: StereoTarget::Stereo,
             },
+            Module::DeEsser {
+                split_hz: 4500.0,
+                threshold_db: 4.0,
+                max_cut_db: 8.0,
+            },
             Module::StereoImage {
                 mono_below_hz: 120.0,
                 width: 0.9,
@@ -160,6 +165,14 @@ pub enum Module {
         #[serde(default)]
         target: StereoTarget,
     },
+    /// Split-band de-esser: the band above `split_hz` is turned down while
+    /// its 5–10 kHz content jumps `threshold_db` or more above its usual
+    /// balance with 1–4 kHz ([`crate::dsp::de_esser`]). Amount: `max_cut_db`.
+    DeEsser {
+        split_hz: f64,
+        threshold_db: f64,
+        max_cut_db: f64,
+    },
     /// Low-band compressor below an LR4 crossover ([`crate::dsp::low_band`]).
     /// Amount: `max_cut_db`.
     LowControl {
@@ -214,6 +227,7 @@ impl Module {
             Module::DcBlocker { .. } => "dc_blocker",
             Module::Eq { .. } => "eq",
             Module::DynamicEq { .. } => "dynamic_eq",
+            Module::DeEsser { .. } => "de_esser",
             Module::LowControl { .. } => "low_control",
             Module::StereoImage { .. } => "stereo_image",
             Module::SpikeControl { .. } => "spike_control",
@@ -231,6 +245,7 @@ impl Module {
                 _ => Some(("gain_db", gain_db)),
             },
             Module::DynamicEq { max_cut_db, .. }
+            | Module::DeEsser { max_cut_db, .. }
             | Module::LowControl { max_cut_db, .. }
             | Module::SpikeControl { max_cut_db, .. } => Some(("max_cut_db", max_cut_db)),
             Module::StereoImage { width, .. } => Some(("width", width)),
@@ -248,6 +263,7 @@ impl Module {
             Module::Gain { gain_db } => *gain_db *= f,
             Module::Eq { gain_db, .. } => *gain_db *= f,
             Module::DynamicEq { max_cut_db, .. }
+            | Module::DeEsser { max_cut_db, .. }
             | Module::LowControl { max_cut_db, .. }
             | Module::SpikeControl { max_cut_db, .. } => *max_cut_db *= f,
             Module::StereoImage {
@@ -305,6 +321,15 @@ impl Module {
                 check("max_cut_db", max_cut_db, 0.0, 24.0)?;
                 check("attack_ms", attack_ms, 0.05, 1000.0)?;
                 check("release_ms", release_ms, 1.0, 10_000.0)
+            }
+            Module::DeEsser {
+                split_hz,
+                threshold_db,
+                max_cut_db,
+            } => {
+                check("split_hz", split_hz, 1000.0, 20_000.0)?;
+                check("threshold_db", threshold_db, 0.0, 40.0)?;
+                check("max_cut_db", max_cut_db, 0.0, 24.0)
             }
             Module::LowControl {
                 crossover_hz,

@@ -4,6 +4,7 @@
 
 use crate::dsp::biquad::{Coefficients, State as BiquadState};
 use crate::dsp::dc_blocker::DcBlocker;
+use crate::dsp::de_esser::{DeEsser, DeEsserParams};
 use crate::dsp::dynamic_eq::{DynamicEq, DynamicEqParams};
 use crate::dsp::gain::Gain;
 use crate::dsp::limiter::{LimiterParams, TruePeakLimiter};
@@ -199,6 +200,7 @@ pub(super) fn same_structure(old: &Module, new: &Module) -> bool {
             Module::Limiter { lookahead_ms, .. },
         ) => l0 == lookahead_ms,
         (Module::SpikeControl { .. }, Module::SpikeControl { .. }) => true,
+        (Module::DeEsser { split_hz: s0, .. }, Module::DeEsser { split_hz, .. }) => s0 == split_hz,
         _ => false,
     }
 }
@@ -210,6 +212,7 @@ pub(super) enum Stage {
     DcBlocker(DcBlocker, f64),
     Eq(Box<EqStage>),
     DynamicEq(Box<DynamicEq>),
+    DeEsser(Box<DeEsser>),
     LowControl(Box<LowControl>),
     StereoImage(Box<StereoImage>),
     SpikeControl(Box<SpikeControl>),
@@ -236,6 +239,21 @@ fn dyn_eq_params(m: &Module) -> Option<DynamicEqParams> {
             attack_ms: attack_ms as f32,
             release_ms: release_ms as f32,
             target,
+        }),
+        _ => None,
+    }
+}
+
+fn de_esser_params(m: &Module) -> Option<DeEsserParams> {
+    match *m {
+        Module::DeEsser {
+            split_hz,
+            threshold_db,
+            max_cut_db,
+        } => Some(DeEsserParams {
+            split_hz,
+            threshold_db: threshold_db as f32,
+            max_cut_db: max_cut_db as f32,
         }),
         _ => None,
     }
@@ -329,6 +347,10 @@ impl Stage {
             ))),
             Module::DynamicEq { .. } => Stage::DynamicEq(Box::new(DynamicEq::new(
                 &dyn_eq_params(module).expect("dynamic_eq"),
+                sample_rate,
+            ))),
+            Module::DeEsser { .. } => Stage::DeEsser(Box::new(DeEsser::new(
+                &de_esser_params(module).expect("de_esser"),
                 sample_rate,
             ))),
             Module::LowControl { .. } => Stage::LowControl(Box::new(LowControl::new(
@@ -437,6 +459,17 @@ impl Stage {
                 l.set_params(&limiter_params(new).expect("limiter"));
                 true
             }
+            (
+                Stage::DeEsser(d),
+                Module::DeEsser { split_hz: s0, .. },
+                Module::DeEsser { split_hz, .. },
+            ) => {
+                if s0 != split_hz {
+                    return false;
+                }
+                d.set_params(&de_esser_params(new).expect("de_esser"));
+                true
+            }
             (Stage::SpikeControl(c), _, Module::SpikeControl { .. }) => {
                 c.set_params(&spike_control_params(new).expect("spike_control"));
                 true
@@ -459,6 +492,7 @@ impl Stage {
             Stage::DcBlocker(d, _) => d.reset(),
             Stage::Eq(e) => e.reset(),
             Stage::DynamicEq(d) => d.reset(),
+            Stage::DeEsser(d) => d.reset(),
             Stage::LowControl(l) => l.reset(),
             Stage::StereoImage(s) => s.reset(),
             Stage::SpikeControl(c) => c.reset(),
@@ -470,6 +504,7 @@ impl Stage {
     pub(super) fn take_reduction_db(&mut self) -> f32 {
         match self {
             Stage::DynamicEq(d) => d.take_max_cut_db(),
+            Stage::DeEsser(d) => d.take_max_cut_db(),
             Stage::LowControl(l) => l.take_max_cut_db(),
             Stage::Limiter(l) => l.take_max_reduction_db(),
             Stage::SpikeControl(c) => c.take_max_reduction_db(),
@@ -483,6 +518,7 @@ impl Stage {
             Stage::DcBlocker(d, _) => d.process(block),
             Stage::Eq(e) => e.process(block),
             Stage::DynamicEq(d) => d.process(block),
+            Stage::DeEsser(d) => d.process(block),
             Stage::LowControl(l) => l.process(block),
             Stage::StereoImage(s) => s.process(block),
             Stage::SpikeControl(c) => c.process(block),

@@ -76,6 +76,22 @@ impl Coefficients {
         Self::normalised(b0, -(1.0 + cos), b0, 1.0 + alpha, -2.0 * cos, 1.0 - alpha)
     }
 
+    /// Second-order all-pass (cookbook APF). With [`BUTTERWORTH_Q`] it is the
+    /// sum of an LR4 crossover's bands at the same frequency
+    /// ([`crate::dsp::crossover`]): used to keep a band that is not split in
+    /// phase with one that is.
+    pub fn allpass(sample_rate: f64, freq_hz: f64, q: f64) -> Self {
+        let (cos, alpha) = Self::omega(sample_rate, freq_hz, q);
+        Self::normalised(
+            1.0 - alpha,
+            -2.0 * cos,
+            1.0 + alpha,
+            1.0 + alpha,
+            -2.0 * cos,
+            1.0 - alpha,
+        )
+    }
+
     /// Band-pass with 0 dB gain at the centre (cookbook BPF, "constant 0 dB
     /// peak gain"). `1 + (g − 1)·BPF` is a peaking filter of gain `g`, which
     /// is how the dynamic EQ applies a time-varying cut without recomputing

@@ -5,7 +5,8 @@
 //! - building blocks: [`envelope`] (attack/release followers), [`smooth`]
 //!   (parameter smoothing), [`gain`], [`pink_noise`] (calibrated coloured noise);
 //! - processors: [`dynamic_eq`] (a band that turns down only when it sticks
-//!   out), [`low_band`] (low-band control: mono and steadier bass below a
+//!   out), [`de_esser`] (the band above a crossover turned down while "s"
+//!   bursts jump out of the spectrum), [`low_band`] (low-band control: mono and steadier bass below a
 //!   crossover), [`mid_side`] (M/S width and tone), [`limiter`] (look-ahead
 //!   true-peak limiter measured with the BS.1770-4 interpolator),
 //!   [`spike_control`] (a peak limiter whose ceiling follows the music
@@ -14,6 +15,7 @@
 pub mod biquad;
 pub mod crossover;
 pub mod dc_blocker;
+pub mod de_esser;
 pub mod dynamic_eq;
 pub mod envelope;
 pub mod gain;

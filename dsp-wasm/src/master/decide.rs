@@ -14,7 +14,7 @@
 //! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
-//! | `sibilance` | fast dynamic cut 5–10 kHz (de-esser); half the cut | "s" and cymbal bite |
+//! | `sibilance` | split-band de-esser above 4.5 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `vocal_masking` | (major only) +1.5 dB presence bell @ 2.5 kHz on mid only; +0.8 dB | may raise harshness — re-checked |
 //! | `mono_collapse` | mono below 120 Hz; plus width 0.8; width 0.7 | stereo width |
@@ -124,6 +124,17 @@ pub enum Verdict {
     /// Rejected, with the reason.
     Rejected(String),
 }
+
+/// Crossover of the de-esser, Hz: under the 5 kHz third-octave band (4.5–5.6
+/// kHz) where the sibilance detector starts, so the whole "s" band is cut.
+pub const DE_ESS_SPLIT_HZ: f64 = 4500.0;
+
+/// Prominence (dB over the running median of the track's 5–10 / 1–4 kHz
+/// balance) the de-esser brings a burst back to.
+pub const DE_ESS_THRESHOLD_DB: f64 = 3.0;
+
+/// Share of the measured burst prominence the de-esser may cut.
+pub const DE_ESS_SHARE: f64 = 0.9;
 
 /// Smallest severity drop that counts as an improvement (measurement noise
 /// of the detectors is well below this).
@@ -333,7 +344,9 @@ fn amount_cap_db(m: &Module, level: Level) -> f64 {
                 c
             }
         }
-        Module::DynamicEq { .. } | Module::LowControl { .. } if minor => MINOR_DYNAMIC_DB,
+        Module::DynamicEq { .. } | Module::DeEsser { .. } | Module::LowControl { .. } if minor => {
+            MINOR_DYNAMIC_DB
+        }
         _ => 24.0,
     }
 }
@@ -695,25 +708,36 @@ impl Proposer<'_> {
         ]
     }
 
-    /// Moves for `sibilance`.
+    /// Moves for `sibilance`: the split-band de-esser
+    /// ([`crate::dsp::de_esser`]), cutting the bursts by about the measured
+    /// prominence, then half of it.
     fn sibilance(&self) -> Vec<Move> {
-        let (risk, ctx, k) = (self.risk, self.ctx, self.k);
+        let risk = self.risk;
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
-        let (fc, _, _) = band_centre(risk, 5000.0, 10_000.0);
-        let cut = (ev(risk, "burst_excess_db").unwrap_or(6.0) * 0.9).clamp(3.0, 12.0) * k;
+        let cut =
+            (ev(risk, "burst_excess_db").unwrap_or(6.0) * DE_ESS_SHARE).clamp(3.0, 12.0) * self.k;
+        let de_esser = |max_cut_db: f64| Module::DeEsser {
+            split_hz: DE_ESS_SPLIT_HZ,
+            threshold_db: DE_ESS_THRESHOLD_DB,
+            max_cut_db: round1(max_cut_db),
+        };
         vec![
             mv(
-                dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut, 1.0, 60.0, StereoTarget::Stereo),
-                "dynamic_eq",
-                format!("de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; a fast dynamic cut catches only the bursts.",
+                de_esser(cut),
+                "de_esser",
+                format!("de-esser above {:.1} kHz, up to −{:.1} dB", DE_ESS_SPLIT_HZ / 1000.0, cut),
+                "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; the de-esser turns the highs down only while a burst jumps out of the spectrum.",
                 "Some bite on 's' sounds and cymbals.",
             ),
             mv(
-                dynamic_eq(ctx, fc, 1.5, (0.8, 0.0), 6.0, cut / 2.0, 1.0, 60.0, StereoTarget::Stereo),
-                "dynamic_eq",
-                format!("gentle de-esser at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
+                de_esser(cut / 2.0),
+                "de_esser",
+                format!(
+                    "gentle de-esser above {:.1} kHz, up to −{:.1} dB",
+                    DE_ESS_SPLIT_HZ / 1000.0,
+                    cut / 2.0
+                ),
                 "A lighter de-esser.",
                 "A little bite on 's' sounds.",
             ),
@@ -931,6 +955,7 @@ fn with_amount_db(m: &Module, amount_db: f64) -> Option<Module> {
             *gain_db = round1(amount_db.abs().copysign(*gain_db));
         }
         Module::DynamicEq { max_cut_db, .. }
+        | Module::DeEsser { max_cut_db, .. }
         | Module::LowControl { max_cut_db, .. }
         | Module::SpikeControl { max_cut_db, .. } => {
             *max_cut_db = round1(amount_db.abs());
