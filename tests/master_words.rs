@@ -133,3 +133,71 @@ fn a_track_a_little_under_the_target_is_not_called_weak() {
     let far = words(6.0);
     assert!(far.contains("sound weak"), "{far}");
 }
+
+/// A lean says where it is measured: a whole-track lean is "throughout",
+/// with the measured L/R figure; a lean in one passage gives the whole
+/// track's figure and the passage's apart, each measured independently here
+/// (the channels' RMS over the stretch and over the track, K-weighting aside:
+/// a pure gain on one channel is the same at every frequency).
+#[test]
+fn a_lean_is_told_where_it_is_with_its_own_figure() {
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze, Source};
+    let base = preflight_tests::mixes::mix(Style::SynthPop, 48_000, 20.0, 5);
+    let words = |a: &dsp_wasm::audio::AudioBuffer| {
+        let r = analyze(
+            a,
+            &Source::pcm("lean"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        r.risks
+            .iter()
+            .find(|x| x.id == "stereo_imbalance")
+            .map(|x| x.explanation.clone())
+            .unwrap_or_default()
+    };
+    let rms_db = |x: &[f32]| {
+        10.0 * (x.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / x.len() as f64).log10()
+    };
+    // Throughout: the right channel 4 dB down everywhere.
+    let mut whole = base.clone();
+    for s in whole.channels[1].iter_mut() {
+        *s *= 10f32.powf(-4.0 / 20.0);
+    }
+    let w = words(&whole);
+    let measured = rms_db(&whole.channels[0]) - rms_db(&whole.channels[1]);
+    assert!(
+        w.starts_with("Throughout the track the left channel is"),
+        "{w}"
+    );
+    assert!(
+        w.contains(&format!("{measured:.1} dB louder")),
+        "{measured:.2}: {w}"
+    );
+    assert!(!w.contains("vocal included"), "{w}");
+    // One passage: 8–12 s with the right channel 8 dB down.
+    let mut part = base.clone();
+    let (a, b) = (8 * 48_000, 12 * 48_000);
+    for s in part.channels[1][a..b].iter_mut() {
+        *s *= 10f32.powf(-8.0 / 20.0);
+    }
+    let w = words(&part);
+    let passage = rms_db(&part.channels[0][a..b]) - rms_db(&part.channels[1][a..b]);
+    assert!(
+        w.starts_with("Over the whole track the left channel is"),
+        "{w}"
+    );
+    assert!(w.contains("during 0:0"), "{w}");
+    let said: f64 = w
+        .split("it is ")
+        .nth(1)
+        .and_then(|t| t.split(" dB").next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(f64::NAN);
+    assert!(
+        (said - passage).abs() <= 1.0,
+        "passage {passage:.2} dB, words say {said}: {w}"
+    );
+}

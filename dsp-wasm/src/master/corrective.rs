@@ -153,12 +153,20 @@ pub(super) fn correct(
     }
 }
 
+/// Risks worked on after every other one the loop owns: the balance of the
+/// channels is measured on what they carry, and the moves for the other
+/// risks change that (a de-esser taking centred bursts out of a
+/// hard-panned track brings its own lean back: a balance set before it is
+/// then wrong by as much).
+pub const LATE_RISKS: [&str; 1] = ["stereo_imbalance"];
+
 /// The risk to work on: after a partial improvement the same one again (even
 /// if it is now below minor, so a move can be re-sized on the re-analysed
-/// track), else the first one still minor or worse that the loop owns.
+/// track), else the first one still minor or worse that the loop owns, the
+/// [`LATE_RISKS`] last.
 fn next_risk(current: &Report, pending: Option<String>, done: &[String]) -> Option<Risk> {
     let continued = pending.and_then(|id| current.risks.iter().find(|r| r.id == id).cloned());
-    continued.or_else(|| {
+    let open = |late: bool| {
         current
             .risks
             .iter()
@@ -166,9 +174,11 @@ fn next_risk(current: &Report, pending: Option<String>, done: &[String]) -> Opti
                 r.level >= Level::Minor
                     && !done.contains(&r.id)
                     && !decide::FINAL_STAGE_RISKS.contains(&r.id.as_str())
+                    && LATE_RISKS.contains(&r.id.as_str()) == late
             })
             .cloned()
-    })
+    };
+    continued.or_else(|| open(false)).or_else(|| open(true))
 }
 
 /// Judges `cands` on the whole track: on a long track they are first screened

@@ -134,22 +134,47 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         k += 10;
     }
     let mut ranges = ranges_above(&diff, 1.5, 1.0, 1.5, bal.abs().max(1.0), 1.0, 5);
+    let covered: f64 = ranges.iter().map(|r| r[1] - r[0]).sum();
+    // The figure in the words is the one measured where the words point: the
+    // whole track's lean when it leans throughout, else the whole track's and
+    // the worst stretch's apart (a lean in one passage is not the track's).
+    let worst = diff.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let local = !ranges.is_empty() && covered < 0.6 * m.duration_s && worst > bal.abs() + 0.5;
     if ranges.is_empty() {
         ranges = vec![[0.0, m.duration_s]];
     }
+    let lean = if local {
+        format!(
+            "Over the whole track the {side} channel is {:.1} dB louder than the other; {} it is {worst:.1} dB louder.",
+            bal.abs(),
+            lower_first(&when(&ranges, m.duration_s))
+        )
+    } else {
+        format!(
+            "Throughout the track the {side} channel is {:.1} dB louder than the other.",
+            bal.abs()
+        )
+    };
     Some(make(
         "stereo_imbalance",
         severity,
         "Image leans to one side",
         format!(
-            "{} the {side} channel is {:.1} dB louder than the other. On headphones the whole image, vocal included, \
-             sits off-centre. Check a panned element or a one-sided effect, or rebalance the channels.",
-            when(&ranges, m.duration_s),
-            bal.abs()
+            "{lean} On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. \
+             Check a panned element or a one-sided effect, or rebalance the channels."
         ),
         ranges,
         None,
         &["headphones", "earbuds"],
-        vec![("balance_db", num(bal))],
+        vec![("balance_db", num(bal)), ("worst_3s_lean_db", num(worst.max(0.0)))],
     ))
+}
+
+/// `text` with its first letter in lower case ("During …" → "during …").
+fn lower_first(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
