@@ -90,10 +90,8 @@ impl DynamicEq {
     pub fn reset(&mut self) {
         self.states = [State::default(); 2];
         self.follower.reset();
-        let t = self.threshold_db.target();
-        self.threshold_db.set_immediate(t);
-        let m = self.max_cut_db.target();
-        self.max_cut_db.set_immediate(m);
+        self.threshold_db.settle();
+        self.max_cut_db.settle();
         self.max_applied_db = 0.0;
     }
 

@@ -43,6 +43,12 @@ impl LinearSmoother {
         self.remaining = 0;
     }
 
+    /// Jumps to the target now (a reset: no ramp left over).
+    pub fn settle(&mut self) {
+        let t = self.target();
+        self.set_immediate(t);
+    }
+
     /// The value the ramp is heading for.
     pub fn target(&self) -> f32 {
         self.target
