@@ -14,7 +14,7 @@
 //! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
-//! | `sibilance` | split-band de-esser above 4.5 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
+//! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `vocal_masking` | (major only) +1.5 dB presence bell @ 2.5 kHz on mid only; +0.8 dB | may raise harshness — re-checked |
 //! | `mono_collapse` | mono below 120 Hz; plus width 0.8; width 0.7 | stereo width |
@@ -726,7 +726,12 @@ impl Proposer<'_> {
             mv(
                 de_esser(cut),
                 "de_esser",
-                format!("de-esser above {:.1} kHz, up to −{:.1} dB", DE_ESS_SPLIT_HZ / 1000.0, cut),
+                format!(
+                    "de-esser {:.1}–{:.0} kHz, up to −{:.1} dB",
+                    DE_ESS_SPLIT_HZ / 1000.0,
+                    crate::dsp::de_esser::TOP_HZ / 1000.0,
+                    cut
+                ),
                 "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; the de-esser turns the highs down only while a burst jumps out of the spectrum.",
                 "Some bite on 's' sounds and cymbals.",
             ),
@@ -734,8 +739,9 @@ impl Proposer<'_> {
                 de_esser(cut / 2.0),
                 "de_esser",
                 format!(
-                    "gentle de-esser above {:.1} kHz, up to −{:.1} dB",
+                    "gentle de-esser {:.1}–{:.0} kHz, up to −{:.1} dB",
                     DE_ESS_SPLIT_HZ / 1000.0,
+                    crate::dsp::de_esser::TOP_HZ / 1000.0,
                     cut / 2.0
                 ),
                 "A lighter de-esser.",
