@@ -24,21 +24,39 @@ pub fn render_with_block(chain: &Chain, input: &AudioBuffer, block: usize) -> Re
     let latency =
         ChainProcessor::new(chain, input.sample_rate as f32, input.num_channels(), block)?
             .latency_frames();
+    let mut out = copy_with_room(input, latency);
+    render_in_place_with_block(chain, &mut out, block)?;
+    Ok(out)
+}
+
+/// Room left at the end of every whole-track copy a render may be made in,
+/// frames: more than any chain's latency (the limiter's 5 ms look-ahead is
+/// 1920 frames at 384 kHz).
+///
+/// Mastering makes and lets go of many whole-track copies. Made with the
+/// same capacity whatever their chain's latency, each fits exactly in the
+/// space an earlier one left: in wasm, whose memory never shrinks, a copy
+/// a little larger than the hole before it grew the heap by the track's
+/// size again and left the hole unused.
+pub const RENDER_ROOM_FRAMES: usize = 16_384;
+
+/// A copy of `input` (cut to its shortest channel) with room for `latency`
+/// frames at the end of each channel, of the same capacity for every
+/// latency up to [`RENDER_ROOM_FRAMES`].
+pub fn copy_with_room(input: &AudioBuffer, latency: usize) -> AudioBuffer {
     let frames = input.channels.iter().map(Vec::len).min().unwrap_or(0);
-    let mut out = AudioBuffer {
+    AudioBuffer {
         sample_rate: input.sample_rate,
         channels: input
             .channels
             .iter()
             .map(|c| {
-                let mut v = Vec::with_capacity(frames + latency);
+                let mut v = Vec::with_capacity(frames + latency.max(RENDER_ROOM_FRAMES));
                 v.extend_from_slice(&c[..frames]);
                 v
             })
             .collect(),
-    };
-    render_in_place_with_block(chain, &mut out, block)?;
-    Ok(out)
+    }
 }
 
 /// [`render`] over `audio` itself: the same samples, without a copy of the

@@ -45,7 +45,11 @@ pub fn resample(audio: &AudioBuffer, to_rate: u32) -> Result<AudioBuffer> {
     .map_err(|e| Error::InvalidArgument(format!("resampler: {e}")))?;
     let delay = r.output_delay();
     let need = delay + out_len;
-    let mut out: Vec<Vec<f32>> = vec![Vec::with_capacity(need + r.output_frames_max()); channels];
+    // Each channel reserved on its own (`vec![v; n]` would clone an empty
+    // capacity into all but the last, which then grow by doubling).
+    let mut out: Vec<Vec<f32>> = (0..channels)
+        .map(|_| Vec::with_capacity(need + r.output_frames_max()))
+        .collect();
     let mut inbuf = r.input_buffer_allocate(true);
     let mut outbuf = r.output_buffer_allocate(true);
     let mut pos = 0;

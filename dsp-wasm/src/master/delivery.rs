@@ -70,7 +70,12 @@ impl Delivery<'_> {
             }
             (None, None) if loudness.is_empty() => corrected.into_owned(),
             (None, None) => {
-                let mut a = corrected.into_owned();
+                // A copy of the input is made with a render's room (the
+                // loudness modules' latency fits without moving it).
+                let mut a = match corrected {
+                    Cow::Borrowed(input) => chain::copy_with_room(input, 0),
+                    Cow::Owned(a) => a,
+                };
                 chain::render_in_place(&Chain::new(loudness), &mut a)?;
                 a
             }

@@ -133,18 +133,19 @@ pub(super) fn loudness_stage(
     let tonal_budget = character.max_limiter_tonal_change_db();
     let mut tonal_capped = None;
     if let Some((at, out)) = last.as_ref().filter(|(at, _)| *at == g && needs_limiter(g)) {
+        let at = *at;
         let input_levels = octave_bands::octave_levels(audio);
         let shift =
             octave_bands::max_level_change_db(&input_levels, &octave_bands::octave_levels(out));
         if shift > tonal_budget {
+            // That render is over the budget and is never the master: it goes
+            // before the search renders its own (one whole copy of the track
+            // at a time).
+            drop(last.take());
             // Gain at and under which the limiter does nothing.
             let g_free = ceiling - SAFETY_MARGIN_DB - tp0;
-            let found = search.within_tonal_budget(
-                &input_levels,
-                (g_free, 0.0),
-                (*at, shift),
-                tonal_budget,
-            );
+            let found =
+                search.within_tonal_budget(&input_levels, (g_free, 0.0), (at, shift), tonal_budget);
             tonal_capped = Some(shift);
             (g, measured, last) = found;
         }

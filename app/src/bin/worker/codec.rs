@@ -8,6 +8,7 @@
 //! step with the file so "After Opus" can be heard in place of the master. WebCodecs has no stable bindings in `web-sys`,
 //! so it is reached through `js_sys::Reflect`; the calls are few.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -104,13 +105,21 @@ fn construct(name: &str, init: &Object) -> Result<JsValue, JsValue> {
 /// Encodes `audio` to Opus and decodes it again; returns the decoded
 /// channels at 48 kHz, aligned with the (resampled) master and as long as it.
 async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, JsValue> {
-    let audio = if audio.sample_rate == OPUS_RATE {
-        audio.clone()
+    // The master itself when it is at Opus's rate (no copy of the track).
+    let audio: Cow<'_, AudioBuffer> = if audio.sample_rate == OPUS_RATE {
+        Cow::Borrowed(audio)
     } else {
-        resample::resample(audio, OPUS_RATE).map_err(|e| JsValue::from_str(&e.to_string()))?
+        Cow::Owned(
+            resample::resample(audio, OPUS_RATE).map_err(|e| JsValue::from_str(&e.to_string()))?,
+        )
     };
     let channels = audio.channels.len();
-    let decoded: Rc<RefCell<Vec<Vec<f32>>>> = Rc::new(RefCell::new(vec![Vec::new(); channels]));
+    // Room for the whole decoded track up front (Opus adds its pre-skip and
+    // a last packet's padding: a few thousand frames).
+    let room = audio.frames() + OPUS_RATE as usize / 10;
+    let decoded: Rc<RefCell<Vec<Vec<f32>>>> = Rc::new(RefCell::new(
+        (0..channels).map(|_| Vec::with_capacity(room)).collect(),
+    ));
     let failure: Rc<RefCell<Option<JsValue>>> = Rc::new(RefCell::new(None));
 
     // Decoder: every AudioData it outputs is copied out plane by plane.

@@ -1,6 +1,8 @@
 //! `master`: the decide loop on the current file with the user's intent,
 //! posted as `mastered` (the delivered samples are kept for `export`).
 
+use std::rc::Rc;
+
 use app::protocol::{self, object};
 use dsp_wasm::io::wav::SampleFormat;
 use dsp_wasm::master::intent::{Character, MasterIntent, Target};
@@ -51,7 +53,8 @@ pub fn on_master(id: f64, data: &JsValue) {
         Some(Err(e)) => post_error(id, &e.to_string()),
         Some(Ok((m, stages_ms))) => {
             let json = serde_json::to_string(&m.report).unwrap_or_default();
-            MASTERED.with(|slot| *slot.borrow_mut() = Some((m.audio, options.output_format)));
+            MASTERED
+                .with(|slot| *slot.borrow_mut() = Some((Rc::new(m.audio), options.output_format)));
             DECIDED.with(|slot| {
                 *slot.borrow_mut() = Some(Decided {
                     options,

@@ -3,6 +3,8 @@
 //! loudness again, verified and analysed), posted as `mastered` like a new
 //! master; its samples replace the last master's for `export`.
 
+use std::rc::Rc;
+
 use app::protocol::{self, object};
 use dsp_wasm::master;
 use wasm_bindgen::{JsCast, JsValue};
@@ -40,7 +42,7 @@ pub fn on_rescale(id: f64, data: &JsValue) {
         Some(Err(e)) => post_error(id, &e.to_string()),
         Some(Ok((m, format, stages_ms))) => {
             let json = serde_json::to_string(&m.report).unwrap_or_default();
-            MASTERED.with(|slot| *slot.borrow_mut() = Some((m.audio, format)));
+            MASTERED.with(|slot| *slot.borrow_mut() = Some((Rc::new(m.audio), format)));
             post(&object(&[
                 ("type", "mastered".into()),
                 ("id", id.into()),

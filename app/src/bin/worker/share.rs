@@ -2,6 +2,8 @@
 //! slices, off the critical path of the report) and `apply` (a shared
 //! chain on the current file: rendered, analysed, kept for `export`).
 
+use std::rc::Rc;
+
 use app::protocol::{self, object};
 use app::share::FileHasher;
 use dsp_wasm::chain::{self, Chain};
@@ -75,7 +77,7 @@ pub fn on_apply(id: f64, data: &JsValue) {
         None => post_error(id, "no file is loaded"),
         Some(Err(e)) => post_error(id, &e.to_string()),
         Some(Ok((audio, report))) => {
-            MASTERED.with(|m| *m.borrow_mut() = Some((audio, SampleFormat::Int24)));
+            MASTERED.with(|m| *m.borrow_mut() = Some((Rc::new(audio), SampleFormat::Int24)));
             // A shared master has no decisions of this Worker's to rescale.
             DECIDED.with(|d| *d.borrow_mut() = None);
             let json = serde_json::to_string(&report).unwrap_or_default();

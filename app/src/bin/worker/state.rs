@@ -3,6 +3,7 @@
 //! track, and how long the start-up warm-up took.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::Chain;
@@ -36,8 +37,9 @@ thread_local! {
     /// How long the start-up warm-up took (reported with the first timings).
     pub static WARM_UP_MS: Cell<f64> = const { Cell::new(0.0) };
     pub static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-    /// The last master's delivered samples (already on the output grid) and format.
-    pub static MASTERED: RefCell<Option<(AudioBuffer, SampleFormat)>> = const { RefCell::new(None) };
+    /// The last master's delivered samples (already on the output grid) and
+    /// format; shared, not copied, with a codec check running on them.
+    pub static MASTERED: RefCell<Option<(Rc<AudioBuffer>, SampleFormat)>> = const { RefCell::new(None) };
     pub static DECIDED: RefCell<Option<Decided>> = const { RefCell::new(None) };
     pub static REFERENCE: RefCell<Option<Reference>> = const { RefCell::new(None) };
 }
