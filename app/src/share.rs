@@ -467,7 +467,10 @@ pub fn decode(fragment: &str) -> Result<SharePayload, ShareError> {
         .decode(data)
         .map_err(|_| ShareError::Damaged)?;
     let json = inflate(&packed)?;
-    let p: SharePayload = serde_json::from_slice(&json).map_err(|_| ShareError::Malformed)?;
+    // Parsed as text, like every other JSON the page reads: one set of
+    // deserializers in the page's wasm instead of two (str and slice readers).
+    let text = std::str::from_utf8(&json).map_err(|_| ShareError::Malformed)?;
+    let p: SharePayload = serde_json::from_str(text).map_err(|_| ShareError::Malformed)?;
     p.validate()?;
     Ok(p)
 }
