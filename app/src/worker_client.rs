@@ -64,7 +64,14 @@ pub fn start(handler: impl Fn(JsValue) + 'static) {
 /// measure that half itself.
 fn on_helper_message(data: JsValue) {
     match protocol::get_str(&data, "type").as_str() {
-        "peaks" => send(data, Array::new()),
+        "peaks" => {
+            send(data, Array::new());
+            // Its half is delivered: a fresh helper gives back the memory
+            // that decoding and measuring took (wasm memory never shrinks),
+            // instead of keeping it beside the engine's mastering for the
+            // rest of the session.
+            restart(Role::Helper);
+        }
         "error" => send(
             object(&[
                 ("type", "peaks".into()),
