@@ -35,7 +35,7 @@
 //! - `{ type: "rendered", id, sampleRate, channels: [Float32Array] }`
 //! - `{ type: "mastered", id, json, stagesMs }` a `preflight.master/1` document as JSON text
 //!   (and milliseconds per mastering stage)
-//! - `{ type: "exported", id, bytes: Uint8Array }` the master's WAV file (transferred)
+//! - `{ type: "exported", id, blob: Blob }` the master's WAV file (a Blob, built in pieces)
 //! - `{ type: "hashed", id, sha256 }` the file's SHA-256, 64 hex digits
 //! - `{ type: "demo-file", id, bytes: Uint8Array }` the demo song as a WAV file (transferred)
 //! - `{ type: "clip-file", id, bytes: Uint8Array }` the before/after clip as a WAV file (transferred)

@@ -36,13 +36,18 @@ pub fn mark(key: &str) {
 
 /// Offers bytes as a file download of MIME type `mime` (a Blob URL on a temporary link).
 pub fn download(bytes: &Uint8Array, file_name: &str, mime: &str) -> Result<(), String> {
-    let fail = |_| "the browser refused the download".to_string();
     let parts = Array::of1(bytes);
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let blob =
-        web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts).map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|_| "the browser refused the download".to_string())?;
+    download_blob(&blob, file_name)
+}
+
+/// Offers a Blob as a file download (a Blob URL on a temporary link).
+pub fn download_blob(blob: &web_sys::Blob, file_name: &str) -> Result<(), String> {
+    let fail = |_| "the browser refused the download".to_string();
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;

@@ -137,13 +137,22 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
             ceiling_dbtp,
         } => requests::apply_shared(store, &chain_json, target_lufs, ceiling_dbtp),
         Effect::Download { file_name } => {
-            let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
+            let blob = protocol::get(data, "blob");
             let mime = if file_name.ends_with(".html") {
                 "text/html"
             } else {
                 "audio/wav"
             };
-            if let Err(e) = browser::download(&bytes, &file_name, mime) {
+            let done = match blob.dyn_ref::<web_sys::Blob>() {
+                // The master comes as a Blob (never whole in the Worker's memory).
+                Some(blob) => browser::download_blob(blob, &file_name),
+                None => browser::download(
+                    &protocol::get(data, "bytes").unchecked_into::<Uint8Array>(),
+                    &file_name,
+                    mime,
+                ),
+            };
+            if let Err(e) = done {
                 store.update(|m| m.master_error = Some(e));
             }
         }

@@ -155,21 +155,35 @@ fn write_atomic_with(
     result.map_err(Error::from)
 }
 
+/// Encodes `audio` as WAV bytes a piece at a time: `sink` gets the header,
+/// then the samples in pieces of at most `chunk_frames` frames (one buffer of
+/// that size is reused), so the whole file is never held encoded in memory.
+/// The pieces joined equal [`encode`]'s bytes. Stops at `sink`'s first error.
+pub fn encode_in_pieces<E>(
+    audio: &AudioBuffer,
+    format: SampleFormat,
+    chunk_frames: usize,
+    mut sink: impl FnMut(&[u8]) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let align = block_align(audio, format);
+    sink(&header(audio, format))?;
+    let chunk_frames = chunk_frames.max(1);
+    let mut buf = vec![0u8; chunk_frames.min(audio.frames()) * align];
+    let mut first = 0;
+    while first < audio.frames() {
+        let n = chunk_frames.min(audio.frames() - first);
+        encode_frames(audio, format, first, &mut buf[..n * align]);
+        sink(&buf[..n * align])?;
+        first += n;
+    }
+    Ok(())
+}
+
 /// Encodes and writes a WAV file atomically, a chunk at a time (the whole
 /// file is never held encoded in memory).
 pub fn write(path: &Path, audio: &AudioBuffer, format: SampleFormat) -> Result<()> {
-    let align = block_align(audio, format);
     write_atomic_with(path, |f| {
-        f.write_all(&header(audio, format))?;
-        let mut buf = vec![0u8; WRITE_CHUNK_FRAMES * align];
-        let mut first = 0;
-        while first < audio.frames() {
-            let n = WRITE_CHUNK_FRAMES.min(audio.frames() - first);
-            encode_frames(audio, format, first, &mut buf[..n * align]);
-            f.write_all(&buf[..n * align])?;
-            first += n;
-        }
-        Ok(())
+        encode_in_pieces(audio, format, WRITE_CHUNK_FRAMES, |b| f.write_all(b))
     })
 }
 
@@ -215,6 +229,24 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left behind");
+        // In pieces of any size, joined: the same bytes.
+        let audio = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![(0..1000).map(|i| (i as f32 * 0.01).sin()).collect(); 2],
+        };
+        for chunk in [1, 7, 999, 1000, 5000] {
+            let mut joined = Vec::new();
+            encode_in_pieces::<()>(&audio, SampleFormat::Int24, chunk, |b| {
+                joined.extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(
+                joined,
+                encode(&audio, SampleFormat::Int24),
+                "pieces of {chunk}"
+            );
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

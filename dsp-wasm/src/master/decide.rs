@@ -715,8 +715,18 @@ impl Proposer<'_> {
         let risk = self.risk;
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
-        let cut =
-            (ev(risk, "burst_excess_db").unwrap_or(6.0) * DE_ESS_SHARE).clamp(3.0, 12.0) * self.k;
+        let prominence = ev(risk, "burst_excess_db").unwrap_or(6.0);
+        let cut = (prominence * DE_ESS_SHARE).clamp(3.0, 12.0) * self.k;
+        // The label says what the cut does on this track (the typical burst's
+        // measured prominence, brought towards the threshold) and gives the
+        // cap last, as the amount a re-sizing relabels.
+        let label = |gentle: &str, max_cut_db: f64| {
+            format!(
+                "{gentle}de-esser {:.1}–{:.0} kHz: bursts {prominence:.1} dB over the balance cut towards {DE_ESS_THRESHOLD_DB:.0} dB, at most −{max_cut_db:.1} dB",
+                DE_ESS_SPLIT_HZ / 1000.0,
+                crate::dsp::de_esser::TOP_HZ / 1000.0,
+            )
+        };
         let de_esser = |max_cut_db: f64| Module::DeEsser {
             split_hz: DE_ESS_SPLIT_HZ,
             threshold_db: DE_ESS_THRESHOLD_DB,
@@ -726,24 +736,14 @@ impl Proposer<'_> {
             mv(
                 de_esser(cut),
                 "de_esser",
-                format!(
-                    "de-esser {:.1}–{:.0} kHz, up to −{:.1} dB",
-                    DE_ESS_SPLIT_HZ / 1000.0,
-                    crate::dsp::de_esser::TOP_HZ / 1000.0,
-                    cut
-                ),
+                label("", cut),
                 "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; the de-esser turns the highs down only while a burst jumps out of the spectrum.",
                 "Some bite on 's' sounds and cymbals.",
             ),
             mv(
                 de_esser(cut / 2.0),
                 "de_esser",
-                format!(
-                    "gentle de-esser {:.1}–{:.0} kHz, up to −{:.1} dB",
-                    DE_ESS_SPLIT_HZ / 1000.0,
-                    crate::dsp::de_esser::TOP_HZ / 1000.0,
-                    cut / 2.0
-                ),
+                label("gentle ", cut / 2.0),
                 "A lighter de-esser.",
                 "A little bite on 's' sounds.",
             ),

@@ -38,6 +38,10 @@ pub fn on_master(id: f64, data: &JsValue) {
                         .into(),
                 ));
             }
+            // The last master's samples go before the new ones are made (wasm
+            // memory never shrinks: holding them would add a whole track to
+            // the peak).
+            MASTERED.with(|m| *m.borrow_mut() = None);
             master::master(
                 &cur.audio,
                 &options,

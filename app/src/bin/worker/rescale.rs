@@ -24,6 +24,16 @@ pub fn on_rescale(id: f64, data: &JsValue) {
         DECIDED.with(|d| {
             let (c, d) = (c.borrow(), d.borrow());
             let (cur, decided) = (c.as_ref()?, d.as_ref()?);
+            // The last master's samples go before the new ones are made
+            // (wasm memory never shrinks: holding them would add a whole
+            // track to the peak), once the amounts are known to be usable —
+            // one per corrective move, all numbers — so a refused request
+            // leaves the last master exportable.
+            if amounts.len() == decided.corrections.modules.len()
+                && amounts.iter().all(|a| a.is_finite())
+            {
+                MASTERED.with(|m| *m.borrow_mut() = None);
+            }
             let mut clock = StageClock::new(id, 0.0, 1.0);
             let result = master::rescale(
                 &cur.audio,

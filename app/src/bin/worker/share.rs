@@ -68,6 +68,9 @@ pub fn on_apply(id: f64, data: &JsValue) {
     let result = CURRENT.with(|c| {
         let c = c.borrow();
         let cur = c.as_ref()?;
+        // The last master's samples go before the shared chain's are made
+        // (wasm memory never shrinks).
+        MASTERED.with(|m| *m.borrow_mut() = None);
         Some(chain::render(&chain, &cur.audio).map(|out| {
             let report = analyze(&out, &Source::pcm("shared master"), &options, |_, _| {}).report;
             (out, report)
