@@ -1,7 +1,7 @@
 //! The before/after demo clip's section: the most representative
 //! [`CLIP_S`] seconds of a track — the window whose short-term loudness is
 //! highest on average (the chorus, the drop), where most listeners decide.
-//! Pure; the engine Worker renders the clip (`bin/worker/clip.rs`).
+//! Pure; the engine Worker renders the clip (`app/worker/src/clip.rs`).
 
 use dsp_wasm::report::Timeline;
 

@@ -1,6 +1,6 @@
 //! Preflight's browser side: the Leptos (CSR) page and the analysis Worker.
 //!
-//! The page never runs DSP. Files go to the Worker (`src/bin/worker/`), which
+//! The page never runs DSP. Files go to the Worker (`app/worker/`, its own package), which
 //! runs `dsp-wasm` (decode, analysis, offline render, mastering) and answers
 //! with plain data; playback runs the same `dsp-wasm` chain in an AudioWorklet
 //! (`worklet/`). Modules:
