@@ -6,9 +6,6 @@
 # Firefox ESR and WebKitGTK (scripts/test-engines.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Nothing here reads the caller's input: cargo's target probe runs
-# `rustc -`, which reads a program from stdin when stdin is an open pipe.
-exec </dev/null
 step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo fmt --check"
