@@ -201,3 +201,77 @@ fn a_lean_is_told_where_it_is_with_its_own_figure() {
         "passage {passage:.2} dB, words say {said}: {w}"
     );
 }
+
+/// A difference is told with its sign in words: nothing "sits -4.4 dB above",
+/// peaks under the ceiling are "under" it, no figure reads "-0.0", and a
+/// track whose channels are level gets no "leans to one side" note (it read
+/// "the left channel is 0.0 dB louder than the other"). Built so the old
+/// words would appear: a stereo mix with both channels the same, and one
+/// whose true peak sits 0.2 dB under the −1 dBTP ceiling (set with the
+/// engine's true-peak meter, conformance-tested in `tests/conformance.rs`).
+#[test]
+fn differences_are_told_with_their_sign_in_words() {
+    use dsp_wasm::measure::true_peak::true_peak;
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze, Source};
+    let risks = |a: &dsp_wasm::audio::AudioBuffer| {
+        analyze(
+            a,
+            &Source::pcm("words"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report
+        .risks
+    };
+    let negative = |t: &str| {
+        let words: Vec<&str> = t.split_whitespace().collect();
+        words.windows(3).any(|w| {
+            w[0].starts_with('-')
+                && w[0][1..].parse::<f64>().is_ok()
+                && w[1] == "dB"
+                && ["above", "under", "below", "louder"]
+                    .contains(&w[2].trim_end_matches([',', '.']))
+        }) || t.contains("-0.0")
+    };
+    let mut checked = 0;
+    for style in preflight_tests::mixes::STYLES {
+        let mut level = preflight_tests::mixes::mix(style, 48_000, 12.0, 3);
+        let left = level.channels[0].clone();
+        level.channels[1] = left;
+        let tp = f64::from(true_peak(&level.as_slices()));
+        let to = 10f64.powf(-1.2 / 20.0) / tp;
+        for s in level.channels.iter_mut().flatten() {
+            *s = (f64::from(*s) * to) as f32;
+        }
+        let rs = risks(&level);
+        assert!(
+            !rs.iter().any(|r| r.id == "stereo_imbalance"),
+            "{style:?}: level channels told as a lean: {:?}",
+            rs.iter()
+                .find(|r| r.id == "stereo_imbalance")
+                .map(|r| &r.explanation)
+        );
+        let peaks = rs
+            .iter()
+            .find(|r| r.id == "intersample_peaks")
+            .unwrap_or_else(|| panic!("{style:?}: a peak 0.2 dB under the ceiling is noted"));
+        assert!(
+            peaks
+                .explanation
+                .contains("0.2 dB under the -1.0 dBTP ceiling"),
+            "{style:?}: {}",
+            peaks.explanation
+        );
+        for r in &rs {
+            assert!(
+                !negative(&r.explanation),
+                "{style:?} {}: {}",
+                r.id,
+                r.explanation
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "{checked} explanations checked");
+}

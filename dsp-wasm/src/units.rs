@@ -60,6 +60,27 @@ pub fn mmss(seconds: f64) -> String {
     }
 }
 
+/// `x` with one decimal, as the words show figures: never "-0.0" (a value
+/// that rounds to zero is "0.0").
+pub fn fmt1(x: f64) -> String {
+    let r = round1(x);
+    format!("{:.1}", if r == 0.0 { 0.0 } else { r })
+}
+
+/// A signed difference in words, one decimal: "4.4 dB above" for +4.4,
+/// "4.4 dB below" for −4.4 (with the caller's words for either side), and
+/// `level` when it rounds to 0.0 dB — never a negative "above".
+pub fn signed_db(x: f64, above: &str, below: &str, level: &str) -> String {
+    let r = round1(x);
+    if r > 0.0 {
+        format!("{r:.1} dB {above}")
+    } else if r < 0.0 {
+        format!("{:.1} dB {below}", -r)
+    } else {
+        level.to_string()
+    }
+}
+
 /// Formats a range as `m:ss–m:ss`.
 pub fn time_range(start_s: f64, end_s: f64) -> String {
     format!("{}–{}", mmss(start_s), mmss(end_s))
@@ -72,5 +93,12 @@ mod tests {
         assert_eq!(super::mmss(62.4), "1:02");
         assert_eq!(super::mmss(3723.0), "1:02:03");
         assert_eq!(super::time_range(62.0, 95.0), "1:02–1:35");
+        assert_eq!(super::fmt1(-0.04), "0.0");
+        assert_eq!(super::fmt1(-1.25), "-1.3");
+        let w = |x| super::signed_db(x, "above", "below", "level with");
+        assert_eq!(w(4.44), "4.4 dB above");
+        assert_eq!(w(-4.44), "4.4 dB below");
+        assert_eq!(w(-0.04), "level with");
+        assert_eq!(w(0.05), "0.1 dB above");
     }
 }

@@ -4,6 +4,7 @@ use crate::measure::loudness::SILENCE_LUFS;
 use crate::measure::Measurements;
 use crate::risks::Risk;
 use crate::risks::{make, num, ramp, ranges_above, when, worst_window};
+use crate::units;
 
 /// Short-term windows per PSR point (3 s of 100 ms sub-blocks).
 const WINDOW: usize = 30;
@@ -132,7 +133,10 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
         ranges = worst_window(&neg, -1.4, 0.1, 1.5);
     }
     let target = m.options.target_lufs;
-    let explanation = if use_after {
+    // Limiting that rounds to 0.0 dB is none: the figure before limiting
+    // tells it then.
+    let gain_reduction = m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs());
+    let explanation = if use_after && units::round1(gain_reduction) > 0.0 {
         format!(
             "{} the peaks sit only {:.1} dB above the loudness once the track is limited to {target:.0} LUFS \
              ({:.1} dB before). Getting there needs up to {:.1} dB of limiting, which flattens the drums and the groove; \
@@ -141,7 +145,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
             when(&ranges, m.duration_s),
             after.unwrap_or(before),
             before,
-            m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs())
+            gain_reduction
         )
     } else {
         format!(
@@ -250,8 +254,10 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
         // Whether gain alone reaches the target under the ceiling.
         let room = m.true_peak_dbtp.map(|tp| m.options.ceiling_dbtp - tp);
         let raising = match room {
-            Some(room) if room >= -diff => format!(
-                "Its peaks leave {room:.1} dB under the {:.0} dBTP ceiling, so gain alone can raise it — no limiting needed.",
+            // Limiting that rounds to 0.0 dB is none.
+            Some(room) if units::round1(-diff - room.max(0.0)) <= 0.0 => format!(
+                "Its peaks leave {} dB under the {:.0} dBTP ceiling, so gain alone can raise it — no limiting needed.",
+                units::fmt1(room),
                 m.options.ceiling_dbtp
             ),
             Some(room) => format!(

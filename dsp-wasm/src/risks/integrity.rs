@@ -97,14 +97,26 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
         .first()
         .map(|r| units::time_range(r[0], r[1]))
         .unwrap_or_default();
+    // Over the ceiling, the consequence; just under it (an info reading),
+    // the margin, which lossy encoding can eat.
+    let (tp_txt, sp_txt, ceiling_txt) = (units::fmt1(tp), units::fmt1(sp), units::fmt1(ceiling));
+    let position = units::signed_db(over, "above", "under", "right at");
+    let text = if units::round1(over) > 0.0 {
+        format!(
+            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, first worst around {when}. \
+             After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling_txt} dBTP fixes this."
+        )
+    } else {
+        format!(
+            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, highest around {when}. \
+             It holds as it is, with little margin: MP3/AAC encoding can add a few tenths of a dB to such peaks. A true-peak limiter at {ceiling_txt} dBTP keeps them there once the track is made louder."
+        )
+    };
     Some(make(
         "intersample_peaks",
         severity,
         "Peaks between the samples",
-        format!(
-            "The reconstructed waveform peaks at {tp:.1} dBTP (sample peak {sp:.1} dBFS), {over:.1} dB above the {ceiling:.1} dBTP ceiling, first worst around {when}. \
-             After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling:.1} dBTP fixes this."
-        ),
+        text,
         ranges,
         None,
         &["earbuds", "phone", "laptop", "car", "headphones"],

@@ -40,7 +40,7 @@ use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
 use crate::risks::Risk;
 use crate::risks::{band_text, make, num, r2, ramp, ranges_above, when, worst_window};
-use crate::units::db_to_power;
+use crate::units::{db_to_power, fmt1, signed_db};
 
 /// Fit range of the material's tilt, Hz.
 const FIT_LO_HZ: f64 = 100.0;
@@ -449,11 +449,12 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Low-mid build-up",
         format!(
-            "{} the 150–500 Hz range sits {:.1} dB above a balance that fits this track (and {bump:.1} dB above its neighbours). \
+            "{} the 150–500 Hz range sits {} a balance that fits this track (and {} its neighbours). \
              This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
              A broad cut of a dB or two around the low-mids usually opens up everything else.",
             when(&ranges, m.duration_s),
-            excess
+            signed_db(excess, "above", "below", "level with"),
+            signed_db(bump, "above", "below", "level with"),
         ),
         ranges,
         Some([150.0, 500.0]),
@@ -524,15 +525,19 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
         severity,
         "Harsh upper mids",
         format!(
-            "{} the 2.5–8 kHz range sits {before:.1} dB above a balance that fits this track.{after_txt} {effect}",
-            when(&ranges, m.duration_s)
+            "{} the 2.5–8 kHz range sits {} a balance that fits this track.{after_txt} {effect}",
+            when(&ranges, m.duration_s),
+            signed_db(before, "above", "below", "level with"),
         ),
         ranges,
         Some([2500.0, 8000.0]),
         &["earbuds", "headphones", "laptop", "club"],
         vec![
             ("score_db", num(before)),
-            ("score_after_limiting_db", num(after_score.unwrap_or(f64::NAN))),
+            (
+                "score_after_limiting_db",
+                num(after_score.unwrap_or(f64::NAN)),
+            ),
             ("excess_db", num(excess)),
             ("bump_over_neighbours_db", num(bump)),
             ("worst_section_jump_db", num(worst_jump)),
@@ -594,9 +599,10 @@ fn dull(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Little air on top",
         format!(
-            "{} the range above 8 kHz sits {deficit:.1} dB under a balance that fits this track. \
+            "{} the range above 8 kHz sits {} a balance that fits this track. \
              On hi-fi and headphones it sounds veiled next to other records. A gentle high shelf, if the mix can take it, restores openness.",
-            when(&ranges, m.duration_s)
+            when(&ranges, m.duration_s),
+            signed_db(deficit, "under", "above", "level with"),
         ),
         ranges,
         Some([8000.0, 16_000.0_f64.min(nyq)]),
@@ -649,10 +655,15 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Too much sub-bass",
         format!(
-            "{} the range below 60 Hz sits {excess:.1} dB above a balance that fits this track ({over_body:+.1} dB against its own 80–160 Hz bass body); \
+            "{} the range below 60 Hz sits {} a balance that fits this track ({} dB against its own 80–160 Hz bass body); \
              below 56 Hz lies {:.0} % of the energy. It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
              while phones don't reproduce it at all.",
             when(&ranges, m.duration_s),
+            signed_db(excess, "above", "below", "level with"),
+            {
+                let b = fmt1(over_body);
+                if b.starts_with('-') { b } else { format!("+{b}") }
+            },
             share * 100.0
         ),
         ranges,
@@ -695,10 +706,11 @@ fn vocal_masking(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Vocal pushed back",
         format!(
-            "{} the 1–4 kHz range in the centre of the mix sits {rel:.1} dB under the energy around it. \
+            "{} the 1–4 kHz range in the centre of the mix sits {} the energy around it. \
              That range carries the words: on earbuds, in a car with road noise and on phones the vocal or lead drops behind the instruments. \
              Making room around it (low-mids, wide elements) helps more than boosting it.",
-            when(&ranges, m.duration_s)
+            when(&ranges, m.duration_s),
+            signed_db(rel, "under", "above", "level with"),
         ),
         ranges,
         Some([1000.0, 4000.0]),

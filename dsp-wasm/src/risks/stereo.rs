@@ -105,6 +105,9 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
     ))
 }
 
+/// Smallest channel-level difference the image-lean risk reports, dB.
+pub const LEAN_AUDIBLE_DB: f64 = 0.5;
+
 /// The image leans to one side.
 ///
 /// Score: |left − right| integrated loudness (BS.1770 gating per channel), LU.
@@ -140,10 +143,24 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
     // the worst stretch's apart (a lean in one passage is not the track's).
     let worst = diff.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let local = !ranges.is_empty() && covered < 0.6 * m.duration_s && worst > bal.abs() + 0.5;
+    // Under about half a dB a level difference between the channels does not
+    // move the image (the just-noticeable interaural level difference is
+    // 0.5–1 dB, Mills 1960; Blauert, *Spatial Hearing*, 1997, §2.4): no
+    // risk, not even a note ("the left channel is 0.0 dB louder"), unless
+    // one passage leans.
+    let level = bal.abs() < LEAN_AUDIBLE_DB;
+    if level && !local {
+        return None;
+    }
     if ranges.is_empty() {
         ranges = vec![[0.0, m.duration_s]];
     }
-    let lean = if local {
+    let lean = if level {
+        format!(
+            "{} the {side} channel is {worst:.1} dB louder than the other (over the whole track the two are level).",
+            when(&ranges, m.duration_s)
+        )
+    } else if local {
         format!(
             "Over the whole track the {side} channel is {:.1} dB louder than the other; {} it is {worst:.1} dB louder.",
             bal.abs(),
