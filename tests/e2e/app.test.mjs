@@ -64,12 +64,17 @@ test('a long file is measured by two Workers at once: the report equals the comm
     const v = await shownValue(page, id);
     assert.ok(Math.abs(v - expected.loudness[key]) <= 0.01, `${id}: page ${v} vs CLI ${expected.loudness[key]}`);
   }
+  // The risks (minor and major) in the CLI's order, then the info readings,
+  // folded apart, in the CLI's order too.
+  const ids = (level) => expected.risks.filter((r) => (level === 'info') === (r.level === 'info')).map((r) => r.id);
   const shownRisks = await page.$$eval('#risks [data-risk]', (els) => els.map((e) => e.dataset.risk));
-  assert.deepEqual(shownRisks, expected.risks.map((r) => r.id));
+  assert.deepEqual(shownRisks, ids('risk'));
+  const shownNotes = await page.$$eval('#notes [data-risk]', (els) => els.map((e) => e.dataset.risk));
+  assert.deepEqual(shownNotes, ids('info'));
   // Stable names for outside checks: each risk card is a list item with
   // data-risk-id; each overview figure a data-metric whose text is the number.
   const cards = await page.$$eval('li[data-risk-id]', (els) => els.map((e) => e.dataset.riskId));
-  assert.deepEqual(cards, expected.risks.map((r) => r.id));
+  assert.deepEqual(cards, [...ids('risk'), ...ids('info')]);
   for (const key of ['integrated_lufs', 'true_peak_dbtp', 'range_lu', 'plr_db']) {
     const text = await page.$eval(`[data-metric="${key}"]`, (e) => e.textContent.trim());
     assert.ok(Math.abs(parseFloat(text) - expected.loudness[key]) <= 0.051, `${key}: text "${text}" vs CLI ${expected.loudness[key]}`);

@@ -13,24 +13,46 @@ use crate::listening::{system_name, Hearing};
 /// Chips shown per risk at most (the rest are counted).
 const MAX_CHIPS: usize = 6;
 
-/// The risks, what breaks first on top.
+/// The risks, what breaks first on top; readings at info level (within the
+/// spread of finished records: not risks) are listed apart, folded, so the
+/// list of risks is not padded with non-risks.
 #[component]
 pub fn RiskList(
     /// The report's risks, already in priority order.
     risks: Vec<Risk>,
 ) -> impl IntoView {
-    if risks.is_empty() {
-        return view! { <p class="no-risks">"No risks found: this mix already holds together."</p> }.into_any();
-    }
-    view! {
-        <section class="risks">
+    let (risks, notes): (Vec<Risk>, Vec<Risk>) =
+        risks.into_iter().partition(|r| r.level > Level::Info);
+    let list = if risks.is_empty() {
+        view! { <p class="no-risks">"No risks found: this mix already holds together."</p> }
+            .into_any()
+    } else {
+        view! {
             <h3>"What breaks first"</h3>
             <ol id="risks">
                 {risks.into_iter().map(|risk| view! { <RiskCard risk=risk /> }).collect_view()}
             </ol>
-        </section>
-    }
-    .into_any()
+        }
+        .into_any()
+    };
+    let notes = (!notes.is_empty()).then(|| {
+        let summary = notes_summary(notes.len());
+        view! {
+            <details class="notes">
+                <summary>{summary}</summary>
+                <ol id="notes">
+                    {notes.into_iter().map(|risk| view! { <RiskCard risk=risk /> }).collect_view()}
+                </ol>
+            </details>
+        }
+    });
+    view! { <section class="risks">{list}{notes}</section> }
+}
+
+/// The folded list's heading.
+fn notes_summary(n: usize) -> String {
+    let what = if n == 1 { "reading" } else { "readings" };
+    format!("Also noted: {n} {what} within the range of finished records, not risks")
 }
 
 /// One risk: its level, title, band, explanation and time ranges.
@@ -156,5 +178,9 @@ mod tests {
         assert_eq!(chip_order(&r), vec![[4.02, 4.52], [9.52, 10.02]]);
         assert!(chip_order(&[]).is_empty());
         assert_eq!(level_name(Level::Minor), "minor");
+        assert_eq!(
+            super::notes_summary(1),
+            "Also noted: 1 reading within the range of finished records, not risks"
+        );
     }
 }
