@@ -7,11 +7,12 @@
 //
 //   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO] [--again [RATIO]]
 //
-// With --again [RATIO], the artist then changes the direction (target −18 LUFS: the
-// Worker masters again while the first master is still exportable) and
-// exports the master; the peak covers those steps too, and the peak up to
-// the first master is printed beside it (--check then bounds the peak up to
-// the first master, and the RATIO after --again the whole peak).
+// With --again [RATIO], the artist then moves a move's amount slider to 50 %,
+// changes the direction (target −18 LUFS: the Worker masters again while the
+// first master is still exportable) and exports the master; the peak covers
+// those steps too, and the peak up to the first master is printed beside it
+// (--check then bounds the peak up to the first master, and the RATIO after
+// --again the whole peak).
 //
 // The file is 60 s of the e2e tests' music-like signal tiled to length
 // (16-bit stereo WAV). Needs the built site (dist/). Linux only (/proc).
@@ -99,9 +100,19 @@ try {
   const masteredS = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 500));
   const afterMaster = peak;
-  let againS = null, afterAgain = null;
+  let againS = null, afterAgain = null, afterRescale = null;
   if (again && !masterError) {
     const t1 = Date.now();
+    // A move's amount slider to 50 % (the Worker re-masters with the moves
+    // scaled), when the master made a move that has one.
+    const slider = page.locator('input[type=range][data-module-index]').first();
+    if (await slider.count() > 0) {
+      await slider.fill('50');
+      await page.waitForSelector('#decisions li:has-text("at 50 %")', { timeout: 1_200_000 });
+      await page.waitForFunction(() => !document.querySelector('#master').disabled, null, { timeout: 1_200_000 });
+      await new Promise((r) => setTimeout(r, 500));
+      afterRescale = peak;
+    }
     await page.selectOption('#target', '-18');
     await page.waitForFunction(() => Math.abs(parseFloat(document.querySelector('#after-integrated')?.dataset.value) + 18) < 0.5
       && !document.querySelector('#master').disabled, null, { timeout: 1_200_000 });
@@ -121,6 +132,7 @@ try {
     ratio: (peak - idle) / decodedBytes,
     ratio_first_master: (afterMaster - idle) / decodedBytes,
     again_and_export_s: againS,
+    ratio_after_amount: afterRescale === null ? null : (afterRescale - idle) / decodedBytes,
     ratio_before_export: afterAgain === null ? null : (afterAgain - idle) / decodedBytes,
     analysed_s: analysedS,
     mastered_s: masteredS,
@@ -135,7 +147,7 @@ try {
   await rm(path, { force: true });
 }
 console.log(JSON.stringify(result, null, 1));
-console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
+console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount?.toFixed(2)}×, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
 const firstRatio = again ? result.ratio_first_master : result.ratio;
 const failed = (limit !== null && !(firstRatio <= limit))
   || (againLimit !== null && Number.isFinite(againLimit) && !(result.ratio <= againLimit && result.again_and_export_s !== null));
