@@ -957,15 +957,31 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
         focus.freq_hz * 2f64.powf(-1.0 / 12.0),
         focus.freq_hz * 2f64.powf(1.0 / 12.0),
     );
-    let what = if focus.midi == loud.midi {
-        format!(
-            "the bass note {name} ({:.0} Hz) booms {boom:.1} dB above the other notes",
-            focus.freq_hz
+    // A note that booms is tamed where it booms; a note that drops out is
+    // not brought back by a cut (nor, much, by a boost that lifts every
+    // other note in that band too): it is the mix's to fix.
+    let band = band_text(lo, hi);
+    let (what, then) = if focus.midi == loud.midi {
+        (
+            format!(
+                "the bass note {name} ({:.0} Hz) booms {boom:.1} dB above the other notes",
+                focus.freq_hz
+            ),
+            format!(
+                "In a car or a club that note jumps out, and small speakers make the bass line sound uneven. \
+                 A narrow, gentle cut (or dynamic control) at {band} tames it without thinning the low end."
+            ),
         )
     } else {
-        format!(
-            "the bass note {name} ({:.0} Hz) drops {vanish:.1} dB below the other notes",
-            focus.freq_hz
+        (
+            format!(
+                "the bass note {name} ({:.0} Hz) drops {vanish:.1} dB below the other notes",
+                focus.freq_hz
+            ),
+            "In a car or a club that note falls out of the bass line, and small speakers lose it first. \
+             It usually comes from the mix (the instrument is weak on that note, or another part cancels it): \
+             fix it there; an EQ lift at that note would raise every other note near it too."
+                .to_string(),
         )
     };
     Some(make(
@@ -973,10 +989,8 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
         severity,
         "Uneven bass notes",
         format!(
-            "Around {} {what}. In a car or a club that note jumps out (or disappears), and small speakers make the bass line sound uneven. \
-             A narrow, gentle cut (or dynamic control) at {} tames it without thinning the low end.",
+            "Around {} {what}. {then}",
             crate::units::mmss(focus.worst_time_s),
-            band_text(lo, hi)
         ),
         ranges,
         Some([r2(lo), r2(hi)]),
