@@ -2,7 +2,7 @@
 //! invariance, latency compensation, bypass alignment, click-free updates.
 
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, Module, StereoTarget};
+use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, FlipLow, Module, StereoTarget};
 use preflight_tests::signals::bass_notes_bursts_noise;
 
 fn full_chain() -> Chain {
@@ -162,6 +162,7 @@ fn parameter_updates_ramp_without_clicks_and_structural_changes_are_refused() {
 fn scaled_amounts() {
     let m = Module::StereoImage {
         mono_below_hz: 120.0,
+        flip_low: FlipLow::Right,
         width: 0.6,
         balance_db: 2.0,
     };
@@ -169,6 +170,7 @@ fn scaled_amounts() {
         m.scaled(0.5),
         Module::StereoImage {
             mono_below_hz: 120.0,
+            flip_low: FlipLow::Right,
             width: 0.8,
             balance_db: 1.0
         }

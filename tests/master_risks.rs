@@ -444,7 +444,10 @@ fn masked_vocal_comes_forward() {
 
 #[test]
 fn mono_collapse_is_made_mono_safe() {
+    // A bass line that carries the low end, inverted in the right channel.
     let spec = MixSpec {
+        kick: 0.3,
+        bass: 0.35,
         bass_antiphase: true,
         ..MixSpec::default()
     };
@@ -455,6 +458,38 @@ fn mono_collapse_is_made_mono_safe() {
         &m,
         low_mono_loss_db(&a, 150.0),
         low_mono_loss_db(&m.audio, 150.0),
+    );
+    // Mono-safe by keeping the bass, not by cancelling it: the master's mono
+    // sum carries its bass (40–150 Hz against the whole) within 1 dB of the
+    // same mix with the bass in polarity. Summing the inverted lows as they
+    // are would leave only the kick there.
+    let in_polarity = gain(
+        &mix(
+            &MixSpec {
+                bass_antiphase: false,
+                ..spec
+            },
+            SR,
+            SECONDS,
+            0x1234_5678,
+        ),
+        -4.0,
+    );
+    let fold = |x: &AudioBuffer| AudioBuffer {
+        sample_rate: x.sample_rate,
+        channels: vec![x.channels[0]
+            .iter()
+            .zip(&x.channels[1])
+            .map(|(l, r)| 0.5 * (l + r))
+            .collect()],
+    };
+    let want = band_vs_all_db(&fold(&in_polarity), 40.0, 150.0);
+    let got = band_vs_all_db(&fold(&m.audio), 40.0, 150.0);
+    let cancelled = band_vs_all_db(&fold(&a), 40.0, 150.0);
+    eprintln!("bass in mono: {got:.2} dB (in polarity {want:.2}, as mixed {cancelled:.2})");
+    assert!(
+        (got - want).abs() < 1.0,
+        "the master's mono bass {got:.2} dB, the mix in polarity {want:.2} dB"
     );
 }
 

@@ -303,6 +303,7 @@ fn varied_module(k: usize, g: &mut Lcg, scale: f64) -> Module {
         },
         5 => Module::StereoImage {
             mono_below_hz: r(0.0, 160.0),
+            flip_low: Default::default(),
             width: r(0.6, 1.4),
             balance_db: r(-4.0, 4.0),
         },

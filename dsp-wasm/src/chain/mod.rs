@@ -62,6 +62,7 @@ mod tests {
         let mut linked = chain.clone();
         linked.modules.push(Module::StereoImage {
             mono_below_hz: 0.0,
+            flip_low: Default::default(),
             width: 1.2,
             balance_db: 0.0,
         });

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::dsp::mid_side::StereoTarget;
+pub use crate::dsp::mid_side::{FlipLow, StereoTarget};
 use crate::error::{Error, Result};
 
 /// Version tag of the chain format.
@@ -84,6 +84,7 @@ impl Chain {
             },
             Module::StereoImage {
                 mono_below_hz: 120.0,
+                flip_low: FlipLow::Right,
                 width: 0.9,
                 balance_db: 0.5,
             },
@@ -187,6 +188,10 @@ pub enum Module {
     /// Amount: `width` (and `balance_db`).
     StereoImage {
         mono_below_hz: f64,
+        /// The channel whose lows are polarity-inverted before the mono sum
+        /// (absent from the JSON when none).
+        #[serde(default, skip_serializing_if = "FlipLow::is_none")]
+        flip_low: FlipLow,
         width: f64,
         balance_db: f64,
     },
@@ -350,6 +355,7 @@ impl Module {
                 mono_below_hz,
                 width,
                 balance_db,
+                ..
             } => {
                 check("mono_below_hz", mono_below_hz, 0.0, 1000.0)?;
                 check("width", width, 0.0, 2.0)?;

@@ -189,10 +189,16 @@ pub(super) fn same_structure(old: &Module, new: &Module) -> bool {
         ) => c0 == crossover_hz,
         (
             Module::StereoImage {
-                mono_below_hz: m0, ..
+                mono_below_hz: m0,
+                flip_low: f0,
+                ..
             },
-            Module::StereoImage { mono_below_hz, .. },
-        ) => m0 == mono_below_hz,
+            Module::StereoImage {
+                mono_below_hz,
+                flip_low,
+                ..
+            },
+        ) => m0 == mono_below_hz && f0 == flip_low,
         (
             Module::Limiter {
                 lookahead_ms: l0, ..
@@ -284,10 +290,12 @@ fn stereo_image_params(m: &Module) -> Option<StereoImageParams> {
     match *m {
         Module::StereoImage {
             mono_below_hz,
+            flip_low,
             width,
             balance_db,
         } => Some(StereoImageParams {
             mono_below_hz,
+            flip_low,
             width: width as f32,
             balance_db: balance_db as f32,
         }),
@@ -436,11 +444,17 @@ impl Stage {
             (
                 Stage::StereoImage(s),
                 Module::StereoImage {
-                    mono_below_hz: m0, ..
+                    mono_below_hz: m0,
+                    flip_low: f0,
+                    ..
                 },
-                Module::StereoImage { mono_below_hz, .. },
+                Module::StereoImage {
+                    mono_below_hz,
+                    flip_low,
+                    ..
+                },
             ) => {
-                if m0 != mono_below_hz {
+                if m0 != mono_below_hz || f0 != flip_low {
                     return false;
                 }
                 s.set_params(&stereo_image_params(new).expect("stereo_image"));

@@ -17,7 +17,7 @@
 //! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `vocal_masking` | (major only) +1.5 dB presence bell @ 2.5 kHz on mid only; +0.8 dB | may raise harshness — re-checked |
-//! | `mono_collapse` | mono below 120 Hz; plus width 0.8; width 0.7 | stereo width |
+//! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured L/R difference; half | none when the lean was unintended |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 3 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
@@ -42,8 +42,9 @@
 use std::collections::BTreeMap;
 
 use crate::audio::AudioBuffer;
-use crate::chain::{FilterKind, Module, StereoTarget};
+use crate::chain::{FilterKind, FlipLow, Module, StereoTarget};
 use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
+use crate::dsp::mid_side::LowBand;
 use crate::master::intent::Character;
 use crate::report::{Level, Report, Risk};
 use crate::units::round1;
@@ -326,6 +327,51 @@ fn rebalanceable(ctx: &Context) -> bool {
     b.abs() <= MAX_REBALANCE_DB || st.correlation.unwrap_or(1.0) >= SEPARATE_PARTS_CORRELATION
 }
 
+/// Mono-sum loss (K-weighted, dB) a narrowed image is aimed at: under the
+/// 2.5 dB at which `mono_collapse` starts to count (the loss of a mix of
+/// mostly unrelated channels, 3 dB, is past it).
+pub const MONO_LOSS_AIM_DB: f64 = 2.0;
+
+/// Low-end correlation at or under which the lows are treated as one
+/// signal in opposite polarity (a flip is tried before a mono sum); between
+/// it and 0 they are mostly wide, unrelated parts, and a flip would trade
+/// the centred bass for the side.
+pub const INVERTED_LOWS_CORRELATION: f64 = -0.5;
+
+/// Narrowest width a mono-collapse move goes to.
+pub const MIN_WIDTH: f64 = 0.4;
+
+/// The width at which a track losing `mono_loss_db` in the mono sum would
+/// lose [`MONO_LOSS_AIM_DB`]: the loss is `10·log10(1 + S/M)` (side over mid
+/// power), and the width scales S by `w²`. None when the track is under the
+/// aim already.
+fn aimed_width(mono_loss_db: Option<f64>) -> Option<f64> {
+    let loss = mono_loss_db?;
+    if !loss.is_finite() || loss <= MONO_LOSS_AIM_DB + 0.5 {
+        return None;
+    }
+    let ratio = (10f64.powf(loss / 10.0) - 1.0).max(1e-9);
+    let aim = 10f64.powf(MONO_LOSS_AIM_DB / 10.0) - 1.0;
+    Some((((aim / ratio).sqrt() * 10.0).round() / 10.0).clamp(MIN_WIDTH, 0.9))
+}
+
+/// A low end out of polarity between the channels: the channel to flip and
+/// the frequency to make mono below (120 Hz, or 200 Hz when 120–240 Hz is
+/// out of polarity too). None when the lows are more in polarity than out.
+fn inverted_lows(audio: &AudioBuffer) -> Option<(FlipLow, f64)> {
+    let [l, r, ..] = audio.channels.as_slice() else {
+        return None;
+    };
+    let sr = f64::from(audio.sample_rate);
+    let low = LowBand::measure(l, r, sr, 0.0, 120.0);
+    if !low.out_of_polarity() {
+        return None;
+    }
+    let next = LowBand::measure(l, r, sr, 120.0, 240.0);
+    let below = if next.out_of_polarity() { 200.0 } else { 120.0 };
+    Some((low.channel_to_flip(), below))
+}
+
 /// Largest static boost at any level, dB. Boosting cannot restore what a mix
 /// lacks, it raises the noise and the harshness that comes with it; a 2–3 dB
 /// shelf is the mastering move (Katz, *Mastering Audio*, 3rd ed., ch. 8).
@@ -362,6 +408,7 @@ pub fn proportionate(mv: Move, level: Level) -> Move {
             // Mono lows drop a decorrelated bass by up to 3 dB: a correction
             // for a major mono collapse, not a touch.
             mono_below_hz: 0.0,
+            flip_low: FlipLow::None,
             width: width.max(MINOR_MIN_WIDTH),
             balance_db: balance_db.clamp(-MINOR_BALANCE_DB, MINOR_BALANCE_DB),
         },
@@ -391,6 +438,7 @@ pub fn proportionate(mv: Move, level: Level) -> Move {
 fn image_label(m: &Module) -> String {
     let Module::StereoImage {
         mono_below_hz,
+        flip_low,
         width,
         balance_db,
     } = m
@@ -399,7 +447,12 @@ fn image_label(m: &Module) -> String {
     };
     let mut parts = Vec::new();
     if *mono_below_hz > 0.0 {
-        parts.push(format!("mono below {mono_below_hz:.0} Hz"));
+        let side = match flip_low {
+            FlipLow::None => "",
+            FlipLow::Left => " (left lows polarity-flipped first)",
+            FlipLow::Right => " (right lows polarity-flipped first)",
+        };
+        parts.push(format!("mono below {mono_below_hz:.0} Hz{side}"));
     }
     if (*width - 1.0).abs() > 1e-9 {
         parts.push(format!("width {width:.1}"));
@@ -412,7 +465,7 @@ fn image_label(m: &Module) -> String {
 
 /// Whether `m` leaves the audio as it is (a stereo-image move with nothing left).
 fn is_identity(m: &Module) -> bool {
-    matches!(m, Module::StereoImage { mono_below_hz, width, balance_db }
+    matches!(m, Module::StereoImage { mono_below_hz, width, balance_db, .. }
         if *mono_below_hz <= 0.0 && (*width - 1.0).abs() < 1e-9 && *balance_db == 0.0)
 }
 
@@ -801,34 +854,77 @@ impl Proposer<'_> {
     }
 
     /// Moves for `mono_collapse` (stereo files only).
+    ///
+    /// A low end more out of polarity than in it (its side outweighs its
+    /// mid, its correlation at most [`INVERTED_LOWS_CORRELATION`]) is first
+    /// tried flipped back before the lows are made mono: summing it as it is
+    /// would cancel the bass on every system. A side channel that
+    /// cancels is narrowed to the width at which the mono sum would lose
+    /// [`MONO_LOSS_AIM_DB`] ([`aimed_width`]).
     fn mono_collapse(&self) -> Vec<Move> {
         let ctx = self.ctx;
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
 
         let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
-        let image = |mono_below_hz: f64, width: f64| Module::StereoImage {
+        let aimed = aimed_width(ctx.report.stereo.mono_loss_db);
+        let image = |mono_below_hz: f64, flip_low: FlipLow, width: f64| Module::StereoImage {
             mono_below_hz,
+            flip_low,
             width,
             balance_db: 0.0,
         };
+        let mut flipped = Vec::new();
+        let inverted = ctx
+            .report
+            .stereo
+            .low_correlation
+            .is_some_and(|c| c <= INVERTED_LOWS_CORRELATION);
+        if let Some((flip, below_hz)) = inverted.then(|| inverted_lows(ctx.audio)).flatten() {
+            let which = if flip == FlipLow::Left {
+                "left"
+            } else {
+                "right"
+            };
+            let module = image(below_hz, flip, 1.0);
+            flipped.push(mv(
+                module.clone(),
+                "stereo_image",
+                image_label(&module),
+                &format!(
+                    "Below {below_hz:.0} Hz the {which} channel is out of polarity with the other: summed to mono the bass cancels. \
+                     Flipping those lows back and making them mono keeps the bass on phones, club subs and Bluetooth speakers."
+                ),
+                "Low-frequency width is gone (rarely audible at these frequencies).",
+            ));
+            if let Some(w) = aimed {
+                let module = image(below_hz, flip, w);
+                flipped.push(mv(
+                    module.clone(),
+                    "stereo_image",
+                    image_label(&module),
+                    "Lows flipped back into polarity and made mono, and a narrower side channel so less vanishes in mono.",
+                    "A narrower stereo image.",
+                ));
+            }
+        }
         let mut v = vec![
             mv(
-                image(120.0, 1.0),
+                image(120.0, FlipLow::None, 1.0),
                 "stereo_image",
                 "mono below 120 Hz".into(),
                 "Parts of the low end cancel in mono (phones, club subs, Bluetooth speakers); making the lows mono keeps them everywhere.",
                 "Low-frequency width is gone (rarely audible below 120 Hz).",
             ),
             mv(
-                image(120.0, 0.8),
+                image(120.0, FlipLow::None, 0.8),
                 "stereo_image",
                 "mono below 120 Hz, width 0.8".into(),
                 "Mono lows and a narrower side channel so less vanishes in mono.",
                 "A narrower stereo image.",
             ),
             mv(
-                image(0.0, 0.7),
+                image(0.0, FlipLow::None, 0.7),
                 "stereo_image",
                 "width 0.7".into(),
                 "A narrower side channel so less vanishes in mono.",
@@ -838,7 +934,22 @@ impl Proposer<'_> {
         if !low_problem {
             v.swap(0, 2);
         }
-        v
+        if let Some(w) = aimed.filter(|&w| w < 0.7) {
+            let module = image(if low_problem { 120.0 } else { 0.0 }, FlipLow::None, w);
+            let at = if low_problem { 2 } else { 1 };
+            v.insert(
+                at,
+                mv(
+                    module.clone(),
+                    "stereo_image",
+                    image_label(&module),
+                    "The side channel is far louder than in finished records: narrowed to where the mono sum loses about 2 dB.",
+                    "A narrower stereo image.",
+                ),
+            );
+        }
+        flipped.extend(v);
+        flipped
     }
 
     /// Moves for `stereo_imbalance` (stereo files only).
@@ -853,6 +964,7 @@ impl Proposer<'_> {
         }
         let image = |balance_db: f64| Module::StereoImage {
             mono_below_hz: 0.0,
+            flip_low: FlipLow::None,
             width: 1.0,
             balance_db: round1(balance_db),
         };
@@ -1189,6 +1301,7 @@ mod tests {
         Move {
             module: Module::StereoImage {
                 mono_below_hz,
+                flip_low: FlipLow::None,
                 width,
                 balance_db,
             },
