@@ -1,6 +1,6 @@
 //! Detection: for every risk id, a generated mix with that problem injected is
 //! flagged (≥ minor) and the same mix without it is not flagged major — in
-//! three different styles. And restraint: a clean mix has no major risk at all.
+//! three different styles (`vocal_masking`, a reading, stays under minor). And restraint: a clean mix has no major risk at all.
 
 use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
@@ -65,6 +65,10 @@ fn every_injected_problem_is_flagged_in_every_style() {
             |_, _| {},
         )
         .report;
+        // `vocal_masking` is a reading, not a risk (no voice detector; see
+        // `risks::spectral`): its injection here is a 2 kHz dip in the mid
+        // channel — the quantity it reads — so flagging it would prove
+        // nothing. It must stay a reading even then.
         for id in RISK_IDS {
             let bad = analyze(
                 &inject(id, style, RATE, SECONDS, seed(style)),
@@ -75,6 +79,12 @@ fn every_injected_problem_is_flagged_in_every_style() {
             .report;
             let (s_bad, s_clean) = (severity(&bad, id), severity(&clean, id));
             println!("{style:?} {id:20} injected {s_bad:.2}  clean {s_clean:.2}");
+            if id == "vocal_masking" {
+                if s_bad >= 0.25 {
+                    failures.push(format!("{style:?}/{id}: a reading rose to {s_bad:.2}"));
+                }
+                continue;
+            }
             if s_bad < 0.25 {
                 failures.push(format!(
                     "{style:?}/{id}: injected severity {s_bad:.2} < minor ({})",

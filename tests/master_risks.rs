@@ -419,9 +419,13 @@ fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
     );
 }
 
+/// A centre that is thin at 1–4 kHz is a reading, not a buried vocal: the
+/// detector cannot tell a voice from the arrangement (on the judgement
+/// corpus it flagged only instrumentals and missed every lowered vocal), so
+/// the master leaves the range as it is — its level against the whole,
+/// measured with the test support's own filters, moves by well under 1 dB.
 #[test]
-fn masked_vocal_comes_forward() {
-    // The centre loses 2 kHz: the vocal's intelligibility range.
+fn a_thin_centre_is_a_reading_and_gets_no_presence_lift() {
     let a = through(
         &clean(SR, SECONDS),
         vec![Module::Eq {
@@ -432,13 +436,30 @@ fn masked_vocal_comes_forward() {
             target: StereoTarget::Mid,
         }],
     );
-    let m = check("vocal_masking", &a, "vocal_masking");
-    check_band(
-        "vocal_masking",
-        &clean(SR, SECONDS),
-        &a,
-        &m,
-        (1000.0, 4000.0, -1.0),
+    let m = run("vocal_masking", &a, &MasterOptions::default());
+    let reading = m
+        .report
+        .before
+        .risks
+        .iter()
+        .find(|r| r.id == "vocal_masking")
+        .expect("the presence reading is reported");
+    assert_eq!(reading.level, Level::Info, "{reading:?}");
+    assert!(
+        m.report
+            .decisions
+            .iter()
+            .all(|d| !d.addresses.iter().any(|x| x == "vocal_masking")),
+        "no move answers a reading: {:?}",
+        m.report.decisions
+    );
+    let (before, after) = (
+        band_vs_all_db(&a, 1000.0, 4000.0),
+        band_vs_all_db(&m.audio, 1000.0, 4000.0),
+    );
+    assert!(
+        (after - before).abs() < 0.5,
+        "1–4 kHz against the whole: {before:.2} → {after:.2} dB"
     );
 }
 

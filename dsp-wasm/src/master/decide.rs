@@ -16,7 +16,6 @@
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
-//! | `vocal_masking` | (major only) +1.5 dB presence bell @ 2.5 kHz on mid only; +0.8 dB | may raise harshness — re-checked |
 //! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured L/R difference; half | none when the lean was unintended |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 3 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
@@ -26,7 +25,9 @@
 //! (headroom restored: turned down when louder than the target, and no further
 //! limiting when the mix itself is already over-compressed — "not louder, but
 //! controlled"). Not addressable: `clipping` (flattened
-//! peaks cannot be restored; the master adds no further clipping).
+//! peaks cannot be restored; the master adds no further clipping). No move:
+//! `vocal_masking`, a reading of the centre's presence rather than a risk
+//! until a voice can be recognised ([`crate::risks::spectral`]).
 //!
 //! Every move is sized in proportion to its risk ([`proportionate`]): a
 //! risk at `minor` is within the spread of finished records, so it gets a
@@ -81,8 +82,8 @@ pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
              over-compressed gets no further limiting.",
         ),
         "vocal_masking" => Some(
-            "A voice only a little behind the music is the mix's balance; a presence lift on the \
-             whole mix would brighten everything else with it. Only a clearly buried vocal gets one.",
+            "A reading, not a risk: Preflight does not recognise a voice yet, and a presence lift \
+             on the whole mix would brighten everything else with it.",
         ),
         "stereo_imbalance" => Some(
             "One channel is far quieter than the other and carries other parts: that is how the \
@@ -556,7 +557,6 @@ fn proposals(risk: &Risk, ctx: &Context) -> Vec<Move> {
         // A minor reading is no evidence of a buried vocal (the detector has
         // not found one of the corpus's 14 lowered vocals, and reads minor on
         // instrumentals): a presence lift there only colours a clean mix.
-        "vocal_masking" if risk.level >= Level::Major => p.vocal_masking(),
         "mono_collapse" if ctx.audio.num_channels() == 2 => p.mono_collapse(),
         // A lean is corrected; a channel far quieter than the other is the
         // arrangement (or a fault) that a gain cannot re-centre.
@@ -823,32 +823,6 @@ impl Proposer<'_> {
                 format!("high shelf 9 kHz +{:.1} dB", g / 2.0),
                 "A smaller air lift.",
                 "Slightly more hiss and sibilance.",
-            ),
-        ]
-    }
-
-    /// Moves for `vocal_masking`.
-    fn vocal_masking(&self) -> Vec<Move> {
-        let (risk, k) = (self.risk, self.k);
-        let mv =
-            |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
-        let (fc, _, _) = band_centre(risk, 1000.0, 4000.0);
-        let f = fc.clamp(1500.0, 3500.0);
-        let g = (ev(risk, "presence_deficit_db").unwrap_or(2.5) * 0.7).clamp(1.0, 3.0) * k.min(1.0);
-        vec![
-            mv(
-                eq(FilterKind::Peaking, f, 1.0, g, StereoTarget::Mid),
-                "eq",
-                format!("presence bell {f:.0} Hz +{g:.1} dB on mid"),
-                "The lead drops back on earbuds and in cars; lifting presence in the centre only brings it forward without widening the sides.",
-                "Can add edge — re-checked against harshness before it is kept.",
-            ),
-            mv(
-                eq(FilterKind::Peaking, f, 1.0, g / 2.0, StereoTarget::Mid),
-                "eq",
-                format!("presence bell {f:.0} Hz +{:.1} dB on mid", g / 2.0),
-                "A smaller presence lift in the centre.",
-                "A little edge on the lead.",
             ),
         ]
     }
