@@ -49,10 +49,15 @@ pub fn RiskList(
     view! { <section class="risks">{list}{notes}</section> }
 }
 
-/// The folded list's heading.
+/// The folded list's heading: info-level readings are either within the
+/// range of finished records or figures Preflight cannot yet call a risk
+/// (the centre's presence), so the heading claims only that they are not risks.
 fn notes_summary(n: usize) -> String {
-    let what = if n == 1 { "reading" } else { "readings" };
-    format!("Also noted: {n} {what} within the range of finished records, not risks")
+    if n == 1 {
+        "Also noted: 1 reading, not a risk".to_string()
+    } else {
+        format!("Also noted: {n} readings, not risks")
+    }
 }
 
 /// One risk: its level, title, band, explanation and time ranges.
@@ -178,9 +183,6 @@ mod tests {
         assert_eq!(chip_order(&r), vec![[4.02, 4.52], [9.52, 10.02]]);
         assert!(chip_order(&[]).is_empty());
         assert_eq!(level_name(Level::Minor), "minor");
-        assert_eq!(
-            super::notes_summary(1),
-            "Also noted: 1 reading within the range of finished records, not risks"
-        );
+        assert_eq!(super::notes_summary(1), "Also noted: 1 reading, not a risk");
     }
 }
