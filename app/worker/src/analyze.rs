@@ -12,7 +12,7 @@ use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
 use crate::engine::{analyze_decoded, loudness_half};
-use crate::state::{Current, CURRENT, MASTERED, WARM_UP_MS};
+use crate::state::{self, Current, CURRENT, WARM_UP_MS};
 use crate::wire::{decode_message, post, post_channels, post_error, post_progress};
 
 /// An analysis waiting for the helper Worker's half of the measurements.
@@ -97,7 +97,7 @@ pub fn deliver(
     marks: [f64; 4],
     split: Option<(f64, f64)>,
 ) {
-    MASTERED.with(|m| *m.borrow_mut() = None);
+    state::forget_master();
     let [received, t0, t1, t3] = marks;
     let json = match serde_json::to_string(report) {
         Ok(json) => json,

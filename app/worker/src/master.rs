@@ -10,7 +10,7 @@ use dsp_wasm::master::{self, MasterOptions};
 use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
-use crate::state::{Decided, CURRENT, DECIDED, MASTERED, REFERENCE};
+use crate::state::{self, Decided, CURRENT, DECIDED, MASTERED, REFERENCE};
 use crate::wire::{post, post_error};
 
 /// Handles `{type: "master", id, target, ceiling, character, bits, rate?}`:
@@ -38,10 +38,7 @@ pub fn on_master(id: f64, data: &JsValue) {
                         .into(),
                 ));
             }
-            // The last master's samples go before the new ones are made (wasm
-            // memory never shrinks: holding them would add a whole track to
-            // the peak).
-            MASTERED.with(|m| *m.borrow_mut() = None);
+            state::forget_master();
             master::master(
                 &cur.audio,
                 &options,

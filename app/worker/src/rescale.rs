@@ -10,7 +10,7 @@ use dsp_wasm::master;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::clock::StageClock;
-use crate::state::{CURRENT, DECIDED, MASTERED};
+use crate::state::{self, CURRENT, DECIDED, MASTERED};
 use crate::wire::{post, post_error};
 
 /// Handles `{type: "rescale", id, amounts: [number]}` (one amount per
@@ -24,15 +24,14 @@ pub fn on_rescale(id: f64, data: &JsValue) {
         DECIDED.with(|d| {
             let (c, d) = (c.borrow(), d.borrow());
             let (cur, decided) = (c.as_ref()?, d.as_ref()?);
-            // The last master's samples go before the new ones are made
-            // (wasm memory never shrinks: holding them would add a whole
-            // track to the peak), once the amounts are known to be usable —
-            // one per corrective move, all numbers — so a refused request
-            // leaves the last master exportable.
+            // The last master's samples go before the new ones are made, once
+            // the amounts are known to be usable — one per corrective move,
+            // all numbers — so a refused request leaves the last master
+            // exportable.
             if amounts.len() == decided.corrections.modules.len()
                 && amounts.iter().all(|a| a.is_finite())
             {
-                MASTERED.with(|m| *m.borrow_mut() = None);
+                state::forget_master();
             }
             let mut clock = StageClock::new(id, 0.0, 1.0);
             let result = master::rescale(

@@ -13,7 +13,7 @@ use dsp_wasm::report::{analyze, Source};
 use js_sys::Uint8Array;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::state::{CURRENT, DECIDED, MASTERED};
+use crate::state::{self, CURRENT, DECIDED, MASTERED};
 use crate::wire::{post, post_error, post_progress};
 
 /// Bytes hashed per read (a 1.5 GB file is never held twice).
@@ -68,9 +68,7 @@ pub fn on_apply(id: f64, data: &JsValue) {
     let result = CURRENT.with(|c| {
         let c = c.borrow();
         let cur = c.as_ref()?;
-        // The last master's samples go before the shared chain's are made
-        // (wasm memory never shrinks).
-        MASTERED.with(|m| *m.borrow_mut() = None);
+        state::forget_master();
         Some(chain::render(&chain, &cur.audio).map(|out| {
             let report = analyze(&out, &Source::pcm("shared master"), &options, |_, _| {}).report;
             (out, report)

@@ -33,6 +33,13 @@ pub struct Reference {
     pub audio: AudioBuffer,
 }
 
+/// Lets the last master's samples go. Called before new ones are made
+/// (wasm memory never shrinks: holding them would add a whole track to the
+/// peak) and when another file arrives.
+pub fn forget_master() {
+    MASTERED.with(|m| *m.borrow_mut() = None);
+}
+
 thread_local! {
     /// How long the start-up warm-up took (reported with the first timings).
     pub static WARM_UP_MS: Cell<f64> = const { Cell::new(0.0) };
