@@ -514,6 +514,32 @@ fn mono_collapse_is_made_mono_safe() {
     );
 }
 
+/// A side channel 12 dB louder than the mix had: narrowed to where the mono
+/// sum loses about what the original did, not by a fixed 0.7. Judged by the
+/// test support's own broadband mono-sum loss, against the same mix before
+/// it was widened.
+#[test]
+fn a_far_too_wide_image_is_narrowed_towards_a_safe_mono_sum() {
+    let c = clean(SR, SECONDS);
+    let mut a = c.clone();
+    let side_gain = 10f32.powf(12.0 / 20.0);
+    let (l, r) = a.channels.split_at_mut(1);
+    for (x, y) in l[0].iter_mut().zip(r[0].iter_mut()) {
+        let (m, s) = (0.5 * (*x + *y), 0.5 * (*x - *y) * side_gain);
+        (*x, *y) = (m + s, m - s);
+    }
+    let m = check("mono_collapse", &a, "mono_collapse");
+    let loss = |x: &AudioBuffer| low_mono_loss_db(x, 20_000.0);
+    let (clean_loss, wide, mastered) = (loss(&c), loss(&a), loss(&m.audio));
+    eprintln!("mono-sum loss: clean {clean_loss:.2}, widened {wide:.2}, master {mastered:.2} dB");
+    check_physical(
+        "mono_collapse",
+        &m,
+        wide - clean_loss,
+        mastered - clean_loss,
+    );
+}
+
 /// A non-band risk judged by a physical measure (`before`, `after`, both
 /// "more is worse", 0 = none): never worse by more than 0.5, and when the
 /// detector called it major, at least halved.

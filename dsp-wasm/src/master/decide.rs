@@ -16,7 +16,7 @@
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
-//! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss when the side is far too loud | stereo width |
+//! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured L/R difference; half | none when the lean was unintended |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 3 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
@@ -339,20 +339,24 @@ pub const MONO_LOSS_AIM_DB: f64 = 2.0;
 /// the centred bass for the side.
 pub const INVERTED_LOWS_CORRELATION: f64 = -0.5;
 
+/// Mono-sum loss of the worst significant band a narrowed image is aimed
+/// at: under the 4 dB at which that band makes `mono_collapse` count.
+pub const BAND_MONO_LOSS_AIM_DB: f64 = 3.5;
+
 /// Narrowest width a mono-collapse move goes to.
 pub const MIN_WIDTH: f64 = 0.4;
 
-/// The width at which a track losing `mono_loss_db` in the mono sum would
-/// lose [`MONO_LOSS_AIM_DB`]: the loss is `10·log10(1 + S/M)` (side over mid
-/// power), and the width scales S by `w²`. None when the track is under the
-/// aim already.
-fn aimed_width(mono_loss_db: Option<f64>) -> Option<f64> {
+/// The width at which something losing `mono_loss_db` in the mono sum (the
+/// whole track, or one band) would lose `aim_db`: the loss is
+/// `10·log10(1 + S/M)` (side over mid power), and the width scales S by
+/// `w²`. None when it is under the aim (by less than 0.5 dB) already.
+fn aimed_width(mono_loss_db: Option<f64>, aim_db: f64) -> Option<f64> {
     let loss = mono_loss_db?;
-    if !loss.is_finite() || loss <= MONO_LOSS_AIM_DB + 0.5 {
+    if !loss.is_finite() || loss <= aim_db + 0.5 {
         return None;
     }
     let ratio = (10f64.powf(loss / 10.0) - 1.0).max(1e-9);
-    let aim = 10f64.powf(MONO_LOSS_AIM_DB / 10.0) - 1.0;
+    let aim = 10f64.powf(aim_db / 10.0) - 1.0;
     Some((((aim / ratio).sqrt() * 10.0).round() / 10.0).clamp(MIN_WIDTH, 0.9))
 }
 
@@ -841,7 +845,16 @@ impl Proposer<'_> {
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
 
         let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
-        let aimed = aimed_width(ctx.report.stereo.mono_loss_db);
+        let aimed = match (
+            aimed_width(ctx.report.stereo.mono_loss_db, MONO_LOSS_AIM_DB),
+            aimed_width(
+                ev(self.risk, "worst_band_mono_loss_db"),
+                BAND_MONO_LOSS_AIM_DB,
+            ),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let image = |mono_below_hz: f64, flip_low: FlipLow, width: f64| Module::StereoImage {
             mono_below_hz,
             flip_low,
