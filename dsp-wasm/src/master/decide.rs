@@ -17,7 +17,7 @@
 //! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
-//! | `stereo_imbalance` | balance correction by the measured L/R difference; half | none when the lean was unintended |
+//! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half | none when the lean was unintended |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 3 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
 //! Handled by the final loudness stage, not by the loop: `loudness_target`
@@ -282,12 +282,31 @@ fn low_threshold(ctx: &Context, crossover_hz: f64, percentile: f64) -> f64 {
 pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
     let mut out: Vec<Move> = Vec::new();
     for m in proposals(risk, ctx) {
-        let m = proportionate(m, risk.level);
+        let m = if restores_centre(risk) {
+            m
+        } else {
+            proportionate(m, risk.level)
+        };
         if !is_identity(&m.module) && !out.iter().any(|o| o.module == m.module) {
             out.push(m);
         }
     }
     out
+}
+
+/// Confidence of the centre estimate from which a balance correction is
+/// sized in full at any level (see [`restores_centre`]).
+pub const CENTRE_CONFIDENCE: f64 = 0.5;
+
+/// Whether `risk` is an image lean measured on the centre of the mix
+/// ([`crate::measure::centre_lean`]) with at least [`CENTRE_CONFIDENCE`]: the
+/// voice, kick and bass sit off by a gain slip between the channels, and
+/// the correction that puts them back is a restoration of the mix, not a
+/// change to it — so a minor lean is corrected by its measured size, not by
+/// the 1 dB touch of [`MINOR_BALANCE_DB`].
+fn restores_centre(risk: &Risk) -> bool {
+    risk.id == "stereo_imbalance"
+        && ev(risk, "centre_confidence").unwrap_or(0.0) >= CENTRE_CONFIDENCE
 }
 
 /// Largest static EQ change, dB, for a risk at `minor` or below: a clean
@@ -941,11 +960,16 @@ impl Proposer<'_> {
 
     /// Moves for `stereo_imbalance` (stereo files only).
     fn stereo_imbalance(&self) -> Vec<Move> {
-        let ctx = self.ctx;
+        let (risk, ctx) = (self.risk, self.ctx);
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
 
-        let b = ctx.report.stereo.balance_db.unwrap_or(0.0).clamp(-6.0, 6.0);
+        // The lean the risk measured: the centre's offset where the track has
+        // a centre, the loudness balance where it has none.
+        let b = ev(risk, "lean_db")
+            .or(ctx.report.stereo.balance_db)
+            .unwrap_or(0.0)
+            .clamp(-6.0, 6.0);
         if b.abs() < 0.1 {
             return Vec::new();
         }

@@ -19,6 +19,7 @@
 //! (restraint).
 
 pub mod bass_notes;
+pub mod centre_lean;
 pub mod lag;
 pub mod levels;
 pub mod limiter_sim;

@@ -8,7 +8,8 @@
 //! (`z = wL + i·wR`, split by conjugate symmetry), and per band and frame three
 //! powers are kept: `|L|²`, `|R|²` and `Re(L·R*)`. Mid, side, mono sum and
 //! per-band inter-channel correlation all follow from these three without
-//! another pass.
+//! another pass. The same per-bin powers feed the centre estimate
+//! ([`crate::measure::centre_lean`]).
 //!
 //! Bins are shared between bands in proportion to how much of each bin's
 //! width falls into the band, so the narrow low bands (a bin is ~11.7 Hz at
@@ -25,6 +26,7 @@ use rustfft::{Fft, FftPlanner};
 
 use crate::audio::AudioBuffer;
 use crate::lanes;
+use crate::measure::centre_lean::{self, CentreLean, LeanEstimate};
 
 /// ISO 266 preferred one-third-octave centre frequencies, Hz (nominal labels).
 pub const THIRD_OCTAVE_HZ: [f64; 31] = [
@@ -74,6 +76,9 @@ pub struct Spectrogram {
     pub right: Vec<f32>,
     /// `Re(L·R*)`, same layout.
     pub cross: Vec<f32>,
+    /// Where the centre of the mix sits between the channels (`None` when
+    /// no bin was in phase).
+    pub centre: Option<LeanEstimate>,
 }
 
 impl Spectrogram {
@@ -215,6 +220,8 @@ pub struct Analyzer {
     bin_l: Vec<f32>,
     bin_r: Vec<f32>,
     bin_c: Vec<f32>,
+    /// Bins counted by the centre estimate ([`centre_lean`]).
+    lean_bins: std::ops::RangeInclusive<usize>,
     /// Scale from |X|² to one-sided mean square.
     scale: f32,
     buf: Vec<Complex32>,
@@ -238,7 +245,11 @@ impl Analyzer {
             .count();
         let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
         let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
+        let df = f64::from(sample_rate) / n as f64;
+        let lean_lo = ((centre_lean::LO_HZ / df).ceil() as usize).clamp(1, n / 2);
+        let lean_hi = ((centre_lean::HI_HZ / df).floor() as usize).clamp(lean_lo, n / 2);
         Self {
+            lean_bins: lean_lo..=lean_hi,
             n,
             hop: hop_len(sample_rate),
             sample_rate,
@@ -275,7 +286,9 @@ impl Analyzer {
             left: Vec::with_capacity(n_frames * nb),
             right: Vec::with_capacity(n_frames * nb),
             cross: Vec::with_capacity(n_frames * nb),
+            centre: None,
         };
+        let mut lean = CentreLean::default();
         let n = self.n;
         let half = n / 2;
         for f in 0..n_frames {
@@ -323,6 +336,12 @@ impl Analyzer {
             for k in 1..=half {
                 (pl[k], pr[k], pc[k]) = bins(z[k], zm[half - k]);
             }
+            let lb = self.lean_bins.clone();
+            lean.add_frame(
+                &self.bin_l[lb.clone()],
+                &self.bin_r[lb.clone()],
+                &self.bin_c[lb],
+            );
             for (first, w) in &self.weights {
                 let band = |p: &[f32]| lanes::dot(&p[*first..*first + w.len()], w) * self.scale;
                 out.left.push(band(&self.bin_l));
@@ -334,6 +353,7 @@ impl Analyzer {
             }
         }
         progress(1.0);
+        out.centre = lean.estimate();
         out
     }
 }

@@ -11,6 +11,10 @@
 //!   polarity everything.
 //! - **Balance**: left minus right integrated loudness (BS.1770 gating per
 //!   channel), LU.
+//! - **Centre lean**: how far the centre of the mix sits towards one channel
+//!   ([`crate::measure::centre_lean`]), blended with the balance by how much
+//!   the track has a centre to measure: the figure the image-lean risk and
+//!   its correction use.
 //! - **Low-end side energy**: side over mid below 120 Hz; low frequencies are
 //!   expected near mono (vinyl cutting and club practice: mono below ~100–150 Hz).
 
@@ -31,6 +35,12 @@ pub struct StereoMetrics {
     pub mono_loss_db: Option<f64>,
     /// Left minus right loudness, LU (None for mono files or silence).
     pub balance_db: Option<f64>,
+    /// Left minus right level of the centre of the mix, dB, and its
+    /// confidence 0..1 (see [`crate::measure::centre_lean`]).
+    pub centre: Option<(f64, f64)>,
+    /// The lean the image-lean risk judges: the centre's where the track has
+    /// one, the balance where it has none, in proportion to the confidence.
+    pub lean_db: Option<f64>,
     /// Per-band correlation.
     pub band_correlation: Vec<f64>,
     /// Per-band mono-sum loss, dB.
@@ -131,7 +141,14 @@ pub fn measure(s: &Spectrogram, l: &Loudness, sample_rate: u32) -> StereoMetrics
         [Some(a), Some(b)] => Some(a - b),
         _ => None,
     };
+    let centre = s.centre.map(|c| (c.lean_db, c.confidence()));
+    let lean_db = balance_db.map(|b| match centre {
+        Some((c, w)) => w * c + (1.0 - w) * b,
+        None => b,
+    });
     StereoMetrics {
+        centre,
+        lean_db,
         correlation: Some(correlation),
         low_correlation,
         mono_loss_db,

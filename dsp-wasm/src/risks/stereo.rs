@@ -110,32 +110,53 @@ pub const LEAN_AUDIBLE_DB: f64 = 0.5;
 
 /// The image leans to one side.
 ///
-/// Score: |left − right| integrated loudness (BS.1770 gating per channel), LU.
+/// Score: how far the centre of the mix — voice, kick, bass — sits towards
+/// one channel, dB ([`crate::measure::centre_lean`]), where the track has a
+/// centre to measure; the |left − right| integrated loudness (BS.1770 gating
+/// per channel, LU) where it has none (spaced orchestral recordings,
+/// hard-panned arrangements), blended by the estimate's confidence. A
+/// track that leans by its arrangement while its centre sits in the middle
+/// is not at risk.
 /// Anchors: 1.0 LU (minor: audible as a lean on headphones, where there is no
 /// room to blend the sides) and 3.0 LU (major: the centre image — vocal,
 /// kick, bass — is visibly off-centre; a 3 dB level difference moves a
 /// phantom centre roughly a third of the way to one side, Blumlein/Bauer
 /// panning law data).
 fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
-    let bal = m.stereo.balance_db?;
+    let balance = m.stereo.balance_db?;
+    let bal = m.stereo.lean_db.unwrap_or(balance);
+    let (centre_db, confidence) = m.stereo.centre.unwrap_or((f64::NAN, 0.0));
+    let by_centre = confidence >= 0.5;
     let severity = ramp(bal.abs(), 1.0, 3.0);
-    let side = if bal > 0.0 { "left" } else { "right" };
-    // Worst 3 s windows of per-channel difference.
+    // Worst 3 s windows: the track's lean moved by how far each window's
+    // channel balance departs from the whole track's, counted towards the
+    // side of the largest one.
     let p = &m.loudness.sub_block_power;
     let n = p[0].len();
     let w = 30usize;
-    let mut diff = Vec::new();
+    let mut leans = Vec::new();
     let mut k = 0;
     while k + w <= n {
         let a: f64 = p[0][k..k + w].iter().sum();
         let b: f64 = p[1][k..k + w].iter().sum();
-        diff.push(if a > 1e-12 && b > 1e-12 {
-            (10.0 * (a / b).log10()) * bal.signum()
+        leans.push(if a > 1e-12 && b > 1e-12 {
+            bal + 10.0 * (a / b).log10() - balance
         } else {
             0.0
         });
         k += 10;
     }
+    let widest = leans
+        .iter()
+        .copied()
+        .fold(bal, |x, y| if y.abs() > x.abs() { y } else { x });
+    let sign = if bal.abs() >= LEAN_AUDIBLE_DB {
+        bal.signum()
+    } else {
+        widest.signum()
+    };
+    let side = if sign > 0.0 { "left" } else { "right" };
+    let diff: Vec<f64> = leans.iter().map(|x| x * sign).collect();
     let mut ranges = ranges_above(&diff, 1.5, 1.0, 1.5, bal.abs().max(1.0), 1.0, 5);
     let covered: f64 = ranges.iter().map(|r| r[1] - r[0]).sum();
     // The figure in the words is the one measured where the words point: the
@@ -157,7 +178,7 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
     }
     let lean = if level {
         format!(
-            "{} the {side} channel is {worst:.1} dB louder than the other (over the whole track the two are level).",
+            "{} the {side} channel is {worst:.1} dB louder than the other (the rest of the track is level).",
             when(&ranges, m.duration_s)
         )
     } else if local {
@@ -165,6 +186,11 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
             "Over the whole track the {side} channel is {:.1} dB louder than the other; {} it is {worst:.1} dB louder.",
             bal.abs(),
             lower_first(&when(&ranges, m.duration_s))
+        )
+    } else if by_centre {
+        format!(
+            "Throughout the track what is mixed to the centre comes {:.1} dB louder from the {side} channel than from the other.",
+            bal.abs()
         )
     } else {
         format!(
@@ -183,7 +209,13 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         ranges,
         None,
         &["headphones", "earbuds"],
-        vec![("balance_db", num(bal)), ("worst_3s_lean_db", num(worst.max(0.0)))],
+        vec![
+            ("lean_db", num(bal)),
+            ("balance_db", num(balance)),
+            ("centre_lean_db", num(centre_db)),
+            ("centre_confidence", num(confidence)),
+            ("worst_3s_lean_db", num(worst.max(0.0))),
+        ],
     ))
 }
 
