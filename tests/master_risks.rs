@@ -532,6 +532,19 @@ fn a_far_too_wide_image_is_narrowed_towards_a_safe_mono_sum() {
     let loss = |x: &AudioBuffer| low_mono_loss_db(x, 20_000.0);
     let (clean_loss, wide, mastered) = (loss(&c), loss(&a), loss(&m.audio));
     eprintln!("mono-sum loss: clean {clean_loss:.2}, widened {wide:.2}, master {mastered:.2} dB");
+    for d in &m.report.decisions {
+        eprintln!("decision: {} — {}", d.label, d.why);
+        // A width at the narrowest the engine goes says so; it does not
+        // claim to reach the loss it aimed at.
+        if d.label.contains("width 0.4") {
+            assert!(
+                d.why.contains("narrowest") && !d.why.contains("about"),
+                "{}: {}",
+                d.label,
+                d.why
+            );
+        }
+    }
     check_physical(
         "mono_collapse",
         &m,

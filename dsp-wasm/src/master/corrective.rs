@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use super::decide::{self, Context, Move, Verdict};
+use super::decide::{self, Context, Move, Verdict, LATE_RISKS};
 use super::intent::Character;
 use super::screening::screen;
 use super::{decision, severity_summary, Raw, MAX_MOVES_PER_RISK, MAX_STEPS};
@@ -152,13 +152,6 @@ pub(super) fn correct(
         state.iterations.push(it);
     }
 }
-
-/// Risks worked on after every other one the loop owns: the balance of the
-/// channels is measured on what they carry, and the moves for the other
-/// risks change that (a de-esser taking centred bursts out of a
-/// hard-panned track brings its own lean back: a balance set before it is
-/// then wrong by as much).
-pub const LATE_RISKS: [&str; 1] = ["stereo_imbalance"];
 
 /// The risk to work on: after a partial improvement the same one again (even
 /// if it is now below minor, so a move can be re-sized on the re-analysed

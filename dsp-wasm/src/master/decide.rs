@@ -68,6 +68,18 @@ pub struct Move {
 /// Risk ids the final loudness stage owns (not judged level-by-level in the loop).
 pub const FINAL_STAGE_RISKS: [&str; 2] = ["loudness_target", "intersample_peaks"];
 
+/// Risks worked on after every other one the loop owns: the balance of the
+/// channels is measured on what they carry, and the moves for the other
+/// risks change that (a de-esser taking centred bursts out of a
+/// hard-panned track brings its own lean back: a balance set before it is
+/// then wrong by as much). So a move for another risk is not vetoed because
+/// a late risk rose with it: the late risk is measured and answered after
+/// it. (A low end flipped back into polarity puts the centre back in phase,
+/// and the lean it had all along is measured on it for the first time: the
+/// flip was rejected for that, and a 0.4 width that hid the lean was kept
+/// instead.)
+pub const LATE_RISKS: [&str; 1] = ["stereo_imbalance"];
+
 /// Why a risk is left alone by the loop, for ids no module answers.
 pub fn not_addressable_reason(id: &str) -> Option<&'static str> {
     match id {
@@ -154,7 +166,11 @@ pub fn judge(
         // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
         // risk that "rises" with it was hidden by the offset (the offset
         // inflated the RMS that peaks are measured against), so it is no veto.
-        if id == risk_id || risk_id == "dc_offset" || FINAL_STAGE_RISKS.contains(&id.as_str()) {
+        if id == risk_id
+            || risk_id == "dc_offset"
+            || FINAL_STAGE_RISKS.contains(&id.as_str())
+            || LATE_RISKS.contains(&id.as_str())
+        {
             continue;
         }
         let sb = before.get(id).copied().unwrap_or(0.0);
@@ -368,7 +384,8 @@ pub const MIN_WIDTH: f64 = 0.4;
 /// The width at which something losing `mono_loss_db` in the mono sum (the
 /// whole track, or one band) would lose `aim_db`: the loss is
 /// `10·log10(1 + S/M)` (side over mid power), and the width scales S by
-/// `w²`. None when it is under the aim (by less than 0.5 dB) already.
+/// `w²`. None when it is under the aim (by less than 0.5 dB) already. Not
+/// yet bounded to [`MIN_WIDTH`] (see [`width_within_bounds`]).
 fn aimed_width(mono_loss_db: Option<f64>, aim_db: f64) -> Option<f64> {
     let loss = mono_loss_db?;
     if !loss.is_finite() || loss <= aim_db + 0.5 {
@@ -376,7 +393,12 @@ fn aimed_width(mono_loss_db: Option<f64>, aim_db: f64) -> Option<f64> {
     }
     let ratio = (10f64.powf(loss / 10.0) - 1.0).max(1e-9);
     let aim = 10f64.powf(aim_db / 10.0) - 1.0;
-    Some((((aim / ratio).sqrt() * 10.0).round() / 10.0).clamp(MIN_WIDTH, 0.9))
+    Some((aim / ratio).sqrt())
+}
+
+/// An aimed width rounded to 0.1 within [`MIN_WIDTH`] ..= 0.9.
+fn width_within_bounds(w: f64) -> f64 {
+    ((w * 10.0).round() / 10.0).clamp(MIN_WIDTH, 0.9)
 }
 
 /// A low end out of polarity between the channels: the channel to flip and
@@ -864,15 +886,32 @@ impl Proposer<'_> {
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
 
         let low_problem = ctx.report.stereo.low_correlation.is_some_and(|c| c < 0.6);
-        let aimed = match (
+        // The width aimed at, and whether the worst band set it (rather
+        // than the whole track's mono-sum loss).
+        let (aimed, by_band) = match (
             aimed_width(ctx.report.stereo.mono_loss_db, MONO_LOSS_AIM_DB),
             aimed_width(
                 ev(self.risk, "worst_band_mono_loss_db"),
                 BAND_MONO_LOSS_AIM_DB,
             ),
         ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+            (Some(a), Some(b)) => (Some(a.min(b)), b < a),
+            (a, b) => (a.or(b), a.is_none() && b.is_some()),
+        };
+        let at_limit = aimed.is_some_and(|w| w < MIN_WIDTH - 0.05);
+        let aimed = aimed.map(width_within_bounds);
+        let narrowed_why = if at_limit {
+            format!(
+                "The side channel is far louder than in finished records: narrowed to width {MIN_WIDTH:.1}, the narrowest a mastering move goes here (the mix itself needs narrowing)."
+            )
+        } else if by_band {
+            format!(
+                "The side channel is far louder than in finished records: narrowed to where its worst band loses about {BAND_MONO_LOSS_AIM_DB:.1} dB in mono."
+            )
+        } else {
+            format!(
+                "The side channel is far louder than in finished records: narrowed to where the mono sum loses about {MONO_LOSS_AIM_DB:.0} dB."
+            )
         };
         let image = |mono_below_hz: f64, flip_low: FlipLow, width: f64| Module::StereoImage {
             mono_below_hz,
@@ -949,7 +988,7 @@ impl Proposer<'_> {
                     module.clone(),
                     "stereo_image",
                     image_label(&module),
-                    "The side channel is far louder than in finished records: narrowed to where the mono sum loses about 2 dB.",
+                    &narrowed_why,
                     "A narrower stereo image.",
                 ),
             );
@@ -1240,6 +1279,27 @@ mod tests {
             ),
             Verdict::Sufficient
         );
+        // Nor does a late risk: a lean is measured and answered after the
+        // other moves (a flip that brings a bass back into polarity
+        // reveals the lean it had), but it vetoes its own balance move's
+        // collateral like any other risk.
+        let before = map(&[("mono_collapse", 1.0), ("stereo_imbalance", 0.48)]);
+        assert_eq!(
+            judge(
+                "mono_collapse",
+                &before,
+                &map(&[("mono_collapse", 0.05), ("stereo_imbalance", 0.66)])
+            ),
+            Verdict::Sufficient
+        );
+        assert!(matches!(
+            judge(
+                "stereo_imbalance",
+                &map(&[("stereo_imbalance", 0.66), ("harshness", 0.2)]),
+                &map(&[("stereo_imbalance", 0.1), ("harshness", 0.3)])
+            ),
+            Verdict::Rejected(_)
+        ));
     }
 
     fn shelf(gain_db: f64) -> Move {
