@@ -166,7 +166,7 @@ pub enum Module {
         #[serde(default)]
         target: StereoTarget,
     },
-    /// Split-band de-esser: the band from `split_hz` up to 11 kHz is turned down while
+    /// Split-band de-esser: the band from `split_hz` up to 12.5 kHz is turned down while
     /// its 5–10 kHz content jumps `threshold_db` or more above its usual
     /// balance with 1–4 kHz ([`crate::dsp::de_esser`]). Amount: `max_cut_db`.
     DeEsser {

@@ -14,7 +14,7 @@
 //! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
-//! | `sibilance` | split-band de-esser on 4.5–11 kHz, acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
+//! | `sibilance` | split-band de-esser on 4–12.5 kHz (LR8 bands), acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half | none when the lean was unintended |
@@ -139,9 +139,11 @@ pub enum Verdict {
     Rejected(String),
 }
 
-/// Crossover of the de-esser, Hz: under the 5 kHz third-octave band (4.5–5.6
-/// kHz) where the sibilance detector starts, so the whole "s" band is cut.
-pub const DE_ESS_SPLIT_HZ: f64 = 4500.0;
+/// Crossover of the de-esser, Hz: about a third of an octave under the 5 kHz
+/// third-octave band (4.5–5.6 kHz) where the sibilance detector starts, so
+/// the LR8 skirt is steep enough there for the whole "s" band to be cut at
+/// full depth.
+pub const DE_ESS_SPLIT_HZ: f64 = 4000.0;
 
 /// Prominence (dB over the running median of the track's 5–10 / 1–4 kHz
 /// balance) the de-esser brings a burst back to.
