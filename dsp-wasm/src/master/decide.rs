@@ -576,11 +576,49 @@ fn relabel(label: &str, old: &Module, new: &Module) -> String {
         },
     };
     for (a, b) in pairs {
-        let (a, b) = (format!("{a:.1}"), format!("{b:.1}"));
-        if a != b {
-            if let Some(at) = out.rfind(&a) {
-                out.replace_range(at..at + a.len(), &b);
+        if format!("{a:.1}") == format!("{b:.1}") {
+            continue;
+        }
+        // The last one-decimal number in the label within rounding of `a`
+        // (the label may print the unrounded amount: 1.25 reads "1.2" where
+        // the module holds 1.3).
+        if let Some((at, len)) = one_decimal_numbers(&out)
+            .into_iter()
+            .rev()
+            .find(|&(at, len)| {
+                out[at..at + len]
+                    .parse::<f64>()
+                    .is_ok_and(|v| (v - a).abs() <= 0.1 + 1e-9)
+            })
+        {
+            out.replace_range(at..at + len, &format!("{b:.1}"));
+        }
+    }
+    out
+}
+
+/// Positions and lengths of the numbers with one decimal ("12.5", "0.4")
+/// in `text`.
+fn one_decimal_numbers(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
             }
+            let one_decimal = i + 1 < bytes.len()
+                && bytes[i] == b'.'
+                && bytes[i + 1].is_ascii_digit()
+                && (i + 2 == bytes.len() || !bytes[i + 2].is_ascii_digit());
+            if one_decimal {
+                out.push((start, i + 2 - start));
+                i += 2;
+            }
+        } else {
+            i += 1;
         }
     }
     out
@@ -1234,6 +1272,26 @@ mod tests {
 
     fn map(v: &[(&str, f64)]) -> BTreeMap<String, f64> {
         v.iter().map(|(k, s)| (k.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn a_capped_amount_is_relabelled_even_when_the_label_rounded_it_otherwise() {
+        let m = |cut: f64| Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: 4472.0,
+            q: 1.0,
+            gain_db: -cut,
+            target: StereoTarget::Stereo,
+        };
+        // The label printed 1.25 as "1.2"; the module holds 1.3.
+        assert_eq!(
+            relabel("bell 4472 Hz -1.2 dB", &m(1.3), &m(1.0)),
+            "bell 4472 Hz -1.0 dB"
+        );
+        assert_eq!(
+            relabel("bell 4472 Hz -2.5 dB", &m(2.5), &m(1.0)),
+            "bell 4472 Hz -1.0 dB"
+        );
     }
 
     #[test]
