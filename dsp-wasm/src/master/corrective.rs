@@ -242,7 +242,7 @@ fn judge_candidates(
             if let Some((audio, trial)) = trial_of(&cands[i]) {
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
-                match decide::judge(&risk.id, cur_sev, &trial_sev) {
+                match decide::judge(&risk.id, &cands[i].module, cur_sev, &trial_sev) {
                     Verdict::Rejected(why) => {
                         it.rejected.push(format!("{}: {why}", cands[i].label))
                     }
@@ -303,7 +303,7 @@ fn judge_in_order(
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
                 tried[i] = Some(sa);
-                match decide::judge(&risk.id, cur_sev, &trial_sev) {
+                match decide::judge(&risk.id, &cands[i].module, cur_sev, &trial_sev) {
                     Verdict::Sufficient => {
                         return (Some((i, (Some(trial_audio), trial, sa))), true)
                     }

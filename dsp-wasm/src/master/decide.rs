@@ -159,12 +159,22 @@ pub const MIN_IMPROVEMENT: f64 = 0.05;
 /// Judges a candidate: did `risk_id` drop, and did any other risk rise a level?
 pub fn judge(
     risk_id: &str,
+    module: &Module,
     before: &BTreeMap<String, f64>,
     after: &BTreeMap<String, f64>,
 ) -> Verdict {
     let b = before.get(risk_id).copied().unwrap_or(0.0);
     let a = after.get(risk_id).copied().unwrap_or(0.0);
+    let lows_cut_only = cuts_only_below(module, AIR_UNTOUCHED_BELOW_HZ);
     for (id, &sa) in after {
+        // A cut that stays two octaves under the air band leaves the air as
+        // it was and, against the rest of the spectrum, raises it: `dull`
+        // can read higher only because its reference tilt (fitted from
+        // 100 Hz) moved with the cut, so it is no veto. (An −8 dB cut of a
+        // booming 110 Hz note was rejected for "dull 0.24 → 0.28".)
+        if id == "dull" && lows_cut_only {
+            continue;
+        }
         // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
         // risk that "rises" with it was hidden by the offset (the offset
         // inflated the RMS that peaks are measured against), so it is no veto.
@@ -191,6 +201,47 @@ pub fn judge(
     } else {
         Verdict::Rejected(format!("{risk_id} did not drop enough ({b:.2} → {a:.2})"))
     }
+}
+
+/// Upper edge of the moves that cannot make the air band (`dull`, from
+/// 8 kHz) duller, Hz: two octaves under it.
+pub const AIR_UNTOUCHED_BELOW_HZ: f64 = 2000.0;
+
+/// Whether `m` only turns things down, and only under `hz`: a cut, a
+/// dynamic cut, a low shelf down, a high-pass or a low-band control whose
+/// reach (a bell's upper half-gain edge, a shelf's or high-pass's octave
+/// above its corner, twice a crossover) stays under `hz`.
+pub fn cuts_only_below(m: &Module, hz: f64) -> bool {
+    // Upper half-gain edge of a bell of quality `q` at `f`: half its
+    // bandwidth in octaves above the centre (RBJ cookbook bandwidth).
+    let bell_top = |f: f64, q: f64| {
+        let bw = 2.0 / std::f64::consts::LN_2 * (1.0 / (2.0 * q.max(0.1))).asinh();
+        f * 2f64.powf(bw / 2.0)
+    };
+    let reach = match *m {
+        Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz,
+            q,
+            gain_db,
+            ..
+        } if gain_db < 0.0 => bell_top(freq_hz, q),
+        Module::Eq {
+            kind: FilterKind::LowShelf,
+            freq_hz,
+            gain_db,
+            ..
+        } if gain_db < 0.0 => 2.0 * freq_hz,
+        Module::Eq {
+            kind: FilterKind::Highpass,
+            freq_hz,
+            ..
+        } => 2.0 * freq_hz,
+        Module::DynamicEq { freq_hz, q, .. } => bell_top(freq_hz, q),
+        Module::LowControl { crossover_hz, .. } => 2.0 * crossover_hz,
+        _ => f64::INFINITY,
+    };
+    reach <= hz
 }
 
 /// What the candidate generator looks at.
@@ -1296,6 +1347,7 @@ mod tests {
 
     #[test]
     fn judge_keeps_only_real_improvements_without_collateral() {
+        const NEUTRAL: Module = Module::Gain { gain_db: 0.0 };
         let before = map(&[
             ("harshness", 0.7),
             ("sibilance", 0.2),
@@ -1304,6 +1356,7 @@ mod tests {
         assert_eq!(
             judge(
                 "harshness",
+                &NEUTRAL,
                 &before,
                 &map(&[("harshness", 0.3), ("sibilance", 0.2)])
             ),
@@ -1312,19 +1365,21 @@ mod tests {
         assert_eq!(
             judge(
                 "harshness",
+                &NEUTRAL,
                 &before,
                 &map(&[("harshness", 0.62), ("sibilance", 0.2)])
             ),
             Verdict::Partial
         );
         assert!(matches!(
-            judge("harshness", &before, &map(&[("harshness", 0.68)])),
+            judge("harshness", &NEUTRAL, &before, &map(&[("harshness", 0.68)])),
             Verdict::Rejected(_)
         ));
         // Sibilance rose from info to minor: rejected even though harshness fell.
         assert!(matches!(
             judge(
                 "harshness",
+                &NEUTRAL,
                 &before,
                 &map(&[("harshness", 0.2), ("sibilance", 0.3)])
             ),
@@ -1334,11 +1389,31 @@ mod tests {
         assert_eq!(
             judge(
                 "harshness",
+                &NEUTRAL,
                 &before,
                 &map(&[("harshness", 0.2), ("loudness_target", 0.9)])
             ),
             Verdict::Sufficient
         );
+        // A low cut cannot make the air duller: `dull` rising with it is
+        // its reference tilt moving, no veto; a high cut's rise of it is.
+        let before = map(&[("low_end_instability", 0.8), ("dull", 0.24)]);
+        let after = map(&[("low_end_instability", 0.2), ("dull", 0.3)]);
+        let cut = |f: f64| Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: f,
+            q: 2.0,
+            gain_db: -8.0,
+            target: StereoTarget::Stereo,
+        };
+        assert_eq!(
+            judge("low_end_instability", &cut(110.0), &before, &after),
+            Verdict::Sufficient
+        );
+        assert!(matches!(
+            judge("low_end_instability", &cut(3000.0), &before, &after),
+            Verdict::Rejected(_)
+        ));
         // Nor does a late risk: a lean is measured and answered after the
         // other moves (a flip that brings a bass back into polarity
         // reveals the lean it had), but it vetoes its own balance move's
@@ -1347,6 +1422,7 @@ mod tests {
         assert_eq!(
             judge(
                 "mono_collapse",
+                &NEUTRAL,
                 &before,
                 &map(&[("mono_collapse", 0.05), ("stereo_imbalance", 0.66)])
             ),
@@ -1355,6 +1431,7 @@ mod tests {
         assert!(matches!(
             judge(
                 "stereo_imbalance",
+                &NEUTRAL,
                 &map(&[("stereo_imbalance", 0.66), ("harshness", 0.2)]),
                 &map(&[("stereo_imbalance", 0.1), ("harshness", 0.3)])
             ),

@@ -95,7 +95,7 @@ pub(super) fn screen(
     for (i, t) in trials.iter().enumerate() {
         let Some(t) = t else { continue };
         let sa = t.get(&risk.id).copied().unwrap_or(0.0);
-        match decide::judge(&risk.id, &here, t) {
+        match decide::judge(&risk.id, &cands[i].module, &here, t) {
             Verdict::Sufficient => order.push(i),
             Verdict::Partial => {
                 if best_partial.is_none_or(|(_, s)| sa < s) {
@@ -120,7 +120,7 @@ pub(super) fn screen(
             let label = r.candidate.label.clone();
             if let Some(t) = t {
                 let sr = t.get(&risk.id).copied().unwrap_or(0.0);
-                match decide::judge(&risk.id, &here, &t) {
+                match decide::judge(&risk.id, &r.candidate.module, &here, &t) {
                     Verdict::Rejected(why) => {
                         resize_out = Some(format!("{label}: screened out — {why} on {when}"));
                     }
