@@ -203,8 +203,13 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         severity,
         "Image leans to one side",
         format!(
-            "{lean} On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. \
-             Check a panned element or a one-sided effect, or rebalance the channels."
+            "{lean} On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. {}",
+            if by_centre && !local {
+                "The whole centre moves together, as a level difference between the channels does \
+                 (a trim, a balance control or a stereo insert set unevenly): rebalancing the channels puts it back."
+            } else {
+                "Check a panned element or a one-sided effect, or rebalance the channels."
+            }
         ),
         ranges,
         None,
