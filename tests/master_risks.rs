@@ -978,3 +978,96 @@ fn hats_between_sung_phrases_are_not_sibilance() {
         assert!(s < 0.25, "{seconds} s: sibilance {s:.2}");
     }
 }
+
+/// Where the centre is measured with only part confidence, the lean is a
+/// blend of the channels' loudness and the centre's; the words give both
+/// figures as measured (they printed the blend as "the right channel is
+/// 2.3 dB louder" on a clean song whose channels differ by 1.8 dB and whose
+/// centre by 3.3). Oracles: the channels' loudness from the test support's
+/// BS.1770 balance, the centre's from projecting each channel on the known
+/// centre stem.
+#[test]
+fn a_partly_centred_lean_is_told_with_both_figures() {
+    let base = clean(SR, SECONDS);
+    let centre: Vec<f32> = base.channels[0]
+        .iter()
+        .zip(&base.channels[1])
+        .map(|(l, r)| 0.5 * (l + r))
+        .collect();
+    // (figure, side) pairs the words give: "the left channel is 1.2 dB
+    // louder" and "comes 2.0 dB louder from the left channel".
+    let told = |w: &str| {
+        let words: Vec<&str> = w.split_whitespace().collect();
+        let mut out = Vec::new();
+        for (i, t) in words.iter().enumerate() {
+            if *t != "dB" || i == 0 || words.get(i + 1) != Some(&"louder") {
+                continue;
+            }
+            let Ok(db) = words[i - 1].parse::<f64>() else {
+                continue;
+            };
+            let side = if words.get(i + 2) == Some(&"from") {
+                words.get(i + 4)
+            } else {
+                i.checked_sub(4).and_then(|k| words.get(k))
+            };
+            out.push((db, side.copied().unwrap_or("?").to_string()));
+        }
+        out
+    };
+    let mut partly = 0;
+    for part_db in [-6.0f32, -3.0, 0.0, 3.0, 6.0] {
+        // The centre 2 dB up on the left; a part of other music (the centre
+        // backwards) on the right only, from well under to well over it.
+        let part = 10f32.powf(part_db / 20.0);
+        let slip = 10f32.powf(2.0 / 20.0);
+        let left: Vec<f32> = centre.iter().map(|c| slip * c).collect();
+        let right: Vec<f32> = centre
+            .iter()
+            .zip(centre.iter().rev())
+            .map(|(c, p)| c + part * p)
+            .collect();
+        let mixed = AudioBuffer {
+            sample_rate: SR,
+            channels: vec![left, right],
+        };
+        let proj = |x: &[f32]| {
+            x.iter()
+                .zip(&centre)
+                .map(|(&a, &c)| f64::from(a) * f64::from(c))
+                .sum::<f64>()
+        };
+        let centre_db = 20.0 * (proj(&mixed.channels[0]) / proj(&mixed.channels[1])).log10();
+        let channels_db = balance_db(&mixed);
+        let side = |db: f64| if db > 0.0 { "left" } else { "right" };
+        let report = analyze(
+            &mixed,
+            &Source::pcm("lean"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        let Some(lean) = report.risks.iter().find(|x| x.id == "stereo_imbalance") else {
+            panic!("part at {part_db} dB: a 2 dB centre or a {channels_db:.1} dB channel lean goes unsaid");
+        };
+        let w = &lean.explanation;
+        let figures = told(w);
+        assert!(
+            !figures.is_empty(),
+            "part at {part_db} dB: no figure in {w}"
+        );
+        for (db, s) in &figures {
+            let fits = |truth: f64| (db - truth.abs()).abs() <= 0.15 && s == side(truth);
+            assert!(
+                fits(centre_db) || fits(channels_db),
+                "part at {part_db} dB: {db} dB louder on the {s} is neither the centre's \
+                 {centre_db:.2} dB nor the channels' {channels_db:.2} dB: {w}"
+            );
+        }
+        if figures.len() == 2 {
+            partly += 1;
+        }
+        println!("part at {part_db} dB: {figures:?}: {w}");
+    }
+    assert!(partly >= 1, "no mix measured with part confidence");
+}

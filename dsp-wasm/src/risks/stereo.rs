@@ -189,8 +189,23 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         )
     } else if by_centre {
         format!(
-            "Throughout the track what is mixed to the centre comes {:.1} dB louder from the {side} channel than from the other.",
-            bal.abs()
+            "Throughout the track what is mixed to the centre {}.",
+            channel_difference(centre_db, "sits in the middle", |s, d| {
+                format!("comes {d:.1} dB louder from the {s} channel than from the other")
+            })
+        )
+    } else if confidence > 0.0 && centre_db.is_finite() {
+        // Part centre, part channels: the figure blended from both is not
+        // what either measure read, so both are told as measured.
+        format!(
+            "Throughout the track the image leans {:.1} dB to the {side}: {}, and what is mixed to the centre {}.",
+            bal.abs(),
+            channel_difference(balance, "the channels are equally loud", |s, d| {
+                format!("the {s} channel is {d:.1} dB louder than the other")
+            }),
+            channel_difference(centre_db, "sits in the middle", |s, d| {
+                format!("comes {d:.1} dB louder from the {s} channel")
+            }),
         )
     } else {
         format!(
@@ -222,6 +237,16 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
             ("worst_3s_lean_db", num(worst.max(0.0))),
         ],
     ))
+}
+
+/// A left − right difference in words: `level` under a rounding's worth,
+/// else `louder(side, dB)`.
+fn channel_difference(db: f64, level: &str, louder: impl Fn(&str, f64) -> String) -> String {
+    if db.abs() < 0.05 {
+        level.to_string()
+    } else {
+        louder(if db > 0.0 { "left" } else { "right" }, db.abs())
+    }
 }
 
 /// `text` with its first letter in lower case ("During …" → "during …").
