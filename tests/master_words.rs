@@ -284,3 +284,54 @@ fn differences_are_told_with_their_sign_in_words() {
     }
     assert!(checked >= 6, "{checked} explanations checked");
 }
+
+/// A quiet mix whose peaks are already clipped is told why it is not raised
+/// to the target, and a gain that turns it down is not said to answer a
+/// mix "louder than the target" (a -20 LUFS track read so when clipping
+/// held it under its ceiling).
+#[test]
+fn a_quiet_clipped_mix_is_told_why_it_stays_quiet() {
+    use preflight_tests::master_mix::{clean, gain};
+    let a = clean(48_000, 12.0);
+    let peak = a
+        .channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, &v| m.max(v.abs()));
+    // Peaks to -8 dBFS, then three flat runs at full scale: clipped
+    // hits over a mix well under -14 LUFS.
+    let mut a = gain(&a, -8.0 - 20.0 * f64::from(peak).log10());
+    let n = a.frames();
+    for k in 1..4 {
+        let i = k * n / 4;
+        for ch in &mut a.channels {
+            for s in &mut ch[i..i + 6] {
+                *s = 1.0;
+            }
+        }
+    }
+    let m = master(&a, &MasterOptions::default(), None, |_, _| {}).unwrap();
+    let before = m
+        .report
+        .before
+        .risks
+        .iter()
+        .find(|r| r.id == "clipping")
+        .map(|r| r.level);
+    assert!(
+        before.is_some_and(|l| l >= Level::Minor),
+        "the flattened runs read as clipping: {before:?}"
+    );
+    // The engine's meter (within 0.01 LU of ffmpeg's, tests/conformance.rs).
+    let lufs = m.report.before.loudness.integrated_lufs.unwrap_or(f64::NAN);
+    let g = m
+        .report
+        .decisions
+        .iter()
+        .find(|d| d.r#move == "loudness_gain")
+        .expect("a loudness decision");
+    println!("{lufs:.1} LUFS: {}: {}", g.label, g.why);
+    assert!(lufs < -15.0, "the mix is quiet: {lufs:.1} LUFS");
+    assert!(!g.why.contains("louder than"), "{}", g.why);
+    assert!(g.why.contains("clipped"), "{}", g.why);
+}

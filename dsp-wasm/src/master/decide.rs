@@ -175,6 +175,15 @@ pub fn judge(
         if id == "dull" && lows_cut_only {
             continue;
         }
+        // A linked gain (one gain for both channels, however fast) keeps
+        // the ratio of the channels in every band at every moment, so it
+        // cannot change what summing to mono loses: a mono reading that
+        // moves with it moved by noise. (Spike control on 18 dB spikes was
+        // rejected for "mono_collapse 0.24 → 0.26", and the spikes then held
+        // the master 6 LU under its target.)
+        if id == "mono_collapse" && is_linked_gain(module) {
+            continue;
+        }
         // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
         // risk that "rises" with it was hidden by the offset (the offset
         // inflated the RMS that peaks are measured against), so it is no veto.
@@ -201,6 +210,15 @@ pub fn judge(
     } else {
         Verdict::Rejected(format!("{risk_id} did not drop enough ({b:.2} → {a:.2})"))
     }
+}
+
+/// Whether `m` applies one gain to both channels and every frequency (a
+/// static gain, the spike control, a limiter: all linked).
+pub fn is_linked_gain(m: &Module) -> bool {
+    matches!(
+        m,
+        Module::Gain { .. } | Module::SpikeControl { .. } | Module::Limiter { .. }
+    )
 }
 
 /// Upper edge of the moves that cannot make the air band (`dull`, from
@@ -1412,6 +1430,24 @@ mod tests {
         );
         assert!(matches!(
             judge("low_end_instability", &cut(3000.0), &before, &after),
+            Verdict::Rejected(_)
+        ));
+        // A linked gain cannot change what mono loses (checked physically in
+        // tests/master_risks.rs): a mono reading moving with it is noise;
+        // with a band move it is not.
+        let before = map(&[("transient_spikes", 0.6), ("mono_collapse", 0.24)]);
+        let after = map(&[("transient_spikes", 0.2), ("mono_collapse", 0.26)]);
+        let spike = Module::SpikeControl {
+            above_rms_db: 14.0,
+            max_cut_db: 12.0,
+            release_ms: 50.0,
+        };
+        assert_eq!(
+            judge("transient_spikes", &spike, &before, &after),
+            Verdict::Sufficient
+        );
+        assert!(matches!(
+            judge("transient_spikes", &cut(3000.0), &before, &after),
             Verdict::Rejected(_)
         ));
         // Nor does a late risk: a lean is measured and answered after the

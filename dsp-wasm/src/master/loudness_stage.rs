@@ -80,10 +80,11 @@ pub(super) fn loudness_stage(
         return plan;
     }
     let mut capped = false;
+    let held = g > g_max && (overcompressed || clipped);
     if g > g_max {
         g = g_max;
         capped = true;
-        if overcompressed || clipped {
+        if held {
             addresses.push(
                 if overcompressed {
                     "overcompressed"
@@ -156,9 +157,9 @@ pub(super) fn loudness_stage(
             "Target {aim:.1} LUFS not reached on purpose: the limiter would change the tonal balance by {shift:.1} dB in an octave band there (the moments that carry the peaks sound unlike the rest, and limiting turns them down); the master stops at {measured:.1} LUFS, where the change stays within {tonal_budget:.1} dB (the '{}' character's limit). Choose 'dense' or a lower target to go further.",
             character.name()
         ));
-    } else if capped && !reached {
+    } else if capped && !reached && !held {
         plan.notes.push(format!(
-            "Target {aim:.1} LUFS not reached: it would need more than {budget:.0} dB of peak limiting (the '{}' character's limit) under the {ceiling:.1} dBTP ceiling; the master is {measured:.1} LUFS. Choose 'dense', a lower target or a higher ceiling to go further.",
+            "Target {aim:.1} LUFS not reached: it would need more than {budget:.1} dB of peak limiting (the '{}' character's limit) under the {ceiling:.1} dBTP ceiling; the master is {measured:.1} LUFS. Choose 'dense', a lower target or a higher ceiling to go further.",
             character.name()
         ));
     }
@@ -175,6 +176,13 @@ pub(super) fn loudness_stage(
         reached,
         addresses,
     );
+    if g < 0.0 && lc < aim {
+        // Turned down although under the target: its peaks are over the
+        // ceiling and may not be limited by more than the budget.
+        gain.why = format!(
+            "Before this gain the track is {lc:.1} LUFS, under the {aim:.1} LUFS aimed at, but its true peak ({tp0:.1} dBTP) is over the {ceiling:.1} dBTP ceiling and the master may take at most {budget:.1} dB off it with the limiter: the gain brings the peaks down to where that is enough."
+        );
+    }
     if !reached {
         // The move's own words say why it stops short (the page shows them).
         if let Some(why) = plan.notes.iter().rev().find(|n| n.starts_with("Target")) {
