@@ -19,7 +19,6 @@
 
 use crate::units::db_to_power;
 use rustfft::num_complex::Complex32;
-use rustfft::FftPlanner;
 
 /// Lowest and highest frequency of the note tracker, Hz.
 pub const TRACK_LO_HZ: f64 = 30.0;
@@ -230,7 +229,7 @@ fn track_dominant_notes(low: &[f32], fs: f64, bins: &TrackBins) -> (Vec<FrameNot
             (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / FFT_LEN as f64).cos()) as f32
         })
         .collect();
-    let fft = FftPlanner::<f32>::new().plan_fft_forward(FFT_LEN);
+    let fft = super::fft::forward::<f32>(FFT_LEN);
     let mut buf = vec![Complex32::default(); FFT_LEN];
     let n_frames = (low.len() - FFT_LEN) / HOP + 1;
     let mut long_term = vec![0.0f64; FFT_LEN / 2];

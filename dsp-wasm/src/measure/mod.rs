@@ -16,10 +16,11 @@
 //! ([`measure_peaks`], [`measure_loudness`]) so they can run side by side (two
 //! threads natively, two Workers in the browser) and be put together with
 //! [`combine`]. [`octave_bands`] measures a rendered master against its input
-//! (restraint).
+//! (restraint). [`fft`] is the power-of-two FFT the STFTs share.
 
 pub mod bass_notes;
 pub mod centre_lean;
+pub mod fft;
 pub mod lag;
 pub mod levels;
 pub mod limiter_sim;

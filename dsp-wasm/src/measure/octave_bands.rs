@@ -7,7 +7,7 @@
 //! IEC 61260 nominal frequencies (31.5 Hz … 16 kHz; band edges at
 //! `fc / √2 … fc · √2`). Bands above Nyquist are left out.
 
-use rustfft::{num_complex::Complex, FftPlanner};
+use rustfft::num_complex::Complex;
 
 use crate::audio::AudioBuffer;
 
@@ -29,7 +29,7 @@ pub fn octave_levels(audio: &AudioBuffer) -> Vec<(f64, f64)> {
     let window: Vec<f64> = (0..n)
         .map(|i| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos())
         .collect();
-    let fft = FftPlanner::new().plan_fft_forward(n);
+    let fft = super::fft::forward::<f64>(n);
     let mut power = vec![0.0f64; n / 2 + 1];
     let mut buf = vec![Complex::new(0.0, 0.0); n];
     let mut count = 0usize;

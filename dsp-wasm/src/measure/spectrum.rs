@@ -22,7 +22,7 @@
 use std::sync::Arc;
 
 use rustfft::num_complex::Complex32;
-use rustfft::{Fft, FftPlanner};
+use rustfft::Fft;
 
 use crate::audio::AudioBuffer;
 use crate::lanes;
@@ -243,7 +243,7 @@ impl Analyzer {
         let bands = (0..THIRD_OCTAVE_HZ.len())
             .take_while(|&k| band_edges_hz(k).1 < nyquist * 0.98)
             .count();
-        let fft = FftPlanner::<f32>::new().plan_fft_forward(n);
+        let fft = super::fft::forward::<f32>(n);
         let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
         let df = f64::from(sample_rate) / n as f64;
         let lean_lo = ((centre_lean::LO_HZ / df).ceil() as usize).clamp(1, n / 2);
