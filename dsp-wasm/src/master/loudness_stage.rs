@@ -14,7 +14,7 @@ use crate::audio::AudioBuffer;
 use crate::chain::{self, Chain, Module};
 use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
 use crate::measure::octave_bands;
-use crate::report::{Decision, Report};
+use crate::report::{Decision, Report, Risk};
 
 /// What the loudness stage decided.
 pub(super) struct LoudnessPlan {
@@ -32,6 +32,7 @@ pub(super) fn loudness_stage(
     audio: &AudioBuffer,
     measured_now: Raw,
     before: &Report,
+    input: &Report,
     before_sev: &BTreeMap<String, f64>,
     intent: &MasterIntent,
     target_lufs: f64,
@@ -59,7 +60,8 @@ pub(super) fn loudness_stage(
         return plan;
     };
     let overcompressed = overcompressed_as_it_is(before, before_sev);
-    let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25;
+    let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25
+        && !clipped_only_in_spikes(input);
     let aim = target_lufs;
     let mut addresses = vec!["loudness_target".to_string()];
     // "Not louder, but controlled": an over-compressed or clipped mix gets no
@@ -205,6 +207,39 @@ pub(super) fn loudness_stage(
         plan.decisions.push(limiter);
     }
     plan
+}
+
+/// Whether every clipped run of the input lies on one of its isolated
+/// spikes (each clipping range overlaps a spike's, and there are no more
+/// runs than the spikes' tops could hold, one per channel): the clipping is
+/// then the top of a few hits far above the music — which the spike control
+/// or the limiter takes down like any other peak — not a mix flattened
+/// against its ceiling, so it is no reason to hold the master back from
+/// limiting. (A severe spike that clipped held a −20 LUFS track to 0.5 dB of
+/// limiting, 3 LU under its target.)
+fn clipped_only_in_spikes(input: &Report) -> bool {
+    let find = |id: &str| input.risks.iter().find(|r| r.id == id);
+    let (Some(clipping), Some(spikes)) = (find("clipping"), find("transient_spikes")) else {
+        return false;
+    };
+    let count = |r: &Risk, key: &str| {
+        r.evidence
+            .get(key)
+            .and_then(serde_json::Value::as_f64)
+            .unwrap_or(f64::INFINITY)
+    };
+    let channels = input.input.channels.max(1) as f64;
+    let runs = count(clipping, "clipped_runs");
+    let hits = count(spikes, "spikes");
+    // The risk lists at most five ranges; with five, others may be unlisted.
+    runs <= hits * channels
+        && clipping.time_ranges_s.len() < 5
+        && clipping.time_ranges_s.iter().all(|c| {
+            spikes
+                .time_ranges_s
+                .iter()
+                .any(|s| c[0] <= s[1] && s[0] <= c[1])
+        })
 }
 
 /// Over-compressed *as it is* (its own short-term PSR at or under the

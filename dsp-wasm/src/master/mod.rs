@@ -333,6 +333,7 @@ fn master_with_parallelism(
         &corrected,
         current_raw,
         &current,
+        &before,
         &before_sev,
         intent,
         target_lufs,

@@ -72,6 +72,7 @@ pub fn rescale(
         &corrected,
         Raw::of(&current_m),
         &current,
+        before,
         &before_sev,
         intent,
         target_lufs,
