@@ -596,6 +596,29 @@ fn leaning_image_is_recentred() {
     );
 }
 
+/// The clean mix's centre: what both channels share, (L + R) / 2.
+fn centre_stem() -> Vec<f32> {
+    let base = clean(SR, SECONDS);
+    base.channels[0]
+        .iter()
+        .zip(&base.channels[1])
+        .map(|(l, r)| 0.5 * (l + r))
+        .collect()
+}
+
+/// Left over right level of a known centre stem in `a`, dB: each channel
+/// projected on the stem (its own level in that channel, whatever else the
+/// channel carries).
+fn centre_lean_db(a: &AudioBuffer, centre: &[f32]) -> f64 {
+    let proj = |x: &[f32]| {
+        x.iter()
+            .zip(centre)
+            .map(|(&a, &c)| f64::from(a) * f64::from(c))
+            .sum::<f64>()
+    };
+    20.0 * (proj(&a.channels[0]) / proj(&a.channels[1])).log10()
+}
+
 /// A mix that leans by its arrangement — a part panned hard left, 4 dB
 /// under the centre — with a 2 dB gain slip on the left on top: the master
 /// puts the centre (what both channels share) back in the middle and leaves
@@ -607,12 +630,7 @@ fn leaning_image_is_recentred() {
 /// 1.5 dB to the right.
 #[test]
 fn a_gain_slip_is_measured_on_the_centre_not_on_the_arrangement() {
-    let base = clean(SR, SECONDS);
-    let centre: Vec<f32> = base.channels[0]
-        .iter()
-        .zip(&base.channels[1])
-        .map(|(l, r)| 0.5 * (l + r))
-        .collect();
+    let centre = centre_stem();
     // The panned part: other music (the centre played backwards), left only.
     let part = 10f32.powf(-4.0 / 20.0);
     let slip = 10f32.powf(2.0 / 20.0);
@@ -625,15 +643,7 @@ fn a_gain_slip_is_measured_on_the_centre_not_on_the_arrangement() {
         sample_rate: SR,
         channels: vec![left, centre.clone()],
     };
-    let centre_db = |a: &AudioBuffer| {
-        let proj = |x: &[f32]| {
-            x.iter()
-                .zip(&centre)
-                .map(|(&a, &c)| f64::from(a) * f64::from(c))
-                .sum::<f64>()
-        };
-        20.0 * (proj(&a.channels[0]) / proj(&a.channels[1])).log10()
-    };
+    let centre_db = |a: &AudioBuffer| centre_lean_db(a, &centre);
     let before = centre_db(&mixed);
     assert!(
         (before - 2.0).abs() < 0.1,
@@ -988,12 +998,7 @@ fn hats_between_sung_phrases_are_not_sibilance() {
 /// centre stem.
 #[test]
 fn a_partly_centred_lean_is_told_with_both_figures() {
-    let base = clean(SR, SECONDS);
-    let centre: Vec<f32> = base.channels[0]
-        .iter()
-        .zip(&base.channels[1])
-        .map(|(l, r)| 0.5 * (l + r))
-        .collect();
+    let centre = centre_stem();
     // (figure, side) pairs the words give: "the left channel is 1.2 dB
     // louder" and "comes 2.0 dB louder from the left channel".
     let told = |w: &str| {
@@ -1031,13 +1036,7 @@ fn a_partly_centred_lean_is_told_with_both_figures() {
             sample_rate: SR,
             channels: vec![left, right],
         };
-        let proj = |x: &[f32]| {
-            x.iter()
-                .zip(&centre)
-                .map(|(&a, &c)| f64::from(a) * f64::from(c))
-                .sum::<f64>()
-        };
-        let centre_db = 20.0 * (proj(&mixed.channels[0]) / proj(&mixed.channels[1])).log10();
+        let centre_db = centre_lean_db(&mixed, &centre);
         let channels_db = balance_db(&mixed);
         let side = |db: f64| if db > 0.0 { "left" } else { "right" };
         let report = analyze(
