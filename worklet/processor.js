@@ -6,10 +6,10 @@
 // sizes come from the module (`pf_max_frames`, `pf_max_channels`), never from
 // constants here.
 //
-// processorOptions: { module, channels, chain (UTF-8 JSON bytes),
+// processorOptions: { module, channels, chain (Float64Array: the chain's wire form, dsp-wasm chain/wire.rs),
 //                     heard: { bypass, matchDb, system, lo, hi, lufs, codec } (optional, as the messages below) }
 // Inputs: 0 = the file (through the chain), 1 = the master after a codec round trip
-// Port messages in:  { type: 'chain', bytes: Uint8Array (UTF-8 JSON) }
+// Port messages in:  { type: 'chain', words: Float64Array (the chain's wire form) }
 //                    { type: 'bypass', value: boolean }
 //                    { type: 'match', db: number }  loudness-matched A/B gain on the processed path
 //                    { type: 'listen', system: index, lo, hi, lufs }  playback system (report
@@ -70,7 +70,7 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
   onMessage(msg) {
     if (!this.ok || !msg) return;
     if (msg.type === 'chain') {
-      this.applyChain(msg.bytes);
+      this.applyChain(msg.words);
     } else if (msg.type === 'bypass') {
       this.wasm.pf_set_bypass(msg.value ? 1 : 0);
       this.heard.bypass = !!msg.value;
@@ -107,9 +107,10 @@ class PreflightChainProcessor extends AudioWorkletProcessor {
     this.port.postMessage({ type: 'state', ...this.heard });
   }
 
-  applyChain(bytes) {
-    const ptr = this.wasm.pf_chain_buffer(bytes.length);
-    new Uint8Array(this.wasm.memory.buffer, ptr, bytes.length).set(bytes);
+  applyChain(words) {
+    const n = words ? words.length : 0;
+    const ptr = this.wasm.pf_chain_buffer(n);
+    new Float64Array(this.wasm.memory.buffer, ptr, n).set(words || []);
     const rc = this.wasm.pf_set_chain();
     this.refreshViews();
     if (rc === 0) {

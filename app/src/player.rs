@@ -8,7 +8,8 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
+use dsp_wasm::chain::Chain;
+use js_sys::{Array, Float32Array, Float64Array, Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -184,7 +185,7 @@ pub async fn chain_node(
     let processor_options = object(&[
         ("module", module.into()),
         ("channels", channels.into()),
-        ("chain", Uint8Array::from(chain_json.as_bytes()).into()),
+        ("chain", chain_words(chain_json).into()),
         ("heard", heard.cloned().unwrap_or(JsValue::UNDEFINED)),
     ]);
     let opts = AudioWorkletNodeOptions::new();
@@ -563,8 +564,18 @@ pub fn set_match_db(db: f64) {
 
 /// Sends a new chain to the running worklet.
 pub fn set_chain(chain_json: &str) {
-    let bytes = Uint8Array::from(chain_json.as_bytes());
-    post_to_worklet(&[("type", "chain".into()), ("bytes", bytes.into())]);
+    let words = chain_words(chain_json);
+    post_to_worklet(&[("type", "chain".into()), ("words", words.into())]);
+}
+
+/// The chain in the form the worklet reads ([`Chain::to_words`]: it carries
+/// no JSON parser). JSON that is not a chain gives no numbers, which the
+/// worklet refuses like any bad chain (it keeps the one running and says so).
+fn chain_words(chain_json: &str) -> Float64Array {
+    let words = Chain::from_json(chain_json)
+        .map(|c| c.to_words())
+        .unwrap_or_default();
+    Float64Array::from(words.as_slice())
 }
 
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`

@@ -12,9 +12,12 @@ import vm from 'node:vm';
 
 const DIST = process.env.PREFLIGHT_DIST
   || join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist');
-const CHAIN = '{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}';
+// A chain in the wire form the worklet reads (dsp-wasm chain/wire.rs):
+// [format 1, one module, tag 0 = gain, gain_db -6].
+const CHAIN = Float64Array.of(1, 1, 0, -6);
 const GAIN = 10 ** (-6 / 20);
-const bytes = (s) => new TextEncoder().encode(s);
+/** `n` chained gain modules of 0 dB, then CHAIN's −6 dB: the same output. */
+const longChain = (n) => Float64Array.from([1, n + 1, ...Array(n).fill([0, 0]).flat(), 0, -6]);
 
 /** The processor class registered by processor.js, in a scope with `sampleRate`. */
 function loadProcessor(sampleRate) {
@@ -24,7 +27,7 @@ function loadProcessor(sampleRate) {
       constructor() { this.port = { sent: [], postMessage(m) { this.sent.push(m); } }; }
     },
     registerProcessor: (_name, cls) => { registered = cls; },
-    sampleRate, WebAssembly, Float32Array, Uint8Array, Math, String, Error,
+    sampleRate, WebAssembly, Float32Array, Float64Array, Math, String, Error,
   };
   vm.createContext(scope);
   vm.runInContext(readFileSync(join(DIST, 'processor.js'), 'utf8'), scope);
@@ -51,7 +54,7 @@ function render(proc, frames, quanta, sourceChannels = 2) {
 test('the shim has no constants of its own: no imports, sizes from the module', () => {
   assert.deepEqual(WebAssembly.Module.imports(module), []);
   const Proc = loadProcessor(48000);
-  const proc = new Proc({ processorOptions: { module, channels: 7, chain: bytes(CHAIN) } });
+  const proc = new Proc({ processorOptions: { module, channels: 7, chain: CHAIN } });
   assert.equal(proc.maxFrames, proc.wasm.pf_max_frames());
   assert.equal(proc.channels, proc.wasm.pf_max_channels(), 'channels clamped to the module\'s maximum');
   assert.deepEqual(proc.port.sent.map((m) => m.type), ['chain-applied', 'ready']);
@@ -60,11 +63,11 @@ test('the shim has no constants of its own: no imports, sizes from the module', 
 
 test('views follow memory growth, long quanta go through in pieces, mono feeds both channels', () => {
   const Proc = loadProcessor(44100);
-  const proc = new Proc({ processorOptions: { module, channels: 2, chain: bytes(CHAIN) } });
+  const proc = new Proc({ processorOptions: { module, channels: 2, chain: CHAIN } });
   assert.ok(render(proc, 3 * proc.maxFrames + 5, 2) < 1e-6);
   const before = proc.wasm.memory.buffer.byteLength;
-  // JSON may carry whitespace: a 20 MB chain makes the engine grow memory.
-  proc.port.onmessage({ data: { type: 'chain', bytes: bytes(CHAIN + ' '.repeat(20_000_000)) } });
+  // A chain of 4096 modules makes the engine grow memory.
+  proc.port.onmessage({ data: { type: 'chain', words: longChain(4095) } });
   assert.ok(proc.wasm.memory.buffer.byteLength > before);
   assert.equal(proc.port.sent.at(-1).type, 'chain-applied');
   proc.wasm.memory.grow(4); // behind the shim's back: process() must notice

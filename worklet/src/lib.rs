@@ -13,8 +13,9 @@
 //!   [`pf_channel_ptr`] buffers (and its second input, the master after a
 //!   codec round trip, into [`pf_codec_ptr`] buffers), calls [`pf_process`],
 //!   and copies the first ones out. Nothing is allocated per quantum.
-//! - A new chain arrives as UTF-8 JSON bytes written into the buffer returned
-//!   by [`pf_chain_buffer`], then [`pf_set_chain`] parses and prepares it. That
+//! - A new chain arrives as numbers (its wire form, [`Chain::to_words`]: no
+//!   JSON parser in this module) written into the buffer returned by
+//!   [`pf_chain_buffer`], then [`pf_set_chain`] reads and prepares it. That
 //!   allocates, but only when the user changes the chain, never per quantum.
 //!
 //! One wasm instance runs one engine: each AudioWorkletProcessor instantiates
@@ -62,7 +63,7 @@ pub struct Engine {
     /// processing the same input until [`Self::fade`] reaches 1).
     outgoing: Option<ChainProcessor>,
     /// A faded-out chain, kept so the audio path never frees memory; dropped
-    /// by the next [`Self::set_chain_json`].
+    /// by the next [`Self::set_chain`].
     retired: Option<ChainProcessor>,
     /// 0 → 1 across a chain crossfade.
     fade: LinearSmoother,
@@ -72,7 +73,8 @@ pub struct Engine {
     /// Audio has gone through since the engine (or the last chain) started:
     /// a chain change is then crossfaded; before, it simply takes over.
     running: bool,
-    chain_bytes: Vec<u8>,
+    /// The next chain's numbers ([`Chain::to_words`]), written by processor.js.
+    chain_words: Vec<f64>,
     bypass: bool,
     /// Linear gain on what is heard, so A/B compares at equal loudness:
     /// [`Self::processed_gain`] while the chain is heard, [`Self::original_gain`]
@@ -110,7 +112,7 @@ impl Engine {
             buffers: vec![vec![0.0; MAX_FRAMES]; channels],
             scratch: vec![vec![0.0; MAX_FRAMES]; channels],
             running: false,
-            chain_bytes: Vec::new(),
+            chain_words: Vec::new(),
             bypass: false,
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
             processed_gain: 1.0,
@@ -120,20 +122,19 @@ impl Engine {
         })
     }
 
-    /// Switches to a chain (parsed from JSON). Parameter-only changes (gains,
+    /// Switches to `chain`. Parameter-only changes (gains,
     /// amounts, thresholds, widths) ramp smoothly inside the running
     /// processor; a structural change builds the new processor here (in the
     /// port's message handler, between render quanta — never inside
     /// [`Self::process`]) and crossfades to it over [`CHAIN_CROSSFADE_MS`]
     /// while the old one keeps running. Keeps the bypass state.
-    pub fn set_chain_json(&mut self, json: &str) -> Result<(), dsp_wasm::Error> {
-        let chain = Chain::from_json(json)?;
+    pub fn set_chain(&mut self, chain: &Chain) -> Result<(), dsp_wasm::Error> {
         self.retired = None;
-        if self.outgoing.is_none() && self.processor.update(&chain).is_ok() {
+        if self.outgoing.is_none() && self.processor.update(chain).is_ok() {
             return Ok(());
         }
         let mut processor =
-            ChainProcessor::new(&chain, self.sample_rate, self.channels, MAX_FRAMES)?;
+            ChainProcessor::new(chain, self.sample_rate, self.channels, MAX_FRAMES)?;
         if self.bypass {
             processor.set_bypass(true);
             processor.reset();
@@ -385,29 +386,28 @@ pub extern "C" fn pf_system_count() -> u32 {
     MODELS.len() as u32
 }
 
-/// A buffer of `len` bytes for the next chain's JSON (null without an
-/// engine), valid until the next `pf_chain_buffer` or [`pf_init`].
+/// A buffer of `len` numbers (`f64`) for the next chain in its wire form
+/// ([`Chain::to_words`]; null without an engine), valid until the next
+/// `pf_chain_buffer` or [`pf_init`].
 #[no_mangle]
-pub extern "C" fn pf_chain_buffer(len: u32) -> *mut u8 {
+pub extern "C" fn pf_chain_buffer(len: u32) -> *mut f64 {
     with_engine(|e| {
-        e.chain_bytes.clear();
-        e.chain_bytes.resize(len as usize, 0);
-        e.chain_bytes.as_mut_ptr()
+        e.chain_words.clear();
+        e.chain_words.resize(len as usize, 0.0);
+        e.chain_words.as_mut_ptr()
     })
     .unwrap_or(std::ptr::null_mut())
 }
 
-/// Parses the JSON in the chain buffer and switches to that chain.
-/// Returns 0 on success, 1 if there is no engine, or the bytes are not valid
-/// UTF-8 or not a valid chain (the running chain is then kept).
+/// Reads the chain in the chain buffer and switches to it. Returns 0 on
+/// success, 1 if there is no engine or the numbers are not a valid chain
+/// (the running chain is then kept).
 #[no_mangle]
 pub extern "C" fn pf_set_chain() -> u32 {
     let ok = with_engine(|e| {
-        let bytes = std::mem::take(&mut e.chain_bytes);
-        let ok = std::str::from_utf8(&bytes)
-            .ok()
-            .is_some_and(|json| e.set_chain_json(json).is_ok());
-        e.chain_bytes = bytes;
+        let words = std::mem::take(&mut e.chain_words);
+        let ok = Chain::from_words(&words).is_ok_and(|chain| e.set_chain(&chain).is_ok());
+        e.chain_words = words;
         ok
     });
     u32::from(ok != Some(true))
@@ -422,20 +422,31 @@ pub extern "C" fn pf_latency() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dsp_wasm::chain::WIRE_FORMAT;
 
     const GAIN_CHAIN: &str =
         r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}"#;
 
-    /// What processor.js does with a chain: `pf_chain_buffer`, copy, `pf_set_chain`.
+    /// What the page and processor.js do with a chain: its numbers,
+    /// `pf_chain_buffer`, copy, `pf_set_chain`.
     fn load_chain(json: &str) -> u32 {
-        let ptr = pf_chain_buffer(json.len() as u32);
+        load_words(&Chain::from_json(json).unwrap().to_words())
+    }
+
+    fn load_words(words: &[f64]) -> u32 {
+        let ptr = pf_chain_buffer(words.len() as u32);
         assert!(!ptr.is_null(), "no engine");
-        // SAFETY: `pf_chain_buffer` just returned `ptr` to `json.len()` bytes
-        // owned by this thread's engine; no Rust reference to them exists
-        // until the next export call, and the slice ends before it.
-        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, json.len()) };
-        buffer.copy_from_slice(json.as_bytes());
+        // SAFETY: `pf_chain_buffer` just returned `ptr` to `words.len()`
+        // numbers owned by this thread's engine; no Rust reference to them
+        // exists until the next export call, and the slice ends before it.
+        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, words.len()) };
+        buffer.copy_from_slice(words);
         pf_set_chain()
+    }
+
+    /// `json` read the way the page reads a chain before sending it.
+    fn chain(json: &str) -> Chain {
+        Chain::from_json(json).unwrap()
     }
 
     /// What processor.js does with one quantum of `input` (one slice per
@@ -533,13 +544,14 @@ mod tests {
     fn bad_chains_are_refused_and_the_running_one_kept() {
         assert_eq!(pf_init(48_000.0, 1), 0);
         assert_eq!(load_chain(GAIN_CHAIN), 0);
-        assert_eq!(load_chain("{not json"), 1);
-        let ptr = pf_chain_buffer(2);
-        assert!(!ptr.is_null());
-        // SAFETY: two bytes just handed out by `pf_chain_buffer`; see `load_chain`.
-        let buffer = unsafe { std::slice::from_raw_parts_mut(ptr, 2) };
-        buffer.copy_from_slice(&[0xff, 0xfe]);
-        assert_eq!(pf_set_chain(), 1, "not UTF-8");
+        // Not a chain's numbers: cut short, left over, an unknown module, a
+        // parameter out of range (checked where the processor is built).
+        let words = chain(GAIN_CHAIN).to_words();
+        assert_eq!(load_words(&words[..words.len() - 1]), 1);
+        assert_eq!(load_words(&[&words[..], &[0.0]].concat()), 1);
+        assert_eq!(load_words(&[WIRE_FORMAT, 1.0, 42.0, 0.0]), 1);
+        assert_eq!(load_words(&[WIRE_FORMAT, 1.0, 0.0, f64::NAN]), 1);
+        assert_eq!(load_words(&[WIRE_FORMAT, 1.0, 0.0, 100.0]), 1);
         pf_set_match_db(f32::NAN);
         let ones = [1.0f32; 128];
         let out = process_quantum(&[&ones]);
@@ -663,7 +675,7 @@ mod tests {
         let sr = 48_000.0;
         let eq = r#"{"format":"preflight.chain/1","modules":[{"module":"eq","kind":"highpass","freq_hz":400.0,"q":0.7071}]}"#;
         let mut e = Engine::new(sr, 1).unwrap();
-        e.set_chain_json(GAIN_CHAIN).unwrap();
+        e.set_chain(&chain(GAIN_CHAIN)).unwrap();
         let f = 440.0f32;
         let input: Vec<f32> = (0..48_000)
             .map(|i| 0.5 * (std::f32::consts::TAU * f * i as f32 / sr).sin())
@@ -672,7 +684,7 @@ mod tests {
         let mut out = Vec::new();
         for (k, block) in input.chunks(128).enumerate() {
             if k * 128 == switch_at {
-                e.set_chain_json(eq).unwrap();
+                e.set_chain(&chain(eq)).unwrap();
                 assert!(e.outgoing.is_some(), "structural: a crossfade");
             }
             e.buffers[0][..block.len()].copy_from_slice(block);
@@ -700,17 +712,16 @@ mod tests {
             assert!((o - f).abs() < 1e-6, "at {}", settled + k);
         }
         // The next change frees the faded-out chain off the audio path.
-        e.set_chain_json(GAIN_CHAIN).unwrap();
+        e.set_chain(&chain(GAIN_CHAIN)).unwrap();
         assert!(e.retired.is_none());
     }
 
     #[test]
     fn quanta_equal_offline_render() {
         let sr = 44_100.0;
-        let chain =
-            r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":-6.0}]}"#;
+        let gain = chain(GAIN_CHAIN);
         let mut e = Engine::new(sr, 2).unwrap();
-        e.set_chain_json(chain).unwrap();
+        e.set_chain(&gain).unwrap();
         let input: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin() * 0.5).collect();
         let mut out = Vec::new();
         for block in input.chunks(128) {
@@ -724,7 +735,7 @@ mod tests {
             sample_rate: 44_100,
             channels: vec![input.clone(), input],
         };
-        let offline = dsp_wasm::chain::render(&Chain::from_json(chain).unwrap(), &audio).unwrap();
+        let offline = dsp_wasm::chain::render(&gain, &audio).unwrap();
         for (a, b) in out.iter().zip(&offline.channels[1]) {
             assert!((a - b).abs() < 1e-7);
         }

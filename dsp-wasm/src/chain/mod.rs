@@ -12,11 +12,13 @@ mod model;
 mod processor;
 mod render;
 mod stage;
+mod wire;
 
 pub use crate::dsp::mid_side::StereoTarget;
 pub use model::*;
 pub use processor::*;
 pub use render::*;
+pub use wire::{MAX_WIRE_MODULES, WIRE_FORMAT};
 
 #[cfg(test)]
 mod tests {
