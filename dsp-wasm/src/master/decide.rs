@@ -184,6 +184,16 @@ pub fn judge(
         if id == "mono_collapse" && is_linked_gain(module) {
             continue;
         }
+        // A filter (static or following one band's level) or a stereo move
+        // does not flatten the programme's envelope: `overcompressed` reads
+        // the crest of the whole mix (peak over short-term loudness), and a
+        // tonal move changes it only through which band carries the peaks —
+        // cutting an injected 250 Hz build-up that carried them took the
+        // crest 8.8 → 7.0 dB, the clean mix's own 7.0, and was rejected for
+        // "overcompressed 0.17 → 0.29" (`is_filter`).
+        if id == "overcompressed" && is_filter(module) {
+            continue;
+        }
         // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
         // risk that "rises" with it was hidden by the offset (the offset
         // inflated the RMS that peaks are measured against), so it is no veto.
@@ -218,6 +228,15 @@ pub fn is_linked_gain(m: &Module) -> bool {
     matches!(
         m,
         Module::Gain { .. } | Module::SpikeControl { .. } | Module::Limiter { .. }
+    )
+}
+
+/// Whether `m` shapes the spectrum or the image without acting on the
+/// programme's envelope: a static EQ, one dynamic EQ band, the stereo image.
+pub fn is_filter(m: &Module) -> bool {
+    matches!(
+        m,
+        Module::Eq { .. } | Module::DynamicEq { .. } | Module::StereoImage { .. }
     )
 }
 
@@ -1448,6 +1467,23 @@ mod tests {
         );
         assert!(matches!(
             judge("transient_spikes", &cut(3000.0), &before, &after),
+            Verdict::Rejected(_)
+        ));
+        // A filter's change of the mix's crest is not over-compression: no
+        // veto from `overcompressed` for a cut; a peak limiter's is one.
+        let before = map(&[("mud", 0.76), ("overcompressed", 0.17)]);
+        let after = map(&[("mud", 0.3), ("overcompressed", 0.29)]);
+        assert_eq!(
+            judge("mud", &cut(274.0), &before, &after),
+            Verdict::Sufficient
+        );
+        let limiter = Module::Limiter {
+            ceiling_dbtp: -6.0,
+            lookahead_ms: 2.0,
+            release_ms: 30.0,
+        };
+        assert!(matches!(
+            judge("mud", &limiter, &before, &after),
             Verdict::Rejected(_)
         ));
         // Nor does a late risk: a lean is measured and answered after the
