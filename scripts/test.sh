@@ -50,13 +50,14 @@ step "long files in the page: peak memory while analysing and mastering"
 # 30 min of 48 kHz stereo and 10 min of 96 kHz stereo, analysed and mastered
 # in Chromium; fails if the page's peak memory (PSS of every Chromium
 # process, over idle) exceeds the bound, as a multiple of the decoded audio.
-# A ratchet on today's figures (4.1x and 4.05x), not the goal (3x). The
-# 96 kHz file is then mastered again (a new target) and exported: 5.1x in all.
-node tests/bench/long_file_memory.mjs 30 48000 --check 4.6
-node tests/bench/long_file_memory.mjs 10 96000 --check 4.5 --again 5.6
+# A ratchet on today's figures (3.06x and 3.11x since long tracks are not
+# held through the kept moves, session 19), not the goal (under 3x). The
+# 96 kHz file is then mastered again (a new target) and exported: 4.11x in all.
+node tests/bench/long_file_memory.mjs 30 48000 --check 3.4
+node tests/bench/long_file_memory.mjs 10 96000 --check 3.4 --again 4.5
 # 8 min (92 MB): analysed in two halves, the helper Worker taking one (5.3x
-# while the helper kept its memory after its half; 4.16x since it restarts).
-node tests/bench/long_file_memory.mjs 8 48000 --check 4.6
+# while the helper kept its memory after its half; 3.21x now).
+node tests/bench/long_file_memory.mjs 8 48000 --check 3.6
 
 step "the main flow in Firefox ESR and WebKitGTK"
 scripts/test-engines.sh

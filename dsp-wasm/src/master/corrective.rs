@@ -4,15 +4,16 @@
 //! best one only if the whole track, re-analysed, says its risk dropped and no
 //! other risk rose a level; otherwise leave the risk and say why.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::decide::{self, Context, Move, Verdict, LATE_RISKS};
 use super::intent::Character;
-use super::screening::screen;
+use super::screening::{screen, Screening};
+use super::track::Track;
 use super::{decision, severity_summary, Raw, MAX_MOVES_PER_RISK, MAX_STEPS};
 use crate::audio::AudioBuffer;
-use crate::chain::{self, Chain, Module};
+use crate::chain::Chain;
+use crate::error::Result;
 use crate::parallel::map_parallel;
 use crate::progress::Stage;
 use crate::report::{Decision, Iteration, Report};
@@ -20,26 +21,26 @@ use crate::risks::{Level, Risk};
 
 /// The track with the moves kept so far, and what was decided on the way.
 pub(super) struct Corrected<'a> {
-    pub(super) modules: Vec<Module>,
     pub(super) decisions: Vec<Decision>,
     pub(super) iterations: Vec<Iteration>,
     /// The input through the kept moves (the input itself until one is).
-    pub(super) audio: Cow<'a, AudioBuffer>,
+    pub(super) track: Track<'a>,
     /// Its analysis, and the unrounded figures of that analysis.
     pub(super) report: Report,
     pub(super) raw: Raw,
 }
 
 impl<'a> Corrected<'a> {
-    /// Nothing kept yet: the input and its analysis (iteration 0).
+    /// Nothing kept yet: the input and its analysis (iteration 0); `hold`:
+    /// whether the track's samples are held (see [`Track`]).
     pub(super) fn start(
         input: &'a AudioBuffer,
+        hold: bool,
         before: &Report,
         before_sev: &BTreeMap<String, f64>,
         raw: Raw,
     ) -> Self {
         Self {
-            modules: Vec::new(),
             decisions: Vec::new(),
             iterations: vec![Iteration {
                 step: 0,
@@ -47,7 +48,7 @@ impl<'a> Corrected<'a> {
                 accepted: Vec::new(),
                 rejected: Vec::new(),
             }],
-            audio: Cow::Borrowed(input),
+            track: Track::new(input, hold),
             report: before.clone(),
             raw,
         }
@@ -81,7 +82,7 @@ pub(super) fn correct(
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     width: usize,
     progress: &mut impl FnMut(Stage, f64),
-) {
+) -> Result<()> {
     // Risks visited (one entry per visit) and risks finished with.
     let mut settled: Vec<String> = Vec::new();
     let mut done: Vec<String> = Vec::new();
@@ -101,24 +102,37 @@ pub(super) fn correct(
         risk.level = risk.level.max(first);
         // A risk is visited again only after a partial improvement.
         let visits = settled.iter().filter(|id| **id == risk.id).count() + 1;
-        let proposed = decide::candidates(
-            &risk,
-            &Context {
-                audio: &state.audio,
-                report: &state.report,
-                character,
-            },
-        );
-        // A move already kept is not stacked again as it is (the same module
-        // twice doubles its cost for a second, smaller gain; a re-sized move
-        // has another amount, so another label).
-        let repeats = proposed.len();
-        let cands: Vec<Move> = proposed
-            .into_iter()
-            .filter(|c| !state.decisions.iter().any(|d| d.label == c.label))
-            .filter_map(|c| decide::within_budget(c, &state.modules, risk.level))
-            .collect();
-        let repeats = repeats - cands.len();
+        let kept = state.track.modules();
+        // The track's samples (rendered now when they are not held) serve
+        // the candidates and their screening, and go before any whole-track
+        // trial is rendered.
+        let (cands, repeats, screening) = {
+            let audio = state.track.audio()?;
+            let proposed = decide::candidates(
+                &risk,
+                &Context {
+                    audio: &audio,
+                    report: &state.report,
+                    character,
+                },
+            );
+            // A move already kept is not stacked again as it is (the same
+            // module twice doubles its cost for a second, smaller gain; a
+            // re-sized move has another amount, so another label).
+            let repeats = proposed.len();
+            let cands: Vec<Move> = proposed
+                .into_iter()
+                .filter(|c| !state.decisions.iter().any(|d| d.label == c.label))
+                .filter_map(|c| decide::within_budget(c, &kept, risk.level))
+                .collect();
+            let repeats = repeats - cands.len();
+            let screening = if cands.is_empty() {
+                None
+            } else {
+                screen(&risk, &cands, &audio, analyse, width)
+            };
+            (cands, repeats, screening)
+        };
         let mut it = Iteration {
             step: step as u32,
             risk_severity: BTreeMap::new(),
@@ -139,9 +153,11 @@ pub(super) fn correct(
             true
         } else {
             let cur_sev = decide::severities(&state.report);
-            let judged = judge_candidates(&risk, cands, state, &cur_sev, analyse, width, &mut it);
+            let judged = judge_candidates(
+                &risk, cands, screening, state, &cur_sev, analyse, width, &mut it,
+            );
             let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
-            keep(state, judged, &risk, sb, visits, &mut it)
+            keep(state, judged, &risk, sb, visits, &mut it)?
         };
         if finished {
             done.push(risk.id.clone());
@@ -151,6 +167,7 @@ pub(super) fn correct(
         it.risk_severity = severity_summary(&decide::severities(&state.report));
         state.iterations.push(it);
     }
+    Ok(())
 }
 
 /// The risk to work on: after a partial improvement the same one again (even
@@ -174,14 +191,15 @@ fn next_risk(current: &Report, pending: Option<String>, done: &[String]) -> Opti
     continued.or_else(|| open(false)).or_else(|| open(true))
 }
 
-/// Judges `cands` on the whole track: on a long track they are first screened
-/// on an excerpt around the risk's worst moment and only the promising ones
-/// get a whole-track trial (see [`screen`]); the rest are judged in order
-/// until one halves the risk. Log lines go to `it`.
+/// Judges `cands` on the whole track: on a long track they were first
+/// screened on an excerpt around the risk's worst moment (`screening`, see
+/// [`screen`]) and only the promising ones get a whole-track trial; the rest
+/// are judged in order until one halves the risk. Log lines go to `it`.
 #[allow(clippy::too_many_arguments)]
 fn judge_candidates(
     risk: &Risk,
     mut cands: Vec<Move>,
+    screening: Option<Screening>,
     state: &Corrected<'_>,
     cur_sev: &BTreeMap<String, f64>,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
@@ -191,14 +209,14 @@ fn judge_candidates(
     let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
     let mut fallback = Vec::new();
     let mut resized: Option<(String, bool)> = None;
-    let (order, screened_on) = match screen(risk, &cands, &state.audio, analyse, width) {
+    let kept = state.track.modules();
+    let (order, screened_on) = match screening {
         Some(s) => {
             it.rejected.extend(s.screened_out);
             fallback.extend(s.fallback);
-            let kept = &state.modules;
             if let Some(r) = s.resized.and_then(|r| {
                 let at_limit = r.at_limit;
-                decide::within_budget(r.candidate, kept, risk.level).map(|c| (c, at_limit))
+                decide::within_budget(r.candidate, &kept, risk.level).map(|c| (c, at_limit))
             }) {
                 resized = Some((r.0.label.clone(), r.1));
                 cands.push(r.0);
@@ -207,11 +225,15 @@ fn judge_candidates(
         }
         None => ((0..cands.len()).collect(), None),
     };
+    // A trial's render is kept until it is decided on only when the track
+    // holds its samples (it becomes them if kept); otherwise it goes once
+    // analysed, and a kept move's track is made again when needed.
+    let holding = state.track.holding();
     let trial_of = |cand: &Move| {
         let one = Chain::new(vec![cand.module.clone()]);
-        chain::render(&one, &state.audio).ok().map(|a| {
+        state.track.render_with(&one).ok().map(|a| {
             let r = analyse(&a);
-            (a, r)
+            (holding.then_some(a), r)
         })
     };
     // The risk's severity after each candidate judged on the whole track.
@@ -233,7 +255,7 @@ fn judge_candidates(
     if let (false, None, Some((bi, (_, _, best_sa)))) = (sufficient, screened_on, &best) {
         let r = decide::resize(&cands, &tried, *bi, sb, risk.level).and_then(|r| {
             let at_limit = r.at_limit;
-            decide::within_budget(r.candidate, &state.modules, risk.level).map(|c| (c, at_limit))
+            decide::within_budget(r.candidate, &kept, risk.level).map(|c| (c, at_limit))
         });
         if let Some((candidate, at_limit)) = r {
             let i = cands.len();
@@ -249,7 +271,7 @@ fn judge_candidates(
                     v if sa < best_sa => {
                         sufficient = v == Verdict::Sufficient;
                         resized = Some((cands[i].label.clone(), at_limit));
-                        best = Some((i, (Some(audio), trial, sa)));
+                        best = Some((i, (audio, trial, sa)));
                     }
                     _ => it.rejected.push(format!(
                         "{}: {} only {sb:.2} → {sa:.2}, no better than the move it re-sizes",
@@ -279,7 +301,7 @@ fn judge_in_order(
     risk: &Risk,
     cands: &[Move],
     passes: [&[usize]; 2],
-    trial_of: &(impl Fn(&Move) -> Option<(AudioBuffer, (Report, Raw))> + Sync),
+    trial_of: &(impl Fn(&Move) -> Option<(Option<AudioBuffer>, (Report, Raw))> + Sync),
     cur_sev: &BTreeMap<String, f64>,
     sb: f64,
     width: usize,
@@ -304,9 +326,7 @@ fn judge_in_order(
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
                 tried[i] = Some(sa);
                 match decide::judge(&risk.id, &cands[i].module, cur_sev, &trial_sev) {
-                    Verdict::Sufficient => {
-                        return (Some((i, (Some(trial_audio), trial, sa))), true)
-                    }
+                    Verdict::Sufficient => return (Some((i, (trial_audio, trial, sa))), true),
                     Verdict::Partial => {
                         it.rejected.push(format!(
                             "{label}: {} only {sb:.2} → {sa:.2}, trying the next move",
@@ -336,7 +356,7 @@ fn keep(
     sb: f64,
     visits: usize,
     it: &mut Iteration,
-) -> bool {
+) -> Result<bool> {
     let Judged {
         mut cands,
         best,
@@ -344,20 +364,12 @@ fn keep(
         resized,
         screened_on,
     } = judged;
-    let kept = best.and_then(|(i, (audio, report, sa))| {
-        // A partial improvement let its render go (see [`Trial`]): the same
-        // module over the same audio renders the same samples again.
-        let audio = audio.or_else(|| {
-            chain::render(&Chain::new(vec![cands[i].module.clone()]), &state.audio).ok()
-        })?;
-        Some((i, audio, report, sa))
-    });
-    let Some((i, audio, report, sa)) = kept else {
+    let Some((i, (audio, report, sa))) = best else {
         it.rejected.push(format!(
             "{}: left as it is — every move either failed to lower it or raised another risk",
             risk.id
         ));
-        return true;
+        return Ok(true);
     };
     let m = cands.swap_remove(i);
     // A partial improvement is kept only if nothing better was found.
@@ -381,13 +393,16 @@ fn keep(
             ""
         }
     ));
-    state.decisions.push(decision(&m, state.modules.len()));
-    state.modules.push(m.module);
-    state.audio = Cow::Owned(audio);
+    state
+        .decisions
+        .push(decision(&m, state.track.modules().len()));
+    // A partial improvement let its render go (see [`Trial`]): the same
+    // module over the same track renders the same samples again.
+    state.track.keep(Chain::new(vec![m.module]), audio)?;
     (state.report, state.raw) = report;
     // A risk at minor is within the spread of finished records: one touch
     // ([`decide::proportionate`]), never a stack of them.
-    sufficient || at_limit || visits >= MAX_MOVES_PER_RISK || risk.level < Level::Major
+    Ok(sufficient || at_limit || visits >= MAX_MOVES_PER_RISK || risk.level < Level::Major)
 }
 
 /// The log's note on where a kept move was tried and how it was sized.

@@ -6,8 +6,7 @@
 //! measured again; a master still over its ceiling is
 //! [`Error::CeilingNotHeld`], never delivered.
 
-use std::borrow::Cow;
-
+use super::track::Track;
 use super::{tp_dbtp, MasterOptions, Raw};
 use crate::audio::AudioBuffer;
 use crate::chain::{self, Chain, Module};
@@ -30,14 +29,13 @@ pub(super) struct Delivery<'a> {
 
 impl Delivery<'_> {
     /// Renders the master and verifies it. `corrected` is the input through
-    /// the corrective `modules`; `loudness` the loudness stage's modules, and
+    /// the corrective moves; `loudness` the loudness stage's modules, and
     /// `rendered` its last trial render when that is exactly them. Returns the
     /// delivered samples, the whole chain and the analysis of what was
     /// delivered; verification notes go to `notes`.
     pub(super) fn render_and_verify(
         &self,
-        corrected: Cow<'_, AudioBuffer>,
-        modules: &[Module],
+        corrected: Track<'_>,
         loudness: Vec<Module>,
         rendered: Option<AudioBuffer>,
         notes: &mut Vec<String>,
@@ -45,7 +43,7 @@ impl Delivery<'_> {
     ) -> Result<(AudioBuffer, Chain, Report)> {
         let (input, options) = (self.input, self.options);
         let out_rate = options.output_rate.unwrap_or(input.sample_rate);
-        let mut final_modules = modules.to_vec();
+        let mut final_modules = corrected.modules();
         final_modules.extend(loudness.iter().cloned());
         let mut chain_out = Chain::new(final_modules);
         // At the input's rate the corrections are already rendered: only the
@@ -68,17 +66,14 @@ impl Delivery<'_> {
                 drop(corrected);
                 r
             }
-            (None, None) if loudness.is_empty() => corrected.into_owned(),
-            (None, None) => {
-                // A copy of the input is made with a render's room (the
-                // loudness modules' latency fits without moving it).
-                let mut a = match corrected {
-                    Cow::Borrowed(input) => chain::copy_with_room(input, 0),
-                    Cow::Owned(a) => a,
-                };
+            (None, None) if loudness.is_empty() => corrected.into_audio()?,
+            // Held, the corrected samples themselves are rendered over.
+            (None, None) if corrected.holding() => {
+                let mut a = corrected.into_audio()?;
                 chain::render_in_place(&Chain::new(loudness), &mut a)?;
                 a
             }
+            (None, None) => corrected.render_with(&Chain::new(loudness))?,
         };
         self.quantize(&mut audio_out);
         progress(Stage::Verify, 0.9);
@@ -222,10 +217,9 @@ mod tests {
             aopts: &aopts,
             deliver: &deliver,
         };
-        let corrected = chain::render(&Chain::new(modules.to_vec()), input).unwrap();
+        let corrected = Track::rendered(input, Chain::new(modules.to_vec()), true).unwrap();
         let result = delivery.render_and_verify(
-            Cow::Owned(corrected),
-            modules,
+            corrected,
             Vec::new(),
             None,
             &mut Vec::new(),

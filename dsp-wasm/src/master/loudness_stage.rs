@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::intent::MasterIntent;
+use super::track::Track;
 use super::{
     integrated, Raw, HELD_PEAK_REDUCTION_DB, LOUDNESS_TOLERANCE_LU, OWN_PSR_OVERCOMPRESSED_DB,
 };
 use crate::audio::AudioBuffer;
-use crate::chain::{self, Chain, Module};
+use crate::chain::{Chain, Module};
 use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
+use crate::error::Result;
 use crate::measure::octave_bands;
 use crate::report::{Decision, Report, Risk};
 
@@ -27,16 +29,17 @@ pub(super) struct LoudnessPlan {
     pub(super) notes: Vec<String>,
 }
 
-/// Gain to the target and, only if the peaks need it, the true-peak limiter.
+/// Gain to the target and, only if the peaks need it, the true-peak limiter,
+/// after the corrective moves kept in `track`.
 pub(super) fn loudness_stage(
-    audio: &AudioBuffer,
+    track: &Track<'_>,
     measured_now: Raw,
     before: &Report,
     input: &Report,
     before_sev: &BTreeMap<String, f64>,
     intent: &MasterIntent,
     target_lufs: f64,
-) -> LoudnessPlan {
+) -> Result<LoudnessPlan> {
     let mut plan = LoudnessPlan {
         modules: Vec::new(),
         rendered: None,
@@ -57,7 +60,7 @@ pub(super) fn loudness_stage(
             plan.modules
                 .push(limiter(ceiling, character.limiter_release_ms()));
         }
-        return plan;
+        return Ok(plan);
     };
     let overcompressed = overcompressed_as_it_is(before, before_sev);
     let clipped = before_sev.get("clipping").copied().unwrap_or(0.0) >= 0.25
@@ -79,7 +82,7 @@ pub(super) fn loudness_stage(
         plan.notes.push(format!(
             "Loudness {lc:.1} LUFS already at the target: no gain"
         ));
-        return plan;
+        return Ok(plan);
     }
     let mut capped = false;
     let held = g > g_max && (overcompressed || clipped);
@@ -122,8 +125,17 @@ pub(super) fn loudness_stage(
             capped = g >= g_max;
         }
     }
+    // The track's octave balance, which the limiter's tonal change is
+    // measured against: taken now, before any render of the search, when
+    // the track's samples are not held and the limiter may be needed (a
+    // look at them is then a render of its own).
+    let mut track_levels = if !track.holds() && needs_limiter(g) {
+        Some(octave_bands::octave_levels(&*track.audio()?))
+    } else {
+        None
+    };
     let search = GainSearch {
-        audio,
+        track,
         lc,
         aim,
         g_max,
@@ -135,11 +147,23 @@ pub(super) fn loudness_stage(
     // tonal balance, and give back loudness rather than change the tone.
     let tonal_budget = character.max_limiter_tonal_change_db();
     let mut tonal_capped = None;
-    if let Some((at, out)) = last.as_ref().filter(|(at, _)| *at == g && needs_limiter(g)) {
-        let at = *at;
-        let input_levels = octave_bands::octave_levels(audio);
-        let shift =
-            octave_bands::max_level_change_db(&input_levels, &octave_bands::octave_levels(out));
+    let limited = last
+        .as_ref()
+        .filter(|(at, _)| *at == g && needs_limiter(g))
+        .map(|(at, out)| (*at, octave_bands::octave_levels(out)));
+    if let Some((at, out_levels)) = limited {
+        let input_levels = match track_levels.take() {
+            Some(l) => l,
+            None => {
+                if !track.holds() {
+                    // Looking at the track renders it: the search's render
+                    // goes first (the delivery makes it again if it is kept).
+                    last = None;
+                }
+                octave_bands::octave_levels(&*track.audio()?)
+            }
+        };
+        let shift = octave_bands::max_level_change_db(&input_levels, &out_levels);
         if shift > tonal_budget {
             // That render is over the budget and is never the master: it goes
             // before the search renders its own (one whole copy of the track
@@ -206,7 +230,7 @@ pub(super) fn loudness_stage(
         plan.labels.push(limiter.label.clone());
         plan.decisions.push(limiter);
     }
-    plan
+    Ok(plan)
 }
 
 /// Whether every clipped run of the input lies on one of its isolated
@@ -257,8 +281,8 @@ fn overcompressed_as_it_is(before: &Report, before_sev: &BTreeMap<String, f64>) 
 
 /// The search for the gain that reaches the target through the limiter.
 struct GainSearch<'a> {
-    audio: &'a AudioBuffer,
-    /// Integrated loudness of `audio`, LUFS.
+    track: &'a Track<'a>,
+    /// Integrated loudness of the track, LUFS.
     lc: f64,
     /// The loudness aimed at, LUFS.
     aim: f64,
@@ -288,7 +312,7 @@ impl GainSearch<'_> {
             // The last render goes before the next is made: one whole
             // copy of the track at a time.
             last = None;
-            let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
+            let Ok(out) = self.track.render_with(&Chain::new((self.build)(g))) else {
                 break;
             };
             measured = integrated(&out).unwrap_or(lc + g);
@@ -337,7 +361,7 @@ impl GainSearch<'_> {
             // One whole copy of the track at a time: the best render so far
             // goes (the final render makes it again if it stays the best).
             best.2 = None;
-            let Ok(out) = chain::render(&Chain::new((self.build)(g)), self.audio) else {
+            let Ok(out) = self.track.render_with(&Chain::new((self.build)(g))) else {
                 break;
             };
             let shift =

@@ -47,6 +47,7 @@ mod loudness_stage;
 mod reference;
 mod rescale;
 mod screening;
+mod track;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -140,6 +141,23 @@ pub struct Mastered {
 pub const CANDIDATE_PARALLELISM: usize = 2;
 #[cfg(target_arch = "wasm32")]
 pub const CANDIDATE_PARALLELISM: usize = 1;
+
+/// Decoded size (32-bit samples, bytes) from which a master that judges one
+/// candidate at a time stops holding the track through the kept moves: each
+/// trial then renders the kept moves again from the input ([`track`]), so
+/// the input, that track and a trial render are never held at once (in the
+/// page: about 4 → 3 times the decoded audio, for some more rendering). A
+/// 4-minute 48 kHz stereo song (92 MB) is held.
+pub const HOLD_TRACK_MAX_BYTES: usize = 128 << 20;
+
+/// Whether mastering `input` `width` candidates at a time holds the track
+/// through the kept moves: always when candidates are judged side by side
+/// (natively; each holds a render of its own already), else under
+/// [`HOLD_TRACK_MAX_BYTES`].
+fn hold_track(input: &AudioBuffer, width: usize) -> bool {
+    let bytes: usize = input.channels.iter().map(|c| c.len() * 4).sum();
+    width > 1 || bytes < HOLD_TRACK_MAX_BYTES
+}
 
 fn check_input(audio: &AudioBuffer) -> Result<()> {
     if !(1..=2).contains(&audio.num_channels()) {
@@ -259,18 +277,21 @@ pub fn master_delivering(
         reference,
         progress,
         CANDIDATE_PARALLELISM,
+        hold_track(input, CANDIDATE_PARALLELISM),
         deliver,
     )
 }
 
 /// [`master`] evaluating `width` candidates at once (1 = one after the
-/// other); the result does not depend on `width`.
+/// other), holding the track through the kept moves or not (`hold`, see
+/// [`track`]); the result depends on neither.
 fn master_with_parallelism(
     input: &AudioBuffer,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
     mut progress: impl FnMut(Stage, f64),
     width: usize,
+    hold: bool,
     deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
 ) -> Result<Mastered> {
     let width = width.max(1);
@@ -302,11 +323,11 @@ fn master_with_parallelism(
     })
     .into_parts();
     let before_sev = decide::severities(&before);
-    let mut state = Corrected::start(&input, &before, &before_sev, Raw::of(&before_m));
+    let mut state = Corrected::start(&input, hold, &before, &before_sev, Raw::of(&before_m));
     drop(before_m);
 
     // 2. The risk-driven loop.
-    corrective::correct(&mut state, character, &analyse, width, &mut progress);
+    corrective::correct(&mut state, character, &analyse, width, &mut progress)?;
 
     // 3. Reference matching through the same rule.
     if let Some(r) = &reference {
@@ -322,10 +343,9 @@ fn master_with_parallelism(
     // 4. Loudness, last.
     progress(Stage::Loudness, 0.7);
     let Corrected {
-        modules,
         mut decisions,
         mut iterations,
-        audio: corrected,
+        track: corrected,
         report: current,
         raw: current_raw,
     } = state;
@@ -337,7 +357,7 @@ fn master_with_parallelism(
         &before_sev,
         intent,
         target_lufs,
-    );
+    )?;
     notes.extend(loud.notes.iter().cloned());
     decisions.extend(loud.decisions.iter().cloned());
 
@@ -349,9 +369,9 @@ fn master_with_parallelism(
         aopts: &aopts,
         deliver,
     };
+    let modules = corrected.modules();
     let (audio, chain, mut after) = delivery.render_and_verify(
         corrected,
-        &modules,
         loud.modules,
         loud.rendered,
         &mut notes,
@@ -457,35 +477,90 @@ mod tests {
         }
     }
 
+    /// One candidate at a time or two, the track through the kept moves held
+    /// or rendered again for every trial: the same master, sample for
+    /// sample, and the same document (the mix keeps a corrective move, a
+    /// reference correction and the limiter, and its amounts are scaled).
     #[test]
-    fn parallel_candidates_give_the_sequential_master() {
+    fn parallel_candidates_and_an_unheld_track_give_the_sequential_master() {
         let input = sub_heavy(48_000, 6.0, 7, 0.9);
         let reference = sub_heavy(48_000, 6.0, 11, 0.0);
-        for reference in [None, Some(&reference)] {
+        let mut limited = false;
+        for (reference, target) in [
+            (None, intent::Target::Streaming),
+            (Some(&reference), intent::Target::Streaming),
+            (None, intent::Target::Loud),
+        ] {
             let options = MasterOptions {
                 loudness_from_reference: reference.is_some(),
+                intent: MasterIntent {
+                    target,
+                    ..MasterIntent::default()
+                },
                 ..MasterOptions::default()
             };
-            let seq =
-                master_with_parallelism(&input, &options, reference, |_, _| {}, 1, &|_| Ok(()))
-                    .unwrap();
-            let par =
-                master_with_parallelism(&input, &options, reference, |_, _| {}, 2, &|_| Ok(()))
-                    .unwrap();
+            let run = |width, hold| {
+                master_with_parallelism(
+                    &input,
+                    &options,
+                    reference,
+                    |_, _| {},
+                    width,
+                    hold,
+                    &|_| Ok(()),
+                )
+                .unwrap()
+            };
+            let seq = run(1, true);
             assert!(
-                seq.report.iterations.iter().any(|i| !i.accepted.is_empty()),
-                "the test mix must make the loop decide something"
+                !seq.corrections.modules.is_empty(),
+                "the test mix must make the loop keep a move"
             );
             assert!(
                 seq.report.iterations.iter().any(|i| !i.rejected.is_empty()),
                 "the test mix must give more than one candidate"
             );
-            assert_eq!(seq.audio, par.audio);
+            limited |= seq
+                .report
+                .chain
+                .modules
+                .iter()
+                .any(|m| matches!(m, chain::Module::Limiter { .. }));
+            for (width, hold) in [(2, true), (1, false), (2, false)] {
+                let other = run(width, hold);
+                assert_eq!(seq.audio, other.audio, "width {width}, hold {hold}");
+                assert_eq!(
+                    serde_json::to_value(&seq.report).unwrap(),
+                    serde_json::to_value(&other.report).unwrap(),
+                    "width {width}, hold {hold}"
+                );
+                assert_eq!(seq.corrections, other.corrections);
+            }
+            let amounts: Vec<f64> = (0..seq.corrections.modules.len())
+                .map(|i| if i % 2 == 0 { 0.5 } else { 1.3 })
+                .collect();
+            let rescaled = |hold| {
+                rescale::rescale_holding(
+                    &input,
+                    &options,
+                    &seq.report,
+                    &seq.corrections,
+                    &amounts,
+                    |_, _| {},
+                    hold,
+                )
+                .unwrap()
+            };
+            let (held, unheld) = (rescaled(true), rescaled(false));
+            assert_eq!(held.audio, unheld.audio);
             assert_eq!(
-                serde_json::to_value(&seq.report).unwrap(),
-                serde_json::to_value(&par.report).unwrap()
+                serde_json::to_value(&held.report).unwrap(),
+                serde_json::to_value(&unheld.report).unwrap()
             );
-            assert_eq!(seq.corrections, par.corrections);
         }
+        assert!(
+            limited,
+            "a loud master of the test mix must need the limiter"
+        );
     }
 }

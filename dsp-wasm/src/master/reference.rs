@@ -2,16 +2,15 @@
 //! smoothed octave balance, judged by the same rule as every other move.
 //! See step 3 in [`super`].
 
-use std::borrow::Cow;
-
 use serde_json::json;
 
 use super::corrective::Corrected;
 use super::decide;
 use super::severity_summary;
+use super::track::Track;
 use super::{Raw, MAX_REFERENCE_CORRECTION_DB};
 use crate::audio::AudioBuffer;
-use crate::chain::{self, Chain, FilterKind, Module, StereoTarget};
+use crate::chain::{Chain, FilterKind, Module, StereoTarget};
 use crate::measure::octave_bands;
 use crate::parallel::map_parallel;
 use crate::report::{Decision, Iteration, Report};
@@ -23,21 +22,23 @@ pub(super) struct ReferenceMove {
     pub(super) label: String,
     pub(super) addresses: Vec<String>,
     pub(super) why: String,
-    pub(super) audio: AudioBuffer,
+    /// Its render of the track, when the track holds its samples.
+    pub(super) audio: Option<AudioBuffer>,
     pub(super) report: (Report, Raw),
 }
 
 /// Bounded shelving corrections toward the reference's smoothed octave
 /// balance, kept only if no risk rises a level and the tonal distance shrinks.
 pub(super) fn reference_move(
-    audio: &AudioBuffer,
+    track: &Track<'_>,
     current: &Report,
     reference: &AudioBuffer,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     scale: f64,
     width: usize,
 ) -> Option<ReferenceMove> {
-    let a = octave_bands::octave_levels(audio);
+    // The track's samples go before a trial is rendered.
+    let a = octave_bands::octave_levels(&*track.audio().ok()?);
     let r = octave_bands::octave_levels(reference);
     let n = a.len().min(r.len());
     let top = a.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
@@ -99,18 +100,18 @@ pub(super) fn reference_move(
     if modules.is_empty() {
         return None;
     }
-    let distance = |x: &AudioBuffer| {
-        let l = octave_bands::octave_levels(x);
-        let d = diff_of(&l);
+    let distance_of = |l: &[(f64, f64)]| {
+        let d = diff_of(l);
         d.iter().map(|v| v.abs()).sum::<f64>() / d.len() as f64
     };
-    let before = distance(audio);
+    let distance = |x: &AudioBuffer| distance_of(&octave_bands::octave_levels(x));
+    let before = distance_of(&a);
     let cur_sev = decide::severities(current);
     // The full correction first, then half of it (`width` at a time; taken
     // in that order, so the choice is the sequential one).
     let trial_of = |&factor: &f64| {
         let ms: Vec<Module> = modules.iter().map(|m| m.scaled(factor)).collect();
-        let out = chain::render(&Chain::new(ms.clone()), audio).ok()?;
+        let out = track.render_with(&Chain::new(ms.clone())).ok()?;
         let rep = analyse(&out);
         Some((ms, out, rep))
     };
@@ -156,7 +157,7 @@ pub(super) fn reference_move(
             why: format!(
                 "Moves the tonal balance toward the reference (mean octave distance {before:.1} → {after:.1} dB), bounded to ±{MAX_REFERENCE_CORRECTION_DB:.0} dB per shelf."
             ),
-            audio: out,
+            audio: track.holding().then_some(out),
             report: rep,
         });
     }
@@ -173,7 +174,7 @@ pub(super) fn match_reference(
     width: usize,
 ) -> bool {
     let Some(rm) = reference_move(
-        &state.audio,
+        &state.track,
         &state.report,
         reference,
         analyse,
@@ -182,20 +183,23 @@ pub(super) fn match_reference(
     ) else {
         return false;
     };
-    state.decisions.push(Decision {
+    let module_index = state.track.modules().len();
+    let decision = Decision {
         r#move: "reference_eq".into(),
         label: rm.label.clone(),
         params: json!({
-            "modules": rm.modules,
-            "module_index": state.modules.len(),
+            "modules": &rm.modules,
+            "module_index": module_index,
             "amount_param": "gain_db",
         }),
         addresses: rm.addresses,
         why: rm.why,
         trade_off: "The track's own balance gives way to the reference's where they differ.".into(),
-    });
-    state.modules.extend(rm.modules);
-    state.audio = Cow::Owned(rm.audio);
+    };
+    if state.track.keep(Chain::new(rm.modules), rm.audio).is_err() {
+        return false;
+    }
+    state.decisions.push(decision);
     (state.report, state.raw) = rm.report;
     state.iterations.push(Iteration {
         step: state.iterations.len() as u32,

@@ -8,15 +8,17 @@
 //! The decisions are those of the original master, each re-labelled with its
 //! amount; nothing is re-decided.
 
-use std::borrow::Cow;
-
 use serde_json::json;
 
 use super::delivery::Delivery;
 use super::loudness_stage::loudness_stage;
-use super::{decide, left, sanitized, severity_summary, validate, MasterOptions, Mastered, Raw};
+use super::track::Track;
+use super::{
+    decide, hold_track, left, sanitized, severity_summary, validate, MasterOptions, Mastered, Raw,
+    CANDIDATE_PARALLELISM,
+};
 use crate::audio::AudioBuffer;
-use crate::chain::{self, Chain, Module};
+use crate::chain::{Chain, Module};
 use crate::error::{Error, Result};
 use crate::measure::AnalysisOptions;
 use crate::progress::Stage;
@@ -34,7 +36,30 @@ pub fn rescale(
     previous: &MasterReport,
     corrections: &Chain,
     amounts: &[f64],
+    progress: impl FnMut(Stage, f64),
+) -> Result<Mastered> {
+    let hold = hold_track(input, CANDIDATE_PARALLELISM);
+    rescale_holding(
+        input,
+        options,
+        previous,
+        corrections,
+        amounts,
+        progress,
+        hold,
+    )
+}
+
+/// [`rescale`], holding the scaled track or rendering it again when needed
+/// (`hold`, see [`Track`]); the result does not depend on it.
+pub(super) fn rescale_holding(
+    input: &AudioBuffer,
+    options: &MasterOptions,
+    previous: &MasterReport,
+    corrections: &Chain,
+    amounts: &[f64],
     mut progress: impl FnMut(Stage, f64),
+    hold: bool,
 ) -> Result<Mastered> {
     validate(input, options, None)?;
     if amounts.len() != corrections.modules.len() || amounts.iter().any(|a| !a.is_finite()) {
@@ -60,10 +85,17 @@ pub fn rescale(
         .collect();
 
     progress(Stage::Analyse, 0.0);
-    let corrected = chain::render(&Chain::new(modules.clone()), &input)?;
+    // The scaled moves as one chain over the input; on a long track in the
+    // page its samples are not held, but made again when needed ([`Track`]).
+    let corrected = Track::rendered(&input, Chain::new(modules.clone()), hold)?;
     progress(Stage::Analyse, 0.4);
-    let (current, current_m) =
-        analyze(&corrected, &Source::pcm("rescaled"), &aopts, |_, _| {}).into_parts();
+    let (current, current_m) = analyze(
+        &*corrected.audio()?,
+        &Source::pcm("rescaled"),
+        &aopts,
+        |_, _| {},
+    )
+    .into_parts();
     let before = &previous.before;
     let before_sev = decide::severities(before);
 
@@ -76,7 +108,7 @@ pub fn rescale(
         &before_sev,
         intent,
         target_lufs,
-    );
+    )?;
     drop(current_m);
     let mut notes = loud.notes.clone();
     let mut decisions: Vec<Decision> = previous
@@ -94,8 +126,7 @@ pub fn rescale(
         deliver: &|_| Ok(()),
     };
     let (audio, chain, mut after) = delivery.render_and_verify(
-        Cow::Owned(corrected),
-        &modules,
+        corrected,
         loud.modules,
         loud.rendered,
         &mut notes,
