@@ -1,5 +1,24 @@
 //! The in-memory audio the engine works on: planar `f32` channels at the
-//! file's own sample rate (no resampling on the way in).
+//! file's own sample rate (no resampling on the way in) — and the compact
+//! form a decoded track is kept in between uses ([`Stored`]): a track that
+//! came from 16- or 24-bit PCM holds exactly the values of that grid, so it
+//! can be kept as those integers (half or three quarters of the memory) and
+//! given back as the same `f32` samples whenever a whole-track copy is made
+//! ([`Samples::copy_with_room`]).
+
+use std::borrow::Cow;
+
+/// Room left at the end of every whole-track copy a render may be made in,
+/// frames: more than any chain's latency (the limiter's 5 ms look-ahead is
+/// 1920 frames at 384 kHz).
+///
+/// Mastering makes and lets go of many whole-track copies. Made with the
+/// same capacity whatever their chain's latency, each fits exactly in the
+/// space an earlier one left: in wasm, whose memory never shrinks, a copy
+/// a little larger than the hole before it grew the heap by the track's
+/// size again and left the hole unused. The decoders reserve it too, so a
+/// render fits where the decoded samples were.
+pub const RENDER_ROOM_FRAMES: usize = 16_384;
 
 /// Planar audio, indexed by `[channel_idx][frame_idx]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,5 +98,284 @@ impl AudioBuffer {
     /// Borrows the channels as slices.
     pub fn as_slices(&self) -> Vec<&[f32]> {
         self.channels.iter().map(Vec::as_slice).collect()
+    }
+}
+
+/// A decoded track kept between uses: as `f32`, or as the integers of the
+/// 16- or 24-bit PCM it came from when every sample lies on that grid.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stored {
+    Float(AudioBuffer),
+    Int16 {
+        sample_rate: u32,
+        channels: Vec<Vec<i16>>,
+    },
+    /// Little-endian, three bytes per sample.
+    Int24 {
+        sample_rate: u32,
+        channels: Vec<Vec<u8>>,
+    },
+}
+
+/// 2^15 and 2^23: the full scale of 16- and 24-bit PCM (exact in `f32`,
+/// and so are their quotients).
+const SCALE_16: f32 = 32_768.0;
+const SCALE_24: f32 = 8_388_608.0;
+
+impl Stored {
+    /// Keeps `audio` as the integers of its source's word length
+    /// (`bit_depth` 16 or 24) when every sample lies exactly on that grid;
+    /// as it is otherwise. The samples given back are the same.
+    pub fn new(audio: AudioBuffer, bit_depth: Option<u32>) -> Self {
+        let sample_rate = audio.sample_rate;
+        let on_grid = |scale: f32, x: f32| {
+            let q = x * scale;
+            (q.fract() == 0.0 && (-scale..scale).contains(&q)).then_some(q as i32)
+        };
+        match bit_depth {
+            Some(16) => {
+                let packed: Option<Vec<Vec<i16>>> = audio
+                    .channels
+                    .iter()
+                    .map(|c| {
+                        // Reserved exactly (collecting `Option`s would grow
+                        // the channel by doubling: up to twice the memory).
+                        let mut out = Vec::with_capacity(c.len());
+                        for &x in c {
+                            out.push(on_grid(SCALE_16, x)? as i16);
+                        }
+                        Some(out)
+                    })
+                    .collect();
+                match packed {
+                    Some(channels) => Self::Int16 {
+                        sample_rate,
+                        channels,
+                    },
+                    None => Self::Float(audio),
+                }
+            }
+            Some(24) => {
+                let packed: Option<Vec<Vec<u8>>> = audio
+                    .channels
+                    .iter()
+                    .map(|c| {
+                        let mut out = Vec::with_capacity(c.len() * 3);
+                        for &x in c {
+                            out.extend_from_slice(&on_grid(SCALE_24, x)?.to_le_bytes()[..3]);
+                        }
+                        Some(out)
+                    })
+                    .collect();
+                match packed {
+                    Some(channels) => Self::Int24 {
+                        sample_rate,
+                        channels,
+                    },
+                    None => Self::Float(audio),
+                }
+            }
+            _ => Self::Float(audio),
+        }
+    }
+
+    /// Bytes of samples held.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::Float(a) => a.channels.iter().map(|c| c.len() * 4).sum(),
+            Self::Int16 { channels, .. } => channels.iter().map(|c| c.len() * 2).sum(),
+            Self::Int24 { channels, .. } => channels.iter().map(Vec::len).sum(),
+        }
+    }
+}
+
+/// The samples a master, a render or an analysis starts from: planar `f32`,
+/// or a [`Stored`] track, made `f32` whenever a copy is made.
+#[derive(Clone, Copy, Debug)]
+pub enum Samples<'a> {
+    Float(&'a AudioBuffer),
+    Stored(&'a Stored),
+}
+
+impl<'a> From<&'a AudioBuffer> for Samples<'a> {
+    fn from(a: &'a AudioBuffer) -> Self {
+        Self::Float(a)
+    }
+}
+
+impl<'a> From<&'a Stored> for Samples<'a> {
+    fn from(s: &'a Stored) -> Self {
+        match s {
+            Stored::Float(a) => Self::Float(a),
+            s => Self::Stored(s),
+        }
+    }
+}
+
+impl<'a> Samples<'a> {
+    pub fn sample_rate(&self) -> u32 {
+        match *self {
+            Self::Float(a) | Self::Stored(Stored::Float(a)) => a.sample_rate,
+            Self::Stored(Stored::Int16 { sample_rate, .. } | Stored::Int24 { sample_rate, .. }) => {
+                *sample_rate
+            }
+        }
+    }
+
+    pub fn num_channels(&self) -> usize {
+        match *self {
+            Self::Float(a) | Self::Stored(Stored::Float(a)) => a.num_channels(),
+            Self::Stored(Stored::Int16 { channels, .. }) => channels.len(),
+            Self::Stored(Stored::Int24 { channels, .. }) => channels.len(),
+        }
+    }
+
+    /// Frames of the shortest channel.
+    pub fn frames(&self) -> usize {
+        match *self {
+            Self::Float(a) | Self::Stored(Stored::Float(a)) => {
+                a.channels.iter().map(Vec::len).min().unwrap_or(0)
+            }
+            Self::Stored(Stored::Int16 { channels, .. }) => {
+                channels.iter().map(Vec::len).min().unwrap_or(0)
+            }
+            Self::Stored(Stored::Int24 { channels, .. }) => {
+                channels.iter().map(|c| c.len() / 3).min().unwrap_or(0)
+            }
+        }
+    }
+
+    /// Bytes of the samples as `f32`.
+    pub fn float_bytes(&self) -> usize {
+        self.frames() * self.num_channels() * 4
+    }
+
+    /// The samples as planar `f32`: borrowed when they are, else a copy
+    /// made now (let it go before the next whole-track copy).
+    pub fn audio(&self) -> Cow<'a, AudioBuffer> {
+        match *self {
+            Self::Float(a) | Self::Stored(Stored::Float(a)) => Cow::Borrowed(a),
+            _ => Cow::Owned(self.copy_with_room(0)),
+        }
+    }
+
+    /// A copy as planar `f32` (cut to the shortest channel) with room for
+    /// `latency` frames at the end of each channel, of the same capacity
+    /// for every latency up to [`RENDER_ROOM_FRAMES`].
+    pub fn copy_with_room(&self, latency: usize) -> AudioBuffer {
+        self.copy_range(0, self.frames(), latency.max(RENDER_ROOM_FRAMES))
+    }
+
+    /// Frames `start..end` (clamped to the track) as planar `f32`.
+    pub fn slice(&self, start: usize, end: usize) -> AudioBuffer {
+        let end = end.min(self.frames());
+        self.copy_range(start.min(end), end, 0)
+    }
+
+    /// Frames `a..b` as planar `f32`, each channel with room for `room`
+    /// more frames.
+    fn copy_range(&self, a: usize, b: usize, room: usize) -> AudioBuffer {
+        let capacity = b - a + room;
+        let channels = match *self {
+            Self::Float(x) | Self::Stored(Stored::Float(x)) => x
+                .channels
+                .iter()
+                .map(|c| {
+                    let mut v = Vec::with_capacity(capacity);
+                    v.extend_from_slice(&c[a..b]);
+                    v
+                })
+                .collect(),
+            Self::Stored(Stored::Int16 { channels, .. }) => channels
+                .iter()
+                .map(|c| {
+                    let mut v = Vec::with_capacity(capacity);
+                    v.extend(c[a..b].iter().map(|&q| f32::from(q) / SCALE_16));
+                    v
+                })
+                .collect(),
+            Self::Stored(Stored::Int24 { channels, .. }) => channels
+                .iter()
+                .map(|c| {
+                    let mut v = Vec::with_capacity(capacity);
+                    v.extend(c[a * 3..b * 3].chunks_exact(3).map(|b| {
+                        (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / SCALE_24
+                    }));
+                    v
+                })
+                .collect(),
+        };
+        AudioBuffer {
+            sample_rate: self.sample_rate(),
+            channels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every 16-bit value, and 24-bit values across the range, come back as
+    /// the same `f32` as the WAV decoder makes of them; off-grid samples
+    /// (a float source, or a 16-bit file that was processed) stay `f32`.
+    #[test]
+    fn integer_sources_are_kept_compactly_and_given_back_exactly() {
+        let all16: Vec<f32> = (i16::MIN..=i16::MAX)
+            .map(|q| f32::from(q) / 32_768.0)
+            .collect();
+        let a = AudioBuffer {
+            sample_rate: 44_100,
+            channels: vec![all16.clone(), all16.iter().rev().copied().collect()],
+        };
+        let s = Stored::new(a.clone(), Some(16));
+        assert!(matches!(s, Stored::Int16 { .. }));
+        assert_eq!(
+            s.bytes(),
+            a.channels.iter().map(|c| c.len() * 2).sum::<usize>()
+        );
+        let back = Samples::from(&s).copy_with_room(0);
+        assert_eq!(back, a);
+        assert!(back
+            .channels
+            .iter()
+            .all(|c| c.capacity() >= c.len() + RENDER_ROOM_FRAMES));
+        assert_eq!(Samples::from(&s).frames(), all16.len());
+
+        // 24-bit: the extremes and a walk over the range (LCG steps).
+        let mut q: i32 = 12_345;
+        let mut v24: Vec<f32> = vec![-8_388_608.0 / SCALE_24, 8_388_607.0 / SCALE_24, 0.0];
+        for _ in 0..100_000 {
+            q = q.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            v24.push(((q >> 8) as f32) / SCALE_24);
+        }
+        let a24 = AudioBuffer {
+            sample_rate: 96_000,
+            channels: vec![v24],
+        };
+        let s24 = Stored::new(a24.clone(), Some(24));
+        assert!(matches!(s24, Stored::Int24 { .. }));
+        assert_eq!(Samples::from(&s24).audio().into_owned(), a24);
+        assert_eq!(Samples::from(&s24).sample_rate(), 96_000);
+        let part = Samples::from(&s24).slice(1_000, 1_010);
+        assert_eq!(part.channels[0], a24.channels[0][1_000..1_010]);
+        assert_eq!(Samples::from(&s).slice(65_530, 70_000).frames(), 6);
+
+        // Off the grid: kept as it is.
+        let mut off = a.clone();
+        off.channels[1][7] += 1e-6;
+        assert!(matches!(
+            Stored::new(off.clone(), Some(16)),
+            Stored::Float(_)
+        ));
+        assert!(matches!(
+            Stored::new(a24.clone(), Some(16)),
+            Stored::Float(_)
+        ));
+        assert!(matches!(Stored::new(a.clone(), None), Stored::Float(_)));
+        // Full scale +1.0 is not a 16-bit value.
+        let mut loud = a;
+        loud.channels[0][0] = 1.0;
+        assert!(matches!(Stored::new(loud, Some(16)), Stored::Float(_)));
     }
 }

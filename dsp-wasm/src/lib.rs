@@ -8,7 +8,8 @@
 //!
 //! The folders are the pipeline, and dependencies flow one way (a module uses
 //! only those above it in this list; `tests/layers.rs` checks it):
-//! - base: [`error`], [`units`] (dB, times), [`audio`] (planar buffers),
+//! - base: [`error`], [`units`] (dB, times), [`audio`] (planar buffers, and
+//!   a decoded track kept as its integers),
 //!   [`progress`] (the one [`Stage`]), [`lanes`] (vectorised folds),
 //!   [`parallel`] (threads natively, sequential in wasm);
 //! - [`io`]: files in and out — decode, WAV, resample, dither, export;

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
+use dsp_wasm::audio::Stored;
 use dsp_wasm::io::decode::Decoded;
 use dsp_wasm::measure::LoudnessPart;
 use dsp_wasm::report::Report;
@@ -127,7 +128,7 @@ pub fn deliver(
     post_channels("decoded", id, &decoded.audio);
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Current {
-            audio: decoded.audio,
+            audio: Stored::new(decoded.audio, decoded.format.bit_depth),
             name: name.to_string(),
             format: decoded.format.format.clone(),
             bit_depth: decoded.format.bit_depth,

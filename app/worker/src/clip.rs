@@ -6,7 +6,7 @@
 
 use app::preview::{self, PreviewSummary};
 use app::protocol::{self, object};
-use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::audio::{AudioBuffer, Samples};
 use dsp_wasm::chain::{self, Chain};
 use dsp_wasm::io::wav::{self, SampleFormat};
 use dsp_wasm::measure::loudness;
@@ -50,14 +50,16 @@ pub fn on_clip(id: f64, data: &JsValue) {
     };
     let result = CURRENT.with(|c| {
         c.borrow().as_ref().map(|cur| {
-            halves(&cur.audio, &chain, start_s, length_s).map(|(before, after)| match &summary {
-                None => clip_wav(&before, &after),
-                Some(s) => preview::html(
-                    s,
-                    &wav::encode(&before, SampleFormat::Int16),
-                    &wav::encode(&after, SampleFormat::Int16),
-                )
-                .into_bytes(),
+            halves((&cur.audio).into(), &chain, start_s, length_s).map(|(before, after)| {
+                match &summary {
+                    None => clip_wav(&before, &after),
+                    Some(s) => preview::html(
+                        s,
+                        &wav::encode(&before, SampleFormat::Int16),
+                        &wav::encode(&after, SampleFormat::Int16),
+                    )
+                    .into_bytes(),
+                }
             })
         })
     });
@@ -81,33 +83,22 @@ pub fn on_clip(id: f64, data: &JsValue) {
     }
 }
 
-fn slice(a: &AudioBuffer, from: usize, to: usize) -> AudioBuffer {
-    AudioBuffer {
-        sample_rate: a.sample_rate,
-        channels: a
-            .channels
-            .iter()
-            .map(|c| c[from.min(c.len())..to.min(c.len())].to_vec())
-            .collect(),
-    }
-}
-
 /// The section as the mix is and through `chain`, at matched loudness (the
 /// louder one turned down), each faded in and out.
 fn halves(
-    input: &AudioBuffer,
+    input: Samples<'_>,
     chain: &Chain,
     start_s: f64,
     length_s: f64,
 ) -> dsp_wasm::Result<(AudioBuffer, AudioBuffer)> {
-    let sr = f64::from(input.sample_rate);
+    let sr = f64::from(input.sample_rate());
     let frames = input.frames();
     let start = ((start_s * sr) as usize).min(frames);
     let end = (start + (length_s * sr) as usize).min(frames);
     let pre = start.saturating_sub((PREROLL_S * sr) as usize);
-    let before = slice(input, start, end);
-    let rendered = chain::render(chain, &slice(input, pre, end))?;
-    let after = slice(&rendered, start - pre, end - pre);
+    let before = input.slice(start, end);
+    let rendered = chain::render(chain, &input.slice(pre, end))?;
+    let after = Samples::from(&rendered).slice(start - pre, end - pre);
     // Matched loudness: the louder half down to the quieter one.
     let lufs = |a: &AudioBuffer| loudness::measure(a, |_| {}).integrated_lufs;
     let (gb, ga) = match (lufs(&before), lufs(&after)) {

@@ -16,7 +16,7 @@ pub fn on_render(id: f64, data: &JsValue) {
     let result = CURRENT.with(|c| {
         c.borrow()
             .as_ref()
-            .map(|cur| chain::render(&chain, &cur.audio))
+            .map(|cur| chain::render_samples(&chain, (&cur.audio).into()))
     });
     match result {
         None => post_error(id, "no file is loaded"),

@@ -69,10 +69,13 @@ pub fn on_apply(id: f64, data: &JsValue) {
         let c = c.borrow();
         let cur = c.as_ref()?;
         state::forget_master();
-        Some(chain::render(&chain, &cur.audio).map(|out| {
-            let report = analyze(&out, &Source::pcm("shared master"), &options, |_, _| {}).report;
-            (out, report)
-        }))
+        Some(
+            chain::render_samples(&chain, (&cur.audio).into()).map(|out| {
+                let report =
+                    analyze(&out, &Source::pcm("shared master"), &options, |_, _| {}).report;
+                (out, report)
+            }),
+        )
     });
     match result {
         None => post_error(id, "no file is loaded"),

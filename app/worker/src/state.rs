@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::audio::{AudioBuffer, Stored};
 use dsp_wasm::chain::Chain;
 use dsp_wasm::io::wav::SampleFormat;
 use dsp_wasm::master::MasterOptions;
@@ -19,9 +19,11 @@ pub struct Decided {
     pub corrections: Chain,
 }
 
-/// The last decoded file, kept for renders and masters of it.
+/// The last decoded file, kept for renders and masters of it (as the
+/// integers of its 16- or 24-bit source when it is one: half or three
+/// quarters of the memory, given back as the same samples).
 pub struct Current {
-    pub audio: AudioBuffer,
+    pub audio: Stored,
     pub name: String,
     pub format: String,
     pub bit_depth: Option<u32>,

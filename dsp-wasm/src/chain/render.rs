@@ -1,7 +1,7 @@
 //! Offline render of a whole buffer through a chain (natively, one thread per
 //! channel when every module is per-channel).
 
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::error::Result;
 
 use super::model::{Chain, Module};
@@ -20,43 +20,40 @@ pub fn render(chain: &Chain, input: &AudioBuffer) -> Result<AudioBuffer> {
 /// natively each on its own thread — which gives exactly the samples of the
 /// two channels processed together (the worklet's way).
 pub fn render_with_block(chain: &Chain, input: &AudioBuffer, block: usize) -> Result<AudioBuffer> {
+    render_samples_with_block(chain, Samples::Float(input), block)
+}
+
+/// [`render`] of `input` as planar `f32` or a stored track (made `f32` in
+/// the output's own copy: no other whole-track copy on the way).
+pub fn render_samples(chain: &Chain, input: Samples<'_>) -> Result<AudioBuffer> {
+    render_samples_with_block(chain, input, 4096)
+}
+
+fn render_samples_with_block(
+    chain: &Chain,
+    input: Samples<'_>,
+    block: usize,
+) -> Result<AudioBuffer> {
     // Built once here for its latency, so each copy is made with room for it.
-    let latency =
-        ChainProcessor::new(chain, input.sample_rate as f32, input.num_channels(), block)?
-            .latency_frames();
-    let mut out = copy_with_room(input, latency);
+    let latency = ChainProcessor::new(
+        chain,
+        input.sample_rate() as f32,
+        input.num_channels(),
+        block,
+    )?
+    .latency_frames();
+    let mut out = input.copy_with_room(latency);
     render_in_place_with_block(chain, &mut out, block)?;
     Ok(out)
 }
 
-/// Room left at the end of every whole-track copy a render may be made in,
-/// frames: more than any chain's latency (the limiter's 5 ms look-ahead is
-/// 1920 frames at 384 kHz).
-///
-/// Mastering makes and lets go of many whole-track copies. Made with the
-/// same capacity whatever their chain's latency, each fits exactly in the
-/// space an earlier one left: in wasm, whose memory never shrinks, a copy
-/// a little larger than the hole before it grew the heap by the track's
-/// size again and left the hole unused.
-pub const RENDER_ROOM_FRAMES: usize = 16_384;
+pub use crate::audio::RENDER_ROOM_FRAMES;
 
 /// A copy of `input` (cut to its shortest channel) with room for `latency`
 /// frames at the end of each channel, of the same capacity for every
-/// latency up to [`RENDER_ROOM_FRAMES`].
+/// latency up to [`RENDER_ROOM_FRAMES`] ([`Samples::copy_with_room`]).
 pub fn copy_with_room(input: &AudioBuffer, latency: usize) -> AudioBuffer {
-    let frames = input.channels.iter().map(Vec::len).min().unwrap_or(0);
-    AudioBuffer {
-        sample_rate: input.sample_rate,
-        channels: input
-            .channels
-            .iter()
-            .map(|c| {
-                let mut v = Vec::with_capacity(frames + latency.max(RENDER_ROOM_FRAMES));
-                v.extend_from_slice(&c[..frames]);
-                v
-            })
-            .collect(),
-    }
+    Samples::Float(input).copy_with_room(latency)
 }
 
 /// [`render`] over `audio` itself: the same samples, without a copy of the

@@ -16,7 +16,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, RENDER_ROOM_FRAMES};
 use crate::error::{Error, Result};
 
 /// Lowest sample rate accepted.
@@ -303,8 +303,9 @@ struct PlanarSink {
 }
 
 impl PlanarSink {
-    /// An empty sink; each channel is reserved for the header's length if
-    /// it gives one — but never for more than four frames per byte of the
+    /// An empty sink; each channel is reserved for the header's length
+    /// (and a render's room, so a whole-track render later fits where the
+    /// decoded samples were: [`RENDER_ROOM_FRAMES`]) if it gives one — but never for more than four frames per byte of the
     /// file (16:1 for 16-bit stereo), so a header cannot make a small file
     /// reserve much memory; a file that compresses further (long silence)
     /// grows its channels as it decodes.
@@ -313,7 +314,15 @@ impl PlanarSink {
         if let Some(n) = params.n_frames {
             let chans = params.channels.map_or(0, |c| c.count());
             let frames = (n as usize).min(byte_len.saturating_mul(4));
-            channels = (0..chans).map(|_| Vec::with_capacity(frames)).collect();
+            // The room only for a length the file's size makes plausible.
+            let room = if frames as u64 == n {
+                RENDER_ROOM_FRAMES
+            } else {
+                0
+            };
+            channels = (0..chans)
+                .map(|_| Vec::with_capacity(frames + room))
+                .collect();
         }
         Self {
             channels,
@@ -513,7 +522,7 @@ fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
     let data = &bytes[l.data_start..l.data_start + l.data_len];
     let indices: Vec<usize> = (0..l.channels).collect();
     let planar: Vec<Vec<f32>> = crate::parallel::map_parallel(&indices, &|&c| {
-        let mut out = Vec::with_capacity(l.frames());
+        let mut out = Vec::with_capacity(l.frames() + RENDER_ROOM_FRAMES);
         l.append_channel(data, c, &mut out);
         out
     });
@@ -527,7 +536,7 @@ fn pcm_wav_stream<S: std::io::Read + std::io::Seek>(
 ) -> Result<Decoded> {
     source.seek(std::io::SeekFrom::Start(l.data_start as u64))?;
     let mut planar: Vec<Vec<f32>> = (0..l.channels)
-        .map(|_| Vec::with_capacity(l.frames()))
+        .map(|_| Vec::with_capacity(l.frames() + RENDER_ROOM_FRAMES))
         .collect();
     let block = (PCM_BLOCK_BYTES / l.block_align).max(1) * l.block_align;
     let mut buf = vec![0u8; block.min(l.data_len)];

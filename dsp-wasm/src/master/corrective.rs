@@ -11,7 +11,7 @@ use super::intent::Character;
 use super::screening::{screen, Screening};
 use super::track::Track;
 use super::{decision, severity_summary, Raw, MAX_MOVES_PER_RISK, MAX_STEPS};
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::chain::Chain;
 use crate::error::Result;
 use crate::parallel::map_parallel;
@@ -34,7 +34,7 @@ impl<'a> Corrected<'a> {
     /// Nothing kept yet: the input and its analysis (iteration 0); `hold`:
     /// whether the track's samples are held (see [`Track`]).
     pub(super) fn start(
-        input: &'a AudioBuffer,
+        input: Samples<'a>,
         hold: bool,
         before: &Report,
         before_sev: &BTreeMap<String, f64>,

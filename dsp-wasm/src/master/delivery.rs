@@ -8,7 +8,7 @@
 
 use super::track::Track;
 use super::{tp_dbtp, MasterOptions, Raw};
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::chain::{self, Chain, Module};
 use crate::error::{Error, Result};
 use crate::io::{export, resample};
@@ -20,7 +20,7 @@ use crate::report::{analyze, Report, Source};
 /// What the delivery step needs from the master.
 pub(super) struct Delivery<'a> {
     /// The (sanitised) input, at its own rate.
-    pub(super) input: &'a AudioBuffer,
+    pub(super) input: Samples<'a>,
     pub(super) options: &'a MasterOptions,
     pub(super) aopts: &'a AnalysisOptions,
     /// Receives the delivered samples (e.g. writes the file).
@@ -42,7 +42,7 @@ impl Delivery<'_> {
         progress: &mut impl FnMut(Stage, f64),
     ) -> Result<(AudioBuffer, Chain, Report)> {
         let (input, options) = (self.input, self.options);
-        let out_rate = options.output_rate.unwrap_or(input.sample_rate);
+        let out_rate = options.output_rate.unwrap_or(input.sample_rate());
         let mut final_modules = corrected.modules();
         final_modules.extend(loudness.iter().cloned());
         let mut chain_out = Chain::new(final_modules);
@@ -50,10 +50,10 @@ impl Delivery<'_> {
         // loudness modules run now (or nothing, when the loudness stage's last
         // trial render is exactly them). At another rate the whole chain runs
         // on the resampled input, so the limiter sees the delivered rate.
-        let delivery_input = if out_rate == input.sample_rate {
+        let delivery_input = if out_rate == input.sample_rate() {
             None
         } else {
-            Some(resample::resample(input, out_rate)?)
+            Some(resample::resample(&input.audio(), out_rate)?)
         };
         let mut audio_out = match (&delivery_input, rendered) {
             (Some(d), _) => {
@@ -104,7 +104,14 @@ impl Delivery<'_> {
             notes.push(format!(
                 "Gain lowered by {excess:.2} dB after verification: the delivered file's true peak was {tp:.2} dBTP"
             ));
-            audio_out = chain::render(&chain_out, delivery_input.as_ref().unwrap_or(input))?;
+            audio_out = match &delivery_input {
+                Some(d) => chain::render(&chain_out, d)?,
+                None => {
+                    let mut a = input.copy_with_room(0);
+                    chain::render_in_place(&chain_out, &mut a)?;
+                    a
+                }
+            };
             self.quantize(&mut audio_out);
             passes += 1;
             tp = tp_dbtp(&audio_out);
@@ -212,12 +219,13 @@ mod tests {
             Ok(())
         };
         let delivery = Delivery {
-            input,
+            input: Samples::Float(input),
             options: &options,
             aopts: &aopts,
             deliver: &deliver,
         };
-        let corrected = Track::rendered(input, Chain::new(modules.to_vec()), true).unwrap();
+        let corrected =
+            Track::rendered(Samples::Float(input), Chain::new(modules.to_vec()), true).unwrap();
         let result = delivery.render_and_verify(
             corrected,
             Vec::new(),

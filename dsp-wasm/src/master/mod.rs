@@ -54,7 +54,7 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::chain::{self, Chain};
 use crate::error::{Error, Result};
 use crate::io::wav::SampleFormat;
@@ -154,20 +154,19 @@ pub const HOLD_TRACK_MAX_BYTES: usize = 128 << 20;
 /// through the kept moves: always when candidates are judged side by side
 /// (natively; each holds a render of its own already), else under
 /// [`HOLD_TRACK_MAX_BYTES`].
-fn hold_track(input: &AudioBuffer, width: usize) -> bool {
-    let bytes: usize = input.channels.iter().map(|c| c.len() * 4).sum();
-    width > 1 || bytes < HOLD_TRACK_MAX_BYTES
+fn hold_track(input: Samples<'_>, width: usize) -> bool {
+    width > 1 || input.float_bytes() < HOLD_TRACK_MAX_BYTES
 }
 
-fn check_input(audio: &AudioBuffer) -> Result<()> {
+fn check_input(audio: Samples<'_>) -> Result<()> {
     if !(1..=2).contains(&audio.num_channels()) {
         return Err(Error::TooManyChannels {
             channels: audio.num_channels(),
         });
     }
-    if !(8_000..=192_000).contains(&audio.sample_rate) {
+    if !(8_000..=192_000).contains(&audio.sample_rate()) {
         return Err(Error::SampleRate {
-            sample_rate: audio.sample_rate,
+            sample_rate: audio.sample_rate(),
         });
     }
     if audio.frames() == 0 {
@@ -249,9 +248,11 @@ pub fn recheck(input: &AudioBuffer, chain: &Chain, options: &AnalysisOptions) ->
     Ok(analyze(&out, &Source::pcm("recheck"), options, |_, _| {}).report)
 }
 
-/// Masters `input` (see the module docs). `progress(stage, fraction)`.
-pub fn master(
-    input: &AudioBuffer,
+/// Masters `input` (see the module docs): planar `f32`
+/// ([`AudioBuffer`]) or a track kept compactly ([`crate::audio::Stored`]).
+/// `progress(stage, fraction)`.
+pub fn master<'a>(
+    input: impl Into<Samples<'a>>,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
     progress: impl FnMut(Stage, f64),
@@ -264,13 +265,14 @@ pub fn master(
 /// verification has to render again (a gain-only master gained an over from
 /// resampling or dither), `deliver` is called again with the corrected
 /// audio, which is also what the result holds.
-pub fn master_delivering(
-    input: &AudioBuffer,
+pub fn master_delivering<'a>(
+    input: impl Into<Samples<'a>>,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
     progress: impl FnMut(Stage, f64),
     deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
 ) -> Result<Mastered> {
+    let input = input.into();
     master_with_parallelism(
         input,
         options,
@@ -286,7 +288,7 @@ pub fn master_delivering(
 /// other), holding the track through the kept moves or not (`hold`, see
 /// [`track`]); the result depends on neither.
 fn master_with_parallelism(
-    input: &AudioBuffer,
+    input: Samples<'_>,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
     mut progress: impl FnMut(Stage, f64),
@@ -296,7 +298,12 @@ fn master_with_parallelism(
 ) -> Result<Mastered> {
     let width = width.max(1);
     validate(input, options, reference)?;
-    let input = sanitized(input);
+    // A stored integer track is finite; planar `f32` may need cleaning.
+    let cleaned = match input {
+        Samples::Float(a) => Some(sanitized(a)),
+        Samples::Stored(_) => None,
+    };
+    let input = cleaned.as_deref().map_or(input, Samples::Float);
     let intent = &options.intent;
     let character = intent.character;
     let reference = reference.map(sanitized);
@@ -318,12 +325,13 @@ fn master_with_parallelism(
         &options.input_format,
         options.input_bit_depth,
     );
-    let (before, before_m) = analyze(&input, &source, &aopts, |_, f| {
+    // (A stored track is made `f32` for this analysis only.)
+    let (before, before_m) = analyze(&input.audio(), &source, &aopts, |_, f| {
         progress(Stage::Analyse, 0.15 * f)
     })
     .into_parts();
     let before_sev = decide::severities(&before);
-    let mut state = Corrected::start(&input, hold, &before, &before_sev, Raw::of(&before_m));
+    let mut state = Corrected::start(input, hold, &before, &before_sev, Raw::of(&before_m));
     drop(before_m);
 
     // 2. The risk-driven loop.
@@ -364,7 +372,7 @@ fn master_with_parallelism(
     // 5. Render at the delivery rate, quantise, verify what is written.
     progress(Stage::Render, 0.8);
     let delivery = Delivery {
-        input: &input,
+        input,
         options,
         aopts: &aopts,
         deliver,
@@ -404,14 +412,14 @@ fn master_with_parallelism(
 
 /// Checks the inputs and options before any work.
 fn validate(
-    input: &AudioBuffer,
+    input: Samples<'_>,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
 ) -> Result<()> {
     check_input(input)?;
     options.intent.validate()?;
     if let Some(r) = reference {
-        check_input(r)?;
+        check_input(Samples::Float(r))?;
     }
     if let Some(rate) = options.output_rate {
         if !(8_000..=192_000).contains(&rate) {
@@ -501,7 +509,7 @@ mod tests {
             };
             let run = |width, hold| {
                 master_with_parallelism(
-                    &input,
+                    Samples::Float(&input),
                     &options,
                     reference,
                     |_, _| {},
@@ -541,7 +549,7 @@ mod tests {
                 .collect();
             let rescaled = |hold| {
                 rescale::rescale_holding(
-                    &input,
+                    Samples::Float(&input),
                     &options,
                     &seq.report,
                     &seq.corrections,
@@ -561,6 +569,50 @@ mod tests {
         assert!(
             limited,
             "a loud master of the test mix must need the limiter"
+        );
+    }
+
+    /// A track kept as the integers of its 16-bit source (as the page's
+    /// Worker keeps it) masters and rescales to the same samples and
+    /// document as its `f32` samples.
+    #[test]
+    fn a_stored_integer_track_gives_the_same_master() {
+        let mut input = sub_heavy(48_000, 6.0, 5, 0.9);
+        for c in &mut input.channels {
+            for x in c.iter_mut() {
+                *x = (*x * 32_768.0).round().clamp(-32_768.0, 32_767.0) / 32_768.0;
+            }
+        }
+        let stored = crate::audio::Stored::new(input.clone(), Some(16));
+        assert!(matches!(stored, crate::audio::Stored::Int16 { .. }));
+        let options = MasterOptions::default();
+        let run = |samples: Samples<'_>| {
+            master_with_parallelism(samples, &options, None, |_, _| {}, 1, false, &|_| Ok(()))
+                .unwrap()
+        };
+        let (float, kept) = (run(Samples::Float(&input)), run(Samples::from(&stored)));
+        assert!(!float.corrections.modules.is_empty());
+        assert_eq!(float.audio, kept.audio);
+        assert_eq!(
+            serde_json::to_value(&float.report).unwrap(),
+            serde_json::to_value(&kept.report).unwrap()
+        );
+        let amounts = vec![0.7; float.corrections.modules.len()];
+        let rescaled = |samples| {
+            rescale::rescale_holding(
+                samples,
+                &options,
+                &float.report,
+                &float.corrections,
+                &amounts,
+                |_, _| {},
+                false,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            rescaled(Samples::Float(&input)).audio,
+            rescaled(Samples::from(&stored)).audio
         );
     }
 }

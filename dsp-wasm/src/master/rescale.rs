@@ -17,7 +17,7 @@ use super::{
     decide, hold_track, left, sanitized, severity_summary, validate, MasterOptions, Mastered, Raw,
     CANDIDATE_PARALLELISM,
 };
-use crate::audio::AudioBuffer;
+use crate::audio::Samples;
 use crate::chain::{Chain, Module};
 use crate::error::{Error, Result};
 use crate::measure::AnalysisOptions;
@@ -30,14 +30,15 @@ pub const MAX_AMOUNT: f64 = 1.5;
 /// Re-masters `input` with the corrective moves of `previous` (its
 /// [`Mastered::corrections`] are `corrections`) scaled by `amounts`, one per
 /// corrective module (clamped to `0..=`[`MAX_AMOUNT`]).
-pub fn rescale(
-    input: &AudioBuffer,
+pub fn rescale<'a>(
+    input: impl Into<Samples<'a>>,
     options: &MasterOptions,
     previous: &MasterReport,
     corrections: &Chain,
     amounts: &[f64],
     progress: impl FnMut(Stage, f64),
 ) -> Result<Mastered> {
+    let input = input.into();
     let hold = hold_track(input, CANDIDATE_PARALLELISM);
     rescale_holding(
         input,
@@ -53,7 +54,7 @@ pub fn rescale(
 /// [`rescale`], holding the scaled track or rendering it again when needed
 /// (`hold`, see [`Track`]); the result does not depend on it.
 pub(super) fn rescale_holding(
-    input: &AudioBuffer,
+    input: Samples<'_>,
     options: &MasterOptions,
     previous: &MasterReport,
     corrections: &Chain,
@@ -70,7 +71,11 @@ pub(super) fn rescale_holding(
         )));
     }
     let amounts: Vec<f64> = amounts.iter().map(|a| a.clamp(0.0, MAX_AMOUNT)).collect();
-    let input = sanitized(input);
+    let cleaned = match input {
+        Samples::Float(a) => Some(sanitized(a)),
+        Samples::Stored(_) => None,
+    };
+    let input = cleaned.as_deref().map_or(input, Samples::Float);
     let intent = &options.intent;
     let target_lufs = previous.intent.target_lufs;
     let aopts = AnalysisOptions {
@@ -87,7 +92,7 @@ pub(super) fn rescale_holding(
     progress(Stage::Analyse, 0.0);
     // The scaled moves as one chain over the input; on a long track in the
     // page its samples are not held, but made again when needed ([`Track`]).
-    let corrected = Track::rendered(&input, Chain::new(modules.clone()), hold)?;
+    let corrected = Track::rendered(input, Chain::new(modules.clone()), hold)?;
     progress(Stage::Analyse, 0.4);
     let (current, current_m) = analyze(
         &*corrected.audio()?,
@@ -120,7 +125,7 @@ pub(super) fn rescale_holding(
 
     progress(Stage::Render, 0.8);
     let delivery = Delivery {
-        input: &input,
+        input,
         options,
         aopts: &aopts,
         deliver: &|_| Ok(()),

@@ -16,13 +16,13 @@
 
 use std::borrow::Cow;
 
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::chain::{self, Chain, Module};
 use crate::error::Result;
 
 /// The input through the kept segments, held or made again when needed.
 pub(super) struct Track<'a> {
-    input: &'a AudioBuffer,
+    input: Samples<'a>,
     /// The kept moves, each rendered over the track before it.
     segments: Vec<Chain>,
     /// The input through `segments` (`None`: nothing kept, or not held).
@@ -32,7 +32,7 @@ pub(super) struct Track<'a> {
 
 impl<'a> Track<'a> {
     /// The input with nothing kept; `hold` keeps the samples of what is kept.
-    pub(super) fn new(input: &'a AudioBuffer, hold: bool) -> Self {
+    pub(super) fn new(input: Samples<'a>, hold: bool) -> Self {
         Self {
             input,
             segments: Vec::new(),
@@ -43,7 +43,7 @@ impl<'a> Track<'a> {
 
     /// The track is `segment` rendered over `input` (the rescale's one
     /// chain); held if `hold`.
-    pub(super) fn rendered(input: &'a AudioBuffer, segment: Chain, hold: bool) -> Result<Self> {
+    pub(super) fn rendered(input: Samples<'a>, segment: Chain, hold: bool) -> Result<Self> {
         let mut track = Self::new(input, hold);
         track.keep(segment, None)?;
         Ok(track)
@@ -67,7 +67,7 @@ impl<'a> Track<'a> {
     pub(super) fn audio(&self) -> Result<Cow<'_, AudioBuffer>> {
         match (&self.held, self.segments.is_empty()) {
             (Some(a), _) => Ok(Cow::Borrowed(a)),
-            (None, true) => Ok(Cow::Borrowed(self.input)),
+            (None, true) => Ok(self.input.audio()),
             (None, false) => Ok(Cow::Owned(self.render_with(&Chain::new(Vec::new()))?)),
         }
     }
@@ -78,7 +78,7 @@ impl<'a> Track<'a> {
         let mut out = match &self.held {
             Some(a) => chain::copy_with_room(a, 0),
             None => {
-                let mut a = chain::copy_with_room(self.input, 0);
+                let mut a = self.input.copy_with_room(0);
                 for s in &self.segments {
                     chain::render_in_place(s, &mut a)?;
                 }
