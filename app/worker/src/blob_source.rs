@@ -6,6 +6,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 
 use dsp_wasm::io::decode::MediaSource;
 use js_sys::Uint8Array;
+use wasm_bindgen::JsCast;
 use web_sys::{Blob, FileReaderSync};
 
 /// Bytes read from the Blob at a time.
@@ -62,6 +63,7 @@ impl BlobSource {
         let bytes = Uint8Array::new(&array);
         self.buf.resize(bytes.length() as usize, 0);
         bytes.copy_to(&mut self.buf);
+        release(&array);
         self.buf_start = self.pos;
         Ok(())
     }
@@ -105,5 +107,20 @@ impl MediaSource for BlobSource {
 
     fn byte_len(&self) -> Option<u64> {
         Some(self.len)
+    }
+}
+
+/// Lets a block's bytes go now: `ArrayBuffer.prototype.transfer(0)`
+/// detaches the buffer, which frees its memory at once. Left to the
+/// garbage collector, the blocks of a whole file piled up while the Worker
+/// was busy in wasm (a 30-minute file: about 0.25 GB of the page's peak, let
+/// go only when the samples were posted). Browsers without `transfer` leave
+/// it to the collector.
+fn release(array: &js_sys::ArrayBuffer) {
+    let transfer = js_sys::Reflect::get(array, &"transfer".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(transfer) = transfer {
+        let _ = transfer.call1(array, &0.into());
     }
 }
