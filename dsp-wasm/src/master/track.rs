@@ -57,13 +57,16 @@ impl<'a> Track<'a> {
             .collect()
     }
 
-    /// Whether the samples are held (a look at them costs no render).
+    /// Whether the samples are held as `f32` (a look at them costs no
+    /// whole-track copy): what is kept, or the input itself while nothing
+    /// is, unless it is stored as integers.
     pub(super) fn holds(&self) -> bool {
-        self.held.is_some() || self.segments.is_empty()
+        self.held.is_some() || (self.segments.is_empty() && matches!(self.input, Samples::Float(_)))
     }
 
-    /// The track's samples: borrowed when held (or nothing is kept), else
-    /// rendered now — let them go before rendering a trial.
+    /// The track's samples: borrowed when held (or nothing is kept and the
+    /// input is `f32`), else made now — let them go before rendering a
+    /// trial.
     pub(super) fn audio(&self) -> Result<Cow<'_, AudioBuffer>> {
         match (&self.held, self.segments.is_empty()) {
             (Some(a), _) => Ok(Cow::Borrowed(a)),
