@@ -66,14 +66,7 @@ impl Delivery<'_> {
                 drop(corrected);
                 r
             }
-            (None, None) if loudness.is_empty() => corrected.into_audio()?,
-            // Held, the corrected samples themselves are rendered over.
-            (None, None) if corrected.holding() => {
-                let mut a = corrected.into_audio()?;
-                chain::render_in_place(&Chain::new(loudness), &mut a)?;
-                a
-            }
-            (None, None) => corrected.render_with(&Chain::new(loudness))?,
+            (None, None) => corrected.into_render_with(&Chain::new(loudness))?,
         };
         self.quantize(&mut audio_out);
         progress(Stage::Verify, 0.9);
@@ -106,11 +99,7 @@ impl Delivery<'_> {
             ));
             audio_out = match &delivery_input {
                 Some(d) => chain::render(&chain_out, d)?,
-                None => {
-                    let mut a = input.copy_with_room(0);
-                    chain::render_in_place(&chain_out, &mut a)?;
-                    a
-                }
+                None => chain::render_samples(&chain_out, input)?,
             };
             self.quantize(&mut audio_out);
             passes += 1;

@@ -116,12 +116,17 @@ impl<'a> Track<'a> {
         self.hold
     }
 
-    /// The track's samples as an owned whole-track copy with a render's
-    /// room (the held samples themselves when they are held).
-    pub(super) fn into_audio(self) -> Result<AudioBuffer> {
+    /// [`Track::render_with`], rendering over the held samples themselves
+    /// when they are held (no copy).
+    pub(super) fn into_render_with(self, extra: &Chain) -> Result<AudioBuffer> {
         match self.held {
-            Some(a) => Ok(a),
-            None => self.render_with(&Chain::new(Vec::new())),
+            Some(mut a) => {
+                if !extra.modules.is_empty() {
+                    chain::render_in_place(extra, &mut a)?;
+                }
+                Ok(a)
+            }
+            None => self.render_with(extra),
         }
     }
 }
