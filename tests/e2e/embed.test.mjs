@@ -54,7 +54,10 @@ test('a studio page embeds the widget and gets its messages, from its origin onl
   assert.equal(report.summary.name, 'client mix.wav');
   assert.ok(Math.abs(report.summary.integrated_lufs - expected.loudness.integrated_lufs) < 0.05,
     `${report.summary.integrated_lufs} vs ${expected.loudness.integrated_lufs}`);
-  // The host sized the iframe from the widget's height.
+  // The host sized the iframe from the widget's height. The widget polls its
+  // height, so the grown height may follow the report by one poll.
+  await page.waitForFunction(() => window.received.some((m) => m.type === 'preflight:resize' && m.height > 420),
+    null, { timeout: 10_000 }).catch(() => {});
   const heights = (await received(page, 'preflight:resize')).map((m) => m.height);
   assert.ok(heights.at(-1) > 420, `heights ${heights}`);
   await page.waitForFunction((h) => parseFloat(document.querySelector('#preflight').style.height) === h, heights.at(-1));
