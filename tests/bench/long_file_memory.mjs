@@ -5,7 +5,7 @@
 // sampled every 100 ms, minus the same sum with the app loaded and idle.
 // Reported as a ratio to the decoded audio's size (frames × channels × 4 B).
 //
-//   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO] [--again [RATIO]]
+//   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO] [--again [RATIO]] [--format mp3|flac|f32]
 //
 // With --again [RATIO], the artist then moves a move's amount slider to 50 %,
 // changes the direction (target −18 LUFS: the Worker masters again while the
@@ -15,9 +15,12 @@
 // --again the whole peak).
 //
 // The file is 60 s of the e2e tests' music-like signal tiled to length
-// (16-bit stereo WAV). Needs the built site (dist/). Linux only (/proc).
+// (16-bit stereo WAV; with --format, that WAV transcoded by ffmpeg to MP3
+// 320 kbit/s, FLAC or 32-bit float WAV, so the decoded size is the same).
+// Needs the built site (dist/). Linux only (/proc).
 // With --check, exits 1 when the ratio is above RATIO.
-import { open, readFile, readdir, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from '../e2e/support.mjs';
@@ -28,6 +31,10 @@ const limit = checkAt >= 0 ? Number(args.splice(checkAt, 2)[1]) : null;
 const againAt = args.indexOf('--again');
 const againLimit = againAt >= 0 ? Number(args.splice(againAt, 2)[1]) : null;
 const again = againAt >= 0;
+const formatAt = args.indexOf('--format');
+const format = formatAt >= 0 ? args.splice(formatAt, 2)[1] : 'wav';
+const FORMATS = { wav: [], mp3: ['-c:a', 'libmp3lame', '-b:a', '320k'], flac: ['-c:a', 'flac'], f32: ['-c:a', 'pcm_f32le'] };
+if (!FORMATS[format]) throw new Error(`--format: one of ${Object.keys(FORMATS).join(', ')}`);
 const minutes = Number(args[0] || 30);
 const rate = Number(args[1] || 48000);
 const frames = Math.round(minutes * 60 * rate);
@@ -47,6 +54,11 @@ const path = join(tmpdir(), `preflight-long-${minutes}min-${rate}.wav`);
     await f.write(piece.subarray(0, Math.min(piece.length, left)));
   }
   await f.close();
+}
+let input = path;
+if (format !== 'wav') {
+  input = join(tmpdir(), `preflight-long-${minutes}min-${rate}-${format}.${format === 'f32' ? 'wav' : format}`);
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', path, ...FORMATS[format], input]);
 }
 
 /** PSS in bytes of all descendants of `root` (not `root` itself). */
@@ -90,7 +102,7 @@ try {
   const idle = await pssTree(root);
   peak = idle;
   const t0 = Date.now();
-  await page.setInputFiles('#file-input', path);
+  await page.setInputFiles('#file-input', input);
   await page.waitForSelector('#integrated[data-value]', { timeout: 600_000 });
   const analysedS = (Date.now() - t0) / 1000;
   const afterAnalysis = peak;
@@ -124,7 +136,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   result = {
-    file: `${minutes} min, ${rate} Hz stereo, 16-bit WAV (${(frames * 4 / 1e6).toFixed(0)} MB)`,
+    file: `${minutes} min, ${rate} Hz stereo, ${format === 'wav' ? '16-bit WAV' : format} (${((await stat(input)).size / 1e6).toFixed(0)} MB)`,
     decoded_mb: decodedBytes / 1e6,
     idle_mb: idle / 1e6,
     peak_over_idle_analysis_mb: (afterAnalysis - idle) / 1e6,
@@ -145,6 +157,7 @@ try {
   await browser.close();
   await server.close();
   await rm(path, { force: true });
+  await rm(input, { force: true });
 }
 console.log(JSON.stringify(result, null, 1));
 console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount?.toFixed(2)}×, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
