@@ -128,53 +128,23 @@ impl Stored {
     /// as it is otherwise. The samples given back are the same.
     pub fn new(audio: AudioBuffer, bit_depth: Option<u32>) -> Self {
         let sample_rate = audio.sample_rate;
-        let on_grid = |scale: f32, x: f32| {
-            let q = x * scale;
-            (q.fract() == 0.0 && (-scale..scale).contains(&q)).then_some(q as i32)
-        };
         match bit_depth {
-            Some(16) => {
-                let packed: Option<Vec<Vec<i16>>> = audio
-                    .channels
-                    .iter()
-                    .map(|c| {
-                        // Reserved exactly (collecting `Option`s would grow
-                        // the channel by doubling: up to twice the memory).
-                        let mut out = Vec::with_capacity(c.len());
-                        for &x in c {
-                            out.push(on_grid(SCALE_16, x)? as i16);
-                        }
-                        Some(out)
-                    })
-                    .collect();
-                match packed {
-                    Some(channels) => Self::Int16 {
-                        sample_rate,
-                        channels,
-                    },
-                    None => Self::Float(audio),
-                }
-            }
-            Some(24) => {
-                let packed: Option<Vec<Vec<u8>>> = audio
-                    .channels
-                    .iter()
-                    .map(|c| {
-                        let mut out = Vec::with_capacity(c.len() * 3);
-                        for &x in c {
-                            out.extend_from_slice(&on_grid(SCALE_24, x)?.to_le_bytes()[..3]);
-                        }
-                        Some(out)
-                    })
-                    .collect();
-                match packed {
-                    Some(channels) => Self::Int24 {
-                        sample_rate,
-                        channels,
-                    },
-                    None => Self::Float(audio),
-                }
-            }
+            Some(16) => match pack(&audio, 1, SCALE_16, |out, q| out.push(q as i16)) {
+                Some(channels) => Self::Int16 {
+                    sample_rate,
+                    channels,
+                },
+                None => Self::Float(audio),
+            },
+            Some(24) => match pack(&audio, 3, SCALE_24, |out: &mut Vec<u8>, q| {
+                out.extend_from_slice(&q.to_le_bytes()[..3]);
+            }) {
+                Some(channels) => Self::Int24 {
+                    sample_rate,
+                    channels,
+                },
+                None => Self::Float(audio),
+            },
             _ => Self::Float(audio),
         }
     }
@@ -187,6 +157,34 @@ impl Stored {
             Self::Int24 { channels, .. } => channels.iter().map(Vec::len).sum(),
         }
     }
+}
+
+/// Each channel of `audio` as integers on the grid of `scale` (2^15 or
+/// 2^23), `width` elements per sample, written by `put`; `None` as soon as
+/// a sample lies off that grid.
+fn pack<T>(
+    audio: &AudioBuffer,
+    width: usize,
+    scale: f32,
+    put: impl Fn(&mut Vec<T>, i32),
+) -> Option<Vec<Vec<T>>> {
+    audio
+        .channels
+        .iter()
+        .map(|c| {
+            // Reserved exactly (collecting `Option`s would grow the channel
+            // by doubling: up to twice the memory).
+            let mut out = Vec::with_capacity(c.len() * width);
+            for &x in c {
+                let q = x * scale;
+                if q.fract() != 0.0 || !(-scale..scale).contains(&q) {
+                    return None;
+                }
+                put(&mut out, q as i32);
+            }
+            Some(out)
+        })
+        .collect()
 }
 
 /// The samples a master, a render or an analysis starts from: planar `f32`,

@@ -228,7 +228,7 @@ fn judge_candidates(
     // A trial's render is kept until it is decided on only when the track
     // holds its samples (it becomes them if kept); otherwise it goes once
     // analysed, and a kept move's track is made again when needed.
-    let holding = state.track.holding();
+    let holding = state.track.keeps_renders();
     let trial_of = |cand: &Move| {
         let one = Chain::new(vec![cand.module.clone()]);
         state.track.render_with(&one).ok().map(|a| {

@@ -157,7 +157,7 @@ pub(super) fn reference_move(
             why: format!(
                 "Moves the tonal balance toward the reference (mean octave distance {before:.1} → {after:.1} dB), bounded to ±{MAX_REFERENCE_CORRECTION_DB:.0} dB per shelf."
             ),
-            audio: track.holding().then_some(out),
+            audio: track.keeps_renders().then_some(out),
             report: rep,
         });
     }

@@ -110,9 +110,9 @@ impl<'a> Track<'a> {
         Ok(())
     }
 
-    /// Whether the samples of what is kept are held (a trial's render is
+    /// Whether the track keeps what it renders (a trial's render is
     /// then worth keeping until it is decided on).
-    pub(super) fn holding(&self) -> bool {
+    pub(super) fn keeps_renders(&self) -> bool {
         self.hold
     }
 
