@@ -454,8 +454,8 @@ def main():
 
     print(f"# Judgement bench: {len(results)} files from {len({r['source'] for r in results})} sources, "
           f"engine {args.bin}, {time.strftime('%Y-%m-%d')}, {took:.0f} s\n")
-    print("Cells are `calibration · held-out`. Nothing has been tuned on any of these recordings yet, "
-          "so today both columns are effectively held-out figures.\n")
+    print("Cells are `calibration · held-out`. Rules and anchors are fitted on the calibration sources "
+          "only; the held-out column is the figure that says how they generalise.\n")
     t, scores = risk_table(groups, mans)
     print(t + "\n")
     print("Recall by injected amount:\n")
