@@ -181,7 +181,14 @@ pub struct Transients {
     /// Spikes standing [`CLICK_MIN_ISOLATION_DB`] or more out of the music
     /// around them, all of them (`spikes` keeps the 50 highest).
     pub clicks: usize,
+    /// Share of the blocks within 30 dB of the track's peak whose peak lies
+    /// within [`PILEUP_WINDOW_DB`] of the 99.9th percentile of those block
+    /// peaks, 0–1: the peaks piled against one ceiling (see [`transients`]).
+    pub peak_pileup: f64,
 }
+
+/// Width of the pile-up under the top of the peaks, dB.
+pub const PILEUP_WINDOW_DB: f64 = 0.5;
 
 /// Blocks either side of a peak (5 ms each: 10–20 ms away) that its
 /// [`Spike::isolation_db`] is taken against; the block next to it is left
@@ -197,7 +204,14 @@ pub const CLICK_MIN_ISOLATION_DB: f64 = 10.0;
 const CLICK_FLOOR_DB: f64 = 30.0;
 
 /// Finds peaks far above their surroundings: near the track's loudest, or
-/// standing alone.
+/// standing alone; and how many peaks pile up under the top.
+///
+/// The pile-up ([`Transients::peak_pileup`]) is the trace a limiter driven
+/// hard leaves: every loud moment is held at one ceiling, so a large share
+/// of the 5 ms block peaks lies within half a dB of the top, where in an
+/// unlimited mix only the few loudest hits reach it. The top is the 99.9th
+/// percentile of the block peaks, not the single highest sample, so a stray
+/// overshoot does not move it.
 ///
 /// A spike must sit ≥ 12 dB above the 400 ms RMS around it (a transient,
 /// not a sustained loud passage; programme crest factors of commercial music
@@ -279,11 +293,21 @@ pub fn transients(levels: &Levels) -> Transients {
     spikes.sort_by(|a, b| b.peak_db.total_cmp(&a.peak_db));
     spikes.truncate(50);
     crests.sort_by(f64::total_cmp);
+    let lin = |db: f64| 10f64.powf(db / 20.0) as f32;
+    let active = &sorted[sorted.partition_point(|&p| p < lin(peak_db - CLICK_FLOOR_DB))..];
+    let peak_pileup = if active.is_empty() {
+        0.0
+    } else {
+        let top = active[((active.len() as f64 * 0.999) as usize).min(active.len() - 1)];
+        let under = top * lin(-PILEUP_WINDOW_DB);
+        (active.len() - active.partition_point(|&p| p < under)) as f64 / active.len() as f64
+    };
     Transients {
         peak_over_p99_db: peak_db - to_db(p99),
         click_isolation_db: spikes.iter().map(|s| s.isolation_db).fold(0.0, f64::max),
         spikes,
         clicks,
+        peak_pileup,
         median_crest_db: crests.get(crests.len() / 2).copied().unwrap_or(0.0),
     }
 }
@@ -337,6 +361,33 @@ mod tests {
                 "a hit read as a click: {s:?}"
             );
         }
+    }
+
+    /// Hits at levels spread over 12 dB leave few blocks near the top;
+    /// the same held at one ceiling (each sample's magnitude capped at
+    /// −12 dB, the hardest limiting there is) pile most of them up there.
+    #[test]
+    fn peaks_held_at_one_ceiling_pile_up_under_the_top() {
+        let rate = 48_000usize;
+        let mut seed = 11u32;
+        let mut noise = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        };
+        let mut x: Vec<f32> = (0..rate * 11).map(|_| 0.02 * noise()).collect();
+        for k in 0..40 {
+            let at = rate / 8 + k * rate / 4;
+            let level = 10f32.powf(-12.0 * ((k * 7) % 13) as f32 / 12.0 / 20.0);
+            for i in 0..rate / 5 {
+                x[at + i] += level * (-(i as f32) / (0.05 * rate as f32)).exp() * noise();
+            }
+        }
+        let open = transients(&measure(&[&x], rate as u32)).peak_pileup;
+        let ceiling = 0.25;
+        let held: Vec<f32> = x.iter().map(|v| v.clamp(-ceiling, ceiling)).collect();
+        let piled = transients(&measure(&[&held], rate as u32)).peak_pileup;
+        assert!(open < 0.03, "open {open}");
+        assert!(piled > 0.15, "held {piled}");
     }
 
     #[test]

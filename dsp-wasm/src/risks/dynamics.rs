@@ -2,6 +2,7 @@
 
 use crate::measure::loudness::SILENCE_LUFS;
 use crate::measure::Measurements;
+use crate::risks::integrity::CLIPPING_MINOR_PER_MINUTE;
 use crate::risks::Risk;
 use crate::risks::{make, num, ramp, ranges_above, when, worst_window};
 use crate::units;
@@ -68,7 +69,13 @@ fn body_median(values: &[f64], short_term: &[f64], integrated: f64) -> Option<f6
 }
 
 /// No headroom left: low short-term PSR, before and after a simulated
-/// limiter at the target loudness.
+/// limiter at the target loudness; or the peaks piled against one ceiling.
+///
+/// Second score, the larger severity counts: the share of loud 5 ms blocks
+/// whose peak lies within half a dB of the top
+/// ([`crate::measure::levels::Transients::peak_pileup`]), anchors
+/// [`PILEUP_MINOR_PERCENT`] / [`PILEUP_MAJOR_PERCENT`]. Not read when the
+/// file clips at `clipping`'s minor rate or more (flat tops pile up too).
 ///
 /// Score: the lower of the median short-term PSR before and after limiting.
 /// Anchors (decreasing): 8 dB (minor) and 5.5 dB (major) — the PSR guidance of
@@ -111,7 +118,21 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
         .loudness
         .range_lu
         .map_or(0.0, |lra| (0.5 * (3.0 - lra)).clamp(0.0, 1.5));
-    let severity = ramp(eff - flat_penalty, 8.0, 5.5);
+    let psr_severity = ramp(eff - flat_penalty, 8.0, 5.5);
+    // Peaks piled against one ceiling: limited hard already, whatever the
+    // PSR left (a very dynamic mix squashed by 8 dB can keep a PSR of 9).
+    // Flat-topped clipping piles its peaks up too; that is `clipping`'s.
+    let pileup = 100.0 * m.transients.peak_pileup;
+    let clips_per_minute = m.levels.clipped_runs as f64 / (m.duration_s / 60.0).max(0.25);
+    // Under the minor anchor it is how every mix's loudest hits look: no
+    // reading at all.
+    let pileup_severity =
+        if clips_per_minute >= CLIPPING_MINOR_PER_MINUTE || pileup < PILEUP_MINOR_PERCENT {
+            0.0
+        } else {
+            ramp(pileup, PILEUP_MINOR_PERCENT, PILEUP_MAJOR_PERCENT)
+        };
+    let severity = psr_severity.max(pileup_severity);
     let plr = m.true_peak_dbtp.map(|tp| tp - i);
     let lra = m.loudness.range_lu;
     let use_after = after.is_some_and(|a| a < before);
@@ -136,7 +157,14 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
     // Limiting that rounds to 0.0 dB is none: the figure before limiting
     // tells it then.
     let gain_reduction = m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs());
-    let explanation = if use_after && units::round1(gain_reduction) > 0.0 {
+    let explanation = if pileup_severity > psr_severity {
+        format!(
+            "{pileup:.0} % of the loud moments peak within half a dB of the same level: the mix has been limited hard already, \
+             and the drums and the groove are flattened against that ceiling (the peaks still stand {before:.1} dB above the \
+             short-term loudness, but all at one height). Further limiting has nothing left to take; less limiting on the mix \
+             bus gives the punch back, and platforms turn loud masters down anyway."
+        )
+    } else if use_after && units::round1(gain_reduction) > 0.0 {
         format!(
             "{} the peaks sit only {:.1} dB above the loudness once the track is limited to {target:.0} LUFS \
              ({:.1} dB before). Getting there needs up to {:.1} dB of limiting, which flattens the drums and the groove; \
@@ -168,6 +196,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
             ("psr_after_limiting_db", num(after.unwrap_or(f64::NAN))),
             ("plr_db", num(plr.unwrap_or(f64::NAN))),
             ("loudness_range_lu", num(lra.unwrap_or(f64::NAN))),
+            ("peak_pileup_percent", num(pileup)),
             (
                 "limiter_gain_reduction_max_db",
                 num(m.after.as_ref().map_or(f64::NAN, |a| a.sim.max_gr_db)),
@@ -264,6 +293,15 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
         ],
     ))
 }
+
+/// Share of loud blocks piled under the top at which `overcompressed` is
+/// minor, percent. On the judgement corpus's clean calibration recordings
+/// 0.2–2.8 %; the injected hard limiting 6.3–28.5 % (2.8–7.7 dB of crest
+/// lost).
+pub const PILEUP_MINOR_PERCENT: f64 = 5.0;
+
+/// The same at which `overcompressed` is major, percent.
+pub const PILEUP_MAJOR_PERCENT: f64 = 15.0;
 
 /// A click's isolation (peak over the music 10–20 ms either side of it) at
 /// which `transient_spikes` is minor, dB: above the most isolated musical

@@ -15,6 +15,9 @@ pub fn detect(m: &Measurements) -> Vec<Risk> {
     out
 }
 
+/// Clipped runs per minute at which `clipping` is minor.
+pub const CLIPPING_MINOR_PER_MINUTE: f64 = 3.0;
+
 /// Runs of ≥ 3 flat samples at the peak (see [`crate::measure::levels`]).
 ///
 /// Score: clipped runs per minute. Anchors: 3 runs/min is audible as
@@ -29,7 +32,7 @@ fn clipping(m: &Measurements) -> Option<Risk> {
     }
     let minutes = (m.duration_s / 60.0).max(0.25);
     let rate = runs as f64 / minutes;
-    let severity = ramp(rate, 3.0, 50.0).max(0.12);
+    let severity = ramp(rate, CLIPPING_MINOR_PER_MINUTE, 50.0).max(0.12);
     // Time ranges: clusters of clip starts, densest first.
     let times = &m.levels.clip_times_s;
     let step = 1.0;
