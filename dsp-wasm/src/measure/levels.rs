@@ -316,6 +316,15 @@ pub fn transients(levels: &Levels) -> Transients {
 mod tests {
     use super::*;
 
+    /// Uniform noise in [−1, 1) from a linear congruential generator
+    /// (Numerical Recipes' constants): the same every run.
+    fn noise(mut seed: u32) -> impl FnMut() -> f32 {
+        move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        }
+    }
+
     /// Drum-like hits (noise bursts decaying with a 40 ms time constant)
     /// over a quiet bed, and one 2 ms click in a quiet passage: 18 dB over
     /// the bed around it but 10 dB under the hits. The click is a spike
@@ -323,11 +332,7 @@ mod tests {
     #[test]
     fn a_click_in_a_quiet_passage_is_a_spike_and_drum_hits_are_not_clicks() {
         let rate = 48_000usize;
-        let mut seed = 7u32;
-        let mut noise = move || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        };
+        let mut noise = noise(7);
         let mut x: Vec<f32> = (0..rate * 8).map(|_| 0.01 * noise()).collect();
         for k in 0..6 {
             let at = rate / 2 + k * rate / 2;
@@ -369,11 +374,7 @@ mod tests {
     #[test]
     fn peaks_held_at_one_ceiling_pile_up_under_the_top() {
         let rate = 48_000usize;
-        let mut seed = 11u32;
-        let mut noise = move || {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            (seed >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        };
+        let mut noise = noise(11);
         let mut x: Vec<f32> = (0..rate * 11).map(|_| 0.02 * noise()).collect();
         for k in 0..40 {
             let at = rate / 8 + k * rate / 4;

@@ -159,10 +159,11 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
     let gain_reduction = m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs());
     let explanation = if pileup_severity > psr_severity {
         format!(
-            "{pileup:.0} % of the loud moments peak within half a dB of the same level: the mix has been limited hard already, \
+            "{pileup:.0} % of the loud moments peak within half a dB of the same level: the mix has been limited {}already, \
              and the drums and the groove are flattened against that ceiling (the peaks still stand {before:.1} dB above the \
              short-term loudness, but all at one height). Further limiting has nothing left to take; less limiting on the mix \
-             bus gives the punch back, and platforms turn loud masters down anyway."
+             bus gives the punch back, and platforms turn loud masters down anyway.",
+            if pileup_severity >= 0.6 { "hard " } else { "" }
         )
     } else if use_after && units::round1(gain_reduction) > 0.0 {
         format!(
