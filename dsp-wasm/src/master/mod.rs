@@ -341,7 +341,7 @@ fn master_with_parallelism(
     if let Some(r) = &reference {
         progress(Stage::Reference, 0.65);
         let scale = character.amount_scale();
-        if !reference::match_reference(&mut state, r, &analyse, scale, width) {
+        if !reference::match_reference(&mut state, r, &analyse, scale) {
             notes.push(
                 "Reference tonal balance: no bounded correction was kept (already close, or it raised a risk)".into(),
             );

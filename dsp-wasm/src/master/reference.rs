@@ -12,7 +12,6 @@ use super::{Raw, MAX_REFERENCE_CORRECTION_DB};
 use crate::audio::AudioBuffer;
 use crate::chain::{Chain, FilterKind, Module, StereoTarget};
 use crate::measure::octave_bands;
-use crate::parallel::map_parallel;
 use crate::report::{Decision, Iteration, Report};
 use crate::risks::Level;
 
@@ -35,7 +34,6 @@ pub(super) fn reference_move(
     reference: &AudioBuffer,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     scale: f64,
-    width: usize,
 ) -> Option<ReferenceMove> {
     // The track's samples go before a trial is rendered.
     let a = octave_bands::octave_levels(&*track.audio().ok()?);
@@ -107,17 +105,17 @@ pub(super) fn reference_move(
     let distance = |x: &AudioBuffer| distance_of(&octave_bands::octave_levels(x));
     let before = distance_of(&a);
     let cur_sev = decide::severities(current);
-    // The full correction first, then half of it (`width` at a time; taken
-    // in that order, so the choice is the sequential one).
+    // The full correction first; half of it only when the full one is
+    // turned down. One after the other: the first usually stands, and an
+    // analysis already keeps the cores busy (two at once took as long as
+    // both in turn on two cores).
     let trial_of = |&factor: &f64| {
         let ms: Vec<Module> = modules.iter().map(|m| m.scaled(factor)).collect();
         let out = track.render_with(&Chain::new(ms.clone())).ok()?;
         let rep = analyse(&out);
         Some((ms, out, rep))
     };
-    let trials = [1.0, 0.5]
-        .chunks(width)
-        .flat_map(|batch| map_parallel(batch, &trial_of));
+    let trials = [1.0, 0.5].iter().map(trial_of);
     for trial in trials {
         let (ms, out, rep) = trial?;
         let sev = decide::severities(&rep.0);
@@ -171,16 +169,8 @@ pub(super) fn match_reference(
     reference: &AudioBuffer,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     scale: f64,
-    width: usize,
 ) -> bool {
-    let Some(rm) = reference_move(
-        &state.track,
-        &state.report,
-        reference,
-        analyse,
-        scale,
-        width,
-    ) else {
+    let Some(rm) = reference_move(&state.track, &state.report, reference, analyse, scale) else {
         return false;
     };
     let module_index = state.track.modules().len();
