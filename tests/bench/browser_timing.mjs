@@ -1,20 +1,20 @@
 // Browser timing of the full analysis (decode + every measurement + risks) of
-// a 4-minute 48 kHz stereo file in the Worker, against ffmpeg's
+// a 4-minute 48 kHz stereo file of real music (./music.mjs) in the Worker, against ffmpeg's
 // loudness + true-peak pass alone on the same file, measured in the same run.
 //
 //   node tests/bench/browser_timing.mjs [seconds=240] [runs=3]
 //
 // Needs the built site (dist/) and the release CLI (scripts/test.sh builds both).
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes, PREFLIGHT } from '../e2e/support.mjs';
+import { serveDist, launchBrowser, openApp, PREFLIGHT } from '../e2e/support.mjs';
+import { realMusic } from './music.mjs';
 
 const seconds = Number(process.argv[2] || 240);
 const runs = Number(process.argv[3] || 3);
 const path = join(tmpdir(), `preflight-bench-${seconds}s.wav`);
-await writeFile(path, wavBytes(musicLike(48000, seconds, 9), 48000, 'int16'));
+realMusic(path, seconds);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (fn) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };

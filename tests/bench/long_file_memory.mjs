@@ -14,16 +14,17 @@
 // (--check then bounds the peak up to the first master, and the RATIO after
 // --again the whole peak).
 //
-// The file is 60 s of the e2e tests' music-like signal tiled to length
-// (16-bit stereo WAV; with --format, that WAV transcoded by ffmpeg to MP3
-// 320 kbit/s, FLAC or 32-bit float WAV, so the decoded size is the same).
+// The file is real music (tests/bench/real_music.py: a 9-minute track of a
+// Debian music package, looped to length) as a 16-bit stereo WAV, or with
+// --format as MP3 320 kbit/s, FLAC or 32-bit float WAV (the decoded size is
+// the same).
 // Needs the built site (dist/). Linux only (/proc).
 // With --check, exits 1 when the ratio is above RATIO.
-import { open, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { execFileSync } from 'node:child_process';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from '../e2e/support.mjs';
+import { serveDist, launchBrowser, openApp } from '../e2e/support.mjs';
+import { realMusic } from './music.mjs';
 
 const args = process.argv.slice(2);
 const checkAt = args.indexOf('--check');
@@ -33,33 +34,17 @@ const againLimit = againAt >= 0 ? Number(args.splice(againAt, 2)[1]) : null;
 const again = againAt >= 0;
 const formatAt = args.indexOf('--format');
 const format = formatAt >= 0 ? args.splice(formatAt, 2)[1] : 'wav';
-const FORMATS = { wav: [], mp3: ['-c:a', 'libmp3lame', '-b:a', '320k'], flac: ['-c:a', 'flac'], f32: ['-c:a', 'pcm_f32le'] };
-if (!FORMATS[format]) throw new Error(`--format: one of ${Object.keys(FORMATS).join(', ')}`);
+const FORMATS = ['wav', 'mp3', 'flac', 'f32'];
+if (!FORMATS.includes(format)) throw new Error(`--format: one of ${FORMATS.join(', ')}`);
 const minutes = Number(args[0] || 30);
 const rate = Number(args[1] || 48000);
 const frames = Math.round(minutes * 60 * rate);
 const decodedBytes = frames * 2 * 4;
 
-// A long 16-bit stereo WAV written piecewise (60 s of signal, repeated).
-const path = join(tmpdir(), `preflight-long-${minutes}min-${rate}.wav`);
-{
-  const piece = wavBytes(musicLike(rate, 60, 5), rate, 'int16').subarray(44);
-  const dataLen = frames * 4;
-  const header = wavBytes([new Float32Array(0), new Float32Array(0)], rate, 'int16');
-  header.writeUInt32LE(36 + dataLen, 4);
-  header.writeUInt32LE(dataLen, 40);
-  const f = await open(path, 'w');
-  await f.write(header);
-  for (let left = dataLen; left > 0; left -= piece.length) {
-    await f.write(piece.subarray(0, Math.min(piece.length, left)));
-  }
-  await f.close();
-}
-let input = path;
-if (format !== 'wav') {
-  input = join(tmpdir(), `preflight-long-${minutes}min-${rate}-${format}.${format === 'f32' ? 'wav' : format}`);
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', path, ...FORMATS[format], input]);
-}
+// Real music (./music.mjs) looped to length, written by ffmpeg in the
+// format asked for.
+const input = realMusic(join(tmpdir(), `preflight-long-${minutes}min-${rate}-${format}.${format === 'mp3' || format === 'flac' ? format : 'wav'}`),
+  minutes * 60, { rate, format: format === 'wav' ? 'wav16' : format });
 
 /** PSS in bytes of all descendants of `root` (not `root` itself). */
 async function pssTree(root) {
@@ -156,11 +141,10 @@ try {
   await sampler;
   await browser.close();
   await server.close();
-  await rm(path, { force: true });
   await rm(input, { force: true });
 }
 console.log(JSON.stringify(result, null, 1));
-console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount?.toFixed(2)}×, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
+console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount === null ? '– (the master made no move with an amount)' : `${result.ratio_after_amount.toFixed(2)}×`}, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
 const firstRatio = again ? result.ratio_first_master : result.ratio;
 const failed = (limit !== null && !(firstRatio <= limit))
   || (againLimit !== null && Number.isFinite(againLimit) && !(result.ratio <= againLimit && result.again_and_export_s !== null));

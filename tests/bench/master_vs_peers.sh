@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Masters the same generated track with Preflight, Matchering 2 and ffmpeg's
+# Masters the same real-music track with Preflight, Matchering 2 and ffmpeg's
 # two-pass loudnorm; reports wall time ratios and loudness / true-peak
 # accuracy, all measured by ffmpeg's ebur128 filter (an outside meter).
 #
 #   tests/bench/master_vs_peers.sh [SECONDS]      (default 240: a 4-minute track)
 #
-# Needs: cargo, ffmpeg, python3 with `pip install matchering` (Matchering 2
-# refuses a reference equal to its target, so it gets a different generated
-# track as reference; its loudness goal is the reference's loudness).
+# Needs: cargo, ffmpeg, apt-get + dpkg (the music), python3 with numpy, scipy,
+# soundfile and `pip install matchering` (Matchering 2 refuses a reference
+# equal to its target, so it gets a different track as reference; its
+# loudness goal is the reference's loudness).
 # Like for like: the Preflight row against Matchering is `master --reference`
 # with the same reference (balance matched, loudness taken from it); the row
 # against loudnorm is the plain master to −14 LUFS.
@@ -20,19 +21,12 @@ cd "$ROOT"
 cargo build -q --release -p dsp-wasm --bin preflight
 PF="$ROOT/target/release/preflight"
 
-# A music-like target (bass notes, pink noise with a pulse, a tone) and a
-# different, louder, brighter reference — both 48 kHz stereo 24-bit.
-ffmpeg -v error -y \
-  -f lavfi -i "anoisesrc=c=pink:a=0.08:d=${SECONDS_LEN}:r=48000:seed=1" \
-  -f lavfi -i "sine=f=55:d=${SECONDS_LEN}:r=48000" \
-  -f lavfi -i "sine=f=330:d=${SECONDS_LEN}:r=48000" \
-  -filter_complex "[0]tremolo=f=2:d=0.7[n];[1]volume=0.25,tremolo=f=0.5:d=0.6[b];[2]volume=0.06[t];[n][b][t]amix=inputs=3:normalize=0,aformat=channel_layouts=stereo,volume=-6dB" \
-  -c:a pcm_s24le "$WORK/target.wav"
-ffmpeg -v error -y \
-  -f lavfi -i "anoisesrc=c=white:a=0.05:d=${SECONDS_LEN}:r=48000:seed=2" \
-  -f lavfi -i "sine=f=65:d=${SECONDS_LEN}:r=48000" \
-  -filter_complex "[0]highpass=f=2000,tremolo=f=4:d=0.5[n];[1]volume=0.3[b];[n][b]amix=inputs=2:normalize=0,aformat=channel_layouts=stereo,volume=2dB" \
-  -c:a pcm_s24le "$WORK/reference.wav"
+# Real music (tests/bench/real_music.py: two tracks of a Debian music
+# package that no judgement rule was fitted on), 48 kHz stereo 24-bit: the
+# target, and a different track as the reference.
+py=python3; python3 -c 'import numpy, scipy, soundfile' 2>/dev/null || py=/usr/bin/python3
+PYTHONDONTWRITEBYTECODE=1 "$py" tests/bench/real_music.py "$WORK/target.wav" "$SECONDS_LEN"
+PYTHONDONTWRITEBYTECODE=1 "$py" tests/bench/real_music.py "$WORK/reference.wav" "$SECONDS_LEN" --track reference
 
 measure() { # prints "I TP" of a file per ffmpeg ebur128
   ffmpeg -hide_banner -nostats -i "$1" -af ebur128=peak=true -f null - 2>&1 |

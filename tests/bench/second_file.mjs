@@ -6,14 +6,15 @@
 // (46 MB: analysed in two halves, one by the helper).
 //
 //   node tests/bench/second_file.mjs [runs=3]
-import { writeFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { serveDist, launchBrowser, openApp, musicLike, wavBytes } from '../e2e/support.mjs';
+import { serveDist, launchBrowser, openApp } from '../e2e/support.mjs';
+import { realMusic } from './music.mjs';
 
 const runs = Number(process.argv[2] || 3);
-const files = [1, 2].map((seed) => join(tmpdir(), `preflight-second-${seed}.wav`));
-for (const [i, f] of files.entries()) await writeFile(f, wavBytes(musicLike(48000, 240, i + 7), 48000, 'int16'));
+// Two different tracks of real music (./music.mjs).
+const files = ['target', 'reference'].map((track) => realMusic(join(tmpdir(), `preflight-second-${track}.wav`), 240, { track }));
 const server = await serveDist();
 const browser = await launchBrowser();
 const first = [], second = [];
