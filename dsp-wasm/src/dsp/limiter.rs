@@ -188,9 +188,10 @@ impl TruePeakLimiter {
 
     /// Required gains of frames `start..end` (at most [`DETECT_CHUNK`]).
     /// Fast path: the vectorised meter runs over the whole chunk; only when
-    /// something in it is over the threshold is it re-run sample by sample
-    /// from the saved state. Both paths give the same per-sample gains, so
-    /// the output does not depend on how blocks are cut.
+    /// something in it is over the threshold is it re-run from the saved
+    /// state for every sample's own peak ([`TruePeakMeter::process_each`],
+    /// a block of windows at a time). Both paths give the same per-sample
+    /// gains, so the output does not depend on how blocks are cut.
     fn detect(
         &mut self,
         channels: &mut [&mut [f32]],
@@ -216,11 +217,16 @@ impl TruePeakLimiter {
             return;
         }
         self.meters = saved;
+        let mut each = [[0.0f32; DETECT_CHUNK]; 2];
+        for ((ch, meter), e) in channels[..nch]
+            .iter()
+            .zip(self.meters.iter_mut())
+            .zip(each.iter_mut())
+        {
+            meter.process_each(&ch[start..end], &mut e[..n]);
+        }
         for (k, rk) in r[..n].iter_mut().enumerate() {
-            let mut d = 0.0f32;
-            for (ch, meter) in channels[..nch].iter().zip(self.meters.iter_mut()) {
-                d = d.max(meter.process(std::slice::from_ref(&ch[start + k])));
-            }
+            let d = each[..nch].iter().fold(0.0f32, |d, e| d.max(e[k]));
             *rk = if d > self.threshold {
                 self.threshold / d
             } else {

@@ -219,6 +219,45 @@ fn block_peak(xs: &[f32; BLOCK + WINDOW - 1], floor: f32) -> f32 {
     m.iter().fold(floor, |a, &b| if b > a { b } else { a })
 }
 
+/// The peak of each of the `BLOCK` windows of `xs`: `out[i]` is
+/// [`window_peak`] of `xs[i .. i + WINDOW]`, by the same arithmetic (every
+/// crest refined, none skipped), one lane per window.
+#[inline(always)]
+fn block_positions(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
+    let mut y = [[0.0f32; BLOCK]; 3];
+    let before = block_phases(xs, &mut y);
+    let mut prev = [0.0f32; BLOCK];
+    prev[0] = before;
+    prev[1..].copy_from_slice(&y[2][..BLOCK - 1]);
+    for i in 0..BLOCK {
+        out[i] = position_peak(
+            prev[i],
+            xs[i + CENTER],
+            y[0][i],
+            y[1][i],
+            y[2][i],
+            xs[i + CENTER + 1],
+        );
+    }
+}
+
+/// [`block_positions`], compiled for AVX2 too and chosen at run time like
+/// [`peak_windows`] (bit-identical either way).
+fn positions(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        return unsafe { positions_avx2(xs, out) };
+    }
+    block_positions(xs, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn positions_avx2(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
+    block_positions(xs, out);
+}
+
 /// Peak of one window (`w.len() == WINDOW`), the same arithmetic as one
 /// lane of [`block_peak`] (so blocked and one-by-one give identical values).
 fn window_peak(w: &[f32]) -> f32 {
@@ -327,6 +366,31 @@ impl TruePeakMeter {
             self.scratch.copy_within(n..n + WINDOW - 1, 0);
         }
         block_peak
+    }
+
+    /// Feeds samples; `out[k]` becomes what [`Self::process`] returns for
+    /// `samples[k]` fed alone (the interpolated points whose newest input
+    /// sample it is, and the sample itself), and the meter ends in the same
+    /// state — a block of windows at a time instead of one call per sample.
+    /// `out` must be at least as long as `samples`. Never allocates.
+    pub fn process_each(&mut self, samples: &[f32], out: &mut [f32]) {
+        for (chunk, o) in samples.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+            let n = chunk.len();
+            self.scratch[WINDOW - 1..WINDOW - 1 + n].copy_from_slice(chunk);
+            match <&mut [f32; BLOCK]>::try_from(&mut o[..]) {
+                Ok(o) if n == BLOCK => positions(&self.scratch, o),
+                _ => {
+                    for (i, v) in o[..n].iter_mut().enumerate() {
+                        *v = window_peak(&self.scratch[i..i + WINDOW]);
+                    }
+                }
+            }
+            for (v, s) in o[..n].iter_mut().zip(chunk) {
+                *v = 0.0f32.max(*v).max(s.abs());
+                self.peak = self.peak.max(*v);
+            }
+            self.scratch.copy_within(n..n + WINDOW - 1, 0);
+        }
     }
 
     /// Highest absolute interpolated value seen since the last reset (linear).
@@ -529,5 +593,43 @@ mod tests {
         let tp = true_peak(&[&x]);
         assert!((20.0 * (sp / 0.5).log10() + 3.01).abs() < 0.01);
         assert!((20.0 * (tp / 0.5).log10()).abs() < 0.3, "tp {tp}");
+    }
+
+    /// Every sample's own peak by blocks of windows equals the meter fed one
+    /// sample at a time, and both meters end in the same state, whatever the
+    /// lengths fed (whole blocks, a partial block, one sample).
+    #[test]
+    fn each_samples_peak_by_blocks_is_the_peak_fed_one_at_a_time() {
+        let mut state = 11u32;
+        let x: Vec<f32> = (0..1000)
+            .map(|i| {
+                // Numerical Recipes LCG (1664525, 1013904223).
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let noise = (state >> 8) as f32 / (1u32 << 24) as f32 - 0.5;
+                0.9 * (i as f32 * 2.7).sin() + 0.3 * noise
+            })
+            .collect();
+        let (mut blocked, mut single) = (TruePeakMeter::new(), TruePeakMeter::new());
+        let mut at = 0;
+        for len in [64, 7, 32, 1, 100, 33, 500].into_iter().cycle() {
+            if at >= x.len() {
+                break;
+            }
+            let part = &x[at..(at + len).min(x.len())];
+            let mut each = vec![-1.0f32; part.len()];
+            blocked.process_each(part, &mut each);
+            for (k, &s) in part.iter().enumerate() {
+                let one = single.process(std::slice::from_ref(&s));
+                assert_eq!(each[k].to_bits(), one.to_bits(), "sample {}", at + k);
+            }
+            at += part.len();
+        }
+        assert_eq!(blocked.peak().to_bits(), single.peak().to_bits());
+        let tail = [0.25f32; 40];
+        assert_eq!(
+            blocked.process(&tail).to_bits(),
+            single.process(&tail).to_bits(),
+            "same history after"
+        );
     }
 }
