@@ -42,9 +42,10 @@ fn moves_carry_their_amounts_and_every_major_risk_left_says_why() {
 }
 
 /// A quiet mix is told whether raising it needs limiting, from its own true
-/// peak: with room under the ceiling, gain alone; with hot peaks, how many
-/// dB of limiting (the ceiling minus the true peak, measured here with the
-/// ideal reconstruction, against the gain the target asks).
+/// peak: with room under the ceiling, gain alone; with hot peaks, that they
+/// already reach the ceiling and how many dB of limiting (the ceiling minus
+/// the true peak, measured here with the ideal reconstruction, against the
+/// gain the target asks).
 #[test]
 fn a_quiet_mix_is_told_whether_raising_it_needs_limiting() {
     use dsp_wasm::measure::AnalysisOptions;
@@ -87,6 +88,11 @@ fn a_quiet_mix_is_told_whether_raising_it_needs_limiting() {
     let room = -1.0 - peak(&hot);
     assert!(room < need, "set-up: the spike leaves no room");
     assert!(t.contains("of limiting"), "{t}");
+    // Peaks over the ceiling leave no room: said so, not "0.0 dB under" it.
+    assert!(
+        room < 0.0 && t.contains("already reach the -1 dBTP ceiling") && !t.contains("leave"),
+        "{t}"
+    );
     // The figure it gives is the gain asked for less the room, within 0.2 dB.
     let said: f64 = t
         .split(" means ")

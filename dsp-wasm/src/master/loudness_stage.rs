@@ -453,8 +453,8 @@ fn limiter_decision(
         }),
         addresses: addr,
         why: format!(
-            "At {measured:.1} LUFS the highest true peak would reach {:.1} dBTP; the limiter holds it under {ceiling:.1} dBTP (measured with 4× oversampling) so codecs and DACs do not clip.",
-            peak_before_dbtp
+            "At {measured:.1} LUFS the highest true peak would reach {} dBTP; the limiter holds it under {ceiling:.1} dBTP (measured with 4× oversampling) so codecs and DACs do not clip.",
+            crate::units::fmt1(peak_before_dbtp)
         ),
         trade_off: format!(
             "The highest peaks lose up to {reduction:.1} dB of attack ({} release).",

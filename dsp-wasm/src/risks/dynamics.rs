@@ -346,12 +346,19 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
                 units::fmt1(room),
                 m.options.ceiling_dbtp
             ),
-            Some(room) => format!(
-                "Its peaks leave {:.1} dB under the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
-                room.max(0.0),
+            // Peaks already at (or over) the ceiling leave no room to speak of.
+            Some(room) if units::round1(room) <= 0.0 => format!(
+                "Its peaks already reach the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
                 m.options.ceiling_dbtp,
                 -diff,
                 -diff - room.max(0.0)
+            ),
+            Some(room) => format!(
+                "Its peaks leave {:.1} dB under the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
+                room,
+                m.options.ceiling_dbtp,
+                -diff,
+                -diff - room
             ),
             None => "Raising it may need limiting — check the risks above first.".to_string(),
         };
