@@ -478,7 +478,11 @@ fn halves_measured_apart_give_the_same_report() {
             measure_loudness(&audio, &options, |_, _| {}),
             peaks,
         );
-        let apart = from_measurements(&audio, &m, &Source::in_format("x.wav", "wav", Some(16)));
+        let apart = from_measurements(
+            (&audio).into(),
+            &m,
+            &Source::in_format("x.wav", "wav", Some(16)),
+        );
         assert_eq!(
             serde_json::to_value(&whole).unwrap(),
             serde_json::to_value(&apart).unwrap(),

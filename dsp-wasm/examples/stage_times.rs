@@ -61,7 +61,7 @@ fn main() {
     println!("loudness half {:.3} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let m = analyze::combine(audio, &options, loudness, peaks);
-    let _ = from_measurements(&decoded.audio, &m, &Source::decoded(&decoded, "f"));
+    let _ = from_measurements((&decoded.audio).into(), &m, &Source::decoded(&decoded, "f"));
     println!(
         "combine + risks + report {:.3} s",
         t.elapsed().as_secs_f64()

@@ -243,6 +243,11 @@ impl<'a> Samples<'a> {
         }
     }
 
+    /// Length in seconds (as [`AudioBuffer::duration_s`]).
+    pub fn duration_s(&self) -> f64 {
+        self.frames() as f64 / f64::from(self.sample_rate().max(1))
+    }
+
     /// Bytes of the samples as `f32`.
     pub fn float_bytes(&self) -> usize {
         self.frames() * self.num_channels() * 4

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use app::protocol::{self, object};
 use dsp_wasm::audio::Stored;
 use dsp_wasm::io::decode::Decoded;
-use dsp_wasm::measure::LoudnessPart;
+use dsp_wasm::measure::{LoudnessPart, Measurements};
 use dsp_wasm::report::Report;
 use wasm_bindgen::JsValue;
 
@@ -71,14 +71,15 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
         return;
     }
     let mut clock = StageClock::new(id, 0.05, 1.0);
-    let report = analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s.name(), f));
+    let (report, measurements) =
+        analyze_decoded(&decoded, name, &mut |s, f| clock.tick(s.name(), f));
     clock.close();
     let t3 = js_sys::Date::now();
     deliver(
         id,
         name,
         decoded,
-        &report,
+        (&report, measurements),
         &clock,
         [received, t0, t1, t3],
         None,
@@ -86,14 +87,15 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
 }
 
 /// Posts the report (with where the time went), then the samples for
-/// playback (not needed to show the report), and keeps the file.
+/// playback (not needed to show the report), and keeps the file with the
+/// measurements the report came from (the first master starts from them).
 /// `marks`: received, decode start, decode end, analysis end;
 /// `split`: (own half done, helper's half arrived).
 pub fn deliver(
     id: f64,
     name: &str,
     decoded: Decoded,
-    report: &Report,
+    (report, measurements): (&Report, Measurements),
     clock: &StageClock,
     marks: [f64; 4],
     split: Option<(f64, f64)>,
@@ -132,6 +134,7 @@ pub fn deliver(
             name: name.to_string(),
             format: decoded.format.format.clone(),
             bit_depth: decoded.format.bit_depth,
+            measurements,
         })
     });
 }

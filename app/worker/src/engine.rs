@@ -6,7 +6,7 @@ use dsp_wasm::chain::{self, Chain};
 use dsp_wasm::io::decode::{self, Decoded};
 use dsp_wasm::io::wav::{self, SampleFormat};
 use dsp_wasm::measure::{
-    combine, measure_loudness, measure_peaks, AnalysisOptions, LoudnessPart, PeakPart,
+    combine, measure_loudness, measure_peaks, AnalysisOptions, LoudnessPart, Measurements, PeakPart,
 };
 use dsp_wasm::report::Report;
 use dsp_wasm::report::{from_measurements, Source};
@@ -19,7 +19,7 @@ pub fn analyze_decoded(
     decoded: &Decoded,
     name: &str,
     progress: &mut dyn FnMut(Stage, f64),
-) -> Report {
+) -> (Report, Measurements) {
     let source = Source::decoded(decoded, name);
     dsp_wasm::report::analyze(
         &decoded.audio,
@@ -27,7 +27,7 @@ pub fn analyze_decoded(
         &AnalysisOptions::default(),
         progress,
     )
-    .report
+    .into_parts()
 }
 
 /// The loudness half, through one instantiation (see [`analyze_decoded`]).
@@ -40,15 +40,17 @@ pub fn peak_half(audio: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)) -> P
     measure_peaks(audio, progress)
 }
 
-/// Puts the two halves of a split analysis together into the report.
+/// Puts the two halves of a split analysis together into the report (and
+/// the measurements, which the first master reuses).
 pub fn combine_halves(
     decoded: &Decoded,
     name: &str,
     loudness: LoudnessPart,
     peaks: PeakPart,
-) -> Report {
+) -> (Report, Measurements) {
     let m = combine(&decoded.audio, &AnalysisOptions::default(), loudness, peaks);
-    from_measurements(&decoded.audio, &m, &Source::decoded(decoded, name))
+    let report = from_measurements((&decoded.audio).into(), &m, &Source::decoded(decoded, name));
+    (report, m)
 }
 
 /// Runs decode, the whole analysis and a render with every module type once

@@ -39,10 +39,11 @@ pub fn on_master(id: f64, data: &JsValue) {
                 ));
             }
             state::forget_master();
-            master::master(
+            master::master_analysed(
                 &cur.audio,
                 &options,
                 reference.map(|r| &r.audio),
+                &cur.measurements,
                 |stage, fraction| clock.tick(stage.name(), fraction),
             )
         });

@@ -28,7 +28,7 @@ pub fn on_peaks(id: f64, data: &JsValue) {
             let clock = &mut p.clock;
             peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
         });
-    let report = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
+    let (report, measurements) = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
     post_progress(id, "risks", 1.0);
     let done = js_sys::Date::now();
     let [received, t0, t1, t2] = p.marks;
@@ -36,7 +36,7 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         id,
         &p.name,
         p.decoded,
-        &report,
+        (&report, measurements),
         &p.clock,
         [received, t0, t1, done],
         Some((t2, t_wait)),

@@ -9,6 +9,7 @@ use dsp_wasm::audio::{AudioBuffer, Stored};
 use dsp_wasm::chain::Chain;
 use dsp_wasm::io::wav::SampleFormat;
 use dsp_wasm::master::MasterOptions;
+use dsp_wasm::measure::Measurements;
 use dsp_wasm::report::MasterReport;
 
 /// The last master as decided: what a `rescale` scales.
@@ -27,6 +28,10 @@ pub struct Current {
     pub name: String,
     pub format: String,
     pub bit_depth: Option<u32>,
+    /// What the report was made from: a master with the same analysis
+    /// options starts from it instead of measuring the file again
+    /// ([`dsp_wasm::master::master_analysed`]).
+    pub measurements: Measurements,
 }
 
 /// The reference track the masters match (kept across files).

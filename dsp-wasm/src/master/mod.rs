@@ -260,6 +260,34 @@ pub fn master<'a>(
     master_delivering(input, options, reference, progress, &|_| Ok(()))
 }
 
+/// [`master`] of a track already analysed with the same options: the
+/// measurements the page made when the file was dropped (its two halves,
+/// [`crate::measure::combine`], give the report the whole analysis gives)
+/// stand in for step 1, so the Worker does not measure the input twice.
+/// They are used only when they fit: the options this master analyses with
+/// (its target and ceiling), the rate, the channels and the length, and an
+/// input without non-finite samples; otherwise the input is analysed as by
+/// [`master`]. The result is the same either way.
+pub fn master_analysed<'a>(
+    input: impl Into<Samples<'a>>,
+    options: &MasterOptions,
+    reference: Option<&AudioBuffer>,
+    analysed: &Measurements,
+    progress: impl FnMut(Stage, f64),
+) -> Result<Mastered> {
+    let input = input.into();
+    master_with_parallelism(
+        input,
+        options,
+        reference,
+        Some(analysed),
+        progress,
+        CANDIDATE_PARALLELISM,
+        hold_track(input, CANDIDATE_PARALLELISM),
+        &|_| Ok(()),
+    )
+}
+
 /// [`master`], handing the delivered audio to `deliver` (e.g. writing the
 /// file) while it is verified — natively on a second thread. If the
 /// verification has to render again (a gain-only master gained an over from
@@ -277,6 +305,7 @@ pub fn master_delivering<'a>(
         input,
         options,
         reference,
+        None,
         progress,
         CANDIDATE_PARALLELISM,
         hold_track(input, CANDIDATE_PARALLELISM),
@@ -286,11 +315,14 @@ pub fn master_delivering<'a>(
 
 /// [`master`] evaluating `width` candidates at once (1 = one after the
 /// other), holding the track through the kept moves or not (`hold`, see
-/// [`track`]); the result depends on neither.
+/// [`track`]), from `analysed` when it fits (see [`master_analysed`]); the
+/// result depends on none of them.
+#[allow(clippy::too_many_arguments)]
 fn master_with_parallelism(
     input: Samples<'_>,
     options: &MasterOptions,
     reference: Option<&AudioBuffer>,
+    analysed: Option<&Measurements>,
     mut progress: impl FnMut(Stage, f64),
     width: usize,
     hold: bool,
@@ -325,14 +357,29 @@ fn master_with_parallelism(
         &options.input_format,
         options.input_bit_depth,
     );
-    // (A stored track is made `f32` for this analysis only.)
-    let (before, before_m) = analyze(&input.audio(), &source, &aopts, |_, f| {
-        progress(Stage::Analyse, 0.15 * f)
-    })
-    .into_parts();
+    let fits = |m: &&Measurements| {
+        m.options == aopts
+            && m.sample_rate == input.sample_rate()
+            && m.channels == input.num_channels()
+            && m.duration_s == input.duration_s()
+            && !matches!(cleaned, Some(Cow::Owned(_)))
+    };
+    let (before, before_raw) = match analysed.filter(fits) {
+        Some(m) => (
+            crate::report::from_measurements(input, m, &source),
+            Raw::of(m),
+        ),
+        None => {
+            // (A stored track is made `f32` for this analysis only.)
+            let (r, m) = analyze(&input.audio(), &source, &aopts, |_, f| {
+                progress(Stage::Analyse, 0.15 * f)
+            })
+            .into_parts();
+            (r, Raw::of(&m))
+        }
+    };
     let before_sev = decide::severities(&before);
-    let mut state = Corrected::start(input, hold, &before, &before_sev, Raw::of(&before_m));
-    drop(before_m);
+    let mut state = Corrected::start(input, hold, &before, &before_sev, before_raw);
 
     // 2. The risk-driven loop.
     corrective::correct(&mut state, character, &analyse, width, &mut progress)?;
@@ -512,6 +559,7 @@ mod tests {
                     Samples::Float(&input),
                     &options,
                     reference,
+                    None,
                     |_, _| {},
                     width,
                     hold,
@@ -587,8 +635,10 @@ mod tests {
         assert!(matches!(stored, crate::audio::Stored::Int16 { .. }));
         let options = MasterOptions::default();
         let run = |samples: Samples<'_>| {
-            master_with_parallelism(samples, &options, None, |_, _| {}, 1, false, &|_| Ok(()))
-                .unwrap()
+            master_with_parallelism(samples, &options, None, None, |_, _| {}, 1, false, &|_| {
+                Ok(())
+            })
+            .unwrap()
         };
         let (float, kept) = (run(Samples::Float(&input)), run(Samples::from(&stored)));
         assert!(!float.corrections.modules.is_empty());
@@ -614,5 +664,58 @@ mod tests {
             rescaled(Samples::Float(&input)).audio,
             rescaled(Samples::from(&stored)).audio
         );
+    }
+
+    /// The measurements made when the file was dropped (whole, or its two
+    /// halves put together as the page does) stand in for the master's own
+    /// analysis of the input: the same master, audio and report, without
+    /// measuring again (no progress inside the analysis stage). Asked for
+    /// another target, they do not fit, and the input is analysed anew.
+    #[test]
+    fn a_master_from_the_drops_measurements_is_the_same_master() {
+        use crate::measure::{combine, measure_loudness, measure_peaks};
+        let input = sub_heavy(48_000, 6.0, 5, 0.9);
+        let source = Source::pcm("input");
+        let whole = analyze(&input, &source, &AnalysisOptions::default(), |_, _| {}).measurements;
+        let halves = combine(
+            &input,
+            &AnalysisOptions::default(),
+            measure_loudness(&input, &AnalysisOptions::default(), |_, _| {}),
+            measure_peaks(&input, |_, _| {}),
+        );
+        for target in [intent::Target::Streaming, intent::Target::Lufs(-18.0)] {
+            let options = MasterOptions {
+                intent: MasterIntent {
+                    target,
+                    ..MasterIntent::default()
+                },
+                ..MasterOptions::default()
+            };
+            let mut steps = 0;
+            let own = master(&input, &options, None, |stage, f| {
+                steps += usize::from(stage == Stage::Analyse && f > 0.0)
+            })
+            .unwrap();
+            assert!(steps > 0, "the plain master analyses the input");
+            for m in [&whole, &halves] {
+                let mut steps = 0;
+                let from = master_analysed(&input, &options, None, m, |stage, f| {
+                    steps += usize::from(stage == Stage::Analyse && f > 0.0)
+                })
+                .unwrap();
+                assert_eq!(own.audio, from.audio, "{target:?}");
+                assert_eq!(
+                    serde_json::to_value(&own.report).unwrap(),
+                    serde_json::to_value(&from.report).unwrap(),
+                    "{target:?}"
+                );
+                let fits = target == intent::Target::Streaming;
+                assert_eq!(
+                    steps == 0,
+                    fits,
+                    "{target:?}: measured again: {steps} steps"
+                );
+            }
+        }
     }
 }

@@ -305,6 +305,20 @@ pub fn measure(
     options: &AnalysisOptions,
     mut progress: impl FnMut(Stage, f64),
 ) -> Measurements {
+    measure_dyn(audio, options, &mut progress)
+}
+
+/// [`measure`] through one instantiation, the progress callback behind a
+/// `dyn` (called a few hundred times a track): each caller's closure type
+/// would otherwise get its own copy of all the measuring code, and which
+/// copies the optimiser inlines where moved the Worker's wasm by 10 KB gzip
+/// with unrelated changes.
+#[inline(never)]
+fn measure_dyn(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    progress: &mut dyn FnMut(Stage, f64),
+) -> Measurements {
     #[cfg(not(target_arch = "wasm32"))]
     let (peaks, loudness_part) = crate::parallel::join(
         || measure_peaks(audio, |_, _| {}),

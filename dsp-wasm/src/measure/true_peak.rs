@@ -186,10 +186,7 @@ fn refine_bound(a: f32, b: f32, c: f32) -> f32 {
 #[inline(always)]
 fn block_peak(xs: &[f32; BLOCK + WINDOW - 1], floor: f32) -> f32 {
     let mut y = [[0.0f32; BLOCK]; 3];
-    let before = block_phases(xs, &mut y);
-    let mut prev = [0.0f32; BLOCK];
-    prev[0] = before;
-    prev[1..].copy_from_slice(&y[2][..BLOCK - 1]);
+    let prev = block_prev(xs, &mut y);
     let mut ub = [0.0f32; BLOCK];
     for i in 0..BLOCK {
         let (x0, x1) = (xs[i + CENTER], xs[i + CENTER + 1]);
@@ -206,29 +203,29 @@ fn block_peak(xs: &[f32; BLOCK + WINDOW - 1], floor: f32) -> f32 {
         return floor;
     }
     let mut m = [0.0f32; BLOCK];
-    for i in 0..BLOCK {
-        m[i] = position_peak(
-            prev[i],
-            xs[i + CENTER],
-            y[0][i],
-            y[1][i],
-            y[2][i],
-            xs[i + CENTER + 1],
-        );
-    }
+    refine_positions(xs, &y, &prev, &mut m);
     m.iter().fold(floor, |a, &b| if b > a { b } else { a })
 }
 
-/// The peak of each of the `BLOCK` windows of `xs`: `out[i]` is
-/// [`window_peak`] of `xs[i .. i + WINDOW]`, by the same arithmetic (every
-/// crest refined, none skipped), one lane per window.
+/// The three phases of every position of a block ([`block_phases`]) and the
+/// point before each position (phase 3 of the position before it).
 #[inline(always)]
-fn block_positions(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
-    let mut y = [[0.0f32; BLOCK]; 3];
-    let before = block_phases(xs, &mut y);
+fn block_prev(xs: &[f32; BLOCK + WINDOW - 1], y: &mut [[f32; BLOCK]; 3]) -> [f32; BLOCK] {
+    let before = block_phases(xs, y);
     let mut prev = [0.0f32; BLOCK];
     prev[0] = before;
     prev[1..].copy_from_slice(&y[2][..BLOCK - 1]);
+    prev
+}
+
+/// Every position's refined peak from its phases and the point before it.
+#[inline(always)]
+fn refine_positions(
+    xs: &[f32; BLOCK + WINDOW - 1],
+    y: &[[f32; BLOCK]; 3],
+    prev: &[f32; BLOCK],
+    out: &mut [f32; BLOCK],
+) {
     for i in 0..BLOCK {
         out[i] = position_peak(
             prev[i],
@@ -239,6 +236,16 @@ fn block_positions(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
             xs[i + CENTER + 1],
         );
     }
+}
+
+/// The peak of each of the `BLOCK` windows of `xs`: `out[i]` is
+/// [`window_peak`] of `xs[i .. i + WINDOW]`, by the same arithmetic (every
+/// crest refined, none skipped), one lane per window.
+#[inline(always)]
+fn block_positions(xs: &[f32; BLOCK + WINDOW - 1], out: &mut [f32; BLOCK]) {
+    let mut y = [[0.0f32; BLOCK]; 3];
+    let prev = block_prev(xs, &mut y);
+    refine_positions(xs, &y, &prev, out);
 }
 
 /// [`block_positions`], compiled for AVX2 too and chosen at run time like

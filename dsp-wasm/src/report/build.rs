@@ -2,7 +2,7 @@
 //! then detect risks ([`crate::risks`]), then the translation verdicts
 //! ([`super::translation`]) and the platform table ([`crate::playback::platforms`]).
 
-use crate::audio::AudioBuffer;
+use crate::audio::{AudioBuffer, Samples};
 use crate::error::Result;
 use crate::io::decode::{self, Decoded};
 use crate::measure::{self, spectrum, AnalysisOptions, Measurements};
@@ -123,7 +123,7 @@ pub fn analyze(
         audio
     };
     let measurements = measure::measure(audio, options, &mut progress);
-    let report = report(audio, &measurements, source, notices, progress);
+    let report = report(audio.into(), &measurements, source, notices, &mut progress);
     Analysis {
         report,
         measurements,
@@ -131,19 +131,26 @@ pub fn analyze(
 }
 
 /// The report from measurements made elsewhere (e.g. the two halves measured
-/// in two Workers and put together with [`measure::combine`]).
-pub fn from_measurements(audio: &AudioBuffer, m: &Measurements, source: &Source) -> Report {
-    report(audio, m, source, Vec::new(), |_, _| {})
+/// in two Workers and put together with [`measure::combine`]); of the audio
+/// only its shape is read (rate, channels, length), so a stored track need
+/// not be made `f32` for it.
+///
+/// Not generic: one copy of the report's making serves every caller (a
+/// generic entry made the page's Worker 11 KB larger).
+pub fn from_measurements(audio: Samples<'_>, m: &Measurements, source: &Source) -> Report {
+    report(audio, m, source, Vec::new(), &mut |_, _| {})
 }
 
 /// Builds the report from measurements: risks, translation, platforms.
-/// `notices` are carried into it, then the source's.
+/// `notices` are carried into it, then the source's. One instantiation
+/// (see [`measure::measure`]'s note).
+#[inline(never)]
 fn report(
-    audio: &AudioBuffer,
+    audio: Samples<'_>,
     m: &Measurements,
     source: &Source,
     mut notices: Vec<String>,
-    mut progress: impl FnMut(Stage, f64),
+    progress: &mut dyn FnMut(Stage, f64),
 ) -> Report {
     if m.loudness.integrated_lufs.is_none() {
         notices.push(if audio.duration_s() < 0.4 {
@@ -165,7 +172,7 @@ fn report(
         input: InputInfo {
             name: source.name.clone(),
             format: source.format.clone(),
-            sample_rate: audio.sample_rate,
+            sample_rate: audio.sample_rate(),
             channels: audio.num_channels() as u32,
             duration_s: audio.duration_s(),
             bit_depth: source.bit_depth,
