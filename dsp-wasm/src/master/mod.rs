@@ -275,15 +275,12 @@ pub fn master_analysed<'a>(
     analysed: &Measurements,
     progress: impl FnMut(Stage, f64),
 ) -> Result<Mastered> {
-    let input = input.into();
-    master_with_parallelism(
-        input,
+    master_from(
+        input.into(),
         options,
         reference,
         Some(analysed),
         progress,
-        CANDIDATE_PARALLELISM,
-        hold_track(input, CANDIDATE_PARALLELISM),
         &|_| Ok(()),
     )
 }
@@ -300,12 +297,24 @@ pub fn master_delivering<'a>(
     progress: impl FnMut(Stage, f64),
     deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
 ) -> Result<Mastered> {
-    let input = input.into();
+    master_from(input.into(), options, reference, None, progress, deliver)
+}
+
+/// The public entries' master: [`CANDIDATE_PARALLELISM`] candidates at a
+/// time, the track held as [`hold_track`] says.
+fn master_from(
+    input: Samples<'_>,
+    options: &MasterOptions,
+    reference: Option<&AudioBuffer>,
+    analysed: Option<&Measurements>,
+    progress: impl FnMut(Stage, f64),
+    deliver: &(dyn Fn(&AudioBuffer) -> Result<()> + Sync),
+) -> Result<Mastered> {
     master_with_parallelism(
         input,
         options,
         reference,
-        None,
+        analysed,
         progress,
         CANDIDATE_PARALLELISM,
         hold_track(input, CANDIDATE_PARALLELISM),

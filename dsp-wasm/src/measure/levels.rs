@@ -325,6 +325,21 @@ mod tests {
         }
     }
 
+    /// Adds a drum-like hit to `x` at `at`: `len` samples of noise at
+    /// `level`, decaying with the time constant `tau` (in samples).
+    fn add_hit(
+        x: &mut [f32],
+        at: usize,
+        len: usize,
+        level: f32,
+        tau: f32,
+        noise: &mut impl FnMut() -> f32,
+    ) {
+        for (i, v) in x[at..at + len].iter_mut().enumerate() {
+            *v += level * (-(i as f32) / tau).exp() * noise();
+        }
+    }
+
     /// Drum-like hits (noise bursts decaying with a 40 ms time constant)
     /// over a quiet bed, and one 2 ms click in a quiet passage: 18 dB over
     /// the bed around it but 10 dB under the hits. The click is a spike
@@ -336,9 +351,7 @@ mod tests {
         let mut x: Vec<f32> = (0..rate * 8).map(|_| 0.01 * noise()).collect();
         for k in 0..6 {
             let at = rate / 2 + k * rate / 2;
-            for i in 0..rate / 4 {
-                x[at + i] += 0.5 * (-(i as f32) / (0.04 * rate as f32)).exp() * noise();
-            }
+            add_hit(&mut x, at, rate / 4, 0.5, 0.04 * rate as f32, &mut noise);
         }
         // The bed's RMS is 0.01/√3; the click's peak 18 dB over it.
         let click_at = 6 * rate;
@@ -379,9 +392,7 @@ mod tests {
         for k in 0..40 {
             let at = rate / 8 + k * rate / 4;
             let level = 10f32.powf(-12.0 * ((k * 7) % 13) as f32 / 12.0 / 20.0);
-            for i in 0..rate / 5 {
-                x[at + i] += level * (-(i as f32) / (0.05 * rate as f32)).exp() * noise();
-            }
+            add_hit(&mut x, at, rate / 5, level, 0.05 * rate as f32, &mut noise);
         }
         let open = transients(&measure(&[&x], rate as u32)).peak_pileup;
         let ceiling = 0.25;
