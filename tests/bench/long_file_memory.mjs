@@ -20,7 +20,7 @@
 // the same).
 // Needs the built site (dist/). Linux only (/proc).
 // With --check, exits 1 when the ratio is above RATIO.
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serveDist, launchBrowser, openApp } from '../e2e/support.mjs';
@@ -46,8 +46,30 @@ const decodedBytes = frames * 2 * 4;
 const input = realMusic(join(tmpdir(), `preflight-long-${minutes}min-${rate}-${format}.${format === 'mp3' || format === 'flac' ? format : 'wav'}`),
   minutes * 60, { rate, format: format === 'wav' ? 'wav16' : format });
 
+// PREFLIGHT_MEM_TRACE=FILE writes every sample as a line of JSON: the time,
+// the sum, and the PSS of each Chromium process by its --type (browser,
+// renderer, gpu-process, utility), to see which stage and process holds the peak.
+const tracePath = process.env.PREFLIGHT_MEM_TRACE || null;
+const trace = [];
+const traceStart = Date.now();
+const procType = new Map();
+async function typeOf(pid) {
+  if (!procType.has(pid)) {
+    let t = 'browser';
+    try {
+      // Chromium rewrites its command line: the arguments are joined by spaces.
+      const m = /--type=(\S+)/.exec(await readFile(`/proc/${pid}/cmdline`, 'utf8'));
+      if (m) t = `${m[1]} ${pid}`;
+    } catch { /* gone */ }
+    procType.set(pid, t);
+  }
+  return procType.get(pid);
+}
+let traceStage = 'idle';
+
 /** PSS in bytes of all descendants of `root` (not `root` itself). */
 async function pssTree(root) {
+  const byType = {};
   const parent = new Map();
   for (const d of await readdir('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -62,9 +84,16 @@ async function pssTree(root) {
     if (!inTree(pid)) continue;
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      if (m) sum += Number(m[1]) * 1024;
+      if (m) {
+        sum += Number(m[1]) * 1024;
+        if (tracePath) {
+          const t = await typeOf(pid);
+          byType[t] = (byType[t] || 0) + Math.round(Number(m[1]) / 1024);
+        }
+      }
     } catch { /* gone */ }
   }
+  if (tracePath) trace.push({ t: (Date.now() - traceStart) / 1000, stage: traceStage, mb: Math.round(sum / 1e6), byType });
   return sum;
 }
 
@@ -87,12 +116,16 @@ try {
   const idle = await pssTree(root);
   peak = idle;
   const t0 = Date.now();
+  traceStage = 'analyse';
   await page.setInputFiles('#file-input', input);
   await page.waitForSelector('#integrated[data-value]', { timeout: 600_000 });
+  traceStage = 'report';
   const analysedS = (Date.now() - t0) / 1000;
   const afterAnalysis = peak;
+  traceStage = 'master';
   await page.click('#master');
   await page.waitForSelector('#after-integrated[data-value], #master-error', { timeout: 1_200_000 });
+  traceStage = 'mastered';
   const masterError = await page.$('#master-error') ? await page.textContent('#master-error') : null;
   const masteredS = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 500));
@@ -104,17 +137,20 @@ try {
     // scaled), when the master made a move that has one.
     const slider = page.locator('input[type=range][data-module-index]').first();
     if (await slider.count() > 0) {
+      traceStage = 'amount';
       await slider.fill('50');
       await page.waitForSelector('#decisions li:has-text("at 50 %")', { timeout: 1_200_000 });
       await page.waitForFunction(() => !document.querySelector('#master').disabled, null, { timeout: 1_200_000 });
       await new Promise((r) => setTimeout(r, 500));
       afterRescale = peak;
     }
+    traceStage = 'again';
     await page.selectOption('#target', '-18');
     await page.waitForFunction(() => Math.abs(parseFloat(document.querySelector('#after-integrated')?.dataset.value) + 18) < 0.5
       && !document.querySelector('#master').disabled, null, { timeout: 1_200_000 });
     await new Promise((r) => setTimeout(r, 500));
     afterAgain = peak;
+    traceStage = 'export';
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600_000 }), page.click('#export')]);
     await download.delete();
     againS = (Date.now() - t1) / 1000;
@@ -143,6 +179,7 @@ try {
   await server.close();
   await rm(input, { force: true });
 }
+if (tracePath) await writeFile(tracePath, trace.map((r) => JSON.stringify(r)).join('\n') + '\n');
 console.log(JSON.stringify(result, null, 1));
 console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount === null ? '– (the master made no move with an amount)' : `${result.ratio_after_amount.toFixed(2)}×`}, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
 const firstRatio = again ? result.ratio_first_master : result.ratio;
