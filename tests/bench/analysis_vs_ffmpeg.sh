@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 wav="$tmp/music.wav"
 # Real music (tests/bench/real_music.py: a Debian music package's track that
 # no judgement rule was fitted on), looped to length, 24-bit.
-py=python3; python3 -c 'import numpy, scipy, soundfile' 2>/dev/null || py=/usr/bin/python3
+py="$(tests/bench/python.sh)"
 PYTHONDONTWRITEBYTECODE=1 "$py" tests/bench/real_music.py "$wav" "$seconds"
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

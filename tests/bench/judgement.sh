@@ -14,8 +14,7 @@
 # Corpus and outputs live in $CORPUS_WORK (default /work/corpus-work), never in git.
 # A built corpus is reused while tests/corpus/*.py and sources.json are
 # unchanged (a hash in CORPUS/.recipe); then no network is needed.
-# $PYTHON, else python3, else Debian's /usr/bin/python3 (whichever has numpy,
-# scipy and soundfile) runs the scripts.
+# The Python that tests/bench/python.sh names runs the scripts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work="${CORPUS_WORK:-/work/corpus-work}"
@@ -28,10 +27,7 @@ for a in "$@"; do
   esac
 done
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the checkout
-py="${PYTHON:-python3}"
-if ! "$py" -c 'import numpy, scipy, soundfile' 2>/dev/null && [[ -z "${PYTHON:-}" && -x /usr/bin/python3 ]]; then
-  py=/usr/bin/python3
-fi
+py="$(tests/bench/python.sh)"
 corpus="$work/corpus${small:+-small}"
 recipe="$(cat tests/corpus/*.py tests/corpus/sources.json | sha256sum | cut -c1-16)"
 if [[ -f "$corpus/corpus.json" && ! -f "$corpus/.recipe" && -z "$build" ]]; then

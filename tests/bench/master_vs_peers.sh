@@ -24,7 +24,7 @@ PF="$ROOT/target/release/preflight"
 # Real music (tests/bench/real_music.py: two tracks of a Debian music
 # package that no judgement rule was fitted on), 48 kHz stereo 24-bit: the
 # target, and a different track as the reference.
-py=python3; python3 -c 'import numpy, scipy, soundfile' 2>/dev/null || py=/usr/bin/python3
+py="$(tests/bench/python.sh)"
 PYTHONDONTWRITEBYTECODE=1 "$py" tests/bench/real_music.py "$WORK/target.wav" "$SECONDS_LEN"
 PYTHONDONTWRITEBYTECODE=1 "$py" tests/bench/real_music.py "$WORK/reference.wav" "$SECONDS_LEN" --track reference
 

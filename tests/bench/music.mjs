@@ -1,20 +1,14 @@
 // Real music for the browser benchmarks: tests/bench/real_music.py (a track
 // of a Debian music package that no judgement rule was fitted on, looped or
 // cut to length) called from Node. Python with numpy, scipy and soundfile
-// runs it (the corpus builder it borrows the package fetch from needs them):
-// $PYTHON, else python3 when it has them, else Debian's /usr/bin/python3.
+// runs it (the corpus builder it borrows the package fetch from needs them),
+// the one that tests/bench/python.sh names.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../e2e/support.mjs';
 
 function python() {
-  if (process.env.PYTHON) return process.env.PYTHON;
-  try {
-    execFileSync('python3', ['-c', 'import numpy, scipy, soundfile'], { stdio: 'ignore' });
-    return 'python3';
-  } catch {
-    return '/usr/bin/python3';
-  }
+  return execFileSync('bash', [join(ROOT, 'tests', 'bench', 'python.sh')], { encoding: 'utf8' }).trim();
 }
 
 /** Writes `seconds` of the `track` ('target' or 'reference') to `path` as
