@@ -18,7 +18,7 @@
 //! | `dull` | high shelf +2 dB @ 9 kHz; +1 dB | may raise harshness/sibilance — re-checked |
 //! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half | none when the lean was unintended |
-//! | `transient_spikes` | spike control: peaks held to the track's median crest + 3 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
+//! | `transient_spikes` | spike control: peaks held to the track's median crest + 2 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
 //! Handled by the final loudness stage, not by the loop: `loudness_target`
 //! (gain), `intersample_peaks` (the true-peak limiter), `overcompressed`
@@ -1219,7 +1219,16 @@ impl Proposer<'_> {
 /// beyond the track's median crest of loud hits (5 ms block peak over the
 /// surrounding RMS, `median_crest_db`), dB: the loud hits of a healthy mix
 /// spread a few dB above their median, and are left alone.
-pub const SPIKE_ALLOWANCE_DB: f64 = 3.0;
+///
+/// Fitted on the calibration sources of the judgement corpus
+/// (`tests/bench/judgement.sh`), by the spike's height over the music around
+/// it measured against the clean recording: at 3 dB the spike control left
+/// 53 % of a clear spike on hyperrogue "hell" (9.5 → 5.0 dB) and was not
+/// kept at all on nexuiz "infight" (13.1 → 11.5 dB by a peak limiter); at
+/// 2 dB 4.1 dB and 8.3 dB. Held-out: singularity "deprecation" 5.4 → 4.7 dB
+/// left of 10.4, the other cases unchanged; no clean recording's octave
+/// bands moved by more than 0.15 dB more.
+pub const SPIKE_ALLOWANCE_DB: f64 = 2.0;
 /// Bounds of that height, dB over the surrounding RMS: programme crest
 /// factors of commercial music lie around 10–20 dB (Katz, *Mastering Audio*,
 /// ch. 6), and the detector calls a peak a spike from 12 dB
