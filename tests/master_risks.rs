@@ -419,6 +419,71 @@ fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
     );
 }
 
+/// The arrangement is judged on the mix as delivered. A width move taken
+/// for another risk narrows a hard-panned mix by leaking the loud channel
+/// into the quiet one: their correlation rises (planetblupi 001 in the
+/// judgement corpus: 0.18 → 0.50 after width 0.9, the lean 17.4 → 16.1 dB)
+/// although the quiet channel still carries other parts — and the old loop,
+/// reading the narrowed track, rebalanced it by 9 dB. Here the track as the
+/// loop would see it after such a move is given with the input's own
+/// measures: no balance move is proposed. The detector calls the
+/// arrangement minor at most, and says so.
+#[test]
+fn a_hard_panned_mix_is_not_rebalanced_after_a_width_move() {
+    let left = clean(SR, SECONDS);
+    let other: Vec<f32> = left.channels[1]
+        .iter()
+        .rev()
+        .map(|s| s * 10f32.powf(-17.0 / 20.0))
+        .collect();
+    let panned = AudioBuffer {
+        sample_rate: SR,
+        channels: vec![left.channels[0].clone(), other],
+    };
+    let input = analyze(
+        &panned,
+        &Source::pcm("hard-panned"),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    let corr = input.stereo.correlation.unwrap();
+    assert!(corr < 0.5, "the generated channels correlate at {corr:.2}");
+    let lean = input
+        .risks
+        .iter()
+        .find(|r| r.id == "stereo_imbalance")
+        .expect("a 17 dB lean goes unsaid");
+    assert!(lean.level < Level::Major, "{lean:#?}");
+    assert!(
+        lean.explanation.contains("panned to one side"),
+        "{}",
+        lean.explanation
+    );
+    // The track after a width move, as the loop measures it.
+    let mut narrowed = input.clone();
+    narrowed.stereo.correlation = Some(0.5);
+    narrowed.stereo.balance_db = Some(-16.1);
+    let proposed = |input_stereo| {
+        decide::candidates(
+            lean,
+            &decide::Context {
+                audio: &panned,
+                report: &narrowed,
+                input_stereo,
+                character: MasterOptions::default().intent.character,
+            },
+        )
+    };
+    assert!(
+        proposed(&input.stereo).is_empty(),
+        "{:?}",
+        proposed(&input.stereo)
+    );
+    // Judged on the narrowed track, the same lean reads as a gain slip.
+    assert!(!proposed(&narrowed.stereo).is_empty());
+}
+
 /// A centre that is thin at 1–4 kHz is a reading, not a buried vocal: the
 /// detector cannot tell a voice from the arrangement (on the judgement
 /// corpus it flagged only instrumentals and missed every lowered vocal), so
@@ -947,6 +1012,7 @@ fn a_partial_move_is_re_sized_in_one_step() {
     let ctx = decide::Context {
         audio: &a,
         report: &m.report.before,
+        input_stereo: &m.report.before.stereo,
         character: MasterOptions::default().intent.character,
     };
     let full = decide::candidates(risk, &ctx).remove(0).module;

@@ -16,7 +16,7 @@ use crate::chain::Chain;
 use crate::error::Result;
 use crate::parallel::map_parallel;
 use crate::progress::Stage;
-use crate::report::{Decision, Iteration, Report};
+use crate::report::{Decision, Iteration, Report, StereoInfo};
 use crate::risks::{Level, Risk};
 
 /// The track with the moves kept so far, and what was decided on the way.
@@ -28,6 +28,8 @@ pub(super) struct Corrected<'a> {
     /// Its analysis, and the unrounded figures of that analysis.
     pub(super) report: Report,
     pub(super) raw: Raw,
+    /// The input's stereo measures ([`decide::Context::input_stereo`]).
+    pub(super) input_stereo: StereoInfo,
 }
 
 impl<'a> Corrected<'a> {
@@ -51,6 +53,7 @@ impl<'a> Corrected<'a> {
             track: Track::new(input, hold),
             report: before.clone(),
             raw,
+            input_stereo: before.stereo.clone(),
         }
     }
 }
@@ -113,6 +116,7 @@ pub(super) fn correct(
                 &Context {
                     audio: &audio,
                     report: &state.report,
+                    input_stereo: &state.input_stereo,
                     character,
                 },
             );

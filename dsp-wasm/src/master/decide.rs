@@ -47,7 +47,7 @@ use crate::chain::{FilterKind, FlipLow, Module, StereoTarget};
 use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
 use crate::dsp::mid_side::LowBand;
 use crate::master::intent::Character;
-use crate::report::{Level, Report, Risk};
+use crate::report::{Level, Report, Risk, StereoInfo};
 use crate::units::round1;
 
 /// A decision the loop may take: the module and the words for the report.
@@ -287,6 +287,10 @@ pub struct Context<'a> {
     pub audio: &'a AudioBuffer,
     /// Its analysis.
     pub report: &'a Report,
+    /// The input's stereo measures, before any move: a hard-panned
+    /// arrangement is judged on the mix as delivered ([`rebalanceable`]),
+    /// not on a track the loop has already narrowed.
+    pub input_stereo: &'a StereoInfo,
     pub character: Character,
 }
 
@@ -428,29 +432,17 @@ pub const MINOR_DYNAMIC_DB: f64 = 1.5;
 /// or below.
 pub const MINOR_BALANCE_DB: f64 = 1.0;
 pub const MINOR_MIN_WIDTH: f64 = 0.9;
-/// Largest channel-level difference a balance move answers, dB. A mix
-/// leaning a few dB to one side (a pan law, a one-sided effect, a gain
-/// slip) is re-centred by a balance correction; beyond this the quiet
-/// channel carries other parts or little at all (hard-panned arrangements,
-/// a missing channel), and turning it up re-centres nothing — the mix has
-/// to change. (The corpus's injected leans reach 7 dB; two clean
-/// calibration recordings of hard-panned tracker music sit at 15 and 17 dB
-/// and were "corrected" by 9 dB; their channels correlate at 0.18 and 0.38.)
-pub const MAX_REBALANCE_DB: f64 = 10.0;
-/// Correlation under which the two channels carry different parts (see
-/// [`rebalanceable`]).
-pub const SEPARATE_PARTS_CORRELATION: f64 = 0.5;
-
-/// Whether a balance move can re-centre the track: a lean of up to
-/// [`MAX_REBALANCE_DB`], or a larger one when both channels carry the same
-/// music (a gain slip: correlation at least [`SEPARATE_PARTS_CORRELATION`]).
-/// Channels far apart in level *and* in content are the arrangement.
+/// Whether a balance move can re-centre the track: not when the channels
+/// are far apart in level *and* in content, the arrangement
+/// ([`crate::risks::stereo::panned_arrangement`]). Judged
+/// on the input: a width move narrows a hard-panned mix by leaking the loud
+/// channel into the quiet one, which raises their correlation (planetblupi
+/// 001: 0.18 → 0.50 after width 0.9) without making the quiet channel carry
+/// the same music.
 fn rebalanceable(ctx: &Context) -> bool {
-    let st = &ctx.report.stereo;
-    let Some(b) = st.balance_db else {
-        return false;
-    };
-    b.abs() <= MAX_REBALANCE_DB || st.correlation.unwrap_or(1.0) >= SEPARATE_PARTS_CORRELATION
+    let st = ctx.input_stereo;
+    st.balance_db
+        .is_some_and(|b| !crate::risks::stereo::panned_arrangement(b, st.correlation))
 }
 
 /// Mono-sum loss (K-weighted, dB) a narrowed image is aimed at: under the

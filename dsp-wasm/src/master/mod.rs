@@ -412,6 +412,7 @@ fn master_with_parallelism(
         track: corrected,
         report: current,
         raw: current_raw,
+        ..
     } = state;
     let loud = loudness_stage(
         &corrected,

@@ -105,6 +105,32 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
     ))
 }
 
+/// Largest channel-level difference a gain slip between the channels
+/// explains, dB. A mix leaning a few dB to one side (a pan law, a
+/// one-sided effect, a gain slip) is re-centred by a balance correction;
+/// beyond this, when the channels also carry different music (correlation
+/// under [`SEPARATE_PARTS_CORRELATION`]), the quiet channel carries other
+/// parts: a hard-panned arrangement, which a balance control does not
+/// re-centre (turning the quiet channel up raises only what is in it).
+/// (The judgement corpus's injected leans reach 7 dB; two clean
+/// calibration recordings of hard-panned tracker music sit at 15 and 17 dB,
+/// their channels correlating at 0.18 and 0.38.)
+pub const MAX_REBALANCE_DB: f64 = 10.0;
+/// Correlation under which the two channels carry different parts (see
+/// [`MAX_REBALANCE_DB`]).
+pub const SEPARATE_PARTS_CORRELATION: f64 = 0.5;
+/// Highest severity of a lean that is the arrangement (see
+/// [`panned_arrangement`]): minor at most.
+pub const ARRANGEMENT_SEVERITY: f64 = 0.5;
+
+/// Whether a channel-level difference of `balance_db` between channels that
+/// correlate at `correlation` is a hard-panned arrangement rather than a
+/// lean (see [`MAX_REBALANCE_DB`]).
+pub fn panned_arrangement(balance_db: f64, correlation: Option<f64>) -> bool {
+    balance_db.abs() > MAX_REBALANCE_DB
+        && correlation.is_some_and(|c| c < SEPARATE_PARTS_CORRELATION)
+}
+
 /// Smallest channel-level difference the image-lean risk reports, dB.
 pub const LEAN_AUDIBLE_DB: f64 = 0.5;
 
@@ -121,13 +147,21 @@ pub const LEAN_AUDIBLE_DB: f64 = 0.5;
 /// room to blend the sides) and 3.0 LU (major: the centre image — vocal,
 /// kick, bass — is visibly off-centre; a 3 dB level difference moves a
 /// phantom centre roughly a third of the way to one side, Blumlein/Bauer
-/// panning law data).
+/// panning law data). A hard-panned arrangement ([`panned_arrangement`])
+/// is minor at most: it sounds as lopsided on every system as on the
+/// artist's own, so nothing breaks in translation; the words ask whether
+/// the panning is meant.
 fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
     let balance = m.stereo.balance_db?;
     let bal = m.stereo.lean_db.unwrap_or(balance);
     let (centre_db, confidence) = m.stereo.centre.unwrap_or((f64::NAN, 0.0));
     let by_centre = confidence >= 0.5;
-    let severity = ramp(bal.abs(), 1.0, 3.0);
+    let arrangement = !by_centre && panned_arrangement(balance, m.stereo.correlation);
+    let severity = if arrangement {
+        ramp(bal.abs(), 1.0, 3.0).min(ARRANGEMENT_SEVERITY)
+    } else {
+        ramp(bal.abs(), 1.0, 3.0)
+    };
     // Worst 3 s windows: the track's lean moved by how far each window's
     // channel balance departs from the whole track's, counted towards the
     // side of the largest one.
@@ -207,6 +241,14 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
                 format!("comes {d:.1} dB louder from the {s} channel")
             }),
         )
+    } else if arrangement {
+        format!(
+            "Throughout the track the {side} channel is {:.1} dB louder than the other, and the two carry \
+             different parts (correlation {:.2}): the arrangement is panned to one side, and it sounds \
+             as lopsided on every system as it does here.",
+            bal.abs(),
+            m.stereo.correlation.unwrap_or(f64::NAN),
+        )
     } else {
         format!(
             "Throughout the track the {side} channel is {:.1} dB louder than the other.",
@@ -218,10 +260,18 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         severity,
         "Image leans to one side",
         format!(
-            "{lean} On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. {}",
+            "{lean} {}{}",
+            if arrangement {
+                ""
+            } else {
+                "On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. "
+            },
             if by_centre && !local {
                 "The whole centre moves together, as a level difference between the channels does \
                  (a trim, a balance control or a stereo insert set unevenly): rebalancing the channels puts it back."
+            } else if arrangement {
+                "Check that this is the panning you want: a balance control cannot re-centre it (turning the \
+                 quiet channel up raises only what is in it); re-pan in the mix if it is not."
             } else {
                 "Check a panned element or a one-sided effect, or rebalance the channels."
             }
