@@ -443,6 +443,7 @@ fn master_with_parallelism(
         &mut progress,
     )?;
     after.notices.extend(notes);
+    keep_arrangement(&before, &mut after);
     iterations.push(Iteration {
         step: iterations.len() as u32,
         risk_severity: severity_summary(&decide::severities(&after)),
@@ -465,6 +466,33 @@ fn master_with_parallelism(
         },
         corrections: Chain::new(modules),
     })
+}
+
+/// A hard-panned arrangement in the input
+/// ([`crate::risks::stereo::panned_arrangement`]) stays the arrangement in
+/// the master: a width touch for another risk leaks the loud channel into
+/// the quiet one and lifts their correlation (planetblupi 001: 0.18 → 0.50),
+/// but the quiet channel still carries other parts, so the master's lean is
+/// held to the input's verdict (minor at most) rather than read as a slip.
+fn keep_arrangement(before: &Report, after: &mut Report) {
+    let st = &before.stereo;
+    if !st
+        .balance_db
+        .is_some_and(|b| crate::risks::stereo::panned_arrangement(b, st.correlation))
+    {
+        return;
+    }
+    let cap = crate::risks::stereo::ARRANGEMENT_SEVERITY;
+    for r in after
+        .risks
+        .iter_mut()
+        .filter(|r| r.id == "stereo_imbalance")
+    {
+        if r.severity > cap {
+            r.severity = cap;
+            r.level = crate::report::Level::from_severity(cap);
+        }
+    }
 }
 
 /// Checks the inputs and options before any work.
@@ -511,6 +539,61 @@ fn target_loudness(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The master's lean keeps the input's verdict of a hard-panned
+    /// arrangement (a width touch had read it as a major slip); a lean that
+    /// was a slip in the input is left as measured.
+    #[test]
+    fn a_hard_panned_input_stays_an_arrangement_in_the_master() {
+        let report = |right_db: f32| {
+            let a = sub_heavy(48_000, 6.0, 7, 0.5);
+            // The right channel another signal (the left played backwards)
+            // `right_db` down: other parts, not the same music.
+            let right = a.channels[0]
+                .iter()
+                .rev()
+                .map(|s| s * 10f32.powf(right_db / 20.0))
+                .collect();
+            let audio = AudioBuffer {
+                sample_rate: a.sample_rate,
+                channels: vec![a.channels[0].clone(), right],
+            };
+            analyze(
+                &audio,
+                &Source::pcm("t"),
+                &AnalysisOptions::default(),
+                |_, _| {},
+            )
+            .report
+        };
+        let lean_level = |r: &Report| {
+            r.risks
+                .iter()
+                .find(|x| x.id == "stereo_imbalance")
+                .map(|x| x.level)
+        };
+        for (right_db, kept) in [(-17.0, false), (-4.0, true)] {
+            let before = report(right_db);
+            // The master as a narrowed track would read: a major lean.
+            let mut after = before.clone();
+            let lean = after
+                .risks
+                .iter_mut()
+                .find(|x| x.id == "stereo_imbalance")
+                .unwrap();
+            lean.severity = 1.0;
+            lean.level = crate::report::Level::Major;
+            keep_arrangement(&before, &mut after);
+            assert_eq!(
+                lean_level(&after) == Some(crate::report::Level::Major),
+                kept,
+                "{right_db} dB: {:?} (input {:?}, correlation {:?})",
+                lean_level(&after),
+                lean_level(&before),
+                before.stereo.correlation
+            );
+        }
+    }
 
     /// A short stereo mix with too much sub (a loud 45 Hz tone under
     /// noise), so the loop has a risk with several candidate moves.
