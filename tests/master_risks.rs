@@ -370,6 +370,21 @@ fn resonant_bass_note_is_cut() {
     );
 }
 
+/// A hard-panned arrangement: the clean mix's left channel, and on the right
+/// other parts (the mix played backwards) `down_db` lower.
+fn hard_panned(down_db: f32) -> AudioBuffer {
+    let left = clean(SR, SECONDS);
+    let other: Vec<f32> = left.channels[1]
+        .iter()
+        .rev()
+        .map(|s| s * 10f32.powf(-down_db / 20.0))
+        .collect();
+    AudioBuffer {
+        sample_rate: SR,
+        channels: vec![left.channels[0].clone(), other],
+    }
+}
+
 /// A channel far quieter than the other *and* carrying other parts (a
 /// hard-panned arrangement: the right channel another mix, 16 dB down) is
 /// the mix's doing: no balance move — the channels' level difference, by the
@@ -380,16 +395,7 @@ fn resonant_bass_note_is_cut() {
 #[test]
 fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
     let left = clean(SR, SECONDS);
-    // Other parts on the right: the mix played backwards, 16 dB down.
-    let other: Vec<f32> = left.channels[1]
-        .iter()
-        .rev()
-        .map(|s| s * 10f32.powf(-16.0 / 20.0))
-        .collect();
-    let panned = AudioBuffer {
-        sample_rate: SR,
-        channels: vec![left.channels[0].clone(), other],
-    };
+    let panned = hard_panned(16.0);
     let m = run("hard-panned", &panned, &MasterOptions::default());
     let (b0, b1) = (balance_db(&panned), balance_db(&m.audio));
     assert!(b0.abs() > 10.0, "the generated balance is {b0:.1} dB");
@@ -430,16 +436,7 @@ fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
 /// arrangement minor at most, and says so.
 #[test]
 fn a_hard_panned_mix_is_not_rebalanced_after_a_width_move() {
-    let left = clean(SR, SECONDS);
-    let other: Vec<f32> = left.channels[1]
-        .iter()
-        .rev()
-        .map(|s| s * 10f32.powf(-17.0 / 20.0))
-        .collect();
-    let panned = AudioBuffer {
-        sample_rate: SR,
-        channels: vec![left.channels[0].clone(), other],
-    };
+    let panned = hard_panned(17.0);
     let input = analyze(
         &panned,
         &Source::pcm("hard-panned"),
