@@ -10,6 +10,7 @@
 
 mod model;
 mod processor;
+mod record;
 mod render;
 mod stage;
 mod wire;

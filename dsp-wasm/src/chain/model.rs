@@ -136,8 +136,16 @@ pub enum FilterKind {
 ///
 /// Every module has one *amount*-like parameter a user can scale
 /// ([`Module::amount`], [`Module::scaled`]): a gain, a maximum cut, a width.
+///
+/// Written as serde's internally tagged enum; read through one flat record
+/// (`chain/record.rs`), where the optional fields take their defaults: `gain_db`
+/// 0 for pass filters, `target` stereo, `flip_low` none.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(tag = "module", rename_all = "snake_case")]
+#[serde(
+    tag = "module",
+    rename_all = "snake_case",
+    try_from = "super::record::Record"
+)]
 pub enum Module {
     /// Static gain ([`crate::dsp::gain`]). Amount: `gain_db`.
     Gain { gain_db: f64 },
@@ -149,9 +157,7 @@ pub enum Module {
         kind: FilterKind,
         freq_hz: f64,
         q: f64,
-        #[serde(default)]
         gain_db: f64,
-        #[serde(default)]
         target: StereoTarget,
     },
     /// Dynamic EQ band ([`crate::dsp::dynamic_eq`]). Amount: `max_cut_db`.
@@ -163,7 +169,6 @@ pub enum Module {
         max_cut_db: f64,
         attack_ms: f64,
         release_ms: f64,
-        #[serde(default)]
         target: StereoTarget,
     },
     /// Split-band de-esser: the band from `split_hz` up to 12.5 kHz is turned down while
@@ -190,7 +195,7 @@ pub enum Module {
         mono_below_hz: f64,
         /// The channel whose lows are polarity-inverted before the mono sum
         /// (absent from the JSON when none).
-        #[serde(default, skip_serializing_if = "FlipLow::is_none")]
+        #[serde(skip_serializing_if = "FlipLow::is_none")]
         flip_low: FlipLow,
         width: f64,
         balance_db: f64,
