@@ -12,12 +12,12 @@ step "cargo fmt --check"
 cargo fmt --all --check
 
 step "clippy (native engine, tests, command line)"
-cargo clippy --locked --workspace --exclude app --exclude preflight-worker --all-targets -- -D warnings
+cargo clippy --locked --workspace --exclude app --exclude preflight-worker --exclude preflight-decoder --all-targets -- -D warnings
 step "clippy (browser crates, wasm32)"
-cargo clippy --locked -p app -p preflight-worker -p preflight-worklet --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --locked -p app -p preflight-worker -p preflight-decoder -p preflight-worklet --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (engine, worklet ABI, conformance, peers, detection, mastering)"
-cargo test --locked --workspace --exclude app --exclude preflight-worker
+cargo test --locked --workspace --exclude app --exclude preflight-worker --exclude preflight-decoder
 
 step "cargo test (the page's model, native; the rest of app needs a browser)"
 cargo clippy --locked -p app --lib --tests -- -D warnings

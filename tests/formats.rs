@@ -3,7 +3,7 @@
 //! and AAC/M4A; the engine must decode each at the file's own sample rate with
 //! the same length and loudness as the source.
 
-use dsp_wasm::io::decode::decode_file;
+use dsp_wasm::io::decode::{decode_blocks, decode_file, needs_compressed_decoders};
 use dsp_wasm::measure::loudness;
 use preflight_tests::peers::ffmpeg_convert;
 use preflight_tests::scratch_dir;
@@ -31,6 +31,7 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
             // Raw ADTS stream (read without a byte length, see decode.rs).
             ("aac", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
         ];
+        assert!(!needs_compressed_decoders(&std::fs::read(&wav).unwrap()));
         for (ext, args, tol_lu, format) in cases {
             let out = dir.join(format!("enc-{rate}-{channels}.{ext}"));
             ffmpeg_convert(&wav, &out, args);
@@ -44,6 +45,10 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
                 "{ext}: {} s",
                 d.audio.duration_s()
             );
+            same_in_blocks(&out, &d);
+            let head = std::fs::read(&out).unwrap();
+            let compressed = !matches!(ext, "flac");
+            assert_eq!(needs_compressed_decoders(&head), compressed, "{ext}");
             let got = loudness::measure(&d.audio, |_| {}).integrated_lufs.unwrap();
             assert!(
                 (got - reference).abs() <= tol_lu,
@@ -52,4 +57,31 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The decoder Worker's way of reading `path` (`decode_blocks`, a few
+/// thousand frames at a time) gives, joined, exactly what `decode_file` gave.
+fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded) {
+    let file = std::fs::File::open(path).unwrap();
+    let len = file.metadata().unwrap().len();
+    let name = path.file_name().and_then(|n| n.to_str());
+    let mut joined: Vec<Vec<f32>> = Vec::new();
+    let mut blocks = 0;
+    let info = decode_blocks(file, len, name, 10_007, &mut |block, _| {
+        joined.resize_with(block.len(), Vec::new);
+        for (j, b) in joined.iter_mut().zip(block) {
+            j.extend_from_slice(b);
+        }
+        blocks += 1;
+        Ok(())
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(blocks > 5, "{}: {blocks} blocks", path.display());
+    assert_eq!(joined, whole.audio.channels, "{}", path.display());
+    assert_eq!(info.frames, whole.audio.frames());
+    assert_eq!(info.channels, whole.audio.num_channels());
+    assert_eq!(info.sample_rate, whole.audio.sample_rate);
+    assert_eq!(info.format, whole.format);
+    assert_eq!(info.skipped_packets, whole.skipped_packets);
+    assert_eq!(info.non_finite_samples, whole.non_finite_samples);
 }

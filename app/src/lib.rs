@@ -9,6 +9,8 @@
 //! - [`ui`]: the Leptos components, the state store that mirrors the model
 //!   into signals, and the page's requests to the Workers.
 //! - [`protocol`]: the messages between page and Worker.
+//! - [`blob_source`]: a File read as a stream in a Worker (the engine and the decoder Worker read files with it).
+//! - [`decoder_client`]: the decoder Worker (MP3, Ogg Vorbis, AAC/M4A), started only for a file that needs it.
 //! - [`worker_client`]: spawns the Workers, queues work until they are ready, restarts one that dies.
 //! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B, and seeking.
 //! - [`offline`]: the service worker's registration (offline use, updates) and
@@ -29,7 +31,9 @@
 //! plot, overview, listening) on the host; everything else needs a browser (the
 //! end-to-end tests in `tests/e2e/`).
 
+pub mod blob_source;
 pub mod clip;
+pub mod decoder_client;
 pub mod demo;
 pub mod embed;
 pub mod fmt;

@@ -25,6 +25,24 @@
 //! Page → helper Worker:
 //! - `{ type: "measure-peaks", id, name, file: File }` (it reads the file itself)
 //!
+//! A file the engine does not read (MP3, Ogg Vorbis, AAC/M4A, or not known:
+//! `dsp_wasm::io::decode::needs_compressed_decoders` of its first bytes) is
+//! decoded by the decoder Worker first, and its samples reach the engine
+//! (and, for a split analysis, the helper) as they are decoded:
+//! - `{ type: "pcm-block", stream, channels: [Float32Array], frames }` one
+//!   block of every channel (transferred; `frames`: the length the header
+//!   gives, or null), in order; then `analyze`, `measure-peaks` or
+//!   `reference` with `pcm` ([`pcm_facts`] and the `stream`) in place of
+//!   `file`, which takes the blocks of that stream;
+//! - `{ type: "pcm-drop", stream }` forgets a stream whose file was abandoned.
+//!
+//! Page → decoder Worker (`app/decoder`, one per file, stopped after it):
+//! - `{ type: "decode", id, name, file: File, copies }`, answered by
+//!   `{ type: "pcm-block", id, channels, spare, frames }` as the samples are
+//!   decoded (transferred; `spare`, a second copy for the helper, with
+//!   `copies: 2`), then `{ type: "decoded-file", id, pcm }` ([`pcm_facts`]),
+//!   or `error`; `{ type: "ready" }` once loaded
+//!
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
 //! - `{ type: "warm" }` once, after the start-up warm-up
@@ -46,7 +64,9 @@
 //! - `{ type: "reference-error", id, name, message }` the reference could not be read (why, one line)
 //! - `{ type: "error", id, message }` one user-facing line
 
-use js_sys::{Array, Object, Reflect};
+use dsp_wasm::audio::AudioBuffer;
+use dsp_wasm::io::decode::{BlocksDecoded, Decoded, InputFormat};
+use js_sys::{Array, Float32Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
 /// Builds a JS object from `(key, value)` pairs.
@@ -83,4 +103,66 @@ pub fn get(obj: &JsValue, key: &str) -> JsValue {
 pub fn get_channels(obj: &JsValue, key: &str) -> Vec<js_sys::Float32Array> {
     let arr: Array = get(obj, key).into();
     arr.iter().map(|v| v.into()).collect()
+}
+
+/// One block of decoded samples as Float32Arrays (copies), and their
+/// buffers (to transfer).
+pub fn block_to_js(block: &[Vec<f32>]) -> (Array, Array) {
+    let channels = Array::new();
+    let transfer = Array::new();
+    for ch in block {
+        let a = Float32Array::new_with_length(ch.len() as u32);
+        a.copy_from(ch);
+        transfer.push(&a.buffer());
+        channels.push(&a);
+    }
+    (channels, transfer)
+}
+
+/// The facts of a file decoded in blocks: `{ sampleRate, format, bitDepth,
+/// nonFinite, skipped }` (the blocks went ahead of it).
+pub fn pcm_facts(d: &BlocksDecoded) -> Object {
+    let bits = d.format.bit_depth.map_or(JsValue::NULL, JsValue::from);
+    object(&[
+        ("sampleRate", d.sample_rate.into()),
+        ("format", d.format.format.as_str().into()),
+        ("bitDepth", bits),
+        ("nonFinite", (d.non_finite_samples as f64).into()),
+        ("skipped", (d.skipped_packets as f64).into()),
+    ])
+}
+
+/// The decoded file that [`pcm_facts`] describe, with its samples
+/// (`channels`, gathered from the stream's blocks). `None` when the facts
+/// are not a decoded file's or the channels are missing or uneven.
+pub fn decoded_from_facts(facts: &JsValue, channels: Vec<Vec<f32>>) -> Option<Decoded> {
+    let sample_rate = get_f64(facts, "sampleRate");
+    let frames = channels.first().map_or(0, Vec::len);
+    if !(sample_rate.is_finite() && sample_rate >= 1.0)
+        || frames == 0
+        || channels.iter().any(|c| c.len() != frames)
+    {
+        return None;
+    }
+    let count = |key| {
+        let n = get_f64(facts, key);
+        if n.is_finite() && n >= 0.0 {
+            n as usize
+        } else {
+            0
+        }
+    };
+    let bits = get_f64(facts, "bitDepth");
+    Some(Decoded {
+        audio: AudioBuffer {
+            sample_rate: sample_rate as u32,
+            channels,
+        },
+        format: InputFormat {
+            format: get_str(facts, "format"),
+            bit_depth: bits.is_finite().then_some(bits as u32),
+        },
+        non_finite_samples: count("nonFinite"),
+        skipped_packets: count("skipped"),
+    })
 }

@@ -200,15 +200,22 @@ pub fn send(msg: JsValue, transfer: Array) {
     post(Role::Engine, msg, transfer);
 }
 
-/// Asks the helper Worker for the peak half of job `id`'s analysis of
-/// `file` (which it reads itself). Returns false if there is no helper (the
-/// engine then analyses alone).
-pub fn send_to_helper(id: u32, name: &str, file: &web_sys::File) -> bool {
+/// Asks the helper Worker for the peak half of job `id`'s analysis of a file
+/// (`(key, value)`: `file` and the File, which it reads itself, or `pcm` and
+/// the facts of samples it was sent). Returns false if there is no helper
+/// (the engine then analyses alone).
+pub fn send_to_helper(id: u32, name: &str, (key, value): (&str, JsValue)) -> bool {
     let msg = object(&[
         ("type", "measure-peaks".into()),
         ("id", id.into()),
         ("name", name.into()),
-        ("file", file.into()),
+        (key, value),
     ]);
     post(Role::Helper, msg.into(), Array::new())
+}
+
+/// Sends a message (with transferables) to the helper Worker, now or once
+/// it is ready. Returns false if there is no helper.
+pub fn send_to_helper_raw(msg: JsValue, transfer: Array) -> bool {
+    post(Role::Helper, msg, transfer)
 }

@@ -15,6 +15,11 @@ pub enum Error {
         "not a supported audio file: {0} (Preflight reads WAV, FLAC, MP3, Ogg Vorbis and AAC/M4A)"
     )]
     Unsupported(String),
+    /// MP3, Ogg Vorbis or AAC/M4A (or an unknown file) given to a build
+    /// without the compressed-format decoders (the `lossy` feature): the
+    /// page's engine Worker, when a file skipped the decoder Worker.
+    #[error("this engine was built to read WAV and FLAC only; the file needs the MP3, Ogg Vorbis and AAC/M4A decoders")]
+    DecodersNotBuilt,
     /// The container was recognised but its contents are broken.
     #[error("the file is corrupt or truncated: {0}")]
     Corrupt(String),
@@ -63,7 +68,7 @@ impl Error {
     /// True when the error is the user's input (exit code 2 at the command line),
     /// false for environment failures.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Io(_))
+        !matches!(self, Error::Io(_) | Error::DecodersNotBuilt)
     }
 }
 

@@ -3,6 +3,7 @@
 // the per-file count of what the page downloaded, and the page-side error
 // collector for a driver that reports no console (WebKitWebDriver).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -157,10 +158,30 @@ export function pageWasmFetches(log, wasmPaths) {
 /**
  * How often each wasm should be fetched on a first visit: once — except the
  * Workers' engine (worker_bg.wasm), which each of the two Workers (engine and
- * helper) fetches for itself, in Chromium too.
+ * helper) fetches for itself, in Chromium too, and the decoder Worker's
+ * (decoder_bg.wasm), fetched only when an MP3, Ogg or M4A file is opened.
  */
 export function expectedWasmFetches(wasmPaths) {
-  return Object.fromEntries(wasmPaths.map((p) => [p, p === '/worker_bg.wasm' ? 2 : 1]));
+  const times = (p) => ({ '/worker_bg.wasm': 2, '/decoder_bg.wasm': 0 }[p] ?? 1);
+  return Object.fromEntries(wasmPaths.map((p) => [p, times(p)]));
+}
+
+/**
+ * The test mix at `wavPath` encoded as MP3 by ffmpeg (192 kbit/s; read by
+ * the decoder Worker), and the command line's report of the MP3.
+ */
+export async function mp3AndReport(wavPath) {
+  const path = wavPath.replace(/\.wav$/, '.mp3');
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', wavPath, '-c:a', 'libmp3lame', '-b:a', '192k', path]);
+  const json = `${path}.json`;
+  const r = cli(['analyze', path, '--json', json]);
+  assert.equal(r.code, 0, `preflight analyze: ${r.stderr}`);
+  return { path, report: JSON.parse(await readFile(json, 'utf8')) };
+}
+
+/** In the page: whether the shown report is of the file `name`. */
+export function showsFile(name) {
+  return document.querySelector('#file-name')?.textContent === name;
 }
 
 /**

@@ -13,7 +13,7 @@ import puppeteer from 'puppeteer-core';
 import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
-  loadedMarks, mixAndReport, pageWasmFetches, playbackState, readIntegrated, requireInstalled, selectColours, since,
+  loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since,
 } from './common.mjs';
 
 const FIREFOX = process.env.FIREFOX || '/usr/lib/firefox-esr/firefox-esr';
@@ -103,6 +103,14 @@ test('Firefox: a picked WAV shows the command line\'s integrated loudness, and P
     await screenshot(page);
     assertReadableMenus('Firefox', await page.evaluate(selectColours));
     await saveArtifact('engine-firefox-menus.png', Buffer.from(await (await page.$('section.master')).screenshot()));
+
+    // An MP3 goes through the decoder Worker (loaded now, not before).
+    const mp3 = await mp3AndReport(path);
+    await (await page.$('#file-input')).uploadFile(mp3.path);
+    await page.waitForFunction(showsFile, { timeout: ANALYSIS_TIMEOUT_MS, polling: 100 }, 'engine mix.mp3');
+    const shownMp3 = await (await page.waitForFunction(readIntegrated, { timeout: ANALYSIS_TIMEOUT_MS, polling: 100 })).jsonValue();
+    console.log(`Firefox: the MP3: page ${shownMp3.text} LUFS (raw ${shownMp3.raw}), CLI ${mp3.report.loudness.integrated_lufs}`);
+    assertLoudness('Firefox (MP3)', shownMp3, mp3.report);
     if (warnings.length) console.log(`Firefox console warnings: ${JSON.stringify([...new Set(warnings)])}`);
     assert.deepEqual(errors, []);
   } catch (e) {

@@ -15,7 +15,7 @@ import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import { startDriver, Session } from './webdriver.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
-  installAudioTap, loadedMarks, mixAndReport, pageWasmFetches, painted, playbackState, readIntegrated,
+  installAudioTap, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, painted, playbackState, readIntegrated,
   requireInstalled, selectColours, since,
 } from './common.mjs';
 
@@ -114,6 +114,14 @@ test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Pl
     await session.evaluate(() => document.querySelector('section.master').scrollIntoView({ block: 'center' }));
     await session.evaluateAsync(painted);
     await saveArtifact('engine-webkit-menus.png', await session.screenshot());
+
+    // An MP3 goes through the decoder Worker (loaded now, not before).
+    const mp3 = await mp3AndReport(path);
+    await session.sendKeys(await session.$('#file-input'), mp3.path);
+    await session.waitFor(showsFile, { timeoutMs: ANALYSIS_TIMEOUT_MS, what: 'the MP3\'s report' }, 'engine mix.mp3');
+    const shownMp3 = await session.waitFor(readIntegrated, { timeoutMs: ANALYSIS_TIMEOUT_MS, what: 'the MP3\'s integrated loudness' });
+    console.log(`WebKit: the MP3: page ${shownMp3.text} LUFS (raw ${shownMp3.raw}), CLI ${mp3.report.loudness.integrated_lufs}`);
+    assertLoudness('WebKit (MP3)', shownMp3, mp3.report);
     log = await consoleOf(session);
     if (log.warnings.length) console.log(`WebKit console warnings: ${JSON.stringify([...new Set(log.warnings)])}`);
     assert.deepEqual(log.errors, []);

@@ -9,6 +9,7 @@ use wasm_bindgen::JsValue;
 
 use super::browser::mark;
 use super::store::Store;
+use crate::decoder_client;
 use crate::model::{SPLIT_MAX_BYTES, SPLIT_MIN_BYTES};
 use crate::protocol::object;
 use crate::{player, worker_client};
@@ -28,17 +29,48 @@ thread_local! {
 pub fn reference(store: Store, file: web_sys::File) {
     store.update(|m| m.reference_error = None);
     REFERENCE_FILE.with(|f| *f.borrow_mut() = Some(file.clone()));
-    send_reference(&file);
+    send_reference(store, &file);
 }
 
-fn send_reference(file: &web_sys::File) {
+/// Sends the reference track to the engine, decoded first if the engine
+/// cannot read its kind ([`decoder_client`]).
+fn send_reference(store: Store, file: &web_sys::File) {
+    let name = file.name();
+    decoder_client::route(f64::NAN, file.clone(), false, move |readable| {
+        let (key, value) = match readable {
+            Ok(r) => r.field(),
+            Err(message) => {
+                let msg = object(&[
+                    ("type", "reference-error".into()),
+                    ("id", f64::NAN.into()),
+                    ("name", name.as_str().into()),
+                    ("message", message.into()),
+                ]);
+                return super::worker_events::handle(store, msg.into());
+            }
+        };
+        let msg = object(&[
+            ("type", "reference".into()),
+            ("id", f64::NAN.into()),
+            ("name", name.as_str().into()),
+            (key, value),
+        ]);
+        worker_client::send(msg.into(), Array::new());
+    });
+}
+
+/// Posts `message` as the engine's error for job `id` (unless another job
+/// has replaced it).
+fn job_error(store: Store, id: u32, message: String) {
+    if store.job.get_untracked() != id {
+        return;
+    }
     let msg = object(&[
-        ("type", "reference".into()),
-        ("id", f64::NAN.into()),
-        ("name", file.name().into()),
-        ("file", file.clone().into()),
+        ("type", "error".into()),
+        ("id", id.into()),
+        ("message", message.into()),
     ]);
-    worker_client::send(msg.into(), Array::new());
+    super::worker_events::handle(store, msg.into());
 }
 
 /// Forgets the reference track, here and in the engine.
@@ -53,9 +85,11 @@ pub fn clear_reference(store: Store) {
 }
 
 /// Starts a new job for `file`: the Workers get the File itself (a handle,
-/// not its bytes: each reads it off the main thread); the last file's result
-/// stays until this one's report arrives ([`accept_file`]). A long file is
-/// measured by both Workers at once (see [`worker_client`]).
+/// not its bytes: each reads it off the main thread), or, for a kind the
+/// engine does not read, its samples from the decoder Worker
+/// ([`decoder_client`]); the last file's result stays until this one's
+/// report arrives ([`accept_file`]). A long file is measured by both Workers
+/// at once (see [`worker_client`]).
 pub fn analyze_file(store: Store, file: web_sys::File) {
     mark("__preflightPickedAt");
     let name = file.name();
@@ -71,24 +105,37 @@ pub fn analyze_file(store: Store, file: web_sys::File) {
         player::set_chain(&chain);
     }
     let split = (SPLIT_MIN_BYTES..=SPLIT_MAX_BYTES).contains(&file.size());
-    let msg = object(&[
-        ("type", "analyze".into()),
-        ("id", id.into()),
-        ("name", name.as_str().into()),
-        ("file", file.clone().into()),
-        ("split", split.into()),
-    ]);
-    mark("__preflightSentAt");
-    worker_client::send(msg.into(), Array::new());
-    if split && !worker_client::send_to_helper(id, &name, &file) {
-        // No helper: the engine measures both halves itself.
-        let peaks = object(&[
-            ("type", "peaks".into()),
+    decoder_client::abandon_jobs();
+    decoder_client::route(f64::from(id), file, split, move |readable| {
+        let readable = match readable {
+            Ok(r) => r,
+            Err(message) => return job_error(store, id, message),
+        };
+        if store.job.get_untracked() != id {
+            return readable.forget(); // replaced or cancelled meanwhile
+        }
+        let (key, value) = readable.field();
+        let msg = object(&[
+            ("type", "analyze".into()),
             ("id", id.into()),
-            ("json", JsValue::NULL),
+            ("name", name.as_str().into()),
+            (key, value),
+            ("split", split.into()),
         ]);
-        worker_client::send(peaks.into(), Array::new());
-    }
+        mark("__preflightSentAt");
+        worker_client::send(msg.into(), Array::new());
+        let helper = readable.for_helper().filter(|_| split);
+        let sent = helper.is_some_and(|h| worker_client::send_to_helper(id, &name, h));
+        if split && !sent {
+            // No helper: the engine measures both halves itself.
+            let peaks = object(&[
+                ("type", "peaks".into()),
+                ("id", id.into()),
+                ("json", JsValue::NULL),
+            ]);
+            worker_client::send(peaks.into(), Array::new());
+        }
+    });
 }
 
 /// The user's intent for a master, as the `<select>`s hold it.
@@ -201,6 +248,7 @@ pub fn accept_file() {
 /// the preview chain.
 pub fn cancel(store: Store) {
     worker_client::cancel();
+    decoder_client::cancel();
     PENDING_FILE.with(|f| *f.borrow_mut() = None);
     if store.update(|m| m.cancel()) {
         player::set_chain(&store.chain_json.get_untracked());
@@ -217,16 +265,28 @@ pub fn cancel(store: Store) {
 /// the reference track, if one is kept.
 fn reload_engine(store: Store, file: web_sys::File) {
     if let Some(r) = REFERENCE_FILE.with(|f| f.borrow().clone()) {
-        send_reference(&r);
+        send_reference(store, &r);
     }
-    let msg = object(&[
-        ("type", "analyze".into()),
-        ("id", store.job.get_untracked().into()),
-        ("name", file.name().into()),
-        ("file", file.into()),
-        ("split", false.into()),
-    ]);
-    worker_client::send(msg.into(), Array::new());
+    let id = store.job.get_untracked();
+    let name = file.name();
+    decoder_client::route(f64::from(id), file, false, move |readable| {
+        let readable = match readable {
+            Ok(r) => r,
+            Err(message) => return job_error(store, id, message),
+        };
+        if store.job.get_untracked() != id {
+            return readable.forget();
+        }
+        let (key, value) = readable.field();
+        let msg = object(&[
+            ("type", "analyze".into()),
+            ("id", id.into()),
+            ("name", name.into()),
+            (key, value),
+            ("split", false.into()),
+        ]);
+        worker_client::send(msg.into(), Array::new());
+    });
 }
 
 /// "Try a demo mix": the engine makes the demo song, which then opens like a dropped file.

@@ -17,21 +17,23 @@
 //! - [`clip`]: `clip` (a before/after demo clip as WAV bytes);
 //! - [`codec`]: `codec` (the master through Opus and back: true peak after decoding);
 //! - [`export`]: `export` (the master as a WAV file);
-//! - [`reference`]: `reference` and `reference-clear` (the reference track masters match).
+//! - [`reference`]: `reference` and `reference-clear` (the reference track masters match);
+//! - [`incoming`]: `pcm-block` and `pcm-drop` (samples the decoder Worker decoded, as they come).
 //!
-//! Shared pieces: [`wire`] (posting, decoding the file sent),
-//! [`blob_source`] (a File read as a stream), [`clock`] (progress
+//! Shared pieces: [`wire`] (posting, decoding the file sent: read as a
+//! stream with `app::blob_source`, or samples the decoder Worker decoded),
+//! [`clock`] (progress
 //! and stage times), [`state`] (what is kept between messages), [`engine`]
 //! (the engine's entry points and the warm-up).
 
 mod analyze;
-mod blob_source;
 mod clip;
 mod clock;
 mod codec;
 mod demo;
 mod engine;
 mod export;
+mod incoming;
 mod master;
 mod peaks;
 mod reference;
@@ -67,6 +69,8 @@ fn on_message(ev: MessageEvent) {
         "export" => export::on_export(id),
         "reference" => reference::on_reference(id, &data),
         "reference-clear" => reference::on_reference_clear(),
+        "pcm-block" => incoming::on_block(&data),
+        "pcm-drop" => incoming::on_drop(&data),
         other => post_error(id, &format!("unknown request {other:?}")),
     }
 }

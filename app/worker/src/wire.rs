@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
 
-use crate::blob_source::BlobSource;
+use app::blob_source::BlobSource;
 
 /// The Worker's global scope.
 pub fn scope() -> DedicatedWorkerGlobalScope {
@@ -67,8 +67,17 @@ pub fn post_progress(id: f64, stage: &str, fraction: f64) {
 /// Decodes the file of a message: a `file` (a File handle) is read here as
 /// a stream, a block at a time ([`BlobSource`]), so the file itself is never
 /// held whole (its head is checked against the limits before the rest is
-/// read); `bytes` (a Uint8Array) are decoded from memory.
+/// read); `bytes` (a Uint8Array) are decoded from memory; `pcm` is a file
+/// the decoder Worker decoded: its facts, and the stream of blocks
+/// gathered by [`crate::incoming`].
 pub fn decode_message(data: &JsValue, name: &str) -> Result<Decoded, String> {
+    let pcm = protocol::get(data, "pcm");
+    if pcm.is_object() {
+        let channels = crate::incoming::take(protocol::get_f64(&pcm, "stream"));
+        return channels
+            .and_then(|c| protocol::decoded_from_facts(&pcm, c))
+            .ok_or_else(|| "the decoded samples did not arrive whole".to_string());
+    }
     let file = protocol::get(data, "file");
     if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
         let source = BlobSource::new(blob.clone())

@@ -2,6 +2,13 @@
 //! 32-bit float), FLAC, MP3, Ogg Vorbis, AAC/M4A. The file's own sample rate is
 //! kept; mono and stereo are accepted, more channels are refused with a clear
 //! message (a mastering tool should not guess a downmix).
+//!
+//! MP3, Ogg Vorbis and AAC/M4A need the crate's `lossy` feature (on by
+//! default). The page's engine Worker is built without it, so that a page
+//! opened for a WAV or FLAC never downloads those decoders; a file for which
+//! [`needs_compressed_decoders`] says yes goes through the decoder Worker
+//! (`app/decoder`, built with it) first. Built without it, decoding such a
+//! file is [`Error::DecodersNotBuilt`].
 
 use std::io::Cursor;
 
@@ -93,7 +100,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
     } else {
         Box::new(Cursor::new(bytes))
     };
-    decode_probed(source, byte_len, name)
+    decode_probed(source, byte_len, name, None)
 }
 
 /// Decodes a file read from `source` as it goes, never holding its bytes:
@@ -103,10 +110,104 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
 /// straight from `source`. Memory: the decoded audio and one block. Gives
 /// the same audio as [`decode`] of the same bytes.
 pub fn decode_source<S: MediaSource + 'static>(
-    mut source: S,
+    source: S,
     byte_len: u64,
     name: Option<&str>,
 ) -> Result<Decoded> {
+    match open_source(source, byte_len)? {
+        Opened::Wav(source, layout) => pcm_wav_stream(source, &layout),
+        Opened::Other(source) => decode_probed(source, byte_len as usize, name, None),
+    }
+}
+
+/// What [`decode_blocks`] found, besides the samples it handed out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlocksDecoded {
+    pub sample_rate: u32,
+    pub channels: usize,
+    /// Frames handed out in all.
+    pub frames: usize,
+    pub format: InputFormat,
+    /// NaN or ±Inf samples that were replaced by silence.
+    pub non_finite_samples: usize,
+    /// Packets the codec could not decode and that were skipped.
+    pub skipped_packets: usize,
+}
+
+/// [`decode_source`] handing the samples out as they are decoded, in blocks
+/// of every channel of about `block_frames` frames (up to a packet more;
+/// non-finite samples already silenced), instead of gathering the whole
+/// track: the decoder Worker posts each block on, so it never holds the
+/// track itself. The same checks and errors; the blocks, joined, are
+/// [`decode_source`]'s audio (a plain PCM WAV, which the engine reads
+/// itself, is converted whole first). `on_block` also gets the length the
+/// header gives, frames, if it gives one (the receiver can reserve it; the
+/// decoded length may differ, see [`check_complete`]); it may refuse a block
+/// (its error ends the decoding).
+pub fn decode_blocks<S: MediaSource + 'static>(
+    source: S,
+    byte_len: u64,
+    name: Option<&str>,
+    block_frames: usize,
+    on_block: &mut OnBlock<'_>,
+) -> Result<BlocksDecoded> {
+    let block_frames = block_frames.max(1);
+    match open_source(source, byte_len)? {
+        Opened::Wav(source, layout) => {
+            let d = pcm_wav_stream(source, &layout)?;
+            let frames = d.audio.frames();
+            for start in (0..frames).step_by(block_frames) {
+                let end = (start + block_frames).min(frames);
+                let block: Vec<Vec<f32>> = d
+                    .audio
+                    .channels
+                    .iter()
+                    .map(|c| c[start..end].to_vec())
+                    .collect();
+                on_block(&block, Some(frames as u64))?;
+            }
+            Ok(BlocksDecoded {
+                sample_rate: d.audio.sample_rate,
+                channels: d.audio.num_channels(),
+                frames,
+                format: d.format,
+                non_finite_samples: d.non_finite_samples,
+                skipped_packets: d.skipped_packets,
+            })
+        }
+        Opened::Other(source) => {
+            let mut frames = 0usize;
+            let mut count = |block: &[Vec<f32>], expected: Option<u64>| {
+                frames += block.first().map_or(0, Vec::len);
+                on_block(block, expected)
+            };
+            let d = decode_probed(
+                source,
+                byte_len as usize,
+                name,
+                Some((block_frames, &mut count)),
+            )?;
+            Ok(BlocksDecoded {
+                sample_rate: d.audio.sample_rate,
+                channels: d.audio.num_channels(),
+                frames,
+                format: d.format,
+                non_finite_samples: d.non_finite_samples,
+                skipped_packets: d.skipped_packets,
+            })
+        }
+    }
+}
+
+/// A source whose head has been checked: a plain PCM WAV to convert
+/// directly, or anything else for symphonia.
+enum Opened<S> {
+    Wav(S, WavLayout),
+    Other(Box<dyn MediaSource>),
+}
+
+/// Reads and checks the first [`HEADER_BYTES`] of `source`, then rewinds it.
+fn open_source<S: MediaSource + 'static>(mut source: S, byte_len: u64) -> Result<Opened<S>> {
     use std::io::{Read, SeekFrom};
     if byte_len == 0 {
         return Err(Error::Empty);
@@ -118,35 +219,58 @@ pub fn decode_source<S: MediaSource + 'static>(
     source.seek(SeekFrom::Start(0))?;
     check_header(&head)?;
     if let Some(layout) = pcm_wav_layout(&head, byte_len) {
-        return pcm_wav_stream(source, &layout);
+        return Ok(Opened::Wav(source, layout));
     }
     check_before_probe(&head, byte_len)?;
     if head.get(4..8) == Some(b"ftyp") {
         check_mp4_stream(&mut source, byte_len)?;
     }
     let adts = adts_start(&head).is_some();
-    let source: Box<dyn MediaSource> = if adts {
+    Ok(Opened::Other(if adts {
         Box::new(LengthUnknown(source))
     } else {
         Box::new(source)
-    };
-    decode_probed(source, byte_len as usize, name)
+    }))
+}
+
+/// Whether the file whose first bytes are `head` needs the compressed-format
+/// decoders (the `lossy` feature) to be read: anything but a RIFF/WAVE file
+/// (PCM, float or ADPCM) or a FLAC stream. Unknown and broken files say yes:
+/// only the build with every decoder can tell what they are not.
+pub fn needs_compressed_decoders(head: &[u8]) -> bool {
+    let wave = head.get(0..4) == Some(b"RIFF") && head.get(8..12) == Some(b"WAVE");
+    let flac = head.get(0..4) == Some(b"fLaC");
+    !(wave || flac)
 }
 
 /// Guards against headers that crash symphonia (see each check), on the
-/// file's first bytes `head` of `byte_len` in all.
+/// file's first bytes `head` of `byte_len` in all; and, built without the
+/// compressed-format decoders, refuses a file that needs them.
 fn check_before_probe(head: &[u8], byte_len: u64) -> Result<()> {
+    if !cfg!(feature = "lossy") && needs_compressed_decoders(head) {
+        return Err(Error::DecodersNotBuilt);
+    }
     check_flac_metadata(head, byte_len)?;
     check_wav_header(head)
 }
 
+/// What [`decode_blocks`] hands each block to: the block (every channel)
+/// and the length the header gives, frames.
+pub type OnBlock<'a> = dyn FnMut(&[Vec<f32>], Option<u64>) -> Result<()> + 'a;
+
+/// Where decoded samples go as they come (see [`decode_blocks`]): about
+/// this many frames at a time, to this function.
+type Blocks<'a> = (usize, &'a mut OnBlock<'a>);
+
 /// Probe, header checks, then every packet of the first audio track
 /// decoded into planar channels (`byte_len` bounds what the header may
-/// make it reserve).
+/// make it reserve); or, with `blocks`, handed out a block at a time, the
+/// returned audio then holding no samples.
 fn decode_probed(
     source: Box<dyn MediaSource>,
     byte_len: usize,
     name: Option<&str>,
+    blocks: Option<Blocks<'_>>,
 ) -> Result<Decoded> {
     let mut reader = probe(source, name)?;
     let (track_id, params) = audio_track(reader.as_ref())?;
@@ -158,8 +282,9 @@ fn decode_probed(
     let mut decoder = symphonia::default::get_codecs()
         .make(&params, &DecoderOptions::default())
         .map_err(|e| Error::Unsupported(describe(&e)))?;
-    let mut planar = PlanarSink::new(&params, sample_rate, byte_len);
+    let mut planar = PlanarSink::new(&params, sample_rate, byte_len, blocks);
     let skipped_packets = decode_packets(reader.as_mut(), decoder.as_mut(), track_id, &mut planar)?;
+    planar.flush()?;
     if planar.num_channels == 0 || planar.total_samples == 0 {
         return Err(if skipped_packets > 0 {
             Error::Corrupt("no packet of audio could be decoded".into())
@@ -167,12 +292,14 @@ fn decode_probed(
             Error::NoAudio
         });
     }
+    let frames = planar.total_samples / planar.num_channels;
+    check_complete(frames, sample_rate, params.n_frames)?;
+    let mut non_finite_samples = planar.non_finite;
     let mut audio = AudioBuffer {
         sample_rate,
         channels: planar.channels,
     };
-    check_complete(&audio, params.n_frames)?;
-    let non_finite_samples = audio.sanitize();
+    non_finite_samples += audio.sanitize();
     Ok(Decoded {
         audio,
         format,
@@ -247,7 +374,7 @@ fn decode_packets(
     reader: &mut dyn FormatReader,
     decoder: &mut dyn Decoder,
     track_id: u32,
-    out: &mut PlanarSink,
+    out: &mut PlanarSink<'_>,
 ) -> Result<usize> {
     let mut skipped_packets = 0usize;
     // A demuxer that reports the same unreadable packet without moving on
@@ -289,9 +416,10 @@ fn decode_packets(
 }
 
 /// Decoded packets gathered straight into planar channels (no interleaved
-/// intermediate), with the channel count and length checked as they come.
-struct PlanarSink {
-    /// The samples so far, one vector per channel.
+/// intermediate), with the channel count and length checked as they come;
+/// or, with `blocks`, handed out a block at a time.
+struct PlanarSink<'a> {
+    /// The samples so far (or of the block being filled), one vector per channel.
     channels: Vec<Vec<f32>>,
     /// Channels of the first decoded packet (0 before it).
     num_channels: usize,
@@ -300,18 +428,30 @@ struct PlanarSink {
     sample_rate: u32,
     /// Conversion buffer to `f32`, reused while it fits.
     scratch: Option<SymphoniaBuffer<f32>>,
+    blocks: Option<Blocks<'a>>,
+    /// Non-finite samples silenced in the blocks handed out.
+    non_finite: usize,
+    /// The length the header gives, frames (handed out with each block).
+    expected_frames: Option<u64>,
 }
 
-impl PlanarSink {
+impl<'a> PlanarSink<'a> {
     /// An empty sink; each channel is reserved for the header's length
     /// (and a render's room, so a whole-track render later fits where the
     /// decoded samples were: [`RENDER_ROOM_FRAMES`]) if it gives one — but never for more than four frames per byte of the
     /// file (16:1 for 16-bit stereo), so a header cannot make a small file
     /// reserve much memory; a file that compresses further (long silence)
     /// grows its channels as it decodes.
-    fn new(params: &CodecParameters, sample_rate: u32, byte_len: usize) -> Self {
+    fn new(
+        params: &CodecParameters,
+        sample_rate: u32,
+        byte_len: usize,
+        blocks: Option<Blocks<'a>>,
+    ) -> Self {
         let mut channels: Vec<Vec<f32>> = Vec::new();
-        if let Some(n) = params.n_frames {
+        if blocks.is_some() {
+            // A block's worth, and the last packet of it.
+        } else if let Some(n) = params.n_frames {
             let chans = params.channels.map_or(0, |c| c.count());
             let frames = (n as usize).min(byte_len.saturating_mul(4));
             // The room only for a length the file's size makes plausible.
@@ -330,7 +470,34 @@ impl PlanarSink {
             total_samples: 0,
             sample_rate,
             scratch: None,
+            blocks,
+            non_finite: 0,
+            expected_frames: params.n_frames,
         }
+    }
+
+    /// Hands the samples gathered so far out as one block (with `blocks`;
+    /// otherwise nothing), silencing non-finite ones first.
+    fn flush(&mut self) -> Result<()> {
+        let Some((_, on_block)) = self.blocks.as_mut() else {
+            return Ok(());
+        };
+        if self.channels.first().is_none_or(|c| c.is_empty()) {
+            return Ok(());
+        }
+        for ch in &mut self.channels {
+            for s in ch.iter_mut() {
+                if !s.is_finite() {
+                    *s = 0.0;
+                    self.non_finite += 1;
+                }
+            }
+        }
+        on_block(&self.channels, self.expected_frames)?;
+        for ch in &mut self.channels {
+            ch.clear();
+        }
+        Ok(())
     }
 
     /// Appends one decoded packet. Refuses more than two channels, a channel
@@ -364,16 +531,23 @@ impl PlanarSink {
             (self.total_samples / self.num_channels) as u64,
             self.num_channels,
             self.sample_rate,
-        )
+        )?;
+        let full = self
+            .blocks
+            .as_ref()
+            .is_some_and(|(n, _)| self.channels[0].len() >= *n);
+        if full {
+            self.flush()?;
+        }
+        Ok(())
     }
 }
 
 /// A header that promises more than 1 % (and 10 ms) more frames than could
 /// be read means a truncated file: [`Error::Corrupt`].
-fn check_complete(audio: &AudioBuffer, expected_frames: Option<u64>) -> Result<()> {
-    let sample_rate = audio.sample_rate;
+fn check_complete(frames: usize, sample_rate: u32, expected_frames: Option<u64>) -> Result<()> {
     if let Some(expected) = expected_frames {
-        let got = audio.frames() as u64;
+        let got = frames as u64;
         let tolerance = (expected / 100).max(u64::from(sample_rate) / 100);
         if got + tolerance < expected {
             return Err(Error::Corrupt(format!(
@@ -1279,7 +1453,7 @@ mod tests {
             );
             p
         };
-        let sink = PlanarSink::new(&params, 48_000, head.len());
+        let sink = PlanarSink::new(&params, 48_000, head.len(), None);
         for c in &sink.channels {
             assert!(c.capacity() <= 4 * head.len(), "{}", c.capacity());
         }

@@ -1,6 +1,8 @@
 //! A File (a Blob) read as a seekable stream with `FileReaderSync`, a block
 //! at a time, so the engine decodes it without the whole file ever being
-//! copied into memory (`dsp_wasm::io::decode::decode_source`).
+//! copied into memory (`dsp_wasm::io::decode::decode_source`). Used in the
+//! Workers only (`FileReaderSync` exists nowhere else): the engine Worker
+//! (`app/worker`) and the decoder Worker (`app/decoder`).
 
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -47,6 +49,11 @@ impl BlobSource {
     /// The Blob's length, bytes.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// Whether the Blob is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
     /// Makes the buffer hold the block at `pos`.
@@ -110,17 +117,32 @@ impl MediaSource for BlobSource {
     }
 }
 
-/// Lets a block's bytes go now: `ArrayBuffer.prototype.transfer(0)`
-/// detaches the buffer, which frees its memory at once. Left to the
-/// garbage collector, the blocks of a whole file piled up while the Worker
-/// was busy in wasm (a 30-minute file: about 0.25 GB of the page's peak, let
-/// go only when the samples were posted). Browsers without `transfer` leave
-/// it to the collector.
-fn release(array: &js_sys::ArrayBuffer) {
-    let transfer = js_sys::Reflect::get(array, &"transfer".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(transfer) = transfer {
+/// Lets a buffer's bytes go now (a block read here, or samples once copied
+/// into wasm memory), rather than when the garbage collector next runs: the
+/// blocks of a whole file piled up while the Worker was busy in wasm (a
+/// 30-minute file: about 0.25 GB of the page's peak, let go only when the
+/// samples were posted). `structuredClone(buffer, {transfer: [buffer]})`
+/// detaches it and hands its memory to a clone nothing holds, which the
+/// browser frees at once; `ArrayBuffer.prototype.transfer(0)` did that for
+/// the blocks read here but not for samples another Worker had sent (a
+/// Chromium experiment, 200 MB sent and copied into a busy Worker: +424 MB
+/// left alone, +426 MB with `transfer(0)`, +260 MB with the clone), so it is
+/// only the fallback. Browsers with neither leave it to the collector.
+pub fn release(array: &js_sys::ArrayBuffer) {
+    let global = js_sys::global();
+    let function = |owner: &wasm_bindgen::JsValue, name: &str| {
+        js_sys::Reflect::get(owner, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    };
+    if let Some(clone) = function(&global, "structuredClone") {
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"transfer".into(), &js_sys::Array::of1(array));
+        if clone.call2(&global, array, &options).is_ok() {
+            return;
+        }
+    }
+    if let Some(transfer) = function(array, "transfer") {
         let _ = transfer.call1(array, &0.into());
     }
 }
