@@ -59,6 +59,7 @@ test('a long file is measured by two Workers at once: the report equals the comm
   const integrated = await shownValue(page, 'integrated');
   const timings = await page.evaluate(() => window.__preflightTimings);
   assert.ok(typeof timings.ownHalfMs === 'number', `the analysis was split: ${JSON.stringify(timings)}`);
+  assert.equal(timings.helperHalf, true, `the helper Worker measured its half: ${JSON.stringify(timings)}`);
   assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.01, `${integrated} vs ${expected.loudness.integrated_lufs}`);
   for (const [id, key] of [['true-peak', 'true_peak_dbtp'], ['lra', 'range_lu'], ['plr', 'plr_db']]) {
     const v = await shownValue(page, id);

@@ -62,6 +62,7 @@ test('MP3, Ogg Vorbis and M4A are read through the decoder Worker, which a WAV n
       // decodes the same file natively.
       const timings = await page.evaluate(() => window.__preflightTimings);
       assert.ok(typeof timings.ownHalfMs === 'number', `the analysis was split: ${JSON.stringify(timings)}`);
+      assert.equal(timings.helperHalf, true, `the helper Worker measured its half from the samples it was sent: ${JSON.stringify(timings)}`);
       const json = join(tmp, 'mp3.json');
       assert.equal(cli(['analyze', path, '--json', json]).code, 0);
       const expected = JSON.parse(readFileSync(json, 'utf8')).loudness;

@@ -90,7 +90,8 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
 /// playback (not needed to show the report), and keeps the file with the
 /// measurements the report came from (the first master starts from them).
 /// `marks`: received, decode start, decode end, analysis end;
-/// `split`: (own half done, helper's half arrived).
+/// `split`: (own half done, helper's half arrived, whether the helper
+/// measured it: `helperHalf` in the timings).
 pub fn deliver(
     id: f64,
     name: &str,
@@ -98,7 +99,7 @@ pub fn deliver(
     (report, measurements): (&Report, Measurements),
     clock: &StageClock,
     marks: [f64; 4],
-    split: Option<(f64, f64)>,
+    split: Option<(f64, f64, bool)>,
 ) {
     state::forget_master();
     let [received, t0, t1, t3] = marks;
@@ -117,9 +118,10 @@ pub fn deliver(
         ("postedAt", js_sys::Date::now().into()),
         ("stagesMs", clock.to_js()),
     ];
-    if let Some((own, arrived)) = split {
+    if let Some((own, arrived, from_helper)) = split {
         fields.push(("ownHalfMs", (own - t1).into()));
         fields.push(("waitedMs", (arrived - own).into()));
+        fields.push(("helperHalf", from_helper.into()));
     }
     post(&object(&[
         ("type", "report".into()),

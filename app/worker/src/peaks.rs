@@ -21,13 +21,13 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         return; // a job the user has replaced
     };
     let t_wait = js_sys::Date::now();
-    let peaks = peaks_json
-        .and_then(|j| serde_json::from_str::<PeakPart>(&j).ok())
-        .unwrap_or_else(|| {
-            // The helper could not deliver: measure that half here.
-            let clock = &mut p.clock;
-            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
-        });
+    let helpers = peaks_json.and_then(|j| serde_json::from_str::<PeakPart>(&j).ok());
+    let from_helper = helpers.is_some();
+    let peaks = helpers.unwrap_or_else(|| {
+        // The helper could not deliver: measure that half here.
+        let clock = &mut p.clock;
+        peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
+    });
     let (report, measurements) = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
     post_progress(id, "risks", 1.0);
     let done = js_sys::Date::now();
@@ -39,7 +39,7 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         (&report, measurements),
         &p.clock,
         [received, t0, t1, done],
-        Some((t2, t_wait)),
+        Some((t2, t_wait, from_helper)),
     );
 }
 
