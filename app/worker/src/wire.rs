@@ -4,7 +4,7 @@
 use app::protocol::{self, object};
 use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::decode::{self, Decoded};
-use js_sys::{Array, Float32Array, Uint8Array};
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::DedicatedWorkerGlobalScope;
@@ -37,14 +37,7 @@ pub fn post_error(id: f64, message: &str) {
 
 /// Posts planar channels as transferred Float32Arrays.
 pub fn post_channels(kind: &str, id: f64, audio: &AudioBuffer) {
-    let arrays = Array::new();
-    let transfer = Array::new();
-    for ch in &audio.channels {
-        let a = Float32Array::new_with_length(ch.len() as u32);
-        a.copy_from(ch);
-        transfer.push(&a.buffer());
-        arrays.push(&a);
-    }
+    let (arrays, transfer) = protocol::block_to_js(&audio.channels);
     let msg = object(&[
         ("type", kind.into()),
         ("id", id.into()),
