@@ -134,6 +134,20 @@ pub struct BlocksDecoded {
     pub skipped_packets: usize,
 }
 
+impl BlocksDecoded {
+    /// The facts of `d`, whose samples went out in blocks of `frames` in all.
+    fn of(d: &Decoded, frames: usize) -> Self {
+        Self {
+            sample_rate: d.audio.sample_rate,
+            channels: d.audio.num_channels(),
+            frames,
+            format: d.format.clone(),
+            non_finite_samples: d.non_finite_samples,
+            skipped_packets: d.skipped_packets,
+        }
+    }
+}
+
 /// [`decode_source`] handing the samples out as they are decoded, in blocks
 /// of every channel of about `block_frames` frames (up to a packet more;
 /// non-finite samples already silenced), instead of gathering the whole
@@ -166,14 +180,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
                     .collect();
                 on_block(&block, Some(frames as u64))?;
             }
-            Ok(BlocksDecoded {
-                sample_rate: d.audio.sample_rate,
-                channels: d.audio.num_channels(),
-                frames,
-                format: d.format,
-                non_finite_samples: d.non_finite_samples,
-                skipped_packets: d.skipped_packets,
-            })
+            Ok(BlocksDecoded::of(&d, frames))
         }
         Opened::Other(source) => {
             let mut frames = 0usize;
@@ -187,14 +194,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
                 name,
                 Some((block_frames, &mut count)),
             )?;
-            Ok(BlocksDecoded {
-                sample_rate: d.audio.sample_rate,
-                channels: d.audio.num_channels(),
-                frames,
-                format: d.format,
-                non_finite_samples: d.non_finite_samples,
-                skipped_packets: d.skipped_packets,
-            })
+            Ok(BlocksDecoded::of(&d, frames))
         }
     }
 }
