@@ -414,10 +414,10 @@ fn long_files_report_progress_regularly() {
 }
 
 /// The browser measures a long file's two halves in two Workers and sends the
-/// peak half across as JSON: put back together, the report is the one the
+/// peak half across as numbers (`measure::wire`): put back together, the report is the one the
 /// whole analysis gives, for every style and for a clipped, over-loud mix.
 /// The in-process analysis runs the same two halves, so that comparison
-/// proves the JSON crossing lossless; the peak half itself is checked
+/// proves the crossing lossless; the peak half itself is checked
 /// against measures that never split the file: the true peak of the whole
 /// buffer (no 100-ms pieces), the sample peak and each channel's mean
 /// computed here, and the report's true peak against the ideal
@@ -470,8 +470,8 @@ fn halves_measured_apart_give_the_same_report() {
             tp_db >= ideal_db - 0.05,
             "{what}: true peak {tp_db:.3} dBTP under the ideal reconstruction's {ideal_db:.3}"
         );
-        let json = serde_json::to_string(&peaks).expect("serialise");
-        let peaks: PeakPart = serde_json::from_str(&json).expect("deserialise");
+        // The crossing between the Workers: the wire form, as numbers.
+        let peaks = PeakPart::from_wire(&peaks.to_wire()).expect("wire form");
         let m = combine(
             &audio,
             &options,

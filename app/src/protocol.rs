@@ -4,8 +4,10 @@
 //! - `{ type: "analyze", id, name, file: File, split }` (the Worker reads the
 //!   file itself; `bytes: Uint8Array` instead of `file` also works); with
 //!   `split` the engine measures the loudness half and waits for `peaks`
-//! - `{ type: "peaks", id, json }` the helper's half (JSON of
-//!   `dsp_wasm::measure::PeakPart`), or `json: null` if the helper failed
+//! - `{ type: "peaks", id, values }` the helper's half
+//!   (`dsp_wasm::measure::PeakPart` as a `Float64Array` in its wire form,
+//!   `dsp_wasm::measure::wire`; transferred), or `values: null` if the
+//!   helper failed
 //! - `{ type: "render", id, chain: string }` renders the last decoded file through a chain
 //! - `{ type: "master", id, target, ceiling, character, bits, rate? }` runs the decide loop
 //!   (matching the reference track if one is kept; `target: "reference"` takes its loudness)
@@ -46,7 +48,7 @@
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
 //! - `{ type: "warm" }` once, after the start-up warm-up
-//! - `{ type: "peaks", id, json }` (helper) the peak half, or `json: null`
+//! - `{ type: "peaks", id, values }` (helper) the peak half, or `values: null`
 //! - `{ type: "progress", id, stage, percent }`
 //! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)
 //! - `{ type: "report", id, json }` a `preflight.report/1` document as JSON text

@@ -131,7 +131,7 @@ pub fn analyze_file(store: Store, file: web_sys::File) {
             let peaks = object(&[
                 ("type", "peaks".into()),
                 ("id", id.into()),
-                ("json", JsValue::NULL),
+                ("values", JsValue::NULL),
             ]);
             worker_client::send(peaks.into(), Array::new());
         }

@@ -4,16 +4,21 @@
 
 use app::protocol::{self, object};
 use dsp_wasm::measure::PeakPart;
-use wasm_bindgen::JsValue;
+use js_sys::{Array, Float64Array};
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::analyze::{deliver, PENDING};
 use crate::engine::{combine_halves, peak_half};
-use crate::wire::{decode_message, post, post_progress};
+use crate::wire::{decode_message, post_progress, post_transfer};
 
-/// Handles `{type: "peaks", id, json}` (the helper's half as JSON, or null
-/// if the helper failed): finishes the pending analysis of the same job.
+/// Handles `{type: "peaks", id, values}` (the helper's half as a
+/// `Float64Array` in [`PeakPart`]'s wire form, or null if the helper
+/// failed): finishes the pending analysis of the same job.
 pub fn on_peaks(id: f64, data: &JsValue) {
-    let peaks_json = protocol::get(data, "json").as_string();
+    let values = protocol::get(data, "values")
+        .dyn_into::<Float64Array>()
+        .ok()
+        .map(|a| a.to_vec());
     // A result without a job id comes from a helper that crashed: it is
     // about whatever job is pending.
     let Some(mut p) = PENDING.with(|p| p.borrow_mut().take_if(|p| p.id == id || !id.is_finite()))
@@ -21,7 +26,7 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         return; // a job the user has replaced
     };
     let t_wait = js_sys::Date::now();
-    let helpers = peaks_json.and_then(|j| serde_json::from_str::<PeakPart>(&j).ok());
+    let helpers = values.and_then(|v| PeakPart::from_wire(&v).ok());
     let from_helper = helpers.is_some();
     let peaks = helpers.unwrap_or_else(|| {
         // The helper could not deliver: measure that half here.
@@ -44,16 +49,23 @@ pub fn on_peaks(id: f64, data: &JsValue) {
 }
 
 /// Handles `{type: "measure-peaks", id, name, file}` (helper role): the peak
-/// half of an analysis, posted as `peaks` (`json: null` if it failed).
+/// half of an analysis, posted as `peaks` with its wire form transferred
+/// (`values: null` if it failed).
 pub fn on_measure_peaks(id: f64, data: &JsValue) {
     let name = protocol::get_str(data, "name");
-    let json = decode_message(data, &name).ok().and_then(|d| {
-        let part = peak_half(&d.audio, &mut |_, _| {});
-        serde_json::to_string(&part).ok()
-    });
-    post(&object(&[
-        ("type", "peaks".into()),
-        ("id", id.into()),
-        ("json", json.map_or(JsValue::NULL, JsValue::from)),
-    ]));
+    let values = decode_message(data, &name)
+        .ok()
+        .map(|d| Float64Array::from(peak_half(&d.audio, &mut |_, _| {}).to_wire().as_slice()));
+    let transfer = Array::new();
+    if let Some(v) = &values {
+        transfer.push(&v.buffer());
+    }
+    post_transfer(
+        &object(&[
+            ("type", "peaks".into()),
+            ("id", id.into()),
+            ("values", values.map_or(JsValue::NULL, JsValue::from)),
+        ]),
+        &transfer,
+    );
 }

@@ -29,6 +29,7 @@ pub mod octave_bands;
 pub mod spectrum;
 pub mod stereo;
 pub mod true_peak;
+pub mod wire;
 
 use crate::audio::AudioBuffer;
 use crate::progress::Stage;
