@@ -43,6 +43,17 @@ pub enum Error {
     /// A processing chain that cannot be built (bad parameter, unknown module).
     #[error("invalid processing chain: {0}")]
     InvalidChain(String),
+    /// A chain parameter outside its range (or not a finite number). The
+    /// numbers are kept, not written out: the text is made only where it is
+    /// shown, so the AudioWorklet, which never shows it, carries no float
+    /// formatting.
+    #[error("invalid processing chain: {}", param_text(name, *value, *lo, *hi))]
+    ChainParam {
+        name: &'static str,
+        value: f64,
+        lo: f64,
+        hi: f64,
+    },
     /// A command-line or API argument that makes no sense.
     #[error("{0}")]
     InvalidArgument(String),
@@ -74,3 +85,13 @@ impl Error {
 
 /// Result alias used across the engine.
 pub type Result<T> = std::result::Result<T, Error>;
+
+fn param_text(name: &str, value: f64, lo: f64, hi: f64) -> String {
+    if !value.is_finite() {
+        format!("{name} must be a finite number")
+    } else if hi.is_infinite() {
+        format!("{name} {value} is under {lo}")
+    } else {
+        format!("{name} {value} is outside {lo}…{hi}")
+    }
+}

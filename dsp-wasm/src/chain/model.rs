@@ -288,18 +288,17 @@ impl Module {
     }
 
     pub(super) fn validate(&self) -> Result<()> {
-        fn check(name: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
-            if !v.is_finite() {
-                return Err(Error::InvalidChain(format!(
-                    "{name} must be a finite number"
-                )));
+        fn check(name: &'static str, value: f64, lo: f64, hi: f64) -> Result<()> {
+            if value.is_finite() && (lo..=hi).contains(&value) {
+                Ok(())
+            } else {
+                Err(Error::ChainParam {
+                    name,
+                    value,
+                    lo,
+                    hi,
+                })
             }
-            if !(lo..=hi).contains(&v) {
-                return Err(Error::InvalidChain(format!(
-                    "{name} {v} is outside {lo}…{hi}"
-                )));
-            }
-            Ok(())
         }
         match *self {
             Module::Gain { gain_db } => check("gain_db", gain_db, -60.0, 40.0),

@@ -40,7 +40,12 @@ impl ChainProcessor {
             return Err(Error::TooManyChannels { channels });
         }
         if !(sample_rate.is_finite() && sample_rate >= 1000.0) {
-            return Err(Error::InvalidChain(format!("sample rate {sample_rate} Hz")));
+            return Err(Error::ChainParam {
+                name: "sample_rate",
+                value: f64::from(sample_rate),
+                lo: 1000.0,
+                hi: f64::INFINITY,
+            });
         }
         if chain.format != CHAIN_FORMAT {
             return Err(Error::InvalidChain(format!(

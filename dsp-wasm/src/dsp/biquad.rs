@@ -56,7 +56,7 @@ impl Coefficients {
     /// `(cos ω0, α)` of the cookbook for a corner/centre frequency and Q.
     fn omega(sample_rate: f64, freq_hz: f64, q: f64) -> (f64, f64) {
         let sr = sample_rate.max(1.0);
-        let f = freq_hz.clamp(1e-3, MAX_FREQ_RATIO * sr);
+        let f = freq_hz.max(1e-3).min(MAX_FREQ_RATIO * sr);
         let w0 = 2.0 * std::f64::consts::PI * f / sr;
         let q = q.max(1e-3);
         (w0.cos(), w0.sin() / (2.0 * q))

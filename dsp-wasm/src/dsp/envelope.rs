@@ -69,7 +69,9 @@ impl PowerFollower {
 #[inline(always)]
 pub fn reduction_db(power: f32, threshold_db: f32, slope: f32, max_cut_db: f32) -> f32 {
     let level_db = 10.0 * (power + 1e-20).log10();
-    ((level_db - threshold_db) * slope).clamp(0.0, max_cut_db.max(0.0))
+    ((level_db - threshold_db) * slope)
+        .max(0.0)
+        .min(max_cut_db.max(0.0))
 }
 
 /// `1 − 1/ratio`, the slope of the gain computer above threshold.

@@ -97,7 +97,7 @@ impl SpikeControl {
         let sr = sample_rate.max(1.0);
         let half = ((WINDOW_MS * 0.5e-3 * sr).round() as usize).max(1);
         let window = 2 * half + 1;
-        let gap = ((GAP_MS * 1e-3 * sr).round() as usize).clamp(1, half - 1);
+        let gap = ((GAP_MS * 1e-3 * sr).round() as usize).clamp(1, half.saturating_sub(1).max(1));
         let ramp = ((RAMP_MS * 1e-3 * sr).round() as usize).max(1);
         let delay = half + ramp;
         let mut s = Self {
@@ -303,6 +303,16 @@ mod tests {
             x[n / 2 + k] += top * w;
         }
         vec![x.clone(), x]
+    }
+
+    /// No sample rate makes the constructor panic (a `clamp` whose upper
+    /// bound fell under its lower one did, under ~70 Hz); the audio passes.
+    #[test]
+    fn any_sample_rate_builds_and_runs() {
+        for sr in [0.0, 1.0, 8.0, 44.0, 100.0, f64::NAN] {
+            let y = run(&[vec![0.25f32; 64]], &params(6.0, 6.0), sr, 16);
+            assert!(y[0].iter().all(|v| v.is_finite()), "{sr} Hz");
+        }
     }
 
     #[test]
