@@ -494,3 +494,47 @@ fn halves_measured_apart_give_the_same_report() {
         );
     }
 }
+
+/// The timeline's waveform envelope: each 100 ms of a 48 kHz mix (20 peak
+/// blocks of exactly 240 samples) against the largest |sample| of those
+/// 4800 samples, found here from the samples themselves; silence reads the
+/// −120 dBFS floor, and the envelope covers the whole track.
+#[test]
+fn the_timeline_envelope_is_each_step_s_sample_peak() {
+    let sr = 48_000u32;
+    let mut audio = mix(Style::Acoustic, sr, 6.0, 5);
+    // Two seconds of digital silence in the middle.
+    for ch in &mut audio.channels {
+        ch[2 * sr as usize..4 * sr as usize].fill(0.0);
+    }
+    let r = analyze(
+        &audio,
+        &Source::in_format("x.wav", "wav", Some(16)),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    let t = r.timeline.expect("a timeline");
+    let step = (t.step_s * f64::from(sr)).round() as usize;
+    assert_eq!(step, 4800);
+    let frames = audio.frames();
+    assert_eq!(t.peak_dbfs.len(), frames.div_ceil(step));
+    for (i, &shown) in t.peak_dbfs.iter().enumerate() {
+        let end = ((i + 1) * step).min(frames);
+        let peak = audio
+            .channels
+            .iter()
+            .flat_map(|c| &c[i * step..end])
+            .fold(0.0f32, |m, v| m.max(v.abs()));
+        let expected = if peak > 0.0 {
+            (20.0 * f64::from(peak).log10()).max(-120.0)
+        } else {
+            -120.0
+        };
+        assert!(
+            (shown - expected).abs() <= 0.05 + 1e-9,
+            "step {i}: {shown} dBFS vs {expected:.3}"
+        );
+    }
+    assert_eq!(t.peak_dbfs[30], -120.0, "silence at 3 s");
+}

@@ -58,7 +58,7 @@ mod tests {
         Timeline {
             step_s: 1.0,
             short_term_lufs: values,
-            psr_db: Vec::new(),
+            ..Timeline::default()
         }
     }
 

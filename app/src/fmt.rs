@@ -79,6 +79,52 @@ pub fn band(lo_hz: f64, hi_hz: f64) -> String {
     dsp_wasm::risks::band_text(lo_hz, hi_hz)
 }
 
+/// Units an evidence key may end with, longest first: `_db_per_octave`
+/// before `_db`, `_dbtp` and `_lufs` before `_db` and `_lu`.
+const EVIDENCE_UNITS: [(&str, &str); 13] = [
+    ("_db_per_octave", "dB/oct"),
+    ("_dbtp", "dBTP"),
+    ("_dbfs", "dBFS"),
+    ("_lufs", "LUFS"),
+    ("_percent", "%"),
+    ("_db", "dB"),
+    ("_lu", "LU"),
+    ("_hz", "Hz"),
+    ("_ms", "ms"),
+    ("_s", "s"),
+    ("_pct", "%"),
+    ("_per_minute", "/min"),
+    ("_count", ""),
+];
+
+/// One number of a risk's evidence as a person reads it: the key without
+/// its unit, in words, and the value with the unit (`("excess", "4.2 dB")`
+/// for `excess_db`: 4.23; one decimal from 1, two under it, none from 100
+/// or for a whole number). Numbers only: a list or a word gives `None`.
+pub fn evidence(key: &str, value: &serde_json::Value) -> Option<(String, String)> {
+    let v = value.as_f64().filter(|v| v.is_finite())?;
+    let (name, unit) = EVIDENCE_UNITS
+        .iter()
+        .find_map(|(suffix, unit)| key.strip_suffix(suffix).map(|n| (n, *unit)))
+        .unwrap_or((key, ""));
+    let decimals = if v.fract() == 0.0 || v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 1.0 {
+        1
+    } else {
+        2
+    };
+    let number = minus(v, decimals);
+    let shown = if unit.is_empty() {
+        number
+    } else if unit == "%" || unit.starts_with('/') {
+        format!("{number}{unit}")
+    } else {
+        format!("{number} {unit}")
+    };
+    Some((name.replace('_', " "), shown))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +149,37 @@ mod tests {
         assert_eq!(band(150.0, 500.0), "150–500 Hz");
         assert_eq!(band(2500.0, 8000.0), "2.5–8 kHz");
         assert_eq!(band(60.0, 4000.0), "60 Hz–4 kHz");
+    }
+
+    #[test]
+    fn evidence_names_and_units() {
+        let n = |v: f64| serde_json::json!(v);
+        assert_eq!(
+            evidence("share", &n(0.074)),
+            Some(("share".into(), "0.07".into()))
+        );
+        assert_eq!(
+            evidence("excess_db", &n(4.234)),
+            Some(("excess".into(), "4.2 dB".into()))
+        );
+        assert_eq!(
+            evidence("tilt_db_per_octave", &n(-3.5)),
+            Some(("tilt".into(), "−3.5 dB/oct".into()))
+        );
+        assert_eq!(
+            evidence("target_lufs", &n(-14.0)),
+            Some(("target".into(), "−14 LUFS".into()))
+        );
+        assert_eq!(
+            evidence("content_limit_hz", &n(15_843.2)),
+            Some(("content limit".into(), "15843 Hz".into()))
+        );
+        assert_eq!(
+            evidence("clicks", &n(3.0)),
+            Some(("clicks".into(), "3".into()))
+        );
+        assert_eq!(evidence("x", &serde_json::json!("word")), None);
+        assert_eq!(evidence("x", &serde_json::json!([1, 2])), None);
     }
 
     #[test]

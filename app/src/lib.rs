@@ -26,9 +26,11 @@
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
 //!   sentences, pure.
+//! - [`verdict`]: what the master did about one risk (its moves, or why
+//!   none), for the risk's card, pure.
 //!
 //! `cargo test -p app --lib` runs the tests of the pure modules (model, fmt,
-//! plot, overview, listening) on the host; everything else needs a browser (the
+//! plot, overview, listening, verdict) on the host; everything else needs a browser (the
 //! end-to-end tests in `tests/e2e/`).
 
 pub mod blob_source;
@@ -47,4 +49,5 @@ pub mod preview;
 pub mod protocol;
 pub mod share;
 pub mod ui;
+pub mod verdict;
 pub mod worker_client;

@@ -167,6 +167,47 @@ pub fn series_path(values: &[f64], step_s: f64, x: &Scale, y: &Scale, max_points
     )
 }
 
+/// A waveform overview: a closed path around the envelope of `peaks_db`
+/// (one sample peak, dBFS, per `step_s`, point `i` over `[i, i + 1) ×
+/// step_s`), drawn as a linear amplitude above and below `mid`, full scale
+/// `half` user units away; thinned to at most `max_points` points per edge,
+/// each the largest peak of the steps it stands for (so no peak is lost).
+pub fn envelope_path(
+    peaks_db: &[f64],
+    step_s: f64,
+    x: &Scale,
+    mid: f64,
+    half: f64,
+    max_points: usize,
+) -> String {
+    if peaks_db.is_empty() {
+        return String::new();
+    }
+    let k = stride(peaks_db.len(), max_points);
+    let top: Vec<(f64, f64)> = peaks_db
+        .chunks(k)
+        .enumerate()
+        .map(|(g, c)| {
+            let db = c.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let amp = if db.is_finite() {
+                10f64.powf(db / 20.0).min(1.0)
+            } else {
+                0.0
+            };
+            // The centre of the steps the point stands for.
+            let t = (g * k) as f64 * step_s + c.len() as f64 * step_s / 2.0;
+            (x.at(t), amp * half)
+        })
+        .collect();
+    let mut d = line_path(
+        top.iter()
+            .map(|&(px, a)| (px, mid - a))
+            .chain(top.iter().rev().map(|&(px, a)| (px, mid + a))),
+    );
+    d.push_str(" Z");
+    d
+}
+
 /// `levels` moved by the loudness difference `from_lufs − to_lufs`, so a
 /// louder version's curve is compared at the same loudness (unchanged when
 /// either is undefined).

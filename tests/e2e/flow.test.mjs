@@ -126,6 +126,36 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
   // may begin up to one 3-s analysis window earlier).
   const worst = parseFloat(await page.getAttribute('li[data-risk-id="harshness"] .chip.worst', 'data-start-s'));
   assert.ok(worst >= 9, `harshness worst at ${worst} s`);
+  // Mastered, each risk card says what the master did about it, as the
+  // master's own report (the JSON export) has it: the moves that answer it,
+  // or why none; its level in the master; and the numbers behind it.
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 120_000 });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const saved = join(tmp, 'demo-master.json');
+  await dl.saveAs(saved);
+  const master = JSON.parse(await readFile(saved, 'utf8'));
+  const risks = master.before.risks.filter((r) => r.level !== 'info');
+  assert.ok(risks.length >= 3, `${risks.length} risks`);
+  assert.ok(master.decisions.some((d) => d.addresses.includes('harshness')), 'the demo\'s harshness gets a move');
+  for (const risk of risks) {
+    const card = `#risks li[data-risk-id="${risk.id}"]`;
+    const text = (await page.textContent(`${card} .verdict`)).replace(/\s+/g, ' ');
+    const moves = master.decisions.filter((d) => d.addresses.includes(risk.id));
+    for (const d of moves) assert.ok(text.includes(d.label), `${risk.id}: "${text}" names ${d.label}`);
+    if (moves.length === 0) assert.match(text, /No move|Left as it is|Lowered|Reduced|Set by/, `${risk.id}: ${text}`);
+    const after = master.after.risks.find((r) => r.id === risk.id);
+    assert.ok(text.includes(after ? `In the master: ${after.level}.` : 'In the master: no longer read.'), `${risk.id}: ${text}`);
+    const shown = await page.$$eval(`${card} .evidence dd`, (els) => els.map((e) => parseFloat(e.textContent.replace('−', '-'))));
+    const numbers = Object.keys(risk.evidence).sort().map((k) => risk.evidence[k]).filter((v) => typeof v === 'number');
+    assert.equal(shown.length, numbers.length, `${risk.id}: evidence ${shown} vs ${numbers}`);
+    const shownTo = (v) => (Number.isInteger(v) || Math.abs(v) >= 100 ? 0.5 : Math.abs(v) >= 1 ? 0.05 : 0.005);
+    numbers.forEach((v, i) => assert.ok(Math.abs(shown[i] - v) <= shownTo(v) + 1e-9,
+      `${risk.id}: evidence ${i} shown ${shown[i]}, report ${v}`));
+  }
+  const card = page.locator('#risks li[data-risk-id="harshness"]');
+  await card.locator('.evidence summary').click();
+  await saveArtifact('risk-card.png', await card.screenshot());
   assert.deepEqual(errors, []);
   await page.close();
 });

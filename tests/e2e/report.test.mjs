@@ -87,6 +87,23 @@ test('the report view: systems grid, streaming table, plots, and chips that seek
   const points = (d.match(/[ML]/g) || []).length;
   assert.ok(d.startsWith('M') && points >= Math.min(expected.timeline.short_term_lufs.length, 800) * 0.9, `timeline path of ${points} points`);
   assert.equal(await page.$$eval('#timeline .lane', (l) => l.length), expected.risks.filter((r) => r.time_ranges_s.length).length);
+  // Behind it, the waveform envelope: one point per 100 ms step (thinned to
+  // ≤ 800, each the loudest of its steps), mirrored; its heights follow the
+  // command line's peak envelope (timeline.peak_dbfs) as linear amplitudes.
+  const env = await page.getAttribute('#timeline path.envelope', 'd');
+  assert.ok(env.endsWith(' Z'), env.slice(-20));
+  const pts = [...env.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => [parseFloat(m[1]), parseFloat(m[2])]);
+  const peaks = expected.timeline.peak_dbfs;
+  const k = Math.max(1, Math.ceil(peaks.length / 800));
+  const groups = [];
+  for (let i = 0; i < peaks.length; i += k) groups.push(Math.max(...peaks.slice(i, i + k)));
+  assert.equal(pts.length, 2 * groups.length, `${pts.length} envelope points for ${groups.length} groups`);
+  const heights = groups.map((_, g) => (pts[pts.length - 1 - g][1] - pts[g][1]) / 2);
+  const top = groups.indexOf(Math.max(...groups));
+  groups.forEach((db, g) => {
+    const want = heights[top] * 10 ** ((db - groups[top]) / 20);
+    assert.ok(Math.abs(heights[g] - want) <= 0.02 * want + 0.15, `envelope group ${g}: height ${heights[g]} vs ${want.toFixed(2)} (${db} dBFS)`);
+  });
   // The spectrum draws the mix and the target range.
   assert.match(await page.getAttribute('#spectrum path.curve.mix', 'd'), /^M[\d.]+ [\d.]+( L[\d.]+ [\d.]+){10,}/);
   assert.match(await page.getAttribute('#spectrum path.target-range', 'd'), /Z$/);

@@ -161,3 +161,18 @@ fn level_matching_shifts_by_the_loudness_difference() {
     );
     assert_eq!(level_matched(&[-20.0], None, Some(-12.0)), vec![-20.0]);
 }
+
+#[test]
+fn the_envelope_is_mirrored_and_thinning_keeps_each_groups_largest_peak() {
+    let x = Scale::linear((0.0, 4.0), (0.0, 400.0));
+    let peaks = [20.0 * 0.5f64.log10(), -120.0, 0.0, -20.0];
+    assert_eq!(
+        envelope_path(&peaks, 1.0, &x, 100.0, 50.0, 10),
+        "M50.0 75.0 L150.0 100.0 L250.0 50.0 L350.0 95.0 L350.0 105.0 L250.0 150.0 L150.0 100.0 L50.0 125.0 Z"
+    );
+    assert_eq!(
+        envelope_path(&peaks, 1.0, &x, 100.0, 50.0, 2),
+        "M100.0 75.0 L300.0 50.0 L300.0 150.0 L100.0 125.0 Z"
+    );
+    assert_eq!(envelope_path(&[], 1.0, &x, 100.0, 50.0, 2), "");
+}

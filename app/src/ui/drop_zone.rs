@@ -42,6 +42,7 @@ pub fn DropZone(
             <input
                 id="file-input"
                 type="file"
+                aria-label="Choose an audio file to check"
                 accept="audio/*,.wav,.flac,.mp3,.ogg,.m4a,.aac"
                 node_ref=input_ref
                 on:click=move |ev| ev.stop_propagation()

@@ -10,7 +10,7 @@ use super::requests;
 use super::store::use_store;
 use crate::fmt;
 
-/// What the decide loop did, before/after, and the download.
+/// What the decide loop did, before/after, and the exports.
 #[component]
 pub fn MasterResult(
     /// The master's report.
@@ -27,7 +27,8 @@ pub fn MasterResult(
             <Left left=master.left />
             <CodecCheck ceiling=master.intent.ceiling_dbtp />
             <div class="exports">
-                <button id="export" class="primary" on:click=on_export>"Download master"</button>
+                <button id="export" class="primary" title="The master as a WAV file, in the format and rate chosen above"
+                    on:click=on_export>"Export master"</button>
                 <button id="export-clip" class="secondary" title="The loudest 30 seconds as the mix is, then as mastered, at matched loudness"
                     on:click=move |_| requests::clip(store)>"Download before/after clip"</button>
                 <button id="save-preview" class="secondary" title="One HTML page to send by any means: the summary and the before/after clip, playable anywhere"
@@ -58,7 +59,8 @@ fn BeforeAfter(
             <tr><th></th><th>"Before"</th><th>"After"</th></tr>
             <tr><td>"Integrated"</td><td>{fmt::num(b.integrated_lufs, "LUFS")}</td><td id="after-integrated" data-value=raw(a.integrated_lufs)>{fmt::num(a.integrated_lufs, "LUFS")}</td></tr>
             <tr><td>"True peak"</td><td>{fmt::num(b.true_peak_dbtp, "dBTP")}</td><td id="after-true-peak" data-value=raw(a.true_peak_dbtp)>{fmt::num(a.true_peak_dbtp, "dBTP")}</td></tr>
-            <tr><td>"Loudness range"</td><td>{fmt::num(b.range_lu, "LU")}</td><td>{fmt::num(a.range_lu, "LU")}</td></tr>
+            <tr><td>"Loudness range"</td><td>{fmt::num(b.range_lu, "LU")}</td><td id="after-range" data-value=raw(a.range_lu)>{fmt::num(a.range_lu, "LU")}</td></tr>
+            <tr><td>"PLR"</td><td>{fmt::num(b.plr_db, "dB")}</td><td id="after-plr" data-value=raw(a.plr_db)>{fmt::num(a.plr_db, "dB")}</td></tr>
             <tr><td>"Major risks"</td><td>{before_major}</td><td>{after_major}</td></tr>
         </table>
     }
@@ -145,7 +147,7 @@ fn Left(
             <h4>"Left as they are"</h4>
             <ul id="left" class="left-risks">
                 {left.into_iter().map(|l| view! {
-                    <li data-risk-id=l.id.clone()>
+                    <li data-left-id=l.id.clone()>
                         <strong>{l.id.replace('_', " ")}</strong>
                         <p>{l.why}</p>
                     </li>

@@ -1,6 +1,7 @@
 //! The risks of a file, what breaks first on top, one card each: its level,
-//! title, explanation, the band it lives in, and its time ranges as chips
-//! that play from there.
+//! title, explanation, the band it lives in, its time ranges as chips that
+//! play from there, the numbers behind it, and — once the track is mastered —
+//! the moves that answer it with their trade-offs, or why none was taken.
 
 use dsp_wasm::report::{Level, Risk};
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use super::player_bar;
 use super::store::use_store;
 use crate::fmt;
 use crate::listening::{system_name, Hearing};
+use crate::verdict::{self, Verdict};
 
 /// Chips shown per risk at most (the rest are counted).
 const MAX_CHIPS: usize = 6;
@@ -102,7 +104,75 @@ pub fn RiskCard(
             </div>
             <p>{risk.explanation}</p>
             <TimeChips ranges=risk.time_ranges_s what=risk.title />
+            <Evidence evidence=risk.evidence />
+            {(risk.level > Level::Info).then(|| view! { <MasterVerdict id=risk.id.clone() /> })}
         </li>
+    }
+}
+
+/// The numbers behind the verdict, folded: the detector's own measures.
+#[component]
+fn Evidence(
+    /// The risk's evidence (numbers by name; others are not shown).
+    evidence: std::collections::BTreeMap<String, serde_json::Value>,
+) -> impl IntoView {
+    let rows: Vec<(String, String)> = evidence
+        .iter()
+        .filter_map(|(k, v)| fmt::evidence(k, v))
+        .collect();
+    (!rows.is_empty()).then(|| {
+        view! {
+            <details class="evidence">
+                <summary>"Evidence"</summary>
+                <dl>
+                    {rows.into_iter().map(|(name, value)| view! {
+                        <div><dt>{name}</dt><dd>{value}</dd></div>
+                    }).collect_view()}
+                </dl>
+            </details>
+        }
+    })
+}
+
+/// What the master did about the risk `id` (nothing before a master).
+#[component]
+fn MasterVerdict(
+    /// The risk id.
+    id: String,
+) -> impl IntoView {
+    let store = use_store();
+    move || {
+        if store.mastering.with(Option::is_some) {
+            return Some(
+                view! { <p class="verdict pending">"Mastering: deciding what to do about it…"</p> }
+                    .into_any(),
+            );
+        }
+        store
+            .master
+            .with(|m| m.as_ref().map(|m| verdict::of(m, &id)))
+            .map(|v| verdict_view(v).into_any())
+    }
+}
+
+fn verdict_view(v: Verdict) -> impl IntoView {
+    let headline = verdict::headline(&v);
+    let answered = v.why_none.is_none();
+    let after = match v.after {
+        Some(l) => format!("In the master: {}.", verdict::level_word(l)),
+        None => "In the master: no longer read.".to_string(),
+    };
+    let costs: Vec<String> = v
+        .answers
+        .iter()
+        .filter(|a| !a.trade_off.is_empty())
+        .map(|a| a.trade_off.clone())
+        .collect();
+    view! {
+        <div class="verdict" class:answered=answered data-answered=answered.to_string()>
+            <p class="decision"><span class="verdict-head">"Master: "</span>{headline}" "<span class="after">{after}</span></p>
+            {(!costs.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{costs.join(" ")}</p> })}
+        </div>
     }
 }
 

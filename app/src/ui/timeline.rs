@@ -1,5 +1,6 @@
-//! The timeline: short-term loudness over time for the mix and the master,
-//! the loudness target, each risk's time ranges and the playhead. Local risk
+//! The timeline: the mix's waveform envelope (its sample peaks, behind the
+//! curves), short-term loudness over time for the mix and the master, the
+//! loudness target, each risk's time ranges and the playhead. Local risk
 //! ranges are shaded in the plot; every risk with ranges also gets a lane
 //! under it (in the order of the risk cards). Click, or use the arrow keys,
 //! to seek.
@@ -99,19 +100,22 @@ pub fn TimelinePlot(
         plot::series_path(&t.short_term_lufs, t.step_s, &x, &y.get(), MAX_POINTS)
     };
     let master_curve = move || master.with(|m| m.as_ref().and_then(|(t, _)| t.as_ref().map(curve)));
-    let legend = Signal::derive(move || legend(master.with(Option::is_some), target.get()));
+    let has_envelope = input.with_value(|t| !t.peak_dbfs.is_empty());
+    let legend =
+        Signal::derive(move || legend(master.with(Option::is_some), target.get(), has_envelope));
     let head_x = move || x.at_clamped(store.position_s.get());
     view! {
         <figure class="plot timeline" id="timeline">
             <figcaption><h3>"Loudness over time"</h3><Legend items=legend /></figcaption>
             <svg viewBox=frame.view_box() width="100%" tabindex="0" role="slider"
-                aria-label="Timeline: short-term loudness over time with each risk's time ranges; click or use the arrow keys to seek"
+                aria-label="Timeline: the mix's waveform and short-term loudness over time with each risk's time ranges; click or use the arrow keys to seek"
                 aria-valuemin="0" aria-valuemax=format!("{duration_s:.1}")
                 aria-valuenow=move || format!("{:.1}", store.position_s.get())
                 aria-valuetext=move || format!("{} of {}", fmt::duration(store.position_s.get()), fmt::duration(duration_s))
                 on:click=move |ev: MouseEvent| seek_to_click(store, &ev, &frame, &x)
                 on:keydown=move |ev: KeyboardEvent| seek_by_key(store, &ev, duration_s)>
                 {move || view! { <TimeGrid frame=frame x=x y=y.get() duration_s=duration_s /> }}
+                <path class="envelope" d=input.with_value(|t| envelope(t, &frame, &x)) />
                 <LocalSpans risks=lanes.clone() frame=frame x=x duration_s=duration_s />
                 <line class="target" x1=frame.x0() x2=frame.x1()
                     y1=move || y.get().at(target.get()) y2=move || y.get().at(target.get()) />
@@ -133,9 +137,21 @@ pub fn TimelinePlot(
     }
 }
 
+/// The mix's waveform envelope across the plot's height (full scale at
+/// its edges), centred on its middle.
+fn envelope(t: &Timeline, frame: &Frame, x: &Scale) -> String {
+    let (top, bottom) = (frame.y0(), frame.y1());
+    let half = (bottom - top) / 2.0;
+    plot::envelope_path(&t.peak_dbfs, t.step_s, x, top + half, half, MAX_POINTS)
+}
+
 /// The legend's entries.
-fn legend(mastered: bool, target: f64) -> Vec<LegendItem> {
-    let mut items = vec![("mix", "Your mix".to_string())];
+fn legend(mastered: bool, target: f64, envelope: bool) -> Vec<LegendItem> {
+    let mut items = Vec::new();
+    if envelope {
+        items.push(("envelope", "Peaks of your mix".to_string()));
+    }
+    items.push(("mix", "Your mix".to_string()));
     if mastered {
         items.push(("mastered", "Master".to_string()));
     }

@@ -14,7 +14,7 @@ use crate::report::document::{
 };
 use crate::report::translation;
 use crate::risks;
-use crate::units::round2;
+use crate::units::{round1, round2};
 
 /// What the report says about the input: its name and format, and what
 /// decoding had to repair.
@@ -141,6 +141,35 @@ pub fn from_measurements(audio: Samples<'_>, m: &Measurements, source: &Source) 
     report(audio, m, source, Vec::new(), &mut |_, _| {})
 }
 
+/// Floor of the envelope, dBFS (digital silence).
+const ENVELOPE_FLOOR_DBFS: f64 = -120.0;
+
+/// The sample peak of each `step_s` of the track, dBFS (the timeline's
+/// waveform envelope), from the levels' 5 ms block peaks: step `i` takes
+/// the blocks that start in `[i, i + 1) × step_s`.
+fn peak_envelope(levels: &measure::levels::Levels, step_s: f64) -> Vec<f64> {
+    let block_s = levels.block_s;
+    if !(block_s > 0.0 && step_s > 0.0) || levels.block_peak.is_empty() {
+        return Vec::new();
+    }
+    let steps = ((levels.block_peak.len() as f64 * block_s) / step_s).ceil() as usize;
+    let mut peak = vec![0.0f32; steps.max(1)];
+    for (b, &v) in levels.block_peak.iter().enumerate() {
+        // (a block that starts on a step's edge belongs to that step)
+        let i = ((b as f64 * block_s / step_s + 1e-9) as usize).min(peak.len() - 1);
+        peak[i] = peak[i].max(v);
+    }
+    peak.into_iter()
+        .map(|p| {
+            if p > 0.0 {
+                round1((20.0 * f64::from(p).log10()).max(ENVELOPE_FLOOR_DBFS))
+            } else {
+                ENVELOPE_FLOOR_DBFS
+            }
+        })
+        .collect()
+}
+
 /// Builds the report from measurements: risks, translation, platforms.
 /// `notices` are carried into it, then the source's. One instantiation
 /// (see [`measure::measure`]'s note).
@@ -217,6 +246,7 @@ fn report(
                 .into_iter()
                 .map(round2)
                 .collect(),
+            peak_dbfs: peak_envelope(&m.levels, measure::loudness::SHORT_TERM_STEP_S),
         }),
         notices,
     };

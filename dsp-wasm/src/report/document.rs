@@ -124,6 +124,11 @@ pub struct Timeline {
     /// short-term loudness, dB, same grid (added field).
     #[serde(default)]
     pub psr_db: Vec<f64>,
+    /// The waveform's envelope: the sample peak of each `step_s` of the
+    /// track (max over channels, point `i` over `[i, i + 1) × step_s`),
+    /// dBFS, −120 for digital silence (added field).
+    #[serde(default)]
+    pub peak_dbfs: Vec<f64>,
 }
 
 /// The user's intent for a master.
