@@ -217,6 +217,14 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
   assert.ok(measured.loudness.true_peak_dbtp <= -1.0 + 1e-6, `downloaded TP ${measured.loudness.true_peak_dbtp}`);
   assert.ok(Math.abs(measured.loudness.integrated_lufs - afterI) <= 0.1,
     `downloaded ${measured.loudness.integrated_lufs} LUFS vs shown ${afterI}`);
+  // The overview shows each figure before → after: the master's under the
+  // mix's, as a number alone (data-metric-after), as the downloaded file
+  // measures (to the 0.1 shown; the export is dithered 24-bit).
+  for (const [key, tol] of [['integrated_lufs', 0.15], ['true_peak_dbtp', 0.15], ['range_lu', 0.25], ['plr_db', 0.25]]) {
+    const text = await page.$eval(`[data-metric-after="${key}"]`, (e) => e.textContent.trim());
+    assert.match(text, /^-?\d+\.\d$/, `${key}: "${text}"`);
+    assert.ok(Math.abs(parseFloat(text) - measured.loudness[key]) <= tol, `${key}: overview ${text} vs downloaded ${measured.loudness[key]}`);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

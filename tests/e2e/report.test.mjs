@@ -147,6 +147,38 @@ test('the report view: systems grid, streaming table, plots, and chips that seek
   assert.match(await page.textContent('#streaming tbody tr td:nth-child(3)'), /→/);
   assert.match(await page.textContent('#streaming-lead'), /the master/);
   await saveArtifact('report-mastered.png', await page.screenshot({ fullPage: true }));
+
+  // Keyboard only: Tab from the top reaches every control on the mastered
+  // report (buttons, inputs, selects, folded sections, the plots), and each
+  // shows where the focus is (an outline or a ring; the hidden file picker
+  // through its drop zone).
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  const controls = await page.$$eval(
+    'button, input, select, summary, a[href], [tabindex="0"]',
+    (els) => els
+      .filter((e) => !e.disabled && !e.closest('[hidden], [inert]') && (e.id === 'file-input' || e.getClientRects().length > 0)
+        && getComputedStyle(e).visibility !== 'hidden' && !e.closest('details:not([open]) > :not(summary)'))
+      .map((e, i) => { e.dataset.kbd = String(i); return String(i); }),
+  );
+  const reached = new Map();
+  for (let i = 0; i < 400 && reached.size < controls.length; i++) {
+    await page.keyboard.press('Tab');
+    const seen = await page.evaluate(() => {
+      const e = document.activeElement;
+      if (!e || !e.dataset.kbd) return null;
+      const ring = (x) => { const st = getComputedStyle(x); return st.outlineStyle !== 'none' && parseFloat(st.outlineWidth) > 0 || st.boxShadow !== 'none'; };
+      const shown = e.id === 'file-input' ? ring(e.closest('.dropzone')) : ring(e);
+      return [e.dataset.kbd, shown, e.outerHTML.slice(0, 90)];
+    });
+    if (seen) reached.set(seen[0], seen);
+  }
+  assert.ok(controls.length >= 30, `${controls.length} controls on the mastered report`);
+  console.log(`keyboard: ${reached.size} of ${controls.length} controls reached by Tab`);
+  const missed = controls.filter((k) => !reached.has(k));
+  const missedHtml = await Promise.all(missed.map((k) => page.$eval(`[data-kbd="${k}"]`, (e) => e.outerHTML.slice(0, 90))));
+  assert.deepEqual(missedHtml, [], 'controls Tab never reaches');
+  const unseen = [...reached.values()].filter(([, shown]) => !shown).map(([, , html]) => html);
+  assert.deepEqual(unseen, [], 'controls whose focus cannot be seen');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,9 +1,11 @@
 //! The loudness measurements of a file, one meter each (the value shown, and
-//! the raw number in `data-value` for tests).
+//! the raw number in `data-value` for tests), with the master's value under
+//! it once there is one (before → after).
 
 use dsp_wasm::report::LoudnessInfo;
 use leptos::prelude::*;
 
+use super::store::use_store;
 use crate::fmt;
 
 /// Integrated loudness, true peak, loudness range and peak-to-loudness.
@@ -13,12 +15,24 @@ pub fn Measurements(
     loudness: LoudnessInfo,
 ) -> impl IntoView {
     let l = loudness;
+    let store = use_store();
+    let after = move |pick: fn(&LoudnessInfo) -> Option<f64>| {
+        Signal::derive(move || {
+            store
+                .master
+                .with(|m| m.as_ref().and_then(|m| pick(&m.after.loudness)))
+        })
+    };
     view! {
         <div class="meters">
-            <Meter id="integrated" metric="integrated_lufs" label="Integrated loudness" unit="LUFS" raw=l.integrated_lufs />
-            <Meter id="true-peak" metric="true_peak_dbtp" label="True peak" unit="dBTP" raw=l.true_peak_dbtp />
-            <Meter id="lra" metric="range_lu" label="Loudness range" unit="LU" raw=l.range_lu />
-            <Meter id="plr" metric="plr_db" label="Peak to loudness" unit="dB" raw=l.plr_db />
+            <Meter id="integrated" metric="integrated_lufs" label="Integrated loudness" unit="LUFS" raw=l.integrated_lufs
+                after=after(|l| l.integrated_lufs) />
+            <Meter id="true-peak" metric="true_peak_dbtp" label="True peak" unit="dBTP" raw=l.true_peak_dbtp
+                after=after(|l| l.true_peak_dbtp) />
+            <Meter id="lra" metric="range_lu" label="Loudness range" unit="LU" raw=l.range_lu
+                after=after(|l| l.range_lu) />
+            <Meter id="plr" metric="plr_db" label="Peak to loudness" unit="dB" raw=l.plr_db
+                after=after(|l| l.plr_db) />
         </div>
     }
 }
@@ -37,6 +51,9 @@ fn Meter(
     unit: &'static str,
     /// The unrounded value (`data-value`, 3 decimals), if defined.
     raw: Option<f64>,
+    /// The master's value, once there is a master (`data-metric-after`:
+    /// the number alone, like `data-metric`).
+    after: Signal<Option<f64>>,
 ) -> impl IntoView {
     let shown = fmt::num(raw, unit);
     let (number, unit) = match shown.split_once(' ') {
@@ -48,8 +65,14 @@ fn Meter(
             <div class="meter-label">{label}</div>
             <div class="meter-value" id=id data-value=raw.map(|v| format!("{v:.3}")).unwrap_or_default()>
                 <span data-metric=metric>{number}</span>
-                <span class="unit">{unit}</span>
+                <span class="unit">{unit.clone()}</span>
             </div>
+            {move || after.get().map(|v| {
+                let shown = fmt::num(Some(v), "");
+                view! {
+                    <div class="meter-after">"→ master "<span data-metric-after=metric>{shown.trim().to_string()}</span>{unit.clone()}</div>
+                }
+            })}
         </div>
     }
 }
