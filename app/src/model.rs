@@ -46,6 +46,16 @@ pub enum Phase {
     Cancelled(String),
 }
 
+/// The codec check's AAC half.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AacCheck {
+    /// This browser offers no AAC encoder (WebCodecs): only Opus is checked.
+    NotOffered,
+    /// The master's true peak after AAC-LC at 256 kb/s and decoding, dBTP
+    /// (`None`: the browser offered the encoder, but the round trip failed).
+    TruePeak(Option<f64>),
+}
+
 /// Everything the page shows, as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageModel {
@@ -96,6 +106,8 @@ pub struct PageModel {
     pub master_shared: bool,
     /// True peak of the master after an Opus round trip, dBTP (the codec check).
     pub codec_true_peak: Option<f64>,
+    /// The codec check's AAC half (`None` until a check has run).
+    pub codec_aac: Option<AacCheck>,
     /// "After Opus": the master after the codec round trip is heard in place
     /// of the master (only while that round trip is current).
     pub codec_heard: bool,
@@ -143,6 +155,7 @@ impl Default for PageModel {
             share_wanted: false,
             master_shared: false,
             codec_true_peak: None,
+            codec_aac: None,
             codec_heard: false,
             reference: None,
             reference_error: None,
@@ -185,9 +198,10 @@ pub enum EventKind {
     ClipExported,
     /// The preview page's bytes (HTML).
     PreviewExported,
-    /// The master's true peak after an Opus round trip.
+    /// The master's true peak after an Opus round trip (and after AAC).
     CodecChecked {
         true_peak_dbtp: f64,
+        aac: AacCheck,
         /// The rate of the decoded master the message carries (`None`: it
         /// carries none).
         sample_rate: Option<u32>,
@@ -309,6 +323,7 @@ impl PageModel {
         self.amounts.clear();
         self.share_link = None;
         self.codec_true_peak = None;
+        self.codec_aac = None;
         self.codec_heard = false;
         if let Some(r) = &self.report {
             self.chain_json = preview_chain(r).to_json();
@@ -496,9 +511,11 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),
         EventKind::CodecChecked {
             true_peak_dbtp,
+            aac,
             sample_rate,
         } => {
             model.codec_true_peak = Some(true_peak_dbtp);
+            model.codec_aac = Some(aac);
             match sample_rate {
                 Some(sample_rate) => vec![Effect::LoadCodec { sample_rate }],
                 None => Vec::new(),
@@ -569,6 +586,7 @@ fn on_mastered(model: &mut PageModel, json: &str) -> Vec<Effect> {
             model.master_shared = false;
             model.share_link = None;
             model.codec_true_peak = None;
+            model.codec_aac = None;
             model.codec_heard = false;
             vec![
                 Effect::ClearCodec,

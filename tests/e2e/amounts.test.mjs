@@ -170,6 +170,27 @@ test('exports: the before/after clip is the loudest passage at matched loudness;
   const peerTp = JSON.parse(await readFile(`${decoded}.json`, 'utf8')).loudness.true_peak_dbtp;
   console.log(`true peak after Opus 128 kb/s: page (WebCodecs) ${codecTp} dBTP, ffmpeg libopus ${peerTp} dBTP`);
   assert.ok(Number.isFinite(codecTp) && Math.abs(codecTp - peerTp) < 1.0, `page ${codecTp} vs ffmpeg ${peerTp}`);
+  // AAC where the browser offers an encoder (WebCodecs' own answer, asked
+  // here): its true peak, checked against ffmpeg's AAC encoder at the same
+  // bitrate; otherwise the page says only Opus was checked.
+  const aacOffered = await page.evaluate(async () => typeof AudioEncoder !== 'undefined'
+    && (await AudioEncoder.isConfigSupported({ codec: 'mp4a.40.2', sampleRate: 48000, numberOfChannels: 2, bitrate: 256000 })).supported);
+  const aac = await page.waitForSelector('#codec-aac', { timeout: 60_000 });
+  assert.equal(await aac.getAttribute('data-offered'), String(aacOffered));
+  if (aacOffered) {
+    const aacTp = parseFloat(await aac.getAttribute('data-true-peak'));
+    const m4a = join(tmp, 'master.m4a'), aacDecoded = join(tmp, 'master-aac.wav');
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', masterPath, '-c:a', 'aac', '-b:a', '256k', m4a]);
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', m4a, '-c:a', 'pcm_f32le', aacDecoded]);
+    const aacPeer = cli(['analyze', aacDecoded, '--json', `${aacDecoded}.json`]);
+    assert.equal(aacPeer.code, 0, aacPeer.stderr);
+    const aacPeerTp = JSON.parse(await readFile(`${aacDecoded}.json`, 'utf8')).loudness.true_peak_dbtp;
+    console.log(`true peak after AAC 256 kb/s: page (WebCodecs) ${aacTp} dBTP, ffmpeg aac ${aacPeerTp} dBTP`);
+    assert.ok(Number.isFinite(aacTp) && Math.abs(aacTp - aacPeerTp) < 1.0, `page ${aacTp} vs ffmpeg ${aacPeerTp}`);
+  } else {
+    console.log('this Chromium offers no AAC encoder: the page says only Opus was checked');
+    assert.match(await aac.textContent(), /offers no AAC encoder/);
+  }
 
   // "After Opus" is heard in place of the master: the player bar offers it
   // once the round trip is back, and the worklet says it plays it.

@@ -706,6 +706,7 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
             1,
             EventKind::CodecChecked {
                 true_peak_dbtp: -0.4,
+                aac: AacCheck::TruePeak(Some(-0.2)),
                 sample_rate: Some(48_000),
             },
         ),
@@ -717,6 +718,7 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
         }]
     );
     assert_eq!(m.codec_true_peak, Some(-0.4));
+    assert_eq!(m.codec_aac, Some(AacCheck::TruePeak(Some(-0.2))));
     m.codec_heard = true;
     m.begin_master();
     let e = mastered(&m, 3.0);
@@ -726,4 +728,5 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
         "a new master is not the one that went through the codec"
     );
     assert_eq!(m.codec_true_peak, None);
+    assert_eq!(m.codec_aac, None, "nor did it go through AAC");
 }

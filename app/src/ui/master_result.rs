@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::requests;
 use super::store::use_store;
 use crate::fmt;
+use crate::model::AacCheck;
 
 /// What the decide loop did, before/after, and the exports.
 #[component]
@@ -159,7 +160,8 @@ fn Left(
 
 /// The codec check: the master's true peak after Opus at 128 kb/s, and
 /// what it means against full scale and the ceiling; what came back can
-/// then be heard ("After Opus" in the player bar).
+/// then be heard ("After Opus" in the player bar). Then the same after
+/// AAC-LC at 256 kb/s where the browser offers an AAC encoder.
 #[component]
 fn CodecCheck(
     /// The master's true-peak ceiling, dBTP.
@@ -169,23 +171,43 @@ fn CodecCheck(
     view! {
         <div class="codec">
             <button id="codec-check" class="secondary" on:click=move |_| requests::codec_check(store)>
-                "Check after Opus (128 kb/s)"
+                "Check after Opus (128 kb/s) and AAC (256 kb/s)"
             </button>
             {move || store.codec_true_peak.get().map(|tp| {
                 let over = tp > 0.0;
-                let verdict = if tp > 0.0 {
-                    "over full scale: a listener's decoder clips it. A lower ceiling (−2 dBTP) leaves the codec room.".to_string()
-                } else if tp > ceiling {
-                    format!("above your {ceiling:.1} dBTP ceiling by {:.1} dB, but under full scale: it holds.", tp - ceiling)
-                } else {
-                    "under your ceiling: it holds.".to_string()
-                };
                 view! {
                     <p id="codec-result" data-true-peak=format!("{tp:.2}") class:over=over>
-                        {format!("After Opus at 128 kb/s and decoding, the true peak is {tp:.1} dBTP — {verdict} Hear it: “After Opus” in the player.")}
+                        {format!("After Opus at 128 kb/s and decoding, the true peak is {tp:.1} dBTP — {} Hear it: “After Opus” in the player.", codec_verdict(tp, ceiling))}
                     </p>
                 }
             })}
+            {move || store.codec_aac.get().map(|aac| match aac {
+                AacCheck::TruePeak(Some(tp)) => view! {
+                    <p id="codec-aac" data-offered="true" data-true-peak=format!("{tp:.2}") class:over={tp > 0.0}>
+                        {format!("After AAC at 256 kb/s (Apple Music's rate) and decoding, the true peak is {tp:.1} dBTP — {}", codec_verdict(tp, ceiling))}
+                    </p>
+                }.into_any(),
+                AacCheck::TruePeak(None) => view! {
+                    <p id="codec-aac" data-offered="true">"This browser offers an AAC encoder, but the AAC round trip failed; only Opus is checked."</p>
+                }.into_any(),
+                AacCheck::NotOffered => view! {
+                    <p id="codec-aac" data-offered="false">"This browser offers no AAC encoder (WebCodecs), so only Opus is checked. Chrome on Windows and macOS and Safari have one."</p>
+                }.into_any(),
+            })}
         </div>
+    }
+}
+
+/// What a true peak after a codec means against full scale and the ceiling.
+fn codec_verdict(tp: f64, ceiling: f64) -> String {
+    if tp > 0.0 {
+        "over full scale: a listener's decoder clips it. A lower ceiling (−2 dBTP) leaves the codec room.".to_string()
+    } else if tp > ceiling {
+        format!(
+            "above your {ceiling:.1} dBTP ceiling by {:.1} dB, but under full scale: it holds.",
+            tp - ceiling
+        )
+    } else {
+        "under your ceiling: it holds.".to_string()
     }
 }

@@ -10,7 +10,7 @@ use dsp_wasm::report::{MasterReport, Report};
 use leptos::prelude::*;
 
 use crate::listening::{Heard, Hearing};
-use crate::model::{PageModel, Phase, ReferenceTrack};
+use crate::model::{AacCheck, PageModel, Phase, ReferenceTrack};
 use crate::player;
 use crate::share::SharePayload;
 
@@ -43,6 +43,7 @@ pub struct Store {
     pub share_wanted: RwSignal<bool>,
     pub master_shared: RwSignal<bool>,
     pub codec_true_peak: RwSignal<Option<f64>>,
+    pub codec_aac: RwSignal<Option<AacCheck>>,
     pub codec_heard: RwSignal<bool>,
     pub reference: RwSignal<Option<ReferenceTrack>>,
     pub reference_error: RwSignal<Option<String>>,
@@ -78,6 +79,7 @@ impl Store {
             share_wanted: RwSignal::new(model.share_wanted),
             master_shared: RwSignal::new(model.master_shared),
             codec_true_peak: RwSignal::new(model.codec_true_peak),
+            codec_aac: RwSignal::new(model.codec_aac),
             codec_heard: RwSignal::new(model.codec_heard),
             reference: RwSignal::new(model.reference),
             reference_error: RwSignal::new(model.reference_error),
@@ -113,6 +115,7 @@ impl Store {
             share_wanted: self.share_wanted.get_untracked(),
             master_shared: self.master_shared.get_untracked(),
             codec_true_peak: self.codec_true_peak.get_untracked(),
+            codec_aac: self.codec_aac.get_untracked(),
             codec_heard: self.codec_heard.get_untracked(),
             reference: self.reference.get_untracked(),
             reference_error: self.reference_error.get_untracked(),
@@ -147,6 +150,7 @@ impl Store {
         set_if_changed(self.share_wanted, model.share_wanted);
         set_if_changed(self.master_shared, model.master_shared);
         set_if_changed(self.codec_true_peak, model.codec_true_peak);
+        set_if_changed(self.codec_aac, model.codec_aac);
         set_if_changed(self.codec_heard, model.codec_heard);
         set_if_changed(self.reference, model.reference);
         set_if_changed(self.reference_error, model.reference_error);

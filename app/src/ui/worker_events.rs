@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::browser;
 use super::requests;
 use super::store::Store;
-use crate::model::{self, Effect, EventKind, ReferenceTrack, WorkerEvent};
+use crate::model::{self, AacCheck, Effect, EventKind, ReferenceTrack, WorkerEvent};
 use crate::{player, protocol};
 
 /// Handles one message the engine Worker sent.
@@ -61,6 +61,13 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         "preview-file" => EventKind::PreviewExported,
         "codec-checked" => EventKind::CodecChecked {
             true_peak_dbtp: protocol::get_f64(data, "true_peak_dbtp"),
+            aac: if protocol::get(data, "aac_offered").is_truthy() {
+                AacCheck::TruePeak(
+                    Some(protocol::get_f64(data, "aac_true_peak_dbtp")).filter(|v| v.is_finite()),
+                )
+            } else {
+                AacCheck::NotOffered
+            },
             sample_rate: Some(protocol::get_f64(data, "sampleRate"))
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(|r| r as u32),

@@ -1,7 +1,9 @@
 //! `codec`: the last master through a lossy codec and back, in this Worker,
 //! with the browser's WebCodecs (`AudioEncoder` → `AudioDecoder`, Opus at
-//! 48 kHz — the rate Opus runs at; the master is resampled first if needed),
-//! and the true peak of what comes out (the engine's true-peak meter).
+//! 48 kHz — the rate Opus runs at; the master is resampled first if needed —
+//! and AAC-LC at 256 kb/s, the rate Apple Music streams, where the browser
+//! offers an AAC encoder: `AudioEncoder.isConfigSupported`), and the true
+//! peak of what comes out (the engine's true-peak meter).
 //! Codecs overshoot: a master at −1 dBTP can decode above 0 dBFS, which a
 //! listener's decoder clips. What comes back is aligned with the master (the
 //! codec's priming samples dropped) and posted to the page, which plays it in
@@ -27,16 +29,41 @@ use crate::wire::{post_error, post_transfer};
 
 /// Opus runs at 48 kHz.
 const OPUS_RATE: u32 = 48_000;
+/// AAC-LC (WebCodecs' `mp4a.40.2`) at Apple Music's 256 kb/s.
+const AAC: &str = "mp4a.40.2";
+const AAC_BITRATE: f64 = 256_000.0;
+
+/// A codec to go through: its WebCodecs name, the rate it is fed at, and
+/// its bitrate.
+struct Codec {
+    name: &'static str,
+    rate: u32,
+    bitrate: f64,
+}
+
+impl Codec {
+    /// The encoder's configuration for `channels`.
+    fn config(&self, channels: usize) -> Object {
+        object(&[
+            ("codec", self.name.into()),
+            ("sampleRate", self.rate.into()),
+            ("numberOfChannels", (channels as u32).into()),
+            ("bitrate", self.bitrate.into()),
+        ])
+    }
+}
 /// Frames per `AudioData` handed to the encoder (0.1 s).
 const CHUNK: usize = 4_800;
-/// Longest codec delay looked for when aligning, frames at 48 kHz (50 ms;
-/// Opus primes 312 frames).
+/// Longest codec delay looked for when aligning, frames (50 ms at 48 kHz;
+/// Opus primes 312 frames, AAC-LC encoders 1024–2112).
 const MAX_CODEC_DELAY: usize = 2_400;
 
 /// Handles `{type: "codec", id, bitrate}`: posts `{type: "codec-checked",
-/// id, codec, bitrate, true_peak_dbtp, sampleRate, channels}` (the decoded
-/// master, aligned with it, as transferred Float32Arrays) or an error (a
-/// browser without WebCodecs' Opus encoder says so).
+/// id, codec, bitrate, true_peak_dbtp, sampleRate, channels, aac_offered,
+/// aac_true_peak_dbtp}` (the master after Opus, aligned with it, as
+/// transferred Float32Arrays; after AAC its true peak only, null where the
+/// browser offers no AAC encoder) or an error (a browser without WebCodecs'
+/// Opus encoder says so).
 pub fn on_codec(id: f64, data: &JsValue) {
     let bitrate = protocol::get_f64(data, "bitrate");
     let bitrate = if bitrate.is_finite() && bitrate >= 6_000.0 {
@@ -47,11 +74,34 @@ pub fn on_codec(id: f64, data: &JsValue) {
     let Some(audio) = MASTERED.with(|m| m.borrow().as_ref().map(|(a, _)| a.clone())) else {
         return post_error(id, "nothing has been mastered yet");
     };
+    let opus = Codec {
+        name: "opus",
+        rate: OPUS_RATE,
+        bitrate,
+    };
     wasm_bindgen_futures::spawn_local(async move {
-        match round_trip(&audio, bitrate).await {
+        match round_trip(&audio, &opus).await {
             Ok(decoded) => {
-                let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
-                let tp = 20.0 * f64::from(true_peak(&slices)).max(1e-10).log10();
+                let tp = true_peak_dbtp(&decoded);
+                // AAC after Opus, one decoded track in memory at a time.
+                let aac = Codec {
+                    name: AAC,
+                    rate: if audio.sample_rate == 44_100 {
+                        44_100
+                    } else {
+                        48_000
+                    },
+                    bitrate: AAC_BITRATE,
+                };
+                let aac_offered = offered(&aac.config(audio.channels.len())).await;
+                let aac_tp = if aac_offered {
+                    round_trip(&audio, &aac)
+                        .await
+                        .ok()
+                        .map(|d| true_peak_dbtp(&d))
+                } else {
+                    None
+                };
                 let arrays = Array::new();
                 let transfer = Array::new();
                 for ch in &decoded {
@@ -67,9 +117,14 @@ pub fn on_codec(id: f64, data: &JsValue) {
                         ("id", id.into()),
                         ("codec", "opus".into()),
                         ("bitrate", bitrate.into()),
-                        ("true_peak_dbtp", ((tp * 100.0).round() / 100.0).into()),
+                        ("true_peak_dbtp", tp.into()),
                         ("sampleRate", OPUS_RATE.into()),
                         ("channels", arrays.into()),
+                        ("aac_offered", aac_offered.into()),
+                        (
+                            "aac_true_peak_dbtp",
+                            aac_tp.map_or(JsValue::NULL, JsValue::from),
+                        ),
                     ]),
                     &transfer,
                 );
@@ -84,6 +139,32 @@ pub fn on_codec(id: f64, data: &JsValue) {
             ),
         }
     });
+}
+
+/// True peak of decoded channels, dBTP to 0.01.
+fn true_peak_dbtp(decoded: &[Vec<f32>]) -> f64 {
+    let slices: Vec<&[f32]> = decoded.iter().map(Vec::as_slice).collect();
+    let tp = 20.0 * f64::from(true_peak(&slices)).max(1e-10).log10();
+    (tp * 100.0).round() / 100.0
+}
+
+/// Whether this browser offers an encoder for `config`
+/// (`AudioEncoder.isConfigSupported`; no WebCodecs at all: no).
+async fn offered(config: &Object) -> bool {
+    let Ok(ctor) = get(&js_sys::global(), "AudioEncoder") else {
+        return false;
+    };
+    let Ok(promise) = call(&ctor, "isConfigSupported", &Array::of1(config)) else {
+        return false;
+    };
+    let Ok(promise) = promise.dyn_into::<Promise>() else {
+        return false;
+    };
+    JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|r| get(&r, "supported").ok())
+        .is_some_and(|v| v.is_truthy())
 }
 
 fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
@@ -102,21 +183,21 @@ fn construct(name: &str, init: &Object) -> Result<JsValue, JsValue> {
     Reflect::construct(&ctor, &Array::of1(init))
 }
 
-/// Encodes `audio` to Opus and decodes it again; returns the decoded
-/// channels at 48 kHz, aligned with the (resampled) master and as long as it.
-async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, JsValue> {
-    // The master itself when it is at Opus's rate (no copy of the track).
-    let audio: Cow<'_, AudioBuffer> = if audio.sample_rate == OPUS_RATE {
+/// Encodes `audio` with `codec` and decodes it again; returns the decoded
+/// channels at the codec's rate, aligned with the (resampled) master and as
+/// long as it.
+async fn round_trip(audio: &AudioBuffer, codec: &Codec) -> Result<Vec<Vec<f32>>, JsValue> {
+    let rate = codec.rate;
+    // The master itself when it is at the codec's rate (no copy of the track).
+    let audio: Cow<'_, AudioBuffer> = if audio.sample_rate == rate {
         Cow::Borrowed(audio)
     } else {
-        Cow::Owned(
-            resample::resample(audio, OPUS_RATE).map_err(|e| JsValue::from_str(&e.to_string()))?,
-        )
+        Cow::Owned(resample::resample(audio, rate).map_err(|e| JsValue::from_str(&e.to_string()))?)
     };
     let channels = audio.channels.len();
     // Room for the whole decoded track up front (Opus adds its pre-skip and
     // a last packet's padding: a few thousand frames).
-    let room = audio.frames() + OPUS_RATE as usize / 10;
+    let room = audio.frames() + rate as usize / 10;
     let decoded: Rc<RefCell<Vec<Vec<f32>>>> = Rc::new(RefCell::new(
         (0..channels).map(|_| Vec::with_capacity(room)).collect(),
     ));
@@ -176,16 +257,7 @@ async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, 
             ("error", on_error.as_ref().clone()),
         ]),
     )?;
-    call(
-        &encoder,
-        "configure",
-        &Array::of1(&object(&[
-            ("codec", "opus".into()),
-            ("sampleRate", OPUS_RATE.into()),
-            ("numberOfChannels", (channels as u32).into()),
-            ("bitrate", bitrate.into()),
-        ])),
-    )?;
+    call(&encoder, "configure", &Array::of1(&codec.config(channels)))?;
     let frames = audio.frames();
     let mut start = 0;
     while start < frames {
@@ -196,13 +268,10 @@ async fn round_trip(audio: &AudioBuffer, bitrate: f64) -> Result<Vec<Vec<f32>>, 
         }
         let init = object(&[
             ("format", "f32-planar".into()),
-            ("sampleRate", OPUS_RATE.into()),
+            ("sampleRate", rate.into()),
             ("numberOfFrames", (n as u32).into()),
             ("numberOfChannels", (channels as u32).into()),
-            (
-                "timestamp",
-                ((start as f64) * 1e6 / f64::from(OPUS_RATE)).into(),
-            ),
+            ("timestamp", ((start as f64) * 1e6 / f64::from(rate)).into()),
             ("data", planar.into()),
         ]);
         let data = construct("AudioData", &init)?;
