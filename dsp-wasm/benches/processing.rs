@@ -1,7 +1,8 @@
 //! Criterion benchmarks of processing and mastering, grouped by configuration:
 //! offline render of a 4-minute 48 kHz stereo track (× real time = 240 s /
 //! time per iteration), one 128-frame AudioWorklet quantum of a full chain
-//! (budget 128 / 48 kHz = 2.67 ms), and the whole decide loop.
+//! (budget 128 / 48 kHz = 2.67 ms) and a structural chain change in the
+//! worklet (made between two quanta), and the whole decide loop.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use dsp_wasm::chain::{self, Chain, ChainProcessor};
@@ -47,6 +48,16 @@ fn quantum(c: &mut Criterion) {
             },
             BatchSize::SmallInput,
         )
+    });
+    // A structural chain change in the worklet: the full chain read from
+    // its wire form and built for the worklet's 1024-frame buffers (in the
+    // port handler, between quanta), and a processor dropped.
+    let words = full_chain().to_words();
+    g.bench_function("chain_change", |b| {
+        b.iter(|| {
+            let chain = Chain::from_words(&words).unwrap();
+            ChainProcessor::new(&chain, 48_000.0, 2, 1024).unwrap()
+        })
     });
     g.finish();
 }

@@ -75,6 +75,42 @@ test('views follow memory growth, long quanta go through in pieces, mono feeds b
   assert.ok(render(proc, 128, 5, 1) < 1e-6);
 });
 
+// Chains as the decide loop makes them, in the wire form (tags and parameter
+// order of dsp-wasm chain/wire.rs): one of every module (heavier than any
+// decision), and a typical master.
+const EQ = (kind, hz, q, db) => [2, kind, hz, q, db, 0];
+const DYN = (hz, q, thr, cut) => [3, hz, q, thr, 4, cut, 5, 120, 0];
+const LIMITER = [8, -1, 5, 120];
+const EVERY = [[1, 5], EQ(1, 60, 0.71, -2), EQ(0, 2500, 1, 1.5), [5, 150, -24, 4, 4, 5, 250],
+  DYN(4500, 1.2, -35, 4), DYN(7000, 1.5, -40, 6), [4, 4500, 4, 8], [6, 120, 2, 0.9, 0.5],
+  [7, 12, 12, 20], [0, 6], LIMITER];
+const TYPICAL = [EQ(0, 274, 1.2, -1), DYN(4472, 1.1, -30, 1.5), [4, 4000, 3, 6], [0, 5.2], LIMITER];
+const wire = (modules) => Float64Array.from([1, modules.length, ...modules.flat()]);
+
+test('structural chain changes while playing never grow the worklet\'s memory', () => {
+  // Memory growth on the audio thread costs a copy of the whole heap and
+  // detaches every view; the engine reserves what chain changes need at init.
+  for (const rate of [44100, 48000, 96000]) {
+    const Proc = loadProcessor(rate);
+    const proc = new Proc({ processorOptions: { module, channels: 2, chain: CHAIN } });
+    const bytes = proc.wasm.memory.buffer.byteLength;
+    const chains = [wire(EVERY), wire(TYPICAL), wire([[0, -3], ...EVERY.slice(1)]), wire(TYPICAL.slice(1))];
+    const output = [new Float32Array(128), new Float32Array(128)];
+    for (let round = 0; round < 12; round++) {
+      proc.port.onmessage({ data: { type: 'chain', words: chains[round % chains.length] } });
+      assert.equal(proc.port.sent.at(-1).type, 'chain-applied', JSON.stringify(proc.port.sent.at(-1)));
+      // Some changes land mid-crossfade (three chains alive), some after it.
+      const quanta = round % 3 === 0 ? 2 : 20;
+      for (let q = 0; q < quanta; q++) {
+        const input = [0, 1].map((c) => Float32Array.from({ length: 128 }, (_, i) => 0.3 * Math.sin((q * 128 + i) * 0.05 + c)));
+        proc.process([input], [output]);
+      }
+    }
+    assert.equal(proc.wasm.memory.buffer.byteLength, bytes,
+      `${rate} Hz: memory grew from ${bytes} to ${proc.wasm.memory.buffer.byteLength} bytes during chain changes`);
+  }
+});
+
 test('a refused sample rate is reported and the output is silence', () => {
   const Proc = loadProcessor(500);
   const proc = new Proc({ processorOptions: { module, channels: 2 } });

@@ -16,7 +16,19 @@
 //! - A new chain arrives as numbers (its wire form, [`Chain::to_words`]: no
 //!   JSON parser in this module) written into the buffer returned by
 //!   [`pf_chain_buffer`], then [`pf_set_chain`] reads and prepares it. That
-//!   allocates, but only when the user changes the chain, never per quantum.
+//!   allocates, but only when the user changes the chain, never per quantum,
+//!   and never grows memory: [`pf_init`] reserves what chain changes need
+//!   ([`LIVE_CHAINS`] of the heaviest chain, [`CHAIN_WORDS_RESERVED`] words).
+//!   Growing wasm memory copies the whole heap and detaches every view of
+//!   it, the costliest thing that could happen between two quanta.
+//!
+//! A structural chain is built in the port's message handler, which runs on
+//! the audio rendering thread between render quanta (AudioWorkletGlobalScope
+//! has no other thread; a build elsewhere would need wasm memory shared with
+//! a Worker, i.e. `SharedArrayBuffer` under cross-origin isolation, which
+//! would stop studios embedding the page). The build takes a few µs natively
+//! against the 2.67 ms quantum (`cargo bench -p dsp-wasm --bench processing
+//! -- chain_change`), and the new chain is crossfaded in.
 //!
 //! One wasm instance runs one engine: each AudioWorkletProcessor instantiates
 //! the module for itself, on the single audio rendering thread. The engine
@@ -53,6 +65,15 @@ pub const MAX_FRAMES: usize = 1024;
 
 /// Most channels: [`ChainProcessor::new`] takes mono or stereo.
 pub const MAX_CHANNELS: usize = 2;
+
+/// Chains alive at once while the chain changes: the one playing, the one
+/// fading out, and the one being built (a change during a crossfade).
+pub const LIVE_CHAINS: usize = 3;
+
+/// Numbers reserved for the next chain's wire form: [`Chain::every_module`]
+/// takes 60, a decided chain (about ten modules of at most nine numbers)
+/// fewer than 100.
+pub const CHAIN_WORDS_RESERVED: usize = 1024;
 
 /// Engine state behind the C ABI.
 pub struct Engine {
@@ -102,7 +123,7 @@ impl Engine {
         }
         let processor =
             ChainProcessor::new(&Chain::default(), sample_rate, channels, MAX_FRAMES).ok()?;
-        Some(Self {
+        let engine = Self {
             sample_rate,
             channels,
             processor,
@@ -112,14 +133,16 @@ impl Engine {
             buffers: vec![vec![0.0; MAX_FRAMES]; channels],
             scratch: vec![vec![0.0; MAX_FRAMES]; channels],
             running: false,
-            chain_words: Vec::new(),
+            chain_words: Vec::with_capacity(CHAIN_WORDS_RESERVED),
             bypass: false,
             monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
             processed_gain: 1.0,
             original_gain: 1.0,
             codec: CodecPath::new(sample_rate, channels, MAX_FRAMES),
             listening: Monitor::new(f64::from(sample_rate), MAX_FRAMES),
-        })
+        };
+        reserve_chain_memory(sample_rate, channels);
+        Some(engine)
     }
 
     /// Switches to `chain`. Parameter-only changes (gains,
@@ -270,6 +293,18 @@ thread_local! {
     /// flag check per call and nothing else. Natively (the unit tests) every
     /// thread has its own engine.
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+/// Builds and drops [`LIVE_CHAINS`] processors of [`Chain::every_module`]
+/// (one of every module: heavier than any decided chain): the allocator
+/// keeps the freed memory (wasm memory never shrinks) and serves later
+/// chains from it, so a chain change does not grow memory.
+fn reserve_chain_memory(sample_rate: f32, channels: usize) {
+    let heaviest = Chain::every_module();
+    let held: Vec<ChainProcessor> = (0..LIVE_CHAINS)
+        .filter_map(|_| ChainProcessor::new(&heaviest, sample_rate, channels, MAX_FRAMES).ok())
+        .collect();
+    drop(held);
 }
 
 /// Runs `f` on the engine, or returns `None` if there is none (before a
