@@ -3,7 +3,9 @@
 // chain the player runs then carries the scaled move, the decision says its
 // amount, the after figures follow, and the downloaded master is exactly
 // what the AudioWorklet plays: the file equals the worklet's rendering of
-// the same chain within 1e-4 (latency found by alignment), and the command
+// the same chain within 1e-4 (latency found by alignment) — the whole
+// master, corrective moves, loudness gain and a true-peak limiter that has
+// peaks to hold (the test asserts it is there and needed) — and the command
 // line measures it under the ceiling and within 0.5 LU of the target. The
 // codec check's round trip can be heard ("After Opus") in step with the master.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
@@ -21,12 +23,16 @@ const chainNow = (page) => page.evaluate(() => JSON.parse(window.__preflightChai
 const afterValue = (page, id) => page.$eval(`#${id}`, (e) => e.dataset.value);
 
 test('a move\'s amount re-masters the track; the file is what the worklet plays', async () => {
-  // 16 s of the music-like mix with a harsh 3.15 kHz tone throughout its second half.
+  // 16 s of the music-like mix with a harsh 3.15 kHz tone throughout its
+  // second half, and a kick on every beat whose peaks the loudness gain
+  // would take past the ceiling, so the master ends in a limiter at work.
   const chans = musicLike(SR, 16, 5);
-  for (let i = 8 * SR; i < 16 * SR; i++) {
-    const v = 0.2 * Math.sin(2 * Math.PI * 3150 * i / SR);
-    chans[0][i] += v;
-    chans[1][i] += v;
+  for (let i = 0; i < 16 * SR; i++) {
+    const beat = (i / SR) % 0.5;
+    const kick = 0.55 * Math.sin(2 * Math.PI * 55 * beat) * Math.exp(-beat * 25);
+    const v = i >= 8 * SR ? 0.2 * Math.sin(2 * Math.PI * 3150 * i / SR) : 0;
+    chans[0][i] = 0.5 * (chans[0][i] + v + kick);
+    chans[1][i] = 0.5 * (chans[1][i] + v + kick);
   }
   const mix = join(tmp, 'harsh.wav');
   await writeFile(mix, wavBytes(chans, SR, 'float32'));
@@ -68,7 +74,16 @@ test('a move\'s amount re-masters the track; the file is what the worklet plays'
   assert.ok(measured.loudness.true_peak_dbtp <= -1.0, `TP ${measured.loudness.true_peak_dbtp}`);
   assert.ok(Math.abs(measured.loudness.integrated_lufs - -14) <= 0.5, `${measured.loudness.integrated_lufs} LUFS`);
   const file = readWav(await readFile(saved));
-  const chain = JSON.stringify(await chainNow(page));
+  const chainObj = await chainNow(page);
+  const chain = JSON.stringify(chainObj);
+  // The comparison covers the whole master: the corrective move, the
+  // loudness gain and a true-peak limiter that really limits (the mix's
+  // peak raised by the chain's gains would pass the ceiling).
+  const kinds = chainObj.modules.map((m) => m.module);
+  assert.ok(kinds.includes('limiter'), `a limiter in the chain: ${kinds.join(', ')}`);
+  const gainDb = chainObj.modules.filter((m) => m.module === 'gain').reduce((s, m) => s + m.gain_db, 0);
+  const inPeak = Math.max(...chans.map((c) => c.reduce((p, v) => Math.max(p, Math.abs(v)), 0)));
+  assert.ok(20 * Math.log10(inPeak) + gainDb > -1, `the limiter has peaks to hold (peak ${(20 * Math.log10(inPeak)).toFixed(1)} dBFS, gain ${gainDb.toFixed(1)} dB)`);
   const played = await page.evaluate(async ({ chs, sr, chain }) => {
     const out = await window.__preflight.renderOffline(chs.map((c) => Float32Array.from(c)), sr, chain);
     return out.map((c) => Array.from(c));
@@ -86,7 +101,7 @@ test('a move\'s amount re-masters the track; the file is what the worklet plays'
       maxDiff = Math.max(maxDiff, Math.abs(played[c][i + best.lag] - file.channels[c][i]));
     }
   }
-  console.log(`worklet vs downloaded master: lag ${best.lag} frames, max |diff| ${maxDiff.toExponential(2)}`);
+  console.log(`worklet vs downloaded master (${kinds.join(' → ')}): lag ${best.lag} frames, max |diff| ${maxDiff.toExponential(2)}`);
   assert.ok(maxDiff < 1e-4, `the file differs from what the worklet plays by ${maxDiff}`);
   assert.deepEqual(errors, []);
   await page.close();
