@@ -251,6 +251,32 @@ def level_table(groups, manifests):
     return "\n".join(lines)
 
 
+def overlap_table(groups, manifests):
+    """Per risk id: how far the detector's severity on injected files stands
+    above its severity on the clean recordings (each file's own clean
+    excerpt has the same material). A single-file detector can only
+    separate what lies above the clean spread: the share of injected files
+    scoring above the highest clean score is the most a threshold can find
+    without a false alarm, per group."""
+    byid = {m["id"]: m for m in manifests}
+    sev = lambda r, rid: r.get("flags", {}).get(rid, {}).get("severity", 0.0)
+    head = "| risk id | " + " | ".join(f"clean max · injected median ({n}) | injected above clean max ({n})" for n, _ in groups) + " |"
+    lines = [head, "|---|" + "---|---|" * len(groups)]
+    for rid in RISKS:
+        cells, any_inj = [], False
+        for _, rs in groups:
+            clean = [sev(r, rid) for r in rs if r["clean"]]
+            inj = [sev(r, rid) for r in rs for i in byid[r["id"]]["injected"] if i["risk_id"] == rid]
+            any_inj |= bool(inj)
+            cmax = max(clean, default=0.0)
+            med = sorted(inj)[len(inj) // 2] if inj else None
+            cells.append(f"{cmax:.2f} · {med:.2f}" if inj else "–")
+            cells.append(frac(sum(v > cmax for v in inj), len(inj)) if inj else "–")
+        if any_inj:
+            lines.append(f"| `{rid}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def summary_table(groups, manifests):
     sums = [(n, summary(rs, manifests)) for n, rs in groups]
     rows = [("files (clean)", lambda s: f"{s['files']} ({s['clean_files']})"),
@@ -428,6 +454,8 @@ def main():
     ap.add_argument("--leave-out", action="append", default=[], help="drop a source (repeatable)")
     ap.add_argument("--only", action="append", default=[], help="keep only these sources (repeatable)")
     ap.add_argument("--details", action="store_true", help="list every miss, false alarm and worsened fix")
+    ap.add_argument("--overlap", action="store_true",
+                    help="print how far injected severities stand above the clean recordings' (what a threshold can separate)")
     ap.add_argument("--check", metavar="FLOOR.json", default=None,
                     help="exit 1 listing every figure that breaks this floor (tests/corpus/ci_floor.json)")
     ap.add_argument("--write-floor", metavar="FLOOR.json", default=None,
@@ -462,6 +490,9 @@ def main():
     print(level_table(groups + [("all", results)], mans) + "\n")
     st, sums = summary_table(groups + [("all", results)], mans)
     print(st + "\n")
+    if args.overlap:
+        print("Severity on injected files against the clean recordings (a threshold can only find what stands above the clean spread):\n")
+        print(overlap_table(groups, mans) + "\n")
     ps = None
     if args.per_source:
         pt, ps = per_source_table(results, mans)

@@ -4,7 +4,7 @@
 # each injected problem, measured physically against the clean source.
 # Calibration and held-out sources are reported separately.
 #
-#   tests/bench/judgement.sh [--small] [--build] [--bin PREFLIGHT] [--per-source] [--details] [--jobs N] [--check FLOOR.json]
+#   tests/bench/judgement.sh [--small] [--build] [--bin PREFLIGHT] [--per-source] [--details] [--overlap] [--jobs N] [--check FLOOR.json]
 #
 # --build   (re)build the corpus first (tests/corpus/build.py; needs apt-get,
 #           dpkg, ffmpeg, fluidsynth, espeak-ng, python3 numpy scipy soundfile)
