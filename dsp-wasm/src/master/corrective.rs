@@ -369,8 +369,11 @@ fn keep(
         screened_on,
     } = judged;
     let Some((i, (audio, report, sa))) = best else {
+        // The reason names what the moves tried did (this step's lines).
+        let did = super::left::what_the_moves_did(&it.rejected, &risk.id)
+            .map_or(String::new(), |d| format!(": {d}"));
         it.rejected.push(format!(
-            "{}: left as it is — every move either failed to lower it or raised another risk",
+            "{}: left as it is — every move either failed to lower it or raised another risk{did}",
             risk.id
         ));
         return Ok(true);
