@@ -369,9 +369,9 @@ fn keep(
         screened_on,
     } = judged;
     let Some((i, (audio, report, sa))) = best else {
-        // The reason names what the moves tried did (this step's lines).
-        let did = super::left::what_the_moves_did(&it.rejected, &risk.id)
-            .map_or(String::new(), |d| format!(": {d}"));
+        // The reason names what a move tried did (this step's lines).
+        let did = super::left::telling_trial(&it.rejected)
+            .map_or(String::new(), |l| format!("; tried {l}"));
         it.rejected.push(format!(
             "{}: left as it is — every move either failed to lower it or raised another risk{did}",
             risk.id

@@ -28,34 +28,15 @@ pub(super) fn left_risks(
         .collect()
 }
 
-/// What the tried moves did, from one step's log lines ("LABEL: WHY", as
-/// [`super::decide::judge`] and the screening write them): the first move
-/// that raised another risk a level ("the high shelf 9 kHz +3.0 dB raised
-/// sibilance from minor to major"), else the first that hardly moved
-/// `id` ("the bell 274 Hz -1.0 dB took it only from 0.36 to 0.33"). `None`
-/// when no line says either.
-pub(super) fn what_the_moves_did(lines: &[String], id: &str) -> Option<String> {
-    let raised = lines.iter().find_map(|line| {
-        let (head, rest) = line.split_once(" rose from ")?;
-        let (label, other) = head.rsplit_once(": ")?;
-        let other = other.strip_prefix("screened out — ").unwrap_or(other);
-        let (_, levels) = rest.split_once(" (")?;
-        let (from, to) = levels.split_once(')')?.0.split_once(" → ")?;
-        Some(format!(
-            "the {label} raised {other} from {} to {}",
-            from.to_lowercase(),
-            to.to_lowercase()
-        ))
-    });
-    raised.or_else(|| {
-        lines.iter().find_map(|line| {
-            let (label, why) = line.rsplit_once(": ")?;
-            let why = why.strip_prefix("screened out — ").unwrap_or(why);
-            let numbers = why.strip_prefix(&format!("{id} did not drop enough ("))?;
-            let (b, a) = numbers.split_once(')')?.0.split_once(" → ")?;
-            Some(format!("the {label} took it only from {b} to {a}"))
-        })
-    })
+/// The line of one step's log (`"LABEL: WHY"`, as [`super::decide::judge`]
+/// and the screening write them) that says best why no move was kept: the
+/// first move that raised another risk a level, else the first that did
+/// not lower the risk enough.
+pub(super) fn telling_trial(lines: &[String]) -> Option<&str> {
+    let find = |what: &str| lines.iter().find(|l| l.contains(what));
+    find(" rose from ")
+        .or_else(|| find(" did not drop enough "))
+        .map(String::as_str)
 }
 
 /// The reason for one risk, most specific first.
@@ -160,40 +141,21 @@ mod tests {
     }
 
     #[test]
-    fn what_the_moves_did_names_the_move_and_its_cost() {
+    fn the_telling_trial_is_a_move_that_raised_another_risk_first() {
         let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let log = lines(&[
+            "bell 9 kHz: screened out — dull did not drop enough (0.83 → 0.81) on 0:10–0:14",
+            "high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)",
+        ]);
         assert_eq!(
-            what_the_moves_did(
-                &lines(&[
-                    "high shelf 9 kHz +1.5 dB: dull did not drop enough (0.83 → 0.81)",
-                    "high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)",
-                ]),
-                "dull"
-            )
-            .as_deref(),
-            Some("the high shelf 9 kHz +3.0 dB raised sibilance from minor to major")
-        );
-        // Labels with a colon of their own, screened on an excerpt.
-        assert_eq!(
-            what_the_moves_did(
-                &lines(&["de-esser 4.0–12 kHz: bursts 21.6 dB over the balance cut towards 3 dB, at most −1.5 dB: screened out — sibilance did not drop enough (0.58 → 0.54)"]),
-                "sibilance"
-            )
-            .as_deref(),
-            Some("the de-esser 4.0–12 kHz: bursts 21.6 dB over the balance cut towards 3 dB, at most −1.5 dB took it only from 0.58 to 0.54")
+            telling_trial(&log),
+            Some("high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)")
         );
         assert_eq!(
-            what_the_moves_did(
-                &lines(&["spike control: peaks held to 10.0 dB over the music around them, up to −6.0 dB: screened out — harshness rose from 0.55 to 0.61 (Minor → Major) on 0:10–0:14"]),
-                "transient_spikes"
-            )
-            .as_deref(),
-            Some("the spike control: peaks held to 10.0 dB over the music around them, up to −6.0 dB raised harshness from minor to major")
+            telling_trial(&log[..1]),
+            Some("bell 9 kHz: screened out — dull did not drop enough (0.83 → 0.81) on 0:10–0:14")
         );
-        assert_eq!(
-            what_the_moves_did(&lines(&["x: could not be built"]), "mud"),
-            None
-        );
+        assert_eq!(telling_trial(&lines(&["x: could not be built"])), None);
     }
 
     #[test]
