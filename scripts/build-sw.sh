@@ -15,5 +15,6 @@ case "$files" in
 esac
 version=$(cd "$stage" && printf '%s\n' "$files" | while IFS= read -r f; do sha256sum "$f"; done | sha256sum | cut -c1-16)
 list=$(printf '%s\n' "$files" | sed "s|.*|'./&'|" | paste -s -d, -)
-sed -e "s|__PREFLIGHT_VERSION__|$version|" -e "s|__PREFLIGHT_ASSETS__|$list|" public/sw.js > "$stage/sw.js"
+# Whole-line comments stay in the source, not in what every visitor downloads.
+sed -e '/^[[:space:]]*\/\//d' -e "s|__PREFLIGHT_VERSION__|$version|" -e "s|__PREFLIGHT_ASSETS__|$list|" public/sw.js > "$stage/sw.js"
 echo "build-sw: sw.js version $version, $(printf '%s\n' "$files" | wc -l) files"

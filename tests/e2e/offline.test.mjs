@@ -85,7 +85,7 @@ test('after one visit, the app loads, analyses and plays with the network gone',
 function nextBuild(server) {
   server.rewrite = (rel, body) => {
     if (rel === '/sw.js') return Buffer.from(body.toString().replace(/const VERSION = '([0-9a-f]+)'/, "const VERSION = '$1-next'"));
-    if (rel === '/index.html') return Buffer.from(body.toString().replace('<html lang="en">', '<html lang="en" data-build="next">'));
+    if (rel === '/index.html') return Buffer.from(body.toString().replace(/<html lang="?en"?>/, '<html lang="en" data-build="next">'));
     return body;
   };
 }

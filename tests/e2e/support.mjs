@@ -171,7 +171,9 @@ export async function saveArtifact(name, bytes) {
 /** The Content-Security-Policy of the built page (its <meta http-equiv>), as written in index.html. */
 export async function metaCsp() {
   const html = await readFile(join(DIST, 'index.html'), 'utf8');
-  const m = html.match(/<meta http-equiv="Content-Security-Policy" content="([^"]+)"/);
+  // Attributes in any order, quoted or not (release builds minify the HTML).
+  const tag = html.match(/<meta[^>]*http-equiv="?Content-Security-Policy"?[^>]*>/);
+  const m = tag && tag[0].match(/content="([^"]+)"/);
   if (!m) throw new Error('dist/index.html has no Content-Security-Policy meta');
   return m[1];
 }
