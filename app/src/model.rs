@@ -56,6 +56,16 @@ pub enum AacCheck {
     TruePeak(Option<f64>),
 }
 
+/// An exported master larger than this (256 MiB: 15.5 min of 24-bit
+/// 48 kHz stereo) is streamed to the download through the service worker
+/// instead of being built as a Blob first (the Blob's bytes, 0.75× the
+/// decoded audio at 24 bits, were what took a long file's export over 3×,
+/// README "Long files and memory"). Smaller files stay Blobs: a download
+/// the service worker answers is a navigation, after which the browser asks
+/// the server for `sw.js` (its check for a new build), so the server would
+/// learn when an export happened — worth it only where memory is at stake.
+pub const STREAM_EXPORT_ABOVE_BYTES: f64 = 256.0 * 1024.0 * 1024.0;
+
 /// Everything the page shows, as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PageModel {
@@ -451,6 +461,17 @@ impl PageModel {
         } else {
             None
         }
+    }
+
+    /// Whether the master's WAV is larger than [`STREAM_EXPORT_ABOVE_BYTES`]
+    /// (its size from the master's own sample rate, channels, bit depth and
+    /// length): such an export streams to the download.
+    pub fn streams_export(&self) -> bool {
+        self.master.as_ref().is_some_and(|m| {
+            let i = &m.after.input;
+            let bytes_per_s = f64::from(i.sample_rate * i.channels * i.bit_depth.unwrap_or(32) / 8);
+            i.duration_s * bytes_per_s > STREAM_EXPORT_ABOVE_BYTES
+        })
     }
 
     /// The name the exported master is offered under.

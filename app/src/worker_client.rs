@@ -199,6 +199,16 @@ pub fn cancel() {
     restart(Role::Helper);
 }
 
+/// The engine Worker, once it is ready for messages.
+pub fn engine() -> Option<Worker> {
+    ENGINE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|c| c.ready)
+            .map(|c| c.worker.clone())
+    })
+}
+
 /// Sends a message (with transferables) to the engine Worker, now or as soon
 /// as it is ready.
 pub fn send(msg: JsValue, transfer: Array) {

@@ -20,10 +20,10 @@
 // the same).
 // Needs the built site (dist/). Linux only (/proc).
 // With --check, exits 1 when the ratio is above RATIO.
-import { readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { serveDist, launchBrowser, openApp } from '../e2e/support.mjs';
+import { serveDist, launchBrowser, openApp, waitUntilLoaded } from '../e2e/support.mjs';
 import { realMusic } from './music.mjs';
 
 const args = process.argv.slice(2);
@@ -111,7 +111,8 @@ const sampler = (async () => {
 let result;
 try {
   const { page, errors } = await openApp(browser, server.url);
-  await page.waitForSelector('html[data-engine-warm][data-helper-warm]', { timeout: 60_000 });
+  // Everything loaded, the service worker in control (a long export streams through it).
+  await waitUntilLoaded(page);
   await new Promise((r) => setTimeout(r, 1000));
   const idle = await pssTree(root);
   peak = idle;
@@ -130,7 +131,7 @@ try {
   const masteredS = (Date.now() - t0) / 1000;
   await new Promise((r) => setTimeout(r, 500));
   const afterMaster = peak;
-  let againS = null, afterAgain = null, afterRescale = null;
+  let againS = null, afterAgain = null, afterRescale = null, exported = null;
   if (again && !masterError) {
     const t1 = Date.now();
     // A move's amount slider to 50 % (the Worker re-masters with the moves
@@ -152,6 +153,20 @@ try {
     afterAgain = peak;
     traceStage = 'export';
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 600_000 }), page.click('#export')]);
+    // A master this long streams to the download through the service worker
+    // (never a blob: URL), and must arrive whole: a 24-bit WAV of every frame.
+    exported = { streamed: /\/download\/\d+-\d+\//.test(download.url()), failure: await download.failure() };
+    if (!exported.failure) {
+      const path = await download.path();
+      const header = Buffer.alloc(44);
+      const fh = await open(path);
+      await fh.read(header, 0, 44, 0);
+      await fh.close();
+      exported.bytes = (await stat(path)).size;
+      exported.frames = header.readUInt32LE(40) / 6;
+      exported.whole = header.toString('latin1', 0, 4) === 'RIFF' && exported.bytes === 44 + header.readUInt32LE(40)
+        && Math.abs(exported.frames - frames) <= rate;
+    }
     await download.delete();
     againS = (Date.now() - t1) / 1000;
     await new Promise((r) => setTimeout(r, 500));
@@ -170,6 +185,7 @@ try {
     analysed_s: analysedS,
     mastered_s: masteredS,
     master_error: masterError,
+    export: exported,
     page_errors: errors,
   };
 } finally {
@@ -184,7 +200,8 @@ console.log(JSON.stringify(result, null, 1));
 console.log(`peak ${result.peak_over_idle_mb.toFixed(0)} MB over idle = ${result.ratio.toFixed(2)}× the decoded audio (${result.decoded_mb.toFixed(0)} MB); after the analysis alone ${(result.peak_over_idle_analysis_mb / result.decoded_mb).toFixed(2)}×${again ? `, up to the first master ${result.ratio_first_master.toFixed(2)}×, after an amount slider ${result.ratio_after_amount === null ? '– (the master made no move with an amount)' : `${result.ratio_after_amount.toFixed(2)}×`}, before the export ${result.ratio_before_export?.toFixed(2)}×` : ''}`);
 const firstRatio = again ? result.ratio_first_master : result.ratio;
 const failed = (limit !== null && !(firstRatio <= limit))
-  || (againLimit !== null && Number.isFinite(againLimit) && !(result.ratio <= againLimit && result.again_and_export_s !== null));
+  || (againLimit !== null && Number.isFinite(againLimit) && !(result.ratio <= againLimit && result.again_and_export_s !== null
+    && result.export?.streamed && result.export?.whole));
 if ((limit !== null || againLimit !== null) && (failed || result.master_error || result.page_errors.length > 0)) {
   console.error(`over ${limit}× up to the first master or ${againLimit}× in all (or an error)`);
   process.exit(1);

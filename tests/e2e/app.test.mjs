@@ -209,6 +209,9 @@ test('mastering in the Worker: decisions shown, the downloaded master meets the 
   await saveArtifact('app-mastered.png', await page.screenshot({ fullPage: true }));
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   assert.equal(download.suggestedFilename(), 'to master (Preflight master).wav');
+  // A short master is a Blob (local): only one over 256 MiB streams through
+  // the service worker (tests/bench/long_file_memory.mjs exports such a one).
+  assert.match(download.url(), /^blob:/, download.url());
   const saved = join(tmp, 'downloaded-master.wav');
   await download.saveAs(saved);
   // The command line measures the downloaded file independently.

@@ -730,3 +730,25 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
     assert_eq!(m.codec_true_peak, None);
     assert_eq!(m.codec_aac, None, "nor did it go through AAC");
 }
+
+#[test]
+fn only_a_master_over_256_mib_streams_to_its_download() {
+    let r = report("long.wav");
+    let mut m = analysed();
+    assert!(!m.streams_export(), "nothing mastered");
+    let mut mr = master_report(&r, -14.0);
+    mr.after.input.sample_rate = 48_000;
+    mr.after.input.channels = 2;
+    mr.after.input.bit_depth = Some(24);
+    // 24-bit 48 kHz stereo: 288,000 bytes a second; 256 MiB at 932.1 s.
+    for (minutes, streams) in [(5.0, false), (15.5, false), (15.6, true), (30.0, true)] {
+        mr.after.input.duration_s = minutes * 60.0;
+        m.master = Some(mr.clone());
+        assert_eq!(m.streams_export(), streams, "{minutes} min");
+    }
+    // At 16 bits the same 15.6 minutes are 180 MB: a Blob.
+    mr.after.input.bit_depth = Some(16);
+    mr.after.input.duration_s = 15.6 * 60.0;
+    m.master = Some(mr);
+    assert!(!m.streams_export());
+}

@@ -192,13 +192,36 @@ pub fn rescale(store: Store) {
     worker_client::send(msg.into(), Array::new());
 }
 
-/// Asks the engine for the last master as a WAV file (answered by `exported`).
+/// Asks the engine for the last master as a WAV file (`download.js`).
+///
+/// A master over [`STREAM_EXPORT_ABOVE_BYTES`], where a service worker
+/// controls the page, is streamed to the download: the page hands the service worker a URL and one end of a
+/// MessageChannel, and once it has them (it answers on the port), the engine
+/// the other end; the hidden frame `#pf-download` then opens the URL, which
+/// the service worker answers with a stream that asks the engine for each
+/// piece as the download takes it (`sw.js`, `app/worker/src/export.rs`).
+/// The file is then never whole in the page, the Worker or the blob store.
+/// Otherwise, or when the service worker does not answer within a second
+/// (an older one), the engine is asked for a Blob (`exported` with `blob`).
+///
+/// [`STREAM_EXPORT_ABOVE_BYTES`]: crate::model::STREAM_EXPORT_ABOVE_BYTES
 pub fn export(store: Store) {
-    let msg = object(&[
-        ("type", "export".into()),
-        ("id", store.job.get_untracked().into()),
-    ]);
-    worker_client::send(msg.into(), Array::new());
+    if let Some(worker) = worker_client::engine() {
+        let model = store.snapshot();
+        let name = model.export_file_name();
+        export_master(
+            &worker,
+            store.job.get_untracked(),
+            &name,
+            model.streams_export(),
+        );
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/ui/download.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = exportMaster)]
+    fn export_master(worker: &web_sys::Worker, id: u32, name: &str, stream: bool);
 }
 
 /// Asks the engine for the current file's SHA-256 (answered by `hashed`).

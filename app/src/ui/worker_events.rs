@@ -143,6 +143,8 @@ fn perform(store: Store, data: &JsValue, effect: Effect, received_ms: f64) {
             target_lufs,
             ceiling_dbtp,
         } => requests::apply_shared(store, &chain_json, target_lufs, ceiling_dbtp),
+        // A streamed master is already downloading (see requests::export).
+        Effect::Download { .. } if protocol::get(data, "streamed").is_truthy() => {}
         Effect::Download { file_name } => {
             let blob = protocol::get(data, "blob");
             let mime = if file_name.ends_with(".html") {

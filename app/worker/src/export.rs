@@ -1,5 +1,15 @@
-//! `export`: the last master encoded as a WAV file, posted to the page as a
-//! `Blob` in `exported`.
+//! `export`: the last master encoded as a WAV file — streamed to a download
+//! through the service worker when the request brings a `port`, else posted
+//! to the page as a `Blob` in `exported`.
+//!
+//! Streamed (`{type: "export", id, port}`): the service worker (`sw.js`)
+//! answers the download's URL with a stream that asks this Worker for the
+//! next piece over `port` (a number ≥ 0: the next piece, < 0: the download
+//! was cancelled) when it has room; each answer is a transferred 4 MB
+//! `Uint8Array` (`null` at the end, a string if the master went). The file
+//! is never whole anywhere in the browser: not here, not in the blob store
+//! (a 24-bit file is 0.75× the decoded audio; in the blob store it was the
+//! export's whole cost, README "Long files and memory").
 //!
 //! The file is encoded a piece at a time ([`wav::encode_in_pieces`]) and the
 //! pieces are gathered into the Blob a batch at a time, so neither this
@@ -8,11 +18,16 @@
 //! posted by reference (its bytes stay in the browser's blob store), so the
 //! page downloads it without another copy.
 
-use app::protocol::object;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use app::protocol::{self, object};
+use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::io::wav;
-use js_sys::{Array, Uint8Array};
-use wasm_bindgen::JsValue;
-use web_sys::{Blob, BlobPropertyBag};
+use js_sys::{Array, Function, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, MessageEvent, MessagePort};
 
 use crate::state::MASTERED;
 use crate::wire::{post, post_error};
@@ -22,8 +37,50 @@ const PIECE_FRAMES: usize = 16_384;
 /// Bytes of pieces gathered before they are joined into the Blob.
 const BATCH_BYTES: usize = 4 << 20;
 
-/// Handles `{type: "export", id}`.
-pub fn on_export(id: f64) {
+/// A download being streamed: the master it was asked for (held here even
+/// if a new master replaces it meanwhile), where the file has got to, and
+/// the buffer each piece is encoded into.
+struct Stream {
+    id: f64,
+    port: MessagePort,
+    audio: Rc<AudioBuffer>,
+    format: wav::SampleFormat,
+    pieces: wav::Pieces,
+    buf: Vec<u8>,
+}
+
+thread_local! {
+    static STREAM: RefCell<Option<Stream>> = const { RefCell::new(None) };
+    /// The port handler, one for every stream (never dropped while it runs).
+    static ON_PULL: Function = Closure::<dyn FnMut(MessageEvent)>::new(on_pull)
+        .into_js_value()
+        .unchecked_into();
+}
+
+/// Handles `{type: "export", id, port?}`.
+pub fn on_export(id: f64, data: &JsValue) {
+    if let Ok(port) = protocol::get(data, "port").dyn_into::<MessagePort>() {
+        let Some((audio, format)) = MASTERED.with(|m| m.borrow().clone()) else {
+            let _ = port.post_message(&"nothing has been mastered yet".into());
+            return post_error(id, "nothing has been mastered yet");
+        };
+        ON_PULL.with(|f| port.set_onmessage(Some(f)));
+        // A download still running is let go (its port is closed).
+        STREAM.with(|s| {
+            if let Some(old) = s.borrow_mut().take() {
+                old.port.close();
+            }
+            *s.borrow_mut() = Some(Stream {
+                id,
+                port,
+                audio,
+                format,
+                pieces: wav::Pieces::default(),
+                buf: Vec::new(),
+            })
+        });
+        return;
+    }
     let blob = MASTERED.with(|m| {
         m.borrow()
             .as_ref()
@@ -77,4 +134,40 @@ fn wav_blob(
     })?;
     join(&mut blob, &batch)?;
     blob.ok_or(JsValue::NULL)
+}
+
+/// The download asked for the next piece (or gave up).
+fn on_pull(ev: MessageEvent) {
+    let wanted = ev.data().as_f64().unwrap_or(-1.0) >= 0.0;
+    let finished = STREAM.with(|s| {
+        let mut s = s.borrow_mut();
+        let st = s.as_mut()?;
+        if !wanted {
+            return Some(None);
+        }
+        let frames =
+            BATCH_BYTES / (st.audio.num_channels() * usize::from(st.format.bits() / 8)).max(1);
+        if st.pieces.next(&st.audio, st.format, frames, &mut st.buf) {
+            let piece = Uint8Array::from(&st.buf[..]);
+            let _ = st
+                .port
+                .post_message_with_transferable(&piece, &Array::of1(&piece.buffer()));
+            None
+        } else {
+            let _ = st.port.post_message(&JsValue::NULL);
+            Some(Some(st.id))
+        }
+    });
+    if let Some(done) = finished {
+        if let Some(st) = STREAM.with(|s| s.borrow_mut().take()) {
+            st.port.close();
+        }
+        if let Some(id) = done {
+            post(&object(&[
+                ("type", "exported".into()),
+                ("id", id.into()),
+                ("streamed", true.into()),
+            ]));
+        }
+    }
 }

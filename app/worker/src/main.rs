@@ -66,7 +66,7 @@ fn on_message(ev: MessageEvent) {
         "clip" => clip::on_clip(id, &data),
         "codec" => codec::on_codec(id, &data),
         "apply" => share::on_apply(id, &data),
-        "export" => export::on_export(id),
+        "export" => export::on_export(id, &data),
         "reference" => reference::on_reference(id, &data),
         "reference-clear" => reference::on_reference_clear(),
         "pcm-block" => incoming::on_block(&data),

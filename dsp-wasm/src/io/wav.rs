@@ -155,6 +155,43 @@ fn write_atomic_with(
     result.map_err(Error::from)
 }
 
+/// A WAV file of an [`AudioBuffer`] handed out a piece at a time, for a
+/// consumer that asks for the next piece when it is ready (a download that
+/// streams): the header first, then the samples, at most `max_frames` frames
+/// per piece. The pieces joined equal [`encode`]'s bytes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pieces {
+    /// The first frame of the next piece; `None` until the header is out.
+    next_frame: Option<usize>,
+}
+
+impl Pieces {
+    /// Writes the next piece into `out` (cleared first; its allocation is
+    /// reused). Returns `false`, with `out` empty, when the file is complete.
+    pub fn next(
+        &mut self,
+        audio: &AudioBuffer,
+        format: SampleFormat,
+        max_frames: usize,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        out.clear();
+        let Some(first) = self.next_frame else {
+            out.extend_from_slice(&header(audio, format));
+            self.next_frame = Some(0);
+            return true;
+        };
+        let n = max_frames.max(1).min(audio.frames().saturating_sub(first));
+        if n == 0 {
+            return false;
+        }
+        out.resize(n * block_align(audio, format), 0);
+        encode_frames(audio, format, first, out);
+        self.next_frame = Some(first + n);
+        true
+    }
+}
+
 /// Encodes `audio` as WAV bytes a piece at a time: `sink` gets the header,
 /// then the samples in pieces of at most `chunk_frames` frames (one buffer of
 /// that size is reused), so the whole file is never held encoded in memory.
@@ -165,16 +202,10 @@ pub fn encode_in_pieces<E>(
     chunk_frames: usize,
     mut sink: impl FnMut(&[u8]) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E> {
-    let align = block_align(audio, format);
-    sink(&header(audio, format))?;
-    let chunk_frames = chunk_frames.max(1);
-    let mut buf = vec![0u8; chunk_frames.min(audio.frames()) * align];
-    let mut first = 0;
-    while first < audio.frames() {
-        let n = chunk_frames.min(audio.frames() - first);
-        encode_frames(audio, format, first, &mut buf[..n * align]);
-        sink(&buf[..n * align])?;
-        first += n;
+    let mut pieces = Pieces::default();
+    let mut buf = Vec::new();
+    while pieces.next(audio, format, chunk_frames, &mut buf) {
+        sink(&buf)?;
     }
     Ok(())
 }
