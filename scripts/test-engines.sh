@@ -4,7 +4,8 @@
 # WebKitGTK (the MiniBrowser through WebKitWebDriver, under xvfb-run).
 # In each: load, pick a WAV, see the command line's integrated loudness
 # (within 0.05 LU), Play through the AudioWorklet (its output is sampled),
-# the select menus readable; and a count of what the first visit downloads.
+# the select menus readable; a count of what the first visit downloads; and
+# a long export's stream through the service worker arriving as the file.
 # Tests: tests/engines/*.test.mjs; screenshots: tests/artifacts/engine-*.png.
 #
 # Needs dist/ (trunk build) and target/release/preflight (cargo build

@@ -4,7 +4,7 @@
 // collector for a driver that reports no console (WebKitWebDriver).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,4 +235,40 @@ export function assertReadableMenus(engine, items) {
 /** In the page: resolves after two animation frames (what was changed is painted). */
 export function painted() {
   return new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(() => ok(true))));
+}
+
+/**
+ * Page-side (run by the driver's evaluate; the service worker must be in
+ * control): what app/src/ui/download.js does for a long export, with this
+ * page standing in for the engine Worker — hands sw.js a download URL and a
+ * MessagePort, and once it answers, opens the URL in a hidden frame; each
+ * pull on the port is answered with a 1000-byte piece of `fill`, three in
+ * all, then null (the end).
+ */
+export function streamThroughServiceWorker(name, fill) {
+  const url = new URL(`download/0-${Date.now()}/${encodeURIComponent(name)}`, location.href).href;
+  const { port1, port2 } = new MessageChannel();
+  let pieces = 0;
+  port2.onmessage = ({ data }) => {
+    if (data === 0) {
+      const frame = document.createElement('iframe');
+      frame.hidden = true;
+      frame.src = url;
+      document.body.append(frame);
+    } else if (data === 1) {
+      pieces += 1;
+      port2.postMessage(pieces <= 3 ? new Uint8Array(1000).fill(fill) : null);
+    }
+  };
+  navigator.serviceWorker.controller.postMessage({ type: 'download', url, name, port: port1 }, [port1]);
+}
+
+/** Waits until `path` holds `bytes` bytes (a download being written), or throws. */
+export async function downloaded(path, bytes, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(path) && statSync(path).size === bytes) return readFileSync(path);
+    if (Date.now() > end) throw new Error(`${path}: no ${bytes}-byte download (${existsSync(path) ? statSync(path).size : 'absent'})`);
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
 }

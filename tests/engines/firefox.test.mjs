@@ -13,8 +13,10 @@ import puppeteer from 'puppeteer-core';
 import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
-  loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since,
+  downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since,
+  streamThroughServiceWorker, tmp,
 } from './common.mjs';
+import { join } from 'node:path';
 
 const FIREFOX = process.env.FIREFOX || '/usr/lib/firefox-esr/firefox-esr';
 let browser;
@@ -27,7 +29,14 @@ before(async () => {
     protocol: 'webDriverBiDi',
     executablePath: FIREFOX,
     headless: true,
-    extraPrefsFirefox: { 'media.cubeb.force_mock_context': true },
+    extraPrefsFirefox: {
+      'media.cubeb.force_mock_context': true,
+      // Downloads are saved to the suite's folder without asking.
+      'browser.download.dir': tmp,
+      'browser.download.folderList': 2,
+      'browser.download.useDownloadDir': true,
+      'browser.download.always_ask_before_handling_new_types': false,
+    },
   });
   console.log(`${await browser.version()} started in ${since(t0)}`);
 });
@@ -117,6 +126,21 @@ test('Firefox: a picked WAV shows the command line\'s integrated loudness, and P
     const shot = await screenshot(page);
     e.message += `\n  page errors: ${JSON.stringify(errors)}\n  warnings: ${JSON.stringify(warnings)}\n  screenshot: ${shot}`;
     throw e;
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
+test('Firefox: a long export\'s stream through the service worker arrives as the file', async () => {
+  const server = await serveDist();
+  const { page, errors } = await open(server.url);
+  try {
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, { timeout: 60_000 });
+    const name = `streamed ${Date.now()}.wav`;
+    await page.evaluate(streamThroughServiceWorker, name, 7);
+    assert.deepEqual(await downloaded(join(tmp, name), 3000), Buffer.alloc(3000, 7));
+    assert.deepEqual(errors, []);
   } finally {
     await page.close();
     await server.close();

@@ -16,8 +16,11 @@ import { startDriver, Session } from './webdriver.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
   installAudioTap, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, painted, playbackState, readIntegrated,
-  requireInstalled, selectColours, since,
+  requireInstalled, selectColours, since, streamThroughServiceWorker,
 } from './common.mjs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 const DRIVER = process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = process.env.WEBKIT_MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
@@ -77,6 +80,31 @@ test('WebKit: the first visit fetches each wasm once (the Workers\' engine once 
     const { errors } = await consoleOf(session);
     assert.deepEqual(errors, []);
   } finally {
+    await session.close();
+    await server.close();
+  }
+});
+
+test('WebKit: a long export\'s stream through the service worker arrives as the file', async () => {
+  const { server, session } = await open();
+  // The MiniBrowser saves downloads in the home folder, without asking.
+  const name = `preflight-streamed-${Date.now()}.wav`;
+  const places = [join(homedir(), name), join(homedir(), 'Downloads', name)];
+  try {
+    await session.goto(server.url);
+    await session.waitFor(() => navigator.serviceWorker.controller !== null, { timeoutMs: 60_000, what: 'the service worker' });
+    await session.evaluate(streamThroughServiceWorker, name, 7);
+    const end = Date.now() + 15_000;
+    let got = null;
+    while (!got && Date.now() < end) {
+      got = places.map((p) => (existsSync(p) ? readFileSync(p) : null)).find((b) => b && b.length === 3000) ?? null;
+      if (!got) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.ok(got, `no 3000-byte download in ${places.join(' or ')}`);
+    assert.deepEqual(got, Buffer.alloc(3000, 7));
+    assert.deepEqual((await consoleOf(session)).errors, []);
+  } finally {
+    for (const p of places) rmSync(p, { force: true });
     await session.close();
     await server.close();
   }
