@@ -134,6 +134,25 @@ export function loadedMarks() {
   return ok ? { offline: root.dataset.offline } : null;
 }
 
+/**
+ * What the page has reached towards "loaded", for a timeout's message: the
+ * marks on <html>, the document's state, and the service worker's (whether
+ * one controls the page, and the states of its registration's workers).
+ */
+export async function loadState() {
+  const root = document.documentElement;
+  const marks = [...root.attributes].map((a) => (a.value ? `${a.name}=${a.value}` : a.name)).filter((n) => n.startsWith('data-'));
+  const sw = navigator.serviceWorker;
+  let registration = 'none';
+  try {
+    const reg = sw && await sw.getRegistration();
+    if (reg) registration = ['installing', 'waiting', 'active'].map((k) => `${k}:${reg[k]?.state ?? '-'}`).join(' ');
+  } catch (e) {
+    registration = `error ${e}`;
+  }
+  return `marks [${marks.join(', ')}], document ${document.readyState}, controlled ${Boolean(sw?.controller)}, registration ${registration}`;
+}
+
 /** The built wasm files (dist/*.wasm), by path. */
 export async function builtWasm() {
   return (await readdir(DIST)).filter((f) => f.endsWith('.wasm')).map((f) => `/${f}`).sort();

@@ -13,7 +13,7 @@ import puppeteer from 'puppeteer-core';
 import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
-  downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since,
+  downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since, loadState,
   streamThroughServiceWorker, tmp,
 } from './common.mjs';
 import { join } from 'node:path';
@@ -57,6 +57,18 @@ async function open(url) {
   return { page, errors, warnings };
 }
 
+/** Waits for the app's load marks; a timeout says what the page reached. */
+async function loaded(page) {
+  try {
+    return await (await page.waitForFunction(loadedMarks, { timeout: 30_000 })).jsonValue();
+  } catch (e) {
+    let state;
+    try { state = await page.evaluate(loadState); } catch (e2) { state = `(no answer: ${e2.message})`; }
+    e.message += `\n  waiting for the app to load; the page: ${state}`;
+    throw e;
+  }
+}
+
 /** Saves tests/artifacts/engine-firefox.png (the full page). */
 async function screenshot(page) {
   try {
@@ -70,7 +82,7 @@ test('Firefox: the first visit fetches each wasm once (the Workers\' engine once
   const server = await serveDist();
   const { page, errors } = await open(server.url);
   try {
-    await page.waitForFunction(loadedMarks, { timeout: 30_000 });
+    await loaded(page);
     await new Promise((ok) => setTimeout(ok, 500));
     const wasm = await builtWasm();
     const counts = pageWasmFetches(server.log, wasm);
@@ -90,7 +102,7 @@ test('Firefox: a picked WAV shows the command line\'s integrated loudness, and P
   const { page, errors, warnings } = await open(server.url);
   try {
     await page.waitForSelector('#dropzone', { timeout: 30_000 });
-    const marks = await (await page.waitForFunction(loadedMarks, { timeout: 30_000 })).jsonValue();
+    const marks = await loaded(page);
     console.log(`Firefox: loaded in ${since(t0)} (offline: ${marks.offline})`);
     const input = await page.$('#file-input');
     await input.uploadFile(path);

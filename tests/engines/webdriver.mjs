@@ -132,8 +132,11 @@ export class Session {
   /** A PNG of the viewport. */
   async screenshot() { return Buffer.from(await this.cmd('GET', '/screenshot'), 'base64'); }
 
-  /** Polls `fn(...args)` in the page until it returns a truthy value; returns it. */
-  async waitFor(fn, { timeoutMs = 60_000, intervalMs = 100, what = String(fn) } = {}, ...args) {
+  /**
+   * Polls `fn(...args)` in the page until it returns a truthy value; returns it.
+   * On a timeout, `explain` (an async page function) adds what the page shows.
+   */
+  async waitFor(fn, { timeoutMs = 60_000, intervalMs = 100, what = String(fn), explain = null } = {}, ...args) {
     const end = Date.now() + timeoutMs;
     let last;
     for (;;) {
@@ -144,7 +147,17 @@ export class Session {
         // A navigation in progress answers with an error; keep polling.
         last = e;
       }
-      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})`);
+      if (Date.now() > end) {
+        let state = '';
+        if (explain) {
+          try {
+            state = `; the page: ${await this.evaluateAsync(explain)}`;
+          } catch (e) {
+            state = `; the page did not answer (${e.message})`;
+          }
+        }
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last})${state}`);
+      }
       await new Promise((ok) => setTimeout(ok, intervalMs));
     }
   }

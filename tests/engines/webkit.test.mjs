@@ -16,7 +16,7 @@ import { startDriver, Session } from './webdriver.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
   installAudioTap, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, painted, playbackState, readIntegrated,
-  requireInstalled, selectColours, since, streamThroughServiceWorker,
+  requireInstalled, selectColours, since, streamThroughServiceWorker, loadState,
 } from './common.mjs';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -65,7 +65,7 @@ test('WebKit: the first visit fetches each wasm once (the Workers\' engine once 
   const { server, session } = await open();
   try {
     await session.goto(server.url);
-    await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load' });
+    await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load', explain: loadState });
     await new Promise((ok) => setTimeout(ok, 500));
     const wasm = await builtWasm();
     const counts = pageWasmFetches(server.log, wasm);
@@ -85,31 +85,6 @@ test('WebKit: the first visit fetches each wasm once (the Workers\' engine once 
   }
 });
 
-test('WebKit: a long export\'s stream through the service worker arrives as the file', async () => {
-  const { server, session } = await open();
-  // The MiniBrowser saves downloads in the home folder, without asking.
-  const name = `preflight-streamed-${Date.now()}.wav`;
-  const places = [join(homedir(), name), join(homedir(), 'Downloads', name)];
-  try {
-    await session.goto(server.url);
-    await session.waitFor(() => navigator.serviceWorker.controller !== null, { timeoutMs: 60_000, what: 'the service worker' });
-    await session.evaluate(streamThroughServiceWorker, name, 7);
-    const end = Date.now() + 15_000;
-    let got = null;
-    while (!got && Date.now() < end) {
-      got = places.map((p) => (existsSync(p) ? readFileSync(p) : null)).find((b) => b && b.length === 3000) ?? null;
-      if (!got) await new Promise((ok) => setTimeout(ok, 100));
-    }
-    assert.ok(got, `no 3000-byte download in ${places.join(' or ')}`);
-    assert.deepEqual(got, Buffer.alloc(3000, 7));
-    assert.deepEqual((await consoleOf(session)).errors, []);
-  } finally {
-    for (const p of places) rmSync(p, { force: true });
-    await session.close();
-    await server.close();
-  }
-});
-
 test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Play runs the AudioWorklet', async () => {
   const { path, report } = await mixAndReport();
   const { server, session } = await open();
@@ -117,7 +92,7 @@ test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Pl
   try {
     const t0 = Date.now();
     await session.goto(server.url);
-    const marks = await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load' });
+    const marks = await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load', explain: loadState });
     console.log(`WebKit: loaded in ${since(t0)} (offline: ${marks.offline})`);
     await session.sendKeys(await session.$('#file-input'), path);
     const t1 = Date.now();
@@ -159,6 +134,31 @@ test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Pl
     e.message += `\n  page errors: ${JSON.stringify(log.errors)}\n  warnings: ${JSON.stringify(log.warnings)}\n  screenshot: ${shot}`;
     throw e;
   } finally {
+    await session.close();
+    await server.close();
+  }
+});
+
+test('WebKit: a long export\'s stream through the service worker arrives as the file', async () => {
+  const { server, session } = await open();
+  // The MiniBrowser saves downloads in the home folder, without asking.
+  const name = `preflight-streamed-${Date.now()}.wav`;
+  const places = [join(homedir(), name), join(homedir(), 'Downloads', name)];
+  try {
+    await session.goto(server.url);
+    await session.waitFor(() => navigator.serviceWorker.controller !== null, { timeoutMs: 60_000, what: 'the service worker', explain: loadState });
+    await session.evaluate(streamThroughServiceWorker, name, 7);
+    const end = Date.now() + 15_000;
+    let got = null;
+    while (!got && Date.now() < end) {
+      got = places.map((p) => (existsSync(p) ? readFileSync(p) : null)).find((b) => b && b.length === 3000) ?? null;
+      if (!got) await new Promise((ok) => setTimeout(ok, 100));
+    }
+    assert.ok(got, `no 3000-byte download in ${places.join(' or ')}`);
+    assert.deepEqual(got, Buffer.alloc(3000, 7));
+    assert.deepEqual((await consoleOf(session)).errors, []);
+  } finally {
+    for (const p of places) rmSync(p, { force: true });
     await session.close();
     await server.close();
   }
