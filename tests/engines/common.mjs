@@ -39,6 +39,33 @@ export async function mixAndReport(name = 'engine mix.wav') {
   return { path, report: JSON.parse(await readFile(json, 'utf8')) };
 }
 
+/**
+ * The command line's master of `path` (the page's defaults: streaming,
+ * −1 dBTP, 24-bit) and the true peak of that master after a round trip
+ * through ffmpeg's encoders — libopus at 128 kb/s, its AAC-LC at 256 kb/s —
+ * measured by the command line: the peers of the page's codec check.
+ */
+export function codecPeers(path) {
+  const master = join(tmp, 'codec-master.wav');
+  const m = cli(['master', path, '-o', master]);
+  assert.equal(m.code, 0, `preflight master: ${m.stderr}`);
+  const after = (ext, args) => {
+    const coded = join(tmp, `codec-master.${ext}`), decoded = join(tmp, `codec-master-${ext}.wav`);
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', master, ...args, coded]);
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', coded, '-c:a', 'pcm_f32le', decoded]);
+    const r = cli(['analyze', decoded, '--json', `${decoded}.json`]);
+    assert.equal(r.code, 0, `preflight analyze: ${r.stderr}`);
+    return JSON.parse(readFileSync(`${decoded}.json`, 'utf8')).loudness.true_peak_dbtp;
+  };
+  return { opus: after('opus', ['-c:a', 'libopus', '-b:a', '128k']), aac: after('m4a', ['-c:a', 'aac', '-b:a', '256k']) };
+}
+
+/** In the page: whether WebCodecs offers an AAC-LC encoder at 256 kb/s (its own answer). */
+export async function aacOffered() {
+  return typeof AudioEncoder !== 'undefined'
+    && (await AudioEncoder.isConfigSupported({ codec: 'mp4a.40.2', sampleRate: 48000, numberOfChannels: 2, bitrate: 256000 })).supported;
+}
+
 /** Asserts the page's figure (the `data-metric` text and the raw `data-value`) against the CLI's. */
 export function assertLoudness(engine, shown, report) {
   const cliLufs = report.loudness.integrated_lufs;

@@ -33,12 +33,19 @@ const OPUS_RATE: u32 = 48_000;
 const AAC: &str = "mp4a.40.2";
 const AAC_BITRATE: f64 = 256_000.0;
 
-/// A codec to go through: its WebCodecs name, the rate it is fed at, and
-/// its bitrate.
+/// A codec to go through: its WebCodecs name, the rate it is fed at, its
+/// bitrate, and whether its decoded `AudioData` is copied out interleaved.
 struct Codec {
     name: &'static str,
     rate: u32,
     bitrate: f64,
+    /// WebKitGTK (GStreamer) labels its AAC decoder's output `f32-planar`,
+    /// but `AudioData.copyTo` with that format (or none) takes the Worker
+    /// down; only an interleaved `f32` copy comes back, and whole. Its Opus
+    /// output is the other way round (`f32` kills it, planes copy fine), as
+    /// is every other engine's (Chromium converts either way). Seen in
+    /// WebKitGTK 2.50 (`scripts/test-engines.sh`, the codec check).
+    interleaved: bool,
 }
 
 impl Codec {
@@ -78,6 +85,7 @@ pub fn on_codec(id: f64, data: &JsValue) {
         name: "opus",
         rate: OPUS_RATE,
         bitrate,
+        interleaved: false,
     };
     wasm_bindgen_futures::spawn_local(async move {
         match round_trip(&audio, &opus).await {
@@ -92,6 +100,7 @@ pub fn on_codec(id: f64, data: &JsValue) {
                         48_000
                     },
                     bitrate: AAC_BITRATE,
+                    interleaved: gstreamer_webkit(),
                 };
                 let aac_offered = offered(&aac.config(audio.channels.len())).await;
                 let aac_tp = if aac_offered {
@@ -139,6 +148,17 @@ pub fn on_codec(id: f64, data: &JsValue) {
             ),
         }
     });
+}
+
+/// Whether this is WebKit on Linux (WebKitGTK, WPE: WebCodecs through
+/// GStreamer), from the Worker's `navigator.userAgent`; see [`Codec::interleaved`].
+fn gstreamer_webkit() -> bool {
+    let ua = get(&js_sys::global(), "navigator")
+        .and_then(|n| get(&n, "userAgent"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    ua.contains("AppleWebKit") && ua.contains("Linux") && !ua.contains("Chrom")
 }
 
 /// True peak of decoded channels, dBTP to 0.01.
@@ -205,20 +225,35 @@ async fn round_trip(audio: &AudioBuffer, codec: &Codec) -> Result<Vec<Vec<f32>>,
 
     // Decoder: every AudioData it outputs is copied out plane by plane.
     let out = decoded.clone();
+    let interleaved = codec.interleaved;
     let on_decoded = Closure::<dyn FnMut(JsValue)>::new(move |data: JsValue| {
         let frames = get(&data, "numberOfFrames")
             .ok()
             .and_then(|v| v.as_f64())
             .unwrap_or(0.0) as u32;
         let mut out = out.borrow_mut();
-        for (c, ch) in out.iter_mut().enumerate() {
-            let buf = Float32Array::new_with_length(frames);
+        let copy = |plane: usize, len: u32, format: &str| {
+            let buf = Float32Array::new_with_length(len);
             let opts = object(&[
-                ("planeIndex", (c as u32).into()),
-                ("format", "f32-planar".into()),
+                ("planeIndex", (plane as u32).into()),
+                ("format", format.into()),
             ]);
-            if call(&data, "copyTo", &Array::of2(&buf, &opts)).is_ok() {
-                ch.extend(buf.to_vec());
+            call(&data, "copyTo", &Array::of2(&buf, &opts))
+                .ok()
+                .map(|_| buf.to_vec())
+        };
+        if interleaved {
+            if let Some(all) = copy(0, frames * out.len() as u32, "f32") {
+                let n = out.len();
+                for (c, ch) in out.iter_mut().enumerate() {
+                    ch.extend(all.iter().skip(c).step_by(n));
+                }
+            }
+        } else {
+            for (c, ch) in out.iter_mut().enumerate() {
+                if let Some(plane) = copy(c, frames, "f32-planar") {
+                    ch.extend(plane);
+                }
             }
         }
         let _ = call(&data, "close", &Array::new());
