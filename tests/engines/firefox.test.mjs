@@ -13,7 +13,7 @@ import puppeteer from 'puppeteer-core';
 import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
-  downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since, loadState,
+  downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since, loadState, codecPeers, aacOffered,
   streamThroughServiceWorker, tmp,
 } from './common.mjs';
 import { join } from 'node:path';
@@ -137,6 +137,43 @@ test('Firefox: a picked WAV shows the command line\'s integrated loudness, and P
   } catch (e) {
     const shot = await screenshot(page);
     e.message += `\n  page errors: ${JSON.stringify(errors)}\n  warnings: ${JSON.stringify(warnings)}\n  screenshot: ${shot}`;
+    throw e;
+  } finally {
+    await page.close();
+    await server.close();
+  }
+});
+
+test('Firefox: the codec check sends the master through Opus (WebCodecs), its true peak near ffmpeg\'s libopus, AAC as WebCodecs offers it, and "After Opus" is heard', async () => {
+  const { path } = await mixAndReport('codec mix.wav');
+  const peers = codecPeers(path);
+  const server = await serveDist();
+  const { page, errors } = await open(server.url);
+  try {
+    await loaded(page);
+    await (await page.$('#file-input')).uploadFile(path);
+    await page.waitForFunction(readIntegrated, { timeout: ANALYSIS_TIMEOUT_MS, polling: 100 });
+    await page.click('#master');
+    await page.waitForSelector('#codec-check', { timeout: 120_000 });
+    await page.click('#codec-check');
+    const opusTp = parseFloat(await (await page.waitForSelector('#codec-result', { timeout: 60_000 })).evaluate((e) => e.dataset.truePeak));
+    const aac = await page.waitForSelector('#codec-aac', { timeout: 60_000 });
+    const [offered, text, aacTp] = [await page.evaluate(aacOffered), await aac.evaluate((e) => e.textContent), await aac.evaluate((e) => e.dataset.truePeak)];
+    console.log(`Firefox codec check: Opus ${opusTp} dBTP (ffmpeg libopus ${peers.opus}); AAC offered ${offered}${offered ? `: ${aacTp} dBTP (ffmpeg aac ${peers.aac})` : ''}`);
+    assert.ok(Number.isFinite(opusTp) && Math.abs(opusTp - peers.opus) < 1.0, `Opus: page ${opusTp} vs ffmpeg ${peers.opus}`);
+    assert.equal(await aac.evaluate((e) => e.dataset.offered), String(offered), text);
+    if (offered) {
+      assert.ok(Math.abs(parseFloat(aacTp) - peers.aac) < 1.0, `AAC: page ${aacTp} vs ffmpeg ${peers.aac}`);
+    } else {
+      assert.match(text, /offers no AAC encoder/);
+    }
+    await page.click('#play');
+    await page.click('#after-codec');
+    await page.waitForSelector('#heard[data-heard-codec="true"]', { timeout: 10_000 });
+    await page.click('#play');
+    assert.deepEqual(errors, []);
+  } catch (e) {
+    e.message += `\n  page errors: ${JSON.stringify(errors)}\n  screenshot: ${await screenshot(page)}`;
     throw e;
   } finally {
     await page.close();
