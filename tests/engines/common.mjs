@@ -57,7 +57,7 @@ export function codecPeers(path) {
     assert.equal(r.code, 0, `preflight analyze: ${r.stderr}`);
     return JSON.parse(readFileSync(`${decoded}.json`, 'utf8')).loudness.true_peak_dbtp;
   };
-  return { opus: after('opus', ['-c:a', 'libopus', '-b:a', '128k']), aac: after('m4a', ['-c:a', 'aac', '-b:a', '256k']) };
+  return { master, opus: after('opus', ['-c:a', 'libopus', '-b:a', '128k']), aac: after('m4a', ['-c:a', 'aac', '-b:a', '256k']) };
 }
 
 /** In the page: whether WebCodecs offers an AAC-LC encoder at 256 kb/s (its own answer). */

@@ -11,14 +11,14 @@
 // Run: scripts/test-engines.sh (or `cd tests && xvfb-run -a node --test engines/webkit.test.mjs`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, saveArtifact } from '../e2e/support.mjs';
+import { serveDist, saveArtifact, readWav } from '../e2e/support.mjs';
 import { startDriver, Session } from './webdriver.mjs';
 import {
   ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
   installAudioTap, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, painted, playbackState, readIntegrated,
   requireInstalled, selectColours, since, streamThroughServiceWorker, loadState, codecPeers, aacOffered,
 } from './common.mjs';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,22 @@ async function open() {
   await session.setWindowRect({ width: 1100, height: 1400 });
   await session.setTimeouts({ script: 30_000 });
   return { server, session };
+}
+
+/** Waits for the MiniBrowser's download `name` (in the home folder) to hold `bytes` bytes; returns it, removed. */
+async function downloadedInHome(name, bytes, timeoutMs = 30_000) {
+  const places = [join(homedir(), name), join(homedir(), 'Downloads', name)];
+  const end = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const found = places.find((p) => existsSync(p) && statSync(p).size === bytes);
+      if (found) return readFileSync(found);
+      if (Date.now() > end) throw new Error(`no ${bytes}-byte download ${name} in ${places.join(' or ')}`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  } finally {
+    for (const p of places) rmSync(p, { force: true });
+  }
 }
 
 const consoleOf = (session) => session.evaluate(() => window.__engineConsole || { errors: ['(the collector did not run)'], warnings: [] });
@@ -139,7 +155,7 @@ test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Pl
   }
 });
 
-test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs), each true peak near ffmpeg\'s encoders, and "After Opus" is heard', async () => {
+test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs), each true peak near ffmpeg\'s encoders; "After Opus" is heard; the exported master is the command line\'s', async () => {
   const { path } = await mixAndReport('codec mix.wav');
   const peers = codecPeers(path);
   const { server, session } = await open();
@@ -179,6 +195,27 @@ test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs),
     await session.click(await session.$('#after-codec'));
     await session.waitFor(() => document.querySelector('#heard[data-heard-codec="true"]') !== null, { timeoutMs: 10_000, what: 'the worklet playing the Opus round trip' });
     await session.click(await session.$('#play'));
+
+    // Export master: the MiniBrowser saves the download in the home folder;
+    // it carries the command line's master, sample for sample.
+    const name = 'codec mix (Preflight master).wav';
+    for (const p of [join(homedir(), name), join(homedir(), 'Downloads', name)]) rmSync(p, { force: true });
+    await session.evaluate(() => document.querySelector('#export').scrollIntoView({ block: 'center' }));
+    await session.evaluateAsync(painted);
+    await session.click(await session.$('#export'));
+    const expected = readFileSync(peers.master);
+    const got = await downloadedInHome(name, expected.length);
+    const [a, b] = [readWav(got), readWav(expected)];
+    assert.deepEqual([a.sampleRate, a.channels.length, a.channels[0].length], [b.sampleRate, b.channels.length, b.channels[0].length]);
+    // The Worker's wasm and the native command line may round a sample to
+    // the neighbouring 24-bit step (their libm differs in the last bit).
+    let diff = 0, differing = 0, n = 0;
+    a.channels.forEach((ch, c) => ch.forEach((v, i) => {
+      const d = Math.abs(v - b.channels[c][i]);
+      diff = Math.max(diff, d); differing += d > 0; n += 1;
+    }));
+    console.log(`WebKit export: ${got.length} bytes (as the command line's), ${a.sampleRate} Hz; ${differing} of ${n} samples differ from the command line's master, by at most ${diff * 2 ** 23} steps of 24 bits`);
+    assert.ok(diff <= 2 ** -23 && differing <= n / 100, `the export vs the command line's master: ${differing} samples differ, by up to ${diff}`);
     assert.deepEqual((await consoleOf(session)).errors, []);
   } catch (e) {
     e.message += `\n  screenshot: ${await screenshot(session)}`;
