@@ -136,14 +136,26 @@ fn wav_blob(
     blob.ok_or(JsValue::NULL)
 }
 
+/// Where a pull left the stream.
+enum Pulled {
+    /// A piece went out (or there is no stream): nothing more to do.
+    Piece,
+    /// The last piece had gone: the end was sent; the export `id` is done.
+    End(f64),
+    /// The download gave up.
+    Cancelled,
+}
+
 /// The download asked for the next piece (or gave up).
 fn on_pull(ev: MessageEvent) {
     let wanted = ev.data().as_f64().unwrap_or(-1.0) >= 0.0;
-    let finished = STREAM.with(|s| {
+    let pulled = STREAM.with(|s| {
         let mut s = s.borrow_mut();
-        let st = s.as_mut()?;
+        let Some(st) = s.as_mut() else {
+            return Pulled::Piece;
+        };
         if !wanted {
-            return Some(None);
+            return Pulled::Cancelled;
         }
         let frames =
             BATCH_BYTES / (st.audio.num_channels() * usize::from(st.format.bits() / 8)).max(1);
@@ -152,22 +164,23 @@ fn on_pull(ev: MessageEvent) {
             let _ = st
                 .port
                 .post_message_with_transferable(&piece, &Array::of1(&piece.buffer()));
-            None
+            Pulled::Piece
         } else {
             let _ = st.port.post_message(&JsValue::NULL);
-            Some(Some(st.id))
+            Pulled::End(st.id)
         }
     });
-    if let Some(done) = finished {
-        if let Some(st) = STREAM.with(|s| s.borrow_mut().take()) {
-            st.port.close();
-        }
-        if let Some(id) = done {
-            post(&object(&[
-                ("type", "exported".into()),
-                ("id", id.into()),
-                ("streamed", true.into()),
-            ]));
-        }
+    if matches!(pulled, Pulled::Piece) {
+        return;
+    }
+    if let Some(st) = STREAM.with(|s| s.borrow_mut().take()) {
+        st.port.close();
+    }
+    if let Pulled::End(id) = pulled {
+        post(&object(&[
+            ("type", "exported".into()),
+            ("id", id.into()),
+            ("streamed", true.into()),
+        ]));
     }
 }
