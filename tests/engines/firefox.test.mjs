@@ -181,6 +181,30 @@ test('Firefox: the codec check sends the master through Opus (WebCodecs), its tr
   }
 });
 
+test('Firefox: a studio\'s page on another origin embeds the widget; a file picked in it reports the command line\'s loudness to the host', async () => {
+  const { path, report } = await mixAndReport('client mix.wav');
+  const app = await serveDist(), host = await serveDist();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e?.stack || e}`));
+  const got = (type) => (window.received || []).find((m) => m.type === type);
+  try {
+    await page.goto(`${host.url}embed-example.html?app=${encodeURIComponent(`${app.url}index.html`)}`);
+    await page.waitForFunction(got, { timeout: 30_000 }, 'preflight:ready');
+    const frame = page.frames().find((f) => f.url().startsWith(app.url));
+    await (await frame.waitForSelector('#file-input')).uploadFile(path);
+    const { summary } = await (await page.waitForFunction(got, { timeout: ANALYSIS_TIMEOUT_MS }, 'preflight:report')).jsonValue();
+    console.log(`Firefox embed: the host got ${summary.name} at ${summary.integrated_lufs} LUFS (CLI ${report.loudness.integrated_lufs})`);
+    assert.equal(summary.name, 'client mix.wav');
+    assert.ok(Math.abs(summary.integrated_lufs - report.loudness.integrated_lufs) < 0.05);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+    await app.close();
+    await host.close();
+  }
+});
+
 test('Firefox: a long export\'s stream through the service worker arrives as the file', async () => {
   const server = await serveDist();
   const { page, errors } = await open(server.url);

@@ -124,6 +124,9 @@ export class Session {
   /** Sends keys to an element: for an <input type=file>, the path of the file to choose. */
   async sendKeys(elementId, text) { await this.cmd('POST', `/element/${elementId}/value`, { text }); }
 
+  /** Switches into the page's `index`-th frame, or back to the top page with null. */
+  async frame(index) { await this.cmd('POST', '/frame', { id: index }); }
+
   /** A real click (the browser's own input events: a user gesture). */
   async click(elementId) { await this.cmd('POST', `/element/${elementId}/click`, {}); }
 

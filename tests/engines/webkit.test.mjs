@@ -226,6 +226,31 @@ test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs),
   }
 });
 
+test('WebKit: a studio\'s page on another origin embeds the widget; a file picked in it reports the command line\'s loudness to the host', async () => {
+  const { path, report } = await mixAndReport('client mix.wav');
+  const app = await serveDist(), host = await serveDist();
+  const session = await Session.create(driver.url, {
+    'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+  });
+  const got = (type) => (window.received || []).find((m) => m.type === type) || null;
+  try {
+    await session.setTimeouts({ script: 30_000 });
+    await session.goto(`${host.url}embed-example.html?app=${encodeURIComponent(`${app.url}index.html`)}`);
+    await session.waitFor(got, { timeoutMs: 30_000, what: 'preflight:ready' }, 'preflight:ready');
+    await session.frame(0);
+    await session.sendKeys(await session.$('#file-input'), path);
+    await session.frame(null);
+    const { summary } = await session.waitFor(got, { timeoutMs: ANALYSIS_TIMEOUT_MS, what: 'preflight:report' }, 'preflight:report');
+    console.log(`WebKit embed: the host got ${summary.name} at ${summary.integrated_lufs} LUFS (CLI ${report.loudness.integrated_lufs})`);
+    assert.equal(summary.name, 'client mix.wav');
+    assert.ok(Math.abs(summary.integrated_lufs - report.loudness.integrated_lufs) < 0.05);
+  } finally {
+    await session.close();
+    await app.close();
+    await host.close();
+  }
+});
+
 test('WebKit: a long export\'s stream through the service worker arrives as the file', async () => {
   const { server, session } = await open();
   // The MiniBrowser saves downloads in the home folder, without asking.
