@@ -39,6 +39,19 @@ pub(super) fn telling_trial(lines: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
+/// `why` with the risk ids a trial's verdict names ("sibilance rose from
+/// …", "dull did not drop enough …", as [`super::decide::judge`] writes them)
+/// replaced by the risks' titles, as the report's cards show them.
+fn titled(why: &str, report: &Report) -> String {
+    let mut out = why.to_string();
+    for r in &report.risks {
+        for tail in [" rose from ", " did not drop enough "] {
+            out = out.replace(&format!("{}{tail}", r.id), &format!("“{}”{tail}", r.title));
+        }
+    }
+    out
+}
+
 /// The reason for one risk, most specific first.
 fn why_left(
     id: &str,
@@ -53,7 +66,7 @@ fn why_left(
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(&prefix));
     if let Some(why) = told {
-        return format!("Left as it is: {why}");
+        return format!("Left as it is: {}", titled(why, after));
     }
     let moves: Vec<&str> = decisions
         .iter()
@@ -156,6 +169,29 @@ mod tests {
             Some("bell 9 kHz: screened out — dull did not drop enough (0.83 → 0.81) on 0:10–0:14")
         );
         assert_eq!(telling_trial(&lines(&["x: could not be built"])), None);
+    }
+
+    #[test]
+    fn a_left_reason_names_the_risks_a_trial_raised_by_their_titles() {
+        let mut after = report(&[("dull", 0.8), ("sibilance", 0.61)]);
+        after.risks[1].title = "Spitting \"s\" sounds".into();
+        after.risks[0].title = "Dull top end".into();
+        let iterations = log(&[
+            "dull: left as it is — every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)",
+        ]);
+        let left = left_risks(&after, &after, &[], &iterations);
+        assert_eq!(
+            left[0].why,
+            "Left as it is: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: “Spitting \"s\" sounds” rose from 0.58 to 0.61 (Minor → Major)"
+        );
+        let iterations = log(&[
+            "dull: left as it is — tried bell 9 kHz: dull did not drop enough (0.83 → 0.81)",
+        ]);
+        let left = left_risks(&after, &after, &[], &iterations);
+        assert_eq!(
+            left[0].why,
+            "Left as it is: tried bell 9 kHz: “Dull top end” did not drop enough (0.83 → 0.81)"
+        );
     }
 
     #[test]
