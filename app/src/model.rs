@@ -208,14 +208,15 @@ pub enum EventKind {
     ClipExported,
     /// The preview page's bytes (HTML).
     PreviewExported,
-    /// The master's true peak after an Opus round trip (and after AAC).
+    /// The master's true peak after an Opus round trip (AAC follows).
     CodecChecked {
         true_peak_dbtp: f64,
-        aac: AacCheck,
         /// The rate of the decoded master the message carries (`None`: it
         /// carries none).
         sample_rate: Option<u32>,
     },
+    /// The codec check's AAC half, after its Opus half.
+    AacChecked(AacCheck),
     /// The current file's SHA-256.
     Hashed {
         sha256: String,
@@ -532,15 +533,18 @@ pub fn apply(model: &mut PageModel, ev: WorkerEvent) -> Vec<Effect> {
         EventKind::Hashed { sha256 } => model.on_hashed(sha256),
         EventKind::CodecChecked {
             true_peak_dbtp,
-            aac,
             sample_rate,
         } => {
             model.codec_true_peak = Some(true_peak_dbtp);
-            model.codec_aac = Some(aac);
+            model.codec_aac = None;
             match sample_rate {
                 Some(sample_rate) => vec![Effect::LoadCodec { sample_rate }],
                 None => Vec::new(),
             }
+        }
+        EventKind::AacChecked(aac) => {
+            model.codec_aac = Some(aac);
+            Vec::new()
         }
         EventKind::Applied { json } => model.on_applied(&json),
         EventKind::ReferenceReady(r) => {

@@ -706,7 +706,6 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
             1,
             EventKind::CodecChecked {
                 true_peak_dbtp: -0.4,
-                aac: AacCheck::TruePeak(Some(-0.2)),
                 sample_rate: Some(48_000),
             },
         ),
@@ -718,6 +717,12 @@ fn a_codec_round_trip_can_be_heard_until_the_next_master() {
         }]
     );
     assert_eq!(m.codec_true_peak, Some(-0.4));
+    assert_eq!(m.codec_aac, None, "AAC is still on its way");
+    let fx = apply(
+        &mut m,
+        event(1, EventKind::AacChecked(AacCheck::TruePeak(Some(-0.2)))),
+    );
+    assert!(fx.is_empty());
     assert_eq!(m.codec_aac, Some(AacCheck::TruePeak(Some(-0.2))));
     m.codec_heard = true;
     m.begin_master();

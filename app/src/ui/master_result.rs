@@ -181,6 +181,9 @@ fn CodecCheck(
                     </p>
                 }
             })}
+            {move || (store.codec_true_peak.get().is_some() && store.codec_aac.get().is_none()).then(|| view! {
+                <p class="codec-pending" role="status">"Now through AAC at 256 kb/s, where this browser has an encoder…"</p>
+            })}
             {move || store.codec_aac.get().map(|aac| match aac {
                 AacCheck::TruePeak(Some(tp)) => view! {
                     <p id="codec-aac" data-offered="true" data-true-peak=format!("{tp:.2}") class:over={tp > 0.0}>

@@ -376,7 +376,8 @@ pub fn report_json(store: Store) {
     }
 }
 
-/// The codec check: the master through Opus at 128 kb/s and back (answered by `codec-checked`).
+/// The codec check: the master through Opus at 128 kb/s and back (answered by
+/// `codec-checked`), then AAC at 256 kb/s (`aac-checked`).
 pub fn codec_check(store: Store) {
     let msg = object(&[
         ("type", "codec".into()),

@@ -61,17 +61,17 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
         "preview-file" => EventKind::PreviewExported,
         "codec-checked" => EventKind::CodecChecked {
             true_peak_dbtp: protocol::get_f64(data, "true_peak_dbtp"),
-            aac: if protocol::get(data, "aac_offered").is_truthy() {
-                AacCheck::TruePeak(
-                    Some(protocol::get_f64(data, "aac_true_peak_dbtp")).filter(|v| v.is_finite()),
-                )
-            } else {
-                AacCheck::NotOffered
-            },
             sample_rate: Some(protocol::get_f64(data, "sampleRate"))
                 .filter(|r| r.is_finite() && *r > 0.0)
                 .map(|r| r as u32),
         },
+        "aac-checked" => EventKind::AacChecked(if protocol::get(data, "aac_offered").is_truthy() {
+            AacCheck::TruePeak(
+                Some(protocol::get_f64(data, "aac_true_peak_dbtp")).filter(|v| v.is_finite()),
+            )
+        } else {
+            AacCheck::NotOffered
+        }),
         "hashed" => EventKind::Hashed {
             sha256: protocol::get_str(data, "sha256"),
         },

@@ -25,7 +25,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::state::MASTERED;
-use crate::wire::{post_error, post_transfer};
+use crate::wire::{post, post_error, post_transfer};
 
 /// Opus runs at 48 kHz.
 const OPUS_RATE: u32 = 48_000;
@@ -66,11 +66,12 @@ const CHUNK: usize = 4_800;
 const MAX_CODEC_DELAY: usize = 2_400;
 
 /// Handles `{type: "codec", id, bitrate}`: posts `{type: "codec-checked",
-/// id, codec, bitrate, true_peak_dbtp, sampleRate, channels, aac_offered,
-/// aac_true_peak_dbtp}` (the master after Opus, aligned with it, as
-/// transferred Float32Arrays; after AAC its true peak only, null where the
-/// browser offers no AAC encoder) or an error (a browser without WebCodecs'
-/// Opus encoder says so).
+/// id, codec, bitrate, true_peak_dbtp, sampleRate, channels}` (the master
+/// after Opus, aligned with it, as transferred Float32Arrays) or an error (a
+/// browser without WebCodecs' Opus encoder says so); then `{type:
+/// "aac-checked", id, aac_offered, aac_true_peak_dbtp}` (after AAC its true
+/// peak only, null where the browser offers no AAC encoder or the round trip
+/// failed). Neither is posted once a new master has replaced the one checked.
 pub fn on_codec(id: f64, data: &JsValue) {
     let bitrate = protocol::get_f64(data, "bitrate");
     let bitrate = if bitrate.is_finite() && bitrate >= 6_000.0 {
@@ -88,66 +89,87 @@ pub fn on_codec(id: f64, data: &JsValue) {
         interleaved: false,
     };
     wasm_bindgen_futures::spawn_local(async move {
-        match round_trip(&audio, &opus).await {
-            Ok(decoded) => {
-                let tp = true_peak_dbtp(&decoded);
-                // AAC after Opus, one decoded track in memory at a time.
-                let aac = Codec {
-                    name: AAC,
-                    rate: if audio.sample_rate == 44_100 {
-                        44_100
-                    } else {
-                        48_000
-                    },
-                    bitrate: AAC_BITRATE,
-                    interleaved: gstreamer_webkit(),
-                };
-                let aac_offered = offered(&aac.config(audio.channels.len())).await;
-                let aac_tp = if aac_offered {
-                    round_trip(&audio, &aac)
-                        .await
-                        .ok()
-                        .map(|d| true_peak_dbtp(&d))
-                } else {
-                    None
-                };
-                let arrays = Array::new();
-                let transfer = Array::new();
-                for ch in &decoded {
-                    let a = Float32Array::new_with_length(ch.len() as u32);
-                    a.copy_from(ch);
-                    transfer.push(&a.buffer());
-                    arrays.push(&a);
-                }
-                drop(decoded);
-                post_transfer(
-                    &object(&[
-                        ("type", "codec-checked".into()),
-                        ("id", id.into()),
-                        ("codec", "opus".into()),
-                        ("bitrate", bitrate.into()),
-                        ("true_peak_dbtp", tp.into()),
-                        ("sampleRate", OPUS_RATE.into()),
-                        ("channels", arrays.into()),
-                        ("aac_offered", aac_offered.into()),
-                        (
-                            "aac_true_peak_dbtp",
-                            aac_tp.map_or(JsValue::NULL, JsValue::from),
-                        ),
-                    ]),
-                    &transfer,
-                );
+        let decoded = match round_trip(&audio, &opus).await {
+            Ok(d) => d,
+            Err(e) => {
+                return post_error(
+                    id,
+                    &format!(
+                        "the codec check could not run in this browser ({})",
+                        e.as_string()
+                            .unwrap_or_else(|| "no WebCodecs Opus encoder".into())
+                    ),
+                )
             }
-            Err(e) => post_error(
-                id,
-                &format!(
-                    "the codec check could not run in this browser ({})",
-                    e.as_string()
-                        .unwrap_or_else(|| "no WebCodecs Opus encoder".into())
+        };
+        // A new master while the codec ran: this result is not about it.
+        if !still_mastered(&audio) {
+            return;
+        }
+        let tp = true_peak_dbtp(&decoded);
+        let arrays = Array::new();
+        let transfer = Array::new();
+        for ch in &decoded {
+            let a = Float32Array::new_with_length(ch.len() as u32);
+            a.copy_from(ch);
+            transfer.push(&a.buffer());
+            arrays.push(&a);
+        }
+        drop(decoded);
+        post_transfer(
+            &object(&[
+                ("type", "codec-checked".into()),
+                ("id", id.into()),
+                ("codec", "opus".into()),
+                ("bitrate", bitrate.into()),
+                ("true_peak_dbtp", tp.into()),
+                ("sampleRate", OPUS_RATE.into()),
+                ("channels", arrays.into()),
+            ]),
+            &transfer,
+        );
+        // Then AAC, on its own: its answer (or its failure) never holds
+        // back Opus's, and one decoded track is in memory at a time.
+        let aac = Codec {
+            name: AAC,
+            rate: if audio.sample_rate == 44_100 {
+                44_100
+            } else {
+                48_000
+            },
+            bitrate: AAC_BITRATE,
+            interleaved: gstreamer_webkit(),
+        };
+        let aac_offered = offered(&aac.config(audio.channels.len())).await;
+        let aac_tp = if aac_offered {
+            round_trip(&audio, &aac)
+                .await
+                .ok()
+                .map(|d| true_peak_dbtp(&d))
+        } else {
+            None
+        };
+        if still_mastered(&audio) {
+            post(&object(&[
+                ("type", "aac-checked".into()),
+                ("id", id.into()),
+                ("aac_offered", aac_offered.into()),
+                (
+                    "aac_true_peak_dbtp",
+                    aac_tp.map_or(JsValue::NULL, JsValue::from),
                 ),
-            ),
+            ]));
         }
     });
+}
+
+/// Whether `audio` is still the last master (no new master replaced it).
+fn still_mastered(audio: &Rc<AudioBuffer>) -> bool {
+    MASTERED.with(|m| {
+        m.borrow()
+            .as_ref()
+            .is_some_and(|(a, _)| Rc::ptr_eq(a, audio))
+    })
 }
 
 /// Whether this is WebKit on Linux (WebKitGTK, WPE: WebCodecs through
