@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import puppeteer from 'puppeteer-core';
 import { serveDist, saveArtifact } from '../e2e/support.mjs';
 import {
-  ANALYSIS_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
+  ANALYSIS_TIMEOUT_MS, LOAD_TIMEOUT_MS, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches, installAudioTap,
   downloaded, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, playbackState, readIntegrated, requireInstalled, selectColours, since, loadState, codecPeers, aacOffered,
   streamThroughServiceWorker, tmp,
 } from './common.mjs';
@@ -60,7 +60,7 @@ async function open(url) {
 /** Waits for the app's load marks; a timeout says what the page reached. */
 async function loaded(page) {
   try {
-    return await (await page.waitForFunction(loadedMarks, { timeout: 30_000 })).jsonValue();
+    return await (await page.waitForFunction(loadedMarks, { timeout: LOAD_TIMEOUT_MS })).jsonValue();
   } catch (e) {
     let state;
     try { state = await page.evaluate(loadState); } catch (e2) { state = `(no answer: ${e2.message})`; }

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { serveDist, saveArtifact, readWav } from '../e2e/support.mjs';
 import { startDriver, Session } from './webdriver.mjs';
 import {
-  ANALYSIS_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
+  ANALYSIS_TIMEOUT_MS, LOAD_TIMEOUT_MS, CONSOLE_COLLECTOR, assertLoudness, assertReadableMenus, builtWasm, expectedWasmFetches,
   installAudioTap, loadedMarks, mixAndReport, mp3AndReport, pageWasmFetches, showsFile, painted, playbackState, readIntegrated,
   requireInstalled, selectColours, since, streamThroughServiceWorker, loadState, codecPeers, aacOffered,
 } from './common.mjs';
@@ -81,7 +81,7 @@ test('WebKit: the first visit fetches each wasm once (the Workers\' engine once 
   const { server, session } = await open();
   try {
     await session.goto(server.url);
-    await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load', explain: loadState });
+    await session.waitFor(loadedMarks, { timeoutMs: LOAD_TIMEOUT_MS, what: 'the app to load', explain: loadState });
     await new Promise((ok) => setTimeout(ok, 500));
     const wasm = await builtWasm();
     const counts = pageWasmFetches(server.log, wasm);
@@ -108,7 +108,7 @@ test('WebKit: a picked WAV shows the command line\'s integrated loudness, and Pl
   try {
     const t0 = Date.now();
     await session.goto(server.url);
-    const marks = await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load', explain: loadState });
+    const marks = await session.waitFor(loadedMarks, { timeoutMs: LOAD_TIMEOUT_MS, what: 'the app to load', explain: loadState });
     console.log(`WebKit: loaded in ${since(t0)} (offline: ${marks.offline})`);
     await session.sendKeys(await session.$('#file-input'), path);
     const t1 = Date.now();
@@ -161,7 +161,7 @@ test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs),
   const { server, session } = await open();
   try {
     await session.goto(server.url);
-    await session.waitFor(loadedMarks, { timeoutMs: 30_000, what: 'the app to load', explain: loadState });
+    await session.waitFor(loadedMarks, { timeoutMs: LOAD_TIMEOUT_MS, what: 'the app to load', explain: loadState });
     await session.sendKeys(await session.$('#file-input'), path);
     await session.waitFor(readIntegrated, { timeoutMs: ANALYSIS_TIMEOUT_MS, what: 'the integrated loudness' });
     await session.click(await session.$('#master'));
