@@ -190,6 +190,9 @@ test('WebKit: the codec check sends the master through Opus and AAC (WebCodecs),
     } else {
       assert.match(aac.text, /offers no AAC encoder/);
     }
+    await session.evaluate(() => document.querySelector('.codec').scrollIntoView({ block: 'center' }));
+    await session.evaluateAsync(painted);
+    await saveArtifact('engine-webkit-codec.png', await session.screenshot());
     // "After Opus" is heard in place of the master.
     await session.click(await session.$('#play'));
     await session.click(await session.$('#after-codec'));
