@@ -19,8 +19,9 @@ FIREFOX=${FIREFOX:-/usr/lib/firefox-esr/firefox-esr}
 WEBKIT_WEBDRIVER=${WEBKIT_WEBDRIVER:-/usr/bin/WebKitWebDriver}
 WEBKIT_MINIBROWSER=${WEBKIT_MINIBROWSER:-/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser}
 export FIREFOX WEBKIT_WEBDRIVER WEBKIT_MINIBROWSER
-# Per engine, a hard limit (a hung browser must not hang the run).
-LIMIT=${ENGINE_TIME_LIMIT:-150}
+# Per engine, a hard limit (a hung browser must not hang the run; room for
+# a MiniBrowser that never loads the app to be tried again, 60 s each).
+LIMIT=${ENGINE_TIME_LIMIT:-300}
 
 missing=()
 [ -x "$FIREFOX" ] || missing+=("Firefox ESR ($FIREFOX): apt-get install -y firefox-esr")
