@@ -67,6 +67,18 @@ pub fn fmt1(x: f64) -> String {
     format!("{:.1}", if r == 0.0 { 0.0 } else { r })
 }
 
+/// A setting as the words show it: a whole number without decimals ("-14"
+/// LUFS, "-1" dBTP), anything else with one ("-9.5", "-0.3"), so a
+/// ceiling of −0.3 dBTP is never told as "-0".
+pub fn setting(x: f64) -> String {
+    let r = round1(x);
+    if r.fract() == 0.0 {
+        format!("{:.0}", if r == 0.0 { 0.0 } else { r })
+    } else {
+        format!("{r:.1}")
+    }
+}
+
 /// A signed difference in words, one decimal: "4.4 dB above" for +4.4,
 /// "4.4 dB below" for −4.4 (with the caller's words for either side), and
 /// `level` when it rounds to 0.0 dB — never a negative "above".
@@ -88,6 +100,15 @@ pub fn time_range(start_s: f64, end_s: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn settings_keep_their_decimal_only_when_they_have_one() {
+        assert_eq!(super::setting(-14.0), "-14");
+        assert_eq!(super::setting(-1.0), "-1");
+        assert_eq!(super::setting(-0.3), "-0.3");
+        assert_eq!(super::setting(-9.5), "-9.5");
+        assert_eq!(super::setting(-0.04), "0");
+    }
+
     #[test]
     fn formats() {
         assert_eq!(super::mmss(62.4), "1:02");

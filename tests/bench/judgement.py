@@ -30,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import time
@@ -93,6 +94,8 @@ def run_one(task):
             flags[k["id"]] = (lv, round(float(k.get("severity", 0)), 3), k.get("title", ""))
     res["flags"] = {k: {"level": [n for n, v in RANK.items() if v == lv][0], "severity": s, "title": t}
                     for k, (lv, s, t) in flags.items()}
+    res["risks_told"] = len(rep.get("risks", []))
+    res["words_untrue"] = [{"id": k["id"], "figures": u} for k in rep.get("risks", []) for u in [untrue_figures(k)] if u]
     t0 = time.time()
     r = subprocess.run([binary, "master", path, "-o", mw, "--json", mj], capture_output=True, text=True)
     res["master_s"] = round(time.time() - t0, 3)
@@ -144,6 +147,36 @@ def run_one(task):
                           worse=P.worse(kind, before, after), after_measures=raw))
     res["fixes"] = fixes
     return res
+
+
+# ---------------------------------------------------------------- words
+# A level figure in a risk's words: a number with one of these units after it
+# (times m:ss, frequencies, note names and counts are not level figures).
+_FIGURE = re.compile(r"(?<![\d.:])([-−+]?)(\d+(?:\.\d+)?)\s?(dBTP|dBFS|dB|LUFS|LU|%)(?![A-Za-z])(\s+(?:above|below|under|over|louder|quieter))?")
+
+
+def untrue_figures(risk):
+    """Level figures in `risk`'s explanation that are not among its
+    evidence's numbers (issue #13 item 6: "the numbers in the words are the
+    evidence's numbers"), plus figures the words get wrong in themselves: a
+    signed figure before "above"/"below" ("−15 dB above") and a difference
+    of 0.0 told as a difference ("0.0 dB louder"). A figure matches an
+    evidence number when they agree at the figure's own precision (a
+    percentage may be a share × 100)."""
+    ev = [abs(float(v)) for v in risk.get("evidence", {}).values()
+          if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
+    bad = []
+    for m in _FIGURE.finditer(risk.get("explanation", "")):
+        sign, num, unit, rel = m.groups()
+        x = float(num)
+        dec = len(num.split(".")[1]) if "." in num else 0
+        tol = 0.5 * 10 ** -dec + 1e-9
+        cands = ev + ([v * 100 for v in ev] if unit == "%" else [])
+        if rel and (sign or x == 0.0):
+            bad.append(m.group(0).strip())
+        elif not any(abs(v - x) <= tol for v in cands):
+            bad.append(m.group(0).strip())
+    return bad
 
 
 # ---------------------------------------------------------------- scoring
@@ -206,6 +239,8 @@ def summary(results, manifests):
         "I_off_gt_1lu": [sum(1 for r in mastered if r["abs_I_minus_target"] > 1.0), len(mastered)],
         "I_off_max_lu": max([r["abs_I_minus_target"] for r in mastered], default=None),
         "errors": [r["id"] for r in results if "analyze_error" in r or "master_error" in r],
+        "words_untrue": [sum(len(r.get("words_untrue", [])) for r in results),
+                         sum(r.get("risks_told", 0) for r in results)],
     }
 
 
@@ -290,6 +325,7 @@ def summary_table(groups, manifests):
             ("masters over −1 dBTP (ffmpeg)", lambda s: frac(*s["tp_over_ffmpeg"])),
             ("masters with |I − target| > 1 LU (ffmpeg)", lambda s: frac(*s["I_off_gt_1lu"])),
             ("largest |I − target|, LU", lambda s: f"{s['I_off_max_lu']:.2f}" if s["I_off_max_lu"] is not None else "–"),
+            ("risks whose words quote a figure not in their evidence", lambda s: frac(*s["words_untrue"])),
             ("engine errors", lambda s: str(len(s["errors"])))]
     lines = ["| measure | " + " | ".join(n for n, _ in sums) + " |", "|---|" + "---|" * len(sums)]
     for name, f in rows:
@@ -337,6 +373,7 @@ def floor_figures(results, manifests, failures):
                    "build_failures": len(failures)},
         "totals": {
             "engine_errors_max": len(s["errors"]),
+            "words_untrue_max": s["words_untrue"][0],
             "recall_minor_min": s["recall_minor"][0],
             "major_alarms_on_clean_max": sum(S[rid]["clean_major"] for rid in RISKS),
             "clean_files_with_major_max": s["clean_with_major"][0],
@@ -509,6 +546,9 @@ def main():
             wr = [f"{f['kind']} {f['before']}->{f['after']}" for f in r.get("fixes", []) if f["worse"] or (f["fixable"] and not f["halved"])]
             extra = f" octave {r.get('max_octave_change_db')} dB @ {r.get('max_octave_change_band_hz')}" if m["clean"] else ""
             print(f"{r['id']}: miss={miss} alarms={fa} not-fixed={wr}{extra}")
+    for r in results:
+        for w in r.get("words_untrue", []):
+            print(f"words: {r['id']}: {w['id']} quotes {w['figures']}, not in its evidence")
     js = args.json or os.path.join(outdir, "judgement.json")
     json.dump(dict(schema="preflight.judgement/1", date=time.strftime("%Y-%m-%d %H:%M:%S"), engine=args.bin,
                    corpus=args.corpus, seconds=round(took, 1), note="nothing tuned on this corpus yet: all figures are held-out in effect",

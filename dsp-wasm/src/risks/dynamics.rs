@@ -154,6 +154,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
         ranges = worst_window(&neg, -1.4, 0.1, 1.5);
     }
     let target = m.options.target_lufs;
+    let target_txt = units::setting(target);
     // Limiting that rounds to 0.0 dB is none: the figure before limiting
     // tells it then.
     let gain_reduction = m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs());
@@ -167,7 +168,7 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
         )
     } else if use_after && units::round1(gain_reduction) > 0.0 {
         format!(
-            "{} the peaks sit only {:.1} dB above the loudness once the track is limited to {target:.0} LUFS \
+            "{} the peaks sit only {:.1} dB above the loudness once the track is limited to {target_txt} LUFS \
              ({:.1} dB before). Getting there needs up to {:.1} dB of limiting, which flattens the drums and the groove; \
              the result sounds dense but small, and normalisation then turns it down anyway. Consider a lower target or \
              less bus compression in the mix.",
@@ -289,6 +290,10 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
             ("click_isolation_db", num(t.click_isolation_db)),
             ("clicks", serde_json::json!(t.clicks)),
             ("spikes", serde_json::json!(t.spikes.len())),
+            // The spike the words name (the most severe, which need not be
+            // the one highest over the loud peaks).
+            ("worst_over_p99_db", num(worst.over_p99_db)),
+            ("worst_isolation_db", num(worst.isolation_db)),
             ("worst_over_rms_db", num(worst.over_rms_db)),
             ("median_crest_db", num(t.median_crest_db)),
         ],
@@ -327,36 +332,48 @@ pub const CLICKS_MAX_PER_MINUTE: f64 = 24.0;
 fn loudness_target(m: &Measurements) -> Option<Risk> {
     let i = m.loudness.integrated_lufs?;
     let target = m.options.target_lufs;
+    let target_txt = units::setting(target);
     let diff = i - target;
-    let (severity, text) = if diff >= 0.0 {
+    // Under the target: the room its peaks leave under the ceiling and the
+    // limiting that raising it to the target would take (the words quote
+    // both, so the evidence carries them).
+    let room = m.true_peak_dbtp.map(|tp| m.options.ceiling_dbtp - tp);
+    let limiting = room.map(|r| (-diff - r.max(0.0)).max(0.0));
+    let (severity, text) = if units::round1(diff) == 0.0 {
+        (
+            0.0,
+            format!(
+                "At {i:.1} LUFS the track sits on the {target_txt} LUFS target: platforms play it as it is."
+            ),
+        )
+    } else if diff >= 0.0 {
         (
             ramp(diff, 3.0, 9.0),
             format!(
-                "At {i:.1} LUFS the track is {diff:.1} LU louder than the {target:.0} LUFS target: Spotify, YouTube, Apple Music and Tidal \
-                 turn it down by that much, so the loudness was paid for with dynamics and bought nothing. A master around {target:.0} LUFS keeps more punch."
+                "At {i:.1} LUFS the track is {diff:.1} LU louder than the {target_txt} LUFS target: Spotify, YouTube, Apple Music and Tidal \
+                 turn it down by that much, so the loudness was paid for with dynamics and bought nothing. A master around {target_txt} LUFS keeps more punch."
             ),
         )
     } else {
         // Whether gain alone reaches the target under the ceiling.
-        let room = m.true_peak_dbtp.map(|tp| m.options.ceiling_dbtp - tp);
         let raising = match room {
             // Limiting that rounds to 0.0 dB is none.
             Some(room) if units::round1(-diff - room.max(0.0)) <= 0.0 => format!(
-                "Its peaks leave {} dB under the {:.0} dBTP ceiling, so gain alone can raise it — no limiting needed.",
+                "Its peaks leave {} dB under the {} dBTP ceiling, so gain alone can raise it — no limiting needed.",
                 units::fmt1(room),
-                m.options.ceiling_dbtp
+                units::setting(m.options.ceiling_dbtp)
             ),
             // Peaks already at (or over) the ceiling leave no room to speak of.
             Some(room) if units::round1(room) <= 0.0 => format!(
-                "Its peaks already reach the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
-                m.options.ceiling_dbtp,
+                "Its peaks already reach the {} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
+                units::setting(m.options.ceiling_dbtp),
                 -diff,
                 -diff - room.max(0.0)
             ),
             Some(room) => format!(
-                "Its peaks leave {:.1} dB under the {:.0} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
+                "Its peaks leave {:.1} dB under the {} dBTP ceiling, so raising it {:.1} dB means {:.1} dB of limiting — check the risks above first.",
                 room,
-                m.options.ceiling_dbtp,
+                units::setting(m.options.ceiling_dbtp),
                 -diff,
                 -diff - room
             ),
@@ -373,7 +390,7 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
         (
             ramp(-diff, 4.0, 12.0),
             format!(
-                "At {i:.1} LUFS the track is {:.1} LU quieter than the {target:.0} LUFS target: where platforms don't raise quiet tracks \
+                "At {i:.1} LUFS the track is {:.1} LU quieter than the {target_txt} LUFS target: where platforms don't raise quiet tracks \
                  (YouTube, Tidal, Amazon, Deezer) {effect}. {raising}",
                 -diff
             ),
@@ -385,6 +402,24 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
     } else {
         vec![[0.0, m.duration_s]]
     };
+    let mut evidence = vec![
+        ("integrated_lufs", num(i)),
+        ("target_lufs", num(target)),
+        ("difference_lu", num(diff)),
+        (
+            "spotify_gain_db",
+            num(crate::playback::platforms::gain_db(
+                &crate::playback::platforms::PLATFORMS[0],
+                i,
+                m.true_peak_dbtp,
+            )),
+        ),
+    ];
+    if let (true, Some(room), Some(limiting)) = (diff < 0.0, room, limiting) {
+        evidence.push(("ceiling_dbtp", num(m.options.ceiling_dbtp)));
+        evidence.push(("peak_room_db", num(room)));
+        evidence.push(("limiting_to_target_db", num(limiting)));
+    }
     Some(make(
         "loudness_target",
         severity,
@@ -397,18 +432,6 @@ fn loudness_target(m: &Measurements) -> Option<Risk> {
         ranges,
         None,
         &[],
-        vec![
-            ("integrated_lufs", num(i)),
-            ("target_lufs", num(target)),
-            ("difference_lu", num(diff)),
-            (
-                "spotify_gain_db",
-                num(crate::playback::platforms::gain_db(
-                    &crate::playback::platforms::PLATFORMS[0],
-                    i,
-                    m.true_peak_dbtp,
-                )),
-            ),
-        ],
+        evidence,
     ))
 }

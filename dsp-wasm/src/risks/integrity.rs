@@ -175,6 +175,7 @@ fn dc_offset(m: &Measurements) -> Option<Risk> {
         vec![
             ("dc_offset", serde_json::json!(m.levels.dc_offset)),
             ("dc_dbfs", num(db)),
+            ("offset_percent", num(worst.abs() * 100.0)),
         ],
     ))
 }

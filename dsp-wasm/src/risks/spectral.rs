@@ -449,12 +449,12 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Low-mid build-up",
         format!(
-            "{} the 150–500 Hz range sits {} a balance that fits this track (and {} its neighbours). \
-             This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
+            "{} the 150–500 Hz range stands {} the ranges either side of it (80–125 Hz and 1–2 kHz), \
+             and {} the balance the track sets from 630 Hz up. This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
              A broad cut of a dB or two around the low-mids usually opens up everything else.",
             when(&ranges, m.duration_s),
-            signed_db(excess, "above", "below", "level with"),
             signed_db(bump, "above", "below", "level with"),
+            signed_db(excess, "above", "below", "level with"),
         ),
         ranges,
         Some([150.0, 500.0]),
@@ -496,7 +496,8 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
         Some(((0.75 * b + 0.25 * e).max(b), e, b))
     };
     let (before, excess, bump) = score_of(v)?;
-    let after_score = after.and_then(|a| score_of(a).map(|s| s.0));
+    let after_scores = after.and_then(score_of);
+    let after_score = after_scores.map(|s| s.0);
     let jumps = v.jumps(&v.win, &v.lt, &region);
     let jumps_after = after.map(|a| a.jumps(&a.win, &a.lt, &region));
     let worst_jump = max_finite(&jumps).max(jumps_after.as_deref().map_or(0.0, max_finite));
@@ -504,11 +505,19 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let severity = ramp(score, 3.0, 7.0).max(ramp(score + worst_jump, 7.0, 14.0));
     let ranges = region_ranges(v, jumps_after.as_deref().unwrap_or(&jumps), score, 3.0);
     let target = m.options.target_lufs;
-    let after_txt = match after_score {
-        Some(a) if a > before + 0.2 => format!(
-            " After limiting to {target:.0} LUFS it rises to {a:.1} dB: the limiter tames the drums and the brightness comes forward."
+    let target_txt = crate::units::setting(target);
+    // The words give the two measures the score is made of, each with what
+    // it is measured against (the card lists them by the same names), never
+    // the blend itself.
+    let after_txt = match after_scores {
+        Some((a, _, ab)) if a > before + 0.2 => format!(
+            " After limiting to {target_txt} LUFS it stands {}: the limiter tames the drums and the brightness comes forward.",
+            signed_db(ab, "above those ranges", "below those ranges", "level with those ranges"),
         ),
-        Some(a) => format!(" After limiting to {target:.0} LUFS it stays at {a:.1} dB."),
+        Some((_, _, ab)) => format!(
+            " After limiting to {target_txt} LUFS it stands {}.",
+            signed_db(ab, "above them", "below them", "level with them"),
+        ),
         None => String::new(),
     };
     // The consequence in proportion: a minor excess is within the spread of
@@ -525,9 +534,11 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
         severity,
         "Harsh upper mids",
         format!(
-            "{} the 2.5–8 kHz range sits {} a balance that fits this track.{after_txt} {effect}",
+            "{} the 2.5–8 kHz range stands {} the ranges either side of it (0.6–1.25 kHz and 10–14 kHz), \
+             and {} the balance the track sets up to 1.6 kHz.{after_txt} {effect}",
             when(&ranges, m.duration_s),
-            signed_db(before, "above", "below", "level with"),
+            signed_db(bump, "above", "below", "level with"),
+            signed_db(excess, "above", "below", "level with"),
         ),
         ranges,
         Some([2500.0, 8000.0]),
@@ -540,6 +551,10 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
             ),
             ("excess_db", num(excess)),
             ("bump_over_neighbours_db", num(bump)),
+            (
+                "bump_after_limiting_db",
+                num(after_scores.map_or(f64::NAN, |s| s.2)),
+            ),
             ("worst_section_jump_db", num(worst_jump)),
             ("target_lufs", num(target)),
         ],
@@ -599,10 +614,11 @@ fn dull(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Little air on top",
         format!(
-            "{} the range above 8 kHz sits {} a balance that fits this track. \
+            "{} the range above 8 kHz sits {} the balance the track sets up to 1.6 kHz, and {} its own 2.5–5 kHz presence range. \
              On hi-fi and headphones it sounds veiled next to other records. A gentle high shelf, if the mix can take it, restores openness.",
             when(&ranges, m.duration_s),
             signed_db(deficit, "under", "above", "level with"),
+            signed_db(rel, "under", "above", "level with"),
         ),
         ranges,
         Some([8000.0, 16_000.0_f64.min(nyq)]),
@@ -655,7 +671,7 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Too much sub-bass",
         format!(
-            "{} the range below 60 Hz sits {} a balance that fits this track ({} dB against its own 80–160 Hz bass body); \
+            "{} the range below 60 Hz sits {} the balance the track sets above 160 Hz ({} dB against its own 80–160 Hz bass body); \
              below 56 Hz lies {:.0} % of the energy. It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
              while phones don't reproduce it at all.",
             when(&ranges, m.duration_s),
