@@ -170,10 +170,13 @@ pub(super) fn loudness_stage(
             // before the search renders its own (one whole copy of the track
             // at a time).
             drop(last.take());
-            // Gain at and under which the limiter does nothing.
-            let g_free = ceiling - SAFETY_MARGIN_DB - tp0;
-            let found =
-                search.within_tonal_budget(&input_levels, (g_free, 0.0), (at, shift), tonal_budget);
+            // From the gain at and under which the limiter does nothing.
+            let found = search.within_tonal_budget(
+                &input_levels,
+                (search.g_free, 0.0),
+                (at, shift),
+                tonal_budget,
+            );
             tonal_capped = Some(shift);
             (g, measured, last) = found;
         }
