@@ -97,16 +97,60 @@ const EVIDENCE_UNITS: [(&str, &str); 13] = [
     ("_count", ""),
 ];
 
-/// One number of a risk's evidence as a person reads it: the key without
-/// its unit, in words, and the value with the unit (`("excess", "4.2 dB")`
-/// for `excess_db`: 4.23; one decimal from 1, two under it, none from 100
-/// or for a whole number). Numbers only: a list or a word gives `None`.
+/// Evidence names that say what a figure is measured against, in the words
+/// the risks' explanations use ("stands 6.4 dB above the ranges either side
+/// of it" beside "over the ranges either side 6.4 dB"), for the keys whose
+/// own name is a detector's shorthand. Other keys read as their name.
+const EVIDENCE_NAMES: [(&str, &str); 24] = [
+    ("bump_over_neighbours_db", "over the ranges either side"),
+    ("bump_after_limiting_db", "over the ranges either side, after limiting"),
+    ("excess_db", "over the track's balance"),
+    ("deficit_db", "under the track's balance"),
+    ("deficit_vs_presence_db", "under the presence range"),
+    ("worst_section_jump_db", "worst passage over the whole"),
+    ("over_bass_body_db", "over the 80–160 Hz body"),
+    ("energy_share_below_56hz", "share of energy below 56 Hz"),
+    ("peak_over_p99_db", "highest peak over the loud peaks"),
+    ("worst_over_p99_db", "named peak over the loud peaks"),
+    ("worst_isolation_db", "named peak over the music near it"),
+    (
+        "click_isolation_db",
+        "most isolated peak over the music near it",
+    ),
+    ("worst_over_rms_db", "named peak over the level around it"),
+    (
+        "loudest_note_over_median_db",
+        "loudest bass note over the typical",
+    ),
+    (
+        "median_over_quietest_note_db",
+        "typical bass note over the quietest",
+    ),
+    ("resonance_prominence_db", "resonance over its surroundings"),
+    ("peak_room_db", "peak room under the ceiling"),
+    ("limiting_to_target_db", "limiting to reach the target"),
+    ("difference_lu", "difference from the target"),
+    ("psr_db", "peaks over short-term loudness"),
+    ("psr_after_limiting_db", "the same after limiting"),
+    ("plr_db", "peaks over loudness"),
+    ("burst_excess_db", "typical burst over the balance"),
+    ("presence_deficit_db", "1–4 kHz under the track's balance"),
+];
+
+/// One number of a risk's evidence as a person reads it: its name
+/// ([`EVIDENCE_NAMES`], else the key without its unit, in words) and the
+/// value with the unit (`("over the track's balance", "4.2 dB")` for
+/// `excess_db`: 4.23; one decimal from 1, two under it, none from 100 or for
+/// a whole number). Numbers only: a list or a word gives `None`.
 pub fn evidence(key: &str, value: &serde_json::Value) -> Option<(String, String)> {
     let v = value.as_f64().filter(|v| v.is_finite())?;
     let (name, unit) = EVIDENCE_UNITS
         .iter()
         .find_map(|(suffix, unit)| key.strip_suffix(suffix).map(|n| (n, *unit)))
         .unwrap_or((key, ""));
+    let named = EVIDENCE_NAMES
+        .iter()
+        .find_map(|(k, words)| (*k == key).then_some(*words));
     let decimals = if v.fract() == 0.0 || v.abs() >= 100.0 {
         0
     } else if v.abs() >= 1.0 {
@@ -122,7 +166,10 @@ pub fn evidence(key: &str, value: &serde_json::Value) -> Option<(String, String)
     } else {
         format!("{number} {unit}")
     };
-    Some((name.replace('_', " "), shown))
+    Some((
+        named.map_or_else(|| name.replace('_', " "), str::to_string),
+        shown,
+    ))
 }
 
 #[cfg(test)]
@@ -160,7 +207,15 @@ mod tests {
         );
         assert_eq!(
             evidence("excess_db", &n(4.234)),
-            Some(("excess".into(), "4.2 dB".into()))
+            Some(("over the track's balance".into(), "4.2 dB".into()))
+        );
+        assert_eq!(
+            evidence("bump_over_neighbours_db", &n(6.37)),
+            Some(("over the ranges either side".into(), "6.4 dB".into()))
+        );
+        assert_eq!(
+            evidence("over_ceiling_db", &n(-0.19)),
+            Some(("over ceiling".into(), "−0.19 dB".into()))
         );
         assert_eq!(
             evidence("tilt_db_per_octave", &n(-3.5)),
