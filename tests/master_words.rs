@@ -415,25 +415,8 @@ fn loudness_of(a: &dsp_wasm::audio::AudioBuffer) -> Option<f64> {
 fn every_figure_in_the_words_is_an_evidence_figure() {
     use dsp_wasm::measure::AnalysisOptions;
     use dsp_wasm::report::{analyze, Source};
-    let ids = [
-        "low_end_instability",
-        "sub_excess",
-        "mud",
-        "harshness",
-        "sibilance",
-        "dull",
-        "vocal_masking",
-        "overcompressed",
-        "clipping",
-        "intersample_peaks",
-        "mono_collapse",
-        "stereo_imbalance",
-        "dc_offset",
-        "transient_spikes",
-        "loudness_target",
-    ];
     let (mut figures, mut told_against) = (0, 0);
-    for id in ids {
+    for id in dsp_wasm::risks::RISK_IDS {
         let a = inject(id, Style::SynthPop, 48_000, 12.0, 5);
         let report = analyze(
             &a,

@@ -103,7 +103,10 @@ const EVIDENCE_UNITS: [(&str, &str); 13] = [
 /// own name is a detector's shorthand. Other keys read as their name.
 const EVIDENCE_NAMES: [(&str, &str); 24] = [
     ("bump_over_neighbours_db", "over the ranges either side"),
-    ("bump_after_limiting_db", "over the ranges either side, after limiting"),
+    (
+        "bump_after_limiting_db",
+        "over the ranges either side, after limiting",
+    ),
     ("excess_db", "over the track's balance"),
     ("deficit_db", "under the track's balance"),
     ("deficit_vs_presence_db", "under the presence range"),
