@@ -128,8 +128,14 @@ def widen(x, sr, side_gain_db):
 
 
 def imbalance(x, sr, db):
+    """The quieter channel turned down by db: the lean the clean mix already
+    has grows by db (the right channel when the two are level). Turning the
+    louder one down would bring a leaning mix back towards the centre, a
+    "problem" that makes the file more balanced than its clean copy."""
     y = x.copy()
-    y[:, 1] *= 10 ** (-db / 20)
+    e = np.mean(x ** 2, axis=0)
+    quiet = 0 if e[0] < e[1] else 1
+    y[:, quiet] *= 10 ** (-db / 20)
     return y
 
 

@@ -163,8 +163,10 @@ def excess(kind, y, sr, ref, rsr, ctx, gains=None):
         return max(0.0, l - l0), {"corr": round(M.corr(y), 3), "mono_loss_db": round(l, 2),
                                   "clean_corr": round(M.corr(ref), 3), "clean_mono_loss_db": round(l0, 2)}
     if kind == "stereo_imbalance":
+        # the lean beyond the clean mix's own: a master re-centred further
+        # than the clean copy has no imbalance left, whichever side it was
         a, b = M.balance_db(y), M.balance_db(ref)
-        return abs(a - b), {"balance_db": round(a, 2), "clean_balance_db": round(b, 2)}
+        return max(0.0, abs(a) - abs(b)), {"balance_db": round(a, 2), "clean_balance_db": round(b, 2)}
     if kind == "clipping":
         n, n0 = M.clip_runs(y), M.clip_runs(ref)
         return max(0, n - n0), {"clip_runs": n, "clean_clip_runs": n0, "sample_peak_dbfs": round(M.sample_peak_db(y), 2)}
