@@ -12,6 +12,8 @@ import math
 import numpy as np
 from scipy import signal
 
+import measure as M
+
 
 # ------------------------------------------------------------ RBJ biquads
 def _biquad(kind, f0, sr, gain_db=0.0, q=0.707):
@@ -133,8 +135,7 @@ def imbalance(x, sr, db):
     louder one down would bring a leaning mix back towards the centre, a
     "problem" that makes the file more balanced than its clean copy."""
     y = x.copy()
-    e = np.mean(x ** 2, axis=0)
-    quiet = 0 if e[0] < e[1] else 1
+    quiet = 0 if M.balance_db(x) < 0 else 1
     y[:, quiet] *= 10 ** (-db / 20)
     return y
 
