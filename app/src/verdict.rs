@@ -117,9 +117,42 @@ pub fn headline(v: &Verdict) -> String {
     }
 }
 
+/// What the answers cost, each trade-off once, in the answers' order (two
+/// moves of one kind — a cut and a second one stacked on it — cost the same
+/// thing, and the card says it once).
+pub fn trade_offs(v: &Verdict) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for a in &v.answers {
+        let t = a.trade_off.as_str();
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trade_off_shared_by_two_moves_is_said_once() {
+        let answer = |label: &str, trade_off: &str| Answer {
+            label: label.into(),
+            trade_off: trade_off.into(),
+        };
+        let v = Verdict {
+            answers: vec![
+                answer("dynamic cut at 4472 Hz, up to −9.4 dB", "Some presence."),
+                answer("bell 4472 Hz -2.0 dB", ""),
+                answer("dynamic cut at 4472 Hz, up to −6.1 dB", "Some presence."),
+                answer("de-esser", "Some bite."),
+            ],
+            why_none: None,
+            after: None,
+        };
+        assert_eq!(trade_offs(&v), ["Some presence.", "Some bite."]);
+    }
     use dsp_wasm::audio::AudioBuffer;
     use dsp_wasm::master::MasterOptions;
     use dsp_wasm::report::{Decision, Iteration, LeftRisk, Report};

@@ -162,16 +162,11 @@ fn verdict_view(v: Verdict) -> impl IntoView {
         Some(l) => format!("In the master: {}.", verdict::level_word(l)),
         None => "In the master: no longer read.".to_string(),
     };
-    let costs: Vec<String> = v
-        .answers
-        .iter()
-        .filter(|a| !a.trade_off.is_empty())
-        .map(|a| a.trade_off.clone())
-        .collect();
+    let costs = verdict::trade_offs(&v).join(" ");
     view! {
         <div class="verdict" class:answered=answered data-answered=answered.to_string()>
             <p class="decision"><span class="verdict-head">"Master: "</span>{headline}" "<span class="after">{after}</span></p>
-            {(!costs.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{costs.join(" ")}</p> })}
+            {(!costs.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{costs}</p> })}
         </div>
     }
 }
