@@ -101,8 +101,10 @@ impl AudioBuffer {
     }
 }
 
-/// A decoded track kept between uses: as `f32`, or as the integers of the
-/// 16- or 24-bit PCM it came from when every sample lies on that grid.
+/// A decoded track kept between uses: as `f32`, as the integers of the
+/// 16- or 24-bit PCM it came from when every sample lies on that grid, or —
+/// a lossy decode — as 24-bit integers under its own power-of-two scale
+/// ([`Stored::lossy`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stored {
     Float(AudioBuffer),
@@ -110,10 +112,12 @@ pub enum Stored {
         sample_rate: u32,
         channels: Vec<Vec<i16>>,
     },
-    /// Little-endian, three bytes per sample.
+    /// Little-endian, three bytes per sample; a sample is `q / 2^23 ·
+    /// 2^scale_exp` (0 for 24-bit PCM, the file's own integers).
     Int24 {
         sample_rate: u32,
         channels: Vec<Vec<u8>>,
+        scale_exp: i32,
     },
 }
 
@@ -124,8 +128,10 @@ const SCALE_24: f32 = 8_388_608.0;
 
 impl Stored {
     /// Keeps `audio` as the integers of its source's word length
-    /// (`bit_depth` 16 or 24) when every sample lies exactly on that grid;
-    /// as it is otherwise. The samples given back are the same.
+    /// (`bit_depth` 16 or 24) when every sample lies exactly on that grid
+    /// (the samples given back are the same); a lossy decode (`None`: no
+    /// word length) as [`Stored::lossy`]; as it is otherwise (a float source,
+    /// or integers that were processed).
     pub fn new(audio: AudioBuffer, bit_depth: Option<u32>) -> Self {
         let sample_rate = audio.sample_rate;
         match bit_depth {
@@ -142,10 +148,65 @@ impl Stored {
                 Some(channels) => Self::Int24 {
                     sample_rate,
                     channels,
+                    scale_exp: 0,
                 },
                 None => Self::Float(audio),
             },
+            None => Self::lossy(audio),
             _ => Self::Float(audio),
+        }
+    }
+
+    /// A lossy decode (MP3, Vorbis, AAC: no word length of its own) kept as
+    /// 24-bit integers under the smallest power of two above its peak
+    /// (a decode's overs can pass full scale; a quiet track keeps its 24
+    /// bits under its own peak): each sample rounded to the nearest
+    /// 2^−23 of that scale, an error at least 138 dB under the peak, far
+    /// under the codec's own coding noise (which a perceptual codec shapes
+    /// to sit under the masking threshold: tens of dB under the music, not
+    /// 138). Three quarters of the memory of `f32`. Non-finite
+    /// samples become silence, as the master makes them.
+    pub fn lossy(audio: AudioBuffer) -> Self {
+        let AudioBuffer {
+            sample_rate,
+            channels,
+        } = audio;
+        let peak = channels
+            .iter()
+            .flatten()
+            .filter(|x| x.is_finite())
+            .fold(0f32, |m, x| m.max(x.abs()));
+        let scale_exp = if peak > 0.0 {
+            (peak.log2().floor() as i32 + 1).clamp(-64, 64)
+        } else {
+            0
+        };
+        // q = x · 2^23 / 2^scale_exp, exact in f32 but for the rounding.
+        let to_q = 2f32.powi(23 - scale_exp);
+        // Every channel is packed before the decode goes: its channels then
+        // leave one free block behind, which a render's whole-track copy
+        // fits into. Packed and let go a channel at a time, the second
+        // packed channel landed in the first one's hole, and a render's
+        // channel no longer fitted in what was left: wasm memory grew by
+        // half a channel more (10 min MP3 in the page: 3.03× of the decoded
+        // audio at peak, 2.97× this way; README "Long files and memory").
+        let packed = channels
+            .iter()
+            .map(|c| {
+                let mut out = Vec::with_capacity(c.len() * 3);
+                for &x in c {
+                    let x = if x.is_finite() { x } else { 0.0 };
+                    let q = (x * to_q).round().clamp(-SCALE_24, SCALE_24 - 1.0) as i32;
+                    out.extend_from_slice(&q.to_le_bytes()[..3]);
+                }
+                out
+            })
+            .collect();
+        drop(channels);
+        Self::Int24 {
+            sample_rate,
+            channels: packed,
+            scale_exp,
         }
     }
 
@@ -297,16 +358,25 @@ impl<'a> Samples<'a> {
                     v
                 })
                 .collect(),
-            Self::Stored(Stored::Int24 { channels, .. }) => channels
-                .iter()
-                .map(|c| {
-                    let mut v = Vec::with_capacity(capacity);
-                    v.extend(c[a * 3..b * 3].chunks_exact(3).map(|b| {
-                        (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 / SCALE_24
-                    }));
-                    v
-                })
-                .collect(),
+            Self::Stored(Stored::Int24 {
+                channels,
+                scale_exp,
+                ..
+            }) => {
+                // 2^scale_exp / 2^23: a power of two, so the product is exact
+                // (for 24-bit PCM the same `f32` as the division by 2^23).
+                let unit = 2f32.powi(scale_exp - 23);
+                channels
+                    .iter()
+                    .map(|c| {
+                        let mut v = Vec::with_capacity(capacity);
+                        v.extend(c[a * 3..b * 3].chunks_exact(3).map(|b| {
+                            (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * unit
+                        }));
+                        v
+                    })
+                    .collect()
+            }
         };
         AudioBuffer {
             sample_rate: self.sample_rate(),
@@ -375,10 +445,74 @@ mod tests {
             Stored::new(a24.clone(), Some(16)),
             Stored::Float(_)
         ));
-        assert!(matches!(Stored::new(a.clone(), None), Stored::Float(_)));
+        assert!(matches!(Stored::new(a.clone(), Some(32)), Stored::Float(_)));
+        assert!(matches!(Stored::new(a.clone(), None), Stored::Int24 { .. }));
         // Full scale +1.0 is not a 16-bit value.
         let mut loud = a;
         loud.channels[0][0] = 1.0;
         assert!(matches!(Stored::new(loud, Some(16)), Stored::Float(_)));
+    }
+
+    /// A lossy decode comes back within half a step of 24 bits under the
+    /// power of two above its peak — measured against the samples it was
+    /// made from — whether it peaks over full scale (a decode's overs), at
+    /// it, or 50 dB under it; in three quarters of the memory. (Until
+    /// session 32 a lossy decode was kept as `f32`.)
+    #[test]
+    fn a_lossy_decode_is_kept_to_24_bits_of_its_own_peak() {
+        for peak in [1.7f32, 1.0, 0.003] {
+            let mut q: u32 = 7;
+            let c: Vec<f32> = (0..50_000)
+                .map(|i| {
+                    q = q.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    let u = (q >> 8) as f32 / 16_777_216.0 * 2.0 - 1.0;
+                    if i == 10 {
+                        -peak
+                    } else {
+                        u * peak
+                    }
+                })
+                .collect();
+            let a = AudioBuffer {
+                sample_rate: 44_100,
+                channels: vec![c.clone(), c.iter().map(|x| -0.5 * x).collect()],
+            };
+            let s = Stored::lossy(a.clone());
+            assert_eq!(
+                s.bytes() * 4,
+                a.channels.iter().map(|c| c.len() * 4).sum::<usize>() * 3
+            );
+            let back = Samples::from(&s).audio().into_owned();
+            // The power of two above the peak, and half a step of 24 bits
+            // under it.
+            let scale = 2f32.powi(peak.log2().floor() as i32 + 1);
+            assert!(scale > peak && scale <= 2.0 * peak, "{peak}");
+            let worst = back
+                .channels
+                .iter()
+                .zip(&a.channels)
+                .flat_map(|(b, x)| b.iter().zip(x).map(|(b, x)| (b - x).abs()))
+                .fold(0f32, f32::max);
+            assert!(
+                worst <= scale / 16_777_216.0 * 1.0001,
+                "peak {peak}: error {worst}"
+            );
+            assert!(worst > 0.0, "rounded, not kept exactly");
+        }
+        // Non-finite samples are silence; silence is kept.
+        let odd = AudioBuffer {
+            sample_rate: 8_000,
+            channels: vec![vec![f32::NAN, 0.5, f32::INFINITY, 0.0]],
+        };
+        let back = Samples::from(&Stored::lossy(odd)).audio().into_owned();
+        assert_eq!(back.channels[0], [0.0, 0.5, 0.0, 0.0]);
+        let silent = AudioBuffer {
+            sample_rate: 8_000,
+            channels: vec![vec![0.0; 16]],
+        };
+        let back = Samples::from(&Stored::lossy(silent.clone()))
+            .audio()
+            .into_owned();
+        assert_eq!(back, silent);
     }
 }

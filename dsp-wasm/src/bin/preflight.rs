@@ -300,8 +300,11 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     let out_path = Path::new(out);
     let written = AtomicBool::new(false);
     doing(format!("mastering {}", input.display()));
+    // Kept as the engine Worker keeps it (`Stored::new`: a lossy decode as
+    // 24-bit integers of its own peak), so the page masters the same samples.
+    let stored = dsp_wasm::audio::Stored::new(decoded.audio, decoded.format.bit_depth);
     let mastered = master_delivering(
-        &decoded.audio,
+        &stored,
         &options,
         reference.as_ref().map(|r| &r.audio),
         |_, _| {},
