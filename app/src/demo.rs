@@ -6,7 +6,7 @@
 //! What is in it (24 s, 44.1 kHz, stereo, 24-bit, 120 bpm): a kick (a body
 //! sweeping 110 → 48 Hz and a click), a snare on 2 and 4, noise hats, a bass
 //! line of one note per bar with eight partials in which G1 (49 Hz) booms
-//! (its two lowest partials 11 dB up, as a room mode under one note does), a
+//! (its fundamental 11 dB up, as a room mode under one note does), a
 //! pad (harmonic tones spread left and right), and a lead voice (a harmonic
 //! series with vibrato through vowel formants). From 0:12 on, the "chorus":
 //! the lead steps up a tone and gains a hard resonance at 3.2 kHz (harshness
@@ -157,8 +157,8 @@ fn mix(problems: bool) -> AudioBuffer {
         } else {
             0.0
         };
-        // Bass: one note per bar, eight partials; G1 booms (its lowest
-        // two partials 11 dB up, like a room mode under that note).
+        // Bass: one note per bar, eight partials; G1 booms (its
+        // fundamental 11 dB up, like a room mode under that note).
         let f = bass_notes[bar];
         let env = 0.75 + 0.25 * (-beat * 6.0).exp();
         let mut bass = 0.0;
@@ -230,7 +230,7 @@ fn mix(problems: bool) -> AudioBuffer {
 const HARSH_DB: f64 = 32.0;
 const HARSH_HZ: f64 = 3200.0;
 const HARSH_OCTAVES: f64 = 0.5;
-/// G1's two lowest partials, linear (+10.9 dB).
+/// G1's fundamental, linear (+10.9 dB).
 const BOOM: f64 = 3.5;
 /// The "s" bursts: level, and the band-pass they come through.
 const ESS: f64 = 0.38;
