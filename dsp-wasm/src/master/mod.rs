@@ -715,6 +715,15 @@ mod tests {
         );
     }
 
+    /// One master as the page's Worker makes it: a candidate at a time, the
+    /// track not held.
+    fn once(samples: Samples<'_>, options: &MasterOptions) -> Mastered {
+        master_with_parallelism(samples, options, None, None, |_, _| {}, 1, false, &|_| {
+            Ok(())
+        })
+        .unwrap()
+    }
+
     /// A track kept as the integers of its 16-bit source (as the page's
     /// Worker keeps it) masters and rescales to the same samples and
     /// document as its `f32` samples.
@@ -729,13 +738,10 @@ mod tests {
         let stored = crate::audio::Stored::new(input.clone(), Some(16));
         assert!(matches!(stored, crate::audio::Stored::Int16 { .. }));
         let options = MasterOptions::default();
-        let run = |samples: Samples<'_>| {
-            master_with_parallelism(samples, &options, None, None, |_, _| {}, 1, false, &|_| {
-                Ok(())
-            })
-            .unwrap()
-        };
-        let (float, kept) = (run(Samples::Float(&input)), run(Samples::from(&stored)));
+        let (float, kept) = (
+            once(Samples::Float(&input), &options),
+            once(Samples::from(&stored), &options),
+        );
         assert!(!float.corrections.modules.is_empty());
         assert_eq!(float.audio, kept.audio);
         assert_eq!(
@@ -774,13 +780,10 @@ mod tests {
             output_format: crate::io::wav::SampleFormat::Float32,
             ..MasterOptions::default()
         };
-        let run = |samples: Samples<'_>| {
-            master_with_parallelism(samples, &options, None, None, |_, _| {}, 1, false, &|_| {
-                Ok(())
-            })
-            .unwrap()
-        };
-        let (float, kept) = (run(Samples::Float(&input)), run(Samples::from(&stored)));
+        let (float, kept) = (
+            once(Samples::Float(&input), &options),
+            once(Samples::from(&stored), &options),
+        );
         assert!(!float.corrections.modules.is_empty());
         assert_eq!(float.report.chain, kept.report.chain);
         let worst = float
