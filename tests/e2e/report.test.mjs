@@ -192,6 +192,18 @@ test('the report view fits a 390-px phone screen', async () => {
     assert.ok(w > 200 && w <= 390, `${sel} is ${w} px wide`);
   }
   await saveArtifact('report-phone.png', await page.screenshot({ fullPage: true }));
+  // Mastered, every risk card carries its decision's line (long prose):
+  // it wraps inside the card (it once kept to one line, and the cards
+  // and the page ran off the screen's right edge).
+  await page.click('#master');
+  await page.waitForSelector('#risks .verdict[data-answered]', { timeout: 120_000 });
+  const wide = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    cards: [...document.querySelectorAll('#risks > li')].map((e) => e.scrollWidth - e.clientWidth).filter((d) => d > 0),
+  }));
+  assert.ok(wide.page <= 0, `mastered, the page scrolls sideways by ${wide.page} px`);
+  assert.deepEqual(wide.cards, [], 'mastered, risk cards wider than their box by these px');
+  await saveArtifact('report-phone-mastered.png', await page.screenshot({ fullPage: true }));
   assert.deepEqual(errors, []);
   await page.close();
 });
