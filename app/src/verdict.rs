@@ -72,7 +72,7 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(prefix.as_str()));
     if let Some(why) = told {
-        return format!("No move: {why}.");
+        return format!("No move: {}.", dsp_wasm::risks::in_words(why));
     }
     let before = master
         .before
@@ -94,11 +94,7 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
 
 /// `minor`, `major`, `info`.
 pub fn level_word(level: Level) -> &'static str {
-    match level {
-        Level::Info => "info",
-        Level::Minor => "minor",
-        Level::Major => "major",
-    }
+    level.word()
 }
 
 /// The verdict as one line for the card's heading ("Answered by …", "Left
@@ -255,7 +251,7 @@ mod tests {
             accepted: vec![],
             rejected: vec![
                 "high shelf 9 kHz +3.0 dB: sibilance rose".into(),
-                "dull: left as it is — every move either failed to lower it or raised another risk"
+                "dull: left as it is — every move either failed to lower it or raised another risk; tried high shelf 9 kHz +1.0 dB: sibilance rose from minor to major (0.58 → 0.61)"
                     .into(),
             ],
         }];
@@ -265,7 +261,7 @@ mod tests {
         );
         assert_eq!(
             headline(&of(&m, "dull")),
-            "No move: every move either failed to lower it or raised another risk."
+            "No move: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +1.0 dB: “Spitting \"s\" sounds” rose from minor to major (0.58 → 0.61)."
         );
         let mud = of(&m, "mud");
         assert_eq!(mud.after, None);

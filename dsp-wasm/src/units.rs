@@ -67,6 +67,12 @@ pub fn fmt1(x: f64) -> String {
     format!("{:.1}", if r == 0.0 { 0.0 } else { r })
 }
 
+/// `x` with two decimals (a correlation), never "-0.00".
+pub fn fmt2(x: f64) -> String {
+    let r = (x * 100.0).round() / 100.0;
+    format!("{:.2}", if r == 0.0 { 0.0 } else { r })
+}
+
 /// A setting as the words show it: a whole number without decimals ("-14"
 /// LUFS, "-1" dBTP), anything else with one ("-9.5", "-0.3"), so a
 /// ceiling of −0.3 dBTP is never told as "-0".
@@ -100,6 +106,14 @@ pub fn time_range(start_s: f64, end_s: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_correlation_that_rounds_to_zero_has_no_sign() {
+        assert_eq!(super::fmt2(-0.004), "0.00");
+        assert_eq!(super::fmt2(-0.0), "0.00");
+        assert_eq!(super::fmt2(-0.006), "-0.01");
+        assert_eq!(super::fmt2(0.456), "0.46");
+    }
+
     #[test]
     fn settings_keep_their_decimal_only_when_they_have_one() {
         assert_eq!(super::setting(-14.0), "-14");

@@ -207,9 +207,9 @@ pub fn judge(
         let sb = before.get(id).copied().unwrap_or(0.0);
         if Level::from_severity(sa) > Level::from_severity(sb) {
             return Verdict::Rejected(format!(
-                "{id} rose from {sb:.2} to {sa:.2} ({:?} → {:?})",
-                Level::from_severity(sb),
-                Level::from_severity(sa)
+                "{id} rose from {} to {} ({sb:.2} → {sa:.2})",
+                Level::from_severity(sb).word(),
+                Level::from_severity(sa).word()
             ));
         }
     }

@@ -7,7 +7,7 @@
 use super::decide::FINAL_STAGE_RISKS;
 use super::MAX_STEPS;
 use crate::report::{Decision, Iteration, LeftRisk, Report};
-use crate::risks::Level;
+use crate::risks::{in_words, Level};
 
 /// Every risk major in `after`, with why it was left.
 pub(super) fn left_risks(
@@ -39,19 +39,6 @@ pub(super) fn telling_trial(lines: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// `why` with the risk ids a trial's verdict names ("sibilance rose from
-/// …", "dull did not drop enough …", as [`super::decide::judge`] writes them)
-/// replaced by the risks' titles, as the report's cards show them.
-fn titled(why: &str, report: &Report) -> String {
-    let mut out = why.to_string();
-    for r in &report.risks {
-        for tail in [" rose from ", " did not drop enough "] {
-            out = out.replace(&format!("{}{tail}", r.id), &format!("“{}”{tail}", r.title));
-        }
-    }
-    out
-}
-
 /// The reason for one risk, most specific first.
 fn why_left(
     id: &str,
@@ -66,7 +53,7 @@ fn why_left(
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(&prefix));
     if let Some(why) = told {
-        return format!("Left as it is: {}", titled(why, after));
+        return format!("Left as it is: {}", in_words(why));
     }
     let moves: Vec<&str> = decisions
         .iter()
@@ -158,11 +145,11 @@ mod tests {
         let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let log = lines(&[
             "bell 9 kHz: screened out — dull did not drop enough (0.83 → 0.81) on 0:10–0:14",
-            "high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)",
+            "high shelf 9 kHz +3.0 dB: sibilance rose from minor to major (0.58 → 0.61)",
         ]);
         assert_eq!(
             telling_trial(&log),
-            Some("high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)")
+            Some("high shelf 9 kHz +3.0 dB: sibilance rose from minor to major (0.58 → 0.61)")
         );
         assert_eq!(
             telling_trial(&log[..1]),
@@ -172,17 +159,15 @@ mod tests {
     }
 
     #[test]
-    fn a_left_reason_names_the_risks_a_trial_raised_by_their_titles() {
-        let mut after = report(&[("dull", 0.8), ("sibilance", 0.61)]);
-        after.risks[1].title = "Spitting \"s\" sounds".into();
-        after.risks[0].title = "Dull top end".into();
+    fn a_left_reason_names_the_risks_a_trial_raised_by_their_names() {
+        let after = report(&[("dull", 0.8), ("sibilance", 0.61)]);
         let iterations = log(&[
-            "dull: left as it is — every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: sibilance rose from 0.58 to 0.61 (Minor → Major)",
+            "dull: left as it is — every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: sibilance rose from minor to major (0.58 → 0.61)",
         ]);
         let left = left_risks(&after, &after, &[], &iterations);
         assert_eq!(
             left[0].why,
-            "Left as it is: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: “Spitting \"s\" sounds” rose from 0.58 to 0.61 (Minor → Major)"
+            "Left as it is: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: “Spitting \"s\" sounds” rose from minor to major (0.58 → 0.61)"
         );
         let iterations = log(&[
             "dull: left as it is — tried bell 9 kHz: dull did not drop enough (0.83 → 0.81)",
@@ -190,7 +175,7 @@ mod tests {
         let left = left_risks(&after, &after, &[], &iterations);
         assert_eq!(
             left[0].why,
-            "Left as it is: tried bell 9 kHz: “Dull top end” did not drop enough (0.83 → 0.81)"
+            "Left as it is: tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81)"
         );
     }
 

@@ -97,7 +97,11 @@ pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
                     metrics.insert("low_correlation".to_string(), r2(low));
                     // Check: mono subs need a mono-compatible low end (correlation ≥ 0.3).
                     if low < 0.3 {
-                        fails.push(format!("the low end is out of phase (correlation {low:.2}) and cancels on mono subs"));
+                        fails.push(if low < 0.0 {
+                            format!("the low end is out of phase (correlation {}) and cancels on mono subs", units::fmt2(low))
+                        } else {
+                            format!("the low end is wide (correlation {}) and thins out on mono subs", units::fmt2(low))
+                        });
                     }
                     metrics.insert("plr_db".to_string(), r1(m.true_peak_dbtp.unwrap_or(0.0) - m.loudness.integrated_lufs.unwrap_or(0.0)));
                 }

@@ -59,6 +59,44 @@ pub const RISK_IDS: [&str; 15] = [
     "loudness_target",
 ];
 
+/// What the words call a risk outside its own card (a trial's reason in
+/// another risk's card: "“Isolated peaks” rose from info to minor"): its
+/// card's title, the usual one where a detector has two.
+pub fn name(id: &str) -> &str {
+    match id {
+        "low_end_instability" => "Uneven bass notes",
+        "sub_excess" => "Too much sub-bass",
+        "mud" => "Low-mid build-up",
+        "harshness" => "Harsh upper mids",
+        "sibilance" => "Spitting \"s\" sounds",
+        "dull" => "Little air on top",
+        "vocal_masking" => "Presence in the centre",
+        "overcompressed" => "Little dynamic headroom left",
+        "clipping" => "Clipping already in the file",
+        "intersample_peaks" => "Peaks between the samples",
+        "mono_collapse" => "Weak in mono",
+        "stereo_imbalance" => "Image leans to one side",
+        "dc_offset" => "DC offset",
+        "transient_spikes" => "Isolated peaks",
+        "loudness_target" => "Loudness off target",
+        other => other,
+    }
+}
+
+/// A reason of the decide loop's log (`"sibilance rose from minor to major
+/// (0.58 → 0.61)"`, `"dull did not drop enough (0.83 → 0.81)"`, as
+/// [`crate::master::decide::judge`] writes it) in the words of the report's
+/// cards: each risk it names by its [`name`], quoted.
+pub fn in_words(reason: &str) -> String {
+    let mut out = reason.to_string();
+    for id in RISK_IDS {
+        for tail in [" rose from ", " did not drop enough "] {
+            out = out.replace(&format!("{id}{tail}"), &format!("“{}”{tail}", name(id)));
+        }
+    }
+    out
+}
+
 /// Maps a score to a severity: 0 at `minor_at − (major_at − minor_at)`
 /// (or at 0 when that is further), 0.25 at `minor_at`, 0.6 at `major_at`,
 /// 1.0 at `major_at + (major_at − minor_at)·8/7`, and on along the same line
@@ -318,6 +356,23 @@ fn detect_groups(m: &Measurements, mut after: impl FnMut(&'static str)) -> Vec<R
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_risk_has_a_name_and_a_reason_names_risks_by_it() {
+        for id in super::RISK_IDS {
+            assert_ne!(super::name(id), id);
+        }
+        assert_eq!(
+            super::in_words(
+                "tried mono below 120 Hz: transient_spikes rose from info to minor (0.23 → 0.25)"
+            ),
+            "tried mono below 120 Hz: “Isolated peaks” rose from info to minor (0.23 → 0.25)"
+        );
+        assert_eq!(
+            super::in_words("tried bell 9 kHz: dull did not drop enough (0.83 → 0.81); sub_excess stays"),
+            "tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81); sub_excess stays"
+        );
+    }
+
     use super::*;
 
     #[test]

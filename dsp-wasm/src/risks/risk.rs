@@ -25,6 +25,15 @@ impl Level {
             Level::Info
         }
     }
+
+    /// The level as the report and the words name it: `info`, `minor`, `major`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Minor => "minor",
+            Level::Major => "major",
+        }
+    }
 }
 
 /// One detected risk.

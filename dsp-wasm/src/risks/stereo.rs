@@ -3,6 +3,7 @@
 use crate::measure::Measurements;
 use crate::risks::Risk;
 use crate::risks::{band_text, make, num, ramp, ranges_above, when, worst_window};
+use crate::units::fmt2;
 
 /// Runs both detectors (stereo files only).
 pub fn detect(m: &Measurements) -> Vec<Risk> {
@@ -44,7 +45,10 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
         (
             20.0,
             125.0,
-            format!("the low end (below 125 Hz) has a correlation of {low_corr:.2}"),
+            format!(
+                "the low end (below 125 Hz) has a correlation of {}",
+                fmt2(low_corr)
+            ),
         )
     } else if sev_band > sev_broad {
         let b = worst_band.unwrap_or(0);
@@ -87,9 +91,9 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
         "Weak in mono",
         format!(
             "{} {what}. On a phone speaker, a Bluetooth speaker or a club's mono subs those parts thin out or disappear \
-             (correlation {:.2} overall). Check which element is wide or out of polarity; narrowing the low end is the usual cure.",
+             (correlation {} overall). Check which element is wide or out of polarity; narrowing the low end is the usual cure.",
             when(&ranges, m.duration_s),
-            s.correlation.unwrap_or(1.0)
+            fmt2(s.correlation.unwrap_or(1.0))
         ),
         ranges,
         Some([lo, hi]),
@@ -244,10 +248,10 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
     } else if arrangement {
         format!(
             "Throughout the track the {side} channel is {:.1} dB louder than the other, and the two carry \
-             different parts (correlation {:.2}): the arrangement is panned to one side, and it sounds \
+             different parts (correlation {}): the arrangement is panned to one side, and it sounds \
              as lopsided on every system as it does here.",
             bal.abs(),
-            m.stereo.correlation.unwrap_or(f64::NAN),
+            fmt2(m.stereo.correlation.unwrap_or(f64::NAN)),
         )
     } else {
         format!(
