@@ -258,23 +258,33 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
         .map(|s| [(s.time_s - 0.25).max(0.0), s.time_s + 0.25])
         .collect();
     let worst = spikes[0];
+    let n = t.spikes.len();
+    let count = if n == 1 {
+        "the only isolated peak".to_string()
+    } else {
+        format!("{n} isolated peaks in all")
+    };
     let explanation = if click > loud {
         format!(
-            "At {} a click stands {:.1} dB above the music within 20 ms of it ({} isolated peaks in all). \
+            "At {} a click stands {:.1} dB above the music within 20 ms of it ({count}). \
              Once the master's gain lifts the passage, a limiter will duck the music around it, audible as a dip, \
-             or let it crack. Taming these few peaks (clip gain or a fast transient control) removes it.",
+             or let it crack. Taming {} (clip gain or a fast transient control) removes it.",
             crate::units::mmss(worst.time_s),
             worst.isolation_db,
-            t.spikes.len()
+            if n == 1 { "this peak" } else { "these few peaks" },
         )
     } else {
+        let (them, these) = if n == 1 {
+            ("it", "this hit")
+        } else {
+            ("them", "these few hits")
+        };
         format!(
-            "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({} isolated peaks in all). \
-             A limiter pushed to streaming loudness will duck the whole mix around them, audible as pumping, \
-             or distort them. Taming these few hits (clip gain or a fast transient control) frees that headroom.",
+            "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({count}). \
+             A limiter pushed to streaming loudness will duck the whole mix around {them}, audible as pumping, \
+             or distort {them}. Taming {these} (clip gain or a fast transient control) frees that headroom.",
             crate::units::mmss(worst.time_s),
             worst.over_p99_db,
-            t.spikes.len()
         )
     };
     Some(make(
