@@ -72,7 +72,7 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(prefix.as_str()));
     if let Some(why) = told {
-        return format!("No move: {}.", dsp_wasm::risks::in_words(why));
+        return dsp_wasm::risks::with_reason("No move", why);
     }
     let before = master
         .before

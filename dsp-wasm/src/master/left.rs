@@ -7,7 +7,7 @@
 use super::decide::FINAL_STAGE_RISKS;
 use super::MAX_STEPS;
 use crate::report::{Decision, Iteration, LeftRisk, Report};
-use crate::risks::{in_words, Level};
+use crate::risks::{with_reason, Level};
 
 /// Every risk major in `after`, with why it was left.
 pub(super) fn left_risks(
@@ -53,7 +53,7 @@ fn why_left(
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(&prefix));
     if let Some(why) = told {
-        return format!("Left as it is: {}", in_words(why));
+        return with_reason("Left as it is", why);
     }
     let moves: Vec<&str> = decisions
         .iter()
@@ -79,7 +79,7 @@ fn why_left(
             // The report's scale ends at 1: a risk far past it can drop and
             // still read 1.00, so the numbers are given only when they moved.
             Some(b) if now < b - 0.005 => format!(
-                "Lowered by {} (severity {b:.2} → {now:.2}); more of the same would cost more than it saves.",
+                "Lowered by {}, severity {b:.2} → {now:.2}; more of the same would cost more than it saves.",
                 moves.join(", ")
             ),
             _ => format!(
@@ -167,7 +167,7 @@ mod tests {
         let left = left_risks(&after, &after, &[], &iterations);
         assert_eq!(
             left[0].why,
-            "Left as it is: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: “Spitting \"s\" sounds” rose from minor to major (0.58 → 0.61)"
+            "Left as it is: every move either failed to lower it or raised another risk; tried high shelf 9 kHz +3.0 dB: “Spitting \"s\" sounds” rose from minor to major (0.58 → 0.61)."
         );
         let iterations = log(&[
             "dull: left as it is — tried bell 9 kHz: dull did not drop enough (0.83 → 0.81)",
@@ -175,7 +175,7 @@ mod tests {
         let left = left_risks(&after, &after, &[], &iterations);
         assert_eq!(
             left[0].why,
-            "Left as it is: tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81)"
+            "Left as it is: tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81)."
         );
     }
 
@@ -221,7 +221,7 @@ mod tests {
         );
         assert_eq!(
             why("mud"),
-            "Lowered by dynamic cut at 310 Hz, up to −5.4 dB (severity 0.90 → 0.70); more of the same would cost more than it saves."
+            "Lowered by dynamic cut at 310 Hz, up to −5.4 dB, severity 0.90 → 0.70; more of the same would cost more than it saves."
         );
         assert!(why("dull").starts_with("It appears only at the master's loudness"));
         // Past the top of the scale before and after: no "1.00 → 1.00".
@@ -238,7 +238,7 @@ mod tests {
         assert!(!clamped[0].why.contains("1.00 → 1.00"));
         assert_eq!(
             why("vocal_masking"),
-            "Left as it is: the vocal sits too far back for mastering to fix"
+            "Left as it is: the vocal sits too far back for mastering to fix."
         );
     }
 }

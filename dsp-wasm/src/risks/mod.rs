@@ -97,6 +97,19 @@ pub fn in_words(reason: &str) -> String {
     out
 }
 
+/// A verdict's head and the loop's reason for it as one sentence in the
+/// cards' words ([`in_words`]): "Left as it is: every move …", or, when the
+/// reason is sentences of its own, "Left as it is. More processing …".
+pub fn with_reason(head: &str, reason: &str) -> String {
+    let sep = if reason.starts_with(char::is_uppercase) {
+        ". "
+    } else {
+        ": "
+    };
+    let end = if reason.ends_with('.') { "" } else { "." };
+    format!("{head}{sep}{}{end}", in_words(reason))
+}
+
 /// Maps a score to a severity: 0 at `minor_at − (major_at − minor_at)`
 /// (or at 0 when that is further), 0.25 at `minor_at`, 0.6 at `major_at`,
 /// 1.0 at `major_at + (major_at − minor_at)·8/7`, and on along the same line
@@ -366,6 +379,14 @@ mod tests {
                 "tried mono below 120 Hz: transient_spikes rose from info to minor (0.23 → 0.25)"
             ),
             "tried mono below 120 Hz: “Isolated peaks” rose from info to minor (0.23 → 0.25)"
+        );
+        assert_eq!(
+            super::with_reason("No move", "More processing would flatten it further."),
+            "No move. More processing would flatten it further."
+        );
+        assert_eq!(
+            super::with_reason("Left as it is", "tried bell 9 kHz: dull did not drop enough (0.83 → 0.81)"),
+            "Left as it is: tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81)."
         );
         assert_eq!(
             super::in_words("tried bell 9 kHz: dull did not drop enough (0.83 → 0.81); sub_excess stays"),
