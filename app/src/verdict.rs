@@ -81,10 +81,13 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
         .find(|r| r.id == id)
         .map(|r| r.level);
     match (before, after) {
-        (Some(b), a) if a.is_none_or(|a| a < b) => format!(
-            "No move of its own: the other moves took it to {}.",
-            a.map_or("nothing", level_word)
-        ),
+        (Some(b), a) if a.is_none_or(|a| a < b) => match a {
+            None => "No move of its own: the other moves cleared it.".into(),
+            Some(a) => format!(
+                "No move of its own: the other moves took it down to {}.",
+                level_word(a)
+            ),
+        },
         (Some(Level::Info), _) => {
             "No move: a reading within the spread of finished records, not a risk.".into()
         }
@@ -267,7 +270,7 @@ mod tests {
         assert_eq!(mud.after, None);
         assert_eq!(
             headline(&mud),
-            "No move of its own: the other moves took it to nothing."
+            "No move of its own: the other moves cleared it."
         );
         assert!(headline(&of(&m, "harshness")).contains("not a risk"));
         assert!(headline(&of(&m, "dc_offset")).contains("cost more than it saves"));

@@ -85,7 +85,7 @@ fn Decisions(
                 view! {
                     <li>
                         <strong>{name.clone()}</strong>
-                        <span class="addresses">{d.addresses.join(", ").replace('_', " ")}</span>
+                        <span class="addresses">"for "{d.addresses.iter().map(|a| dsp_wasm::risks::name(a)).collect::<Vec<_>>().join(", ")}</span>
                         {index.filter(|_| scalable).map(|i| view! { <AmountSlider index=i name=name.clone() /> })}
                         <p>{d.why}</p>
                         {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}

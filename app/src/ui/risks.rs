@@ -160,7 +160,7 @@ fn verdict_view(v: Verdict) -> impl IntoView {
     let answered = v.why_none.is_none();
     let after = match v.after {
         Some(l) => format!("In the master: {}.", verdict::level_word(l)),
-        None => "In the master: no longer read.".to_string(),
+        None => "In the master: cleared.".to_string(),
     };
     let costs = verdict::trade_offs(&v).join(" ");
     view! {
