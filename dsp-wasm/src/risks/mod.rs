@@ -88,11 +88,30 @@ pub fn name(id: &str) -> &str {
 /// [`crate::master::decide::judge`] writes it) in the words of the report's
 /// cards: each risk it names by its [`name`], quoted.
 pub fn in_words(reason: &str) -> String {
-    let mut out = reason.to_string();
-    for id in RISK_IDS {
-        for tail in [" rose from ", " did not drop enough "] {
-            out = out.replace(&format!("{id}{tail}"), &format!("“{}”{tail}", name(id)));
+    // One pass over the words (a risk id is `[a-z_]+`), without a substring
+    // search per id: the page and the Worker both carry this, by the byte.
+    let is_id = |c: char| c.is_ascii_lowercase() || c == '_';
+    let mut out = String::with_capacity(reason.len() + 32);
+    let mut rest = reason;
+    while let Some(c) = rest.chars().next() {
+        let word = rest.find(|c: char| !is_id(c)).unwrap_or(rest.len());
+        if word == 0 {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
         }
+        let (w, tail) = rest.split_at(word);
+        let named = name(w);
+        let quoted = named != w
+            && (tail.starts_with(" rose from ") || tail.starts_with(" did not drop enough "));
+        if quoted {
+            out.push('“');
+            out.push_str(named);
+            out.push('”');
+        } else {
+            out.push_str(w);
+        }
+        rest = tail;
     }
     out
 }
@@ -101,7 +120,7 @@ pub fn in_words(reason: &str) -> String {
 /// cards' words ([`in_words`]): "Left as it is: every move …", or, when the
 /// reason is sentences of its own, "Left as it is. More processing …".
 pub fn with_reason(head: &str, reason: &str) -> String {
-    let sep = if reason.starts_with(char::is_uppercase) {
+    let sep = if reason.starts_with(|c: char| c.is_ascii_uppercase()) {
         ". "
     } else {
         ": "
