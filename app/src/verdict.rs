@@ -100,19 +100,45 @@ pub fn level_word(level: Level) -> &'static str {
     level.word()
 }
 
+/// A move's label split at its first ", " or ": " into the move
+/// ("dynamic cut at 4472 Hz", "de-esser 4.0–12 kHz") and its amount, with
+/// the separator; a label with neither is all move.
+pub fn split_label(label: &str) -> (&str, &str) {
+    match [", ", ": "].iter().filter_map(|p| label.find(p)).min() {
+        Some(at) => label.split_at(at),
+        None => (label, ""),
+    }
+}
+
+/// Whether the move labelled `label` repeats one of `earlier` on what it
+/// left: the same move (kind and place), a second amount.
+pub fn second_pass<'a>(label: &str, mut earlier: impl Iterator<Item = &'a str>) -> bool {
+    let (head, amount) = split_label(label);
+    !amount.is_empty() && earlier.any(|e| split_label(e).0 == head)
+}
+
 /// The verdict as one line for the card's heading ("Answered by …", "Left
-/// as it is: …").
+/// as it is: …"). A move stacked on an earlier one of the same kind at the
+/// same place is told as its second pass ("…, then a second pass, up to
+/// −6.1 dB"), not named again in full.
 pub fn headline(v: &Verdict) -> String {
     match (&v.why_none, v.answers.as_slice()) {
         (Some(why), _) => capitalise(why),
-        (None, answers) => format!(
-            "Answered by {}",
-            answers
+        (None, answers) => {
+            let labels: Vec<&str> = answers.iter().map(|a| a.label.as_str()).collect();
+            let told: Vec<String> = labels
                 .iter()
-                .map(|a| a.label.as_str())
-                .collect::<Vec<_>>()
-                .join(", then ")
-        ),
+                .enumerate()
+                .map(|(i, l)| {
+                    if second_pass(l, labels[..i].iter().copied()) {
+                        format!("a second pass{}", split_label(l).1)
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            format!("Answered by {}", told.join(", then "))
+        }
     }
 }
 
@@ -151,6 +177,31 @@ mod tests {
             after: None,
         };
         assert_eq!(trade_offs(&v), ["Some presence.", "Some bite."]);
+        assert_eq!(
+            headline(&v),
+            "Answered by dynamic cut at 4472 Hz, up to −9.4 dB, then bell 4472 Hz -2.0 dB, \
+             then a second pass, up to −6.1 dB, then de-esser"
+        );
+    }
+
+    #[test]
+    fn a_move_stacked_on_the_same_move_is_its_second_pass() {
+        let de_ess = "de-esser 4.0–12 kHz: bursts 23.9 dB over the balance cut towards 3 dB, at most −18.9 dB";
+        let again = "de-esser 4.0–12 kHz: bursts 16.4 dB over the balance cut towards 3 dB, at most −5.1 dB";
+        assert!(second_pass(again, [de_ess].into_iter()));
+        assert_eq!(
+            split_label(again).1,
+            ": bursts 16.4 dB over the balance cut towards 3 dB, at most −5.1 dB"
+        );
+        assert!(!second_pass(
+            "dynamic cut at 310 Hz, up to −2.0 dB",
+            ["dynamic cut at 4472 Hz, up to −9.4 dB"].into_iter()
+        ));
+        assert!(!second_pass(
+            "bell 274 Hz -1.0 dB",
+            ["bell 274 Hz -2.0 dB"].into_iter()
+        ));
+        assert!(!second_pass(de_ess, std::iter::empty()));
     }
     use dsp_wasm::audio::AudioBuffer;
     use dsp_wasm::master::MasterOptions;

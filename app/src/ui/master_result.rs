@@ -10,6 +10,7 @@ use super::requests;
 use super::store::use_store;
 use crate::fmt;
 use crate::model::AacCheck;
+use crate::verdict;
 
 /// What the decide loop did, before/after, and the exports.
 #[component]
@@ -78,8 +79,16 @@ fn Decisions(
     }
     view! {
         <ol id="decisions" class="decisions">
-            {decisions.into_iter().map(|d| {
+            {decisions.iter().enumerate().map(|(i, d)| {
+                let d = d.clone();
                 let name = if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label.clone() };
+                // A move stacked on an earlier one of its kind at the same
+                // place says so, instead of that one's reason again.
+                let first = decisions[..i].iter().position(|e| verdict::second_pass(&d.label, std::iter::once(e.label.as_str())));
+                let why = match first {
+                    Some(n) => format!("A second pass of move {} on what it left.", n + 1),
+                    None => d.why.clone(),
+                };
                 let scalable = d.params.get("amount_param").is_some();
                 let index = d.params.get("module_index").and_then(|v| v.as_u64()).map(|i| i as usize);
                 view! {
@@ -87,7 +96,7 @@ fn Decisions(
                         <strong>{name.clone()}</strong>
                         <span class="addresses">"for "{d.addresses.iter().map(|a| dsp_wasm::risks::name(a)).collect::<Vec<_>>().join(", ")}</span>
                         {index.filter(|_| scalable).map(|i| view! { <AmountSlider index=i name=name.clone() /> })}
-                        <p>{d.why}</p>
+                        <p>{why}</p>
                         {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
                     </li>
                 }
