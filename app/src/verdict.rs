@@ -85,7 +85,7 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
             None => "No move of its own: the other moves cleared it.".into(),
             Some(a) => format!(
                 "No move of its own: the other moves took it down to {}.",
-                level_word(a)
+                a.word()
             ),
         },
         (Some(Level::Info), _) => {
@@ -93,11 +93,6 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
         }
         _ => "No move: a touch for it would have cost more than it saves.".into(),
     }
-}
-
-/// `minor`, `major`, `info`.
-pub fn level_word(level: Level) -> &'static str {
-    level.word()
 }
 
 /// A move's label split at its first ", " or ": " into the move

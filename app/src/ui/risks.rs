@@ -69,7 +69,7 @@ pub fn RiskCard(
     risk: Risk,
 ) -> impl IntoView {
     let store = use_store();
-    let level = level_name(risk.level);
+    let level = risk.level.word();
     let band = risk.band_hz.map(|[lo, hi]| fmt::band(lo, hi));
     let duration_s = store
         .report
@@ -159,7 +159,7 @@ fn verdict_view(v: Verdict) -> impl IntoView {
     let headline = verdict::headline(&v);
     let answered = v.why_none.is_none();
     let after = match v.after {
-        Some(l) => format!("In the master: {}.", verdict::level_word(l)),
+        Some(l) => format!("In the master: {}.", l.word()),
         None => "In the master: cleared.".to_string(),
     };
     let costs = verdict::trade_offs(&v).join(" ");
@@ -223,15 +223,6 @@ pub fn chip_order(ranges: &[[f64; 2]]) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// The level as the badge and the CSS class name it.
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Major => "major",
-        Level::Minor => "minor",
-        Level::Info => "info",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,7 +238,7 @@ mod tests {
         let r = [[4.02, 4.52], [9.99, 10.49], [9.52, 10.02]];
         assert_eq!(chip_order(&r), vec![[4.02, 4.52], [9.52, 10.02]]);
         assert!(chip_order(&[]).is_empty());
-        assert_eq!(level_name(Level::Minor), "minor");
+        assert_eq!(Level::Minor.word(), "minor");
         assert_eq!(super::notes_summary(1), "Also noted: 1 reading, not a risk");
     }
 }

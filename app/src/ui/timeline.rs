@@ -11,7 +11,6 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::plot_parts::{Grid, Legend, LegendItem};
-use super::risks::level_name;
 use super::store::{use_store, Store};
 use crate::fmt;
 use crate::model::PREVIEW_LUFS;
@@ -191,7 +190,7 @@ fn LocalSpans(risks: Vec<Risk>, frame: Frame, x: Scale, duration_s: f64) -> impl
                 .filter(|[a, b]| b - a < LOCAL_SHARE * duration_s);
             local.map(|&[a, b]| {
                 (
-                    level_name(r.level),
+                    r.level.word(),
                     format!("{}: {}", r.title, fmt::time_range(a, b)),
                     a,
                     b,
@@ -223,7 +222,7 @@ fn RiskLanes(risks: Vec<Risk>, frame: Frame, x: Scale) -> impl IntoView {
                     view! { <rect class="lane-span" x=px y=y width=w height=LANE_H><title>{title}</title></rect> }
                 }).collect_view();
                 view! {
-                    <g class=format!("lane {}", level_name(r.level)) data-lane=r.id.clone()>
+                    <g class=format!("lane {}", r.level.word()) data-lane=r.id.clone()>
                         <rect class="lane-track" x=frame.x0() y=y width=frame.x1() - frame.x0() height=LANE_H />
                         {spans}
                     </g>
