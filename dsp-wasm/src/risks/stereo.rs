@@ -41,7 +41,11 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
     let sev_low = ramp(-low_corr, -0.5, 0.0);
     let sev_band = ramp(band_loss, 4.0, 9.0);
     let severity = sev_broad.max(sev_low).max(sev_band);
-    let (lo, hi, what) = if sev_low >= sev_broad.max(sev_band) {
+    // Whether the measure that leads says the parts cancel (opposite
+    // polarity: a negative correlation, a band losing 6 dB or more, the
+    // whole mix past its major anchor) or only come out weaker, as wide,
+    // unrelated channels do (they sum 3 dB down, nothing cancels).
+    let (lo, hi, what, cancels) = if sev_low >= sev_broad.max(sev_band) {
         (
             20.0,
             125.0,
@@ -49,6 +53,7 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
                 "the low end (below 125 Hz) has a correlation of {}",
                 fmt2(low_corr)
             ),
+            low_corr < 0.0,
         )
     } else if sev_band > sev_broad {
         let b = worst_band.unwrap_or(0);
@@ -60,12 +65,14 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
                 "the {} band loses {band_loss:.1} dB when summed to mono",
                 band_text(l, h)
             ),
+            band_loss >= 6.0,
         )
     } else {
         (
             20.0,
             20_000.0,
             format!("the whole mix loses {broad:.1} dB when summed to mono"),
+            broad >= 4.5,
         )
     };
     let mut ranges = ranges_above(
@@ -90,9 +97,14 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
         severity,
         "Weak in mono",
         format!(
-            "{} {what}. On a phone speaker, a Bluetooth speaker or a club's mono subs those parts thin out or disappear \
+            "{} {what}. On a phone speaker, a Bluetooth speaker or a club's mono subs those parts {} \
              (correlation {} overall). Check which element is wide or out of polarity; narrowing the low end is the usual cure.",
             when(&ranges, m.duration_s),
+            if cancels {
+                "cancel and can disappear"
+            } else {
+                "come out weaker than the rest"
+            },
             fmt2(s.correlation.unwrap_or(1.0))
         ),
         ranges,
