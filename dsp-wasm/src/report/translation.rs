@@ -111,7 +111,11 @@ pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
                     metrics.insert("presence_snr_quiet_db".to_string(), r1(snr));
                     // Check: in the quietest active sections the 1–4 kHz centre stays ≥ 3 dB above the noise.
                     if snr < 3.0 {
-                        fails.push(format!("in quiet sections the vocal range sits only {snr:.1} dB above road noise"));
+                        fails.push(if snr < 0.0 {
+                            format!("in quiet sections the vocal range sits {:.1} dB under road noise", -snr)
+                        } else {
+                            format!("in quiet sections the vocal range sits only {snr:.1} dB above road noise")
+                        });
                     }
                 }
                 "headphones" | "earbuds" => {
