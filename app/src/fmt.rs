@@ -8,6 +8,16 @@ pub fn num(v: Option<f64>, unit: &str) -> String {
     }
 }
 
+/// `−14.2 LUFS` (a true minus), or an en dash when undefined: a figure in
+/// prose or a table (`num` is for the overview's numeric `data-metric`
+/// texts, which stay machine-readable).
+pub fn figure(v: Option<f64>, unit: &str) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{} {unit}", minus(x, 1)),
+        _ => "–".to_string(),
+    }
+}
+
 /// `44.1 kHz`.
 pub fn rate(hz: u32) -> String {
     let k = f64::from(hz) / 1000.0;
@@ -56,6 +66,26 @@ pub fn signed(x: f64, decimals: usize) -> String {
     } else {
         format!("+{s}")
     }
+}
+
+/// The engine's words as the page shows them: a hyphen-minus that signs a
+/// number (a digit follows, and no letter, digit or point comes before it)
+/// becomes a true minus, `bell 49 Hz -8.0 dB` → `bell 49 Hz −8.0 dB`, so
+/// every number on the page is signed alike (the engine's figures and
+/// labels are formatted by Rust, which writes `-`). Hyphens in words
+/// (`de-esser`, `low-band`, `24-bit`) and ranges (`0.6-1.25`) stay.
+pub fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let signs_a_number = c == '-'
+            && chars.peek().is_some_and(char::is_ascii_digit)
+            && !prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == '.');
+        out.push(if signs_a_number { '−' } else { c });
+        prev = Some(c);
+    }
+    out
 }
 
 /// `0:03–0:12`.
@@ -178,6 +208,22 @@ pub fn evidence(key: &str, value: &serde_json::Value) -> Option<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_signs_numbers_with_a_true_minus_and_leaves_hyphens() {
+        assert_eq!(prose("bell 49 Hz -8.0 dB"), "bell 49 Hz −8.0 dB");
+        assert_eq!(
+            prose("loudness gain +5.55 dB → -14.0 LUFS"),
+            "loudness gain +5.55 dB → −14.0 LUFS"
+        );
+        assert_eq!(prose("(-3 dB) at -1"), "(−3 dB) at −1");
+        assert_eq!(prose("-14 LUFS"), "−14 LUFS");
+        assert_eq!(
+            prose("de-esser on a low-band 24-bit 0.6-1.25 kHz x-1"),
+            "de-esser on a low-band 24-bit 0.6-1.25 kHz x-1"
+        );
+        assert_eq!(prose("up to −9.4 dB, -"), "up to −9.4 dB, -");
+    }
 
     #[test]
     fn minus_sign_and_explicit_sign() {

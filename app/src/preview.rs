@@ -31,8 +31,8 @@ impl PreviewSummary {
         let row = |label: &str, v: Option<f64>, a: Option<Option<f64>>, unit: &str| {
             (
                 label.to_string(),
-                crate::fmt::num(v, unit),
-                a.map_or_else(String::new, |a| crate::fmt::num(a, unit)),
+                crate::fmt::figure(v, unit),
+                a.map_or_else(String::new, |a| crate::fmt::figure(a, unit)),
             )
         };
         Self {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { browserSuite, tempDir, openApp, musicLike, wavBytes, saveArtifact, cli } from './support.mjs';
+import { browserSuite, tempDir, openApp, musicLike, wavBytes, saveArtifact, cli, typeset } from './support.mjs';
 
 const env = browserSuite();
 const tmp = tempDir('flow');
@@ -142,11 +142,13 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
     const card = `#risks li[data-risk-id="${risk.id}"]`;
     const text = (await page.textContent(`${card} .verdict`)).replace(/\s+/g, ' ');
     const moves = master.decisions.filter((d) => d.addresses.includes(risk.id));
-    // Each move by its label, or a second pass of the same move by its amount.
+    // Each move by its label, or a second pass of the same move by its amount
+    // (the page signs numbers with a true minus: "bell 49 Hz −8.0 dB").
     for (const d of moves) {
-      const cut = d.label.search(/, |: /);
-      const amount = cut < 0 ? d.label : d.label.slice(cut + 2);
-      assert.ok(text.includes(d.label) || text.includes(`a second pass${d.label.slice(cut)}`) && cut >= 0, `${risk.id}: "${text}" names ${d.label}`);
+      const label = typeset(d.label);
+      const cut = label.search(/, |: /);
+      const amount = cut < 0 ? label : label.slice(cut + 2);
+      assert.ok(text.includes(label) || text.includes(`a second pass${label.slice(cut)}`) && cut >= 0, `${risk.id}: "${text}" names ${label}`);
       assert.ok(text.includes(amount), `${risk.id}: "${text}" gives ${amount}`);
     }
     if (moves.length === 0) assert.match(text, /No move|Left as it is|Lowered|Reduced|Set by/, `${risk.id}: ${text}`);

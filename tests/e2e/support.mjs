@@ -226,3 +226,10 @@ export function browserSuite() {
   });
   return env;
 }
+
+/** `text` as the page typesets the engine's words (app/src/fmt.rs `prose`):
+ * a hyphen-minus signing a number becomes a true minus ("-8.0 dB" →
+ * "−8.0 dB"); hyphens in words and ranges stay. */
+export function typeset(text) {
+  return text.replace(/(^|[^A-Za-z0-9.])-(?=\d)/g, '$1−');
+}

@@ -59,10 +59,10 @@ fn BeforeAfter(
     view! {
         <table class="before-after">
             <tr><th></th><th>"Before"</th><th>"After"</th></tr>
-            <tr><td>"Integrated"</td><td>{fmt::num(b.integrated_lufs, "LUFS")}</td><td id="after-integrated" data-value=raw(a.integrated_lufs)>{fmt::num(a.integrated_lufs, "LUFS")}</td></tr>
-            <tr><td>"True peak"</td><td>{fmt::num(b.true_peak_dbtp, "dBTP")}</td><td id="after-true-peak" data-value=raw(a.true_peak_dbtp)>{fmt::num(a.true_peak_dbtp, "dBTP")}</td></tr>
-            <tr><td>"Loudness range"</td><td>{fmt::num(b.range_lu, "LU")}</td><td id="after-range" data-value=raw(a.range_lu)>{fmt::num(a.range_lu, "LU")}</td></tr>
-            <tr><td>"PLR"</td><td>{fmt::num(b.plr_db, "dB")}</td><td id="after-plr" data-value=raw(a.plr_db)>{fmt::num(a.plr_db, "dB")}</td></tr>
+            <tr><td>"Integrated"</td><td>{fmt::figure(b.integrated_lufs, "LUFS")}</td><td id="after-integrated" data-value=raw(a.integrated_lufs)>{fmt::figure(a.integrated_lufs, "LUFS")}</td></tr>
+            <tr><td>"True peak"</td><td>{fmt::figure(b.true_peak_dbtp, "dBTP")}</td><td id="after-true-peak" data-value=raw(a.true_peak_dbtp)>{fmt::figure(a.true_peak_dbtp, "dBTP")}</td></tr>
+            <tr><td>"Loudness range"</td><td>{fmt::figure(b.range_lu, "LU")}</td><td id="after-range" data-value=raw(a.range_lu)>{fmt::figure(a.range_lu, "LU")}</td></tr>
+            <tr><td>"PLR"</td><td>{fmt::figure(b.plr_db, "dB")}</td><td id="after-plr" data-value=raw(a.plr_db)>{fmt::figure(a.plr_db, "dB")}</td></tr>
             <tr><td>"Major risks"</td><td>{before_major}</td><td>{after_major}</td></tr>
         </table>
     }
@@ -81,13 +81,13 @@ fn Decisions(
         <ol id="decisions" class="decisions">
             {decisions.iter().enumerate().map(|(i, d)| {
                 let d = d.clone();
-                let name = if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label.clone() };
+                let name = fmt::prose(&if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label.clone() });
                 // A move stacked on an earlier one of its kind at the same
                 // place says so, instead of that one's reason again.
                 let first = decisions[..i].iter().position(|e| verdict::second_pass(&d.label, std::iter::once(e.label.as_str())));
                 let why = match first {
                     Some(n) => format!("A second pass of move {} on what it left.", n + 1),
-                    None => d.why.clone(),
+                    None => fmt::prose(&d.why),
                 };
                 let scalable = d.params.get("amount_param").is_some();
                 let index = d.params.get("module_index").and_then(|v| v.as_u64()).map(|i| i as usize);
@@ -97,7 +97,7 @@ fn Decisions(
                         <span class="addresses">"for "{d.addresses.iter().map(|a| dsp_wasm::risks::name(a)).collect::<Vec<_>>().join(", ")}</span>
                         {index.filter(|_| scalable).map(|i| view! { <AmountSlider index=i name=name.clone() /> })}
                         <p>{why}</p>
-                        {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{d.trade_off}</p> })}
+                        {(!d.trade_off.is_empty()).then(|| view! { <p class="trade-off">"Trade-off: "{fmt::prose(&d.trade_off)}</p> })}
                     </li>
                 }
             }).collect_view()}
@@ -159,7 +159,7 @@ fn Left(
                 {left.into_iter().map(|l| view! {
                     <li data-left-id=l.id.clone()>
                         <strong>{l.id.replace('_', " ")}</strong>
-                        <p>{l.why}</p>
+                        <p>{fmt::prose(&l.why)}</p>
                     </li>
                 }).collect_view()}
             </ul>

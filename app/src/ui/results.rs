@@ -46,7 +46,7 @@ pub fn Results(
             </div>
             <Measurements loudness=report.loudness.clone() />
             {(!notices.is_empty()).then(|| view! {
-                <ul class="notices">{notices.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                <ul class="notices">{notices.into_iter().map(|n| view! { <li>{fmt::prose(&n)}</li> }).collect_view()}</ul>
             })}
             <Overview platforms=report.platforms translation=report.translation />
             <PlayerBar />

@@ -102,7 +102,7 @@ pub fn RiskCard(
                 <button class="hear" title=how disabled=move || !store.track_ready.get()
                     on:click=move |_| player_bar::hear(store, hearing.clone())>"Hear it"</button>
             </div>
-            <p>{risk.explanation}</p>
+            <p>{fmt::prose(&risk.explanation)}</p>
             <TimeChips ranges=risk.time_ranges_s what=risk.title />
             <Evidence evidence=risk.evidence />
             {(risk.level > Level::Info).then(|| view! { <MasterVerdict id=risk.id.clone() /> })}
@@ -156,13 +156,13 @@ fn MasterVerdict(
 }
 
 fn verdict_view(v: Verdict) -> impl IntoView {
-    let headline = verdict::headline(&v);
+    let headline = fmt::prose(&verdict::headline(&v));
     let answered = v.why_none.is_none();
     let after = match v.after {
         Some(l) => format!("In the master: {}.", l.word()),
         None => "In the master: cleared.".to_string(),
     };
-    let costs = verdict::trade_offs(&v).join(" ");
+    let costs = fmt::prose(&verdict::trade_offs(&v).join(" "));
     view! {
         <div class="verdict" class:answered=answered data-answered=answered.to_string()>
             <p class="decision"><span class="verdict-head">"Master: "</span>{headline}" "<span class="after">{after}</span></p>

@@ -131,7 +131,7 @@ fn Summary(payload: SharePayload) -> impl IntoView {
                             <strong>{r.id.replace('_', " ")}</strong>
                             <span class=format!("badge {before}")>{before}</span>
                             {(!after.is_empty()).then(|| view! { " → "<span class=format!("badge {after}")>{after}</span> })}
-                            {(!r.explanation.is_empty()).then(|| view! { <p>{r.explanation.clone()}</p> })}
+                            {(!r.explanation.is_empty()).then(|| view! { <p>{fmt::prose(&r.explanation)}</p> })}
                         </li>
                     }
                 }).collect_view()}
@@ -140,8 +140,8 @@ fn Summary(payload: SharePayload) -> impl IntoView {
                 <h3>"Moves"</h3>
                 <ol class="decisions">
                     {m.decisions.into_iter().map(|d| view! {
-                        <li><strong>{if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label }}</strong>
-                        {(!d.why.is_empty()).then(|| view! { <p>{d.why.clone()}</p> })}</li>
+                        <li><strong>{fmt::prose(&if d.label.is_empty() { d.r#move.replace('_', " ") } else { d.label })}</strong>
+                        {(!d.why.is_empty()).then(|| view! { <p>{fmt::prose(&d.why)}</p> })}</li>
                     }).collect_view()}
                 </ol>
             })}
@@ -155,8 +155,8 @@ fn Summary(payload: SharePayload) -> impl IntoView {
 fn FiguresTable(before: Figures, after: Option<Figures>) -> impl IntoView {
     let row = |name: &'static str, b: Option<f64>, a: Option<Option<f64>>, unit: &'static str| {
         view! {
-            <tr><td>{name}</td><td>{fmt::num(b, unit)}</td>
-            {a.map(|a| view! { <td>{fmt::num(a, unit)}</td> })}</tr>
+            <tr><td>{name}</td><td>{fmt::figure(b, unit)}</td>
+            {a.map(|a| view! { <td>{fmt::figure(a, unit)}</td> })}</tr>
         }
     };
     let has_after = after.is_some();

@@ -5,6 +5,7 @@ use dsp_wasm::report::TranslationInfo;
 use leptos::prelude::*;
 
 use super::store::use_store;
+use crate::fmt;
 use crate::overview::{self, SystemRow};
 
 /// One focusable cell per system (`data-system` = its id).
@@ -74,10 +75,10 @@ fn Reason(
 ) -> impl IntoView {
     match row.after {
         Some(after) => view! {
-            <span class="line"><em>"Your mix — "</em>{row.before.notes}</span>
-            <span class="line"><em>"Master — "</em>{after.notes}</span>
+            <span class="line"><em>"Your mix — "</em>{fmt::prose(&row.before.notes)}</span>
+            <span class="line"><em>"Master — "</em>{fmt::prose(&after.notes)}</span>
         }
         .into_any(),
-        None => row.before.notes.into_any(),
+        None => fmt::prose(&row.before.notes).into_any(),
     }
 }
