@@ -300,6 +300,110 @@ fn band_centre(risk: &Risk, lo: f64, hi: f64) -> (f64, f64, f64) {
     ((l * h).sqrt(), l, h)
 }
 
+/// How far, dB, the highest ⅓-octave band of the harsh region must stand
+/// over the region's other bands (each measured over the line through the
+/// region's neighbours, as the `harshness` detector's bump is) for the
+/// excess to be a resonance that a cut is swept to, rather than a broad
+/// lift of the region that a broad cut answers. Not fitted: no clean or
+/// injected recording of the judgement corpus comes within 0.5 dB of it
+/// (its injected harshness is a broad lift, its clean recordings peak at
+/// 8.5 dB over a dip elsewhere in the region — hence [`RESONANCE_MIN_DB`]
+/// too), so the corpus's moves are unchanged by it; it separates a ringing
+/// band, one or two ⅓ octaves that stand 10–20 dB out (a resonant
+/// instrument, a mic's peak), from a bright mix.
+pub const RESONANCE_PROMINENCE_DB: f64 = 9.0;
+
+/// Least height, dB, of a resonance's band over the line through the
+/// region's neighbours.
+pub const RESONANCE_MIN_DB: f64 = 6.0;
+
+/// A resonance in `lo..=hi` Hz of the track's long-term ⅓-octave spectrum
+/// (`report.spectrum`): the centre and Q of a cut swept to it. Each band's
+/// height is its level over the line (in log frequency) through the mean
+/// levels of `below` and `above`; the highest band must stand
+/// [`RESONANCE_MIN_DB`] over that line and [`RESONANCE_PROMINENCE_DB`] over
+/// the mean of the region's other bands. The centre is the vertex of the
+/// parabola through the highest band and its neighbours (log frequency);
+/// the width spans the adjacent bands within 6 dB of the peak (Q at most
+/// 4, at least 0.8).
+fn resonance(
+    report: &Report,
+    (lo, hi): (f64, f64),
+    below: (f64, f64),
+    above: (f64, f64),
+) -> Option<(f64, f64)> {
+    let s = &report.spectrum;
+    let bands: Vec<(f64, f64)> = s
+        .bands_hz
+        .iter()
+        .zip(&s.level_db)
+        .map(|(&f, &l)| (f, l))
+        .filter(|(f, l)| *f > 0.0 && l.is_finite())
+        .collect();
+    let mean_in = |(a, b): (f64, f64)| {
+        let inside: Vec<&(f64, f64)> = bands.iter().filter(|(f, _)| (a..=b).contains(f)).collect();
+        let n = inside.len() as f64;
+        (n > 0.0).then(|| {
+            (
+                inside.iter().map(|(f, _)| f.log2()).sum::<f64>() / n,
+                inside.iter().map(|(_, l)| l).sum::<f64>() / n,
+            )
+        })
+    };
+    let ((x0, y0), (x1, y1)) = (mean_in(below)?, mean_in(above)?);
+    if x1 <= x0 {
+        return None;
+    }
+    let height = |(f, l): (f64, f64)| l - (y0 + (y1 - y0) * (f.log2() - x0) / (x1 - x0));
+    let region: Vec<usize> = (0..bands.len())
+        .filter(|&i| (lo..=hi).contains(&bands[i].0))
+        .collect();
+    let &k = region
+        .iter()
+        .max_by(|&&a, &&b| height(bands[a]).total_cmp(&height(bands[b])))?;
+    let peak = height(bands[k]);
+    let others: Vec<f64> = region
+        .iter()
+        .filter(|&&i| i != k)
+        .map(|&i| height(bands[i]))
+        .collect();
+    if others.is_empty() || peak < RESONANCE_MIN_DB {
+        return None;
+    }
+    let rest = others.iter().sum::<f64>() / others.len() as f64;
+    if peak - rest < RESONANCE_PROMINENCE_DB {
+        return None;
+    }
+    // The vertex between the neighbours (half a band either way at most).
+    let fk = bands[k].0;
+    let centre = match (k.checked_sub(1).map(|i| bands[i]), bands.get(k + 1)) {
+        (Some(a), Some(&b)) => {
+            let (ha, hb) = (height(a), height(b));
+            let curve = ha - 2.0 * peak + hb;
+            let shift = if curve < 0.0 {
+                (0.5 * (ha - hb) / curve).clamp(-0.5, 0.5)
+            } else {
+                0.0
+            };
+            // Bands are log-spaced: move by `shift` of the step towards a neighbour.
+            let step = if shift < 0.0 { fk / a.0 } else { b.0 / fk };
+            fk * step.powf(shift)
+        }
+        _ => fk,
+    };
+    let mut first = k;
+    while first > 0 && height(bands[first - 1]) >= peak - 6.0 {
+        first -= 1;
+    }
+    let mut last = k;
+    while last + 1 < bands.len() && height(bands[last + 1]) >= peak - 6.0 {
+        last += 1;
+    }
+    let third = 2f64.powf(1.0 / 6.0);
+    let q = q_for_band(bands[first].0 / third, bands[last].0 * third).clamp(0.8, 4.0);
+    Some((centre, q))
+}
+
 /// Q of a band-pass spanning `lo..hi` (bandwidth in octaves → Q, RBJ cookbook).
 fn q_for_band(lo: f64, hi: f64) -> f64 {
     let octaves = (hi / lo).log2().max(0.1);
@@ -896,8 +1000,19 @@ impl Proposer<'_> {
         let (risk, ctx, k) = (self.risk, self.ctx, self.k);
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
-        let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
-        let q = q_for_band(lo, hi).max(0.7);
+        // Swept to a resonance when one stands out of the region (the bands
+        // and neighbours the detector's bump is measured on), else the
+        // region's broad centre.
+        let (fc, q) = resonance(
+            ctx.report,
+            (2500.0, 6300.0),
+            (630.0, 1250.0),
+            (10_000.0, 14_000.0),
+        )
+        .unwrap_or_else(|| {
+            let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
+            (fc, q_for_band(lo, hi).max(0.7))
+        });
         let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
         let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
         let below = excess * 0.5;
@@ -1358,6 +1473,61 @@ pub fn resize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report whose long-term spectrum is flat at −40 dB on the ⅓-octave
+    /// centres from 500 Hz to 16 kHz, but for `lifted` (Hz, dB over flat).
+    fn spectrum(lifted: &[(f64, f64)]) -> Report {
+        let centres = [
+            500.0, 630.0, 800.0, 1000.0, 1250.0, 1600.0, 2000.0, 2500.0, 3150.0, 4000.0, 5000.0,
+            6300.0, 8000.0, 10_000.0, 12_500.0, 16_000.0,
+        ];
+        let mut r = blank_report();
+        r.spectrum.bands_hz = centres.to_vec();
+        r.spectrum.level_db = centres
+            .iter()
+            .map(|f| -40.0 + lifted.iter().find(|(g, _)| g == f).map_or(0.0, |x| x.1))
+            .collect();
+        r
+    }
+
+    /// The report of a second of silence (its spectrum is replaced).
+    fn blank_report() -> Report {
+        let silence = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![vec![0.0; 48_000]; 2],
+        };
+        let options = crate::measure::AnalysisOptions::default();
+        crate::report::analyze(
+            &silence,
+            &crate::report::Source::pcm("x"),
+            &options,
+            |_, _| {},
+        )
+        .report
+    }
+
+    #[test]
+    fn a_cut_is_swept_to_a_ringing_band_not_to_a_broad_lift() {
+        let find =
+            |r: &Report| resonance(r, (2500.0, 6300.0), (630.0, 1250.0), (10_000.0, 14_000.0));
+        // One band 15 dB up, its neighbours 9 and 3: centred between 3.15
+        // and 2.5 kHz (the larger neighbour), two thirds of an octave wide.
+        let (fc, q) = find(&spectrum(&[(2500.0, 9.0), (3150.0, 15.0), (4000.0, 3.0)])).unwrap();
+        assert!((2800.0..3150.0).contains(&fc), "{fc}");
+        assert!((1.8..2.6).contains(&q), "{q}");
+        // The whole region 8 dB up: a bright mix, answered at the region's centre.
+        let broad: Vec<(f64, f64)> = [2500.0, 3150.0, 4000.0, 5000.0, 6300.0]
+            .map(|f| (f, 8.0))
+            .to_vec();
+        assert_eq!(find(&spectrum(&broad)), None);
+        // A peak 8 dB over the rest of the region is not yet a ring.
+        assert_eq!(find(&spectrum(&[(4000.0, 8.0)])), None);
+        // Nothing measured: no resonance.
+        let mut empty = blank_report();
+        empty.spectrum.bands_hz.clear();
+        empty.spectrum.level_db.clear();
+        assert_eq!(find(&empty), None);
+    }
 
     fn map(v: &[(&str, f64)]) -> BTreeMap<String, f64> {
         v.iter().map(|(k, s)| (k.to_string(), *s)).collect()
