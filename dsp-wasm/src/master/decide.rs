@@ -304,11 +304,12 @@ fn band_centre(risk: &Risk, lo: f64, hi: f64) -> (f64, f64, f64) {
 /// over the region's other bands (each measured over the line through the
 /// region's neighbours, as the `harshness` detector's bump is) for the
 /// excess to be a resonance that a cut is swept to, rather than a broad
-/// lift of the region that a broad cut answers. Not fitted: no clean or
-/// injected recording of the judgement corpus comes within 0.5 dB of it
-/// (its injected harshness is a broad lift, its clean recordings peak at
-/// 8.5 dB over a dip elsewhere in the region — hence [`RESONANCE_MIN_DB`]
-/// too), so the corpus's moves are unchanged by it; it separates a ringing
+/// lift of the region that a broad cut answers. Not fitted: no recording
+/// of the judgement corpus reaches it (its injected harshness is a broad
+/// lift; the most prominent band of any of its files stands 8.5 dB over the
+/// rest of its region, but only 0.5 dB over the line, the others being a
+/// dip — hence [`RESONANCE_MIN_DB`] too), so the corpus's moves are
+/// unchanged by it (README, session 34); it separates a ringing
 /// band, one or two ⅓ octaves that stand 10–20 dB out (a resonant
 /// instrument, a mic's peak), from a bright mix.
 pub const RESONANCE_PROMINENCE_DB: f64 = 9.0;
