@@ -105,6 +105,16 @@ pub fn split_label(label: &str) -> (&str, &str) {
     }
 }
 
+/// What a second pass is told by: the label's last clause with its
+/// separator (", at most −5.1 dB", ", up to −6.1 dB"), or the amount after
+/// ": " when the label has no ", ".
+pub fn pass_amount(label: &str) -> &str {
+    match label.rfind(", ") {
+        Some(at) => &label[at..],
+        None => split_label(label).1,
+    }
+}
+
 /// Whether the move labelled `label` repeats one of `earlier` on what it
 /// left: the same move (kind and place), a second amount.
 pub fn second_pass<'a>(label: &str, mut earlier: impl Iterator<Item = &'a str>) -> bool {
@@ -126,7 +136,7 @@ pub fn headline(v: &Verdict) -> String {
                 .enumerate()
                 .map(|(i, l)| {
                     if second_pass(l, labels[..i].iter().copied()) {
-                        format!("a second pass{}", split_label(l).1)
+                        format!("a second pass{}", pass_amount(l))
                     } else {
                         l.to_string()
                     }
@@ -188,6 +198,13 @@ mod tests {
             split_label(again).1,
             ": bursts 16.4 dB over the balance cut towards 3 dB, at most −5.1 dB"
         );
+        // Told by its amount alone: "…, then a second pass, at most −5.1 dB".
+        assert_eq!(pass_amount(again), ", at most −5.1 dB");
+        assert_eq!(
+            pass_amount("dynamic cut at 4472 Hz, up to −6.1 dB"),
+            ", up to −6.1 dB"
+        );
+        assert_eq!(pass_amount("x 1 kHz: −2.0 dB"), ": −2.0 dB");
         assert!(!second_pass(
             "dynamic cut at 310 Hz, up to −2.0 dB",
             ["dynamic cut at 4472 Hz, up to −9.4 dB"].into_iter()
