@@ -48,6 +48,7 @@ use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
 use crate::dsp::mid_side::LowBand;
 use crate::master::intent::Character;
 use crate::report::{Level, Report, Risk, StereoInfo};
+use crate::risks::spectral::{HARSH_ABOVE_HZ, HARSH_BELOW_HZ, HARSH_REGION_HZ};
 use crate::units::round1;
 
 /// A decision the loop may take: the module and the words for the report.
@@ -1004,16 +1005,11 @@ impl Proposer<'_> {
         // Swept to a resonance when one stands out of the region (the bands
         // and neighbours the detector's bump is measured on), else the
         // region's broad centre.
-        let (fc, q) = resonance(
-            ctx.report,
-            (2500.0, 6300.0),
-            (630.0, 1250.0),
-            (10_000.0, 14_000.0),
-        )
-        .unwrap_or_else(|| {
-            let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
-            (fc, q_for_band(lo, hi).max(0.7))
-        });
+        let (fc, q) = resonance(ctx.report, HARSH_REGION_HZ, HARSH_BELOW_HZ, HARSH_ABOVE_HZ)
+            .unwrap_or_else(|| {
+                let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
+                (fc, q_for_band(lo, hi).max(0.7))
+            });
         let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
         let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
         let below = excess * 0.5;
@@ -1509,8 +1505,7 @@ mod tests {
 
     #[test]
     fn a_cut_is_swept_to_a_ringing_band_not_to_a_broad_lift() {
-        let find =
-            |r: &Report| resonance(r, (2500.0, 6300.0), (630.0, 1250.0), (10_000.0, 14_000.0));
+        let find = |r: &Report| resonance(r, HARSH_REGION_HZ, HARSH_BELOW_HZ, HARSH_ABOVE_HZ);
         // One band 15 dB up, its neighbours 9 and 3: centred between 3.15
         // and 2.5 kHz (the larger neighbour), two thirds of an octave wide.
         let (fc, q) = find(&spectrum(&[(2500.0, 9.0), (3150.0, 15.0), (4000.0, 3.0)])).unwrap();

@@ -469,6 +469,12 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     ))
 }
 
+/// The ⅓-octave bands whose bump `harshness` scores, Hz (centres).
+pub const HARSH_REGION_HZ: (f64, f64) = (2500.0, 6300.0);
+/// The neighbours below and above that the bump is measured over, Hz.
+pub const HARSH_BELOW_HZ: (f64, f64) = (630.0, 1250.0);
+pub const HARSH_ABOVE_HZ: (f64, f64) = (10_000.0, 14_000.0);
+
 /// Fatiguing upper mids, 2.5–8 kHz, before and after simulated limiting.
 ///
 /// Score: the 2.5–6.3 kHz bands' bump over the line through their
@@ -486,9 +492,9 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
 /// harshness of those sources scored 5–15 dB. Held-out figures:
 /// `tests/bench/judgement.sh`.
 fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
-    let region = v.bands(2500.0, 6300.0);
-    let below = v.bands(630.0, 1250.0);
-    let above = v.bands(10_000.0, 14_000.0);
+    let region = v.bands(HARSH_REGION_HZ.0, HARSH_REGION_HZ.1);
+    let below = v.bands(HARSH_BELOW_HZ.0, HARSH_BELOW_HZ.1);
+    let above = v.bands(HARSH_ABOVE_HZ.0, HARSH_ABOVE_HZ.1);
     let score_of = |vv: &View| -> Option<(f64, f64, f64)> {
         // Reference: the material's tilt fitted below the region only (100 Hz – 1.6 kHz).
         let e = vv.excess_loo(&vv.lt, &region, 1800.0, 8900.0)?;
