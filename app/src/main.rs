@@ -1,6 +1,7 @@
 //! Entry of the page: mounts the Leptos app.
 
 fn main() {
-    console_error_panic_hook::set_once();
+    // No panic hook (see app/worker/src/main.rs): the console shows where
+    // wasm stopped, and a hook's formatting cost bytes the page has not.
     leptos::mount::mount_to_body(app::ui::App);
 }

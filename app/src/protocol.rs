@@ -47,7 +47,8 @@
 //!
 //! Worker → page:
 //! - `{ type: "ready" }` once, when the engine is loaded (the page waits for it)
-//! - `{ type: "warm" }` once, after the start-up warm-up
+//! - `{ type: "warm" }` once, after the start-up warm-up and the opening of
+//!   the scratch file for long tracks (or finding there is none)
 //! - `{ type: "peaks", id, values }` (helper) the peak half, or `values: null`
 //! - `{ type: "progress", id, stage, percent }`
 //! - `{ type: "decoded", id, sampleRate, channels: [Float32Array] }` (transferred)

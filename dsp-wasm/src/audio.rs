@@ -4,9 +4,14 @@
 //! came from 16- or 24-bit PCM holds exactly the values of that grid, so it
 //! can be kept as those integers (half or three quarters of the memory) and
 //! given back as the same `f32` samples whenever a whole-track copy is made
-//! ([`Samples::copy_with_room`]).
+//! ([`Samples::copy_with_room`]). A long track can also be kept out of
+//! memory and read again whenever its samples are needed ([`Stored::Reread`]).
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
 
 /// Room left at the end of every whole-track copy a render may be made in,
 /// frames: more than any chain's latency (the limiter's 5 ms look-ahead is
@@ -101,10 +106,34 @@ impl AudioBuffer {
     }
 }
 
+/// A track's samples read again from where they are kept each time they
+/// are needed, instead of being held in memory: the page keeps a long
+/// track in a scratch file on the device (`app/worker/src/scratch.rs`).
+pub trait FrameSource: Send + Sync + fmt::Debug {
+    fn sample_rate(&self) -> u32;
+    fn num_channels(&self) -> usize;
+    fn frames(&self) -> usize;
+    /// Appends frames `a..b` (`a <= b <= frames()`) of each channel to
+    /// `out[c]`: exactly the samples that were put there.
+    /// [`Error::Reread`] when they cannot be read any more.
+    fn read_into(&self, a: usize, b: usize, out: &mut [Vec<f32>]) -> Result<()>;
+}
+
+/// A track that is not held ([`FrameSource`]); two are equal when they are
+/// the same source.
+#[derive(Clone, Debug)]
+pub struct Reread(pub Arc<dyn FrameSource>);
+
+impl PartialEq for Reread {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
 /// A decoded track kept between uses: as `f32`, as the integers of the
-/// 16- or 24-bit PCM it came from when every sample lies on that grid, or —
-/// a lossy decode — as 24-bit integers under its own power-of-two scale
-/// ([`Stored::lossy`]).
+/// 16- or 24-bit PCM it came from when every sample lies on that grid, as
+/// 24-bit integers under its own power-of-two scale (a lossy decode,
+/// [`Stored::lossy`]), or not in memory at all ([`Stored::Reread`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stored {
     Float(AudioBuffer),
@@ -119,6 +148,9 @@ pub enum Stored {
         channels: Vec<Vec<u8>>,
         scale_exp: i32,
     },
+    /// Not held: read again from where it is kept whenever a copy is made
+    /// (nothing of the track in memory between uses).
+    Reread(Reread),
 }
 
 /// 2^15 and 2^23: the full scale of 16- and 24-bit PCM (exact in `f32`,
@@ -171,18 +203,7 @@ impl Stored {
             sample_rate,
             channels,
         } = audio;
-        let peak = channels
-            .iter()
-            .flatten()
-            .filter(|x| x.is_finite())
-            .fold(0f32, |m, x| m.max(x.abs()));
-        let scale_exp = if peak > 0.0 {
-            (peak.log2().floor() as i32 + 1).clamp(-64, 64)
-        } else {
-            0
-        };
-        // q = x · 2^23 / 2^scale_exp, exact in f32 but for the rounding.
-        let to_q = 2f32.powi(23 - scale_exp);
+        let (scale_exp, to_q) = lossy_scale(&channels);
         // Every channel is packed before the decode goes: its channels then
         // leave one free block behind, which a render's whole-track copy
         // fits into. Packed and let go a channel at a time, the second
@@ -195,9 +216,7 @@ impl Stored {
             .map(|c| {
                 let mut out = Vec::with_capacity(c.len() * 3);
                 for &x in c {
-                    let x = if x.is_finite() { x } else { 0.0 };
-                    let q = (x * to_q).round().clamp(-SCALE_24, SCALE_24 - 1.0) as i32;
-                    out.extend_from_slice(&q.to_le_bytes()[..3]);
+                    out.extend_from_slice(&lossy_q(x, to_q).to_le_bytes()[..3]);
                 }
                 out
             })
@@ -216,8 +235,128 @@ impl Stored {
             Self::Float(a) => a.channels.iter().map(|c| c.len() * 4).sum(),
             Self::Int16 { channels, .. } => channels.iter().map(|c| c.len() * 2).sum(),
             Self::Int24 { channels, .. } => channels.iter().map(Vec::len).sum(),
+            Self::Reread(_) => 0,
         }
     }
+}
+
+/// How a track's samples are written as bytes where it is kept out of
+/// memory ([`Stored::Reread`]): as [`Stored`] keeps them — the integers of
+/// a 16- or 24-bit source, a lossy decode's 24 bits under its own peak, or
+/// `f32` — so they read back as exactly the samples [`Stored::new`] gives,
+/// in as few bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packing {
+    Float,
+    Int16,
+    /// As [`Stored::Int24`]: a sample is `q / 2^23 · 2^scale_exp`.
+    Int24 {
+        scale_exp: i32,
+    },
+}
+
+impl Packing {
+    /// The packing of `audio` decoded from a source of `bit_depth`, as
+    /// [`Stored::new`] chooses (integers only when every sample lies on
+    /// their grid).
+    #[inline(never)]
+    pub fn of(audio: &AudioBuffer, bit_depth: Option<u32>) -> Self {
+        let (packing, scale) = match bit_depth {
+            Some(16) => (Self::Int16, SCALE_16),
+            Some(24) => (Self::Int24 { scale_exp: 0 }, SCALE_24),
+            None => {
+                return Self::Int24 {
+                    scale_exp: lossy_scale(&audio.channels).0,
+                }
+            }
+            _ => return Self::Float,
+        };
+        for &x in audio.channels.iter().flatten() {
+            let q = x * scale;
+            if q.fract() != 0.0 || !(-scale..scale).contains(&q) {
+                return Self::Float;
+            }
+        }
+        packing
+    }
+
+    /// Bytes per sample.
+    pub fn width(self) -> usize {
+        match self {
+            Self::Float => 4,
+            Self::Int16 => 2,
+            Self::Int24 { .. } => 3,
+        }
+    }
+
+    /// Appends `samples` to `out` as bytes (little-endian). Plain loops,
+    /// not inlined: it runs at the disk's pace, and the Worker's size
+    /// counts.
+    #[inline(never)]
+    pub fn pack(self, samples: &[f32], out: &mut Vec<u8>) {
+        let to_q = match self {
+            Self::Int24 { scale_exp } => 2f32.powi(23 - scale_exp),
+            _ => 0.0,
+        };
+        for &x in samples {
+            match self {
+                Self::Float => out.extend_from_slice(&x.to_le_bytes()),
+                Self::Int16 => out.extend_from_slice(&((x * SCALE_16) as i16).to_le_bytes()),
+                Self::Int24 { .. } => out.extend_from_slice(&lossy_q(x, to_q).to_le_bytes()[..3]),
+            }
+        }
+    }
+
+    /// Appends the samples of `bytes` (whole samples of [`Packing::width`])
+    /// to `out`.
+    #[inline(never)]
+    pub fn unpack(self, bytes: &[u8], out: &mut Vec<f32>) {
+        match self {
+            Self::Float => out.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            ),
+            Self::Int16 => out.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / SCALE_16),
+            ),
+            Self::Int24 { scale_exp } => {
+                // 2^scale_exp / 2^23: a power of two, so the product is exact
+                // (for 24-bit PCM the same `f32` as the division by 2^23).
+                let unit = 2f32.powi(scale_exp - 23);
+                out.extend(
+                    bytes
+                        .chunks_exact(3)
+                        .map(|b| (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * unit),
+                );
+            }
+        }
+    }
+}
+
+/// [`Stored::lossy`]'s scale: the exponent of the smallest power of two
+/// above the peak, and the factor to its 24-bit integers, 2^(23 − exponent)
+/// (exact in f32).
+fn lossy_scale(channels: &[Vec<f32>]) -> (i32, f32) {
+    let peak = channels
+        .iter()
+        .flatten()
+        .filter(|x| x.is_finite())
+        .fold(0f32, |m, x| m.max(x.abs()));
+    let scale_exp = if peak > 0.0 {
+        (peak.log2().floor() as i32 + 1).clamp(-64, 64)
+    } else {
+        0
+    };
+    (scale_exp, 2f32.powi(23 - scale_exp))
+}
+
+/// A sample's 24-bit integer under [`lossy_scale`] (non-finite: silence).
+fn lossy_q(x: f32, to_q: f32) -> i32 {
+    let x = if x.is_finite() { x } else { 0.0 };
+    (x * to_q).round().clamp(-SCALE_24, SCALE_24 - 1.0) as i32
 }
 
 /// Each channel of `audio` as integers on the grid of `scale` (2^15 or
@@ -278,6 +417,7 @@ impl<'a> Samples<'a> {
             Self::Stored(Stored::Int16 { sample_rate, .. } | Stored::Int24 { sample_rate, .. }) => {
                 *sample_rate
             }
+            Self::Stored(Stored::Reread(r)) => r.0.sample_rate(),
         }
     }
 
@@ -286,6 +426,7 @@ impl<'a> Samples<'a> {
             Self::Float(a) | Self::Stored(Stored::Float(a)) => a.num_channels(),
             Self::Stored(Stored::Int16 { channels, .. }) => channels.len(),
             Self::Stored(Stored::Int24 { channels, .. }) => channels.len(),
+            Self::Stored(Stored::Reread(r)) => r.0.num_channels(),
         }
     }
 
@@ -301,6 +442,7 @@ impl<'a> Samples<'a> {
             Self::Stored(Stored::Int24 { channels, .. }) => {
                 channels.iter().map(|c| c.len() / 3).min().unwrap_or(0)
             }
+            Self::Stored(Stored::Reread(r)) => r.0.frames(),
         }
     }
 
@@ -315,41 +457,46 @@ impl<'a> Samples<'a> {
     }
 
     /// The samples as planar `f32`: borrowed when they are, else a copy
-    /// made now (let it go before the next whole-track copy).
-    pub fn audio(&self) -> Cow<'a, AudioBuffer> {
+    /// made now (let it go before the next whole-track copy). Fails only
+    /// when a track kept out of memory cannot be read again.
+    pub fn audio(&self) -> Result<Cow<'a, AudioBuffer>> {
         match *self {
-            Self::Float(a) | Self::Stored(Stored::Float(a)) => Cow::Borrowed(a),
-            _ => Cow::Owned(self.copy_with_room(0)),
+            Self::Float(a) | Self::Stored(Stored::Float(a)) => Ok(Cow::Borrowed(a)),
+            _ => Ok(Cow::Owned(self.copy_with_room(0)?)),
         }
     }
 
     /// A copy as planar `f32` (cut to the shortest channel) with room for
     /// `latency` frames at the end of each channel, of the same capacity
     /// for every latency up to [`RENDER_ROOM_FRAMES`].
-    pub fn copy_with_room(&self, latency: usize) -> AudioBuffer {
+    pub fn copy_with_room(&self, latency: usize) -> Result<AudioBuffer> {
         self.copy_range(0, self.frames(), latency.max(RENDER_ROOM_FRAMES))
     }
 
     /// Frames `start..end` (clamped to the track) as planar `f32`.
-    pub fn slice(&self, start: usize, end: usize) -> AudioBuffer {
+    pub fn slice(&self, start: usize, end: usize) -> Result<AudioBuffer> {
         let end = end.min(self.frames());
         self.copy_range(start.min(end), end, 0)
     }
 
     /// Frames `a..b` as planar `f32`, each channel with room for `room`
-    /// more frames.
-    fn copy_range(&self, a: usize, b: usize, room: usize) -> AudioBuffer {
+    /// more frames. One copy of the code for every caller (inlined into
+    /// each, its four kinds of track took 5 KB gzip more of the Worker).
+    #[inline(never)]
+    fn copy_range(&self, a: usize, b: usize, room: usize) -> Result<AudioBuffer> {
         let capacity = b - a + room;
         let channels = match *self {
-            Self::Float(x) | Self::Stored(Stored::Float(x)) => x
-                .channels
-                .iter()
-                .map(|c| {
-                    let mut v = Vec::with_capacity(capacity);
-                    v.extend_from_slice(&c[a..b]);
-                    v
-                })
-                .collect(),
+            Self::Float(x) | Self::Stored(Stored::Float(x)) => float_range(x, a, b, capacity),
+            Self::Stored(Stored::Reread(r)) => {
+                let mut channels: Vec<Vec<f32>> = (0..r.0.num_channels())
+                    .map(|_| Vec::with_capacity(capacity))
+                    .collect();
+                r.0.read_into(a, b, &mut channels)?;
+                if channels.iter().any(|c| c.len() != b - a) {
+                    return Err(Error::Reread("it is shorter than the track"));
+                }
+                channels
+            }
             Self::Stored(Stored::Int16 { channels, .. }) => channels
                 .iter()
                 .map(|c| {
@@ -363,31 +510,200 @@ impl<'a> Samples<'a> {
                 scale_exp,
                 ..
             }) => {
-                // 2^scale_exp / 2^23: a power of two, so the product is exact
-                // (for 24-bit PCM the same `f32` as the division by 2^23).
-                let unit = 2f32.powi(scale_exp - 23);
+                let packing = Packing::Int24 {
+                    scale_exp: *scale_exp,
+                };
                 channels
                     .iter()
                     .map(|c| {
                         let mut v = Vec::with_capacity(capacity);
-                        v.extend(c[a * 3..b * 3].chunks_exact(3).map(|b| {
-                            (i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8) as f32 * unit
-                        }));
+                        packing.unpack(&c[a * 3..b * 3], &mut v);
                         v
                     })
                     .collect()
             }
         };
-        AudioBuffer {
+        Ok(AudioBuffer {
             sample_rate: self.sample_rate(),
             channels,
-        }
+        })
+    }
+}
+
+/// Frames `a..b` of each channel of `x`, each in a vector of `capacity`.
+fn float_range(x: &AudioBuffer, a: usize, b: usize, capacity: usize) -> Vec<Vec<f32>> {
+    x.channels
+        .iter()
+        .map(|c| {
+            let mut v = Vec::with_capacity(capacity);
+            v.extend_from_slice(&c[a..b]);
+            v
+        })
+        .collect()
+}
+
+/// A copy of `input` (cut to its shortest channel) with room for `latency`
+/// frames at the end of each channel, of the same capacity for every
+/// latency up to [`RENDER_ROOM_FRAMES`] (as [`Samples::copy_with_room`],
+/// which cannot fail for samples held as `f32`).
+pub fn float_copy_with_room(input: &AudioBuffer, latency: usize) -> AudioBuffer {
+    let frames = input.channels.iter().map(Vec::len).min().unwrap_or(0);
+    AudioBuffer {
+        sample_rate: input.sample_rate,
+        channels: float_range(input, 0, frames, frames + latency.max(RENDER_ROOM_FRAMES)),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// A track kept out of the way and read back as bytes (as the page's
+    /// scratch file is), counting its reads; `gone` makes them fail.
+    #[derive(Debug)]
+    pub(crate) struct Kept {
+        sample_rate: u32,
+        bytes: Vec<Vec<u8>>,
+        pub(crate) reads: AtomicUsize,
+        pub(crate) gone: AtomicBool,
+    }
+
+    impl Kept {
+        pub(crate) fn new(audio: AudioBuffer) -> Self {
+            Self {
+                sample_rate: audio.sample_rate,
+                bytes: audio
+                    .channels
+                    .iter()
+                    .map(|c| c.iter().flat_map(|x| x.to_le_bytes()).collect())
+                    .collect(),
+                reads: AtomicUsize::new(0),
+                gone: AtomicBool::new(false),
+            }
+        }
+    }
+
+    impl FrameSource for Kept {
+        fn sample_rate(&self) -> u32 {
+            self.sample_rate
+        }
+        fn num_channels(&self) -> usize {
+            self.bytes.len()
+        }
+        fn frames(&self) -> usize {
+            self.bytes.first().map_or(0, |c| c.len() / 4)
+        }
+        fn read_into(&self, a: usize, b: usize, out: &mut [Vec<f32>]) -> Result<()> {
+            if self.gone.load(Ordering::Relaxed) {
+                return Err(Error::Reread("the storage failed"));
+            }
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            for (c, o) in self.bytes.iter().zip(out) {
+                o.extend(
+                    c[a * 4..b * 4]
+                        .chunks_exact(4)
+                        .map(|q| f32::from_le_bytes([q[0], q[1], q[2], q[3]])),
+                );
+            }
+            Ok(())
+        }
+    }
+
+    /// `audio` packed as bytes and read back ([`Packing`]), channel by channel.
+    fn packed_and_back(audio: &AudioBuffer, bit_depth: Option<u32>) -> Vec<Vec<f32>> {
+        let packing = Packing::of(audio, bit_depth);
+        audio
+            .channels
+            .iter()
+            .map(|c| {
+                let mut bytes = Vec::new();
+                packing.pack(c, &mut bytes);
+                assert_eq!(bytes.len(), c.len() * packing.width());
+                let mut back = Vec::new();
+                packing.unpack(&bytes, &mut back);
+                back
+            })
+            .collect()
+    }
+
+    /// Samples written as bytes where a long track is kept read back as
+    /// exactly what [`Stored::new`] gives for the same source — every 16-bit
+    /// value, 24-bit values, a lossy decode rounded under its peak, float
+    /// and off-grid samples as they are — in 2, 3 or 4 bytes.
+    #[test]
+    fn packed_samples_read_back_as_the_stored_track() {
+        let all16: Vec<f32> = (i16::MIN..=i16::MAX)
+            .map(|q| f32::from(q) / SCALE_16)
+            .collect();
+        let mut q: i32 = 99;
+        let mut v24 = vec![-1.0, 8_388_607.0 / SCALE_24];
+        for _ in 0..20_000 {
+            q = q.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            v24.push((q >> 8) as f32 / SCALE_24);
+        }
+        let noise: Vec<f32> = (0..20_000)
+            .map(|i| ((i as f32) * 0.37).sin() * 1.3)
+            .collect();
+        let track = |c: &Vec<f32>| AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![c.clone(), c.iter().rev().copied().collect()],
+        };
+        for (audio, bit_depth, width) in [
+            (track(&all16), Some(16), 2),
+            (track(&v24), Some(24), 3),
+            (track(&noise), None, 3),
+            (track(&noise), Some(32), 4),
+            (track(&noise), Some(16), 4),
+        ] {
+            let stored = Samples::from(&Stored::new(audio.clone(), bit_depth))
+                .audio()
+                .unwrap()
+                .into_owned();
+            assert_eq!(
+                Packing::of(&audio, bit_depth).width(),
+                width,
+                "{bit_depth:?}"
+            );
+            assert_eq!(
+                packed_and_back(&audio, bit_depth),
+                stored.channels,
+                "{bit_depth:?}"
+            );
+        }
+    }
+
+    /// A track read back whole or in part gives its samples, copied with a
+    /// render's room; one that can no longer be read is an error, not a
+    /// silent or short track.
+    #[test]
+    fn a_track_kept_out_of_memory_is_read_back_or_is_an_error() {
+        let a = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![
+                (0..5_000).map(|i| (i as f32 * 0.01).sin()).collect(),
+                (0..5_000).map(|i| (i as f32 * 0.02).cos() * 0.5).collect(),
+            ],
+        };
+        let kept = Arc::new(Kept::new(a.clone()));
+        let s = Stored::Reread(Reread(kept.clone()));
+        let samples = Samples::from(&s);
+        assert_eq!((samples.frames(), samples.num_channels()), (5_000, 2));
+        let whole = samples.copy_with_room(0).unwrap();
+        assert_eq!(whole, a);
+        assert!(whole
+            .channels
+            .iter()
+            .all(|c| c.capacity() >= c.len() + RENDER_ROOM_FRAMES));
+        assert_eq!(
+            samples.slice(100, 110).unwrap().channels[1],
+            a.channels[1][100..110]
+        );
+        assert_eq!(s.bytes(), 0, "nothing of it in memory");
+        kept.gone.store(true, Ordering::Relaxed);
+        assert!(matches!(samples.copy_with_room(0), Err(Error::Reread(_))));
+        assert!(matches!(samples.audio(), Err(Error::Reread(_))));
+    }
 
     /// Every 16-bit value, and 24-bit values across the range, come back as
     /// the same `f32` as the WAV decoder makes of them; off-grid samples
@@ -407,7 +723,7 @@ mod tests {
             s.bytes(),
             a.channels.iter().map(|c| c.len() * 2).sum::<usize>()
         );
-        let back = Samples::from(&s).copy_with_room(0);
+        let back = Samples::from(&s).copy_with_room(0).unwrap();
         assert_eq!(back, a);
         assert!(back
             .channels
@@ -428,11 +744,11 @@ mod tests {
         };
         let s24 = Stored::new(a24.clone(), Some(24));
         assert!(matches!(s24, Stored::Int24 { .. }));
-        assert_eq!(Samples::from(&s24).audio().into_owned(), a24);
+        assert_eq!(Samples::from(&s24).audio().unwrap().into_owned(), a24);
         assert_eq!(Samples::from(&s24).sample_rate(), 96_000);
-        let part = Samples::from(&s24).slice(1_000, 1_010);
+        let part = Samples::from(&s24).slice(1_000, 1_010).unwrap();
         assert_eq!(part.channels[0], a24.channels[0][1_000..1_010]);
-        assert_eq!(Samples::from(&s).slice(65_530, 70_000).frames(), 6);
+        assert_eq!(Samples::from(&s).slice(65_530, 70_000).unwrap().frames(), 6);
 
         // Off the grid: kept as it is.
         let mut off = a.clone();
@@ -482,7 +798,7 @@ mod tests {
                 s.bytes() * 4,
                 a.channels.iter().map(|c| c.len() * 4).sum::<usize>() * 3
             );
-            let back = Samples::from(&s).audio().into_owned();
+            let back = Samples::from(&s).audio().unwrap().into_owned();
             // The power of two above the peak, and half a step of 24 bits
             // under it.
             let scale = 2f32.powi(peak.log2().floor() as i32 + 1);
@@ -504,14 +820,20 @@ mod tests {
             sample_rate: 8_000,
             channels: vec![vec![f32::NAN, 0.5, f32::INFINITY, 0.0]],
         };
-        let back = Samples::from(&Stored::lossy(odd)).audio().into_owned();
+        let odd_copy = odd.clone();
+        let back = Samples::from(&Stored::lossy(odd))
+            .audio()
+            .unwrap()
+            .into_owned();
         assert_eq!(back.channels[0], [0.0, 0.5, 0.0, 0.0]);
+        assert_eq!(packed_and_back(&odd_copy, None), back.channels);
         let silent = AudioBuffer {
             sample_rate: 8_000,
             channels: vec![vec![0.0; 16]],
         };
         let back = Samples::from(&Stored::lossy(silent.clone()))
             .audio()
+            .unwrap()
             .into_owned();
         assert_eq!(back, silent);
     }

@@ -70,6 +70,12 @@ pub enum Error {
     /// would go unseen). Raised by [`crate::risks::detect_checked`].
     #[error("internal error: {count} risk score(s) of the {detectors} detectors were not finite numbers — please report it")]
     NonFiniteScore { detectors: &'static str, count: u32 },
+    /// A long track kept where it is read again from, instead of in
+    /// memory ([`crate::audio::Stored::Reread`]), could not be read.
+    #[error(
+        "the track could not be read again from where it was kept ({0}) — open the file again"
+    )]
+    Reread(&'static str),
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -79,7 +85,10 @@ impl Error {
     /// True when the error is the user's input (exit code 2 at the command line),
     /// false for environment failures.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, Error::Io(_) | Error::DecodersNotBuilt)
+        !matches!(
+            self,
+            Error::Io(_) | Error::DecodersNotBuilt | Error::Reread(_)
+        )
     }
 }
 

@@ -5,7 +5,7 @@
 // sampled every 100 ms, minus the same sum with the app loaded and idle.
 // Reported as a ratio to the decoded audio's size (frames × channels × 4 B).
 //
-//   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO] [--again [RATIO]] [--format mp3|flac|f32]
+//   node tests/bench/long_file_memory.mjs [minutes=30] [rate=48000] [--check RATIO] [--again [RATIO]] [--format mp3|flac|f32] [--private]
 //
 // With --again [RATIO], the artist then moves a move's amount slider to 50 %,
 // changes the direction (target −18 LUFS: the Worker masters again while the
@@ -23,7 +23,7 @@
 import { open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { serveDist, launchBrowser, openApp, waitUntilLoaded } from '../e2e/support.mjs';
+import { serveDist, launchBrowser, launchProfile, openApp, waitUntilLoaded } from '../e2e/support.mjs';
 import { realMusic } from './music.mjs';
 
 const args = process.argv.slice(2);
@@ -32,6 +32,9 @@ const limit = checkAt >= 0 ? Number(args.splice(checkAt, 2)[1]) : null;
 const againAt = args.indexOf('--again');
 const againLimit = againAt >= 0 ? Number(args.splice(againAt, 2)[1]) : null;
 const again = againAt >= 0;
+const privAt = args.indexOf('--private');
+const priv = privAt >= 0;
+if (priv) args.splice(privAt, 1);
 const formatAt = args.indexOf('--format');
 const format = formatAt >= 0 ? args.splice(formatAt, 2)[1] : 'wav';
 const FORMATS = ['wav', 'mp3', 'flac', 'f32'];
@@ -98,7 +101,11 @@ async function pssTree(root) {
 }
 
 const server = await serveDist();
-const browser = await launchBrowser();
+// An everyday browser profile (the site's storage on disk, where a long
+// track waits between renders: app/worker/src/scratch.rs); --private opens
+// the page off the record instead, as a private window, whose site storage
+// Chromium keeps in memory.
+const browser = priv ? await launchBrowser() : await launchProfile();
 // Chromium runs as this process's child (playwright-core launches it).
 const root = process.pid;
 let peak = 0, sampling = true;
@@ -172,7 +179,7 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   result = {
-    file: `${minutes} min, ${rate} Hz stereo, ${format === 'wav' ? '16-bit WAV' : format} (${((await stat(input)).size / 1e6).toFixed(0)} MB)`,
+    file: `${minutes} min, ${rate} Hz stereo, ${format === 'wav' ? '16-bit WAV' : format} (${((await stat(input)).size / 1e6).toFixed(0)} MB)${priv ? ', private window' : ''}`,
     decoded_mb: decodedBytes / 1e6,
     idle_mb: idle / 1e6,
     peak_over_idle_analysis_mb: (afterAnalysis - idle) / 1e6,

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { before, after } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { extname, join, normalize, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,16 +62,39 @@ export async function serveDist({ headers = {} } = {}) {
   return served;
 }
 
-/** Debian's Chromium, headless, with the flags this machine needs. */
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
+];
+
+/** Debian's Chromium, headless, with the flags this machine needs. Its pages
+ * open in contexts that are off the record, like a private window: a site's
+ * storage is kept in memory. */
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
+}
+
+/** The same Chromium with a browser profile of its own (a fresh directory,
+ * removed on `close()`), as an artist's everyday window: a site's storage
+ * is on disk. Offers `newPage` and `close` as a browser does. */
+export async function launchProfile() {
+  const dir = await mkdtemp(join(tmpdir(), 'preflight-profile-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return {
+    newPage: (options) => context.newPage(options),
+    close: async () => {
+      await context.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Opens the app with `?test-hooks`, collecting console errors; waits for the drop zone. */

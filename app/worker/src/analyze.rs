@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
-use dsp_wasm::audio::Stored;
 use dsp_wasm::io::decode::Decoded;
 use dsp_wasm::measure::{LoudnessPart, Measurements};
 use dsp_wasm::report::Report;
@@ -13,6 +12,7 @@ use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
 use crate::engine::{analyze_decoded, loudness_half};
+use crate::scratch;
 use crate::state::{self, Current, CURRENT, WARM_UP_MS};
 use crate::wire::{decode_message, post, post_channels, post_error, post_progress};
 
@@ -36,6 +36,11 @@ pub fn on_analyze(id: f64, data: &JsValue) {
     let received = js_sys::Date::now();
     let name = protocol::get_str(data, "name");
     let split = protocol::get(data, "split").as_bool() == Some(true);
+    // A test's setting (`self.__preflightScratchFrom` in this Worker).
+    scratch::set_min_bytes(protocol::get_f64(
+        &js_sys::global(),
+        "__preflightScratchFrom",
+    ));
     analyze(id, &name, data, received, split);
 }
 
@@ -88,7 +93,8 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
 
 /// Posts the report (with where the time went), then the samples for
 /// playback (not needed to show the report), and keeps the file with the
-/// measurements the report came from (the first master starts from them).
+/// measurements the report came from (the first master starts from them;
+/// a long track on this device's disk, [`scratch`]).
 /// `marks`: received, decode start, decode end, analysis end;
 /// `split`: (own half done, helper's half arrived, whether the helper
 /// measured it: `helperHalf` in the timings).
@@ -130,9 +136,13 @@ pub fn deliver(
         ("timings", object(&fields).into()),
     ]));
     post_channels("decoded", id, &decoded.audio);
+    // The last file goes first, from the scratch file too: a long track
+    // then takes its place there.
+    CURRENT.with(|c| *c.borrow_mut() = None);
+    scratch::clear();
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Current {
-            audio: Stored::new(decoded.audio, decoded.format.bit_depth),
+            audio: scratch::keep(decoded.audio, decoded.format.bit_depth),
             name: name.to_string(),
             format: decoded.format.format.clone(),
             bit_depth: decoded.format.bit_depth,

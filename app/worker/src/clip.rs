@@ -96,9 +96,9 @@ fn halves(
     let start = ((start_s * sr) as usize).min(frames);
     let end = (start + (length_s * sr) as usize).min(frames);
     let pre = start.saturating_sub((PREROLL_S * sr) as usize);
-    let before = input.slice(start, end);
-    let rendered = chain::render(chain, &input.slice(pre, end))?;
-    let after = Samples::from(&rendered).slice(start - pre, end - pre);
+    let before = input.slice(start, end)?;
+    let rendered = chain::render(chain, &input.slice(pre, end)?)?;
+    let after = Samples::from(&rendered).slice(start - pre, end - pre)?;
     // Matched loudness: the louder half down to the quieter one.
     let lufs = |a: &AudioBuffer| loudness::measure(a, |_| {}).integrated_lufs;
     let (gb, ga) = match (lufs(&before), lufs(&after)) {

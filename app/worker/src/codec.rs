@@ -20,6 +20,8 @@ use dsp_wasm::io::resample;
 use dsp_wasm::measure::lag::delay_frames;
 use dsp_wasm::measure::true_peak::true_peak;
 use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect};
+
+use crate::wire::{call, get};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -207,15 +209,6 @@ async fn offered(config: &Object) -> bool {
         .ok()
         .and_then(|r| get(&r, "supported").ok())
         .is_some_and(|v| v.is_truthy())
-}
-
-fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
-    Reflect::get(o, &k.into())
-}
-
-fn call(o: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
-    let f: Function = get(o, method)?.dyn_into()?;
-    Reflect::apply(&f, o, args)
 }
 
 fn construct(name: &str, init: &Object) -> Result<JsValue, JsValue> {

@@ -16,6 +16,18 @@ pub fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
+/// `o[k]`.
+pub fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
+    js_sys::Reflect::get(o, &k.into())
+}
+
+/// `o.method(...args)`; an error, never a throw through wasm, when there is
+/// no such method (an API this browser lacks).
+pub fn call(o: &JsValue, method: &str, args: &Array) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = get(o, method)?.dyn_into()?;
+    js_sys::Reflect::apply(&f, o, args)
+}
+
 /// Posts a message to the page.
 pub fn post(msg: &JsValue) {
     let _ = scope().post_message(msg);

@@ -42,7 +42,7 @@ fn render_samples_with_block(
         block,
     )?
     .latency_frames();
-    let mut out = input.copy_with_room(latency);
+    let mut out = input.copy_with_room(latency)?;
     render_in_place_with_block(chain, &mut out, block)?;
     Ok(out)
 }
@@ -53,7 +53,7 @@ pub use crate::audio::RENDER_ROOM_FRAMES;
 /// frames at the end of each channel, of the same capacity for every
 /// latency up to [`RENDER_ROOM_FRAMES`] ([`Samples::copy_with_room`]).
 pub fn copy_with_room(input: &AudioBuffer, latency: usize) -> AudioBuffer {
-    Samples::Float(input).copy_with_room(latency)
+    crate::audio::float_copy_with_room(input, latency)
 }
 
 /// [`render`] over `audio` itself: the same samples, without a copy of the

@@ -53,7 +53,7 @@ impl Delivery<'_> {
         let delivery_input = if out_rate == input.sample_rate() {
             None
         } else {
-            Some(resample::resample(&input.audio(), out_rate)?)
+            Some(resample::resample(&*input.audio()?, out_rate)?)
         };
         let mut audio_out = match (&delivery_input, rendered) {
             (Some(d), _) => {

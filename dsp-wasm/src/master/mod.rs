@@ -382,7 +382,7 @@ fn master_with_parallelism(
         ),
         None => {
             // (A stored track is made `f32` for this analysis only.)
-            let (r, m) = analyze(&input.audio(), &source, &aopts, |_, f| {
+            let (r, m) = analyze(&*input.audio()?, &source, &aopts, |_, f| {
                 progress(Stage::Analyse, 0.15 * f)
             })
             .into_parts();
@@ -725,7 +725,8 @@ mod tests {
     }
 
     /// A track kept as the integers of its 16-bit source (as the page's
-    /// Worker keeps it) masters and rescales to the same samples and
+    /// Worker keeps a song), or not held but read again from its WAV (as it
+    /// keeps a long file), masters and rescales to the same samples and
     /// document as its `f32` samples.
     #[test]
     fn a_stored_integer_track_gives_the_same_master() {
@@ -737,6 +738,10 @@ mod tests {
         }
         let stored = crate::audio::Stored::new(input.clone(), Some(16));
         assert!(matches!(stored, crate::audio::Stored::Int16 { .. }));
+        // Not held: read again for every render (as the page keeps a long
+        // track, from a scratch file on disk).
+        let on_disk = std::sync::Arc::new(crate::audio::tests::Kept::new(input.clone()));
+        let reread = crate::audio::Stored::Reread(crate::audio::Reread(on_disk.clone()));
         let options = MasterOptions::default();
         let (float, kept) = (
             once(Samples::Float(&input), &options),
@@ -747,6 +752,12 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&float.report).unwrap(),
             serde_json::to_value(&kept.report).unwrap()
+        );
+        let from_file = once(Samples::from(&reread), &options);
+        assert_eq!(float.audio, from_file.audio);
+        assert_eq!(
+            serde_json::to_value(&float.report).unwrap(),
+            serde_json::to_value(&from_file.report).unwrap()
         );
         let amounts = vec![0.7; float.corrections.modules.len()];
         let rescaled = |samples| {
@@ -761,9 +772,29 @@ mod tests {
             )
             .unwrap()
         };
-        assert_eq!(
-            rescaled(Samples::Float(&input)).audio,
-            rescaled(Samples::from(&stored)).audio
+        let from_input = rescaled(Samples::Float(&input)).audio;
+        assert_eq!(from_input, rescaled(Samples::from(&stored)).audio);
+        assert_eq!(from_input, rescaled(Samples::from(&reread)).audio);
+        // Read again for the trials (the track is not held), not once.
+        assert!(on_disk.reads.load(std::sync::atomic::Ordering::Relaxed) > 3);
+        // Storage that fails mid-way: an error to tell, no master.
+        on_disk
+            .gone
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let failed = master_with_parallelism(
+            Samples::from(&reread),
+            &options,
+            None,
+            None,
+            |_, _| {},
+            1,
+            false,
+            &|_| Ok(()),
+        );
+        assert!(
+            matches!(failed, Err(crate::Error::Reread(_))),
+            "{:?}",
+            failed.err()
         );
     }
 

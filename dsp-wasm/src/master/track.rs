@@ -70,7 +70,7 @@ impl<'a> Track<'a> {
     pub(super) fn audio(&self) -> Result<Cow<'_, AudioBuffer>> {
         match (&self.held, self.segments.is_empty()) {
             (Some(a), _) => Ok(Cow::Borrowed(a)),
-            (None, true) => Ok(self.input.audio()),
+            (None, true) => self.input.audio(),
             (None, false) => Ok(Cow::Owned(self.render_with(&Chain::new(Vec::new()))?)),
         }
     }
@@ -81,7 +81,7 @@ impl<'a> Track<'a> {
         let mut out = match &self.held {
             Some(a) => chain::copy_with_room(a, 0),
             None => {
-                let mut a = self.input.copy_with_room(0);
+                let mut a = self.input.copy_with_room(0)?;
                 for s in &self.segments {
                     chain::render_in_place(s, &mut a)?;
                 }
