@@ -792,7 +792,7 @@ mod tests {
             &|_| Ok(()),
         );
         assert!(
-            matches!(failed, Err(crate::Error::Reread(_))),
+            matches!(failed, Err(crate::error::Error::Reread(_))),
             "{:?}",
             failed.err()
         );
