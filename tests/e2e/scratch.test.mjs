@@ -6,21 +6,13 @@
 // loudness; what the disk holds is the decoded track while the file is open
 // (the scratch files' sizes, read back by the page), and the next file
 // takes its place (a replaced file's samples do not stay).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveDist, launchProfile, openApp, musicLike, wavBytes, cli, tempDir } from './support.mjs';
+import { browserSuite, openApp, musicLike, wavBytes, cli, tempDir } from './support.mjs';
 
-const env = { server: null, browser: null };
-before(async () => {
-  env.server = await serveDist();
-  env.browser = await launchProfile();
-});
-after(async () => {
-  await env.browser?.close();
-  await env.server?.close();
-});
+const env = browserSuite({ profile: true });
 const tmp = tempDir('scratch');
 
 const value = async (page, id) =>

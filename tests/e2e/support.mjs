@@ -235,13 +235,14 @@ export function tempDir(name) {
 /**
  * The suite's server of dist/ and its Chromium, started before the suite's
  * tests and closed after them: `const env = browserSuite();`, then
- * `env.server.url` and `env.browser` inside the tests.
+ * `env.server.url` and `env.browser` inside the tests; `{ profile: true }`
+ * opens an everyday browser profile ([`launchProfile`]) instead.
  */
-export function browserSuite() {
+export function browserSuite({ profile = false } = {}) {
   const env = { server: null, browser: null };
   before(async () => {
     env.server = await serveDist();
-    env.browser = await launchBrowser();
+    env.browser = profile ? await launchProfile() : await launchBrowser();
   });
   after(async () => {
     await env.browser?.close();
