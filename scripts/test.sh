@@ -62,8 +62,16 @@ step "long files in the page: peak memory while analysing and mastering"
 # the development machine). The 96 kHz file is then mastered again (a new
 # target) and exported (session 27: the 345 MB WAV streams to the download
 # through the service worker and must arrive whole).
-node tests/bench/long_file_memory.mjs 30 48000 --check 2.55
-node tests/bench/long_file_memory.mjs 10 96000 --check 2.5 --again 2.6
+# Where the disk has no room for the scratch file (Chromium keeps a disk's last
+# 1-2 GiB free of site storage; a clean-clone CI run of
+# session 35 kept the 30-minute track in memory: 2.62x), the Worker keeps
+# the track in memory, and --no-room bounds the peak instead: the figures
+# of tracks kept in memory (2.60x, 2.64x / 2.81x, MP3 2.97-3.14x, float
+# 3.15-3.17x) with under 0.15x to spare. The bench says where the track was
+# kept; a long track kept in memory while the disk had room fails.
+df -h "${TMPDIR:-/tmp}" | tail -1 | awk '{print "disk free for the browser profiles: " $4}'
+node tests/bench/long_file_memory.mjs 30 48000 --check 2.55 --no-room 2.7
+node tests/bench/long_file_memory.mjs 10 96000 --check 2.5 --again 2.6 --no-room 2.75,2.9
 # 8 min (92 MB): analysed in two halves, the helper Worker taking one; the
 # peak is in the analysis (2.63x; 2.76-3.0x until session 35).
 node tests/bench/long_file_memory.mjs 8 48000 --check 3.0
@@ -71,8 +79,8 @@ node tests/bench/long_file_memory.mjs 8 48000 --check 3.0
 # own peak, audio::Stored::lossy) and as a 32-bit float WAV: 2.61-2.70x
 # (the peak now in the MP3's analysis: the decoder Worker's blocks beside
 # the engine's decode) and 2.27-2.33x (3.14x / 3.17x until session 35).
-node tests/bench/long_file_memory.mjs 10 48000 --format mp3 --check 3.0
-node tests/bench/long_file_memory.mjs 10 48000 --format f32 --check 2.65
+node tests/bench/long_file_memory.mjs 10 48000 --format mp3 --check 3.0 --no-room 3.25
+node tests/bench/long_file_memory.mjs 10 48000 --format f32 --check 2.65 --no-room 3.3
 
 step "the main flow in Firefox ESR and WebKitGTK"
 scripts/test-engines.sh

@@ -78,17 +78,19 @@ export async function launchBrowser() {
   });
 }
 
-/** The same Chromium with a browser profile of its own (a fresh directory,
- * removed on `close()`), as an artist's everyday window: a site's storage
- * is on disk. Offers `newPage` and `close` as a browser does. */
+/** The same Chromium with a browser profile of its own (a fresh directory
+ * under `PREFLIGHT_PROFILE_DIR` or the temporary folder, removed on
+ * `close()`), as an artist's everyday window: a site's storage is on disk.
+ * Offers `newPage` and `close` as a browser does, and `dir`. */
 export async function launchProfile() {
-  const dir = await mkdtemp(join(tmpdir(), 'preflight-profile-'));
+  const dir = await mkdtemp(join(process.env.PREFLIGHT_PROFILE_DIR || tmpdir(), 'preflight-profile-'));
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_ARGS,
   });
   return {
+    dir,
     newPage: (options) => context.newPage(options),
     close: async () => {
       await context.close();
