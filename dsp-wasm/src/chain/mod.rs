@@ -26,6 +26,43 @@ mod tests {
     use super::*;
     use crate::audio::AudioBuffer;
 
+    /// An amount slider at 150 % of a move decided at its module's largest
+    /// amount (a −24 dB cut, a de-esser at −24 dB) gives a chain the engine
+    /// builds, at the range's end, not a refused chain; 0 % gives no effect.
+    #[test]
+    fn every_module_scaled_past_its_range_stops_at_the_end() {
+        let at_most = |m: &Module| -> Module {
+            let mut m = m.clone();
+            match &mut m {
+                Module::Gain { gain_db } => *gain_db = 40.0,
+                Module::Eq { gain_db, .. } => *gain_db = -24.0,
+                Module::DynamicEq { max_cut_db, .. }
+                | Module::DeEsser { max_cut_db, .. }
+                | Module::LowControl { max_cut_db, .. } => *max_cut_db = 24.0,
+                Module::SpikeControl { max_cut_db, .. } => *max_cut_db = 48.0,
+                Module::StereoImage {
+                    width, balance_db, ..
+                } => {
+                    *width = 0.0;
+                    *balance_db = 12.0;
+                }
+                Module::DcBlocker { .. } | Module::Limiter { .. } => {}
+            }
+            m
+        };
+        for m in Chain::every_module().modules.iter().map(at_most) {
+            assert!(m.validate().is_ok(), "{m:?}");
+            let up = m.scaled(1.5);
+            assert!(up.validate().is_ok(), "{up:?}");
+            assert_eq!(up.amount(), m.amount(), "{up:?} stops at the range's end");
+            if let Some((_, a)) = m.scaled(0.0).amount() {
+                if !matches!(m, Module::StereoImage { .. } | Module::Limiter { .. }) {
+                    assert_eq!(a, 0.0, "{m:?} at 0 %");
+                }
+            }
+        }
+    }
+
     #[test]
     fn per_channel_render_equals_the_stereo_processor() {
         let sr = 48_000u32;

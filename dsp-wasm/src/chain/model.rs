@@ -265,22 +265,25 @@ impl Module {
 
     /// This module with its amount scaled by `factor` (0 = no effect, 1 = as
     /// decided). Width scales its *deviation* from 1, balance scales too; a
-    /// limiter's ceiling is not scaled (it is a guarantee, not a taste).
+    /// limiter's ceiling is not scaled (it is a guarantee, not a taste). An
+    /// amount scaled past its module's range stops at the range's end
+    /// ([`Module::validate`]): a −24 dB cut at 150 % is a −24 dB cut, not a
+    /// chain the engine refuses.
     pub fn scaled(&self, factor: f64) -> Module {
         let f = factor.max(0.0);
         let mut m = self.clone();
         match &mut m {
-            Module::Gain { gain_db } => *gain_db *= f,
-            Module::Eq { gain_db, .. } => *gain_db *= f,
+            Module::Gain { gain_db } => *gain_db = (*gain_db * f).clamp(-60.0, 40.0),
+            Module::Eq { gain_db, .. } => *gain_db = (*gain_db * f).clamp(-24.0, 24.0),
             Module::DynamicEq { max_cut_db, .. }
             | Module::DeEsser { max_cut_db, .. }
-            | Module::LowControl { max_cut_db, .. }
-            | Module::SpikeControl { max_cut_db, .. } => *max_cut_db *= f,
+            | Module::LowControl { max_cut_db, .. } => *max_cut_db = (*max_cut_db * f).min(24.0),
+            Module::SpikeControl { max_cut_db, .. } => *max_cut_db = (*max_cut_db * f).min(48.0),
             Module::StereoImage {
                 width, balance_db, ..
             } => {
                 *width = (1.0 + (*width - 1.0) * f).clamp(0.0, 2.0);
-                *balance_db *= f;
+                *balance_db = (*balance_db * f).clamp(-12.0, 12.0);
             }
             Module::DcBlocker { .. } | Module::Limiter { .. } => {}
         }
