@@ -95,32 +95,9 @@ fn why_none(master: &MasterReport, id: &str, after: Option<Level>) -> String {
     }
 }
 
-/// A move's label split at its first ", " or ": " into the move
-/// ("dynamic cut at 4472 Hz", "de-esser 4.0–12 kHz") and its amount, with
-/// the separator; a label with neither is all move.
-pub fn split_label(label: &str) -> (&str, &str) {
-    match [", ", ": "].iter().filter_map(|p| label.find(p)).min() {
-        Some(at) => label.split_at(at),
-        None => (label, ""),
-    }
-}
-
-/// What a second pass is told by: the label's last clause with its
-/// separator (", at most −5.1 dB", ", up to −6.1 dB"), or the amount after
-/// ": " when the label has no ", ".
-pub fn pass_amount(label: &str) -> &str {
-    match label.rfind(", ") {
-        Some(at) => &label[at..],
-        None => split_label(label).1,
-    }
-}
-
-/// Whether the move labelled `label` repeats one of `earlier` on what it
-/// left: the same move (kind and place), a second amount.
-pub fn second_pass<'a>(label: &str, mut earlier: impl Iterator<Item = &'a str>) -> bool {
-    let (head, amount) = split_label(label);
-    !amount.is_empty() && earlier.any(|e| split_label(e).0 == head)
-}
+// A move's label, its amount and whether it is a second pass of an earlier
+// move: the engine's words, shared with the command line's summary.
+pub use dsp_wasm::report::labels::{pass_amount, second_pass, split_label};
 
 /// The verdict as one line for the card's heading ("Answered by …", "Left
 /// as it is: …"). A move stacked on an earlier one of the same kind at the

@@ -341,13 +341,23 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
     if m.decisions.is_empty() {
         let _ = writeln!(s, "No moves: the mix already works.");
     }
-    for d in &m.decisions {
+    for (i, d) in m.decisions.iter().enumerate() {
         let name = if d.label.is_empty() {
             &d.r#move
         } else {
             &d.label
         };
-        let _ = writeln!(s, "- {name} [{}]: {}", d.addresses.join(", "), d.why);
+        // A move stacked on an earlier one of its kind at the same place is
+        // told as that one's second pass, not as a new move with its reason
+        // again (as the page tells it).
+        let earlier = m.decisions[..i].iter().position(|e| {
+            dsp_wasm::report::labels::second_pass(&d.label, std::iter::once(e.label.as_str()))
+        });
+        let why = match earlier {
+            Some(n) => format!("a second pass of move {} on what it left.", n + 1),
+            None => d.why.clone(),
+        };
+        let _ = writeln!(s, "- {name} [{}]: {why}", d.addresses.join(", "));
     }
     for l in &m.left {
         let _ = writeln!(s, "Left {} ({:?}): {}", l.id, l.level, l.why);
@@ -531,6 +541,61 @@ mod tests {
         assert_eq!(
             panic_message(payload.as_ref()),
             "index out of bounds: the len is 0 but the index is 1"
+        );
+    }
+
+    /// The summary names each move once: a second de-esser at the same
+    /// place is told as the first one's second pass, with its own amount.
+    #[test]
+    fn a_second_pass_is_told_as_one() {
+        let decision = |label: &str, why: &str| dsp_wasm::report::Decision {
+            r#move: "de_esser".into(),
+            label: label.into(),
+            params: serde_json::Value::Null,
+            addresses: vec!["sibilance".into()],
+            why: why.into(),
+            trade_off: String::new(),
+        };
+        let report = dsp_wasm::report::analyze(
+            &dsp_wasm::audio::AudioBuffer {
+                sample_rate: 48_000,
+                channels: vec![vec![0.0; 48_000]; 2],
+            },
+            &dsp_wasm::report::Source::pcm("x"),
+            &dsp_wasm::measure::AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        let m = dsp_wasm::report::MasterReport {
+            decisions: vec![
+                decision(
+                    "de-esser 4.0–12 kHz: bursts 26.4 dB over, at most −12.0 dB",
+                    "S bursts spit.",
+                ),
+                decision(
+                    "de-esser 4.0–12 kHz: bursts 17.9 dB over, at most −12.0 dB",
+                    "S bursts spit.",
+                ),
+            ],
+            schema: "preflight.master/1".into(),
+            intent: dsp_wasm::report::Intent {
+                target: "streaming".into(),
+                target_lufs: -14.0,
+                ceiling_dbtp: -1.0,
+                character: "balanced".into(),
+                reference: None,
+            },
+            iterations: Vec::new(),
+            chain: dsp_wasm::chain::Chain::default(),
+            before: report.clone(),
+            after: report,
+            left: Vec::new(),
+        };
+        let text = master_summary(&m);
+        assert_eq!(text.matches("S bursts spit.").count(), 1, "{text}");
+        assert!(
+            text.contains("at most −12.0 dB [sibilance]: a second pass of move 1 on what it left."),
+            "{text}"
         );
     }
 
