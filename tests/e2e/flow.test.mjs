@@ -154,6 +154,8 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
     if (moves.length === 0) assert.match(text, /No move|Left as it is|Lowered|Reduced|Set by/, `${risk.id}: ${text}`);
     const after = master.after.risks.find((r) => r.id === risk.id);
     assert.ok(text.includes(after ? `In the master: ${after.level}.` : 'In the master: cleared.'), `${risk.id}: ${text}`);
+    // The decision is a sentence of its own ("Answered by width 0.9 In the master: …" ran on).
+    assert.match(text, /\. In the master: /, `${risk.id}: ${text}`);
     const shown = await page.$$eval(`${card} .evidence dd`, (els) => els.map((e) => parseFloat(e.textContent.replace('−', '-'))));
     const numbers = Object.keys(risk.evidence).sort().map((k) => risk.evidence[k]).filter((v) => typeof v === 'number');
     assert.equal(shown.length, numbers.length, `${risk.id}: evidence ${shown} vs ${numbers}`);

@@ -156,7 +156,11 @@ fn MasterVerdict(
 }
 
 fn verdict_view(v: Verdict) -> impl IntoView {
-    let headline = fmt::prose(&verdict::headline(&v));
+    let mut headline = fmt::prose(&verdict::headline(&v));
+    if !headline.ends_with('.') {
+        // A sentence of its own before "In the master: …".
+        headline.push('.');
+    }
     let answered = v.why_none.is_none();
     let after = match v.after {
         Some(l) => format!("In the master: {}.", l.word()),
