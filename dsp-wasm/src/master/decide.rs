@@ -660,12 +660,31 @@ pub fn proportionate(mv: Move, level: Level) -> Move {
         Module::StereoImage { .. } => image_label(&module),
         _ => relabel(&mv.label, &mv.module, &module),
     };
+    // A stereo move whose mono (or flipped) lows the touch dropped says
+    // only what it still does.
+    let why = match (&mv.module, &module) {
+        (
+            Module::StereoImage {
+                mono_below_hz: was, ..
+            },
+            Module::StereoImage {
+                mono_below_hz,
+                width,
+                ..
+            },
+        ) if *was > 0.0 && *mono_below_hz <= 0.0 && *width < 1.0 => NARROWER_WHY.into(),
+        _ => mv.why,
+    };
     Move {
         module,
         label,
+        why,
         ..mv
     }
 }
+
+/// Why a narrower side channel (width under 1, no mono lows).
+const NARROWER_WHY: &str = "A narrower side channel so less vanishes in mono.";
 
 /// The words for a stereo-image move: "mono below 120 Hz, width 0.8",
 /// "balance +1.0 dB" (the parts that do something).
@@ -1204,7 +1223,7 @@ impl Proposer<'_> {
                 image(0.0, FlipLow::None, 0.7),
                 "stereo_image",
                 "width 0.7".into(),
-                "A narrower side channel so less vanishes in mono.",
+                NARROWER_WHY,
                 "A narrower stereo image.",
             ),
         ];
@@ -1775,6 +1794,17 @@ mod tests {
         );
         assert_eq!(m.module, image(0.0, 0.9, 1.0, "").module);
         assert_eq!(m.label, "width 0.9, balance +1.0 dB");
+        // What a touch leaves of "mono below 120 Hz, width 0.8" is a width,
+        // and its words say only that (they spoke of mono lows).
+        let both = Move {
+            why: "Mono lows and a narrower side channel so less vanishes in mono.".into(),
+            ..image(120.0, 0.8, 0.0, "mono below 120 Hz, width 0.8")
+        };
+        let m = proportionate(both, Level::Minor);
+        assert_eq!(
+            (m.label.as_str(), m.why.as_str()),
+            ("width 0.9", NARROWER_WHY)
+        );
         // Mono lows are a correction, not a touch: at minor nothing is left.
         let mono = image(120.0, 1.0, 0.0, "mono below 120 Hz");
         assert!(is_identity(
