@@ -99,9 +99,15 @@ pub fn signed_db(x: f64, above: &str, below: &str, level: &str) -> String {
     }
 }
 
-/// Formats a range as `m:ss–m:ss`.
+/// Formats a range as `m:ss–m:ss`, or one time when both ends round to
+/// the same second (`0:22`, not `0:22–0:22`).
 pub fn time_range(start_s: f64, end_s: f64) -> String {
-    format!("{}–{}", mmss(start_s), mmss(end_s))
+    let (a, b) = (mmss(start_s), mmss(end_s));
+    if a == b {
+        a
+    } else {
+        format!("{a}–{b}")
+    }
 }
 
 #[cfg(test)]
@@ -128,6 +134,7 @@ mod tests {
         assert_eq!(super::mmss(62.4), "1:02");
         assert_eq!(super::mmss(3723.0), "1:02:03");
         assert_eq!(super::time_range(62.0, 95.0), "1:02–1:35");
+        assert_eq!(super::time_range(22.1, 22.4), "0:22");
         assert_eq!(super::fmt1(-0.04), "0.0");
         assert_eq!(super::fmt1(-1.25), "-1.3");
         let w = |x| super::signed_db(x, "above", "below", "level with");

@@ -51,9 +51,14 @@ fn clipping(m: &Measurements) -> Option<Risk> {
         severity,
         "Clipping already in the file",
         format!(
-            "{runs} places where the waveform is flattened against its peak ({rate:.1} per minute), the worst around {first}. \
+            "{} where the waveform is flattened against its peak ({rate:.1} per minute), the worst around {first}. \
              This distortion is baked in: no later processing removes it, and limiting for loudness makes it louder. \
-             Lower the level (or the master bus limiter) in the mix and export again."
+             Lower the level (or the master bus limiter) in the mix and export again.",
+            if runs == 1 {
+                "One place".to_string()
+            } else {
+                format!("{runs} places")
+            }
         ),
         ranges,
         None,
@@ -106,7 +111,7 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     let position = units::signed_db(over, "above", "under", "right at");
     let text = if units::round1(over) > 0.0 {
         format!(
-            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, first worst around {when}. \
+            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, the worst around {when}. \
              After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling_txt} dBTP fixes this."
         )
     } else {

@@ -469,6 +469,16 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     ))
 }
 
+/// "At 0:08 and 38 other moments, 5–10 kHz bursts jump 15.3 dB above the
+/// surrounding balance" (one other moment, or none, in the singular).
+fn bursts_text(at: &str, others: usize, top: f64) -> String {
+    match others {
+        0 => format!("At {at} a 5–10 kHz burst jumps {top:.1} dB above the surrounding balance"),
+        1 => format!("At {at} and one other moment, 5–10 kHz bursts jump {top:.1} dB above the surrounding balance"),
+        n => format!("At {at} and {n} other moments, 5–10 kHz bursts jump {top:.1} dB above the surrounding balance"),
+    }
+}
+
 /// The ⅓-octave bands whose bump `harshness` scores, Hz (centres).
 pub const HARSH_REGION_HZ: (f64, f64) = (2500.0, 6300.0);
 /// The neighbours below and above that the bump is measured over, Hz.
@@ -890,10 +900,13 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Spitting \"s\" sounds",
         format!(
-            "At {} and {} other moments, 5–10 kHz bursts jump {top:.1} dB above the surrounding balance. \
+            "{}. \
              On earbuds and after MP3/AAC encoding these \"s\" and cymbal bursts spit and smear. A de-esser on the bursts only keeps the brightness elsewhere.",
-            crate::units::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
-            events.len().saturating_sub(1)
+            bursts_text(
+                &crate::units::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
+                events.len().saturating_sub(1),
+                top
+            )
         ),
         ranges,
         Some([5000.0, 10_000.0]),
@@ -1056,4 +1069,21 @@ fn note_name(midi: i32) -> String {
         NAMES[midi.rem_euclid(12) as usize],
         midi.div_euclid(12) - 1
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The corpus read "At 0:25 and 1 other moments, …".
+    #[test]
+    fn one_other_burst_is_told_in_the_singular() {
+        assert_eq!(
+            super::bursts_text("0:25", 1, 6.1),
+            "At 0:25 and one other moment, 5–10 kHz bursts jump 6.1 dB above the surrounding balance"
+        );
+        assert_eq!(
+            super::bursts_text("0:25", 0, 6.1),
+            "At 0:25 a 5–10 kHz burst jumps 6.1 dB above the surrounding balance"
+        );
+        assert!(super::bursts_text("0:08", 38, 15.3).starts_with("At 0:08 and 38 other moments, "));
+    }
 }
