@@ -39,7 +39,14 @@ pub(super) fn telling_trial(lines: &[String]) -> Option<&str> {
         .map(String::as_str)
 }
 
-/// The reason for one risk, most specific first.
+/// How a "left as it is" line of the log begins when no move answered the
+/// risk at that step ([`super::corrective`]).
+const EVERY_MOVE_FAILED: &str = "every move either failed to lower it or raised another risk; ";
+
+/// The reason for one risk, most specific first. A risk that a kept move
+/// lowered is told so even when a later step left it (a further move was
+/// rejected): "Lowered by …; no further move was kept: tried …", never
+/// "Left as it is" beside a move in the master's list that answers it.
 fn why_left(
     id: &str,
     before: &Report,
@@ -52,9 +59,6 @@ fn why_left(
         .iter()
         .flat_map(|it| &it.rejected)
         .find_map(|line| line.strip_prefix(&prefix));
-    if let Some(why) = told {
-        return with_reason("Left as it is", why);
-    }
     let moves: Vec<&str> = decisions
         .iter()
         .filter(|d| d.addresses.iter().any(|a| a == id) && !d.label.is_empty())
@@ -62,6 +66,29 @@ fn why_left(
         .collect();
     let severity = |r: &Report| r.risks.iter().find(|x| x.id == id).map(|x| x.severity);
     let was = severity(before);
+    let now = severity(after).unwrap_or(0.0);
+    // The report's scale ends at 1: a risk far past it can drop and still
+    // read 1.00, so the numbers are given only when they moved.
+    let by_moves = || match was {
+        Some(b) if now < b - 0.005 => {
+            format!(
+                "Lowered by {}, severity {b:.2} → {now:.2}",
+                moves.join(", ")
+            )
+        }
+        _ => format!(
+            "Reduced by {}, but it stays far past the major level",
+            moves.join(", ")
+        ),
+    };
+    match told {
+        Some(why) if moves.is_empty() => return with_reason("Left as it is", why),
+        Some(why) => {
+            let why = why.strip_prefix(EVERY_MOVE_FAILED).unwrap_or(why);
+            return with_reason(&format!("{}; no further move was kept", by_moves()), why);
+        }
+        None => {}
+    }
     if FINAL_STAGE_RISKS.contains(&id) {
         return after
             .notices
@@ -74,17 +101,13 @@ fn why_left(
             });
     }
     if !moves.is_empty() {
-        let now = severity(after).unwrap_or(0.0);
         return match was {
-            // The report's scale ends at 1: a risk far past it can drop and
-            // still read 1.00, so the numbers are given only when they moved.
-            Some(b) if now < b - 0.005 => format!(
-                "Lowered by {}, severity {b:.2} → {now:.2}; more of the same would cost more than it saves.",
-                moves.join(", ")
-            ),
+            Some(b) if now < b - 0.005 => {
+                format!("{}; more of the same would cost more than it saves.", by_moves())
+            }
             _ => format!(
-                "Reduced by {}, but it stays far past the major level: more of the same would cost more than it saves, so it is best fixed in the mix.",
-                moves.join(", ")
+                "{}: more of the same would cost more than it saves, so it is best fixed in the mix.",
+                by_moves()
             ),
         };
     }
@@ -176,6 +199,40 @@ mod tests {
         assert_eq!(
             left[0].why,
             "Left as it is: tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81)."
+        );
+    }
+
+    #[test]
+    fn a_risk_a_kept_move_lowered_is_not_told_as_left_alone() {
+        // The demo's harsh chorus: step 1 keeps a dynamic cut, a later step
+        // tries a second one that the sibilance veto rejects.
+        let before = report(&[("harshness", 1.0)]);
+        let after = report(&[("harshness", 0.8)]);
+        let decisions = vec![Decision {
+            r#move: "dynamic_eq".into(),
+            label: "dynamic cut at 3149 Hz, up to −7.0 dB".into(),
+            params: serde_json::json!({}),
+            addresses: vec!["harshness".into()],
+            why: String::new(),
+            trade_off: String::new(),
+        }];
+        let iterations = log(&[
+            "harshness: left as it is — every move either failed to lower it or raised another risk; tried dynamic cut at 3150 Hz, up to −7.0 dB: sibilance rose from info to minor (0.00 → 0.55)",
+        ]);
+        let left = left_risks(&before, &after, &decisions, &iterations);
+        assert_eq!(
+            left[0].why,
+            "Lowered by dynamic cut at 3149 Hz, up to −7.0 dB, severity 1.00 → 0.80; no further move was kept: tried dynamic cut at 3150 Hz, up to −7.0 dB: “Spitting \"s\" sounds” rose from info to minor (0.00 → 0.55)."
+        );
+        // Past the top of the scale before and after, and a reason of the
+        // "already in the chain" kind.
+        let iterations = log(&[
+            "harshness: left as it is — the moves that answer it are already in the chain; stacking them again would double their cost.",
+        ]);
+        let left = left_risks(&before, &before, &decisions, &iterations);
+        assert_eq!(
+            left[0].why,
+            "Reduced by dynamic cut at 3149 Hz, up to −7.0 dB, but it stays far past the major level; no further move was kept: the moves that answer it are already in the chain; stacking them again would double their cost."
         );
     }
 
