@@ -161,6 +161,22 @@ test('the report view: systems grid, streaming table, plots, and chips that seek
     return out;
   });
   assert.deepEqual(hyphenated, [], 'numbers signed with a hyphen-minus');
+  // A risk still major after a move answered it is told as lowered or
+  // reduced by that move, under its card's title, never "Left as it is"
+  // beside that move (this mix's harshness read so before).
+  const left = await page.$$eval('#left li', (lis) => lis.map((li) => ({
+    id: li.dataset.leftId, title: li.querySelector('strong').textContent, why: li.querySelector('p').textContent,
+  })));
+  let answered = 0;
+  for (const l of left) {
+    const card = `#risks li[data-risk-id="${l.id}"]`;
+    if (!(await page.$(card))) continue;
+    assert.equal(l.title, (await page.textContent(`${card} .risk-head strong`)).trim(), `${l.id}: its card's title`);
+    if (!/Answered by /.test(await page.textContent(`${card} .verdict`))) continue;
+    answered += 1;
+    assert.match(l.why, /^(Lowered|Reduced) by /, `${l.id}: ${l.why}`);
+  }
+  assert.ok(answered >= 1, `a risk answered and still major: ${JSON.stringify(left)}`);
   await saveArtifact('report-mastered.png', await page.screenshot({ fullPage: true }));
 
   // Keyboard only: Tab from the top reaches every control on the mastered

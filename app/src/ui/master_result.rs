@@ -21,12 +21,24 @@ pub fn MasterResult(
     on_export: impl Fn(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
     let store = use_store();
+    // Each risk left major by the name its card has.
+    let left: Vec<(String, LeftRisk)> = master
+        .left
+        .into_iter()
+        .map(|l| {
+            let title = master.after.risks.iter().find(|r| r.id == l.id);
+            (
+                title.map_or_else(|| l.id.replace('_', " "), |r| r.title.clone()),
+                l,
+            )
+        })
+        .collect();
     view! {
         <div class="master-result">
             <BeforeAfter before=master.before after=master.after />
             <h4>"Moves, each answering a risk"</h4>
             <Decisions decisions=master.decisions />
-            <Left left=master.left />
+            <Left left />
             <CodecCheck ceiling=master.intent.ceiling_dbtp />
             <div class="exports">
                 <button id="export" class="primary" title="The master as a WAV file, in the format and rate chosen above"
@@ -149,16 +161,16 @@ fn AmountSlider(
 /// The major risks the master leaves, each with why.
 #[component]
 fn Left(
-    /// The risks still major after mastering.
-    left: Vec<LeftRisk>,
+    /// The risks still major after mastering, each with its card's title.
+    left: Vec<(String, LeftRisk)>,
 ) -> impl IntoView {
     (!left.is_empty()).then(|| {
         view! {
-            <h4>"Left as they are"</h4>
+            <h4>"Still major in the master"</h4>
             <ul id="left" class="left-risks">
-                {left.into_iter().map(|l| view! {
+                {left.into_iter().map(|(title, l)| view! {
                     <li data-left-id=l.id.clone()>
-                        <strong>{l.id.replace('_', " ")}</strong>
+                        <strong>{title}</strong>
                         <p>{fmt::prose(&l.why)}</p>
                     </li>
                 }).collect_view()}

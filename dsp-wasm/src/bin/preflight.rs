@@ -360,7 +360,13 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
         let _ = writeln!(s, "- {name} [{}]: {why}", d.addresses.join(", "));
     }
     for l in &m.left {
-        let _ = writeln!(s, "Left {} ({:?}): {}", l.id, l.level, l.why);
+        let _ = writeln!(
+            s,
+            "Still {} in the master: {}: {}",
+            l.level.word(),
+            l.id,
+            l.why
+        );
     }
     let l = &m.after.loudness;
     let _ = writeln!(
