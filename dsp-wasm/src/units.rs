@@ -110,6 +110,27 @@ pub fn time_range(start_s: f64, end_s: f64) -> String {
     }
 }
 
+/// Where the worst of a risk lies, in words, from the range that holds it
+/// and the moment of its highest value: "the worst around 0:22" for a short
+/// range (up to [`SHORT_RANGE_S`]); a longer one is a span, not a moment —
+/// "during 0:04–0:19, the worst around 0:12", or "throughout the track, the
+/// worst around 0:12" when it covers nine tenths of it or more.
+pub fn worst_in(range: [f64; 2], worst_s: f64, duration_s: f64) -> String {
+    let [a, b] = range;
+    if b - a <= SHORT_RANGE_S {
+        return format!("the worst around {}", time_range(a, b));
+    }
+    let at = mmss(worst_s.clamp(a, b));
+    if b - a >= 0.9 * duration_s {
+        format!("throughout the track, the worst around {at}")
+    } else {
+        format!("during {}, the worst around {at}", time_range(a, b))
+    }
+}
+
+/// The longest range [`worst_in`] tells as a moment, seconds.
+pub const SHORT_RANGE_S: f64 = 3.0;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -127,6 +148,26 @@ mod tests {
         assert_eq!(super::setting(-0.3), "-0.3");
         assert_eq!(super::setting(-9.5), "-9.5");
         assert_eq!(super::setting(-0.04), "0");
+    }
+
+    #[test]
+    fn a_long_range_is_told_as_a_span_with_its_worst_moment() {
+        assert_eq!(
+            super::worst_in([22.1, 22.4], 22.3, 60.0),
+            "the worst around 0:22"
+        );
+        assert_eq!(
+            super::worst_in([20.0, 23.0], 21.0, 60.0),
+            "the worst around 0:20–0:23"
+        );
+        assert_eq!(
+            super::worst_in([4.0, 19.2], 12.4, 60.0),
+            "during 0:04–0:19, the worst around 0:12"
+        );
+        assert_eq!(
+            super::worst_in([0.1, 24.5], 13.0, 25.0),
+            "throughout the track, the worst around 0:13"
+        );
     }
 
     #[test]

@@ -42,16 +42,20 @@ fn clipping(m: &Measurements) -> Option<Risk> {
         hist[((t / step) as usize).min(n - 1)] += 1.0;
     }
     let ranges = ranges_above(&hist, 0.5, step, 0.5, 1.0, 1.0, 5);
+    // The densest second of the densest cluster.
     let first = ranges
         .first()
-        .map(|r| units::time_range(r[0], r[1]))
+        .map(|r| {
+            let densest = argmax_within(&hist, 0.5, step, *r);
+            units::worst_in(*r, densest, m.duration_s)
+        })
         .unwrap_or_default();
     Some(make(
         "clipping",
         severity,
         "Clipping already in the file",
         format!(
-            "{} where the waveform is flattened against its peak ({rate:.1} per minute), the worst around {first}. \
+            "{} where the waveform is flattened against its peak ({rate:.1} per minute), {first}. \
              This distortion is baked in: no later processing removes it, and limiting for loudness makes it louder. \
              Lower the level (or the master bus limiter) in the mix and export again.",
             if runs == 1 {
@@ -103,6 +107,10 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     let count = series.iter().filter(|&&v| v > ceiling).count();
     let when = ranges
         .first()
+        .map(|r| units::worst_in(*r, argmax_within(&series, 0.05, 0.1, *r), m.duration_s))
+        .unwrap_or_default();
+    let highest = ranges
+        .first()
         .map(|r| units::time_range(r[0], r[1]))
         .unwrap_or_default();
     // Over the ceiling, the consequence; just under it (an info reading),
@@ -111,12 +119,12 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     let position = units::signed_db(over, "above", "under", "right at");
     let text = if units::round1(over) > 0.0 {
         format!(
-            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, the worst around {when}. \
+            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, {when}. \
              After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling_txt} dBTP fixes this."
         )
     } else {
         format!(
-            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, highest around {when}. \
+            "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, highest around {highest}. \
              It holds as it is, with little margin: MP3/AAC encoding can add a few tenths of a dB to such peaks. A true-peak limiter at {ceiling_txt} dBTP keeps them there once the track is made louder."
         )
     };
@@ -183,4 +191,16 @@ fn dc_offset(m: &Measurements) -> Option<Risk> {
             ("offset_percent", num(worst.abs() * 100.0)),
         ],
     ))
+}
+
+/// The time of the largest of `values` (point `i` at `t0_s + i·step_s`)
+/// inside `range`; the range's middle when none falls in it.
+fn argmax_within(values: &[f64], t0_s: f64, step_s: f64, range: [f64; 2]) -> f64 {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (t0_s + i as f64 * step_s, v))
+        .filter(|&(t, _)| t >= range[0] && t <= range[1])
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or((range[0] + range[1]) / 2.0, |(t, _)| t)
 }
