@@ -595,9 +595,17 @@ mod tests {
             chain: dsp_wasm::chain::Chain::default(),
             before: report.clone(),
             after: report,
-            left: Vec::new(),
+            left: vec![dsp_wasm::report::LeftRisk {
+                id: "sibilance".into(),
+                level: dsp_wasm::risks::Level::Major,
+                why: "Reduced by de-esser, but it stays far past the major level.".into(),
+            }],
         };
         let text = master_summary(&m);
+        assert!(
+            text.contains("\nStill major in the master: sibilance: Reduced by de-esser,"),
+            "{text}"
+        );
         assert_eq!(text.matches("S bursts spit.").count(), 1, "{text}");
         assert!(
             text.contains("at most −12.0 dB [sibilance]: a second pass of move 1 on what it left."),
