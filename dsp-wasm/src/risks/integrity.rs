@@ -105,24 +105,24 @@ fn intersample_peaks(m: &Measurements) -> Option<Risk> {
     }
     let sp = m.sample_peak_dbfs.unwrap_or(f64::NAN);
     let count = series.iter().filter(|&&v| v > ceiling).count();
-    let when = ranges
-        .first()
-        .map(|r| units::worst_in(*r, argmax_within(&series, 0.05, 0.1, *r), m.duration_s))
-        .unwrap_or_default();
-    let highest = ranges
-        .first()
-        .map(|r| units::time_range(r[0], r[1]))
-        .unwrap_or_default();
     // Over the ceiling, the consequence; just under it (an info reading),
     // the margin, which lossy encoding can eat.
     let (tp_txt, sp_txt, ceiling_txt) = (units::fmt1(tp), units::fmt1(sp), units::fmt1(ceiling));
     let position = units::signed_db(over, "above", "under", "right at");
     let text = if units::round1(over) > 0.0 {
+        let when = ranges
+            .first()
+            .map(|r| units::worst_in(*r, argmax_within(&series, 0.05, 0.1, *r), m.duration_s))
+            .unwrap_or_default();
         format!(
             "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, {when}. \
              After MP3/AAC encoding or on a cheap DAC these peaks overshoot and crackle. A true-peak limiter set to {ceiling_txt} dBTP fixes this."
         )
     } else {
+        let highest = ranges
+            .first()
+            .map(|r| units::time_range(r[0], r[1]))
+            .unwrap_or_default();
         format!(
             "The reconstructed waveform peaks at {tp_txt} dBTP (sample peak {sp_txt} dBFS), {position} the {ceiling_txt} dBTP ceiling, highest around {highest}. \
              It holds as it is, with little margin: MP3/AAC encoding can add a few tenths of a dB to such peaks. A true-peak limiter at {ceiling_txt} dBTP keeps them there once the track is made louder."
