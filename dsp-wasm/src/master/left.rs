@@ -69,14 +69,13 @@ fn why_left(
     let now = severity(after).unwrap_or(0.0);
     // The report's scale ends at 1: a risk far past it can drop and still
     // read 1.00, so the numbers are given only when they moved.
-    let by_moves = || match was {
-        Some(b) if now < b - 0.005 => {
-            format!(
-                "Lowered by {}, severity {b:.2} → {now:.2}",
-                moves.join(", ")
-            )
-        }
-        _ => format!(
+    let lowered = was.filter(|&b| now < b - 0.005);
+    let by_moves = || match lowered {
+        Some(b) => format!(
+            "Lowered by {}, severity {b:.2} → {now:.2}",
+            moves.join(", ")
+        ),
+        None => format!(
             "Reduced by {}, but it stays far past the major level",
             moves.join(", ")
         ),
@@ -101,15 +100,13 @@ fn why_left(
             });
     }
     if !moves.is_empty() {
-        return match was {
-            Some(b) if now < b - 0.005 => {
-                format!("{}; more of the same would cost more than it saves.", by_moves())
+        let ending = match lowered {
+            Some(_) => "; more of the same would cost more than it saves.",
+            None => {
+                ": more of the same would cost more than it saves, so it is best fixed in the mix."
             }
-            _ => format!(
-                "{}: more of the same would cost more than it saves, so it is best fixed in the mix.",
-                by_moves()
-            ),
         };
+        return format!("{}{ending}", by_moves());
     }
     match before.risks.iter().find(|x| x.id == id).map(|x| x.level) {
         Some(Level::Major) => format!(
