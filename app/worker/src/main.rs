@@ -52,6 +52,10 @@ use web_sys::MessageEvent;
 
 use crate::wire::{post, post_error, scope};
 
+/// Track-sized buffers in a heap of their own (`app::heap`).
+#[global_allocator]
+static HEAP: app::heap::SplitHeap = app::heap::SplitHeap::new();
+
 /// Routes one message from the page to its handler.
 fn on_message(ev: MessageEvent) {
     let data = ev.data();
