@@ -1,4 +1,4 @@
-//! The engine Worker's allocator: track-sized buffers in a heap of their own.
+//! The Workers' allocator: track-sized buffers in a heap of their own.
 //!
 //! A wasm memory only grows. With one heap (the standard library's
 //! dlmalloc), a small allocation that outlives a freed channel buffer can be

@@ -23,6 +23,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
+/// The engine Worker's allocator (`app::heap`): called rather than inlined
+/// into every allocation site, and the blocks it decodes apart from the rest.
+#[global_allocator]
+static HEAP: app::heap::SplitHeap = app::heap::SplitHeap::new();
+
 /// Frames of every channel posted at a time: about 6 s at 44.1 kHz, 1 MiB
 /// per channel.
 const BLOCK_FRAMES: usize = 1 << 18;
