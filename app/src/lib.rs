@@ -22,7 +22,7 @@
 //! - [`demo`]: the demo song ("Try a demo mix"), made here, pure.
 //! - [`embed`]: the embed mode's configuration (checked) and the host's summary, pure.
 //! - [`fmt`]: numbers, times and bands as the page shows them.
-//! - [`heap`]: the engine Worker's allocator, track-sized buffers in a heap of their own.
+//! - [`heap`]: the Workers' allocator, track-sized buffers in a heap of their own.
 //! - [`preview`]: "Save a preview" — a self-contained HTML page with the clip, pure.
 //! - [`plot`]: the plots' geometry (scales, ticks, SVG paths), pure.
 //! - [`overview`]: the streaming table and the systems grid as rows and
