@@ -285,6 +285,15 @@ pub fn when(ranges: &[[f64; 2]], duration_s: f64) -> String {
     }
 }
 
+/// `text` with its first letter in lower case ("During …" → "during …").
+pub fn lower_first(text: &str) -> String {
+    let mut c = text.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// Formats a band for musicians: "150–500 Hz", "2.5–8 kHz".
 pub fn band_text(lo: f64, hi: f64) -> String {
     let f = |x: f64| {

@@ -39,7 +39,7 @@
 use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
 use crate::risks::Risk;
-use crate::risks::{band_text, make, num, r2, ramp, ranges_above, when, worst_window};
+use crate::risks::{band_text, lower_first, make, num, r2, ramp, ranges_above, when, worst_window};
 use crate::units::{db_to_power, fmt1, signed_db};
 
 /// Fit range of the material's tilt, Hz.
@@ -420,6 +420,47 @@ fn max_finite(v: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// What a band-bump reading (`mud`, `harshness`) is measured against.
+struct BumpWords {
+    band: &'static str,
+    neighbours: &'static str,
+    balance: &'static str,
+}
+
+/// The finding of a band-bump reading, with the figures its level came
+/// from. Its whole-track bump over the neighbours and excess over the
+/// track's balance are long-term figures, so they are told as such ("Over
+/// the whole track …, most of all during 0:17–0:22"), not as the level of
+/// the range named first. When a passage raised the level (`jump`: its
+/// worst section stands out that much more than the whole track), the
+/// passage comes first, with that figure: a range 0.8 dB under its
+/// neighbours over the whole track is not "harsh" but can come 10.5 dB
+/// forward in a chorus.
+fn bump_words(w: &BumpWords, when: &str, bump: f64, excess: f64, jump: Option<f64>) -> String {
+    let whole = format!(
+        "{} the ranges either side of it ({}) and {} the balance the track sets {}",
+        signed_db(bump, "above", "below", "level with"),
+        w.neighbours,
+        signed_db(excess, "above", "below", "level with"),
+        w.balance,
+    );
+    let throughout = when.starts_with("Throughout");
+    match jump {
+        Some(j) if !throughout => format!(
+            "{when} the {} range comes forward: it stands out {} dB more against the rest of the spectrum than over the whole track, \
+             where it sits {whole}.",
+            w.band,
+            fmt1(j),
+        ),
+        _ if throughout => format!("{when} the {} range stands {whole}.", w.band),
+        _ => format!(
+            "Over the whole track the {} range stands {whole}, most of all {}.",
+            w.band,
+            lower_first(when),
+        ),
+    }
+}
+
 /// Low-mid build-up, 150–500 Hz.
 ///
 /// Score: ¾ of the region's bump over the straight line (in log frequency)
@@ -442,19 +483,33 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     let score = 0.75 * bump + 0.25 * excess;
     let jumps = v.jumps(&v.win, &v.lt, &region);
     let worst_jump = max_finite(&jumps);
-    let severity = ramp(score, 2.5, 5.5).max(ramp(score + worst_jump, 4.5, 8.5));
+    let (whole, section) = (ramp(score, 2.5, 5.5), ramp(score + worst_jump, 4.5, 8.5));
+    let severity = whole.max(section);
     let ranges = region_ranges(v, &jumps, score, 3.0);
+    // Told as its level is (severity rounded to hundredths, `make`).
+    let effect = if r2(severity) < 0.25 {
+        "Within the spread of finished records: nothing here needs a move."
+    } else {
+        "This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
+         A broad cut of a dB or two around the low-mids usually opens up everything else."
+    };
     Some(make(
         "mud",
         severity,
         "Low-mid build-up",
         format!(
-            "{} the 150–500 Hz range stands {} the ranges either side of it (80–125 Hz and 1–2 kHz), \
-             and {} the balance the track sets from 630 Hz up. This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
-             A broad cut of a dB or two around the low-mids usually opens up everything else.",
-            when(&ranges, m.duration_s),
-            signed_db(bump, "above", "below", "level with"),
-            signed_db(excess, "above", "below", "level with"),
+            "{} {effect}",
+            bump_words(
+                &BumpWords {
+                    band: "150–500 Hz",
+                    neighbours: "80–125 Hz and 1–2 kHz",
+                    balance: "from 630 Hz up",
+                },
+                &when(&ranges, m.duration_s),
+                bump,
+                excess,
+                (section > whole).then_some(worst_jump),
+            ),
         ),
         ranges,
         Some([150.0, 500.0]),
@@ -518,7 +573,8 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let jumps_after = after.map(|a| a.jumps(&a.win, &a.lt, &region));
     let worst_jump = max_finite(&jumps).max(jumps_after.as_deref().map_or(0.0, max_finite));
     let score = after_score.map_or(before, |a| a.max(before));
-    let severity = ramp(score, 3.0, 7.0).max(ramp(score + worst_jump, 7.0, 14.0));
+    let (whole, section) = (ramp(score, 3.0, 7.0), ramp(score + worst_jump, 7.0, 14.0));
+    let severity = whole.max(section);
     let ranges = region_ranges(v, jumps_after.as_deref().unwrap_or(&jumps), score, 3.0);
     let target = m.options.target_lufs;
     let target_txt = crate::units::setting(target);
@@ -538,7 +594,10 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     };
     // The consequence in proportion: a minor excess is within the spread of
     // finished records and only tires at high levels.
-    let effect = if severity >= 0.6 {
+    // Told as its level is (severity rounded to hundredths, `make`).
+    let effect = if r2(severity) < 0.25 {
+        "Within the spread of finished records: it holds on earbuds and bright systems, and nothing here needs a move."
+    } else if r2(severity) >= 0.6 {
         "On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
          Controlling this range dynamically keeps presence without the sting."
     } else {
@@ -550,11 +609,18 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
         severity,
         "Harsh upper mids",
         format!(
-            "{} the 2.5–8 kHz range stands {} the ranges either side of it (0.6–1.25 kHz and 10–14 kHz), \
-             and {} the balance the track sets up to 1.6 kHz.{after_txt} {effect}",
-            when(&ranges, m.duration_s),
-            signed_db(bump, "above", "below", "level with"),
-            signed_db(excess, "above", "below", "level with"),
+            "{}{after_txt} {effect}",
+            bump_words(
+                &BumpWords {
+                    band: "2.5–8 kHz",
+                    neighbours: "0.6–1.25 kHz and 10–14 kHz",
+                    balance: "up to 1.6 kHz",
+                },
+                &when(&ranges, m.duration_s),
+                bump,
+                excess,
+                (section > whole).then_some(worst_jump),
+            ),
         ),
         ranges,
         Some([2500.0, 8000.0]),
@@ -1074,6 +1140,50 @@ fn note_name(midi: i32) -> String {
 #[cfg(test)]
 mod tests {
     /// The corpus read "At 0:25 and 1 other moments, …".
+    /// A band reading's level comes from the whole track or from a
+    /// passage, and its words say which (the corpus had "During 0:22–0:26
+    /// the 2.5–8 kHz range stands 0.8 dB below the ranges either side of
+    /// it" as a minor harshness: a whole-track figure told of a passage,
+    /// and not the figure that made it a risk).
+    #[test]
+    fn a_band_reading_is_told_by_what_raised_it() {
+        use super::{bump_words, BumpWords};
+        let w = BumpWords {
+            band: "2.5–8 kHz",
+            neighbours: "0.6–1.25 kHz and 10–14 kHz",
+            balance: "up to 1.6 kHz",
+        };
+        let passage = bump_words(&w, "During 0:22–0:26", -0.8, -12.2, Some(10.5));
+        assert!(
+            passage.starts_with(
+                "During 0:22–0:26 the 2.5–8 kHz range comes forward: it stands out 10.5 dB more"
+            ),
+            "{passage}"
+        );
+        assert!(
+            passage.contains(
+                "over the whole track, where it sits 0.8 dB below the ranges either side"
+            ),
+            "{passage}"
+        );
+        let whole = bump_words(&w, "During 0:17–0:22", 3.7, 11.7, None);
+        assert!(
+            whole.starts_with(
+                "Over the whole track the 2.5–8 kHz range stands 3.7 dB above the ranges"
+            ),
+            "{whole}"
+        );
+        assert!(
+            whole.ends_with(", most of all during 0:17–0:22."),
+            "{whole}"
+        );
+        let throughout = bump_words(&w, "Throughout the track", 4.0, 2.0, Some(3.0));
+        assert!(
+            throughout.starts_with("Throughout the track the 2.5–8 kHz range stands 4.0 dB above"),
+            "{throughout}"
+        );
+    }
+
     #[test]
     fn one_other_burst_is_told_in_the_singular() {
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use crate::measure::Measurements;
 use crate::risks::Risk;
-use crate::risks::{band_text, make, num, ramp, ranges_above, when, worst_window};
+use crate::risks::{band_text, lower_first, make, num, ramp, ranges_above, when, worst_window};
 use crate::units::fmt2;
 
 /// Runs both detectors (stereo files only).
@@ -312,14 +312,5 @@ fn channel_difference(db: f64, level: &str, louder: impl Fn(&str, f64) -> String
         level.to_string()
     } else {
         louder(if db > 0.0 { "left" } else { "right" }, db.abs())
-    }
-}
-
-/// `text` with its first letter in lower case ("During …" → "during …").
-fn lower_first(text: &str) -> String {
-    let mut c = text.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => String::new(),
     }
 }
