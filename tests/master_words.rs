@@ -4,7 +4,7 @@
 
 use dsp_wasm::master::{master, MasterOptions};
 use dsp_wasm::risks::Level;
-use preflight_tests::mixes::{inject, Style};
+use preflight_tests::mixes::{inject, mix, Style};
 
 #[test]
 fn moves_carry_their_amounts_and_every_major_risk_left_says_why() {
@@ -566,4 +566,71 @@ fn level_figures(text: &str) -> Vec<(String, f64, usize, String)> {
         }
     }
     out
+}
+
+/// A reading at info level is not a risk (issue #13 item 6: "a measure that
+/// is within the normal range of its class is not a risk … show it as a
+/// figure that holds"), so its words may not tell a fault's cure: until
+/// session 39, 474 of the judgement corpus's info readings did ("A de-esser
+/// on the bursts …", "narrowing the low end is the usual cure", "a light
+/// dynamic cut in this range …"). On every risk of every generated problem
+/// mix and the clean mix, each info reading of a detector that has a cure
+/// says it holds instead.
+#[test]
+fn an_info_reading_tells_no_cure() {
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze, Source};
+    const CURES: [&str; 9] = [
+        "cut",
+        "shelf",
+        "de-esser",
+        "rebalanc",
+        "narrowing",
+        "re-pan",
+        "dynamic control",
+        "Controlling",
+        "fix it there",
+    ];
+    // Their info words are their own: a margin (intersample peaks, the
+    // loudness target), a reading Preflight cannot yet call (the centre's
+    // presence), or a consequence that holds at any size (DC, isolated
+    // peaks, little headroom).
+    const OWN_WORDS: [&str; 6] = [
+        "intersample_peaks",
+        "loudness_target",
+        "vocal_masking",
+        "dc_offset",
+        "transient_spikes",
+        "overcompressed",
+    ];
+    let mut readings = 0;
+    let mixes = dsp_wasm::risks::RISK_IDS
+        .iter()
+        .map(|id| inject(id, Style::SynthPop, 48_000, 12.0, 5))
+        .chain([mix(Style::SynthPop, 48_000, 12.0, 5)]);
+    for a in mixes {
+        let report = analyze(
+            &a,
+            &Source::pcm("words"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        for r in report
+            .risks
+            .iter()
+            .filter(|r| r.level == Level::Info && !OWN_WORDS.contains(&r.id.as_str()))
+        {
+            for cure in CURES {
+                assert!(
+                    !r.explanation.contains(cure),
+                    "{} at info level tells a cure ({cure:?}): {}",
+                    r.id,
+                    r.explanation
+                );
+            }
+            readings += 1;
+        }
+    }
+    assert!(readings >= 10, "only {readings} info readings checked");
 }

@@ -285,6 +285,19 @@ pub fn when(ranges: &[[f64; 2]], duration_s: f64) -> String {
     }
 }
 
+/// What a reading under the minor level says in place of a fault's
+/// consequence and cure: the measure is within the spread of finished
+/// records, so nothing breaks (issue 13: a figure in its class's normal
+/// range is not a risk, and the page folds such readings under "Also
+/// noted").
+pub const HOLDS: &str = "Within the spread of finished records: nothing here needs a move.";
+
+/// Whether a detector's `severity` is told at info level (rounded as
+/// [`make`] rounds it).
+pub fn is_reading(severity: f64) -> bool {
+    r2(severity) < 0.25
+}
+
 /// `text` with its first letter in lower case ("During …" → "during …").
 pub fn lower_first(text: &str) -> String {
     let mut c = text.chars();

@@ -39,7 +39,10 @@
 use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
 use crate::risks::Risk;
-use crate::risks::{band_text, lower_first, make, num, r2, ramp, ranges_above, when, worst_window};
+use crate::risks::{
+    band_text, is_reading, lower_first, make, num, r2, ramp, ranges_above, when, worst_window,
+    HOLDS,
+};
 use crate::units::{db_to_power, fmt1, signed_db};
 
 /// Fit range of the material's tilt, Hz.
@@ -486,9 +489,8 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     let (whole, section) = (ramp(score, 2.5, 5.5), ramp(score + worst_jump, 4.5, 8.5));
     let severity = whole.max(section);
     let ranges = region_ranges(v, &jumps, score, 3.0);
-    // Told as its level is (severity rounded to hundredths, `make`).
-    let effect = if r2(severity) < 0.25 {
-        "Within the spread of finished records: nothing here needs a move."
+    let effect = if is_reading(severity) {
+        HOLDS
     } else {
         "This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
          A broad cut of a dB or two around the low-mids usually opens up everything else."
@@ -594,9 +596,8 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     };
     // The consequence in proportion: a minor excess is within the spread of
     // finished records and only tires at high levels.
-    // Told as its level is (severity rounded to hundredths, `make`).
-    let effect = if r2(severity) < 0.25 {
-        "Within the spread of finished records: it holds on earbuds and bright systems, and nothing here needs a move."
+    let effect = if is_reading(severity) {
+        HOLDS
     } else if r2(severity) >= 0.6 {
         "On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
          Controlling this range dynamically keeps presence without the sting."
@@ -696,11 +697,15 @@ fn dull(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Little air on top",
         format!(
-            "{} the range above 8 kHz sits {} the balance the track sets up to 1.6 kHz, and {} its own 2.5–5 kHz presence range. \
-             On hi-fi and headphones it sounds veiled next to other records. A gentle high shelf, if the mix can take it, restores openness.",
+            "{} the range above 8 kHz sits {} the balance the track sets up to 1.6 kHz, and {} its own 2.5–5 kHz presence range. {}",
             when(&ranges, m.duration_s),
             signed_db(deficit, "under", "above", "level with"),
             signed_db(rel, "under", "above", "level with"),
+            if is_reading(severity) {
+                HOLDS
+            } else {
+                "On hi-fi and headphones it sounds veiled next to other records. A gentle high shelf, if the mix can take it, restores openness."
+            },
         ),
         ranges,
         Some([8000.0, 16_000.0_f64.min(nyq)]),
@@ -754,15 +759,20 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
         "Too much sub-bass",
         format!(
             "{} the range below 60 Hz sits {} the balance the track sets above 160 Hz ({} dB against its own 80–160 Hz bass body); \
-             below 56 Hz lies {:.0} % of the energy. It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
-             while phones don't reproduce it at all.",
+             below 56 Hz lies {:.0} % of the energy. {}",
             when(&ranges, m.duration_s),
             signed_db(excess, "above", "below", "level with"),
             {
                 let b = fmt1(over_body);
                 if b.starts_with('-') { b } else { format!("+{b}") }
             },
-            share * 100.0
+            share * 100.0,
+            if is_reading(severity) {
+                HOLDS
+            } else {
+                "It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
+                 while phones don't reproduce it at all."
+            },
         ),
         ranges,
         Some([20.0, 60.0]),
@@ -966,13 +976,18 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
         severity,
         "Spitting \"s\" sounds",
         format!(
-            "{}. \
-             On earbuds and after MP3/AAC encoding these \"s\" and cymbal bursts spit and smear. A de-esser on the bursts only keeps the brightness elsewhere.",
+            "{}. {}",
             bursts_text(
                 &crate::units::mmss(ranges.first().map_or(0.0, |r| r[0] + 0.25)),
                 events.len().saturating_sub(1),
                 top
-            )
+            ),
+            if is_reading(severity) {
+                HOLDS
+            } else {
+                "On earbuds and after MP3/AAC encoding these \"s\" and cymbal bursts spit and smear. \
+                 A de-esser on the bursts only keeps the brightness elsewhere."
+            },
         ),
         ranges,
         Some([5000.0, 10_000.0]),
@@ -1103,8 +1118,9 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
         severity,
         "Uneven bass notes",
         format!(
-            "Around {} {what}. {then}",
+            "Around {} {what}. {}",
             crate::units::mmss(focus.worst_time_s),
+            if is_reading(severity) { HOLDS } else { &then },
         ),
         ranges,
         Some([r2(lo), r2(hi)]),

@@ -2,7 +2,9 @@
 
 use crate::measure::Measurements;
 use crate::risks::Risk;
-use crate::risks::{band_text, lower_first, make, num, ramp, ranges_above, when, worst_window};
+use crate::risks::{
+    band_text, is_reading, lower_first, make, num, ramp, ranges_above, when, worst_window, HOLDS,
+};
 use crate::units::fmt2;
 
 /// Runs both detectors (stereo files only).
@@ -96,17 +98,23 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
         "mono_collapse",
         severity,
         "Weak in mono",
-        format!(
-            "{} {what}. On a phone speaker, a Bluetooth speaker or a club's mono subs those parts {} \
-             (correlation {} overall). Check which element is wide or out of polarity; narrowing the low end is the usual cure.",
-            when(&ranges, m.duration_s),
-            if cancels {
-                "cancel and can disappear"
+        format!("{} {what}{}", when(&ranges, m.duration_s), {
+            let correlation = fmt2(s.correlation.unwrap_or(1.0));
+            if is_reading(severity) {
+                format!(" (correlation {correlation} overall). {HOLDS}")
             } else {
-                "come out weaker than the rest"
-            },
-            fmt2(s.correlation.unwrap_or(1.0))
-        ),
+                format!(
+                        ". On a phone speaker, a Bluetooth speaker or a club's mono subs those parts {} \
+                         (correlation {correlation} overall). Check which element is wide or out of polarity; \
+                         narrowing the low end is the usual cure.",
+                        if cancels {
+                            "cancel and can disappear"
+                        } else {
+                            "come out weaker than the rest"
+                        },
+                    )
+            }
+        },),
         ranges,
         Some([lo, hi]),
         &["phone", "club", "laptop"],
@@ -114,9 +122,15 @@ fn mono_collapse(m: &Measurements) -> Option<Risk> {
             ("mono_loss_db", num(broad)),
             ("correlation", num(s.correlation.unwrap_or(f64::NAN))),
             ("low_correlation", num(low_corr)),
-            ("worst_band_hz", num(worst_band.map_or(f64::NAN, |b| m.spec.bands_hz[b]))),
+            (
+                "worst_band_hz",
+                num(worst_band.map_or(f64::NAN, |b| m.spec.bands_hz[b])),
+            ),
             ("worst_band_mono_loss_db", num(band_loss)),
-            ("low_side_to_mid_db", num(s.low_side_to_mid_db.unwrap_or(f64::NAN))),
+            (
+                "low_side_to_mid_db",
+                num(s.low_side_to_mid_db.unwrap_or(f64::NAN)),
+            ),
         ],
     ))
 }
@@ -277,12 +291,14 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
         "Image leans to one side",
         format!(
             "{lean} {}{}",
-            if arrangement {
+            if arrangement || is_reading(severity) {
                 ""
             } else {
                 "On headphones everything mixed to the centre (voice, kick, bass) sits off-centre. "
             },
-            if by_centre && !local {
+            if is_reading(severity) {
+                HOLDS
+            } else if by_centre && !local {
                 "The whole centre moves together, as a level difference between the channels does \
                  (a trim, a balance control or a stereo insert set unevenly): rebalancing the channels puts it back."
             } else if arrangement {
