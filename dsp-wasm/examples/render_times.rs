@@ -30,6 +30,18 @@ fn main() {
                 },
             ],
         ),
+        (
+            // As a master's loudness stage meets it: peaks a few dB over.
+            "limiter -5 dB",
+            vec![
+                Module::Gain { gain_db: 5.0 },
+                Module::Limiter {
+                    ceiling_dbtp: -1.0,
+                    lookahead_ms: dsp_wasm::dsp::limiter::DEFAULT_LOOKAHEAD_MS,
+                    release_ms: 120.0,
+                },
+            ],
+        ),
         ("every module", Chain::every_module().modules),
     ];
     // An optional second argument picks one chain by name.

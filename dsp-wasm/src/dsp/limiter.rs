@@ -264,66 +264,98 @@ impl TruePeakLimiter {
         // 1. detection (NaN/Inf sanitised first)
         let mut req = [1.0f32; DETECT_CHUNK];
         self.detect(channels, nch, start, end, &mut req);
+        // 2.–4. the gain of every frame of the chunk, the state in locals
+        //    (kept in `self`, every step would go through memory: the loop
+        //    is serial, so that was most of its cost).
+        let n = end - start;
+        let mut gains = [1.0f32; DETECT_CHUNK];
         let inv_l = 1.0 / self.lookahead as f64;
-        for (i, &r) in (start..end).zip(req.iter()) {
+        let (release, fast_release, slow_attack) =
+            (self.release, self.fast_release, self.slow_attack);
+        let (mut env, mut log_env, mut log_slow) = (self.env, self.log_env, self.log_slow);
+        let (mut held, mut log_held) = (self.held, self.log_held);
+        let (mut ramp_pos, mut ramp_sum) = (self.ramp_pos, self.ramp_sum);
+        let mut min_gain = self.min_gain;
+        let mut t = self.t;
+        let ramp = &mut self.ramp[..];
+        for (g_out, &r) in gains[..n].iter_mut().zip(req.iter()) {
             // 2. hold
-            let h = self.hold.push(r, self.t);
-            self.t += 1;
+            let h = self.hold.push(r, t);
+            t += 1;
             // 3. release in the log domain, never above the held gain: the
             //    larger of a fast step towards the slow level and a slow step
             //    towards h, ln env ← ln env + release · (ln h − ln env). The
             //    recursions run on the logarithm (subtracts, multiplies,
             //    adds), so the logarithm of h and the exponential are off
             //    their path.
-            if h != self.held {
-                self.held = h;
-                self.log_held = if h >= 1.0 {
+            if h != held {
+                held = h;
+                log_held = if h >= 1.0 {
                     0.0
                 } else {
                     -ln_above_one(1.0 / h)
                 };
             }
-            let log_h = self.log_held;
-            let e = self.log_env;
-            self.log_env = if log_h <= e {
+            let log_h = log_held;
+            let e = log_env;
+            log_env = if log_h <= e {
                 log_h
             } else {
-                let slow = e + self.release * (log_h - e);
-                let fast = e + self.fast_release * (self.log_slow - e);
+                let slow = e + release * (log_h - e);
+                let fast = e + fast_release * (log_slow - e);
                 slow.max(fast).min(log_h)
             };
-            let follow = if log_h < self.log_slow {
-                self.slow_attack
+            let follow = if log_h < log_slow {
+                slow_attack
             } else {
-                self.release
+                release
             };
-            self.log_slow += follow * (log_h - self.log_slow);
-            flush_to_zero(&mut self.log_env);
-            flush_to_zero(&mut self.log_slow);
-            self.env = if self.log_env == log_h {
+            log_slow += follow * (log_h - log_slow);
+            flush_to_zero(&mut log_env);
+            flush_to_zero(&mut log_slow);
+            env = if log_env == log_h {
                 h
             } else {
-                exp_at_most_zero(self.log_env).min(h)
+                exp_at_most_zero(log_env).min(h)
             };
             // 4. look-ahead ramp (moving average)
-            self.ramp_sum += f64::from(self.env) - f64::from(self.ramp[self.ramp_pos]);
-            self.ramp[self.ramp_pos] = self.env;
-            self.ramp_pos += 1;
-            if self.ramp_pos == self.lookahead {
-                self.ramp_pos = 0;
+            ramp_sum += f64::from(env) - f64::from(ramp[ramp_pos]);
+            ramp[ramp_pos] = env;
+            ramp_pos += 1;
+            if ramp_pos == ramp.len() {
+                ramp_pos = 0;
             }
-            let g = (self.ramp_sum * inv_l).min(1.0) as f32;
-            self.min_gain = self.min_gain.min(g);
-            // 5. delayed audio × gain
-            for (ch, line) in channels[..nch].iter_mut().zip(self.lines.iter_mut()) {
-                let delayed = std::mem::replace(&mut line[self.line_pos], ch[i]);
-                ch[i] = delayed * g;
-            }
-            self.line_pos += 1;
-            if self.line_pos == self.delay {
-                self.line_pos = 0;
+            let g = (ramp_sum * inv_l).min(1.0) as f32;
+            min_gain = min_gain.min(g);
+            *g_out = g;
+        }
+        (self.env, self.log_env, self.log_slow) = (env, log_env, log_slow);
+        (self.held, self.log_held) = (held, log_held);
+        (self.ramp_pos, self.ramp_sum) = (ramp_pos, ramp_sum);
+        self.min_gain = min_gain;
+        self.t = t;
+        // 5. delayed audio × gain, channel by channel: the delay line is a
+        //    ring, read and written at `line_pos` in runs up to its end.
+        let pos = self.line_pos;
+        for (ch, line) in channels[..nch].iter_mut().zip(self.lines.iter_mut()) {
+            let (mut p, mut i) = (pos, 0);
+            while i < n {
+                let run = (n - i).min(line.len() - p);
+                let xs = &mut ch[start + i..start + i + run];
+                let ls = &mut line[p..p + run];
+                for ((x, l), &g) in xs.iter_mut().zip(ls.iter_mut()).zip(&gains[i..i + run]) {
+                    let delayed = *l;
+                    *l = *x;
+                    *x = delayed * g;
+                }
+                i += run;
+                p += run;
+                if p == line.len() {
+                    p = 0;
+                }
             }
         }
+        self.line_pos = (pos + n) % self.delay;
     }
 }
 
