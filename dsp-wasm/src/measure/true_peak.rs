@@ -186,17 +186,18 @@ fn refine_bound(a: f32, b: f32, c: f32) -> f32 {
     b.abs() + (a - c).abs() * 0.126
 }
 
-/// Largest gain of any phase on a signal bounded by 1: `max_p Σ_j |REV[p][j]|`
-/// (about 2.54, phase 2, the half-sample point: a windowed sinc's side lobes
-/// can all add up there), with room for `f32` rounding.
-const PHASE_GAIN: f32 = {
-    let mut g = 1.0f64;
+/// `max_p Σ_j |REV[p][j]|` over the taps `j` outside `skip` (the gain of
+/// those taps, at their largest, on a signal bounded by 1).
+const fn abs_weight(skip: std::ops::Range<usize>) -> f64 {
+    let mut g = 0.0f64;
     let mut p = 0;
     while p < 3 {
         let mut s = 0.0f64;
         let mut j = 0;
         while j < TAPS {
-            s += (REV[p][j] as f64).abs();
+            if j < skip.start || j >= skip.end {
+                s += (REV[p][j] as f64).abs();
+            }
             j += 1;
         }
         if s > g {
@@ -204,8 +205,13 @@ const PHASE_GAIN: f32 = {
         }
         p += 1;
     }
-    (g * 1.001) as f32
-};
+    g
+}
+
+/// Largest gain of any phase on a signal bounded by 1: `max_p Σ_j |REV[p][j]|`
+/// (about 2.54, phase 2, the half-sample point: a windowed sinc's side lobes
+/// can all add up there), with room for `f32` rounding.
+const PHASE_GAIN: f32 = (abs_weight(0..0) * 1.001) as f32;
 
 /// No point a block examines (a sample, an interpolated point or a refined
 /// crest) exceeds its samples' largest magnitude times this: every
@@ -222,25 +228,7 @@ const NEAR: std::ops::Range<usize> = CENTER - 4..CENTER + 4;
 /// `max_p Σ_{j ∉ NEAR} |REV[p][j]|` (about 0.45), plus room for the
 /// rounding of both sums in `f32` (a relative 1e-5 of the bound, far more
 /// than 32 roundings of 2⁻²⁴).
-const FAR_GAIN: f32 = {
-    let mut g = 0.0f64;
-    let mut p = 0;
-    while p < 3 {
-        let mut s = 0.0f64;
-        let mut j = 0;
-        while j < TAPS {
-            if j < NEAR.start || j >= NEAR.end {
-                s += (REV[p][j] as f64).abs();
-            }
-            j += 1;
-        }
-        if s > g {
-            g = s;
-        }
-        p += 1;
-    }
-    (g * 1.001 + 1e-5) as f32
-};
+const FAR_GAIN: f32 = (abs_weight(NEAR) * 1.001 + 1e-5) as f32;
 
 /// Whether any point of the block of windows `xs` can exceed `floor`.
 /// First from its samples alone ([`BLOCK_GAIN`]); then from the near taps
