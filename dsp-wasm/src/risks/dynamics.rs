@@ -4,7 +4,7 @@ use crate::measure::loudness::SILENCE_LUFS;
 use crate::measure::Measurements;
 use crate::risks::integrity::CLIPPING_MINOR_PER_MINUTE;
 use crate::risks::Risk;
-use crate::risks::{make, num, ramp, ranges_above, when, worst_window};
+use crate::risks::{is_reading, make, num, ramp, ranges_above, when, worst_window, HOLDS};
 use crate::units;
 
 /// Short-term windows per PSR point (3 s of 100 ms sub-blocks).
@@ -158,7 +158,13 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
     // Limiting that rounds to 0.0 dB is none: the figure before limiting
     // tells it then.
     let gain_reduction = m.after.as_ref().map_or(0.0, |a| a.sim.max_gr_db.abs());
-    let explanation = if pileup_severity > psr_severity {
+    let explanation = if is_reading(severity) {
+        // A reading: the figure, and that it holds (no consequence, no cure).
+        format!(
+            "{} the peaks sit {before:.1} dB above the short-term loudness. {HOLDS}",
+            when(&ranges, m.duration_s)
+        )
+    } else if pileup_severity > psr_severity {
         format!(
             "{pileup:.0} % of the loud moments peak within half a dB of the same level: the mix has been limited {}already, \
              and the drums and the groove are flattened against that ceiling (the peaks still stand {before:.1} dB above the \
@@ -264,7 +270,22 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
     } else {
         format!("{n} isolated peaks in all")
     };
-    let explanation = if click > loud {
+    let explanation = if is_reading(severity) {
+        // A reading: the figure, and that it holds (no consequence, no cure).
+        if click > loud {
+            format!(
+                "At {} a click stands {:.1} dB above the music within 20 ms of it ({count}). {HOLDS}",
+                crate::units::mmss(worst.time_s),
+                worst.isolation_db,
+            )
+        } else {
+            format!(
+                "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({count}). {HOLDS}",
+                crate::units::mmss(worst.time_s),
+                worst.over_p99_db,
+            )
+        }
+    } else if click > loud {
         format!(
             "At {} a click stands {:.1} dB above the music within 20 ms of it ({count}). \
              Once the master's gain lifts the passage, a limiter will duck the music around it, audible as a dip, \

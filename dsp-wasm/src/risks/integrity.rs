@@ -3,7 +3,7 @@
 use crate::measure::Measurements;
 use crate::playback::systems::SYSTEMS as ALL_SYSTEMS;
 use crate::risks::Risk;
-use crate::risks::{make, num, ramp, ranges_above};
+use crate::risks::{is_reading, make, num, ramp, ranges_above, HOLDS};
 use crate::units;
 
 /// Runs the three detectors.
@@ -177,10 +177,14 @@ fn dc_offset(m: &Measurements) -> Option<Risk> {
         severity,
         "DC offset",
         format!(
-            "The waveform is shifted off centre by {:.2} % of full scale ({db:.0} dBFS; {}). \
-             It wastes headroom, makes the limiter treat the two halves of the wave differently and clicks at cuts and fades. A DC-blocking high-pass removes it without audible change.",
+            "The waveform is shifted off centre by {:.2} % of full scale ({db:.0} dBFS; {}). {}",
             worst.abs() * 100.0,
-            per.join(", ")
+            per.join(", "),
+            if is_reading(severity) {
+                HOLDS
+            } else {
+                "It wastes headroom, makes the limiter treat the two halves of the wave differently and clicks at cuts and fades. A DC-blocking high-pass removes it without audible change."
+            }
         ),
         vec![[0.0, m.duration_s]],
         Some([0.0, 5.0]),
