@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `dc_offset` | DC blocker at 5 Hz | nothing audible (phase below 10 Hz) |
 //! | `sub_excess` | low shelf @ 60 Hz cutting 0.9 × the measured excess (2–10 dB); half that; high-pass 30 Hz | weight on big systems |
-//! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow dynamic cut on the booming note; gentler compressor | some punch of the loudest notes |
+//! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow static cut on the booming note; narrow dynamic cut on it; gentler compressor — the two cuts first when the note sits on the low end's most prominent narrow peak (a resonance, [`LOW_RESONANCE_DB`]) | some punch of the loudest notes; that note's weight |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4–12.5 kHz (LR8 bands), acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
@@ -153,6 +153,15 @@ pub const DE_ESS_THRESHOLD_DB: f64 = 3.0;
 /// Share of the measured burst prominence the de-esser may cut.
 pub const DE_ESS_SHARE: f64 = 0.9;
 
+/// A narrow peak of the long-term low end this far over its third octave
+/// (`measure::bass_notes`' resonance), where the booming note sits, is
+/// taken for a resonance: 6 dB, the boom the note tracker's module docs
+/// take for a resonance in a mix (one note 6 dB or more over the rest, Katz,
+/// *Mastering Audio*, 3rd ed.). On the judgement corpus's clean recordings
+/// such peaks are common (3.6–16.7 dB); what tells a resonance is that the
+/// booming note sits on it.
+pub const LOW_RESONANCE_DB: f64 = 6.0;
+
 /// Smallest severity drop that counts as an improvement (measurement noise
 /// of the detectors is well below this).
 pub const MIN_IMPROVEMENT: f64 = 0.05;
@@ -195,6 +204,17 @@ pub fn judge(
         if id == "overcompressed" && is_filter(module) {
             continue;
         }
+        // A static cut adds nothing to a click and cannot sharpen one (it
+        // has no time behaviour): `transient_spikes` reads a peak's
+        // isolation over the music around it, and a cut of what piled up
+        // around the peaks lowers that music, so a spike reading that rises
+        // with it was hidden by the excess. (An −8 dB bell on a booming
+        // 107 Hz note was rejected for "transient_spikes 0.23 → 0.37": the
+        // clean mix reads 0.38.) A dynamic cut or a compressor stays under
+        // the veto: its attack can let a transient through.
+        if id == "transient_spikes" && is_static_cut(module) {
+            continue;
+        }
         // Removing a DC offset changes nothing audible (a 5 Hz high-pass); a
         // risk that "rises" with it was hidden by the offset (the offset
         // inflated the RMS that peaks are measured against), so it is no veto.
@@ -230,6 +250,18 @@ pub fn is_linked_gain(m: &Module) -> bool {
         m,
         Module::Gain { .. } | Module::SpikeControl { .. } | Module::Limiter { .. }
     )
+}
+
+/// Whether `m` is a static EQ that only turns down: a bell or shelf with a
+/// negative gain, a high-pass or a low-pass.
+pub fn is_static_cut(m: &Module) -> bool {
+    match *m {
+        Module::Eq { kind, gain_db, .. } => match kind {
+            FilterKind::Highpass | FilterKind::Lowpass => true,
+            _ => gain_db < 0.0,
+        },
+        _ => false,
+    }
 }
 
 /// Whether `m` shapes the spectrum or the image without acting on the
@@ -939,6 +971,15 @@ impl Proposer<'_> {
         let fc = ev(risk, "note_hz")
             .filter(|f| (25.0..300.0).contains(f))
             .unwrap_or(fc);
+        // The booming note sits on the track's most prominent narrow peak:
+        // the note rings at one frequency whatever is played, a resonance
+        // (a room mode in the mix, a resonant bass), so a static cut there
+        // answers it, before the low band's compression (which also lowers
+        // the loud notes that are merely loud).
+        let resonance = ev(risk, "resonance_hz").filter(|&r| {
+            ev(risk, "resonance_prominence_db").is_some_and(|p| p >= LOW_RESONANCE_DB)
+                && (12.0 * (r / fc).log2()).abs() <= 1.0
+        });
         let low_control = |cut: f64| Module::LowControl {
             crossover_hz: round1(xo),
             threshold_db: thr,
@@ -949,7 +990,7 @@ impl Proposer<'_> {
             attack_ms: 5.0,
             release_ms: 250.0,
         };
-        vec![
+        let mut moves = vec![
             mv(
                 low_control(cut),
                 "low_control",
@@ -978,7 +1019,12 @@ impl Proposer<'_> {
                 "A lighter version of the low-band control.",
                 "Slightly less punch on the loudest bass notes.",
             ),
-        ]
+        ];
+        if resonance.is_some() {
+            // The static cut, then the dynamic one, then the compressors.
+            moves[..3].rotate_left(1);
+        }
+        moves
     }
 
     /// Moves for `mud`.
@@ -1637,6 +1683,39 @@ mod tests {
             judge("low_end_instability", &cut(3000.0), &before, &after),
             Verdict::Rejected(_)
         ));
+        // A static cut cannot add to a click or sharpen one: isolated peaks
+        // reading higher with it were hidden by what it took away (no
+        // veto); a compressor's attack can let a transient through (veto),
+        // and so can a boost of the peaks' band.
+        let before = map(&[("low_end_instability", 0.8), ("transient_spikes", 0.23)]);
+        let after = map(&[("low_end_instability", 0.2), ("transient_spikes", 0.37)]);
+        assert_eq!(
+            judge("low_end_instability", &cut(110.0), &before, &after),
+            Verdict::Sufficient
+        );
+        let low_control = Module::LowControl {
+            crossover_hz: 146.0,
+            threshold_db: -20.0,
+            ratio: 4.0,
+            max_cut_db: 8.0,
+            attack_ms: 5.0,
+            release_ms: 250.0,
+        };
+        assert!(matches!(
+            judge("low_end_instability", &low_control, &before, &after),
+            Verdict::Rejected(_)
+        ));
+        let boost = Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: 110.0,
+            q: 2.0,
+            gain_db: 3.0,
+            target: StereoTarget::Stereo,
+        };
+        assert!(matches!(
+            judge("low_end_instability", &boost, &before, &after),
+            Verdict::Rejected(_)
+        ));
         // A linked gain cannot change what mono loses (checked physically in
         // tests/master_risks.rs): a mono reading moving with it is noise;
         // with a band move it is not.
@@ -1774,6 +1853,46 @@ mod tests {
             label: label.into(),
             ..shelf(0.0)
         }
+    }
+
+    /// The booming note on the low end's most prominent narrow peak is a
+    /// resonance: the static cut on it is tried first. A note off that
+    /// peak (an octave away), or a peak that does not stand out, leaves
+    /// the low band's control first.
+    #[test]
+    fn a_note_booming_on_a_resonance_is_cut_statically_first() {
+        let report = blank_report();
+        let audio = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![vec![0.0; 48_000]; 2],
+        };
+        let ctx = Context {
+            audio: &audio,
+            report: &report,
+            input_stereo: &report.stereo,
+            character: Character::Balanced,
+        };
+        let first = |note: f64, resonance: f64, prominence: f64| {
+            let risk = crate::risks::make(
+                "low_end_instability",
+                0.8,
+                "Uneven bass notes",
+                String::new(),
+                vec![[0.0, 1.0]],
+                Some([note * 0.94, note * 1.06]),
+                &[],
+                vec![
+                    ("loudest_note_over_median_db", crate::risks::num(11.7)),
+                    ("note_hz", crate::risks::num(note)),
+                    ("resonance_hz", crate::risks::num(resonance)),
+                    ("resonance_prominence_db", crate::risks::num(prominence)),
+                ],
+            );
+            candidates(&risk, &ctx)[0].kind
+        };
+        assert_eq!(first(110.0, 106.6, 8.75), "eq");
+        assert_eq!(first(61.7, 122.0, 6.8), "low_control");
+        assert_eq!(first(110.0, 106.6, 4.0), "low_control");
     }
 
     #[test]
