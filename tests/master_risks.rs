@@ -437,13 +437,7 @@ fn a_far_quieter_channel_is_rebalanced_only_when_it_is_a_lean() {
 #[test]
 fn a_hard_panned_mix_is_not_rebalanced_after_a_width_move() {
     let panned = hard_panned(17.0);
-    let input = analyze(
-        &panned,
-        &Source::pcm("hard-panned"),
-        &AnalysisOptions::default(),
-        |_, _| {},
-    )
-    .report;
+    let input = preflight_tests::report_of(&panned, "hard-panned");
     let corr = input.stereo.correlation.unwrap();
     assert!(corr < 0.5, "the generated channels correlate at {corr:.2}");
     let lean = input
@@ -1102,13 +1096,7 @@ fn a_partly_centred_lean_is_told_with_both_figures() {
         let centre_db = centre_lean_db(&mixed, &centre);
         let channels_db = balance_db(&mixed);
         let side = |db: f64| if db > 0.0 { "left" } else { "right" };
-        let report = analyze(
-            &mixed,
-            &Source::pcm("lean"),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report;
+        let report = preflight_tests::report_of(&mixed, "lean");
         let Some(lean) = report.risks.iter().find(|x| x.id == "stereo_imbalance") else {
             panic!("part at {part_db} dB: a 2 dB centre or a {channels_db:.1} dB channel lean goes unsaid");
         };

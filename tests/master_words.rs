@@ -111,19 +111,11 @@ fn a_quiet_mix_is_told_whether_raising_it_needs_limiting() {
 /// a difference few notice, 6 LU under sounds weak next to other records.
 #[test]
 fn a_track_a_little_under_the_target_is_not_called_weak() {
-    use dsp_wasm::measure::AnalysisOptions;
-    use dsp_wasm::report::{analyze, Source};
     let base = preflight_tests::mixes::mix(Style::Acoustic, 48_000, 12.0, 3);
     let words = |under: f64| {
         let mut a = base.clone();
         preflight_tests::mixes::normalize_lufs(&mut a, -14.0 - under);
-        let r = analyze(
-            &a,
-            &Source::pcm("q"),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report;
+        let r = preflight_tests::report_of(&a, "q");
         r.risks
             .iter()
             .find(|x| x.id == "loudness_target")
@@ -300,8 +292,6 @@ fn negative_difference(t: &str) -> bool {
 /// noise there, and was told it "sits only -27.6 dB above road noise".
 #[test]
 fn a_vocal_range_under_the_road_noise_is_told_as_under() {
-    use dsp_wasm::measure::AnalysisOptions;
-    use dsp_wasm::report::{analyze, Source};
     let sr = 48_000u32;
     let mut mix = preflight_tests::mixes::mix(preflight_tests::mixes::STYLES[0], sr, 16.0, 5);
     let half = mix.frames() / 2;
@@ -311,13 +301,7 @@ fn a_vocal_range_under_the_road_noise_is_told_as_under() {
             *s = (0.03 * (2.0 * std::f64::consts::PI * 55.0 * t).sin()) as f32;
         }
     }
-    let report = analyze(
-        &mix,
-        &Source::pcm("words"),
-        &AnalysisOptions::default(),
-        |_, _| {},
-    )
-    .report;
+    let report = preflight_tests::report_of(&mix, "words");
     let car = report
         .translation
         .iter()
@@ -461,18 +445,10 @@ fn loudness_of(a: &dsp_wasm::audio::AudioBuffer) -> Option<f64> {
 /// held at 0 on the CI slice).
 #[test]
 fn every_figure_in_the_words_is_an_evidence_figure() {
-    use dsp_wasm::measure::AnalysisOptions;
-    use dsp_wasm::report::{analyze, Source};
     let (mut figures, mut told_against) = (0, 0);
     for id in dsp_wasm::risks::RISK_IDS {
         let a = inject(id, Style::SynthPop, 48_000, 12.0, 5);
-        let report = analyze(
-            &a,
-            &Source::pcm("words"),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report;
+        let report = preflight_tests::report_of(&a, "words");
         for r in &report.risks {
             let evidence: Vec<f64> = r
                 .evidence
@@ -578,8 +554,6 @@ fn level_figures(text: &str) -> Vec<(String, f64, usize, String)> {
 /// says it holds instead.
 #[test]
 fn an_info_reading_tells_no_cure() {
-    use dsp_wasm::measure::AnalysisOptions;
-    use dsp_wasm::report::{analyze, Source};
     const CURES: [&str; 15] = [
         "cut",
         "shelf",
@@ -615,13 +589,7 @@ fn an_info_reading_tells_no_cure() {
         .map(|id| inject(id, Style::SynthPop, 48_000, 12.0, 5))
         .chain([mix(Style::SynthPop, 48_000, 12.0, 5), offset]);
     for a in mixes {
-        let report = analyze(
-            &a,
-            &Source::pcm("words"),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report;
+        let report = preflight_tests::report_of(&a, "words");
         for r in report
             .risks
             .iter()

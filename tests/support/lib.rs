@@ -33,6 +33,18 @@ pub mod spikes;
 pub mod stereo;
 pub mod wav;
 
+/// The engine's report of `audio` with the default analysis options, its
+/// input named `name` (a PCM source).
+pub fn report_of(audio: &dsp_wasm::audio::AudioBuffer, name: &str) -> dsp_wasm::report::Report {
+    dsp_wasm::report::analyze(
+        audio,
+        &dsp_wasm::report::Source::pcm(name),
+        &dsp_wasm::measure::AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report
+}
+
 /// A per-process scratch directory under the target dir's tmp.
 pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("preflight-tests-{}-{name}", std::process::id()));
