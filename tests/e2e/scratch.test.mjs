@@ -42,10 +42,13 @@ async function usageWhen(page, done, tries = 50) {
  * origin's storage usage once the file was open. */
 async function masterIn(onDisk, file, diskBytes) {
   const { page, errors } = await openApp(env.browser, env.server.url);
-  // In the engine Worker (and the helper, which ignores it).
-  if (onDisk) for (const w of page.workers()) await w.evaluate(() => { self.__preflightScratchFrom = 0; });
-  // The engine says it is warm once its scratch file is open.
+  // The engine says it is warm once its scratch file is open; only then is
+  // its Worker sure to be among `page.workers()` (set earlier, the setting
+  // could miss a Worker not yet started, and the track stay in memory).
   await page.waitForFunction(() => document.documentElement.hasAttribute('data-engine-warm'), null, { timeout: 30_000 });
+  // In the engine Worker (and the helper, which ignores it); read at each
+  // analysis.
+  if (onDisk) for (const w of page.workers()) await w.evaluate(() => { self.__preflightScratchFrom = 0; });
   const base = await usage(page);
   await page.setInputFiles('#file-input', file);
   await value(page, 'integrated');
