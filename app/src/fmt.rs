@@ -42,8 +42,13 @@ pub fn duration(s: f64) -> String {
     dsp_wasm::units::mmss(s)
 }
 
-/// `x` with `decimals` decimals and a true minus sign: `−6.6`.
+/// `x` with `decimals` decimals and a true minus sign: `−6.6`. Rounded
+/// half away from zero, as the engine's words round the report's figures
+/// (`dsp_wasm::units::shown1`): an evidence of 8.95 is "9.0" on the card
+/// and in the words (`format!` alone rounds the binary 8.9499… to "8.9").
 pub fn minus(x: f64, decimals: usize) -> String {
+    let p = 10f64.powi(decimals as i32);
+    let x = (x * p).round() / p;
     let s = format!("{x:.decimals$}");
     // −0.0 reads as 0.
     let s = if s
@@ -208,6 +213,15 @@ pub fn evidence(key: &str, value: &serde_json::Value) -> Option<(String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_rounds_half_away_from_zero_as_the_words_do() {
+        assert_eq!(minus(8.95, 1), "9.0");
+        assert_eq!(minus(-8.95, 1), "−9.0");
+        assert_eq!(minus(8.94, 1), "8.9");
+        assert_eq!(minus(-0.04, 1), "0.0");
+        assert_eq!(minus(2.5, 0), "3");
+    }
 
     #[test]
     fn prose_signs_numbers_with_a_true_minus_and_leaves_hyphens() {

@@ -60,10 +60,21 @@ pub fn mmss(seconds: f64) -> String {
     }
 }
 
-/// `x` with one decimal, as the words show figures: never "-0.0" (a value
-/// that rounds to zero is "0.0").
+/// A figure as the words show it: the report's two-decimal number
+/// ([`round2`], what the evidence holds) rounded to one decimal, half away
+/// from zero. Rounding the unrounded value instead could tell 9.0 where the
+/// evidence holds 8.95 and the page shows it as 8.9 … or 9.0; this way the
+/// words, the evidence and the page agree (the page rounds the evidence the
+/// same way, `app/src/fmt.rs minus`).
+#[inline]
+pub fn shown1(x: f64) -> f64 {
+    round1(round2(x))
+}
+
+/// `x` with one decimal, as the words show figures ([`shown1`]): never
+/// "-0.0" (a value that rounds to zero is "0.0").
 pub fn fmt1(x: f64) -> String {
-    let r = round1(x);
+    let r = shown1(x);
     format!("{:.1}", if r == 0.0 { 0.0 } else { r })
 }
 
@@ -85,11 +96,11 @@ pub fn setting(x: f64) -> String {
     }
 }
 
-/// A signed difference in words, one decimal: "4.4 dB above" for +4.4,
+/// A signed difference in words, one decimal ([`shown1`]): "4.4 dB above" for +4.4,
 /// "4.4 dB below" for −4.4 (with the caller's words for either side), and
 /// `level` when it rounds to 0.0 dB — never a negative "above".
 pub fn signed_db(x: f64, above: &str, below: &str, level: &str) -> String {
-    let r = round1(x);
+    let r = shown1(x);
     if r > 0.0 {
         format!("{r:.1} dB {above}")
     } else if r < 0.0 {
@@ -133,6 +144,30 @@ pub const SHORT_RANGE_S: f64 = 3.0;
 
 #[cfg(test)]
 mod tests {
+    /// The words round the evidence's number, not the unrounded one: a
+    /// harshness of 8.9487 dB is 8.95 in the evidence, and "9.0 dB" in the
+    /// words as on the card (it was "8.9 dB" in the words beside "9.0" on
+    /// the card — or, from 8.951, "9.0" in the words beside "8.9").
+    #[test]
+    fn the_words_show_the_evidence_figure_rounded() {
+        assert_eq!(super::fmt1(8.9487), "9.0");
+        assert_eq!(super::fmt1(8.951), "9.0");
+        assert_eq!(super::fmt1(-8.9487), "-9.0");
+        assert_eq!(super::fmt1(8.9449), "8.9");
+        assert_eq!(
+            super::signed_db(8.9487, "above", "below", "level"),
+            "9.0 dB above"
+        );
+        assert_eq!(
+            super::signed_db(-0.0449, "above", "below", "level"),
+            "level"
+        );
+        assert_eq!(
+            super::signed_db(-0.0451, "above", "below", "level"),
+            "0.1 dB below"
+        );
+    }
+
     #[test]
     fn a_correlation_that_rounds_to_zero_has_no_sign() {
         assert_eq!(super::fmt2(-0.004), "0.00");
