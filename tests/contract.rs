@@ -413,18 +413,22 @@ fn long_files_report_progress_regularly() {
     assert!((r.input.duration_s - 600.0).abs() < 1e-6);
 }
 
-/// The browser measures a long file's two halves in two Workers and sends the
-/// peak half across as numbers (`measure::wire`): put back together, the report is the one the
-/// whole analysis gives, for every style and for a clipped, over-loud mix.
-/// The in-process analysis runs the same two halves, so that comparison
-/// proves the crossing lossless; the peak half itself is checked
+/// The browser measures a long file's two halves in two Workers: the helper
+/// reads and decodes the file block by block and measures only its
+/// true-peak series as it goes (`PeakSeriesStream`, never holding the
+/// track), the engine the rest: put back together, the report is the one
+/// the whole analysis gives, for every style and for a clipped, over-loud
+/// mix (each as the float WAV file the helper would read). The in-process
+/// analysis runs the same two halves, so that comparison proves the
+/// streamed series and the crossing lossless; the peak half itself is checked
 /// against measures that never split the file: the true peak of the whole
 /// buffer (no 100-ms pieces), the sample peak and each channel's mean
 /// computed here, and the report's true peak against the ideal
 /// reconstruction of the loudest second (the test support's oracle).
 #[test]
 fn halves_measured_apart_give_the_same_report() {
-    use dsp_wasm::measure::{combine, measure_loudness, measure_peaks, PeakPart};
+    use dsp_wasm::io::decode::decode_blocks;
+    use dsp_wasm::measure::{combine, measure_loudness, measure_peaks, PeakStream, StreamedPeaks};
     use dsp_wasm::report::from_measurements;
     let mut cases: Vec<(String, AudioBuffer)> = STYLES
         .iter()
@@ -437,6 +441,9 @@ fn halves_measured_apart_give_the_same_report() {
     ));
     let options = AnalysisOptions::default();
     for (what, audio) in cases {
+        // The file the helper reads, and the audio the engine decodes from it.
+        let bytes = wav_bytes(&audio, WavFormat::Float32);
+        let audio = decode(bytes.clone(), Some("x.wav")).expect("decode").audio;
         let whole = analyze(
             &audio,
             &Source::in_format("x.wav", "wav", Some(16)),
@@ -470,8 +477,38 @@ fn halves_measured_apart_give_the_same_report() {
             tp_db >= ideal_db - 0.05,
             "{what}: true peak {tp_db:.3} dBTP under the ideal reconstruction's {ideal_db:.3}"
         );
-        // The crossing between the Workers: the wire form, as numbers.
-        let peaks = PeakPart::from_wire(&peaks.to_wire()).expect("wire form");
+        // The helper's way: its measures of the file's blocks as they are
+        // decoded (10 007 frames at a time), across the Workers as numbers,
+        // then the clipped runs counted on the engine's copy.
+        let len = bytes.len() as u64;
+        let mut stream: Option<PeakStream> = None;
+        decode_blocks(
+            std::io::Cursor::new(bytes),
+            len,
+            Some("x.wav"),
+            10_007,
+            &mut |b, facts| {
+                stream
+                    .get_or_insert_with(|| PeakStream::new(b.len(), facts.sample_rate))
+                    .push(b);
+                Ok(())
+            },
+        )
+        .expect("decode in blocks");
+        let streamed = StreamedPeaks::from_wire(&stream.expect("blocks").finish().to_wire())
+            .expect("wire form");
+        assert!(streamed.fits(&audio), "{what}");
+        assert_eq!(
+            streamed.true_peak_series, peaks.true_peak_series,
+            "{what}: the streamed series"
+        );
+        let streamed = streamed.into_part(&audio);
+        assert_eq!(
+            serde_json::to_value(&streamed).unwrap(),
+            serde_json::to_value(&peaks).unwrap(),
+            "{what}: the streamed peak half"
+        );
+        let peaks = streamed;
         let m = combine(
             &audio,
             &options,

@@ -32,6 +32,8 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
             ("aac", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
         ];
         assert!(!needs_compressed_decoders(&std::fs::read(&wav).unwrap()));
+        // The WAV itself, read block by block (the helper Worker's way).
+        same_in_blocks(&wav, &decode_file(&wav).unwrap());
         for (ext, args, tol_lu, format) in cases {
             let out = dir.join(format!("enc-{rate}-{channels}.{ext}"));
             ffmpeg_convert(&wav, &out, args);
@@ -59,7 +61,7 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The decoder Worker's way of reading `path` (`decode_blocks`, a few
+/// The decoder Worker's (and the helper's) way of reading `path` (`decode_blocks`, a few
 /// thousand frames at a time) gives, joined, exactly what `decode_file` gave.
 fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded) {
     let file = std::fs::File::open(path).unwrap();
@@ -67,7 +69,13 @@ fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded)
     let name = path.file_name().and_then(|n| n.to_str());
     let mut joined: Vec<Vec<f32>> = Vec::new();
     let mut blocks = 0;
-    let info = decode_blocks(file, len, name, 10_007, &mut |block, _| {
+    let info = decode_blocks(file, len, name, 10_007, &mut |block, facts| {
+        assert_eq!(
+            facts.sample_rate,
+            whole.audio.sample_rate,
+            "{}",
+            path.display()
+        );
         joined.resize_with(block.len(), Vec::new);
         for (j, b) in joined.iter_mut().zip(block) {
             j.extend_from_slice(b);

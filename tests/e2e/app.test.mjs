@@ -50,7 +50,7 @@ test('a picked WAV is analysed in the Worker: the page shows the command line\'s
 
 test('a long file is measured by two Workers at once: the report equals the command line\'s', async () => {
   // 40 s of 48 kHz stereo 16-bit (7.7 MB) is over the page's split size: the
-  // engine Worker measures loudness/spectrum/limiting, the helper true peak and levels.
+  // engine Worker measures loudness/spectrum/limiting and levels, the helper true peak (as it reads the file).
   const path = join(tmp, 'long mix.wav');
   await writeFile(path, wavBytes(musicLike(48000, 40, 11), 48000, 'int16'));
   const expected = await cliAnalyze(path);

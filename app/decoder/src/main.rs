@@ -47,7 +47,7 @@ fn decode(id: f64, data: &JsValue) -> Result<BlocksDecoded, String> {
         BlobSource::new(blob).ok_or_else(|| "the browser could not read the file".to_string())?;
     let len = source.len();
     let two = protocol::get_f64(data, "copies") == 2.0;
-    let mut post_block = |block: &[Vec<f32>], expected: Option<u64>| {
+    let mut post_block = |block: &[Vec<f32>], facts: decode::BlockFacts| {
         let (channels, transfer) = protocol::block_to_js(block);
         let spare = if two {
             let (spare, more) = protocol::block_to_js(block);
@@ -65,7 +65,9 @@ fn decode(id: f64, data: &JsValue) -> Result<BlocksDecoded, String> {
             ("spare", spare),
             (
                 "frames",
-                expected.map_or(JsValue::NULL, |n| (n as f64).into()),
+                facts
+                    .expected_frames
+                    .map_or(JsValue::NULL, |n| (n as f64).into()),
             ),
         ]);
         let _ = scope().post_message_with_transfer(&msg, &transfer);

@@ -1,9 +1,12 @@
 //! The peak half of a split analysis: `measure-peaks` (the helper Worker
-//! measures it) and `peaks` (the engine Worker receives it and finishes the
-//! analysis pending in [`crate::analyze`]).
+//! measures it while reading the file, never holding the track) and `peaks`
+//! (the engine Worker receives it, counts the clipped runs on its own copy
+//! of the track and finishes the analysis pending in [`crate::analyze`]).
 
+use app::blob_source::BlobSource;
 use app::protocol::{self, object};
-use dsp_wasm::measure::PeakPart;
+use dsp_wasm::io::decode;
+use dsp_wasm::measure::{PeakStream, StreamedPeaks};
 use js_sys::{Array, Float64Array};
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -11,8 +14,8 @@ use crate::analyze::{deliver, PENDING};
 use crate::engine::{combine_halves, peak_half};
 use crate::wire::{decode_message, post_progress, post_transfer};
 
-/// Handles `{type: "peaks", id, values}` (the helper's half as a
-/// `Float64Array` in [`PeakPart`]'s wire form, or null if the helper
+/// Handles `{type: "peaks", id, values}` (the helper's part as a
+/// `Float64Array` in [`StreamedPeaks`]'s wire form, or null if the helper
 /// failed): finishes the pending analysis of the same job.
 pub fn on_peaks(id: f64, data: &JsValue) {
     let values = protocol::get(data, "values")
@@ -26,13 +29,19 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         return; // a job the user has replaced
     };
     let t_wait = js_sys::Date::now();
-    let helpers = values.and_then(|v| PeakPart::from_wire(&v).ok());
+    let audio = &p.decoded.audio;
+    let helpers = values
+        .and_then(|v| StreamedPeaks::from_wire(&v).ok())
+        .filter(|s| s.fits(audio));
     let from_helper = helpers.is_some();
-    let peaks = helpers.unwrap_or_else(|| {
+    let peaks = match helpers {
+        Some(s) => s.into_part(audio),
         // The helper could not deliver: measure that half here.
-        let clock = &mut p.clock;
-        peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
-    });
+        None => {
+            let clock = &mut p.clock;
+            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
+        }
+    };
     let (report, measurements) = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
     post_progress(id, "risks", 1.0);
     let done = js_sys::Date::now();
@@ -48,14 +57,14 @@ pub fn on_peaks(id: f64, data: &JsValue) {
     );
 }
 
-/// Handles `{type: "measure-peaks", id, name, file}` (helper role): the peak
-/// half of an analysis, posted as `peaks` with its wire form transferred
-/// (`values: null` if it failed).
+/// Handles `{type: "measure-peaks", id, name, file}` (helper role): the
+/// peak half of the file but its clipped runs ([`PeakStream`]), measured
+/// block by block as it is read and decoded, so the track is never held
+/// here (samples sent instead of a file are measured as they are); posted
+/// as `peaks` with its wire form transferred (`values: null` if it failed).
 pub fn on_measure_peaks(id: f64, data: &JsValue) {
     let name = protocol::get_str(data, "name");
-    let values = decode_message(data, &name)
-        .ok()
-        .map(|d| Float64Array::from(peak_half(&d.audio, &mut |_, _| {}).to_wire().as_slice()));
+    let values = streamed(data, &name).map(|s| Float64Array::from(s.to_wire().as_slice()));
     let transfer = Array::new();
     if let Some(v) = &values {
         transfer.push(&v.buffer());
@@ -68,4 +77,35 @@ pub fn on_measure_peaks(id: f64, data: &JsValue) {
         ]),
         &transfer,
     );
+}
+
+/// Frames per decoded block the measures are fed (about a second).
+const BLOCK_FRAMES: usize = 48_000;
+
+/// The [`PeakStream`] measures of the file (or samples) in `data`.
+fn streamed(data: &JsValue, name: &str) -> Option<StreamedPeaks> {
+    let file = protocol::get(data, "file");
+    if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
+        let source = BlobSource::new(blob.clone())?;
+        let len = source.len();
+        let mut stream: Option<PeakStream> = None;
+        decode::decode_blocks(
+            source,
+            len,
+            Some(name),
+            BLOCK_FRAMES,
+            &mut |block, facts| {
+                stream
+                    .get_or_insert_with(|| PeakStream::new(block.len(), facts.sample_rate))
+                    .push(block);
+                Ok(())
+            },
+        )
+        .ok()?;
+        return stream.map(PeakStream::finish);
+    }
+    let d = decode_message(data, name).ok()?;
+    let mut stream = PeakStream::new(d.audio.num_channels(), d.audio.sample_rate);
+    stream.push(&d.audio.channels);
+    Some(stream.finish())
 }

@@ -153,11 +153,12 @@ impl BlocksDecoded {
 /// non-finite samples already silenced), instead of gathering the whole
 /// track: the decoder Worker posts each block on, so it never holds the
 /// track itself. The same checks and errors; the blocks, joined, are
-/// [`decode_source`]'s audio (a plain PCM WAV, which the engine reads
-/// itself, is converted whole first). `on_block` also gets the length the
-/// header gives, frames, if it gives one (the receiver can reserve it; the
-/// decoded length may differ, see [`check_complete`]); it may refuse a block
-/// (its error ends the decoding).
+/// [`decode_source`]'s audio (a plain PCM WAV too: its
+/// blocks are read and converted one at a time, [`pcm_wav_blocks`]).
+/// `on_block` also gets the sample rate and the length the header gives,
+/// frames, if it gives one (the receiver can reserve it; the decoded length
+/// may differ, see [`check_complete`]); it may refuse a block (its error
+/// ends the decoding).
 pub fn decode_blocks<S: MediaSource + 'static>(
     source: S,
     byte_len: u64,
@@ -167,26 +168,12 @@ pub fn decode_blocks<S: MediaSource + 'static>(
 ) -> Result<BlocksDecoded> {
     let block_frames = block_frames.max(1);
     match open_source(source, byte_len)? {
-        Opened::Wav(source, layout) => {
-            let d = pcm_wav_stream(source, &layout)?;
-            let frames = d.audio.frames();
-            for start in (0..frames).step_by(block_frames) {
-                let end = (start + block_frames).min(frames);
-                let block: Vec<Vec<f32>> = d
-                    .audio
-                    .channels
-                    .iter()
-                    .map(|c| c[start..end].to_vec())
-                    .collect();
-                on_block(&block, Some(frames as u64))?;
-            }
-            Ok(BlocksDecoded::of(&d, frames))
-        }
+        Opened::Wav(source, layout) => pcm_wav_blocks(source, &layout, block_frames, on_block),
         Opened::Other(source) => {
             let mut frames = 0usize;
-            let mut count = |block: &[Vec<f32>], expected: Option<u64>| {
+            let mut count = |block: &[Vec<f32>], facts: BlockFacts| {
                 frames += block.first().map_or(0, Vec::len);
-                on_block(block, expected)
+                on_block(block, facts)
             };
             let d = decode_probed(
                 source,
@@ -255,8 +242,16 @@ fn check_before_probe(head: &[u8], byte_len: u64) -> Result<()> {
 }
 
 /// What [`decode_blocks`] hands each block to: the block (every channel)
-/// and the length the header gives, frames.
-pub type OnBlock<'a> = dyn FnMut(&[Vec<f32>], Option<u64>) -> Result<()> + 'a;
+/// and [`BlockFacts`].
+pub type OnBlock<'a> = dyn FnMut(&[Vec<f32>], BlockFacts) -> Result<()> + 'a;
+
+/// What is known of the track when a block is handed out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BlockFacts {
+    /// The length the header gives, frames, if it gives one.
+    pub expected_frames: Option<u64>,
+    pub sample_rate: u32,
+}
 
 /// Where decoded samples go as they come (see [`decode_blocks`]): about
 /// this many frames at a time, to this function.
@@ -493,7 +488,13 @@ impl<'a> PlanarSink<'a> {
                 }
             }
         }
-        on_block(&self.channels, self.expected_frames)?;
+        on_block(
+            &self.channels,
+            BlockFacts {
+                expected_frames: self.expected_frames,
+                sample_rate: self.sample_rate,
+            },
+        )?;
         for ch in &mut self.channels {
             ch.clear();
         }
@@ -724,6 +725,55 @@ fn pcm_wav_stream<S: std::io::Read + std::io::Seek>(
         left -= n;
     }
     Ok(l.decoded(planar))
+}
+
+/// [`pcm_wav_stream`] handing each block of `block_frames` frames to
+/// `on_block` as it is converted (non-finite samples silenced and counted,
+/// as [`WavLayout::decoded`] does for the whole), never gathering the track.
+fn pcm_wav_blocks<S: std::io::Read + std::io::Seek>(
+    mut source: S,
+    l: &WavLayout,
+    block_frames: usize,
+    on_block: &mut OnBlock<'_>,
+) -> Result<BlocksDecoded> {
+    source.seek(std::io::SeekFrom::Start(l.data_start as u64))?;
+    let block = block_frames.max(1) * l.block_align;
+    let mut buf = vec![0u8; block.min(l.data_len)];
+    let mut planar: Vec<Vec<f32>> = vec![Vec::with_capacity(block_frames); l.channels];
+    let (mut left, mut frames, mut non_finite_samples) = (l.data_len, 0usize, 0usize);
+    let facts = BlockFacts {
+        expected_frames: Some(l.frames() as u64),
+        sample_rate: l.sample_rate,
+    };
+    while left > 0 {
+        let n = left.min(buf.len());
+        source.read_exact(&mut buf[..n])?;
+        left -= n;
+        for (c, out) in planar.iter_mut().enumerate() {
+            out.clear();
+            l.append_channel(&buf[..n], c, out);
+            for s in out.iter_mut().filter(|s| !s.is_finite()) {
+                *s = 0.0;
+                non_finite_samples += 1;
+            }
+        }
+        let got = planar.first().map_or(0, Vec::len);
+        if got > 0 {
+            frames += got;
+            on_block(&planar, facts)?;
+        }
+    }
+    Ok(BlocksDecoded {
+        sample_rate: l.sample_rate,
+        channels: l.channels,
+        frames,
+        format: InputFormat {
+            format: "wav".into(),
+            bit_depth: Some(u32::from(l.bits)),
+        },
+        non_finite_samples,
+        skipped_packets: 0,
+    })
 }
 
 /// Appends channel `c` of interleaved frames of `N` bytes whose samples are

@@ -21,7 +21,7 @@
 pub const PEAK_BLOCK_S: f64 = 0.005;
 
 /// Sample-level measurements.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Levels {
     /// Highest |sample| over all channels, linear.
     pub sample_peak: f32,
@@ -41,26 +41,135 @@ pub struct Levels {
     pub block_s: f64,
 }
 
-/// Measures a buffer of channels at `sample_rate`.
+/// Measures a buffer of channels at `sample_rate`: [`LevelsStream`] over
+/// the whole, then [`count_clipping`].
 pub fn measure(channels: &[&[f32]], sample_rate: u32) -> Levels {
-    let frames = channels.first().map_or(0, |c| c.len());
-    let block = ((f64::from(sample_rate) * PEAK_BLOCK_S).round() as usize).max(1);
-    let n_blocks = frames.div_ceil(block);
-    let mut block_peak = vec![0.0f32; n_blocks];
-    let mut block_ms = vec![0.0f32; n_blocks];
-    let mut dc_offset = Vec::with_capacity(channels.len());
-    let mut sample_peak = 0.0f32;
-    for ch in channels {
-        let mut sum = 0.0f64;
-        for (b, chunk) in ch.chunks(block).enumerate() {
-            let (p, s, e) = peak_sum_energy(chunk);
-            sum += f64::from(s);
-            block_peak[b] = block_peak[b].max(p);
-            block_ms[b] += e / chunk.len() as f32 / channels.len() as f32;
-            sample_peak = sample_peak.max(p);
+    let mut stream = LevelsStream::new(channels.len(), sample_rate);
+    stream.push(channels);
+    let mut levels = stream.finish();
+    count_clipping(&mut levels, channels, sample_rate);
+    levels
+}
+
+/// Block length in samples at `sample_rate`.
+fn block_len(sample_rate: u32) -> usize {
+    ((f64::from(sample_rate) * PEAK_BLOCK_S).round() as usize).max(1)
+}
+
+/// Everything in [`Levels`] but the clipped runs, from channels that arrive
+/// in pieces of any length (as a decoder hands them out): each
+/// [`PEAK_BLOCK_S`] block is measured once it is complete, so only a
+/// block's worth per channel is held. [`measure`] runs the same stream over
+/// the whole buffer, so a track measured in pieces gets exactly its levels.
+#[derive(Clone, Debug)]
+pub struct LevelsStream {
+    block: usize,
+    sample_rate: u32,
+    /// Per channel, the samples of the block being filled.
+    open: Vec<Vec<f32>>,
+    frames: usize,
+    sums: Vec<f64>,
+    sample_peak: f32,
+    block_peak: Vec<f32>,
+    block_ms: Vec<f32>,
+}
+
+impl LevelsStream {
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        let block = block_len(sample_rate);
+        LevelsStream {
+            block,
+            sample_rate,
+            open: vec![Vec::with_capacity(block); channels],
+            frames: 0,
+            sums: vec![0.0; channels],
+            sample_peak: 0.0,
+            block_peak: Vec::new(),
+            block_ms: Vec::new(),
         }
-        dc_offset.push(sum / frames.max(1) as f64);
     }
+
+    /// The next frames: the same number for every channel.
+    pub fn push<C: AsRef<[f32]>>(&mut self, channels: &[C]) {
+        let n = channels.first().map_or(0, |c| c.as_ref().len());
+        self.frames += n;
+        let mut i = 0;
+        let filled = self.open.first().map_or(0, Vec::len);
+        if filled > 0 {
+            i = (self.block - filled).min(n);
+            for (o, c) in self.open.iter_mut().zip(channels) {
+                o.extend_from_slice(&c.as_ref()[..i]);
+            }
+            if filled + i == self.block {
+                self.close_open();
+            }
+        }
+        while i + self.block <= n {
+            let blocks: Vec<&[f32]> = channels
+                .iter()
+                .map(|c| &c.as_ref()[i..i + self.block])
+                .collect();
+            self.add_block(&blocks);
+            i += self.block;
+        }
+        if i < n {
+            for (o, c) in self.open.iter_mut().zip(channels) {
+                o.extend_from_slice(&c.as_ref()[i..]);
+            }
+        }
+    }
+
+    fn close_open(&mut self) {
+        let open = std::mem::take(&mut self.open);
+        let blocks: Vec<&[f32]> = open.iter().map(Vec::as_slice).collect();
+        self.add_block(&blocks);
+        self.open = open;
+        for o in &mut self.open {
+            o.clear();
+        }
+    }
+
+    /// One block of every channel: its peak, its mean square over the
+    /// channels, each channel's sum.
+    fn add_block(&mut self, blocks: &[&[f32]]) {
+        let nch = blocks.len() as f32;
+        let (mut peak, mut ms) = (0.0f32, 0.0f32);
+        for (c, x) in blocks.iter().enumerate() {
+            let (p, s, e) = peak_sum_energy(x);
+            self.sums[c] += f64::from(s);
+            peak = peak.max(p);
+            ms += e / x.len() as f32 / nch;
+        }
+        self.sample_peak = self.sample_peak.max(peak);
+        self.block_peak.push(peak);
+        self.block_ms.push(ms);
+    }
+
+    /// The levels, clipped runs not yet counted ([`count_clipping`]).
+    pub fn finish(mut self) -> Levels {
+        if self.open.first().is_some_and(|o| !o.is_empty()) {
+            self.close_open();
+        }
+        let frames = self.frames.max(1) as f64;
+        Levels {
+            sample_peak: self.sample_peak,
+            dc_offset: self.sums.iter().map(|s| s / frames).collect(),
+            clipped_runs: 0,
+            clipped_samples: 0,
+            clip_times_s: Vec::new(),
+            block_peak: self.block_peak,
+            block_ms: self.block_ms,
+            block_s: self.block as f64 / f64::from(self.sample_rate),
+        }
+    }
+}
+
+/// Counts the clipped runs of `channels` into `levels` (whose block peaks
+/// and sample peak [`LevelsStream`] measured on the same samples): only the
+/// blocks that reach the threshold are read sample by sample.
+pub fn count_clipping(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32) {
+    let block = block_len(sample_rate);
+    let (sample_peak, block_peak) = (levels.sample_peak, &levels.block_peak);
     let mut clipped_runs = 0u64;
     let mut clipped_samples = 0u64;
     let mut clip_times_s = Vec::new();
@@ -111,16 +220,9 @@ pub fn measure(channels: &[&[f32]], sample_rate: u32) -> Levels {
         }
     }
     clip_times_s.sort_by(f64::total_cmp);
-    Levels {
-        sample_peak,
-        dc_offset,
-        clipped_runs,
-        clipped_samples,
-        clip_times_s,
-        block_peak,
-        block_ms,
-        block_s: block as f64 / f64::from(sample_rate),
-    }
+    levels.clipped_runs = clipped_runs;
+    levels.clipped_samples = clipped_samples;
+    levels.clip_times_s = clip_times_s;
 }
 
 /// Peak |x|, sum and sum of squares of a slice, in eight independent lanes
@@ -315,6 +417,43 @@ pub fn transients(levels: &Levels) -> Transients {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Levels of channels pushed in pieces of any size (one sample, a
+    /// block and a bit, a second, the whole) are the levels of the whole,
+    /// bit for bit; and the clipped runs counted after them too.
+    #[test]
+    fn levels_streamed_in_pieces_are_the_whole_levels() {
+        let rate = 44_100;
+        let n = 30_011;
+        let channels: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..n)
+                    .map(|i| {
+                        let x = 1.3 * (0.002 * i as f32 + c as f32).sin() + 0.003;
+                        // Clipped at ±1 (flat runs), with a quieter stretch.
+                        let g = if (10_000..14_000).contains(&i) { 0.2 } else { 1.0 };
+                        (g * x).clamp(-1.0, 1.0)
+                    })
+                    .collect()
+            })
+            .collect();
+        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+        let whole = measure(&slices, rate);
+        assert!(whole.clipped_runs > 0, "the case has clipped runs");
+        for piece in [1usize, 7, 221, 222, 48_000, n] {
+            let mut s = LevelsStream::new(2, rate);
+            let mut at = 0;
+            while at < n {
+                let end = (at + piece).min(n);
+                let block: Vec<&[f32]> = slices.iter().map(|c| &c[at..end]).collect();
+                s.push(&block);
+                at = end;
+            }
+            let mut got = s.finish();
+            count_clipping(&mut got, &slices, rate);
+            assert_eq!(got, whole, "pieces of {piece}");
+        }
+    }
 
     /// Uniform noise in [−1, 1) from a linear congruential generator
     /// (Numerical Recipes' constants): the same every run.

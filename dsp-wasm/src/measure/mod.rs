@@ -159,6 +159,89 @@ pub fn measure_peaks(audio: &AudioBuffer, mut progress: impl FnMut(Stage, f64)) 
     }
 }
 
+/// The helper Worker's part of a split analysis, measured on a track that
+/// arrives in blocks as a decoder hands them out, so the track is never
+/// held: the true-peak series of [`PeakPart`] (per 100 ms sub-block, max
+/// over channels; [`true_peak::SeriesStream`]) and its sample levels but the
+/// clipped runs ([`levels::LevelsStream`]). Both are exactly
+/// [`measure_peaks`]'s of the blocks joined; the engine, which holds the
+/// track, counts the clipped runs ([`StreamedPeaks::into_part`]).
+#[derive(Clone, Debug)]
+pub struct PeakStream {
+    series: Vec<true_peak::SeriesStream>,
+    levels: levels::LevelsStream,
+}
+
+impl PeakStream {
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        let sub = loudness::sub_block_len(sample_rate.max(1));
+        PeakStream {
+            series: vec![true_peak::SeriesStream::new(sub); channels],
+            levels: levels::LevelsStream::new(channels, sample_rate.max(1)),
+        }
+    }
+
+    /// The next block: the same number of frames for every channel.
+    pub fn push(&mut self, block: &[Vec<f32>]) {
+        for (s, x) in self.series.iter_mut().zip(block) {
+            s.push(x);
+        }
+        self.levels.push(block);
+    }
+
+    pub fn finish(self) -> StreamedPeaks {
+        let mut true_peak_series: Vec<f32> = Vec::new();
+        for s in self.series {
+            let c = s.finish();
+            if true_peak_series.is_empty() {
+                true_peak_series = vec![0.0; c.len()];
+            }
+            for (a, b) in true_peak_series.iter_mut().zip(c) {
+                *a = a.max(b);
+            }
+        }
+        StreamedPeaks {
+            true_peak_series,
+            levels: self.levels.finish(),
+        }
+    }
+}
+
+/// What [`PeakStream`] measured: [`PeakPart`] but the clipped runs and the
+/// transients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamedPeaks {
+    pub true_peak_series: Vec<f32>,
+    /// Clipped runs not counted.
+    pub levels: Levels,
+}
+
+impl StreamedPeaks {
+    /// The peak half of `audio`, the track these were measured on: its
+    /// clipped runs counted ([`levels::count_clipping`], which reads only
+    /// the blocks near the peak) and its transients.
+    pub fn into_part(self, audio: &AudioBuffer) -> PeakPart {
+        let mut levels = self.levels;
+        levels::count_clipping(&mut levels, &audio.as_slices(), audio.sample_rate.max(1));
+        let transients = levels::transients(&levels);
+        PeakPart {
+            true_peak_series: self.true_peak_series,
+            levels,
+            transients,
+        }
+    }
+
+    /// Whether these fit `audio` (a helper's measure of another file, or of
+    /// a file decoded differently, does not).
+    pub fn fits(&self, audio: &AudioBuffer) -> bool {
+        let rate = audio.sample_rate.max(1);
+        let frames = audio.frames();
+        self.true_peak_series.len() == frames.div_ceil(loudness::sub_block_len(rate))
+            && self.levels.dc_offset.len() == audio.num_channels()
+            && (self.levels.block_s - levels::PEAK_BLOCK_S).abs() < 1e-3
+    }
+}
+
 /// Measures the [`LoudnessPart`]. `progress(stage, fraction of this part)`.
 pub fn measure_loudness(
     audio: &AudioBuffer,

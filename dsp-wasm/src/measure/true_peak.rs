@@ -522,6 +522,97 @@ pub fn true_peak_series(x: &[f32], chunk: usize) -> Vec<f32> {
     true_peak_series_range(x, chunk, 0..n_chunks)
 }
 
+/// [`true_peak_series`] of a channel that arrives in pieces of any length
+/// (as a decoder hands them out), holding only the chunk being filled and
+/// the `WINDOW − 1` samples before it that its windows reach back to: the
+/// helper Worker measures a long track's true peak while reading it,
+/// without keeping the track. [`SeriesStream::finish`] gives exactly
+/// [`true_peak_series`] of the samples joined: every chunk is interpolated
+/// over the same samples as there, the head and tail windows the same way.
+#[derive(Clone, Debug)]
+pub struct SeriesStream {
+    chunk: usize,
+    /// The open chunk's samples after the `history` samples before it.
+    buf: Vec<f32>,
+    history: usize,
+    /// The first `2·WINDOW` samples (all of them while a chunk is shorter
+    /// than a window): the head's windows, and the whole of a tiny input.
+    first: Vec<f32>,
+    len: usize,
+    out: Vec<f32>,
+}
+
+impl SeriesStream {
+    /// A stream measured per `chunk` samples (at least 1).
+    pub fn new(chunk: usize) -> Self {
+        let chunk = chunk.max(1);
+        SeriesStream {
+            chunk,
+            buf: Vec::with_capacity(chunk + WINDOW),
+            history: 0,
+            first: Vec::with_capacity(2 * WINDOW),
+            len: 0,
+            out: Vec::new(),
+        }
+    }
+
+    /// Chunks shorter than a window are measured on the whole at the end.
+    fn whole_at_end(&self) -> bool {
+        self.chunk < WINDOW
+    }
+
+    /// The next samples of the channel.
+    pub fn push(&mut self, mut x: &[f32]) {
+        self.len += x.len();
+        if self.whole_at_end() {
+            self.first.extend_from_slice(x);
+            return;
+        }
+        let k = (2 * WINDOW).saturating_sub(self.first.len()).min(x.len());
+        self.first.extend_from_slice(&x[..k]);
+        while !x.is_empty() {
+            let k = (self.chunk - (self.buf.len() - self.history)).min(x.len());
+            self.buf.extend_from_slice(&x[..k]);
+            x = &x[k..];
+            if self.buf.len() - self.history == self.chunk {
+                self.close();
+            }
+        }
+    }
+
+    /// Measures the open chunk (full, or the last one's rest) and keeps the
+    /// samples the next chunk's windows reach back to.
+    fn close(&mut self) {
+        let p = self.buf[self.history..]
+            .iter()
+            .fold(0.0f32, |m, s| m.max(s.abs()));
+        // Chunk 0 has no history: its windows start at sample WINDOW − 1,
+        // that is, over the buffer from its start (as in the whole series).
+        self.out.push(peak_windows(&self.buf, p));
+        let keep = (WINDOW - 1).min(self.buf.len());
+        self.buf.drain(..self.buf.len() - keep);
+        self.history = keep;
+    }
+
+    /// The series, as [`true_peak_series`] of every sample pushed.
+    pub fn finish(mut self) -> Vec<f32> {
+        if self.whole_at_end() || self.len < 2 * WINDOW {
+            return true_peak_series(&self.first, self.chunk);
+        }
+        if self.buf.len() > self.history {
+            self.close();
+        }
+        let mut head = [0.0f32; 2 * (WINDOW - 1)];
+        head[WINDOW - 1..].copy_from_slice(&self.first[..WINDOW - 1]);
+        self.out[0] = peak_windows(&head, self.out[0]);
+        let mut tail = [0.0f32; 2 * (WINDOW - 1) + 1];
+        tail[..WINDOW - 1].copy_from_slice(&self.buf[self.buf.len() - (WINDOW - 1)..]);
+        let last = self.out.len() - 1;
+        self.out[last] = peak_windows(&tail, self.out[last]);
+        self.out
+    }
+}
+
 /// [`true_peak_series`] for the chunks in `chunks` only (so long files can be
 /// measured piecewise, reporting progress in between). Concatenating the
 /// results of consecutive ranges equals the whole series.
@@ -592,6 +683,44 @@ pub fn true_peak(channels: &[&[f32]]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The series of a channel pushed in pieces of any size is the series of
+    /// the whole, bit for bit: tiny inputs, a partial last chunk, chunks
+    /// shorter than a window, pieces of one sample and of several chunks.
+    #[test]
+    fn a_series_streamed_in_pieces_is_the_whole_series() {
+        let mut state = 0x2545_f491_u32;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for &len in &[0usize, 1, 40, 63, 64, 65, 200, 4800, 9600, 12_345] {
+            // Loud band-limited-ish material with overs between the samples.
+            let x: Vec<f32> = (0..len)
+                .map(|i| {
+                    let t = i as f32;
+                    0.9 * (0.6 * t).sin() + 0.1 * ((next() % 1000) as f32 / 500.0 - 1.0)
+                })
+                .collect();
+            for &chunk in &[1usize, 7, 31, 32, 33, 100, 4800] {
+                let whole = true_peak_series(&x, chunk);
+                for &piece in &[1usize, 5, 32, 99, 4800, 20_000] {
+                    let mut s = SeriesStream::new(chunk);
+                    for p in x.chunks(piece) {
+                        s.push(p);
+                    }
+                    let got = s.finish();
+                    assert_eq!(
+                        got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        whole.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                        "len {len}, chunk {chunk}, pieces of {piece}"
+                    );
+                }
+            }
+        }
+    }
 
     /// Straightforward reference: every window one by one, zeros around.
     fn reference(x: &[f32]) -> f32 {
