@@ -105,12 +105,9 @@ impl LevelsStream {
             }
         }
         while i + self.block <= n {
-            let blocks: Vec<&[f32]> = channels
-                .iter()
-                .map(|c| &c.as_ref()[i..i + self.block])
-                .collect();
-            self.add_block(&blocks);
-            i += self.block;
+            let (lo, hi) = (i, i + self.block);
+            self.add_block(channels.iter().map(|c| &c.as_ref()[lo..hi]));
+            i = hi;
         }
         if i < n {
             for (o, c) in self.open.iter_mut().zip(channels) {
@@ -121,8 +118,7 @@ impl LevelsStream {
 
     fn close_open(&mut self) {
         let open = std::mem::take(&mut self.open);
-        let blocks: Vec<&[f32]> = open.iter().map(Vec::as_slice).collect();
-        self.add_block(&blocks);
+        self.add_block(open.iter().map(Vec::as_slice));
         self.open = open;
         for o in &mut self.open {
             o.clear();
@@ -131,10 +127,10 @@ impl LevelsStream {
 
     /// One block of every channel: its peak, its mean square over the
     /// channels, each channel's sum.
-    fn add_block(&mut self, blocks: &[&[f32]]) {
-        let nch = blocks.len() as f32;
+    fn add_block<'a>(&mut self, blocks: impl Iterator<Item = &'a [f32]>) {
+        let nch = self.sums.len() as f32;
         let (mut peak, mut ms) = (0.0f32, 0.0f32);
-        for (c, x) in blocks.iter().enumerate() {
+        for (c, x) in blocks.enumerate() {
             let (p, s, e) = peak_sum_energy(x);
             self.sums[c] += f64::from(s);
             peak = peak.max(p);
@@ -431,7 +427,11 @@ mod tests {
                     .map(|i| {
                         let x = 1.3 * (0.002 * i as f32 + c as f32).sin() + 0.003;
                         // Clipped at ±1 (flat runs), with a quieter stretch.
-                        let g = if (10_000..14_000).contains(&i) { 0.2 } else { 1.0 };
+                        let g = if (10_000..14_000).contains(&i) {
+                            0.2
+                        } else {
+                            1.0
+                        };
                         (g * x).clamp(-1.0, 1.0)
                     })
                     .collect()
