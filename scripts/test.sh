@@ -82,14 +82,16 @@ node tests/bench/long_file_memory.mjs 10 96000 --check 2.5 --again 2.6 --no-room
 # analysis: 2.32-2.78x between runs, bound 2.9.
 node tests/bench/long_file_memory.mjs 8 48000 --check 2.7 --no-room 3.3
 # 10 min as an MP3 (320 kbit/s, its decode kept as 24-bit integers of its
-# own peak, audio::Stored::lossy) and as a 32-bit float WAV: 2.61-2.70x
-# (the peak now in the MP3's analysis: the decoder Worker's blocks beside
-# the engine's decode) and 2.18-2.37x (3.14x / 3.17x until session 35). The
+# own peak, audio::Stored::lossy) and as a 32-bit float WAV: 2.37-2.41x
+# (session 41: the helper Worker measures the decoder Worker's blocks as
+# they come instead of gathering a copy, the analysis alone 2.54x ->
+# 1.54-2.18x, the peak now in the mastering; 2.51-2.70x before, bound 3.0)
+# and 2.18-2.37x (3.14x / 3.17x until session 35). The
 # float WAV's analysis peak varies: 28 of 29 runs on the development
 # machine 2.18-2.37x, one 2.72x; a clean-clone CI run of session 36, with a
 # judgement evaluation running beside it, 2.99x. Its bound is set on that
 # spread, not on the typical run.
-node tests/bench/long_file_memory.mjs 10 48000 --format mp3 --check 3.0 --no-room 3.25
+node tests/bench/long_file_memory.mjs 10 48000 --format mp3 --check 2.8 --no-room 3.25
 node tests/bench/long_file_memory.mjs 10 48000 --format f32 --check 3.05 --no-room 3.3
 
 step "the main flow in Firefox ESR and WebKitGTK"

@@ -114,9 +114,10 @@ async fn needs_decoders(file: &web_sys::File) -> bool {
 }
 
 /// Sends one block on: the engine's copy, and the helper's (`spare`) if
-/// there is one. Returns whether the helper got it.
+/// there is one, which the helper measures as it comes (`measure`, with the
+/// sample rate) instead of gathering it. Returns whether the helper got it.
 fn forward_block(key: u32, data: &JsValue) -> bool {
-    let block = |channels: JsValue| {
+    let block = |channels: JsValue, measure: bool| {
         let buffers: Array = Array::from(&channels)
             .iter()
             .filter_map(|a| a.dyn_into::<js_sys::Float32Array>().ok())
@@ -127,16 +128,18 @@ fn forward_block(key: u32, data: &JsValue) -> bool {
             ("stream", key.into()),
             ("channels", channels),
             ("frames", protocol::get(data, "frames")),
+            ("measure", measure.into()),
+            ("sampleRate", protocol::get(data, "sampleRate")),
         ]);
         (JsValue::from(msg), buffers)
     };
-    let (msg, transfer) = block(protocol::get(data, "channels"));
+    let (msg, transfer) = block(protocol::get(data, "channels"), false);
     worker_client::send(msg, transfer);
     let spare = protocol::get(data, "spare");
     if !spare.is_object() {
         return false;
     }
-    let (msg, transfer) = block(spare);
+    let (msg, transfer) = block(spare, true);
     worker_client::send_to_helper_raw(msg, transfer)
 }
 

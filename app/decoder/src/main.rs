@@ -63,6 +63,7 @@ fn decode(id: f64, data: &JsValue) -> Result<BlocksDecoded, String> {
             ("id", id.into()),
             ("channels", channels.into()),
             ("spare", spare),
+            ("sampleRate", facts.sample_rate.into()),
             (
                 "frames",
                 facts

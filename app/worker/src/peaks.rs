@@ -82,7 +82,9 @@ pub fn on_measure_peaks(id: f64, data: &JsValue) {
 /// Frames per decoded block the measures are fed (about a second).
 const BLOCK_FRAMES: usize = 48_000;
 
-/// The [`PeakStream`] measures of the file (or samples) in `data`.
+/// The [`PeakStream`] measures of the file (or samples) in `data`. The
+/// engine checks they fit its own copy of the track
+/// ([`StreamedPeaks::fits`]) before it uses them.
 fn streamed(data: &JsValue, name: &str) -> Option<StreamedPeaks> {
     let file = protocol::get(data, "file");
     if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
@@ -103,6 +105,14 @@ fn streamed(data: &JsValue, name: &str) -> Option<StreamedPeaks> {
         )
         .ok()?;
         return stream.map(PeakStream::finish);
+    }
+    // Samples forwarded from the decoder Worker: measured as they came.
+    let pcm = protocol::get(data, "pcm");
+    if pcm.is_object() {
+        let stream = protocol::get_f64(&pcm, "stream");
+        if let Some(measured) = crate::incoming::take_measured(stream) {
+            return Some(measured);
+        }
     }
     let d = decode_message(data, name).ok()?;
     let mut stream = PeakStream::new(d.audio.num_channels(), d.audio.sample_rate);
