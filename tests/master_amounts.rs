@@ -116,3 +116,69 @@ fn amounts_scale_the_moves_and_the_master_still_holds() {
     )
     .is_err());
 }
+
+/// A peak control (a fast limiter some dB under the track's highest peak)
+/// is a move with an amount like any other: its slider scales its depth
+/// under the peak. Measured on the rendered module by the true-peak meter
+/// (conformance-tested against ITU-R BS.1770-4's test signals): at 50 % the
+/// track's peak sits half as far under the input's.
+#[test]
+fn a_peak_control_is_scaled_by_its_depth_under_the_peak() {
+    use dsp_wasm::chain::{render, Chain};
+    let mix = clean(SR, 8.0);
+    let options = MasterOptions::default();
+    let m = master(&mix, &options, None, |_, _| {}).unwrap();
+    let peak = to_db(f64::from(true_peak(&mix.as_slices())));
+    let depth = 3.0;
+    let control = Module::Limiter {
+        ceiling_dbtp: ((peak - depth) * 10.0).round() / 10.0,
+        lookahead_ms: 2.0,
+        release_ms: 30.0,
+    };
+    // The master's report with one corrective move: this peak control, as
+    // the decide loop records it.
+    let mut previous = m.report.clone();
+    previous
+        .decisions
+        .retain(|d| d.params.get("module_index").is_none());
+    let mut params = serde_json::to_value(&control).unwrap();
+    params["module_index"] = 0.into();
+    params["amount_param"] = "ceiling_dbtp".into();
+    params["under_peak_dbtp"] = peak.into();
+    previous.decisions.insert(
+        0,
+        dsp_wasm::report::Decision {
+            r#move: "peak_control".into(),
+            label: format!("peak control {depth:.1} dB under the highest peak"),
+            params,
+            addresses: vec!["transient_spikes".into()],
+            why: String::new(),
+            trade_off: String::new(),
+        },
+    );
+    let corrections = Chain::new(vec![control.clone()]);
+    let peak_after = |a: f64| {
+        let r = rescale(&mix, &options, &previous, &corrections, &[a], |_, _| {}).unwrap();
+        let module = r.report.chain.modules[0].clone();
+        let label = &r.report.decisions[0].label;
+        assert!(
+            a == 1.0 || label.ends_with(&format!("at {:.0} %", a * 100.0)),
+            "{label}"
+        );
+        let out = render(&Chain::new(vec![module]), &mix).unwrap();
+        to_db(f64::from(true_peak(&out.as_slices())))
+    };
+    let (full, half, none) = (peak_after(1.0), peak_after(0.5), peak_after(0.0));
+    assert!(
+        (peak - full - depth).abs() < 0.2,
+        "at 100 %: {peak:.2} → {full:.2} dBTP"
+    );
+    assert!(
+        (peak - half - depth / 2.0).abs() < 0.2,
+        "at 50 %: {peak:.2} → {half:.2} dBTP"
+    );
+    assert!(
+        (peak - none).abs() < 0.1,
+        "at 0 % nothing shaved: {peak:.2} → {none:.2} dBTP"
+    );
+}

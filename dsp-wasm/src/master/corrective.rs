@@ -400,9 +400,11 @@ fn keep(
             ""
         }
     ));
-    state
-        .decisions
-        .push(decision(&m, state.track.modules().len()));
+    state.decisions.push(decision(
+        &m,
+        state.track.modules().len(),
+        state.report.loudness.true_peak_dbtp,
+    ));
     // A partial improvement let its render go (see [`Trial`]): the same
     // module over the same track renders the same samples again.
     state.track.keep(Chain::new(vec![m.module]), audio)?;

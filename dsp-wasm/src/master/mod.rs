@@ -223,11 +223,25 @@ fn severity_summary(s: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
         .collect()
 }
 
-fn decision(m: &Move, module_index: usize) -> Decision {
+/// A kept move as a decision. `peak_dbtp` is the highest true peak of the
+/// track the move was judged on: a corrective limiter (a peak control) is
+/// set that far under it, and its amount scales that depth
+/// ([`rescale::scaled_module`]), so the decision records it.
+fn decision(m: &Move, module_index: usize, peak_dbtp: Option<f64>) -> Decision {
     let mut params = serde_json::to_value(&m.module).unwrap_or_else(|_| json!({}));
     if let Some(obj) = params.as_object_mut() {
         obj.insert("module_index".into(), json!(module_index));
-        if let Some((name, _)) = m.module.amount() {
+        // A limiter's amount is its depth under that peak: with no peak to
+        // scale under, it has no amount to offer.
+        let scalable = match (&m.module, peak_dbtp.filter(|p| p.is_finite())) {
+            (chain::Module::Limiter { .. }, Some(p)) => {
+                obj.insert(rescale::UNDER_PEAK_PARAM.into(), json!(p));
+                true
+            }
+            (chain::Module::Limiter { .. }, None) => false,
+            _ => true,
+        };
+        if let Some((name, _)) = m.module.amount().filter(|_| scalable) {
             obj.insert("amount_param".into(), json!(name));
         }
     }

@@ -1,7 +1,8 @@
 //! Scaling the decided moves: the artist sets an amount per corrective move
 //! (0 = off, 1 = as decided, up to [`MAX_AMOUNT`]), and the whole track is
 //! checked again — the corrective chain re-rendered with each move's amount
-//! parameter scaled ([`Module::scaled`]), the loudness stage re-run on the
+//! parameter scaled ([`Module::scaled`]; a peak control its depth under the
+//! peak it was set under, [`scaled_module`]), the loudness stage re-run on the
 //! result (the master still reaches its target under its ceiling), delivered
 //! and verified exactly as a fresh master, and analysed again, so the
 //! report, the risks left and what is heard all follow the new amounts.
@@ -19,6 +20,7 @@ use super::{
 };
 use crate::audio::Samples;
 use crate::chain::{Chain, Module};
+use crate::dsp::limiter::SAFETY_MARGIN_DB;
 use crate::error::{Error, Result};
 use crate::measure::AnalysisOptions;
 use crate::progress::Stage;
@@ -26,6 +28,51 @@ use crate::report::{analyze, Decision, Iteration, MasterReport, Source};
 
 /// Largest amount a move can be scaled to (150 %).
 pub const MAX_AMOUNT: f64 = 1.5;
+
+/// The decision parameter holding the highest true peak (dBTP) a corrective
+/// limiter — a peak control — was set under.
+pub const UNDER_PEAK_PARAM: &str = "under_peak_dbtp";
+
+/// `m` with its amount scaled by `amount` ([`Module::scaled`]). A corrective
+/// limiter (a peak control, "2.0 dB under the highest peak") has its depth
+/// under `under_peak_dbtp` scaled: at 50 % it sits half as far under the
+/// peak, at 0 % on it (shaving nothing; the depth is counted to where the
+/// limiter aims, [`SAFETY_MARGIN_DB`] under its ceiling). The delivery's true-peak limiter is
+/// not a corrective move and is never scaled; a limiter with no recorded
+/// peak stays as it is.
+pub fn scaled_module(m: &Module, amount: f64, under_peak_dbtp: Option<f64>) -> Module {
+    match (m, under_peak_dbtp) {
+        (
+            Module::Limiter {
+                ceiling_dbtp,
+                lookahead_ms,
+                release_ms,
+            },
+            Some(peak),
+        ) if peak.is_finite() && amount != 1.0 => {
+            // The depth to where the limiter aims, its safety margin under
+            // the ceiling: at 0 % that aim is the peak itself.
+            let depth = (peak - ceiling_dbtp + SAFETY_MARGIN_DB).max(0.0);
+            let ceiling = (peak - depth * amount.max(0.0) + SAFETY_MARGIN_DB).clamp(-30.0, 0.0);
+            Module::Limiter {
+                ceiling_dbtp: (ceiling * 100.0).round() / 100.0,
+                lookahead_ms: *lookahead_ms,
+                release_ms: *release_ms,
+            }
+        }
+        _ => m.scaled(amount),
+    }
+}
+
+/// The peak a corrective module was set under, from its decision (see
+/// [`UNDER_PEAK_PARAM`]).
+fn under_peak(previous: &MasterReport, index: usize) -> Option<f64> {
+    previous
+        .decisions
+        .iter()
+        .find(|d| d.params.get("module_index").and_then(|v| v.as_u64()) == Some(index as u64))
+        .and_then(|d| d.params.get(UNDER_PEAK_PARAM)?.as_f64())
+}
 
 /// Re-masters `input` with the corrective moves of `previous` (its
 /// [`Mastered::corrections`] are `corrections`) scaled by `amounts`, one per
@@ -86,7 +133,8 @@ pub(super) fn rescale_holding(
         .modules
         .iter()
         .zip(&amounts)
-        .map(|(m, &a)| m.scaled(a))
+        .enumerate()
+        .map(|(i, (m, &a))| scaled_module(m, a, under_peak(previous, i)))
         .collect();
 
     progress(Stage::Analyse, 0.0);
@@ -178,7 +226,7 @@ fn scaled_decision(d: &Decision, modules: &[Module], amounts: &[f64]) -> Option<
     let amount = amounts[index];
     let mut params = serde_json::to_value(module).unwrap_or_else(|_| json!({}));
     if let (Some(obj), Some(old)) = (params.as_object_mut(), d.params.as_object()) {
-        for key in ["module_index", "amount_param"] {
+        for key in ["module_index", "amount_param", UNDER_PEAK_PARAM] {
             if let Some(v) = old.get(key) {
                 obj.insert(key.into(), v.clone());
             }
@@ -196,4 +244,41 @@ fn scaled_decision(d: &Decision, modules: &[Module], amounts: &[f64]) -> Option<
         label,
         ..d.clone()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEAK_CONTROL: Module = Module::Limiter {
+        ceiling_dbtp: -4.0,
+        lookahead_ms: 2.0,
+        release_ms: 30.0,
+    };
+
+    fn ceiling(m: &Module) -> f64 {
+        match m {
+            Module::Limiter { ceiling_dbtp, .. } => *ceiling_dbtp,
+            _ => panic!("not a limiter: {m:?}"),
+        }
+    }
+
+    #[test]
+    fn a_peak_control_scales_its_depth_under_the_peak() {
+        // Set 2 dB under a −2 dBTP peak.
+        let at = |a| ceiling(&scaled_module(&PEAK_CONTROL, a, Some(-2.0)));
+        assert_eq!(at(1.0), -4.0);
+        // The depth counts to the limiter's aim, 0.1 dB under its ceiling.
+        assert_eq!(at(0.5), -2.95);
+        assert_eq!(at(0.0), -1.9);
+        assert_eq!(at(1.5), -5.05);
+        // Never over 0 dBTP, however hot the input was.
+        assert_eq!(ceiling(&scaled_module(&PEAK_CONTROL, 0.0, Some(1.5))), 0.0);
+        // With no recorded peak, or at 100 %, the module as decided.
+        assert_eq!(scaled_module(&PEAK_CONTROL, 0.5, None), PEAK_CONTROL);
+        assert_eq!(scaled_module(&PEAK_CONTROL, 1.0, Some(-2.0)), PEAK_CONTROL);
+        // Every other module as `Module::scaled` has it.
+        let gain = Module::Gain { gain_db: -2.0 };
+        assert_eq!(scaled_module(&gain, 0.5, Some(-2.0)), gain.scaled(0.5));
+    }
 }
