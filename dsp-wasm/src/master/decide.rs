@@ -446,6 +446,24 @@ fn q_for_band(lo: f64, hi: f64) -> f64 {
 }
 
 /// A numeric evidence field of a risk.
+/// The excess (dB) a band cut for `mud` or `harshness` is sized from: its
+/// excess over the track's tilt; for a major reading, the score when larger
+/// — a bump over the neighbouring ranges can make the reading major while
+/// the band sits near the tilt (a lifted band of a dark track), and a cut
+/// sized from that small excess stopped at its largest re-size (twice the
+/// proposal) with the bump half there. A minor reading keeps the touch it
+/// had: its dynamic cut's threshold follows the excess too, and a larger
+/// one would act more often on a recording within the spread of records.
+fn band_excess_db(risk: &Risk) -> f64 {
+    let excess = ev(risk, "excess_db").unwrap_or(3.0);
+    let sized = if risk.level >= Level::Major {
+        excess.max(ev(risk, "score_db").unwrap_or(f64::NEG_INFINITY))
+    } else {
+        excess
+    };
+    sized.max(1.0)
+}
+
 fn ev(risk: &Risk, key: &str) -> Option<f64> {
     risk.evidence
         .get(key)
@@ -1034,7 +1052,7 @@ impl Proposer<'_> {
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
         let (fc, lo, hi) = band_centre(risk, 150.0, 500.0);
         let q = q_for_band(lo, hi).max(0.7);
-        let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+        let excess = band_excess_db(risk);
         let cut = (excess * 0.9).clamp(2.0, 6.0) * k;
         let below = excess * 0.5;
         vec![
@@ -1075,7 +1093,7 @@ impl Proposer<'_> {
                 let (fc, lo, hi) = band_centre(risk, 2500.0, 8000.0);
                 (fc, q_for_band(lo, hi).max(0.7))
             });
-        let excess = ev(risk, "excess_db").unwrap_or(3.0).max(1.0);
+        let excess = band_excess_db(risk);
         let cut = (excess * 0.9).clamp(2.5, 7.0) * k;
         let below = excess * 0.5;
         vec![
@@ -1946,6 +1964,31 @@ mod tests {
         // Re-sizing a minor risk's move never goes past its cap.
         let cands = [shelf(-1.0)];
         assert_eq!(resize(&cands, &[Some(0.2)], 0, 0.3, Level::Minor), None);
+    }
+
+    /// A band reading made major by its bump over the neighbours, with the
+    /// band near the track's tilt, is cut by what made it major; a minor
+    /// one keeps the touch its excess asks for.
+    #[test]
+    fn a_major_band_reading_is_cut_by_its_score() {
+        let risk = |id: &str, severity: f64| {
+            crate::risks::make(
+                id,
+                severity,
+                "",
+                String::new(),
+                vec![[0.0, 1.0]],
+                None,
+                &[],
+                vec![
+                    ("excess_db", crate::risks::num(1.2)),
+                    ("score_db", crate::risks::num(7.1)),
+                ],
+            )
+        };
+        assert_eq!(band_excess_db(&risk("harshness", 0.61)), 7.1);
+        assert_eq!(band_excess_db(&risk("harshness", 0.4)), 1.2);
+        assert_eq!(band_excess_db(&risk("mud", 0.7)), 7.1);
     }
 
     #[test]
