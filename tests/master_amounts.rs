@@ -182,3 +182,65 @@ fn a_peak_control_is_scaled_by_its_depth_under_the_peak() {
         "at 0 % nothing shaved: {peak:.2} → {none:.2} dBTP"
     );
 }
+
+/// A "mono below N Hz" move is scaled by how far up the lows are made mono:
+/// at 50 % the side below half the frequency goes and the side just under
+/// the full frequency stays; at 0 % nothing changes. Measured on the side
+/// channel `(L − R)/2` of the rendering, tone by tone (each tone's level
+/// from its own DFT bin, not the engine's meters).
+#[test]
+fn mono_lows_are_scaled_by_their_frequency() {
+    use dsp_wasm::chain::{render, Chain, FlipLow};
+    use std::f64::consts::TAU;
+    let frames = SR as usize * 2;
+    // Side tones at 40 and 100 Hz (opposite in the two channels) over an
+    // in-phase 1 kHz.
+    let tone = |f: f64, i: usize| (TAU * f * i as f64 / f64::from(SR)).sin();
+    let side = |i: usize| 0.2 * tone(40.0, i) + 0.2 * tone(100.0, i);
+    let left: Vec<f32> = (0..frames)
+        .map(|i| (side(i) + 0.2 * tone(1000.0, i)) as f32)
+        .collect();
+    let right: Vec<f32> = (0..frames)
+        .map(|i| (-side(i) + 0.2 * tone(1000.0, i)) as f32)
+        .collect();
+    let input = dsp_wasm::AudioBuffer {
+        sample_rate: SR,
+        channels: vec![left, right],
+    };
+    // Level of the side channel at `f`, dB, over the last second.
+    let side_db = |a: &dsp_wasm::AudioBuffer, f: f64| {
+        let (mut re, mut im) = (0.0, 0.0);
+        for i in frames / 2..frames {
+            let s = f64::from(a.channels[0][i] - a.channels[1][i]) / 2.0;
+            re += s * tone(f, i);
+            im += s * (TAU * f * i as f64 / f64::from(SR)).cos();
+        }
+        to_db((re * re + im * im).sqrt() / (frames / 2) as f64 * 2.0)
+    };
+    let mono = Module::StereoImage {
+        mono_below_hz: 120.0,
+        flip_low: FlipLow::None,
+        width: 1.0,
+        balance_db: 0.0,
+    };
+    let at = |a: f64| render(&Chain::new(vec![mono.scaled(a)]), &input).unwrap();
+    let (full, half, none) = (at(1.0), at(0.5), at(0.0));
+    let (s40, s100) = (side_db(&input, 40.0), side_db(&input, 100.0));
+    // Mono below 120 Hz (a 4th-order Linkwitz–Riley split): the 40 Hz side
+    // goes, the 100 Hz one falls by the split's ~10 dB there.
+    let (f40, f100) = (side_db(&full, 40.0), side_db(&full, 100.0));
+    assert!(
+        f40 < s40 - 20.0 && f100 < s100 - 6.0,
+        "at 100 %: 40 Hz {s40:.2} → {f40:.2}, 100 Hz {s100:.2} → {f100:.2} dB"
+    );
+    assert!(
+        side_db(&half, 40.0) < s40 - 10.0,
+        "at 50 % (mono below 60 Hz) the 40 Hz side goes"
+    );
+    assert!(
+        side_db(&half, 100.0) > s100 - 2.0,
+        "at 50 % the 100 Hz side stays: {:.2} vs {s100:.2} dB",
+        side_db(&half, 100.0)
+    );
+    assert!((side_db(&none, 40.0) - s40).abs() < 0.1 && (side_db(&none, 100.0) - s100).abs() < 0.1);
+}

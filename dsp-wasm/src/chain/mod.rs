@@ -41,8 +41,12 @@ mod tests {
                 | Module::LowControl { max_cut_db, .. } => *max_cut_db = 24.0,
                 Module::SpikeControl { max_cut_db, .. } => *max_cut_db = 48.0,
                 Module::StereoImage {
-                    width, balance_db, ..
+                    mono_below_hz,
+                    width,
+                    balance_db,
+                    ..
                 } => {
+                    *mono_below_hz = MAX_MONO_BELOW_HZ;
                     *width = 0.0;
                     *balance_db = 12.0;
                 }
@@ -59,6 +63,19 @@ mod tests {
                 if !matches!(m, Module::StereoImage { .. } | Module::Limiter { .. }) {
                     assert_eq!(a, 0.0, "{m:?} at 0 %");
                 }
+            }
+            // A stereo image at 0 % leaves the image as it is: no mono
+            // lows, no flip, width 1, no balance.
+            if let Module::StereoImage { .. } = m {
+                assert_eq!(
+                    m.scaled(0.0),
+                    Module::StereoImage {
+                        mono_below_hz: 0.0,
+                        flip_low: FlipLow::None,
+                        width: 1.0,
+                        balance_db: 0.0,
+                    }
+                );
             }
         }
     }

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 /// Version tag of the chain format.
 pub const CHAIN_FORMAT: &str = "preflight.chain/1";
 
+/// Highest frequency a stereo image module makes the lows mono below, Hz.
+pub const MAX_MONO_BELOW_HZ: f64 = 1000.0;
+
 /// An ordered list of processing modules.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Chain {
@@ -264,7 +267,8 @@ impl Module {
     }
 
     /// This module with its amount scaled by `factor` (0 = no effect, 1 = as
-    /// decided). Width scales its *deviation* from 1, balance scales too; a
+    /// decided). Width scales its *deviation* from 1, balance and the
+    /// frequency the lows are made mono below scale too; a
     /// limiter's ceiling is not scaled (it is a guarantee, not a taste). An
     /// amount scaled past its module's range stops at the range's end
     /// ([`Module::validate`]): a −24 dB cut at 150 % is a −24 dB cut, not a
@@ -280,10 +284,19 @@ impl Module {
             | Module::LowControl { max_cut_db, .. } => *max_cut_db = (*max_cut_db * f).min(24.0),
             Module::SpikeControl { max_cut_db, .. } => *max_cut_db = (*max_cut_db * f).min(48.0),
             Module::StereoImage {
-                width, balance_db, ..
+                mono_below_hz,
+                flip_low,
+                width,
+                balance_db,
             } => {
                 *width = (1.0 + (*width - 1.0) * f).clamp(0.0, 2.0);
                 *balance_db = (*balance_db * f).clamp(-12.0, 12.0);
+                // Mono lows reach as far up as the amount says: 0 % none
+                // (and no polarity flip, which acts only on them).
+                *mono_below_hz = (*mono_below_hz * f).min(MAX_MONO_BELOW_HZ);
+                if *mono_below_hz <= 0.0 {
+                    *flip_low = FlipLow::None;
+                }
             }
             Module::DcBlocker { .. } | Module::Limiter { .. } => {}
         }
@@ -364,7 +377,7 @@ impl Module {
                 balance_db,
                 ..
             } => {
-                check("mono_below_hz", mono_below_hz, 0.0, 1000.0)?;
+                check("mono_below_hz", mono_below_hz, 0.0, MAX_MONO_BELOW_HZ)?;
                 check("width", width, 0.0, 2.0)?;
                 check("balance_db", balance_db, -12.0, 12.0)
             }
