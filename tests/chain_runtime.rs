@@ -166,10 +166,12 @@ fn scaled_amounts() {
         width: 0.6,
         balance_db: 2.0,
     };
+    // Half the amount: half the width's and the balance's change, and the
+    // lows made mono up to half the frequency.
     assert_eq!(
         m.scaled(0.5),
         Module::StereoImage {
-            mono_below_hz: 120.0,
+            mono_below_hz: 60.0,
             flip_low: FlipLow::Right,
             width: 0.8,
             balance_db: 1.0
