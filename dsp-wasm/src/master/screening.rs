@@ -35,9 +35,14 @@ pub(super) struct Screening {
     /// [`decide::resize`]), when it screened better than any of them; it is
     /// the candidate after the last one (index `cands.len()` in `order`).
     pub(super) resized: Option<decide::Resized>,
-    /// Judged on the whole track only if nothing in `order` is kept (the
-    /// best partial candidate, when a re-sized move goes first).
-    pub(super) fallback: Option<usize>,
+    /// Judged on the whole track only if nothing in `order` is kept: the
+    /// best partial candidate when a re-sized move goes first, then the
+    /// other partial ones, best first. The excerpt is the risk's worst
+    /// moment, where a dynamic move acts most: it can screen better there
+    /// than a static one that does more over the whole track, so a move
+    /// that helped on the excerpt is not dropped unjudged because the one
+    /// ranked above it failed on the whole track.
+    pub(super) fallback: Vec<usize>,
 }
 
 /// Screens `cands` on an excerpt of `audio` around the risk's worst moment:
@@ -89,6 +94,7 @@ pub(super) fn screen(
     let sb = here.get(&risk.id).copied().unwrap_or(0.0);
     let mut order = Vec::new();
     let mut best_partial: Option<(usize, f64)> = None;
+    let mut partials: Vec<(usize, f64)> = Vec::new();
     let mut out = Vec::new();
     let mut resize_out = None;
     let mut resize_note = None;
@@ -101,6 +107,7 @@ pub(super) fn screen(
                 if best_partial.is_none_or(|(_, s)| sa < s) {
                     best_partial = Some((i, sa));
                 }
+                partials.push((i, sa));
             }
             Verdict::Rejected(why) => out.push((i, format!("{why} on {when}"))),
         }
@@ -139,13 +146,15 @@ pub(super) fn screen(
     }
     // The best partial candidate is judged whole after a re-sized move only
     // if that one fails there.
-    let mut fallback = None;
+    let mut fallback = Vec::new();
     if let Some((i, _)) = best_partial {
         if resized.is_some() {
-            fallback = Some(i);
+            fallback.push(i);
         } else {
             order.push(i);
         }
+        partials.sort_by(|a, b| a.1.total_cmp(&b.1));
+        fallback.extend(partials.iter().map(|p| p.0).filter(|&j| j != i));
     }
     // Nothing promising: no whole-track trial, the log says why each failed
     // here — unless the excerpt hardly shows the risk (then it is no fair
@@ -154,7 +163,7 @@ pub(super) fn screen(
         order.push(0);
     }
     for (i, t) in trials.iter().enumerate() {
-        if order.contains(&i) || fallback == Some(i) || out.iter().any(|(j, _)| *j == i) {
+        if order.contains(&i) || fallback.contains(&i) || out.iter().any(|(j, _)| *j == i) {
             continue;
         }
         let sa = t
@@ -183,4 +192,78 @@ pub(super) fn screen(
         excerpt: [start, start + SCREEN_EXCERPT_S],
         resized,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Raw;
+    use super::*;
+    use crate::chain::Module;
+
+    /// A report whose only risk is `mud` at `severity`.
+    fn report(severity: f64) -> Report {
+        let silence = AudioBuffer {
+            sample_rate: 8000,
+            channels: vec![vec![0.0; 8000]; 2],
+        };
+        let mut r = crate::report::analyze(
+            &silence,
+            &crate::report::Source::pcm("x"),
+            &crate::measure::AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        r.risks = vec![crate::risks::make(
+            "mud",
+            severity,
+            "",
+            String::new(),
+            vec![[20.0, 40.0]],
+            None,
+            &[],
+            Vec::new(),
+        )];
+        r
+    }
+
+    fn gain(db: f64) -> Move {
+        Move {
+            module: Module::Gain { gain_db: db },
+            kind: "gain",
+            label: format!("gain {db} dB"),
+            addresses: vec!["mud".into()],
+            why: String::new(),
+            trade_off: String::new(),
+        }
+    }
+
+    /// Every candidate that helped on the excerpt without halving the risk
+    /// stays a candidate for the whole track: the best is judged first, the
+    /// others (best first) if it fails there. Before, the others were
+    /// dropped unjudged, so a long track could be left untouched where a
+    /// short one — every candidate judged whole — got a move.
+    #[test]
+    fn every_move_that_helped_on_the_excerpt_can_still_be_judged_whole() {
+        let audio = AudioBuffer {
+            sample_rate: 8000,
+            channels: vec![vec![0.5; 8000 * 60]; 2],
+        };
+        // The risk follows the level: 0.8 at the track's own.
+        let analyse = |a: &AudioBuffer| {
+            let x = f64::from(a.channels[0][a.frames() / 2]);
+            let raw = Raw {
+                integrated_lufs: None,
+                true_peak_dbtp: 0.0,
+                limited_lufs: None,
+            };
+            (report(0.8 * (x / 0.5).powi(2)), raw)
+        };
+        let risk = &report(0.8).risks[0];
+        // −0.5, −2 and −1 dB: each lowers it, none halves it.
+        let cands = [gain(-0.5), gain(-2.0), gain(-1.0)];
+        let s = screen(risk, &cands, &audio, &analyse, 2).unwrap();
+        assert_eq!(s.order, vec![1]);
+        assert_eq!(s.fallback, vec![2, 0]);
+        assert!(s.screened_out.is_empty(), "{:?}", s.screened_out);
+    }
 }
