@@ -57,7 +57,16 @@ test('a move\'s amount re-masters the track; the file is what the worklet plays'
     const a = m.gain_db ?? m.max_cut_db ?? m.width - 1;
     return Math.abs(a - original / 2) < 1e-9;
   }, { index, original }, { timeout: 60_000 });
-  await page.waitForSelector('#decisions li:has-text("at 50 %")', { timeout: 10_000 });
+  const said = await page.locator('#decisions li:has-text("at 50 %")').first().textContent({ timeout: 10_000 });
+  console.log(`the decision at 50 %: ${said}`);
+  // The words give the amount the move now has, not the one decided.
+  const m = decided.modules[index];
+  if (m.gain_db !== undefined || m.max_cut_db !== undefined) {
+    const half = Math.abs(original) / 2;
+    const numbers = (said.match(/\d+\.\d/g) ?? []).map(Number);
+    assert.ok(numbers.some((n) => Math.abs(n - half) <= 0.051), `"${said}" names ${half.toFixed(2)} dB`);
+    assert.ok(!numbers.some((n) => Math.abs(n - Math.abs(original)) <= 0.051), `"${said}" no longer names the decided ${original} dB`);
+  }
   console.log(`amount change to updated report: ${Date.now() - t0} ms (including Playwright's polling)`);
   const now = { i: await afterValue(page, 'after-integrated'), tp: await afterValue(page, 'after-true-peak') };
   assert.notDeepEqual(now, before, 'the after figures are those of the new master');

@@ -738,7 +738,7 @@ const NARROWER_WHY: &str = "A narrower side channel so less vanishes in mono.";
 
 /// The words for a stereo-image move: "mono below 120 Hz, width 0.8",
 /// "balance +1.0 dB" (the parts that do something).
-fn image_label(m: &Module) -> String {
+pub(super) fn image_label(m: &Module) -> String {
     let Module::StereoImage {
         mono_below_hz,
         flip_low,
@@ -810,7 +810,7 @@ pub fn within_budget(mv: Move, kept: &[Module], level: Level) -> Option<Move> {
 
 /// `label` with the amounts of `old` replaced by those of `new` (the label
 /// prints them with one decimal).
-fn relabel(label: &str, old: &Module, new: &Module) -> String {
+pub(super) fn relabel(label: &str, old: &Module, new: &Module) -> String {
     let mut out = label.to_string();
     let pairs: Vec<(f64, f64)> = match (old, new) {
         (

@@ -167,7 +167,7 @@ pub(super) fn rescale_holding(
     let mut decisions: Vec<Decision> = previous
         .decisions
         .iter()
-        .filter_map(|d| scaled_decision(d, &modules, &amounts))
+        .filter_map(|d| scaled_decision(d, &corrections.modules, &modules, &amounts))
         .collect();
     decisions.extend(loud.decisions.iter().cloned());
 
@@ -219,8 +219,14 @@ pub(super) fn rescale_holding(
 
 /// A corrective decision (one naming a `module_index`) with its module's
 /// new parameters and its amount; `None` for the loudness stage's, which
-/// are decided again.
-fn scaled_decision(d: &Decision, modules: &[Module], amounts: &[f64]) -> Option<Decision> {
+/// are decided again. `decided` are the modules as decided (`modules` as
+/// scaled).
+fn scaled_decision(
+    d: &Decision,
+    decided: &[Module],
+    modules: &[Module],
+    amounts: &[f64],
+) -> Option<Decision> {
     let index = d.params.get("module_index")?.as_u64()? as usize;
     let module = modules.get(index)?;
     let amount = amounts[index];
@@ -233,17 +239,54 @@ fn scaled_decision(d: &Decision, modules: &[Module], amounts: &[f64]) -> Option<
         }
         obj.insert("amount".into(), json!(amount));
     }
-    let base = d.label.split(" — at ").next().unwrap_or(&d.label);
-    let label = if (amount - 1.0).abs() < 1e-9 {
-        base.to_string()
-    } else {
-        format!("{base} — at {:.0} %", amount * 100.0)
+    let under = d.params.get(UNDER_PEAK_PARAM).and_then(|v| v.as_f64());
+    let label = match decided.get(index) {
+        Some(was) => scaled_label(&d.label, was, module, amount, under),
+        None => d.label.clone(),
     };
     Some(Decision {
         params,
         label,
         ..d.clone()
     })
+}
+
+/// The words for a move at `amount`: the decided label (`label`, made for
+/// `was`) with the amounts the scaled module `now` really has, and the share
+/// of the decision it is at ("dynamic cut at 274 Hz, up to −0.8 dB — at 50 %
+/// of the decided amount"); at 0 % the decided words, marked off. A peak
+/// control says its new depth under the peak it was set under (`under`).
+fn scaled_label(
+    label: &str,
+    was: &Module,
+    now: &Module,
+    amount: f64,
+    under: Option<f64>,
+) -> String {
+    let pct = amount * 100.0;
+    if (amount - 1.0).abs() < 1e-9 {
+        return label.to_string();
+    }
+    if amount <= 0.0 {
+        return format!("{label} — off (at 0 %)");
+    }
+    let words = match (was, now, under) {
+        (Module::StereoImage { .. }, _, _) => decide::image_label(now),
+        (
+            Module::Limiter {
+                ceiling_dbtp: c0, ..
+            },
+            Module::Limiter {
+                ceiling_dbtp: c1, ..
+            },
+            Some(peak),
+        ) => {
+            let depth = |c: f64| format!("{:.1} dB under the highest peak", (peak - c).max(0.0));
+            label.replace(&depth(*c0), &depth(*c1))
+        }
+        _ => decide::relabel(label, was, now),
+    };
+    format!("{words} — at {pct:.0} % of the decided amount")
 }
 
 #[cfg(test)]
@@ -280,5 +323,60 @@ mod tests {
         // Every other module as `Module::scaled` has it.
         let gain = Module::Gain { gain_db: -2.0 };
         assert_eq!(scaled_module(&gain, 0.5, Some(-2.0)), gain.scaled(0.5));
+    }
+
+    #[test]
+    fn a_scaled_move_says_the_amount_it_now_has() {
+        use crate::chain::{FilterKind, StereoTarget};
+        let bell = |gain_db| Module::Eq {
+            kind: FilterKind::Peaking,
+            freq_hz: 274.0,
+            q: 0.9,
+            gain_db,
+            target: StereoTarget::Stereo,
+        };
+        let label = "bell 274 Hz -3.0 dB";
+        let words = |a: f64| scaled_label(label, &bell(-3.0), &bell(-3.0).scaled(a), a, None);
+        assert_eq!(words(1.0), label);
+        assert_eq!(
+            words(0.5),
+            "bell 274 Hz -1.5 dB — at 50 % of the decided amount"
+        );
+        assert_eq!(
+            words(1.5),
+            "bell 274 Hz -4.5 dB — at 150 % of the decided amount"
+        );
+        assert_eq!(words(0.0), "bell 274 Hz -3.0 dB — off (at 0 %)");
+
+        let image = Module::StereoImage {
+            mono_below_hz: 120.0,
+            flip_low: crate::chain::FlipLow::None,
+            width: 0.8,
+            balance_db: 1.0,
+        };
+        assert_eq!(
+            scaled_label(
+                "mono below 120 Hz, width 0.8, balance +1.0 dB",
+                &image,
+                &image.scaled(0.5),
+                0.5,
+                None
+            ),
+            "mono below 60 Hz, width 0.9, balance +0.5 dB — at 50 % of the decided amount"
+        );
+
+        // A peak control set 2.0 dB under a −2 dBTP peak, at 25 %: its
+        // ceiling −2.425 dBTP, 0.4 dB under that peak.
+        let quarter = scaled_module(&PEAK_CONTROL, 0.25, Some(-2.0));
+        assert_eq!(
+            scaled_label(
+                "peak control 2.0 dB under the highest peak",
+                &PEAK_CONTROL,
+                &quarter,
+                0.25,
+                Some(-2.0)
+            ),
+            "peak control 0.4 dB under the highest peak — at 25 % of the decided amount"
+        );
     }
 }
