@@ -229,14 +229,43 @@ fn sub_excess_is_trimmed() {
     check_band("sub_excess", &clean(SR, SECONDS), &p, &m, (20.0, 60.0, 1.0));
 }
 
+/// A dull top is told, not mastered (`master::decide`'s module docs): the
+/// risk is read, no move answers it, the report says why, and the master
+/// leaves the air band where the mix had it — measured against the mix
+/// with the test support's filters, loudness aside (its share of the
+/// whole within 0.5 dB). Before session 43 a 9 kHz shelf lifted it.
 #[test]
-fn dull_mix_gets_air() {
+fn a_dull_mix_is_told_and_its_top_left_alone() {
     let a = through(
         &clean(SR, SECONDS),
         vec![eq(FilterKind::HighShelf, 6000.0, 0.71, -18.0)],
     );
-    let m = check("dull", &a, "dull");
-    check_band("dull", &clean(SR, SECONDS), &a, &m, (8000.0, 16000.0, -1.0));
+    let m = run("dull", &a, &MasterOptions::default());
+    let before = sev(&m.report.before, "dull");
+    assert!(before >= 0.25, "the dulled mix reads dull: {before:.2}");
+    assert!(
+        m.report
+            .decisions
+            .iter()
+            .all(|d| !d.addresses.iter().any(|id| id == "dull")),
+        "no move answers dull: {:?}",
+        m.report
+            .decisions
+            .iter()
+            .map(|d| &d.label)
+            .collect::<Vec<_>>()
+    );
+    let said = m
+        .report
+        .iterations
+        .iter()
+        .flat_map(|it| &it.rejected)
+        .find(|r| r.starts_with("dull:"))
+        .expect("the log says why dull was left");
+    assert!(said.contains("cannot give back air"), "{said}");
+    let air = |x: &AudioBuffer| band_vs_all_db(x, 8000.0, 16000.0);
+    let moved = air(&m.audio) - air(&a);
+    assert!(moved.abs() <= 0.5, "the air band moved {moved:.2} dB");
 }
 
 #[test]
