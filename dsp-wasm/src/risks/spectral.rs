@@ -704,7 +704,7 @@ fn dull(m: &Measurements, v: &View) -> Option<Risk> {
             if is_reading(severity) {
                 HOLDS
             } else {
-                "On hi-fi and headphones it sounds veiled next to other records. The air is the mix's to add: a shelf on the master lifts hiss and the harsh and sibilant ranges with it, so the master leaves the top as it is (a brighter reference track can lead it there)."
+                "On hi-fi and headphones it sounds veiled next to other records. The air is the mix's to add: the master leaves the top as it is."
             },
         ),
         ranges,
