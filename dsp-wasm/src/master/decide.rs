@@ -254,7 +254,9 @@ pub fn judge(
     } else if a <= b - MIN_IMPROVEMENT {
         Verdict::Partial
     } else {
-        Verdict::Rejected(format!("{risk_id} did not drop enough ({b:.2} → {a:.2})"))
+        // Said as it was: a risk that rose (or held) "did not drop".
+        let enough = if a < b { " enough" } else { "" };
+        Verdict::Rejected(format!("{risk_id} did not drop{enough} ({b:.2} → {a:.2})"))
     }
 }
 
@@ -1648,10 +1650,14 @@ mod tests {
             ),
             Verdict::Partial
         );
-        assert!(matches!(
+        assert_eq!(
             judge("harshness", &NEUTRAL, &before, &map(&[("harshness", 0.68)])),
-            Verdict::Rejected(_)
-        ));
+            Verdict::Rejected("harshness did not drop enough (0.70 → 0.68)".into())
+        );
+        assert_eq!(
+            judge("harshness", &NEUTRAL, &before, &map(&[("harshness", 0.72)])),
+            Verdict::Rejected("harshness did not drop (0.70 → 0.72)".into())
+        );
         // Sibilance rose from info to minor: rejected even though harshness fell.
         assert!(matches!(
             judge(

@@ -35,7 +35,7 @@ pub(super) fn left_risks(
 pub(super) fn telling_trial(lines: &[String]) -> Option<&str> {
     let find = |what: &str| lines.iter().find(|l| l.contains(what));
     find(" rose from ")
-        .or_else(|| find(" did not drop enough "))
+        .or_else(|| find(" did not drop "))
         .map(String::as_str)
 }
 

@@ -84,7 +84,8 @@ pub fn name(id: &str) -> &str {
 }
 
 /// A reason of the decide loop's log (`"sibilance rose from minor to major
-/// (0.58 → 0.61)"`, `"dull did not drop enough (0.83 → 0.81)"`, as
+/// (0.58 → 0.61)"`, `"dull did not drop enough (0.83 → 0.81)"` (or "did
+/// not drop" when it held or rose), as
 /// [`crate::master::decide::judge`] writes it) in the words of the report's
 /// cards: each risk it names by its [`name`], quoted.
 pub fn in_words(reason: &str) -> String {
@@ -102,8 +103,8 @@ pub fn in_words(reason: &str) -> String {
         }
         let (w, tail) = rest.split_at(word);
         let named = name(w);
-        let quoted = named != w
-            && (tail.starts_with(" rose from ") || tail.starts_with(" did not drop enough "));
+        let quoted =
+            named != w && (tail.starts_with(" rose from ") || tail.starts_with(" did not drop "));
         if quoted {
             out.push('“');
             out.push_str(named);
@@ -432,6 +433,10 @@ mod tests {
         assert_eq!(
             super::in_words("tried bell 9 kHz: dull did not drop enough (0.83 → 0.81); sub_excess stays"),
             "tried bell 9 kHz: “Little air on top” did not drop enough (0.83 → 0.81); sub_excess stays"
+        );
+        assert_eq!(
+            super::in_words("tried de-esser: sibilance did not drop (0.37 → 0.38)"),
+            "tried de-esser: “Spitting \"s\" sounds” did not drop (0.37 → 0.38)"
         );
     }
 
