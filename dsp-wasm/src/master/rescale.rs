@@ -272,17 +272,15 @@ fn scaled_label(
     }
     let words = match (was, now, under) {
         (Module::StereoImage { .. }, _, _) => decide::image_label(now),
-        (
-            Module::Limiter {
-                ceiling_dbtp: c0, ..
-            },
-            Module::Limiter {
-                ceiling_dbtp: c1, ..
-            },
-            Some(peak),
-        ) => {
-            let depth = |c: f64| format!("{:.1} dB under the highest peak", (peak - c).max(0.0));
-            label.replace(&depth(*c0), &depth(*c1))
+        // A peak control's words are its depth under that peak (the decided
+        // label may have rounded the depth its ceiling was set from).
+        (Module::Limiter { .. }, Module::Limiter { ceiling_dbtp, .. }, Some(peak))
+            if label.starts_with("peak control ") =>
+        {
+            format!(
+                "peak control {:.1} dB under the highest peak",
+                (peak - ceiling_dbtp).max(0.0)
+            )
         }
         _ => decide::relabel(label, was, now),
     };
