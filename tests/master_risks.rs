@@ -233,6 +233,34 @@ fn mud_is_thinned() {
     check_band("mud", &clean(SR, SECONDS), &p, &m, (150.0, 500.0, 1.0));
 }
 
+/// A mud card's cure is as large as the cut the master makes: a major
+/// build-up taken down several dB (measured by the test support's octave
+/// filters) is not told "a broad cut of a dB or two".
+#[test]
+fn a_major_mud_card_names_a_cut_as_large_as_it_gets() {
+    let a = through(
+        &clean(SR, SECONDS),
+        vec![eq(FilterKind::Peaking, 250.0, 0.7, 18.0)],
+    );
+    let p = gain(&a, -10.0);
+    let m = run("major mud", &p, &MasterOptions::default());
+    let card = m
+        .report
+        .before
+        .risks
+        .iter()
+        .find(|r| r.id == "mud")
+        .unwrap();
+    let moved = max_octave_change_db(&p, &m.audio);
+    assert_eq!(card.level, Level::Major, "set-up: a major build-up");
+    assert!(moved > 2.5, "set-up: the master cut {moved:.2} dB");
+    assert!(
+        !card.explanation.contains("a dB or two") && card.explanation.contains("several dB"),
+        "a {moved:.1} dB cut told as: {}",
+        card.explanation
+    );
+}
+
 #[test]
 fn sub_excess_is_trimmed() {
     let a = through(

@@ -38,11 +38,11 @@
 
 use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
-use crate::risks::Risk;
 use crate::risks::{
     band_text, is_reading, lower_first, make, num, r2, ramp, ranges_above, when, worst_window,
     HOLDS,
 };
+use crate::risks::{Level, Risk};
 use crate::units::{db_to_power, fmt1, signed_db};
 
 /// Fit range of the material's tilt, Hz.
@@ -489,8 +489,14 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
     let (whole, section) = (ramp(score, 2.5, 5.5), ramp(score + worst_jump, 4.5, 8.5));
     let severity = whole.max(section);
     let ranges = region_ranges(v, &jumps, score, 3.0);
+    // The cure's size follows the level: a minor build-up wants the
+    // engineer's usual 1–2 dB, a major one several (the decide loop sizes its
+    // cut from the excess, up to 6 dB).
     let effect = if is_reading(severity) {
         HOLDS
+    } else if Level::from_severity(r2(severity)) == Level::Major {
+        "This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
+         A build-up this large wants a broad cut of several dB around the low-mids to open up everything else."
     } else {
         "This is where a mix turns thick and boxy; compression and limiting make it worse because this energy drives them. \
          A broad cut of a dB or two around the low-mids usually opens up everything else."
