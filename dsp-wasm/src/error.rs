@@ -76,6 +76,14 @@ pub enum Error {
         "the track could not be read again from where it was kept ({0}) — open the file again"
     )]
     Reread(&'static str),
+    /// The input file could not be opened or read (missing, a folder, no
+    /// permission): the user's input, named with its path.
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    /// An output file could not be written (no such folder, no permission,
+    /// disk full): the environment's failure, named with its path.
+    #[error("cannot write {path}: {reason}")]
+    Unwritable { path: String, reason: String },
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -87,8 +95,59 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         !matches!(
             self,
-            Error::Io(_) | Error::DecodersNotBuilt | Error::Reread(_)
+            Error::Io(_) | Error::Unwritable { .. } | Error::DecodersNotBuilt | Error::Reread(_)
         )
+    }
+}
+
+impl Error {
+    /// [`Error::Unreadable`] for `path`, with the reason in plain words for
+    /// the usual kinds (the system's own text otherwise, without its
+    /// "(os error N)").
+    pub fn unreadable(path: &std::path::Path, e: &std::io::Error) -> Self {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+            std::io::ErrorKind::IsADirectory => "it is a folder, not an audio file".to_string(),
+            _ => io_reason(e),
+        };
+        Error::Unreadable {
+            path: path.display().to_string(),
+            reason,
+        }
+    }
+
+    /// [`Error::Unwritable`] for `path` from a failed write (an
+    /// [`Error::Io`]); any other error is returned as it is.
+    pub fn unwritable(self, path: &std::path::Path) -> Self {
+        match self {
+            Error::Io(e) => Error::Unwritable {
+                path: path.display().to_string(),
+                reason: match e.kind() {
+                    std::io::ErrorKind::NotFound => "there is no such folder".to_string(),
+                    std::io::ErrorKind::IsADirectory => "it is a folder".to_string(),
+                    _ => io_reason(&e),
+                },
+            },
+            other => other,
+        }
+    }
+}
+
+/// An I/O error in plain words: the usual kinds named, the system's own
+/// text otherwise, without its "(os error N)".
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied".to_string(),
+        ErrorKind::StorageFull => "the disk is full".to_string(),
+        ErrorKind::ReadOnlyFilesystem => "the disk is read-only".to_string(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
     }
 }
 

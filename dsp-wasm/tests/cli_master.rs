@@ -120,6 +120,78 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// An input that cannot be read — missing, a folder, a missing reference or
+/// chain — is the user's input: exit 2 (the contract's "unreadable"), one
+/// line that names the path, no output left.
+#[test]
+fn an_unreadable_input_exits_2_naming_it() {
+    let d = dir("unreadable");
+    let good = d.join("mix.wav");
+    write_wav(&good, &clean(44_100, 2.0), WavFormat::Int16).unwrap();
+    let missing = d.join("no such mix.wav");
+    let out = d.join("master.wav");
+    let (g, m, f, o) = (
+        good.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        d.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    for (args, named, reason) in [
+        (vec!["analyze", m], m, "there is no such file"),
+        (vec!["master", m, "-o", o], m, "there is no such file"),
+        (vec!["analyze", f], f, "it is a folder"),
+        (
+            vec!["master", g, "-o", o, "--reference", m],
+            m,
+            "there is no such file",
+        ),
+        (
+            vec!["render", g, "-o", o, "--chain", m],
+            m,
+            "there is no such file",
+        ),
+    ] {
+        let r = preflight(&args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("cannot read {named}: {reason}")) && !err.contains("os error"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?}");
+    }
+    // An output that cannot be written is refused before any work, with
+    // its path: exit 1 (the environment, not the input).
+    let nowhere = d.join("no such folder").join("master.wav");
+    let n = nowhere.to_str().unwrap();
+    let chain = d.join("chain.json");
+    std::fs::write(
+        &chain,
+        r#"{"format": "preflight.chain/1", "modules": [{"module": "gain", "gain_db": -1.0}]}"#,
+    )
+    .unwrap();
+    let c = chain.to_str().unwrap();
+    for args in [
+        vec!["analyze", g, "--json", n],
+        vec!["master", g, "-o", n],
+        vec!["master", g, "-o", o, "--json", n],
+        vec!["master", g, "-o", f],
+        vec!["render", g, "-o", n, "--chain", c],
+    ] {
+        let r = preflight(&args);
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.contains("cannot write ") && !err.contains("os error"),
+            "{args:?}: {err}"
+        );
+        assert!(!out.exists(), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// A stereo IMA ADPCM WAV whose block size leaves a partial group of 8 data
 /// bytes (block_align 17 = 2·4 header bytes + 9): symphonia-codec-adpcm
 /// 0.5.5's `decode_stereo` indexes past its block buffer and panics ("index

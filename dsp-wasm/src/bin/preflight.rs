@@ -1,7 +1,9 @@
 //! `preflight` — the command line of docs/contract/README.md.
 //!
-//! Exit 0 on success, 2 with one line on stderr for bad input or arguments,
-//! 1 for environment failures (disk full, permissions). Never a panic trace:
+//! Exit 0 on success, 2 with one line on stderr for bad input or arguments
+//! (an input that cannot be read — missing, a folder, no permission — is
+//! bad input, named with its path), 1 for environment failures while
+//! writing (disk full, a folder without write permission). Never a panic trace:
 //! a panic (in the engine or a decoder it uses) goes to [`on_panic`], which
 //! prints one line, removes what was being written and exits 2.
 
@@ -57,7 +59,28 @@ fn writing<T>(path: &Path, write: impl FnOnce() -> Result<T, Error>) -> Result<T
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(path.to_path_buf());
-    write()
+    write().map_err(|e| e.unwritable(path))
+}
+
+/// Refuses, before any work, an output whose folder does not exist or
+/// which is itself a folder (else the failure would come only when the
+/// file is written, after the whole analysis or master).
+fn check_output(path: &Path) -> Result<(), Error> {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let reason = if path.is_dir() {
+        "it is a folder"
+    } else if !folder.is_dir() {
+        "there is no such folder"
+    } else {
+        return Ok(());
+    };
+    Err(Error::Unwritable {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    })
 }
 
 /// The text of a panic payload (`panic!` gives a `&str` or a `String`).
@@ -186,6 +209,9 @@ fn run(args: &[String]) -> Result<(), Error> {
         "analyze" | "analyse" => {
             let a = Args::parse(rest, &["--json"])?;
             let input = a.input()?;
+            if let Some(out) = a.get("--json") {
+                check_output(Path::new(out))?;
+            }
             let report = analyze_path(&input)?;
             match a.get("--json") {
                 Some(out) => {
@@ -208,8 +234,12 @@ fn run(args: &[String]) -> Result<(), Error> {
             let chain_path = a
                 .get("--chain")
                 .ok_or_else(|| Error::InvalidArgument("render needs --chain CHAIN.json".into()))?;
-            let chain = Chain::from_json(&std::fs::read_to_string(chain_path)?)?;
+            let chain = Chain::from_json(
+                &std::fs::read_to_string(chain_path)
+                    .map_err(|e| Error::unreadable(Path::new(chain_path), &e))?,
+            )?;
             let bits = SampleFormat::parse(a.get("--bits").unwrap_or("32f"))?;
+            check_output(Path::new(out))?;
             doing(format!("decoding {}", input.display()));
             let decoded = decode_file(&input)?;
             doing(format!("rendering {}", input.display()));
@@ -273,6 +303,10 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         })?),
         None => None,
     };
+    check_output(Path::new(out))?;
+    if let Some(j) = a.get("--json") {
+        check_output(Path::new(j))?;
+    }
     doing(format!("decoding {}", input.display()));
     let decoded = decode_file(&input)?;
     let reference = match a.get("--reference") {

@@ -817,17 +817,19 @@ fn float32(b: [u8; 4]) -> f32 {
 /// checked ([`check_header`]) before the rest is read.
 pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let unreadable = |e: std::io::Error| Error::unreadable(path, &e);
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut head = Vec::new();
     (&mut file)
         .take(HEADER_BYTES as u64)
-        .read_to_end(&mut head)?;
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
     if head.is_empty() {
         return Err(Error::Empty);
     }
     check_header(&head)?;
     let mut bytes = head;
-    file.read_to_end(&mut bytes)?;
+    file.read_to_end(&mut bytes).map_err(unreadable)?;
     decode_checked(bytes, path.file_name().and_then(|n| n.to_str()))
 }
 
