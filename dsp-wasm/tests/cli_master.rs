@@ -311,3 +311,37 @@ fn an_over_long_file_is_refused_from_its_header_before_it_is_read() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+/// A silent file has nothing to master or judge, and the summaries say so
+/// instead of praising the mix ("the mix already works").
+#[test]
+fn a_silent_file_is_not_told_it_already_works() {
+    let d = dir("silent");
+    let silent = d.join("silence.wav");
+    let audio = dsp_wasm::audio::AudioBuffer {
+        sample_rate: 48_000,
+        channels: vec![vec![0.0; 48_000 * 3]; 2],
+    };
+    write_wav(&silent, &audio, WavFormat::Int16).unwrap();
+    let (s, out) = (silent.to_str().unwrap(), d.join("master.wav"));
+    let text = |args: &[&str]| {
+        let r = preflight(args);
+        assert!(
+            r.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        String::from_utf8_lossy(&r.stdout).into_owned()
+    };
+    let analysed = text(&["analyze", s]);
+    assert!(
+        analysed.contains("no music to judge") && !analysed.contains("already works"),
+        "{analysed}"
+    );
+    let mastered = text(&["master", s, "-o", out.to_str().unwrap()]);
+    assert!(
+        mastered.contains("no music to master") && !mastered.contains("already works"),
+        "{mastered}"
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -364,6 +364,16 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Why a master has no moves: the mix works, or there is nothing to master
+/// (a silent file, or one under the 400 ms BS.1770 needs: no loudness).
+fn no_moves(before: &Report) -> &'static str {
+    if before.loudness.integrated_lufs.is_none() {
+        "No moves: there is no music to master (silent, or shorter than 400 ms)."
+    } else {
+        "No moves: the mix already works."
+    }
+}
+
 fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
     use std::fmt::Write;
     let mut s = String::new();
@@ -373,7 +383,7 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
         m.intent.target, m.intent.target_lufs, m.intent.ceiling_dbtp, m.intent.character
     );
     if m.decisions.is_empty() {
-        let _ = writeln!(s, "No moves: the mix already works.");
+        let _ = writeln!(s, "{}", no_moves(&m.before));
     }
     for (i, d) in m.decisions.iter().enumerate() {
         let name = if d.label.is_empty() {
@@ -524,7 +534,12 @@ fn summary(r: &Report) -> String {
         .iter()
         .filter(|x| x.level != dsp_wasm::report::Level::Info)
         .collect();
-    if worth.is_empty() {
+    if worth.is_empty() && r.loudness.integrated_lufs.is_none() {
+        let _ = writeln!(
+            s,
+            "No risks judged: there is no music to judge (silent, or shorter than 400 ms)."
+        );
+    } else if worth.is_empty() {
         let _ = writeln!(
             s,
             "No risks above information level: the mix already works."
