@@ -177,8 +177,14 @@ pub fn verdict_word(holds: bool) -> &'static str {
     }
 }
 
-/// One line over the grid: on how many systems the mix (and the master) breaks.
-pub fn systems_summary(rows: &[SystemRow]) -> String {
+/// One line over the grid: on how many systems the mix (and the master)
+/// breaks — or, for a file with no loudness to measure (`measurable` false:
+/// silent, or under 400 ms), that there is nothing to play.
+pub fn systems_summary(rows: &[SystemRow], measurable: bool) -> String {
+    if !measurable {
+        return "Nothing to play on any system: the file is silent or shorter than 400 ms."
+            .to_string();
+    }
     let n = rows.len();
     let breaks = rows.iter().filter(|r| !r.before.holds).count();
     let mix = if breaks == 0 {

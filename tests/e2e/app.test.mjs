@@ -186,6 +186,26 @@ test('bad files get one clear line and the page stays usable', async () => {
   await page.close();
 });
 
+test('a silent file is told there is nothing to judge, play or master — not that the mix works', async () => {
+  const path = join(tmp, 'silence.wav');
+  await writeFile(path, wavBytes([new Float32Array(48000 * 3), new Float32Array(48000 * 3)], 48000, 'int16'));
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  await page.setInputFiles('#file-input', path);
+  await page.waitForSelector('#integrated[data-value]', { timeout: 60_000 });
+  const risks = await page.textContent('.risks .no-risks');
+  assert.match(risks, /^Nothing to judge: the file is silent/, risks);
+  const systems = await page.textContent('#systems-summary');
+  assert.match(systems, /^Nothing to play on any system/, systems);
+  await page.click('#master');
+  await page.waitForSelector('#after-integrated[data-value]', { timeout: 60_000 });
+  const moves = await page.textContent('.master-result .no-risks');
+  assert.match(moves, /^Nothing to master: the file is silent/, moves);
+  const body = await page.textContent('body');
+  assert.ok(!/already holds together|mix is left as it is|holds on all/.test(body), 'no praise for silence');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('mastering in the Worker: decisions shown, the downloaded master meets the target and the ceiling', async () => {
   const path = join(tmp, 'to master.wav');
   // Quiet, peaky source: needs gain and limiting to reach −14 LUFS under −1 dBTP.

@@ -92,7 +92,11 @@ fn system_rows_reasons_and_summary() {
     assert_eq!(rows[1].before.notes, "Breaks: low-mid build-up.");
     assert_eq!(rows[1].after, None);
     assert!(!rows[1].holds_now());
-    assert_eq!(systems_summary(&rows), "Your mix breaks on 1 of 2 systems.");
+    assert_eq!(
+        systems_summary(&rows, true),
+        "Your mix breaks on 1 of 2 systems."
+    );
+    assert!(systems_summary(&rows, false).starts_with("Nothing to play"));
 
     let after = [
         system("hifi", true, "Holds up."),
@@ -103,7 +107,7 @@ fn system_rows_reasons_and_summary() {
     assert!(!rows[1].before.holds);
     assert_eq!(rows[1].after.as_ref().unwrap().notes, "Holds up.");
     assert_eq!(
-        systems_summary(&rows),
+        systems_summary(&rows, true),
         "Your mix breaks on 1 of 2 systems; the master holds on all of them."
     );
     assert_eq!(verdict_word(false), "Breaks");

@@ -21,6 +21,7 @@ pub fn MasterResult(
     on_export: impl Fn(leptos::ev::MouseEvent) + 'static,
 ) -> impl IntoView {
     let store = use_store();
+    let measurable = master.before.loudness.integrated_lufs.is_some();
     // Each risk left major by the name its card has.
     let left: Vec<(String, LeftRisk)> = master
         .left
@@ -37,7 +38,7 @@ pub fn MasterResult(
         <div class="master-result">
             <BeforeAfter before=master.before after=master.after />
             <h4>"Moves, each answering a risk"</h4>
-            <Decisions decisions=master.decisions />
+            <Decisions decisions=master.decisions measurable=measurable />
             <Left left />
             <CodecCheck ceiling=master.intent.ceiling_dbtp />
             <div class="exports">
@@ -85,7 +86,13 @@ fn BeforeAfter(
 fn Decisions(
     /// The decide loop's moves, in order.
     decisions: Vec<Decision>,
+    /// Whether the input had a loudness to measure (not silent, not under
+    /// 400 ms).
+    measurable: bool,
 ) -> impl IntoView {
+    if decisions.is_empty() && !measurable {
+        return view! { <p class="no-risks">"Nothing to master: the file is silent or shorter than 400 ms."</p> }.into_any();
+    }
     if decisions.is_empty() {
         return view! { <p class="no-risks">"Nothing needed changing: the mix is left as it is."</p> }.into_any();
     }

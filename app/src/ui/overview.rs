@@ -14,11 +14,14 @@ pub fn Overview(
     platforms: Vec<PlatformInfo>,
     /// The input's `translation` verdicts.
     translation: Vec<TranslationInfo>,
+    /// Whether the input has a loudness to measure (not silent, not under
+    /// 400 ms).
+    measurable: bool,
 ) -> impl IntoView {
     view! {
         <section class="overview" aria-label="Streaming and playback systems">
             <StreamingTable platforms=platforms />
-            <SystemsGrid translation=translation />
+            <SystemsGrid translation=translation measurable=measurable />
         </section>
     }
 }

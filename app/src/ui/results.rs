@@ -28,6 +28,8 @@ pub fn Results(
     let timeline = report.timeline.clone();
     let duration_s = i.duration_s;
     let risks = report.risks.clone();
+    // Silent, or under the 400 ms BS.1770 needs: nothing to judge or play.
+    let measurable = report.loudness.integrated_lufs.is_some();
     let store = use_store();
     // A new file is being analysed: this result stays, dimmed and inert,
     // until its report replaces it (or comes back if it fails).
@@ -48,10 +50,10 @@ pub fn Results(
             {(!notices.is_empty()).then(|| view! {
                 <ul class="notices">{notices.into_iter().map(|n| view! { <li>{fmt::prose(&n)}</li> }).collect_view()}</ul>
             })}
-            <Overview platforms=report.platforms translation=report.translation />
+            <Overview platforms=report.platforms translation=report.translation measurable=measurable />
             <PlayerBar />
             {timeline.map(|t| view! { <TimelinePlot timeline=t duration_s=duration_s risks=risks.clone() /> })}
-            <RiskList risks=risks />
+            <RiskList risks=risks measurable=measurable />
             <SpectrumPlot spectrum=report.spectrum loudness_lufs=report.loudness.integrated_lufs />
             <MasterPanel />
             <ShareBox />

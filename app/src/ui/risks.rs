@@ -22,10 +22,16 @@ const MAX_CHIPS: usize = 6;
 pub fn RiskList(
     /// The report's risks, already in priority order.
     risks: Vec<Risk>,
+    /// Whether the file has a loudness to measure (not silent, not under
+    /// 400 ms): without one there is nothing to judge, not a mix that works.
+    measurable: bool,
 ) -> impl IntoView {
     let (risks, notes): (Vec<Risk>, Vec<Risk>) =
         risks.into_iter().partition(|r| r.level > Level::Info);
-    let list = if risks.is_empty() {
+    let list = if risks.is_empty() && !measurable {
+        view! { <p class="no-risks">"Nothing to judge: the file is silent or shorter than 400 ms."</p> }
+            .into_any()
+    } else if risks.is_empty() {
         view! { <p class="no-risks">"No risks found: this mix already holds together."</p> }
             .into_any()
     } else {

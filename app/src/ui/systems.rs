@@ -13,6 +13,9 @@ use crate::overview::{self, SystemRow};
 pub fn SystemsGrid(
     /// The input's `translation` verdicts.
     translation: Vec<TranslationInfo>,
+    /// Whether the input has a loudness to measure (not silent, not under
+    /// 400 ms).
+    measurable: bool,
 ) -> impl IntoView {
     let store = use_store();
     let rows = Memo::new(move |_| {
@@ -24,7 +27,7 @@ pub fn SystemsGrid(
     view! {
         <div class="systems">
             <h3 id="systems-title">"On playback systems"</h3>
-            <p class="lead" id="systems-summary">{move || rows.with(|r| overview::systems_summary(r))}</p>
+            <p class="lead" id="systems-summary">{move || rows.with(|r| overview::systems_summary(r, measurable))}</p>
             <ul id="systems" class="systems-grid" aria-labelledby="systems-title">
                 {move || rows.get().into_iter().map(|row| view! { <SystemCell row=row /> }).collect_view()}
             </ul>
