@@ -59,6 +59,17 @@ test('Hear it loops the worst range on the exposing system; the worklet reports 
 
   // Starts on Before, on the first system the risk names, looping its worst range.
   await waitHeard(page, { heardBypass: 'true', heardSystem: harsh.systems[0], heardSolo: '' });
+  // The transport stays at hand beside the card it plays (sticky on a
+  // screen this size): its Before/After switch in view, clear of the card's
+  // button.
+  const box = async (sel) => page.$eval(sel, (e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom }; });
+  const player = await box('.player');
+  const heard = await card.getByRole('button', { name: 'Hear it' }).boundingBox();
+  const vh = page.viewportSize().height;
+  assert.ok(player.top >= 0 && player.bottom <= vh, `transport out of view: ${JSON.stringify(player)} in ${vh} px`);
+  assert.ok(heard.y >= player.bottom && heard.y + heard.height <= vh, `the card's button hidden: ${JSON.stringify(heard)} under ${JSON.stringify(player)}`);
+  const after = await box('#after');
+  assert.ok(after.top >= 0 && after.bottom <= vh, 'the After switch in view');
   assert.equal(await page.textContent('#play'), 'Pause');
   // The loop is the worst range, widened to 4 s around its middle or cut to 12 s.
   let [a, b] = harsh.time_ranges_s[0];
