@@ -597,6 +597,17 @@ fn restores_centre(risk: &Risk) -> bool {
 /// restraint rule of risks.md), and a minor risk is within the spread of
 /// finished records, so it gets a touch, not a correction.
 pub const MINOR_EQ_DB: f64 = 1.0;
+
+// A move's reason, shared by its full-size and lighter candidates: the one
+// kept (and re-sized from how the risk answered both) is told by what it
+// does, never as "a lighter version" of a move the artist never sees.
+const SUB_WHY: &str =
+    "Energy below 60 Hz eats headroom and blooms in cars and clubs; a low shelf takes it down.";
+const LOW_CONTROL_WHY: &str = "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.";
+const MUD_DYNAMIC_WHY: &str = "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.";
+const HARSH_DYNAMIC_WHY: &str = "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.";
+const DE_ESS_WHY: &str = "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; the de-esser turns the highs down only while a burst jumps out of the spectrum.";
+const PEAK_CONTROL_WHY: &str = "Isolated peaks far above the music would make the final limiter pump; a fast limiter shaves only those spikes first.";
 /// Largest dynamic cut depth, dB, for a risk at `minor` or below (it acts
 /// only while the band is over its threshold, so its long-term effect is
 /// smaller still).
@@ -972,14 +983,20 @@ impl Proposer<'_> {
                 eq(FilterKind::LowShelf, f, 0.71, -cut, StereoTarget::Stereo),
                 "eq",
                 format!("low shelf {:.0} Hz {:.1} dB", f, -cut),
-                "Energy below 60 Hz eats headroom and blooms in cars and clubs; a gentle shelf trims it.",
+                SUB_WHY,
                 "Less weight on big systems.",
             ),
             mv(
-                eq(FilterKind::LowShelf, f, 0.71, -cut / 2.0, StereoTarget::Stereo),
+                eq(
+                    FilterKind::LowShelf,
+                    f,
+                    0.71,
+                    -cut / 2.0,
+                    StereoTarget::Stereo,
+                ),
                 "eq",
                 format!("low shelf {:.0} Hz {:.1} dB", f, -cut / 2.0),
-                "A smaller sub trim.",
+                SUB_WHY,
                 "Slightly less weight on big systems.",
             ),
             mv(
@@ -1029,7 +1046,7 @@ impl Proposer<'_> {
                 low_control(cut),
                 "low_control",
                 format!("low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut),
-                "Some bass notes boom while others vanish; compressing only the low band pulls the loud notes down and leaves the quiet ones, so the low end evens out without a static cut.",
+                LOW_CONTROL_WHY,
                 "The loudest bass notes lose a little punch.",
             ),
             mv(
@@ -1050,7 +1067,7 @@ impl Proposer<'_> {
                 low_control(cut / 2.0),
                 "low_control",
                 format!("gentle low-band control below {:.0} Hz, up to −{:.1} dB", xo, cut / 2.0),
-                "A lighter version of the low-band control.",
+                LOW_CONTROL_WHY,
                 "Slightly less punch on the loudest bass notes.",
             ),
         ];
@@ -1073,10 +1090,20 @@ impl Proposer<'_> {
         let below = excess * 0.5;
         vec![
             mv(
-                dynamic_eq(ctx, fc, q, (0.5, below), 3.0, cut, 20.0, 200.0, StereoTarget::Stereo),
+                dynamic_eq(
+                    ctx,
+                    fc,
+                    q,
+                    (0.5, below),
+                    3.0,
+                    cut,
+                    20.0,
+                    200.0,
+                    StereoTarget::Stereo,
+                ),
                 "dynamic_eq",
                 format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                "Low-mid build-up masks everything and gets worse under compression; a dynamic cut thins it only where it piles up.",
+                MUD_DYNAMIC_WHY,
                 "Some warmth and body in the dense passages.",
             ),
             mv(
@@ -1087,10 +1114,24 @@ impl Proposer<'_> {
                 "Less warmth throughout.",
             ),
             mv(
-                dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 3.0, cut / 2.0, 20.0, 200.0, StereoTarget::Stereo),
+                dynamic_eq(
+                    ctx,
+                    fc,
+                    q,
+                    (0.5, below / 2.0),
+                    3.0,
+                    cut / 2.0,
+                    20.0,
+                    200.0,
+                    StereoTarget::Stereo,
+                ),
                 "dynamic_eq",
-                format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
-                "A lighter dynamic low-mid cut.",
+                format!(
+                    "gentle dynamic cut at {:.0} Hz, up to −{:.1} dB",
+                    fc,
+                    cut / 2.0
+                ),
+                MUD_DYNAMIC_WHY,
                 "A little warmth in the dense passages.",
             ),
         ]
@@ -1114,17 +1155,41 @@ impl Proposer<'_> {
         let below = excess * 0.5;
         vec![
             mv(
-                dynamic_eq(ctx, fc, q, (0.5, below), 4.0, cut, 5.0, 120.0, StereoTarget::Stereo),
+                dynamic_eq(
+                    ctx,
+                    fc,
+                    q,
+                    (0.5, below),
+                    4.0,
+                    cut,
+                    5.0,
+                    120.0,
+                    StereoTarget::Stereo,
+                ),
                 "dynamic_eq",
                 format!("dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut),
-                "The upper mids flare up and will turn brittle once limited; a dynamic cut tames them only when they flare, keeping presence the rest of the time.",
+                HARSH_DYNAMIC_WHY,
                 "Some presence and intelligibility in the loudest moments.",
             ),
             mv(
-                dynamic_eq(ctx, fc, q, (0.5, below / 2.0), 4.0, cut / 2.0, 5.0, 120.0, StereoTarget::Stereo),
+                dynamic_eq(
+                    ctx,
+                    fc,
+                    q,
+                    (0.5, below / 2.0),
+                    4.0,
+                    cut / 2.0,
+                    5.0,
+                    120.0,
+                    StereoTarget::Stereo,
+                ),
                 "dynamic_eq",
-                format!("gentle dynamic cut at {:.0} Hz, up to −{:.1} dB", fc, cut / 2.0),
-                "A lighter dynamic cut of the upper mids.",
+                format!(
+                    "gentle dynamic cut at {:.0} Hz, up to −{:.1} dB",
+                    fc,
+                    cut / 2.0
+                ),
+                HARSH_DYNAMIC_WHY,
                 "A little presence in the loudest moments.",
             ),
             mv(
@@ -1166,14 +1231,14 @@ impl Proposer<'_> {
                 de_esser(cut),
                 "de_esser",
                 label("", cut),
-                "Sibilants and cymbal bursts spit on earbuds and after lossy encoding; the de-esser turns the highs down only while a burst jumps out of the spectrum.",
+                DE_ESS_WHY,
                 "Some bite on 's' sounds and cymbals.",
             ),
             mv(
                 de_esser(cut / 2.0),
                 "de_esser",
                 label("gentle ", cut / 2.0),
-                "A lighter de-esser.",
+                DE_ESS_WHY,
                 "A little bite on 's' sounds.",
             ),
         ]
@@ -1380,14 +1445,14 @@ impl Proposer<'_> {
                 pc(4.0 * k),
                 "peak_control",
                 format!("peak control {:.1} dB under the highest peak", 4.0 * k),
-                "Isolated peaks far above the music would make the final limiter pump; a fast limiter shaves only those spikes first.",
+                PEAK_CONTROL_WHY,
                 "The loudest hits lose a little attack.",
             ),
             mv(
                 pc(2.0 * k),
                 "peak_control",
                 format!("peak control {:.1} dB under the highest peak", 2.0 * k),
-                "A lighter peak shave.",
+                PEAK_CONTROL_WHY,
                 "The loudest hits lose a little attack.",
             ),
         ]
@@ -1867,6 +1932,65 @@ mod tests {
             label: label.into(),
             ..shelf(0.0)
         }
+    }
+
+    /// Every candidate's reason stands on its own: the move kept (and
+    /// re-sized from how the risk answered the candidates) is told by what
+    /// it does, not as "a lighter version" of a move the artist never sees,
+    /// nor as a "gentle" shelf once it is re-sized to −15 dB.
+    #[test]
+    fn every_candidate_gives_a_reason_of_its_own() {
+        let report = blank_report();
+        let audio = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![vec![0.0; 48_000]; 2],
+        };
+        let ctx = Context {
+            audio: &audio,
+            report: &report,
+            input_stereo: &report.stereo,
+            character: Character::Balanced,
+        };
+        let ids = [
+            "sub_excess",
+            "low_end_instability",
+            "mud",
+            "harshness",
+            "sibilance",
+            "transient_spikes",
+            "mono_collapse",
+            "stereo_imbalance",
+            "dc_offset",
+        ];
+        let mut seen = 0;
+        for id in ids {
+            for severity in [0.4, 0.9] {
+                let risk = crate::risks::make(
+                    id,
+                    severity,
+                    "",
+                    String::new(),
+                    vec![[0.0, 1.0]],
+                    Some([100.0, 200.0]),
+                    &[],
+                    vec![("excess_db", crate::risks::num(8.0))],
+                );
+                for m in candidates(&risk, &ctx) {
+                    seen += 1;
+                    let why = m.why.to_lowercase();
+                    assert!(
+                        why.len() > 30
+                            && !why.contains("lighter")
+                            && !why.contains("smaller")
+                            && !why.contains("gentle"),
+                        "{id} {severity}: {}: {}",
+                        m.label,
+                        m.why
+                    );
+                }
+            }
+        }
+        assert!(seen > 20, "set-up: {seen} candidates");
     }
 
     /// The booming note on the low end's most prominent narrow peak is a
