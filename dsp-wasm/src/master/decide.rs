@@ -1402,7 +1402,7 @@ impl Proposer<'_> {
                 image(-b / 2.0),
                 "stereo_image",
                 format!("balance {:+.1} dB", -b / 2.0),
-                "A partial re-centring.",
+                "The image leans to one side; a balance correction takes it part of the way back to the centre.",
                 "None if the lean was not intended.",
             ),
         ]
@@ -1940,7 +1940,10 @@ mod tests {
     /// nor as a "gentle" shelf once it is re-sized to −15 dB.
     #[test]
     fn every_candidate_gives_a_reason_of_its_own() {
-        let report = blank_report();
+        let mut report = blank_report();
+        // A stereo mix leaning 3 dB, so the balance moves are proposed too.
+        report.stereo.balance_db = Some(3.0);
+        report.stereo.correlation = Some(0.8);
         let audio = AudioBuffer {
             sample_rate: 48_000,
             channels: vec![vec![0.0; 48_000]; 2],
@@ -1973,7 +1976,10 @@ mod tests {
                     vec![[0.0, 1.0]],
                     Some([100.0, 200.0]),
                     &[],
-                    vec![("excess_db", crate::risks::num(8.0))],
+                    vec![
+                        ("excess_db", crate::risks::num(8.0)),
+                        ("lean_db", crate::risks::num(3.0)),
+                    ],
                 );
                 for m in candidates(&risk, &ctx) {
                     seen += 1;
