@@ -1627,12 +1627,28 @@ mod tests {
         r
     }
 
-    /// The report of a second of silence (its spectrum is replaced).
-    fn blank_report() -> Report {
-        let silence = AudioBuffer {
+    /// A second of stereo silence at 48 kHz (a candidate's audio context).
+    fn stereo_silence() -> AudioBuffer {
+        AudioBuffer {
             sample_rate: 48_000,
             channels: vec![vec![0.0; 48_000]; 2],
-        };
+        }
+    }
+
+    /// The context candidates are proposed in: `audio` analysed as
+    /// `report`, the balanced character.
+    fn balanced<'a>(audio: &'a AudioBuffer, report: &'a Report) -> Context<'a> {
+        Context {
+            audio,
+            report,
+            input_stereo: &report.stereo,
+            character: Character::Balanced,
+        }
+    }
+
+    /// The report of a second of silence (its spectrum is replaced).
+    fn blank_report() -> Report {
+        let silence = stereo_silence();
         let options = crate::measure::AnalysisOptions::default();
         crate::report::analyze(
             &silence,
@@ -1944,16 +1960,8 @@ mod tests {
         // A stereo mix leaning 3 dB, so the balance moves are proposed too.
         report.stereo.balance_db = Some(3.0);
         report.stereo.correlation = Some(0.8);
-        let audio = AudioBuffer {
-            sample_rate: 48_000,
-            channels: vec![vec![0.0; 48_000]; 2],
-        };
-        let ctx = Context {
-            audio: &audio,
-            report: &report,
-            input_stereo: &report.stereo,
-            character: Character::Balanced,
-        };
+        let audio = stereo_silence();
+        let ctx = balanced(&audio, &report);
         let ids = [
             "sub_excess",
             "low_end_instability",
@@ -2006,16 +2014,8 @@ mod tests {
     #[test]
     fn a_note_booming_on_a_resonance_is_cut_statically_first() {
         let report = blank_report();
-        let audio = AudioBuffer {
-            sample_rate: 48_000,
-            channels: vec![vec![0.0; 48_000]; 2],
-        };
-        let ctx = Context {
-            audio: &audio,
-            report: &report,
-            input_stereo: &report.stereo,
-            character: Character::Balanced,
-        };
+        let audio = stereo_silence();
+        let ctx = balanced(&audio, &report);
         let first = |note: f64, resonance: f64, prominence: f64| {
             let risk = crate::risks::make(
                 "low_end_instability",
