@@ -90,10 +90,21 @@ test('Hear it loops the worst range on the exposing system; the worklet reports 
   assert.match(await page.textContent('#timeline rect.loop title'), /^Looping /, 'the loop is marked on the timeline');
 
   // After, Before, and the risk's band alone: each as the engine reports it.
-  await page.getByRole('button', { name: 'After', exact: true }).click();
+  await page.click('#after');
   await waitHeard(page, { heardBypass: 'false' });
-  await page.getByRole('button', { name: 'Before', exact: true }).click();
+  await page.click('#before');
   await waitHeard(page, { heardBypass: 'true' });
+  // The card being heard has its own switch (on a phone the player's is
+  // scrolled away), in step with the player's.
+  const cardSwitch = card.getByRole('group', { name: 'Compare this risk' });
+  await cardSwitch.getByRole('button', { name: 'After' }).click();
+  await waitHeard(page, { heardBypass: 'false' });
+  assert.equal(await page.getAttribute('#after', 'aria-pressed'), 'true');
+  assert.equal(await cardSwitch.getByRole('button', { name: 'After' }).getAttribute('aria-pressed'), 'true');
+  await cardSwitch.getByRole('button', { name: 'Before' }).click();
+  await waitHeard(page, { heardBypass: 'true' });
+  assert.equal(await page.getAttribute('#before', 'aria-pressed'), 'true');
+  assert.equal(await page.locator('.card-ab').count(), 1, 'only the heard card has a switch');
   await page.check('#solo');
   const [lo, hi] = harsh.band_hz;
   await waitHeard(page, { heardSolo: `${lo.toFixed(0)}-${hi.toFixed(0)}` });
@@ -114,9 +125,10 @@ test('Hear it loops the worst range on the exposing system; the worklet reports 
   await saveArtifact('listen-shortcuts.png', await page.screenshot());
   await page.keyboard.press('Escape');
   await page.waitForSelector('#shortcut-help', { state: 'detached' });
-  // Esc again ends the loop.
+  // Esc again ends the loop, and the card's switch goes with it.
   await page.keyboard.press('Escape');
   await page.waitForSelector('#looping', { state: 'detached' });
+  assert.equal(await page.locator('.card-ab').count(), 0);
   await waitHeard(page, { heardSolo: '' });
   assert.deepEqual(errors, []);
   await page.close();

@@ -64,11 +64,7 @@ pub fn PlayerBar() -> impl IntoView {
 #[component]
 fn BeforeAfter() -> impl IntoView {
     let store = use_store();
-    let pick = move |bypass: bool, codec: bool| {
-        store.bypass.set(bypass);
-        store.codec_heard.set(codec);
-        store.apply_listening();
-    };
+    let pick = move |bypass: bool, codec: bool| compare(store, bypass, codec);
     let codec_ready = move || store.codec_true_peak.with(Option::is_some);
     let codec_on = move || store.codec_heard.get() && codec_ready();
     let after_title = move || {
@@ -91,6 +87,14 @@ fn BeforeAfter() -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// Plays Before (`bypass`), After, or After through the codec: the player's
+/// switch and a heard risk card's own.
+pub fn compare(store: Store, bypass: bool, codec: bool) {
+    store.bypass.set(bypass);
+    store.codec_heard.set(codec);
+    store.apply_listening();
 }
 
 /// The playback systems, one button each (`data-system`), digits as shortcuts.

@@ -99,12 +99,29 @@ pub fn RiskCard(
             .hearing
             .with(|h| h.as_ref().is_some_and(|h| h.risk_id == id))
     };
+    // While this risk is heard, Before/After beside it too: on a phone the
+    // player's switch is scrolled away from the card.
+    let heard = heard_here.clone();
+    let switch = move || {
+        heard().then(|| {
+            let before = move || store.bypass.get() && !store.codec_heard.get();
+            view! {
+                <div class="ab card-ab" role="group" aria-label="Compare this risk">
+                    <button class="card-before" aria-pressed=move || before().to_string()
+                        on:click=move |_| player_bar::compare(store, true, false)>"Before"</button>
+                    <button class="card-after" aria-pressed=move || (!before()).to_string()
+                        on:click=move |_| player_bar::compare(store, false, false)>"After"</button>
+                </div>
+            }
+        })
+    };
     view! {
         <li class=format!("risk {level}") class:hearing=heard_here data-risk=risk.id.clone() data-risk-id=risk.id>
             <div class="risk-head">
                 <span class="badge">{level}</span>
                 <strong>{risk.title.clone()}</strong>
                 {band.map(|b| view! { <span class="band" title="Where in the spectrum it lives">{b}</span> })}
+                {switch}
                 <button class="hear" title=how disabled=move || !store.track_ready.get()
                     on:click=move |_| player_bar::hear(store, hearing.clone())>"Hear it"</button>
             </div>
