@@ -98,9 +98,7 @@ impl Error {
             Error::Io(_) | Error::Unwritable { .. } | Error::DecodersNotBuilt | Error::Reread(_)
         )
     }
-}
 
-impl Error {
     /// [`Error::Unreadable`] for `path`, with the reason in plain words for
     /// the usual kinds (the system's own text otherwise, without its
     /// "(os error N)").
