@@ -182,8 +182,10 @@ pub fn verdict_word(holds: bool) -> &'static str {
 /// silent, or under 400 ms), that there is nothing to play.
 pub fn systems_summary(rows: &[SystemRow], measurable: bool) -> String {
     if !measurable {
-        return "Nothing to play on any system: the file is silent or shorter than 400 ms."
-            .to_string();
+        return format!(
+            "Nothing to play on any system: {}.",
+            dsp_wasm::report::NOTHING_MEASURED
+        );
     }
     let n = rows.len();
     let breaks = rows.iter().filter(|r| !r.before.holds).count();

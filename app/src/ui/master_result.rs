@@ -3,7 +3,9 @@
 //! and the export button.
 
 use dsp_wasm::master::MAX_AMOUNT;
-use dsp_wasm::report::{Decision, LeftRisk, Level, LoudnessInfo, MasterReport, Report};
+use dsp_wasm::report::{
+    Decision, LeftRisk, Level, LoudnessInfo, MasterReport, Report, NOTHING_MEASURED,
+};
 use leptos::prelude::*;
 
 use super::requests;
@@ -91,7 +93,7 @@ fn Decisions(
     measurable: bool,
 ) -> impl IntoView {
     if decisions.is_empty() && !measurable {
-        return view! { <p class="no-risks">"Nothing to master: the file is silent or shorter than 400 ms."</p> }.into_any();
+        return view! { <p class="no-risks">{format!("Nothing to master: {NOTHING_MEASURED}.")}</p> }.into_any();
     }
     if decisions.is_empty() {
         return view! { <p class="no-risks">"Nothing needed changing: the mix is left as it is."</p> }.into_any();

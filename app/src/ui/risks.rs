@@ -3,7 +3,7 @@
 //! play from there, the numbers behind it, and — once the track is mastered —
 //! the moves that answer it with their trade-offs, or why none was taken.
 
-use dsp_wasm::report::{Level, Risk};
+use dsp_wasm::report::{Level, Risk, NOTHING_MEASURED};
 use leptos::prelude::*;
 
 use super::player_bar;
@@ -29,7 +29,7 @@ pub fn RiskList(
     let (risks, notes): (Vec<Risk>, Vec<Risk>) =
         risks.into_iter().partition(|r| r.level > Level::Info);
     let list = if risks.is_empty() && !measurable {
-        view! { <p class="no-risks">"Nothing to judge: the file is silent or shorter than 400 ms."</p> }
+        view! { <p class="no-risks">{format!("Nothing to judge: {NOTHING_MEASURED}.")}</p> }
             .into_any()
     } else if risks.is_empty() {
         view! { <p class="no-risks">"No risks found: this mix already holds together."</p> }

@@ -366,11 +366,14 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
 
 /// Why a master has no moves: the mix works, or there is nothing to master
 /// (a silent file, or one under the 400 ms BS.1770 needs: no loudness).
-fn no_moves(before: &Report) -> &'static str {
+fn no_moves(before: &Report) -> String {
     if before.loudness.integrated_lufs.is_none() {
-        "No moves: there is no music to master (silent, or shorter than 400 ms)."
+        format!(
+            "No moves: there is no music to master ({}).",
+            dsp_wasm::report::NOTHING_MEASURED
+        )
     } else {
-        "No moves: the mix already works."
+        "No moves: the mix already works.".to_string()
     }
 }
 
@@ -537,7 +540,8 @@ fn summary(r: &Report) -> String {
     if worth.is_empty() && r.loudness.integrated_lufs.is_none() {
         let _ = writeln!(
             s,
-            "No risks judged: there is no music to judge (silent, or shorter than 400 ms)."
+            "No risks judged: there is no music to judge ({}).",
+            dsp_wasm::report::NOTHING_MEASURED
         );
     } else if worth.is_empty() {
         let _ = writeln!(

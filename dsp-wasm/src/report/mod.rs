@@ -11,3 +11,8 @@ pub mod translation;
 
 pub use build::{analyze, analyze_bytes, from_measurements, Analysis, Source};
 pub use document::*;
+
+/// Why a file has no figures to judge, play or master (the reports'
+/// undefined loudness: BS.1770 gates out silence and needs one 400 ms
+/// block), one wording for the engine, the command line and the page.
+pub const NOTHING_MEASURED: &str = "the file is silent or shorter than 400 ms";

@@ -29,7 +29,7 @@ pub fn evaluate(m: &Measurements, risks: &[Risk]) -> Vec<TranslationInfo> {
             .map(|&sys| TranslationInfo {
                 system: sys.to_string(),
                 holds: true,
-                notes: "Nothing to play: the file is silent or shorter than 400 ms.".to_string(),
+                notes: format!("Nothing to play: {}.", super::NOTHING_MEASURED),
                 metrics: BTreeMap::new(),
             })
             .collect();
