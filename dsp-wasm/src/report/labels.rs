@@ -26,10 +26,14 @@ pub fn pass_amount(label: &str) -> &str {
 }
 
 /// Whether the move labelled `label` repeats one of `earlier` on what it
-/// left: the same move (kind and place), a second amount.
+/// left: the same move (kind and place), a second amount. A "gentle"
+/// candidate is the same move at a smaller amount.
 pub fn second_pass<'a>(label: &str, mut earlier: impl Iterator<Item = &'a str>) -> bool {
-    let (head, amount) = split_label(label);
-    !amount.is_empty() && earlier.any(|e| split_label(e).0 == head)
+    fn kind_and_place(label: &str) -> &str {
+        let head = split_label(label).0;
+        head.strip_prefix("gentle ").unwrap_or(head)
+    }
+    !split_label(label).1.is_empty() && earlier.any(|e| kind_and_place(e) == kind_and_place(label))
 }
 
 #[cfg(test)]
@@ -50,5 +54,11 @@ mod tests {
             !second_pass("width 0.9", ["width 0.9"].into_iter()),
             "no amount, no pass"
         );
+        // A gentle dynamic cut kept after the full one at the same place
+        // (nexuiz "brokenlight", a major mud) is its second pass.
+        assert!(second_pass(
+            "gentle dynamic cut at 274 Hz, up to −2.9 dB",
+            ["dynamic cut at 274 Hz, up to −6.0 dB"].into_iter()
+        ));
     }
 }
