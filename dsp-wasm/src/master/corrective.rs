@@ -59,9 +59,10 @@ impl<'a> Corrected<'a> {
 }
 
 /// A candidate's whole-track trial: its render (`None` once let go: a
-/// partial improvement kept aside while other candidates are tried does not
-/// hold a whole copy of the track; it is rendered again if it is kept), that
-/// render's analysis and the risk's severity after it.
+/// partial improvement kept aside lets its copy of the track go before
+/// another candidate is rendered, and is rendered again if it is kept; with
+/// no trial after it, its render is kept), that render's analysis and the
+/// risk's severity after it.
 type Trial = (Option<AudioBuffer>, (Report, Raw), f64);
 
 /// How a step's candidates fared on the whole track.
@@ -265,6 +266,10 @@ fn judge_candidates(
             let i = cands.len();
             let best_sa = *best_sa;
             cands.push(candidate);
+            // The best trial's render goes before the re-sized one is made.
+            if let Some(b) = best.as_mut() {
+                b.1 .0 = None;
+            }
             if let Some((audio, trial)) = trial_of(&cands[i]) {
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
@@ -318,6 +323,12 @@ fn judge_in_order(
             break;
         }
         for batch in pass.chunks(width) {
+            // The best partial trial's render goes before the next ones are
+            // made (one whole copy at a time beside them); when no trial
+            // follows, it is kept and becomes the track if the move is.
+            if let Some(b) = best.as_mut() {
+                b.1 .0 = None;
+            }
             let moves: Vec<&Move> = batch.iter().map(|&i| &cands[i]).collect();
             let trials = map_parallel(&moves, &|m: &&Move| trial_of(m));
             for (&i, trial) in batch.iter().zip(trials) {
@@ -337,9 +348,7 @@ fn judge_in_order(
                             risk.id
                         ));
                         if best.as_ref().is_none_or(|b| sa < b.1 .2) {
-                            // Its audio goes now, before the next trial renders.
-                            drop(trial_audio);
-                            best = Some((i, (None, trial, sa)));
+                            best = Some((i, (trial_audio, trial, sa)));
                         }
                     }
                     Verdict::Rejected(why) => it.rejected.push(format!("{label}: {why}")),
@@ -405,8 +414,8 @@ fn keep(
         state.track.modules().len(),
         state.report.loudness.true_peak_dbtp,
     ));
-    // A partial improvement let its render go (see [`Trial`]): the same
-    // module over the same track renders the same samples again.
+    // A partial improvement that let its render go (see [`Trial`]): the
+    // same module over the same track renders the same samples again.
     state.track.keep(Chain::new(vec![m.module]), audio)?;
     (state.report, state.raw) = report;
     // A risk at minor is within the spread of finished records: one touch
