@@ -231,10 +231,11 @@ fn ima_adpcm_partial_group() -> Vec<u8> {
     file
 }
 
-/// An input that makes a dependency panic (see [`ima_adpcm_partial_group`]):
-/// exit 2 with one line on stderr, no panic trace, no file left behind. Should
-/// the decoder learn to refuse it, the contract still holds (a typed error);
-/// the panic path itself is also tested as a unit in `src/bin/preflight.rs`.
+/// An input that once made a dependency panic (see [`ima_adpcm_partial_group`];
+/// the decoder now refuses it with a typed error): exit 2 with one line on
+/// stderr, no panic trace, no file left behind. The panic path itself is
+/// tested by [`a_master_that_dies_after_writing_keeps_the_file_that_was_there`]
+/// (a real panic in the binary) and as a unit in `src/bin/preflight.rs`.
 #[test]
 fn a_panicking_input_exits_2_with_one_line_and_leaves_no_file() {
     let d = dir("panic");
@@ -267,6 +268,62 @@ fn a_panicking_input_exits_2_with_one_line_and_leaves_no_file() {
         assert!(!out.exists() && !json.exists(), "{args:?}");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1, "{args:?}");
     }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A master that dies after its file was written — a real panic, raised on
+/// purpose while the written samples are verified
+/// (`PREFLIGHT_TEST_PANIC_WHILE_VERIFYING`, test builds only): exit 2 with
+/// one line naming what was being done, the file that was at the output's
+/// path before left whole, and no other file. Before, the master was renamed
+/// into place as soon as it was written and the panic hook then removed it,
+/// the earlier file lost with it; a master now takes its place only once it
+/// passed. The same file is then mastered without the fault: replaced.
+#[test]
+fn a_master_that_dies_after_writing_keeps_the_file_that_was_there() {
+    let d = dir("dies");
+    let input = d.join("mix.wav");
+    write_wav(&input, &clean(48_000, 3.0), WavFormat::Int24).unwrap();
+    let out = d.join("master.wav");
+    let earlier = b"an earlier master, not a WAV file".to_vec();
+    std::fs::write(&out, &earlier).unwrap();
+    let args = [
+        "master",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_preflight"))
+        .args(args)
+        .env("PREFLIGHT_TEST_PANIC_WHILE_VERIFYING", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("preflight: internal error while mastering "),
+        "{err}"
+    );
+    assert!(!err.contains("panicked at"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), earlier);
+    let mut names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["master.wav", "mix.wav"]);
+    // Without the fault the master replaces it.
+    let o = preflight(&args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let master = decode_file(&out).unwrap();
+    assert_eq!(master.audio.sample_rate, 48_000);
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2);
     let _ = std::fs::remove_dir_all(&d);
 }
 

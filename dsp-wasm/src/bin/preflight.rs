@@ -44,22 +44,29 @@ fn main() -> ExitCode {
 /// mix.wav").
 static DOING: Mutex<String> = Mutex::new(String::new());
 
-/// Files being written, removed (with their temporary siblings) if the
-/// process dies of a panic.
+/// Files this run made (temporary files, and outputs once they took their
+/// place), removed if the process dies of a panic. A file that was at an
+/// output's path before is not on it until this run replaced it, so a panic
+/// never takes away what was there.
 static WRITING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn doing(what: String) {
     *DOING.lock().unwrap_or_else(|e| e.into_inner()) = what;
 }
 
-/// Writes `path` through `write`, noted in [`WRITING`] so that a panic
-/// anywhere (this thread or another) leaves no partial file behind.
+/// Notes a file this run made (see [`WRITING`]).
+fn made(path: PathBuf) {
+    WRITING.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+}
+
+/// Writes `path` through `write` (a temporary file renamed into place),
+/// noted in [`WRITING`] so that a panic anywhere (this thread or another)
+/// leaves no partial file behind.
 fn writing<T>(path: &Path, write: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
-    WRITING
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(path.to_path_buf());
-    write().map_err(|e| e.unwritable(path))
+    made(wav::temporary_path(path));
+    let done = write().map_err(|e| e.unwritable(path))?;
+    made(path.to_path_buf());
+    Ok(done)
 }
 
 /// Refuses, before any work, an output whose folder does not exist or
@@ -105,20 +112,6 @@ fn internal_error_line(doing: &str, message: &str) -> String {
     )
 }
 
-/// The temporary file `wav::write`/`write_atomic` fill before renaming it to
-/// `path` (named as in `io::wav::write_atomic_with`).
-fn temporary_sibling(path: &Path) -> PathBuf {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("output");
-    dir.join(format!(".{name}.{}.tmp", std::process::id()))
-}
-
 /// The panic hook: one line on stderr, nothing half-written left behind,
 /// exit 2. With `panic = "abort"` (the release profile) a hook is the only
 /// code that runs after a panic; it runs the same way with unwinding (the
@@ -135,7 +128,6 @@ fn on_panic(payload: &(dyn Any + Send)) {
     eprintln!("{}", internal_error_line(&doing, panic_message(payload)));
     let files = WRITING.try_lock().map(|w| w.clone()).unwrap_or_default();
     for path in files {
-        let _ = std::fs::remove_file(temporary_sibling(&path));
         let _ = std::fs::remove_file(&path);
     }
     std::process::exit(2);
@@ -330,9 +322,10 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         input_bit_depth: decoded.format.bit_depth,
     };
     // The file is written while the master's verification analyses the same
-    // samples; if mastering fails after that, the file written is removed.
+    // samples, to a temporary file beside the output: it takes the output's
+    // place only once the master passed (a file already there stays whole
+    // until then); if mastering fails, the temporary file is removed.
     let out_path = Path::new(out);
-    let written = AtomicBool::new(false);
     doing(format!("mastering {}", input.display()));
     // Kept as the engine Worker keeps it (`Stored::new`: a lossy decode as
     // 24-bit integers of its own peak), so the page masters the same samples.
@@ -343,16 +336,15 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         reference.as_ref().map(|r| &r.audio),
         |_, _| {},
         &|audio| {
-            writing(out_path, || wav::write(out_path, audio, format))?;
-            written.store(true, Ordering::Relaxed);
+            made(wav::temporary_path(out_path));
+            wav::write_staged(out_path, audio, format).map_err(|e| e.unwritable(out_path))?;
+            test_fault("PREFLIGHT_TEST_PANIC_WHILE_VERIFYING");
             Ok(())
         },
     )
-    .inspect_err(|_| {
-        if written.load(Ordering::Relaxed) {
-            let _ = std::fs::remove_file(out_path);
-        }
-    })?;
+    .inspect_err(|_| wav::discard_staged(out_path))?;
+    wav::place_staged(out_path).map_err(|e| e.unwritable(out_path))?;
+    made(out_path.to_path_buf());
     match a.get("--json") {
         Some(j) => {
             let j = Path::new(j);
@@ -362,6 +354,19 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         None => print!("{}", master_summary(&mastered.report)),
     }
     Ok(())
+}
+
+/// A panic on purpose where the command-line tests ask for one (the
+/// environment variable `name` set), so that they can check what a real
+/// panic leaves behind; test builds only (`debug_assertions`), nothing in a
+/// release build.
+fn test_fault(name: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var_os(name).is_some() {
+        panic!("{name} is set");
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = name;
 }
 
 /// Why a master has no moves: the mix works, or there is nothing to master

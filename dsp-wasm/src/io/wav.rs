@@ -3,7 +3,7 @@
 //! a partial file behind.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audio::AudioBuffer;
 use crate::error::{Error, Result};
@@ -128,13 +128,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
 
-/// Creates a temporary file beside `path`, lets `fill` write it, and renames
-/// it to `path`; on any error the temporary file is removed and `path` is
-/// untouched.
-fn write_atomic_with(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
-) -> Result<()> {
+/// The temporary file beside `path` that [`write_atomic`], [`write`] and
+/// [`write_staged`] fill before it becomes `path`: `.NAME.PID.tmp` in the
+/// same folder (so the rename is atomic, on the same file system).
+pub fn temporary_path(path: &Path) -> PathBuf {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -143,16 +140,49 @@ fn write_atomic_with(
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("output");
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        fill(&mut f)?;
-        std::fs::rename(&tmp, path)
-    })();
+    dir.join(format!(".{file_name}.{}.tmp", std::process::id()))
+}
+
+/// Creates [`temporary_path`] of `path` and lets `fill` write it; on any
+/// error the temporary file is removed. `path` itself is not touched.
+fn stage_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = temporary_path(path);
+    let result = std::fs::File::create(&tmp).and_then(|mut f| fill(&mut f));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(Error::from)
+}
+
+/// Puts the file [`write_staged`] (or a stage of [`write_atomic`]) filled in
+/// place of `path`, atomically: whatever was at `path` stays whole until
+/// then. On failure the temporary file is removed.
+pub fn place_staged(path: &Path) -> Result<()> {
+    let tmp = temporary_path(path);
+    let result = std::fs::rename(&tmp, path);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(Error::from)
+}
+
+/// Removes what [`write_staged`] filled for `path`, if anything.
+pub fn discard_staged(path: &Path) {
+    let _ = std::fs::remove_file(temporary_path(path));
+}
+
+/// Creates a temporary file beside `path`, lets `fill` write it, and renames
+/// it to `path`; on any error the temporary file is removed and `path` is
+/// untouched.
+fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<()> {
+    stage_with(path, fill)?;
+    place_staged(path)
 }
 
 /// A WAV file of an [`AudioBuffer`] handed out a piece at a time, for a
@@ -213,7 +243,16 @@ pub fn encode_in_pieces<E>(
 /// Encodes and writes a WAV file atomically, a chunk at a time (the whole
 /// file is never held encoded in memory).
 pub fn write(path: &Path, audio: &AudioBuffer, format: SampleFormat) -> Result<()> {
-    write_atomic_with(path, |f| {
+    write_staged(path, audio, format)?;
+    place_staged(path)
+}
+
+/// [`write`] up to the rename: the WAV file is complete in
+/// [`temporary_path`] of `path`, and `path` is untouched until
+/// [`place_staged`] (a file that must first pass a check is written while it
+/// is checked, and takes its place only if it passes).
+pub fn write_staged(path: &Path, audio: &AudioBuffer, format: SampleFormat) -> Result<()> {
+    stage_with(path, |f| {
         encode_in_pieces(audio, format, WRITE_CHUNK_FRAMES, |b| f.write_all(b))
     })
 }
