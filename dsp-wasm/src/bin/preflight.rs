@@ -670,17 +670,4 @@ mod tests {
             "{text}"
         );
     }
-
-    #[test]
-    fn the_temporary_sibling_is_beside_the_file() {
-        let pid = std::process::id();
-        assert_eq!(
-            temporary_sibling(Path::new("out/m.wav")),
-            Path::new("out").join(format!(".m.wav.{pid}.tmp"))
-        );
-        assert_eq!(
-            temporary_sibling(Path::new("m.wav")),
-            Path::new(".").join(format!(".m.wav.{pid}.tmp"))
-        );
-    }
 }

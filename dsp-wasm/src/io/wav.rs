@@ -262,6 +262,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_temporary_file_is_beside_the_file() {
+        let pid = std::process::id();
+        assert_eq!(
+            temporary_path(Path::new("out/m.wav")),
+            Path::new("out").join(format!(".m.wav.{pid}.tmp"))
+        );
+        assert_eq!(
+            temporary_path(Path::new("m.wav")),
+            Path::new(".").join(format!(".m.wav.{pid}.tmp"))
+        );
+    }
+
+    #[test]
     fn chunked_write_equals_encode() {
         let dir = std::env::temp_dir().join(format!("preflight-wav-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
