@@ -21,7 +21,7 @@ use dsp_wasm::units::to_db;
 use preflight_tests::bands::{band_vs_all_db, max_octave_change_db};
 use preflight_tests::master_mix::{clean, eq, gain, mix, through, MixSpec};
 use preflight_tests::noise::Xorshift32;
-use preflight_tests::peers::{ebur128, have_ffmpeg};
+use preflight_tests::peers::{ebur128, require_ffmpeg};
 use preflight_tests::spikes::spike_over_surroundings_db;
 use preflight_tests::stereo::{balance_db, dc, low_mono_loss_db};
 
@@ -31,6 +31,12 @@ const SECONDS: f32 = 12.0;
 /// The reported severity (0..1).
 fn sev(r: &Report, id: &str) -> f64 {
     decide::severities(r).get(id).map_or(0.0, |s| s.min(1.0))
+}
+
+/// The engine's integrated loudness of `audio`, unrounded (the report's is
+/// rounded to 0.01 for display).
+fn integrated(audio: &AudioBuffer) -> Option<f64> {
+    dsp_wasm::measure::loudness::measure(audio, |_| {}).integrated_lufs
 }
 
 fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
@@ -45,27 +51,27 @@ fn run(name: &str, audio: &AudioBuffer, options: &MasterOptions) -> Mastered {
     if let Some(after_tp) = m.report.after.loudness.true_peak_dbtp {
         assert!(after_tp <= ceiling, "{name}: report says {after_tp}");
     }
-    // … and with ffmpeg's ebur128 (its own oversampling).
-    if have_ffmpeg() {
-        let path = std::env::temp_dir().join(format!(
-            "preflight-master-{name}-{}.wav",
-            std::process::id()
-        ));
-        // The engine's own encoder: this checks the file the engine delivers.
-        wav::write(&path, &m.audio, options.output_format).unwrap();
-        let peer = ebur128(&path).expect("ffmpeg ebur128");
-        let (ff_i, ff_tp) = (peer.integrated_lufs, peer.true_peak_dbtp);
-        let _ = std::fs::remove_file(&path);
+    // … and with ffmpeg's ebur128 (its own oversampling), unrounded; ffmpeg
+    // is required, so this check is never skipped.
+    require_ffmpeg();
+    let path = std::env::temp_dir().join(format!(
+        "preflight-master-{name}-{}.wav",
+        std::process::id()
+    ));
+    // The engine's own encoder: this checks the file the engine delivers.
+    wav::write(&path, &m.audio, options.output_format).unwrap();
+    let peer = ebur128(&path).expect("ffmpeg ebur128");
+    let (ff_i, ff_tp) = (peer.integrated_lufs, peer.true_peak_dbtp);
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        ff_tp <= ceiling,
+        "{name}: ffmpeg true peak {ff_tp:.4} dBTP over {ceiling}"
+    );
+    if let Some(i) = integrated(&m.audio) {
         assert!(
-            ff_tp <= ceiling,
-            "{name}: ffmpeg true peak {ff_tp} dBTP over {ceiling}"
+            (ff_i - i).abs() < 0.02,
+            "{name}: ffmpeg {ff_i:.3} LUFS vs engine {i:.4}"
         );
-        if let Some(i) = m.report.after.loudness.integrated_lufs {
-            assert!(
-                (ff_i - i).abs() < 0.2,
-                "{name}: ffmpeg {ff_i} LUFS vs engine {i}"
-            );
-        }
     }
     // Loudness on target whenever the report says the target was reached.
     let reached = m

@@ -313,12 +313,20 @@ def stem_ratio_db(voc, acc, sr, gains=None):
 
 # ------------------------------------------------------------- ffmpeg meter
 def ffmpeg_ebur128(path):
-    """ffmpeg's own EBU R128 meter: (integrated LUFS, true peak dBTP)."""
-    r = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(path), "-af",
-                        "ebur128=peak=true", "-f", "null", "-"], capture_output=True, text=True)
-    txt = r.stderr
-    i = txt.rfind("Integrated loudness:")
-    I = float(txt[i:].split("I:")[1].split("LUFS")[0])
-    j = txt.rfind("True peak:")
-    tp = float(txt[j:].split("Peak:")[1].split("dBFS")[0])
-    return I, tp
+    """ffmpeg's own EBU R128 meter, unrounded: (integrated LUFS, true peak
+    dBTP) from the filter's per-frame metadata (three decimals; its summary
+    prints one, which would hide an over of less than 0.05 dB). The
+    integrated loudness is the last frame's, the true peak the largest."""
+    r = subprocess.run(["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
+                        "-i", str(path), "-af",
+                        "ebur128=peak=true:metadata=1,ametadata=mode=print:file=pipe\\\\:1",
+                        "-f", "null", "-"], capture_output=True, text=True)
+    I, peak = None, 0.0
+    for line in r.stdout.splitlines():
+        if line.startswith("lavfi.r128.I="):
+            I = float(line.split("=", 1)[1])
+        elif line.startswith("lavfi.r128.true_peak="):
+            peak = max(peak, float(line.split("=", 1)[1]))
+    if I is None:
+        raise RuntimeError(f"no ebur128 metadata from ffmpeg for {path}: {r.stderr[-400:]}")
+    return I, (20 * math.log10(peak) if peak > 0 else float("-inf"))

@@ -8,7 +8,7 @@ const REQUIRED: &str =
     "ffmpeg is required for these tests (apt-get install ffmpeg; scripts/setup.sh installs it) but was not found on PATH";
 
 /// True when ffmpeg is installed and runs.
-pub fn have_ffmpeg() -> bool {
+fn have_ffmpeg() -> bool {
     Command::new("ffmpeg")
         .arg("-version")
         .output()
@@ -20,8 +20,13 @@ pub fn require_ffmpeg() {
     assert!(have_ffmpeg(), "{REQUIRED}");
 }
 
-/// The summary of ffmpeg's `ebur128=peak=true` over a whole file (ffmpeg
-/// prints one decimal).
+/// ffmpeg's `ebur128=peak=true` over a whole file, unrounded: read from the
+/// filter's per-frame metadata (`metadata=1`, printed by `ametadata`), where
+/// loudness has three decimals and the true peak is a linear value with
+/// three, instead of its summary's one decimal. The integrated loudness and
+/// range are the last frame's (the measures so far, at the end: the
+/// summary's values unrounded); the true peak is the largest of every
+/// frame's.
 #[derive(Clone, Copy, Debug)]
 pub struct Ebur128 {
     /// Integrated loudness, LUFS.
@@ -33,31 +38,56 @@ pub struct Ebur128 {
 }
 
 /// Measures a file with ffmpeg's `ebur128` filter; the error carries
-/// ffmpeg's output when its summary cannot be read.
+/// ffmpeg's output when its figures cannot be read.
 pub fn ebur128(path: &Path) -> Result<Ebur128, String> {
     let out = Command::new("ffmpeg")
-        .args(["-nostats", "-hide_banner", "-i"])
+        .args([
+            "-nostdin",
+            "-nostats",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+        ])
         .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .args([
+            "-af",
+            "ebur128=peak=true:metadata=1,ametadata=mode=print:file=pipe\\\\:1",
+            "-f",
+            "null",
+            "-",
+        ])
         .output()
         .map_err(|e| format!("run ffmpeg: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stderr);
-    let summary = text
-        .rsplit_once("Summary:")
-        .map(|(_, s)| s)
-        .ok_or_else(|| format!("no summary in ffmpeg output:\n{text}"))?;
-    let value = |key: &str| -> Result<f64, String> {
-        summary
-            .lines()
-            .find_map(|l| l.trim().strip_prefix(key))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| format!("no {key} in ffmpeg output:\n{summary}"))
+    let text = String::from_utf8_lossy(&out.stdout);
+    let values = |key: &str| -> Vec<f64> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .filter_map(|v| v.trim().parse().ok())
+            .collect()
     };
+    let last = |key: &str| -> Result<f64, String> {
+        values(key).last().copied().ok_or_else(|| {
+            format!(
+                "no {key} in ffmpeg's metadata:\n{}{}",
+                text.lines().take(20).collect::<Vec<_>>().join("\n"),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    };
+    let peak = values("lavfi.r128.true_peak")
+        .into_iter()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !peak.is_finite() {
+        return Err(format!(
+            "no true peak in ffmpeg's metadata: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
     Ok(Ebur128 {
-        integrated_lufs: value("I:")?,
-        range_lu: value("LRA:")?,
-        true_peak_dbtp: value("Peak:")?,
+        integrated_lufs: last("lavfi.r128.I")?,
+        range_lu: last("lavfi.r128.LRA")?,
+        true_peak_dbtp: 20.0 * peak.log10(),
     })
 }
 
