@@ -93,3 +93,105 @@ fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded)
     assert_eq!(info.skipped_packets, whole.skipped_packets);
     assert_eq!(info.non_finite_samples, whole.non_finite_samples);
 }
+
+/// A reader that counts the bytes asked of it.
+struct Counting {
+    inner: std::io::Cursor<Vec<u8>>,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl std::io::Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Counting {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+impl dsp_wasm::io::decode::MediaSource for Counting {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.inner.get_ref().len() as u64)
+    }
+}
+
+/// A compressed file too long for Preflight is refused from what its first
+/// frames tell, or as soon as the decoded length passes the limit — not
+/// after the whole file was read: a 4-hour MP3 (a 10-minute encode
+/// repeated; 8 kHz mono, 8 kb/s) is refused having read at most a tenth of
+/// its bytes, counted by a reader that tallies them. `decode_file`, which
+/// the command line uses, reads the same way (before, it read the whole file
+/// into memory first: 14 MB here, a whole album for a long set).
+#[test]
+fn a_compressed_file_too_long_is_refused_before_it_is_read() {
+    use dsp_wasm::error::Error;
+    use dsp_wasm::io::decode::decode_source;
+    let dir = scratch_dir("too-long-mp3");
+    let part = dir.join("part.mp3");
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("sine=frequency=440:sample_rate=8000:duration=600")
+        .args(["-c:a", "libmp3lame", "-b:a", "8k", "-write_xing", "0"])
+        .arg(&part)
+        .status()
+        .expect("ffmpeg is required");
+    assert!(status.success());
+    let bytes = std::fs::read(&part).unwrap().repeat(24);
+    let whole = dir.join("four-hours.mp3");
+    std::fs::write(&whole, &bytes).unwrap();
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let source = Counting {
+        inner: std::io::Cursor::new(bytes.clone()),
+        read: read.clone(),
+    };
+    let r = decode_source(source, bytes.len() as u64, Some("four-hours.mp3"));
+    let n = read.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        matches!(r, Err(Error::TooLong { .. })),
+        "{:?}",
+        r.map(|d| d.audio.duration_s())
+    );
+    assert!(
+        n <= bytes.len() as u64 / 10,
+        "read {n} of {} bytes before refusing",
+        bytes.len()
+    );
+    // The same through the file: bytes read by this thread (Linux's
+    // per-thread I/O count; decoding runs on the calling thread).
+    let before = thread_bytes_read();
+    assert!(matches!(decode_file(&whole), Err(Error::TooLong { .. })));
+    let n = thread_bytes_read() - before;
+    assert!(
+        n <= bytes.len() as u64 / 10,
+        "decode_file read {n} of {} bytes before refusing",
+        bytes.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bytes this thread has read with `read` calls (`rchar` of
+/// `/proc/thread-self/io`; the reads of the file itself are among them).
+fn thread_bytes_read() -> u64 {
+    let io = std::fs::read_to_string("/proc/thread-self/io").expect("/proc/thread-self/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rchar")
+}

@@ -813,24 +813,25 @@ fn float32(b: [u8; 4]) -> f32 {
     f32::from_le_bytes(b)
 }
 
-/// Reads and decodes a file from disk: its first [`HEADER_BYTES`] are
-/// checked ([`check_header`]) before the rest is read.
+/// Reads and decodes a file from disk as [`decode_source`] does, never
+/// holding its bytes: its first [`HEADER_BYTES`] are checked
+/// ([`check_header`]) before the rest is read, and a track whose header
+/// gives no length (MP3, Ogg, AAC) is refused as soon as the decoded length
+/// passes the limit, not after the whole file was read. Memory: the decoded
+/// audio and one block. A file that cannot be read is
+/// [`Error::Unreadable`], naming it.
 pub fn decode_file(path: &std::path::Path) -> Result<Decoded> {
-    use std::io::Read;
     let unreadable = |e: std::io::Error| Error::unreadable(path, &e);
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut head = Vec::new();
-    (&mut file)
-        .take(HEADER_BYTES as u64)
-        .read_to_end(&mut head)
-        .map_err(unreadable)?;
-    if head.is_empty() {
-        return Err(Error::Empty);
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if meta.is_dir() {
+        return Err(unreadable(std::io::ErrorKind::IsADirectory.into()));
     }
-    check_header(&head)?;
-    let mut bytes = head;
-    file.read_to_end(&mut bytes).map_err(unreadable)?;
-    decode_checked(bytes, path.file_name().and_then(|n| n.to_str()))
+    let name = path.file_name().and_then(|n| n.to_str());
+    decode_source(file, meta.len(), name).map_err(|e| match e {
+        Error::Io(e) => Error::unreadable(path, &e),
+        e => e,
+    })
 }
 
 /// What a file's first bytes already say against the limits: a WAV's
