@@ -36,7 +36,7 @@ pub enum Error {
     /// [`crate::io::decode::max_duration_s`]).
     #[error(
         "the file is {} long; at its sample rate and channel count Preflight accepts at most {} (a shorter excerpt works)",
-        crate::units::mmss(*duration_s),
+        over_text(*duration_s, *max_s),
         crate::units::mmss(*max_s)
     )]
     TooLong { duration_s: f64, max_s: f64 },
@@ -133,6 +133,18 @@ impl Error {
 
 /// An I/O error in plain words: the usual kinds named, the system's own
 /// text otherwise, without its "(os error N)".
+/// A length over `max_s` as the words give it: "a little over 30:00" when
+/// the two read the same to the second (an MP3's encoder padding), else the
+/// length itself.
+fn over_text(duration_s: f64, max_s: f64) -> String {
+    let (d, m) = (crate::units::mmss(duration_s), crate::units::mmss(max_s));
+    if d == m {
+        format!("a little over {m}")
+    } else {
+        d
+    }
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind;
     match e.kind() {
@@ -159,5 +171,34 @@ fn param_text(name: &str, value: f64, lo: f64, hi: f64) -> String {
         format!("{name} {value} is under {lo}")
     } else {
         format!("{name} {value} is outside {lo}…{hi}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_length_just_over_the_limit_is_not_told_as_the_limit() {
+        let just_over = Error::TooLong {
+            duration_s: 1800.05,
+            max_s: 1800.0,
+        };
+        assert!(
+            just_over
+                .to_string()
+                .starts_with("the file is a little over 30:00 long; "),
+            "{just_over}"
+        );
+        let far_over = Error::TooLong {
+            duration_s: 4.0 * 3600.0,
+            max_s: 1800.0,
+        };
+        assert!(
+            far_over
+                .to_string()
+                .starts_with("the file is 4:00:00 long; "),
+            "{far_over}"
+        );
     }
 }
