@@ -40,6 +40,13 @@ CORPUS_WORK="$PWD/target/corpus-work" tests/bench/judgement.sh --small \
   --bin target/release/preflight --jobs 2 --check tests/corpus/ci_floor.json
 echo "judgement floor step: $((SECONDS - t0)) s"
 
+step "mutated encodings of real recordings never panic (seeds from the slice just built)"
+# tests/robustness.rs mutated_real_encodings_never_panic: 1.5 s of each clean
+# recording of the slice, encoded by ffmpeg as MP3, Vorbis, AAC (MP4, ADTS)
+# and FLAC, each mutated 200 ways through decode and analysis.
+PREFLIGHT_REAL_SEEDS="$PWD/target/corpus-work/corpus-small/files" \
+  cargo test --locked -p preflight-tests --test robustness -- --ignored mutated_real_encodings_never_panic
+
 step "build the site (trunk, offline)"
 trunk build --release --offline --skip-version-check
 

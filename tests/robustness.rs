@@ -309,7 +309,6 @@ fn flac_comment_with_absurd_length_is_corrupt_not_an_abort() {
 /// One seed per compressed format the engine reads, made by real encoders
 /// (ffmpeg's MP3, Vorbis, AAC in MP4 and ADTS, FLAC) from a short mix.
 fn encoded_seeds() -> Vec<(&'static str, Vec<u8>)> {
-    preflight_tests::peers::require_ffmpeg();
     let dir = scratch_dir("robust-seeds");
     let wav = dir.join("seed.wav");
     write_wav(
@@ -318,6 +317,14 @@ fn encoded_seeds() -> Vec<(&'static str, Vec<u8>)> {
         WavFormat::Int16,
     )
     .unwrap();
+    let seeds = encodings_of(&wav, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    seeds
+}
+
+/// `wav` encoded by ffmpeg in every compressed format the engine reads.
+fn encodings_of(wav: &std::path::Path, dir: &std::path::Path) -> Vec<(&'static str, Vec<u8>)> {
+    preflight_tests::peers::require_ffmpeg();
     let mut seeds = Vec::new();
     for (name, args) in [
         ("x.mp3", &["-c:a", "libmp3lame", "-b:a", "96k"][..]),
@@ -327,10 +334,9 @@ fn encoded_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("x.flac", &["-c:a", "flac"][..]),
     ] {
         let out = dir.join(name);
-        preflight_tests::peers::ffmpeg_convert(&wav, &out, args);
+        preflight_tests::peers::ffmpeg_convert(wav, &out, args);
         seeds.push((name, std::fs::read(&out).unwrap()));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     seeds
 }
 
@@ -340,16 +346,73 @@ fn encoded_seeds() -> Vec<(&'static str, Vec<u8>)> {
 /// seed, so a failure names its case; PREFLIGHT_MUTATIONS raises the count.
 #[test]
 fn mutated_encodings_never_panic() {
-    let seeds = encoded_seeds();
+    mutate(&encoded_seeds(), 600);
+}
+
+/// [`mutated_encodings_never_panic`] seeded from real recordings: 1.5 s
+/// from the middle of every clean recording in the folder
+/// `PREFLIGHT_REAL_SEEDS` names (`scripts/test.sh` points it at the
+/// judgement step's slice of Debian's music packages, which it has just
+/// built; `*--clean.*`, in whatever format the slice keeps each), encoded in
+/// each format, 200 mutations each. Run
+/// with `--ignored`; without the folder it fails, it does not skip.
+#[test]
+#[ignore = "needs PREFLIGHT_REAL_SEEDS (scripts/test.sh sets it after the judgement step)"]
+fn mutated_real_encodings_never_panic() {
+    let folder = std::env::var("PREFLIGHT_REAL_SEEDS")
+        .expect("PREFLIGHT_REAL_SEEDS: a folder of real recordings (*--clean.wav)");
+    let mut clean: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap_or_else(|e| panic!("{folder}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains("--clean."))
+        })
+        .collect();
+    clean.sort();
+    assert!(!clean.is_empty(), "no *--clean.* recording in {folder}");
+    let dir = scratch_dir("robust-real-seeds");
+    let mut seeds = Vec::new();
+    for path in &clean {
+        let cut = dir.join("cut.wav");
+        // (A cut through ffmpeg's own decoder: the seed is its re-encoding.)
+        let status = std::process::Command::new("ffmpeg")
+            .args([
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-ss",
+                "8",
+                "-t",
+                "1.5",
+                "-i",
+            ])
+            .arg(path)
+            .arg(&cut)
+            .status()
+            .expect("ffmpeg");
+        assert!(status.success(), "{}", path.display());
+        seeds.extend(encodings_of(&cut, &dir));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{} seeds from {} recordings", seeds.len(), clean.len());
+    mutate(&seeds, 200);
+}
+
+/// Mutates each seed `default_count` ways (bytes flipped, runs overwritten,
+/// cut, a block repeated; PREFLIGHT_MUTATIONS sets the count) and runs each
+/// through decode and analysis: no panic, none slower than 2 s.
+fn mutate(seeds: &[(&'static str, Vec<u8>)], default_count: usize) {
     let per_seed: usize = std::env::var("PREFLIGHT_MUTATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
+        .unwrap_or(default_count);
     let mut rng = preflight_tests::noise::Xorshift64::new(17);
     let mut next = |n: usize| ((rng.next_f64() * 0.5 + 0.5) * n as f64) as usize % n.max(1);
     let mut panics = Vec::new();
     let mut slow = Vec::new();
-    for (name, seed) in &seeds {
+    for (name, seed) in seeds {
         for case in 0..per_seed {
             let mut b = seed.clone();
             match case % 4 {
