@@ -203,3 +203,20 @@ fn bad_input_never_panics() {
     let empty = AudioBuffer::silent(48_000, 2, 0);
     assert_eq!(chain::render(&c, &empty).unwrap().frames(), 0);
 }
+
+/// The chain `tests/bench/browser_timing.mjs` times in the AudioWorklet is
+/// `Chain::every_module()`, the one the native quantum timing
+/// (`examples/quantum_times.rs`) and `benches/processing.rs` run, so the
+/// wasm and native rows of the README compare the same work.
+#[test]
+fn the_browser_bench_chain_is_every_module() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/every_module.chain.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        Chain::from_json(&text).unwrap(),
+        full_chain(),
+        "{}",
+        path.display()
+    );
+}

@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { serveDist, launchBrowser, openApp, PREFLIGHT } from '../e2e/support.mjs';
+import { readFileSync } from 'node:fs';
+import { serveDist, launchBrowser, openApp, PREFLIGHT, readWav } from '../e2e/support.mjs';
 import { realMusic } from './music.mjs';
 
 const seconds = Number(process.argv[2] || 240);
@@ -17,6 +18,20 @@ const path = join(tmpdir(), `preflight-bench-${seconds}s.wav`);
 realMusic(path, seconds);
 const amountPath = join(tmpdir(), `preflight-bench-${seconds}s-reference.wav`);
 realMusic(amountPath, seconds, { track: 'reference' });
+
+/** 30 s from the middle of the bench track and the chain the worklet runs
+ *  over them (the same as the native `quantum_times` example's). */
+function quantumInput() {
+  const { channels, sampleRate } = readWav(readFileSync(path));
+  if (sampleRate !== 48000) throw new Error(`the bench track is ${sampleRate} Hz`);
+  const n = Math.min(30 * sampleRate, channels[0].length);
+  const start = Math.floor((channels[0].length - n) / 2);
+  // As base64 of the float bytes: 2.9 million numbers cross into the page quicker so.
+  const [left, right] = [channels[0], channels[1] ?? channels[0]]
+    .map((c) => Buffer.from(c.slice(start, start + n).buffer).toString('base64'));
+  const full = readFileSync(new URL('./every_module.chain.json', import.meta.url), 'utf8').trim();
+  return { left, right, full };
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const time = (fn) => { const t = process.hrtime.bigint(); fn(); return Number(process.hrtime.bigint() - t) / 1e6; };
@@ -64,22 +79,17 @@ try {
       await page.waitForSelector('#after-integrated[data-value]', { timeout: 600_000 });
       masterMs = (await shownAt('#after-integrated[data-value]')) - m0;
       console.log('mastering stages in the Worker (ms):', JSON.stringify(await page.evaluate(() => window.__preflightMasterStagesMs)));
-      // The real-time chain in the AudioWorklet: render 30 s offline, cost per 128-frame quantum.
-      const q = await page.evaluate(async () => {
-        const sr = 48000, n = sr * 30;
-        const chs = [new Float32Array(n), new Float32Array(n)];
-        for (let i = 0; i < n; i++) { chs[0][i] = 0.3 * Math.sin(i * 0.01) + 0.1 * Math.sin(i * 0.37); chs[1][i] = chs[0][i] * 0.9; }
+      // The real-time chain in the AudioWorklet: render 30 s offline, cost per
+      // 128-frame quantum beyond an empty chain's render of the same 30 s. The
+      // chain and the audio are the native row's (`cargo run --release -p
+      // dsp-wasm --example quantum_times -- TRACK`): every module type at once
+      // (`Chain::every_module()`, tests/bench/every_module.chain.json — heavier
+      // than any real decision), over 30 s from the middle of the real-music track.
+      const q = await page.evaluate(async ({ left, right, full }) => {
+        const floats = (b64) => new Float32Array(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)).buffer);
+        const chs = [floats(left), floats(right)];
+        const sr = 48000, n = chs[0].length;
         const passthrough = JSON.stringify({ format: 'preflight.chain/1', modules: [] });
-        // Every module type at once: heavier than any real decision.
-        const full = JSON.stringify({ format: 'preflight.chain/1', modules: [
-          { module: 'dc_blocker', cutoff_hz: 5 },
-          { module: 'eq', kind: 'peaking', freq_hz: 300, q: 1, gain_db: -2 },
-          { module: 'dynamic_eq', freq_hz: 4000, q: 1.2, threshold_db: -30, ratio: 3, max_cut_db: 4, attack_ms: 5, release_ms: 80, target: 'stereo' },
-          { module: 'low_control', crossover_hz: 120, threshold_db: -24, ratio: 2, max_cut_db: 4, attack_ms: 10, release_ms: 120 },
-          { module: 'stereo_image', mono_below_hz: 120, width: 1, balance_db: 0 },
-          { module: 'gain', gain_db: 6 },
-          { module: 'limiter', ceiling_dbtp: -1, lookahead_ms: 5, release_ms: 120 },
-        ] });
         const best = async (chain) => {
           let m = Infinity;
           for (let k = 0; k < 3; k++) {
@@ -104,8 +114,8 @@ try {
         // road noise) and the phone (mono, four biquads), the heaviest two.
         const carMs = await best2(full, { system: 5, lufs: -14 });
         const phoneMs = await best2(full, { system: 3, lufs: -14 });
-        return { emptyMs, chainMs, carMs, phoneMs, quanta: n / 128, chain: full };
-      });
+        return { emptyMs, chainMs, carMs, phoneMs, quanta: Math.floor(n / 128), chain: full };
+      }, quantumInput());
       quantum = q;
     }
     await page.close();
@@ -151,6 +161,7 @@ if (quantum) {
   console.log(`AudioWorklet, full chain (${JSON.parse(quantum.chain).modules.map((m) => m.module).join(' → ')}), 30 s offline, best of 3:`);
   console.log(`  empty chain ${quantum.emptyMs.toFixed(0)} ms, full chain ${quantum.chainMs.toFixed(0)} ms`);
   console.log(`  ${(perQ * 1000).toFixed(1)} µs per 128-frame quantum beyond an empty chain = ${(100 * perQ / (128 / 48)).toFixed(2)} % of the 2.67 ms budget`);
+  console.log(`  native, same chain and audio: cargo run --release -p dsp-wasm --example quantum_times -- ${path}`);
   for (const [name, ms] of [['car', quantum.carMs], ['phone', quantum.phoneMs]]) {
     const q = Math.max(0, ms - quantum.emptyMs) / quantum.quanta;
     console.log(`  with the ${name} simulation after it: ${(q * 1000).toFixed(1)} µs per quantum = ${(100 * q / (128 / 48)).toFixed(2)} % of the budget`);
