@@ -170,7 +170,7 @@ test('Try a demo mix: the song is made in the browser and its chorus problems ar
   await page.close();
 });
 
-test('changing the direction re-masters: a LUFS target, a ceiling and a delivery rate are met', async () => {
+test('changing the direction re-masters: a LUFS target, a ceiling, a delivery rate and a character are met; every word length exports', async () => {
   const mix = join(tmp, 'direction.wav');
   await writeFile(mix, wavBytes(musicLike(48000, 10, 3), 48000, 'int16'));
   const { page, errors } = await openApp(env.browser, env.server.url);
@@ -198,9 +198,65 @@ test('changing the direction re-masters: a LUFS target, a ceiling and a delivery
   assert.equal(measured.input.sample_rate, 44100);
   assert.ok(measured.loudness.true_peak_dbtp <= -2.0, `TP ${measured.loudness.true_peak_dbtp}`);
   assert.ok(Math.abs(measured.loudness.integrated_lufs + 18) <= 0.5, `${measured.loudness.integrated_lufs} LUFS`);
+  assert.equal(wavSampleFormat(await readFile(saved)), 'int24');
+  // The other word lengths: 32-bit float (no dither) and 16-bit (dithered),
+  // read from the files' own headers, the same master in each.
+  for (const [bits, format] of [['32f', 'float32'], ['16', 'int16']]) {
+    await page.selectOption('#bits', bits);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const path = join(tmp, `direction-master-${bits}.wav`);
+    await dl.saveAs(path);
+    assert.equal(wavSampleFormat(await readFile(path)), format, bits);
+    const m = cli(['analyze', path, '--json', `${path}.json`]);
+    assert.equal(m.code, 0, m.stderr);
+    const again = JSON.parse(await readFile(`${path}.json`, 'utf8'));
+    assert.equal(again.input.sample_rate, 44100, bits);
+    assert.ok(Math.abs(again.loudness.integrated_lufs - measured.loudness.integrated_lufs) <= 0.02,
+      `${bits}: ${again.loudness.integrated_lufs} vs ${measured.loudness.integrated_lufs} LUFS`);
+    assert.ok(again.loudness.true_peak_dbtp <= -2.0 + 0.01, `${bits}: TP ${again.loudness.true_peak_dbtp}`);
+  }
+  // The character re-masters too: at the loud target this mix needs more
+  // limiting than an open master allows (6 dB of peak reduction at most);
+  // a dense one goes further (up to 14), the master's own document says so.
+  await page.selectOption('#target', 'loud');
+  const reduction = async (character) => {
+    await page.selectOption('#character', character);
+    // The exported document is the master's: export it until it is the new one.
+    let last = null;
+    for (let attempt = 0; attempt < 60; attempt++) {
+      await page.waitForFunction(() => !document.querySelector('#master').disabled, null, { timeout: 120_000 });
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+      const path = join(tmp, `direction-${character}-${attempt}.json`);
+      await dl.saveAs(path);
+      const doc = JSON.parse(await readFile(path, 'utf8'));
+      last = doc.intent;
+      if (doc.intent.character === character && doc.intent.target_lufs === -9) {
+        const lim = doc.decisions.find((d) => d.move === 'true_peak_limiter');
+        return lim ? lim.params.peak_reduction_db : 0;
+      }
+      await page.waitForTimeout(500);
+    }
+    throw new Error(`no ${character} master came: ${JSON.stringify(last)}`);
+  };
+  const open = await reduction('open');
+  const dense = await reduction('dense');
+  console.log(`limiting: open ${open} dB, dense ${dense} dB`);
+  assert.ok(open <= 6.0 + 0.05 && open < dense, `open ${open} dB of limiting, dense ${dense}`);
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** A WAV file's sample format from its `fmt ` chunk: 'int16', 'int24', 'float32', … */
+function wavSampleFormat(buf) {
+  for (let p = 12; p + 8 <= buf.length; p += 8 + buf.readUInt32LE(p + 4) + (buf.readUInt32LE(p + 4) & 1)) {
+    if (buf.toString('ascii', p, p + 4) !== 'fmt ') continue;
+    let tag = buf.readUInt16LE(p + 8);
+    const bits = buf.readUInt16LE(p + 22);
+    if (tag === 0xfffe) tag = buf.readUInt16LE(p + 8 + 24); // WAVE_FORMAT_EXTENSIBLE: the sub-format
+    return `${tag === 3 ? 'float' : tag === 1 ? 'int' : `tag${tag}-`}${bits}`;
+  }
+  return 'no fmt chunk';
+}
 
 test('a normal visit exposes no test hooks; ?test-hooks does', async () => {
   const mix = join(tmp, 'hooks.wav');

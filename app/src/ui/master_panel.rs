@@ -63,7 +63,21 @@ pub fn MasterPanel() -> impl IntoView {
         ceiling: ceiling.get_untracked(),
         rate: rate.get_untracked(),
     };
-    let start = move |_| requests::master(store, request());
+    // What the last master was asked with (the page's own choices and the
+    // reference track), to tell whether the one shown is what they say.
+    let sent: RwSignal<Option<(MasterRequest, Option<String>)>> = RwSignal::new(None);
+    let wanted = move || {
+        let reference = store
+            .reference
+            .with_untracked(|r| r.as_ref().map(|r| r.name.clone()));
+        (request(), reference)
+    };
+    let master_now = move || {
+        let w = wanted();
+        sent.set(Some(w.clone()));
+        requests::master(store, w.0);
+    };
+    let start = move |_| master_now();
     // A reference track brings its loudness as the target; without one that
     // choice goes back to streaming.
     Effect::new(move |last: Option<Option<String>>| {
@@ -90,7 +104,20 @@ pub fn MasterPanel() -> impl IntoView {
             && store.master.with_untracked(Option::is_some)
             && store.mastering.with_untracked(Option::is_none)
         {
-            requests::master(store, request());
+            master_now();
+        }
+    });
+    // A choice changed while a master ran (the first one too) is mastered
+    // once it ends: else the page would show a direction the master it plays
+    // and exports was not made with. A cancelled master, or one of another
+    // file, leaves no master to follow up.
+    Effect::new(move |_| {
+        let idle = store.mastering.with(Option::is_none);
+        if idle
+            && store.master.with_untracked(Option::is_some)
+            && sent.with_untracked(|s| s.as_ref().is_some_and(|s| *s != wanted()))
+        {
+            master_now();
         }
     });
     view! {

@@ -139,6 +139,7 @@ pub fn analyze_file(store: Store, file: web_sys::File) {
 }
 
 /// The user's intent for a master, as the `<select>`s hold it.
+#[derive(Clone, Debug, PartialEq)]
 pub struct MasterRequest {
     /// `streaming`, `loud` or `dynamic`.
     pub target: String,
