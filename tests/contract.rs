@@ -439,6 +439,7 @@ fn halves_measured_apart_give_the_same_report() {
         "clipping".into(),
         inject("clipping", Style::Electronic, 48_000, 20.0, 9),
     ));
+    cases.push(("known clips".into(), known_clips().0));
     let options = AnalysisOptions::default();
     for (what, audio) in cases {
         // The file the helper reads, and the audio the engine decodes from it.
@@ -509,6 +510,15 @@ fn halves_measured_apart_give_the_same_report() {
             "{what}: the streamed peak half"
         );
         let peaks = streamed;
+        if what == "known clips" {
+            // Counted by the construction, not by any measuring code.
+            let (_, runs, samples) = known_clips();
+            assert_eq!(
+                (peaks.levels.clipped_runs, peaks.levels.clipped_samples),
+                (runs, samples),
+                "{what}: clipped runs and samples of the split path"
+            );
+        }
         let m = combine(
             &audio,
             &options,
@@ -530,6 +540,48 @@ fn halves_measured_apart_give_the_same_report() {
             "{what}: the case has risks"
         );
     }
+}
+
+/// A stereo 48 kHz signal with a known number of clipped runs: a 0.5 FS
+/// sine (at 997 Hz: no two neighbouring samples equal) with flat runs at
+/// ±0.9 FS written into it — 3 to 11 samples long, both signs, one across a
+/// 5 ms peak block's edge, one starting on one, one ending the file, some in
+/// the right channel only — and two flat pairs that are too short to count. Returns it, the runs and the
+/// samples in them.
+fn known_clips() -> (AudioBuffer, u64, u64) {
+    let sr = 48_000u32;
+    let n = sr as usize * 3;
+    let sine: Vec<f32> = (0..n)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * 997.0 * i as f32 / sr as f32).sin())
+        .collect();
+    let mut channels = vec![sine.clone(), sine];
+    let (mut runs, mut samples) = (0u64, 0u64);
+    // (channel, start, length, sign): block edges every 240 samples.
+    let clips = [
+        (0usize, 1_000usize, 3usize, 1.0f32),
+        (0, 4_798, 5, -1.0),
+        (1, 9_600, 11, 1.0),
+        (0, 30_000, 7, -1.0),
+        (1, 30_000, 4, 1.0),
+        (0, 100_000, 2, 1.0),
+        (1, 120_000, 2, -1.0),
+        (0, 143_994, 6, 1.0),
+    ];
+    for (c, start, len, sign) in clips {
+        channels[c][start..start + len].fill(0.9 * sign);
+        if len >= 3 {
+            runs += 1;
+            samples += len as u64;
+        }
+    }
+    (
+        AudioBuffer {
+            sample_rate: sr,
+            channels,
+        },
+        runs,
+        samples,
+    )
 }
 
 /// The timeline's waveform envelope: each 100 ms of a 48 kHz mix (20 peak
