@@ -299,15 +299,25 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     if let Some(j) = a.get("--json") {
         check_output(Path::new(j))?;
     }
-    doing(format!("decoding {}", input.display()));
-    let decoded = decode_file(&input)?;
-    let reference = match a.get("--reference") {
-        Some(r) => {
-            doing(format!("decoding the reference {r}"));
-            Some(decode_file(Path::new(r))?)
-        }
-        None => None,
-    };
+    // The input and the reference are decoded side by side (each on its
+    // own thread; an error names the file it is about, the input's first).
+    doing(match a.get("--reference") {
+        Some(r) => format!("decoding {} and the reference {r}", input.display()),
+        None => format!("decoding {}", input.display()),
+    });
+    let (decoded, reference) = std::thread::scope(|s| {
+        let reference = a
+            .get("--reference")
+            .map(|r| s.spawn(move || decode_file(Path::new(r))));
+        let decoded = decode_file(&input);
+        let reference = reference.map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        (decoded, reference)
+    });
+    let decoded = decoded?;
+    let reference = reference.transpose()?;
     let options = MasterOptions {
         intent,
         loudness_from_reference: reference.is_some() && !target_given,
