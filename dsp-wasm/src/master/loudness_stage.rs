@@ -143,7 +143,20 @@ pub(super) fn loudness_stage(
         needs_limiter: &needs_limiter,
         build: &build,
     };
-    let (mut g, mut measured, capped, mut last) = search.run(g, capped);
+    // Natively, a track held in memory has its octave balance measured on
+    // the second core while the first renders the limiter (a serial loop):
+    // the same figures, when they are needed, at no extra wait.
+    let (mut g, mut measured, capped, mut last) =
+        if track.holds() && needs_limiter(g) && !cfg!(target_arch = "wasm32") {
+            let (levels, found) = crate::parallel::join(
+                || track.audio().ok().map(|a| octave_bands::octave_levels(&a)),
+                || search.run(g, capped),
+            );
+            track_levels = levels;
+            found
+        } else {
+            search.run(g, capped)
+        };
     // The limiter is a move like any other: re-check what it did to the
     // tonal balance, and give back loudness rather than change the tone.
     let tonal_budget = character.max_limiter_tonal_change_db();
