@@ -137,22 +137,21 @@ fn a_compressed_file_too_long_is_refused_before_it_is_read() {
     use dsp_wasm::io::decode::decode_source;
     let dir = scratch_dir("too-long-mp3");
     let part = dir.join("part.mp3");
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-        ])
-        .arg("sine=frequency=440:sample_rate=8000:duration=600")
-        .args(["-c:a", "libmp3lame", "-b:a", "8k", "-write_xing", "0"])
-        .arg(&part)
-        .status()
-        .expect("ffmpeg is required");
-    assert!(status.success());
+    let args = [
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=8000:duration=600",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "8k",
+        "-write_xing",
+        "0",
+    ];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+    args.push(part.as_os_str());
+    preflight_tests::peers::ffmpeg(&args);
     let bytes = std::fs::read(&part).unwrap().repeat(24);
     let whole = dir.join("four-hours.mp3");
     std::fs::write(&whole, &bytes).unwrap();

@@ -376,23 +376,12 @@ fn mutated_real_encodings_never_panic() {
     for path in &clean {
         let cut = dir.join("cut.wav");
         // (A cut through ffmpeg's own decoder: the seed is its re-encoding.)
-        let status = std::process::Command::new("ffmpeg")
-            .args([
-                "-hide_banner",
-                "-loglevel",
-                "error",
-                "-y",
-                "-ss",
-                "8",
-                "-t",
-                "1.5",
-                "-i",
-            ])
-            .arg(path)
-            .arg(&cut)
-            .status()
-            .expect("ffmpeg");
-        assert!(status.success(), "{}", path.display());
+        let mut args: Vec<&std::ffi::OsStr> = ["-ss", "8", "-t", "1.5", "-i"]
+            .iter()
+            .map(std::ffi::OsStr::new)
+            .collect();
+        args.extend([path.as_os_str(), cut.as_os_str()]);
+        preflight_tests::peers::ffmpeg(&args);
         seeds.extend(encodings_of(&cut, &dir));
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -91,15 +91,22 @@ pub fn ebur128(path: &Path) -> Result<Ebur128, String> {
     })
 }
 
+/// Runs ffmpeg with `args` (after `-hide_banner -loglevel error -y`): the
+/// test fails if ffmpeg is missing or fails.
+pub fn ffmpeg(args: &[&std::ffi::OsStr]) {
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .status()
+        .expect(REQUIRED);
+    assert!(status.success(), "ffmpeg failed: {args:?}");
+}
+
 /// Converts `input` to `output` with ffmpeg (`codec_args` before the output,
 /// e.g. `["-c:a", "flac"]`; the container follows the output's extension).
 pub fn ffmpeg_convert(input: &Path, output: &Path, codec_args: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
-        .arg(input)
-        .args(codec_args)
-        .arg(output)
-        .status()
-        .expect(REQUIRED);
-    assert!(status.success(), "ffmpeg failed for {}", output.display());
+    let mut args = vec![std::ffi::OsStr::new("-i"), input.as_os_str()];
+    args.extend(codec_args.iter().map(std::ffi::OsStr::new));
+    args.push(output.as_os_str());
+    ffmpeg(&args);
 }
