@@ -131,8 +131,6 @@ impl Error {
     }
 }
 
-/// An I/O error in plain words: the usual kinds named, the system's own
-/// text otherwise, without its "(os error N)".
 /// A length over `max_s` as the words give it: "a little over 30:00" when
 /// the two read the same to the second (an MP3's encoder padding), else the
 /// length itself.
@@ -145,6 +143,8 @@ fn over_text(duration_s: f64, max_s: f64) -> String {
     }
 }
 
+/// An I/O error in plain words: the usual kinds named, the system's own
+/// text otherwise, without its "(os error N)".
 fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind;
     match e.kind() {
