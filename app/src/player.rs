@@ -580,7 +580,7 @@ fn chain_words(chain_json: &str) -> Float64Array {
 
 /// Renders `channels` through the worklet chain in an `OfflineAudioContext`
 /// (the real-time code path, faster than real time), heard as `heard` says
-/// (`{ bypass, matchDb, system, lo, hi, lufs, codec }`, any of them;
+/// (`{ bypass, matchDb, system, lo, hi, lufs, codec, next }`, any of them;
 /// undefined = the chain alone; `codecChannels` and `codecRate` feed the
 /// second input, the master after a codec). Used by the browser tests to compare the worklet with
 /// the native engine and to measure Before/After and the playback systems.
@@ -620,6 +620,12 @@ pub async fn render_offline(
         second.connect_with_audio_node_and_output_and_input(&node, 0, 1)?;
         second.start()?;
     }
+    if let Some(next) = heard
+        .and_then(|h| Reflect::get(h, &"next".into()).ok())
+        .filter(JsValue::is_object)
+    {
+        change_chain_at(&ctx, &node, &next)?;
+    }
     source.start()?;
     let rendered: AudioBuffer = JsFuture::from(ctx.start_rendering()?).await?.dyn_into()?;
     let out = Array::new();
@@ -630,6 +636,39 @@ pub async fn render_offline(
         out.push(&data);
     }
     Ok(out)
+}
+
+/// `next` = `{ at, chain }`: the rendering suspends at `at` seconds, the
+/// worklet is sent `chain` as [`set_chain`] sends a new master's, and the
+/// rendering resumes — so a test hears a chain change as it happens while
+/// playing.
+fn change_chain_at(
+    ctx: &OfflineAudioContext,
+    node: &AudioWorkletNode,
+    next: &JsValue,
+) -> Result<(), JsValue> {
+    let at = Reflect::get(next, &"at".into())?
+        .as_f64()
+        .ok_or("next.at: seconds")?;
+    let chain = Reflect::get(next, &"chain".into())?
+        .as_string()
+        .ok_or("next.chain: a chain's JSON")?;
+    // web-sys has no binding of OfflineAudioContext.suspend(time).
+    let suspend: Function = Reflect::get(ctx, &"suspend".into())?.dyn_into()?;
+    let suspended: js_sys::Promise = suspend.call1(ctx, &at.into())?.dyn_into()?;
+    let port = node.port()?;
+    let ctx = ctx.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if JsFuture::from(suspended).await.is_ok() {
+            let words = chain_words(&chain);
+            let _ = port.post_message(&object(&[
+                ("type", "chain".into()),
+                ("words", words.into()),
+            ]));
+            let _ = ctx.resume();
+        }
+    });
+    Ok(())
 }
 
 /// Installs `window.__preflight.renderOffline(channels, sampleRate, chainJson, heard?)`

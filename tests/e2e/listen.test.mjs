@@ -5,7 +5,9 @@
 // line's meter and never over full scale; each playback system changes the
 // rendered audio as its documented model says, measured here by quadrature
 // detection against textbook values of the model's filters (recomputed in
-// this file, not read from the engine). Keyboard shortcuts and their help.
+// this file, not read from the engine); a new chain sent while playing is
+// heard as a ramp, never a step (the input itself is the oracle). Keyboard
+// shortcuts and their help.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -273,6 +275,93 @@ test('each playback system changes the rendered audio as its model says', async 
   const want = dB(model) + TRIM.car;
   assert.ok(Math.abs(noiseDb - want) < 1.5, `road noise at ${noiseDb.toFixed(1)} dBFS RMS, model ${want.toFixed(1)}`);
   assert.ok(noise[0].some((v, i) => v !== noise[1][i]), 'diffuse: the sides differ');
+  console.log(lines.join('\n'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// A new master while playing: the worklet crossfades from the running chain
+// to the new one (worklet/src/lib.rs, 30 ms) or ramps a parameter-only change
+// inside the running one. Heard here in a real AudioWorklet: the rendering
+// suspends, the page's chain message is sent, the rendering resumes. The
+// oracle is the input itself and the chains' known gains (both linear, the
+// limiter never reached): the output divided by the input is the gain heard.
+test('a chain change while playing is heard as a ramp, never a step, and the new chain then plays alone', async () => {
+  const n = Math.round(SR * 1.2);
+  const amp = 0.25;
+  const input = [440, 660].map((f) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin(2 * Math.PI * f * i / SR)));
+  const at = 0.5;
+  const chain = (modules) => JSON.stringify({ format: 'preflight.chain/1', modules });
+  const gain = (db) => ({ module: 'gain', gain_db: db });
+  const limiter = { module: 'limiter', ceiling_dbtp: -1, lookahead_ms: 5, release_ms: 120 };
+  const flatBell = { module: 'eq', kind: 'peaking', freq_hz: 1000, q: 1, gain_db: 0, target: 'stereo' };
+  const cases = [
+    // A new module list: a new processor, crossfaded in.
+    { name: 'structural', from: chain([gain(-6)]), to: chain([gain(0), gain(0)]), g0: 10 ** (-6 / 20), g1: 1 },
+    // The same modules, another gain: ramped inside the running processor.
+    { name: 'parameter', from: chain([gain(-6)]), to: chain([gain(0)]), g0: 10 ** (-6 / 20), g1: 1 },
+    // Both with the limiter's lookahead, and the same sound: nothing to hear
+    // at all, the new chain's delay line included.
+    { name: 'same sound, new structure, with lookahead', from: chain([gain(-6), limiter]),
+      to: chain([flatBell, gain(-6), limiter]), g0: 10 ** (-6 / 20), g1: 10 ** (-6 / 20) },
+  ];
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  const lines = [];
+  for (const c of cases) {
+    const out = await page.evaluate(async ({ input, sr, from, to, at }) => {
+      const o = await window.__preflight.renderOffline(input.map((x) => Float32Array.from(x)), sr, from,
+        { next: { at, chain: to } });
+      return o.map((x) => Array.from(x));
+    }, { input: input.map((x) => Array.from(x)), sr: SR, from: c.from, to: c.to, at });
+    // The chain's delay (the limiter's lookahead): the lag at which the
+    // output before the change is the input times the first gain.
+    const lagOf = (x, ref) => {
+      for (let lag = 0; lag < 2048; lag++) {
+        let err = 0;
+        for (let i = 4096; i < 8192; i++) err = Math.max(err, Math.abs(x[i] - c.g0 * ref[i - lag]));
+        if (err < 1e-4) return lag;
+      }
+      return -1;
+    };
+    for (const ch of [0, 1]) {
+      const x = out[ch], ref = input[ch];
+      const lag = lagOf(x, ref);
+      assert.ok(lag >= 0, `${c.name}: the output before the change is the input times ${c.g0}`);
+      // The gain heard at each sample where the input is not near a zero crossing.
+      const g = [];
+      for (let i = 4096; i < n; i++) {
+        const r = ref[i - lag];
+        if (Math.abs(r) > 0.3 * amp) g.push([i, x[i] / r]);
+      }
+      let step = 0, first = null, last = null;
+      for (let k = 1; k < g.length; k++) {
+        const [i, v] = g[k], [j, u] = g[k - 1];
+        step = Math.max(step, Math.abs(v - u) / (i - j));
+        if (Math.abs(v - c.g0) > 1e-3 && first === null) first = i;
+        if (Math.abs(v - c.g1) > 1e-3) last = i;
+      }
+      const endGain = g.filter(([i]) => i > n - SR / 10).map(([, v]) => v);
+      const endErr = Math.max(...endGain.map((v) => Math.abs(v - c.g1)));
+      const rampMs = first === null ? 0 : (last - first) * 1000 / SR;
+      lines.push(`${c.name} ch${ch}: lag ${lag}, largest change of the gain ${step.toExponential(2)}/sample, `
+        + `ramp ${first === null ? 'none' : `${(first / SR).toFixed(4)}–${(last / SR).toFixed(4)} s (${rampMs.toFixed(1)} ms)`}, `
+        + `final gain off by ${endErr.toExponential(2)}`);
+      // The new chain alone at the end, exactly.
+      assert.ok(endErr < 1e-4, lines.at(-1));
+      // No step: the gain never moves faster than a 10 ms ramp between the
+      // two (a switch without a crossfade moves it all in one sample).
+      const slope = Math.max(Math.abs(c.g1 - c.g0), 0.02) / (0.010 * SR);
+      assert.ok(step < slope, `${lines.at(-1)}: faster than ${slope.toExponential(2)}/sample`);
+      if (c.g0 !== c.g1) {
+        // The change lands where it was sent (within a few render quanta)
+        // and takes 10–60 ms.
+        assert.ok(first !== null && first >= at * SR - 128 && first < at * SR + 20 * 128, lines.at(-1));
+        assert.ok(rampMs >= 10 && rampMs <= 60, lines.at(-1));
+      } else {
+        assert.equal(first, null, `${lines.at(-1)}: the same sound, yet the gain moved`);
+      }
+    }
+  }
   console.log(lines.join('\n'));
   assert.deepEqual(errors, []);
   await page.close();

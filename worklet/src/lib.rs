@@ -58,6 +58,18 @@ const MONITOR_RAMP_MS: f32 = 20.0;
 /// Crossfade from a running chain to a structurally new one, ms.
 const CHAIN_CROSSFADE_MS: f32 = 30.0;
 
+/// A structurally new chain is run over the input's last stretch before it
+/// is faded in — its latency plus this, ms — so it enters the crossfade with
+/// its delay lines full and its filters and envelopes under way. Started
+/// empty, a chain with a look-ahead limiter (every master's) gave silence
+/// for its first 5 ms, heard as a dip at the start of the crossfade
+/// (`tests/e2e/listen.test.mjs`, the chain change test).
+const PRIME_MS: f32 = 30.0;
+
+/// The input kept for that ([`Engine::history`]), ms: more than any chain's
+/// latency plus [`PRIME_MS`].
+const HISTORY_MS: f32 = 100.0;
+
 /// Frames per channel buffer: the largest block one [`pf_process`] call
 /// takes (Web Audio's render quantum is 128 frames; this leaves room for
 /// larger render sizes).
@@ -91,6 +103,13 @@ pub struct Engine {
     buffers: Vec<Vec<f32>>,
     /// The input copy the outgoing chain processes during a crossfade.
     scratch: Vec<Vec<f32>>,
+    /// The last [`HISTORY_MS`] of input, a ring per channel, that a new
+    /// chain is primed with ([`Self::prime`]).
+    history: Vec<Vec<f32>>,
+    /// Where the next input frame goes in [`Self::history`].
+    history_pos: usize,
+    /// Frames of [`Self::history`] holding input (it fills once, then stays full).
+    history_filled: usize,
     /// Audio has gone through since the engine (or the last chain) started:
     /// a chain change is then crossfaded; before, it simply takes over.
     running: bool,
@@ -132,6 +151,9 @@ impl Engine {
             fade: LinearSmoother::new(1.0, CHAIN_CROSSFADE_MS, sample_rate),
             buffers: vec![vec![0.0; MAX_FRAMES]; channels],
             scratch: vec![vec![0.0; MAX_FRAMES]; channels],
+            history: vec![vec![0.0; ms_frames(HISTORY_MS, sample_rate).max(1)]; channels],
+            history_pos: 0,
+            history_filled: 0,
             running: false,
             chain_words: Vec::with_capacity(CHAIN_WORDS_RESERVED),
             bypass: false,
@@ -162,6 +184,9 @@ impl Engine {
             processor.set_bypass(true);
             processor.reset();
         }
+        if self.running {
+            self.prime(&mut processor);
+        }
         let old = std::mem::replace(&mut self.processor, processor);
         if self.running {
             // A change during a crossfade: the chain fading in now fades out
@@ -173,10 +198,54 @@ impl Engine {
         Ok(())
     }
 
+    /// Runs `processor` over the input's last [`PRIME_MS`] beyond its
+    /// latency (output dropped), so it continues from where the running chain
+    /// is. In the message handler, between render quanta, like the build:
+    /// at most ~40 ms of audio through the new chain, no allocation.
+    fn prime(&mut self, processor: &mut ChainProcessor) {
+        let len = self.history[0].len();
+        let want = (processor.latency_frames() + ms_frames(PRIME_MS, self.sample_rate))
+            .min(self.history_filled);
+        let mut from = (self.history_pos + len - want) % len;
+        let mut done = 0;
+        while done < want {
+            let n = (want - done).min(MAX_FRAMES);
+            for (copy, ring) in self.scratch.iter_mut().zip(&self.history) {
+                for (i, x) in copy[..n].iter_mut().enumerate() {
+                    *x = ring[(from + i) % len];
+                }
+            }
+            let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
+            for (slot, buf) in slices.iter_mut().zip(self.scratch.iter_mut()) {
+                *slot = &mut buf[..n];
+            }
+            processor.process(&mut slices[..self.channels]);
+            from = (from + n) % len;
+            done += n;
+        }
+    }
+
+    /// Keeps the input of the quantum, its first `frames` frames, in
+    /// [`Self::history`] (the last of them if the ring is shorter).
+    fn remember(&mut self, frames: usize) {
+        let len = self.history[0].len();
+        let skip = frames.saturating_sub(len);
+        let frames = frames - skip;
+        for (ring, buf) in self.history.iter_mut().zip(&self.buffers) {
+            let buf = &buf[skip..skip + frames];
+            let first = frames.min(len - self.history_pos);
+            ring[self.history_pos..self.history_pos + first].copy_from_slice(&buf[..first]);
+            ring[..frames - first].copy_from_slice(&buf[first..]);
+        }
+        self.history_pos = (self.history_pos + frames) % len;
+        self.history_filled = (self.history_filled + frames).min(len);
+    }
+
     /// Processes `frames` frames of the internal buffers in place.
     pub fn process(&mut self, frames: usize) {
         let frames = frames.min(MAX_FRAMES);
         self.running = true;
+        self.remember(frames);
         let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
         for (slot, buf) in slices.iter_mut().zip(self.buffers.iter_mut()) {
             *slot = &mut buf[..frames];
@@ -281,6 +350,11 @@ impl Engine {
             self.processed_gain
         }
     }
+}
+
+/// `ms` at `sample_rate`, in whole frames.
+fn ms_frames(ms: f32, sample_rate: f32) -> usize {
+    (ms * 1e-3 * sample_rate).ceil() as usize
 }
 
 thread_local! {
@@ -749,6 +823,43 @@ mod tests {
         // The next change frees the faded-out chain off the audio path.
         e.set_chain(&chain(GAIN_CHAIN)).unwrap();
         assert!(e.retired.is_none());
+    }
+
+    /// A structurally new chain enters the crossfade primed with the input's
+    /// last stretch: two chains that sound the same (a flat bell added before
+    /// the same gain and look-ahead limiter, which the tone never reaches)
+    /// are heard as one, without the dip an empty look-ahead made.
+    #[test]
+    fn a_new_chain_that_sounds_the_same_is_heard_unchanged() {
+        let sr = 48_000.0;
+        let limited = r#"{"module":"gain","gain_db":-6.0},{"module":"limiter","ceiling_dbtp":-1.0,"lookahead_ms":5.0,"release_ms":120.0}"#;
+        let from = format!(r#"{{"format":"preflight.chain/1","modules":[{limited}]}}"#);
+        let to = format!(
+            r#"{{"format":"preflight.chain/1","modules":[{{"module":"eq","kind":"peaking","freq_hz":1000.0,"q":1.0,"gain_db":0.0}},{limited}]}}"#
+        );
+        let mut e = Engine::new(sr, 1).unwrap();
+        e.set_chain(&chain(&from)).unwrap();
+        let lag = e.processor.latency_frames();
+        let input: Vec<f32> = (0..24_000)
+            .map(|i| 0.25 * (std::f32::consts::TAU * 440.0 * i as f32 / sr).sin())
+            .collect();
+        let switch_at = 128 * 60;
+        let mut out = Vec::new();
+        for (k, block) in input.chunks(128).enumerate() {
+            if k * 128 == switch_at {
+                e.set_chain(&chain(&to)).unwrap();
+                assert!(e.outgoing.is_some(), "structural: a crossfade");
+                assert_eq!(e.processor.latency_frames(), lag);
+            }
+            e.buffers[0][..block.len()].copy_from_slice(block);
+            e.process(block.len());
+            out.extend_from_slice(&e.buffers[0][..block.len()]);
+        }
+        let g = 10f32.powf(-6.0 / 20.0);
+        let worst = (switch_at - 2048..out.len())
+            .map(|i| (out[i] - g * input[i - lag]).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-4, "the change was heard: {worst}");
     }
 
     #[test]
