@@ -2,7 +2,8 @@
 # Installs what building and testing Preflight needs, only where it is
 # missing: Debian's chromium, firefox-esr, webkit2gtk-driver (with xvfb) and
 # ffmpeg, the wasm32 target, Trunk 0.21.14, the
-# wasm-bindgen-cli matching Cargo.lock, and the browser-test npm packages;
+# wasm-bindgen-cli matching Cargo.lock, the browser-test npm packages and
+# npm's binaryen (wasm-opt);
 # for the judgement corpus slice (tests/corpus/build.py): fluidsynth,
 # espeak-ng and Python's numpy, scipy and soundfile, and package lists that
 # know the music packages (the music and the soundfont are fetched by
@@ -69,5 +70,11 @@ fi
 if [ ! -d tests/node_modules/playwright-core ] || [ ! -d tests/node_modules/puppeteer-core ]; then
   say "npm ci (tests/)"
   (cd tests && npm ci --no-audit --no-fund)
+fi
+# Binaryen's wasm-opt for release builds (scripts/optimise-wasm.sh): npm's
+# binaryen, an Emscripten build run by node (23 MB; Debian's is too old).
+if [ ! -f scripts/wasm-opt/node_modules/binaryen/bin/wasm-opt ]; then
+  say "npm ci (scripts/wasm-opt/: binaryen)"
+  (cd scripts/wasm-opt && npm ci --no-audit --no-fund)
 fi
 say "setup complete: $(trunk --version), $(wasm-bindgen --version), $(/usr/bin/chromium --version 2>/dev/null || echo chromium?)"
