@@ -624,7 +624,13 @@ pub async fn render_offline(
         .and_then(|h| Reflect::get(h, &"next".into()).ok())
         .filter(JsValue::is_object)
     {
-        change_chain_at(&ctx, &node, &next)?;
+        if Array::is_array(&next) {
+            for one in Array::from(&next).iter() {
+                change_at(&ctx, &node, &one)?;
+            }
+        } else {
+            change_at(&ctx, &node, &next)?;
+        }
     }
     source.start()?;
     let rendered: AudioBuffer = JsFuture::from(ctx.start_rendering()?).await?.dyn_into()?;
@@ -638,11 +644,12 @@ pub async fn render_offline(
     Ok(out)
 }
 
-/// `next` = `{ at, chain }`: the rendering suspends at `at` seconds, the
-/// worklet is sent `chain` as [`set_chain`] sends a new master's, and the
-/// rendering resumes — so a test hears a chain change as it happens while
-/// playing.
-fn change_chain_at(
+/// `next` = `{ at, chain?, bypass? }` (or a list of them, each at its own
+/// time): the rendering suspends at `at`
+/// seconds, the worklet is sent `chain` as [`set_chain`] sends a new
+/// master's and/or `bypass` as [`set_bypass`] sends an A/B switch, and the
+/// rendering resumes — so a test hears a change as it happens while playing.
+fn change_at(
     ctx: &OfflineAudioContext,
     node: &AudioWorkletNode,
     next: &JsValue,
@@ -650,9 +657,8 @@ fn change_chain_at(
     let at = Reflect::get(next, &"at".into())?
         .as_f64()
         .ok_or("next.at: seconds")?;
-    let chain = Reflect::get(next, &"chain".into())?
-        .as_string()
-        .ok_or("next.chain: a chain's JSON")?;
+    let chain = Reflect::get(next, &"chain".into())?.as_string();
+    let bypass = Reflect::get(next, &"bypass".into())?.as_bool();
     // web-sys has no binding of OfflineAudioContext.suspend(time).
     let suspend: Function = Reflect::get(ctx, &"suspend".into())?.dyn_into()?;
     let suspended: js_sys::Promise = suspend.call1(ctx, &at.into())?.dyn_into()?;
@@ -660,11 +666,19 @@ fn change_chain_at(
     let ctx = ctx.clone();
     wasm_bindgen_futures::spawn_local(async move {
         if JsFuture::from(suspended).await.is_ok() {
-            let words = chain_words(&chain);
-            let _ = port.post_message(&object(&[
-                ("type", "chain".into()),
-                ("words", words.into()),
-            ]));
+            if let Some(chain) = chain {
+                let words = chain_words(&chain);
+                let _ = port.post_message(&object(&[
+                    ("type", "chain".into()),
+                    ("words", words.into()),
+                ]));
+            }
+            if let Some(bypass) = bypass {
+                let _ = port.post_message(&object(&[
+                    ("type", "bypass".into()),
+                    ("value", bypass.into()),
+                ]));
+            }
             let _ = ctx.resume();
         }
     });

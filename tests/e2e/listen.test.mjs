@@ -6,8 +6,9 @@
 // rendered audio as its documented model says, measured here by quadrature
 // detection against textbook values of the model's filters (recomputed in
 // this file, not read from the engine); a new chain sent while playing is
-// heard as a ramp, never a step (the input itself is the oracle). Keyboard
-// shortcuts and their help.
+// heard as a ramp, never a step, and Before/After switched while playing at
+// matched loudness is not heard at all (the input itself is the oracle).
+// Keyboard shortcuts and their help.
 // Build first (scripts/test.sh does): trunk build, cargo build --release.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -361,6 +362,66 @@ test('a chain change while playing is heard as a ramp, never a step, and the new
         assert.equal(first, null, `${lines.at(-1)}: the same sound, yet the gain moved`);
       }
     }
+  }
+  console.log(lines.join('\n'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// Before/After while playing, at matched loudness: a master 12 dB louder
+// than its mix (a gain, then a look-ahead limiter the tone never reaches)
+// heard 12 dB down sounds exactly like the mix, so switching must not be
+// heard at all — no swell (a matching gain ramped apart from the A/B fade
+// multiplied the two ramps: +3.9 dB for 20 ms) and no stale audio from the
+// dry path's delay line (it held the last bypass's audio: a 5 ms burst at
+// the start of every switch). The oracle is the input, delayed by the
+// chain's latency.
+test('Before/After switched while playing at matched loudness is not heard', async () => {
+  const n = Math.round(SR * 1.2);
+  const amp = 0.05;
+  const input = [440, 660].map((f) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin(2 * Math.PI * f * i / SR)));
+  const chain = JSON.stringify({ format: 'preflight.chain/1', modules: [
+    { module: 'gain', gain_db: 12 },
+    { module: 'limiter', ceiling_dbtp: -1, lookahead_ms: 5, release_ms: 120 },
+  ] });
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  const render = (matchDb) => page.evaluate(async ({ input, sr, chain, matchDb }) => {
+    const o = await window.__preflight.renderOffline(input.map((x) => Float32Array.from(x)), sr, chain, {
+      matchDb,
+      next: [{ at: 0.3, bypass: true }, { at: 0.6, bypass: false }, { at: 0.9, bypass: true }],
+    });
+    return o.map((x) => Array.from(x));
+  }, { input: input.map((x) => Array.from(x)), sr: SR, chain, matchDb });
+  const lines = [];
+  // The control, unmatched: the switches happen, After 12 dB up, Before not.
+  const control = await render(0);
+  // (The 5 ms look-ahead shifts the output against the input: compare the
+  // level over 20 ms, not the samples.)
+  const rms = (x, i0) => Math.sqrt(x.slice(i0, i0 + 960).reduce((a, v) => a + v * v, 0) / 960);
+  for (const [t, want] of [[0.25, 4], [0.5, 1], [0.8, 4], [1.1, 1]]) {
+    const i0 = Math.round(t * SR);
+    const g = rms(control[0], i0) / rms(input[0], i0);
+    lines.push(`control (no matching) at ${t} s: gain ${g.toFixed(3)}, want ${want}`);
+    assert.ok(Math.abs(g - want) < 0.02 * want, lines.at(-1));
+  }
+  const out = await render(-12);
+  for (const ch of [0, 1]) {
+    const x = out[ch], ref = input[ch];
+    let lag = -1;
+    for (let l = 0; l < 2048 && lag < 0; l++) {
+      let err = 0;
+      for (let i = 4096; i < 8192; i++) err = Math.max(err, Math.abs(x[i] - ref[i - l]));
+      if (err < 1e-5) lag = l;
+    }
+    assert.ok(lag >= 0, `ch${ch}: After is the input at its own level, delayed`);
+    let worst = 0, at = 0;
+    for (let i = 4096; i < n; i++) {
+      const e = Math.abs(x[i] - ref[i - lag]);
+      if (e > worst) { worst = e; at = i; }
+    }
+    lines.push(`ch${ch}: lag ${lag}, largest difference from the input ${worst.toExponential(2)} `
+      + `(${(20 * Math.log10(1 + worst / amp)).toFixed(3)} dB of the tone) at ${(at / SR).toFixed(4)} s`);
+    assert.ok(worst < 1e-4, lines.at(-1));
   }
   console.log(lines.join('\n'));
   assert.deepEqual(errors, []);

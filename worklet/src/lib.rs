@@ -44,7 +44,7 @@
 
 use std::cell::RefCell;
 
-use dsp_wasm::chain::{Chain, ChainProcessor};
+use dsp_wasm::chain::{Chain, ChainProcessor, BYPASS_FADE_MS};
 
 pub mod codec_path;
 use codec_path::CodecPath;
@@ -116,10 +116,8 @@ pub struct Engine {
     /// The next chain's numbers ([`Chain::to_words`]), written by processor.js.
     chain_words: Vec<f64>,
     bypass: bool,
-    /// Linear gain on what is heard, so A/B compares at equal loudness:
-    /// [`Self::processed_gain`] while the chain is heard, [`Self::original_gain`]
-    /// while bypassed; smoothed, so switching never clicks.
-    monitor: LinearSmoother,
+    /// The loudness match applied to what is heard, through A/B switches.
+    matching: Matching,
     /// Loudness matching turns the louder side down, never the quieter one up
     /// (a boost after the limiter would push the master over full scale):
     /// at most one of these is below 1, both are ≤ 1.
@@ -157,7 +155,7 @@ impl Engine {
             running: false,
             chain_words: Vec::with_capacity(CHAIN_WORDS_RESERVED),
             bypass: false,
-            monitor: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
+            matching: Matching::new(sample_rate),
             processed_gain: 1.0,
             original_gain: 1.0,
             codec: CodecPath::new(sample_rate, channels, MAX_FRAMES),
@@ -273,14 +271,7 @@ impl Engine {
         } else {
             self.processor.process(&mut slices[..self.channels]);
         }
-        if self.monitor.is_smoothing() || self.monitor.current() != 1.0 {
-            for i in 0..frames {
-                let g = self.monitor.tick();
-                for ch in slices[..self.channels].iter_mut() {
-                    ch[i] *= g;
-                }
-            }
-        }
+        self.matching.apply(&mut slices[..self.channels], frames);
         let latency = self.processor.latency_frames();
         self.codec
             .process(&mut slices[..self.channels], frames, latency);
@@ -322,7 +313,7 @@ impl Engine {
         if let Some(old) = self.outgoing.as_mut() {
             old.set_bypass(bypass);
         }
-        self.monitor.set_target(self.heard_gain());
+        self.matching.wet.set_target(if bypass { 0.0 } else { 1.0 });
     }
 
     /// Loudness matching for A/B: `db` is the gain that would bring the
@@ -339,15 +330,76 @@ impl Engine {
         self.processed_gain = 10f32.powf(db.min(0.0) / 20.0);
         self.original_gain = 10f32.powf((-db).min(0.0) / 20.0);
         self.codec.set_gain(self.processed_gain);
-        self.monitor.set_target(self.heard_gain());
+        self.matching.processed.set_target(self.processed_gain);
+        self.matching.original.set_target(self.original_gain);
+    }
+}
+
+/// Loudness matching for A/B on the monitor path: each side at its own
+/// gain, and a switch heard as a crossfade between the two sides as heard.
+struct Matching {
+    /// The chain's A/B fade as the processor runs it (1 = the chain heard,
+    /// 0 = bypassed): the same ramp, started on the same sample
+    /// ([`Engine::set_bypass`]), so each sample's mix is known.
+    wet: LinearSmoother,
+    /// The matching gains of the two sides ([`Engine::set_match_db`]),
+    /// ramped when the match changes.
+    processed: LinearSmoother,
+    original: LinearSmoother,
+}
+
+impl Matching {
+    fn new(sample_rate: f32) -> Self {
+        Self {
+            wet: LinearSmoother::new(1.0, BYPASS_FADE_MS, sample_rate),
+            processed: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
+            original: LinearSmoother::new(1.0, MONITOR_RAMP_MS, sample_rate),
+        }
     }
 
-    /// The monitor gain for what is heard now.
-    fn heard_gain(&self) -> f32 {
-        if self.bypass {
-            self.original_gain
-        } else {
-            self.processed_gain
+    /// Applies the loudness match to the chain's output, in which the
+    /// processor mixes the processed signal `P` and the delayed original `D`
+    /// as `w·P + (1 − w)·D` while A/B switches. Heard is each side at its own
+    /// matching gain `p`, `o`: the gain on the mix is `1 / (w/p + (1 − w)/o)`,
+    /// which makes it `a·(p·P) + (1 − a)·(o·D)` with `a = (w/p) / (w/p + (1 −
+    /// w)/o)` running 1 → 0 with `w` — a crossfade between the two sides as
+    /// heard, so two sides matched in loudness stay at that loudness through
+    /// the switch. A gain ramped beside the processor's fade instead
+    /// multiplied the two ramps: a switch between a mix and a master 12 dB
+    /// louder swelled by 3.9 dB for 20 ms.
+    fn apply(&mut self, slices: &mut [&mut [f32]], frames: usize) {
+        let moving = self.wet.is_smoothing()
+            || self.processed.is_smoothing()
+            || self.original.is_smoothing();
+        if !moving {
+            let g = if self.wet.current() >= 1.0 {
+                self.processed.current()
+            } else {
+                self.original.current()
+            };
+            if g != 1.0 {
+                for ch in slices.iter_mut() {
+                    for x in ch[..frames].iter_mut() {
+                        *x *= g;
+                    }
+                }
+            }
+            return;
+        }
+        for i in 0..frames {
+            let w = self.wet.tick();
+            let p = self.processed.tick();
+            let o = self.original.tick();
+            let g = if w >= 1.0 {
+                p
+            } else if w <= 0.0 {
+                o
+            } else {
+                1.0 / (w / p + (1.0 - w) / o)
+            };
+            for ch in slices.iter_mut() {
+                ch[i] *= g;
+            }
         }
     }
 }
@@ -860,6 +912,38 @@ mod tests {
             .map(|i| (out[i] - g * input[i - lag]).abs())
             .fold(0.0, f32::max);
         assert!(worst < 1e-4, "the change was heard: {worst}");
+    }
+
+    /// Before/After at matched loudness: a master 12 dB louder than its mix
+    /// (a gain, then a look-ahead limiter it never reaches) heard 12 dB
+    /// down, so both sides sound alike — and through either switch, too.
+    #[test]
+    fn switching_between_sides_matched_in_loudness_is_not_heard() {
+        let sr = 48_000.0;
+        let master = r#"{"format":"preflight.chain/1","modules":[{"module":"gain","gain_db":12.0},{"module":"limiter","ceiling_dbtp":-1.0,"lookahead_ms":5.0,"release_ms":120.0}]}"#;
+        let mut e = Engine::new(sr, 1).unwrap();
+        e.set_chain(&chain(master)).unwrap();
+        e.set_match_db(-12.0);
+        let lag = e.processor.latency_frames();
+        let input: Vec<f32> = (0..24_000)
+            .map(|i| 0.1 * (std::f32::consts::TAU * 440.0 * i as f32 / sr).sin())
+            .collect();
+        let mut out = Vec::new();
+        for (k, block) in input.chunks(128).enumerate() {
+            match k {
+                60 => e.set_bypass(true),
+                120 => e.set_bypass(false),
+                _ => {}
+            }
+            e.buffers[0][..block.len()].copy_from_slice(block);
+            e.process(block.len());
+            out.extend_from_slice(&e.buffers[0][..block.len()]);
+        }
+        // Both sides are the input delayed by the look-ahead, at its level.
+        let worst = (2048..out.len())
+            .map(|i| (out[i] - input[i - lag]).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "the switch was heard: {worst}");
     }
 
     #[test]

@@ -179,6 +179,43 @@ mod tests {
         assert!((buf[4799] - 1.0).abs() < 1e-6);
     }
 
+    /// A bypass switched on a chain with latency hears the original delayed
+    /// by that latency from the fade's first sample: the delay line holds
+    /// the input of the blocks before, not what was last bypassed (or
+    /// nothing). Both sides here are the same tone (a look-ahead limiter
+    /// it never reaches), so the switch must not be heard at all.
+    #[test]
+    fn bypass_hears_the_delayed_original_from_its_first_sample() {
+        let sr = 48_000.0;
+        let chain = Chain::from_json(
+            r#"{"format":"preflight.chain/1","modules":[{"module":"limiter","ceiling_dbtp":-1.0,"lookahead_ms":5.0,"release_ms":120.0}]}"#,
+        )
+        .unwrap();
+        let mut p = ChainProcessor::new(&chain, sr, 1, 128).unwrap();
+        let lag = p.latency_frames();
+        assert!(lag > 0);
+        let input: Vec<f32> = (0..24_000)
+            .map(|i| 0.1 * (std::f32::consts::TAU * 440.0 * i as f32 / sr).sin())
+            .collect();
+        let mut out = Vec::new();
+        for (k, block) in input.chunks(128).enumerate() {
+            // On, off and on again: the second time, the delay line must not
+            // hold the audio of the first bypass.
+            match k {
+                40 | 120 => p.set_bypass(true),
+                80 => p.set_bypass(false),
+                _ => {}
+            }
+            let mut buf = block.to_vec();
+            p.process(&mut [&mut buf]);
+            out.extend_from_slice(&buf);
+        }
+        let worst = (2048..out.len())
+            .map(|i| (out[i] - input[i - lag]).abs())
+            .fold(0.0, f32::max);
+        assert!(worst < 1e-5, "the switch was heard: {worst}");
+    }
+
     #[test]
     fn rejects_bad_parameters() {
         let bad = Chain::new(vec![Module::Gain { gain_db: f64::NAN }]);

@@ -189,7 +189,13 @@ impl ChainProcessor {
             }
         }
         let needs_dry = self.wet.is_smoothing() || self.wet.target() < 1.0;
-        if needs_dry {
+        let lat = self.latency;
+        // With latency the input goes through the dry delay line every
+        // block, so a bypass hears the original from its first sample (the
+        // line held whatever was last bypassed, or nothing, when it was fed
+        // only while bypassing: a 5 ms burst of stale audio at the start of
+        // every A/B switch on a chain with a look-ahead limiter).
+        if needs_dry || lat > 0 {
             for (dry, ch) in self.dry.iter_mut().zip(block.iter()) {
                 dry[..n].copy_from_slice(ch);
             }
@@ -197,8 +203,6 @@ impl ChainProcessor {
         for stage in &mut self.stages {
             stage.process(block);
         }
-        // The dry delay line runs every block so it is filled when a bypass starts.
-        let lat = self.latency;
         if lat > 0 {
             for (c, ch) in block.iter().enumerate() {
                 let _ = ch;
