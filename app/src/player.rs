@@ -15,8 +15,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AudioBuffer, AudioBufferOptions, AudioBufferSourceNode, AudioContext, AudioContextOptions,
-    AudioScheduledSourceNode, AudioWorkletNode, AudioWorkletNodeOptions, BaseAudioContext,
-    ChannelCountMode, OfflineAudioContext, OfflineAudioContextOptions,
+    AudioParam, AudioScheduledSourceNode, AudioWorkletNode, AudioWorkletNodeOptions,
+    BaseAudioContext, ChannelCountMode, GainNode, OfflineAudioContext, OfflineAudioContextOptions,
 };
 
 use crate::listening::{looped_position, Heard};
@@ -30,6 +30,20 @@ const PROCESSOR_NAME: &str = "preflight-chain";
 /// How far ahead a codec track arriving during playback is scheduled, s
 /// (it must start on the audio clock, in step with the running source).
 const CODEC_JOIN_S: f64 = 0.1;
+/// The transport's fades, s: a source fades in when it starts and out
+/// before it stops (play, pause, seek), and dips to silence across each
+/// seam of a loop, where the file jumps from the loop's end back to its
+/// start — a step of up to twice the music's amplitude, heard as a click
+/// on every pass of "Hear it", which misleads most on the risks (clicks,
+/// spikes, clipping) the loop is there to let the artist hear.
+pub const FADE_S: f64 = 0.008;
+/// How far ahead a source is started, s, so its fades and a loop's seams
+/// fall on the audio clock where they were scheduled (a start "now" begins
+/// at a render quantum the page cannot know).
+const START_LEAD_S: f64 = 0.02;
+/// Loop seams scheduled ahead of playback, s (the seams of a longer
+/// listening pass unfaded).
+const SEAMS_AHEAD_S: f64 = 3600.0;
 
 /// Decoded samples kept on the page for playback (transferred from the Worker).
 #[derive(Clone)]
@@ -93,15 +107,120 @@ struct Player {
     ctx: AudioContext,
     node: AudioWorkletNode,
     buffer: AudioBuffer,
-    source: Option<AudioBufferSourceNode>,
+    source: Option<Voice>,
     /// The codec track's source, in step with `source` (see [`set_codec_track`]).
-    codec_source: Option<AudioBufferSourceNode>,
+    codec_source: Option<Voice>,
     /// Context time at which playback (re)started, and the file offset it started from.
     started_ctx_s: f64,
     started_offset_s: f64,
     on_ended: Option<Closure<dyn FnMut()>>,
     /// Reads the worklet's port (its `state` reports); kept alive with the node.
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+/// A source playing the file (or the codec track) into the chain node
+/// through its own gain, which carries the transport's fades ([`FADE_S`]).
+struct Voice {
+    source: AudioBufferSourceNode,
+    gain: GainNode,
+}
+
+impl Voice {
+    /// Starts `buffer` at context time `when`, `offset_s` into it, into
+    /// `input` of `node`: faded in, and looping over `range` (if any) with
+    /// each seam faded.
+    fn start(
+        ctx: &BaseAudioContext,
+        buffer: &AudioBuffer,
+        node: &AudioWorkletNode,
+        input: u32,
+        (when, offset_s): (f64, f64),
+        range: Option<[f64; 2]>,
+    ) -> Result<Self, JsValue> {
+        let source = ctx.create_buffer_source()?;
+        source.set_buffer(Some(buffer));
+        let gain = ctx.create_gain()?;
+        source.connect_with_audio_node(&gain)?;
+        gain.connect_with_audio_node_and_output_and_input(node, 0, input)?;
+        let g = gain.gain();
+        g.set_value_at_time(0.0, when)?;
+        g.linear_ramp_to_value_at_time(1.0, when + FADE_S)?;
+        let voice = Self { source, gain };
+        voice.set_loop(range);
+        schedule_seams(&g, when + FADE_S, offset_s + FADE_S, range)?;
+        voice
+            .source
+            .start_with_when_and_grain_offset(when, offset_s)?;
+        Ok(voice)
+    }
+
+    /// Loops over `range`, or stops looping.
+    fn set_loop(&self, range: Option<[f64; 2]>) {
+        match range {
+            Some([a, b]) => {
+                self.source.set_loop_start(a);
+                self.source.set_loop_end(b);
+                self.source.set_loop(true);
+            }
+            None => self.source.set_loop(false),
+        }
+    }
+
+    /// Loops over `range` from now on (or stops looping), the seams that
+    /// playback from file position `pos_s` at context time `now` reaches
+    /// faded; whatever was scheduled after `now` is replaced (a dip under
+    /// way comes back up over a fade).
+    fn reloop(&self, now: f64, pos_s: f64, range: Option<[f64; 2]>) -> Result<(), JsValue> {
+        self.set_loop(range);
+        let g = self.gain.gain();
+        g.cancel_scheduled_values(now)?;
+        g.set_value_at_time(g.value(), now)?;
+        g.linear_ramp_to_value_at_time(1.0, now + FADE_S)?;
+        schedule_seams(&g, now + FADE_S, pos_s + FADE_S, range)
+    }
+
+    /// Fades out from now and stops once silent (its `ended` callback dropped).
+    fn stop(&self, ctx: &BaseAudioContext) {
+        let now = ctx.current_time();
+        let g = self.gain.gain();
+        let _ = g.cancel_scheduled_values(now);
+        let _ = g.set_value_at_time(g.value(), now);
+        let _ = g.linear_ramp_to_value_at_time(0.0, now + FADE_S);
+        let s: &AudioScheduledSourceNode = self.source.as_ref();
+        s.set_onended(None);
+        let _ = s.stop_with_when(now + FADE_S);
+    }
+}
+
+/// Dips `gain` to silence across every seam of a loop over `range` that
+/// playback, at file position `pos_s` at context time `from`, reaches in
+/// the next [`SEAMS_AHEAD_S`]: down over [`FADE_S`] to the seam, up over
+/// [`FADE_S`] after it. Nothing to schedule without a loop, or from past
+/// the loop's end (playback then runs on unlooped).
+fn schedule_seams(
+    gain: &AudioParam,
+    from: f64,
+    pos_s: f64,
+    range: Option<[f64; 2]>,
+) -> Result<(), JsValue> {
+    let Some([a, b]) = range else {
+        return Ok(());
+    };
+    let period = b - a;
+    if period < 4.0 * FADE_S || pos_s > b {
+        return Ok(());
+    }
+    let mut seam = from + (b - pos_s);
+    let until = from + SEAMS_AHEAD_S;
+    while seam < until {
+        if seam - FADE_S >= from {
+            gain.set_value_at_time(1.0, seam - FADE_S)?;
+            gain.linear_ramp_to_value_at_time(0.0, seam)?;
+            gain.linear_ramp_to_value_at_time(1.0, seam + FADE_S)?;
+        }
+        seam += period;
+    }
+    Ok(())
 }
 
 /// Receives the worklet's reports of what it plays.
@@ -239,7 +358,7 @@ pub fn set_codec_track(track: Option<Track>) {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
             if let Some(old) = p.codec_source.take() {
-                stop_source(&old);
+                old.stop(&p.ctx);
             }
             if p.source.is_some() {
                 // In step with the running source: both on the audio clock.
@@ -275,30 +394,29 @@ fn post_to_worklet(fields: &[(&str, JsValue)]) {
 
 /// Starts the codec track (if any) into the worklet's second input at
 /// context time `when`, `offset_s` into the file, looping as the track does.
-fn start_codec_source(
-    p: &Player,
-    when: f64,
-    offset_s: f64,
-) -> Result<Option<AudioBufferSourceNode>, JsValue> {
+fn start_codec_source(p: &Player, when: f64, offset_s: f64) -> Result<Option<Voice>, JsValue> {
     let buffer = CODEC.with(|c| c.borrow_mut().as_mut().map(Track::buffer));
     let Some(buffer) = buffer.transpose()? else {
         return Ok(None);
     };
-    let source = p.ctx.create_buffer_source()?;
-    source.set_buffer(Some(&buffer));
-    source.connect_with_audio_node_and_output_and_input(&p.node, 0, 1)?;
-    apply_loop(&source);
-    source.start_with_when_and_grain_offset(when, offset_s)?;
-    Ok(Some(source))
+    Voice::start(
+        &p.ctx,
+        &buffer,
+        &p.node,
+        1,
+        (when, offset_s),
+        LOOP_S.with(Cell::get),
+    )
+    .map(Some)
 }
 
 fn stop_and_close() {
     if let Some(p) = PLAYER.with(|p| p.borrow_mut().take()) {
         if let Some(s) = &p.source {
-            stop_source(s);
+            s.stop(&p.ctx);
         }
         if let Some(s) = &p.codec_source {
-            stop_source(s);
+            s.stop(&p.ctx);
         }
         let _ = p.ctx.close();
     }
@@ -392,36 +510,23 @@ pub async fn play(chain_json: &str, on_ended: impl FnMut() + 'static) -> Result<
 /// Starts a new source at `offset_s` into the file (the player's `ended`
 /// callback attached), and remembers where and when it started.
 fn start_source(p: &mut Player, offset_s: f64) -> Result<(), JsValue> {
-    let source = p.ctx.create_buffer_source()?;
-    source.set_buffer(Some(&p.buffer));
-    source.connect_with_audio_node(&p.node)?;
+    // A set time, so the fades and seams fall where they are scheduled.
+    let when = p.ctx.current_time() + START_LEAD_S;
+    let range = LOOP_S.with(Cell::get);
+    let voice = Voice::start(&p.ctx, &p.buffer, &p.node, 0, (when, offset_s), range)?;
     if let Some(on_ended) = &p.on_ended {
-        AsRef::<AudioScheduledSourceNode>::as_ref(&source)
+        AsRef::<AudioScheduledSourceNode>::as_ref(&voice.source)
             .set_onended(Some(on_ended.as_ref().unchecked_ref()));
     }
-    apply_loop(&source);
-    source.start_with_when_and_grain_offset(0.0, offset_s)?;
-    // Started in the same task with the same `when`: the same render quantum.
+    // Started with the same `when`: in step, sample for sample.
     if let Some(old) = p.codec_source.take() {
-        stop_source(&old);
+        old.stop(&p.ctx);
     }
-    p.codec_source = start_codec_source(p, 0.0, offset_s)?;
-    p.started_ctx_s = p.ctx.current_time();
+    p.codec_source = start_codec_source(p, when, offset_s)?;
+    p.started_ctx_s = when;
     p.started_offset_s = offset_s;
-    p.source = Some(source);
+    p.source = Some(voice);
     Ok(())
-}
-
-/// Sets a source's loop from [`LOOP_S`] (the browser loops sample-exactly).
-fn apply_loop(source: &AudioBufferSourceNode) {
-    match LOOP_S.with(Cell::get) {
-        Some([a, b]) => {
-            source.set_loop_start(a);
-            source.set_loop_end(b);
-            source.set_loop(true);
-        }
-        None => source.set_loop(false),
-    }
 }
 
 /// Loops `[a, b]` seconds (or stops looping): a playing source follows at
@@ -438,12 +543,13 @@ pub fn set_loop(range: Option<[f64; 2]>) {
         if let Some(p) = p.borrow_mut().as_mut() {
             if let Some(source) = &p.source {
                 // Rebase the clock so the position keeps counting from here.
-                p.started_ctx_s = p.ctx.current_time();
+                let now = p.ctx.current_time();
+                p.started_ctx_s = now;
                 p.started_offset_s = pos;
-                apply_loop(source);
-            }
-            if let Some(codec) = &p.codec_source {
-                apply_loop(codec);
+                let _ = source.reloop(now, pos, range);
+                if let Some(codec) = &p.codec_source {
+                    let _ = codec.reloop(now, pos, range);
+                }
             }
         }
     });
@@ -464,7 +570,7 @@ pub fn seek(offset_s: f64) {
         if let Some(p) = p.borrow_mut().as_mut() {
             match p.source.take() {
                 Some(old) => {
-                    stop_source(&old);
+                    old.stop(&p.ctx);
                     let _ = start_source(p, offset_s);
                 }
                 None => p.started_offset_s = offset_s,
@@ -473,25 +579,18 @@ pub fn seek(offset_s: f64) {
     });
 }
 
-/// Stops a source without firing its `ended` callback.
-fn stop_source(s: &AudioBufferSourceNode) {
-    let s: &AudioScheduledSourceNode = s.as_ref();
-    s.set_onended(None);
-    let _ = s.stop();
-}
-
 /// Pauses, remembering the position.
 pub fn pause() {
     PLAYER.with(|p| {
         if let Some(p) = p.borrow_mut().as_mut() {
             if let Some(s) = p.codec_source.take() {
-                stop_source(&s);
+                s.stop(&p.ctx);
             }
             if let Some(s) = p.source.take() {
-                stop_source(&s);
+                s.stop(&p.ctx);
                 p.started_offset_s = looped_position(
                     p.started_offset_s,
-                    p.ctx.current_time() - p.started_ctx_s,
+                    (p.ctx.current_time() - p.started_ctx_s).max(0.0),
                     LOOP_S.with(Cell::get),
                 );
             }
@@ -506,7 +605,7 @@ pub fn rewind() {
         if let Some(p) = p.borrow_mut().as_mut() {
             p.source = None;
             if let Some(s) = p.codec_source.take() {
-                stop_source(&s);
+                s.stop(&p.ctx);
             }
             p.started_offset_s = 0.0;
         }
@@ -520,7 +619,7 @@ pub fn position_s() -> f64 {
             if p.source.is_some() {
                 looped_position(
                     p.started_offset_s,
-                    p.ctx.current_time() - p.started_ctx_s,
+                    (p.ctx.current_time() - p.started_ctx_s).max(0.0),
                     LOOP_S.with(Cell::get),
                 )
             } else {
@@ -598,9 +697,31 @@ pub async fn render_offline(
     let heard = (!heard.is_undefined() && !heard.is_null()).then_some(&heard);
     let node = chain_node(&ctx, n, &chain_json, heard).await?;
     node.connect_with_audio_node(&ctx.destination())?;
-    let source = ctx.create_buffer_source()?;
-    source.set_buffer(Some(&audio_buffer(&channels, sample_rate)?));
-    source.connect_with_audio_node(&node)?;
+    // `loop: [a, b]` (and `offset`): played as the player plays "Hear it",
+    // through a voice with the transport's fades, from `offset` s.
+    let looped = heard
+        .and_then(|h| Reflect::get(h, &"loop".into()).ok())
+        .filter(Array::is_array)
+        .map(|v| Array::from(&v))
+        .and_then(|a| Some([a.get(0).as_f64()?, a.get(1).as_f64()?]));
+    let buffer = audio_buffer(&channels, sample_rate)?;
+    let source = match looped {
+        Some(range) => {
+            let offset = heard
+                .and_then(|h| Reflect::get(h, &"offset".into()).ok())
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0);
+            // Started by the voice (a playing node is kept by the graph).
+            Voice::start(&ctx, &buffer, &node, 0, (0.0, offset), Some(range))?;
+            None
+        }
+        None => {
+            let source = ctx.create_buffer_source()?;
+            source.set_buffer(Some(&buffer));
+            source.connect_with_audio_node(&node)?;
+            Some(source)
+        }
+    };
     let codec = heard
         .and_then(|h| Reflect::get(h, &"codecChannels".into()).ok())
         .filter(Array::is_array)
@@ -632,7 +753,9 @@ pub async fn render_offline(
             change_at(&ctx, &node, &next)?;
         }
     }
-    source.start()?;
+    if let Some(source) = source {
+        source.start()?;
+    }
     let rendered: AudioBuffer = JsFuture::from(ctx.start_rendering()?).await?.dyn_into()?;
     let out = Array::new();
     for c in 0..rendered.number_of_channels() {

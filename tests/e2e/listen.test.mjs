@@ -427,3 +427,49 @@ test('Before/After switched while playing at matched loudness is not heard', asy
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// "Hear it" loops the file over a range: the source jumps from the loop's
+// end back to its start, a step of up to twice the music's amplitude. The
+// player's voice dips to silence across each seam (8 ms down, 8 ms up),
+// so no pass clicks. A tone looped where its phase flips (end at −peak,
+// start at +peak), through the player's own voice in a real AudioContext
+// graph: away from the seams the output is the input read as the loop
+// reads it (the oracle: the loop rule, sample-exact), and nowhere does it
+// step more than the tone itself does.
+test('Hear it\'s loop passes its seam without a click', async () => {
+  const amp = 0.2, f = 440;
+  const n = Math.round(SR * 1.5);
+  const tone = Float32Array.from({ length: n }, (_, i) => amp * Math.sin(2 * Math.PI * f * i / SR));
+  const a = 9627, period = 10964, b = a + period, offset = 4800; // frames
+  assert.ok(Math.abs(Math.abs(tone[b] - tone[a]) - 2 * amp) < 0.01, 'the seam is a full swing');
+  const chain = JSON.stringify({ format: 'preflight.chain/1', modules: [] });
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  const [out] = await page.evaluate(async ({ tone, sr, chain, a, b, offset }) => {
+    const o = await window.__preflight.renderOffline([Float32Array.from(tone)], sr, chain,
+      { loop: [a / sr, b / sr], offset: offset / sr });
+    return o.map((x) => Array.from(x));
+  }, { tone: Array.from(tone), sr: SR, chain, a, b, offset });
+  const read = (i) => (offset + i < b ? offset + i : a + ((offset + i - a) % period));
+  const seams = [];
+  for (let s = b - offset; s < n; s += period) seams.push(s);
+  const fade = Math.round(0.008 * SR), margin = fade + 48;
+  let off = 0, step = 0, stepAt = 0, deepest = Infinity;
+  for (let i = margin; i < n; i++) {
+    const d = Math.abs(out[i] - out[i - 1]);
+    if (d > step) { step = d; stepAt = i; }
+    const near = seams.some((s) => Math.abs(i - s) < margin);
+    if (!near) off = Math.max(off, Math.abs(out[i] - tone[read(i)]));
+  }
+  for (const s of seams) deepest = Math.min(deepest, Math.max(...out.slice(s - 24, s + 24).map(Math.abs)));
+  const toneStep = 2 * Math.PI * f / SR * amp;
+  const line = `seams at ${seams.map((s) => (s / SR).toFixed(3)).join(', ')} s; away from them the output is the `
+    + `looped input to ${off.toExponential(2)}; largest step ${step.toFixed(4)} at ${(stepAt / SR).toFixed(4)} s `
+    + `(the tone's own ${toneStep.toFixed(4)}; a bare seam ${(2 * amp).toFixed(2)}); `
+    + `at the seams within ±0.5 ms at most ${deepest.toFixed(4)}`;
+  console.log(line);
+  assert.ok(seams.length >= 5, line);
+  assert.ok(off < 1e-5, line);
+  assert.ok(step < 1.5 * toneStep, line);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
