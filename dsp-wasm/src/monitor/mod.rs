@@ -6,8 +6,13 @@
 //! A change of [`Listening`] builds the new simulation beside the running one
 //! (coefficients only, no allocation) and crossfades linearly from the old to
 //! the new over [`CROSSFADE_MS`]; a change that arrives during a crossfade
-//! waits for it to finish, so every switch is one full fade. The second path's
-//! buffers are allocated once in [`Monitor::new`]; [`Monitor::process`]
+//! waits for it to finish, so every switch is one full fade. The new
+//! simulation is first run over the monitor's last [`PRIME_MS`] of input, so
+//! it enters the fade as if it had been running: built empty, its filters
+//! started from rest on a playing track, and the club's 30 Hz high-pass and
+//! 120 Hz mono split rang for tens of ms (a low thump 21 dB under the music's
+//! peak when switching to the club). The second path's buffers and that input
+//! history are allocated once in [`Monitor::new`]; [`Monitor::process`]
 //! never allocates.
 
 pub mod simulator;
@@ -22,6 +27,11 @@ pub const CROSSFADE_MS: f32 = 30.0;
 /// Most channels the monitor takes (as the chain).
 const MAX_CHANNELS: usize = 2;
 
+/// Input a new simulation is run over before its crossfade, ms: long enough
+/// for its slowest filter (the club's 30 Hz high-pass, a time constant of
+/// ~14 ms) to forget its start.
+pub const PRIME_MS: f64 = 100.0;
+
 /// A crossfading holder of the current [`SystemSim`].
 pub struct Monitor {
     sample_rate: f64,
@@ -31,6 +41,13 @@ pub struct Monitor {
     pending: Option<Listening>,
     fade: LinearSmoother,
     scratch: [Vec<f32>; MAX_CHANNELS],
+    /// The last [`PRIME_MS`] of input, a ring per channel.
+    history: [Vec<f32>; MAX_CHANNELS],
+    /// Where the next input frame goes in [`Self::history`].
+    history_pos: usize,
+    /// Frames of [`Self::history`] holding input, and channels they have.
+    history_filled: usize,
+    history_channels: usize,
 }
 
 impl Monitor {
@@ -49,6 +66,13 @@ impl Monitor {
             pending: None,
             fade: LinearSmoother::new(0.0, CROSSFADE_MS, sample_rate as f32),
             scratch: [vec![0.0; max_frames], vec![0.0; max_frames]],
+            history: {
+                let len = ((PRIME_MS * 1e-3 * sample_rate).ceil() as usize).max(1);
+                [vec![0.0; len], vec![0.0; len]]
+            },
+            history_pos: 0,
+            history_filled: 0,
+            history_channels: 1,
         }
     }
 
@@ -71,13 +95,57 @@ impl Monitor {
 
     fn start(&mut self, listening: Listening) {
         self.listening = listening;
-        self.incoming = Some(SystemSim::new(&listening, self.sample_rate));
+        let mut sim = SystemSim::new(&listening, self.sample_rate);
+        self.prime(&mut sim);
+        self.incoming = Some(sim);
         self.fade.set_immediate(0.0);
         self.fade.set_target(1.0);
     }
 
+    /// Runs `sim` over the input kept in [`Self::history`], oldest first,
+    /// through the scratch buffers (output dropped).
+    fn prime(&mut self, sim: &mut SystemSim) {
+        let len = self.history[0].len();
+        let chunk = self.scratch[0].len();
+        let used = self.history_channels;
+        let mut from = (self.history_pos + len - self.history_filled) % len;
+        let mut left = self.history_filled;
+        while left > 0 && chunk > 0 {
+            let n = left.min(chunk);
+            for (copy, ring) in self.scratch.iter_mut().zip(&self.history) {
+                for (i, x) in copy[..n].iter_mut().enumerate() {
+                    *x = ring[(from + i) % len];
+                }
+            }
+            let [s0, s1] = &mut self.scratch;
+            let mut path: [&mut [f32]; MAX_CHANNELS] = [&mut s0[..n], &mut s1[..n]];
+            sim.process(&mut path[..used]);
+            from = (from + n) % len;
+            left -= n;
+        }
+    }
+
+    /// Keeps `channels` (one block of input) in [`Self::history`].
+    fn remember(&mut self, channels: &[&mut [f32]]) {
+        let len = self.history[0].len();
+        let n = channels.first().map_or(0, |c| c.len());
+        let skip = n.saturating_sub(len);
+        let frames = n - skip;
+        let used = channels.len().min(MAX_CHANNELS);
+        for (ring, ch) in self.history.iter_mut().zip(channels.iter()).take(used) {
+            let x = &ch[skip..skip + frames];
+            let first = frames.min(len - self.history_pos);
+            ring[self.history_pos..self.history_pos + first].copy_from_slice(&x[..first]);
+            ring[..frames - first].copy_from_slice(&x[first..]);
+        }
+        self.history_pos = (self.history_pos + frames) % len;
+        self.history_filled = (self.history_filled + frames).min(len);
+        self.history_channels = used.max(1);
+    }
+
     /// Processes one block in place (at most `max_frames` of [`Self::new`]).
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
+        self.remember(channels);
         let Some(incoming) = self.incoming.as_mut() else {
             self.active.process(channels);
             return;
@@ -109,5 +177,65 @@ impl Monitor {
                 self.start(next);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A switch is heard as a crossfade between the two systems as if both
+    /// had been running all along: the reference here runs each system's
+    /// simulation from the start and crossfades them with the monitor's
+    /// ramp. To the club, whose 30 Hz high-pass and 120 Hz mono split ring
+    /// longest, on a bass line: 0.032 off (−21 dB under the music's peak)
+    /// when the new simulation started from rest, 0.000013 primed.
+    #[test]
+    fn a_switch_sounds_as_if_the_new_system_had_been_running() {
+        let sr = 48_000.0;
+        let n = 48_000usize;
+        let tone = |i: usize, f: f64, a: f64| a * (std::f64::consts::TAU * f * i as f64 / sr).sin();
+        let left: Vec<f32> = (0..n)
+            .map(|i| (tone(i, 55.0, 0.2) + tone(i, 220.0, 0.1)) as f32)
+            .collect();
+        let right: Vec<f32> = (0..n)
+            .map(|i| (tone(i, 55.0, 0.15) - tone(i, 330.0, 0.1)) as f32)
+            .collect();
+        let listen = |system| Listening {
+            system,
+            solo_hz: None,
+            programme_lufs: -14.0,
+        };
+        let (hifi, club) = (&MODELS[0], MODELS.iter().find(|m| m.id == "club").unwrap());
+        let mut monitor = Monitor::new(sr, 128);
+        let mut old = SystemSim::new(&listen(hifi), sr);
+        let mut new = SystemSim::new(&listen(club), sr);
+        let mut fade = LinearSmoother::new(0.0, CROSSFADE_MS, sr as f32);
+        let switch = 128 * 200;
+        let mut worst = 0.0f32;
+        for start in (0..n).step_by(128) {
+            if start == switch {
+                monitor.set(listen(club));
+                fade.set_target(1.0);
+            }
+            let block = |x: &[f32]| x[start..start + 128].to_vec();
+            let (mut l, mut r) = (block(&left), block(&right));
+            monitor.process(&mut [&mut l, &mut r]);
+            let (mut ol, mut or) = (block(&left), block(&right));
+            old.process(&mut [&mut ol, &mut or]);
+            let (mut nl, mut nr) = (block(&left), block(&right));
+            new.process(&mut [&mut nl, &mut nr]);
+            for i in 0..128 {
+                let w = if start >= switch { fade.tick() } else { 0.0 };
+                let want = [ol[i] + w * (nl[i] - ol[i]), or[i] + w * (nr[i] - or[i])];
+                worst = worst
+                    .max((l[i] - want[0]).abs())
+                    .max((r[i] - want[1]).abs());
+            }
+        }
+        assert!(
+            worst < 1e-3,
+            "the switch differs from running systems by {worst}"
+        );
     }
 }
