@@ -48,6 +48,7 @@ use dsp_wasm::chain::{Chain, ChainProcessor, BYPASS_FADE_MS};
 
 pub mod codec_path;
 use codec_path::CodecPath;
+use dsp_wasm::dsp::history::History;
 use dsp_wasm::dsp::smooth::LinearSmoother;
 use dsp_wasm::monitor::{Listening, Monitor};
 use dsp_wasm::playback::systems::MODELS;
@@ -103,13 +104,9 @@ pub struct Engine {
     buffers: Vec<Vec<f32>>,
     /// The input copy the outgoing chain processes during a crossfade.
     scratch: Vec<Vec<f32>>,
-    /// The last [`HISTORY_MS`] of input, a ring per channel, that a new
-    /// chain is primed with ([`Self::prime`]).
-    history: Vec<Vec<f32>>,
-    /// Where the next input frame goes in [`Self::history`].
-    history_pos: usize,
-    /// Frames of [`Self::history`] holding input (it fills once, then stays full).
-    history_filled: usize,
+    /// The last [`HISTORY_MS`] of input, that a new chain is primed with
+    /// ([`Self::prime`]).
+    history: History,
     /// Audio has gone through since the engine (or the last chain) started:
     /// a chain change is then crossfaded; before, it simply takes over.
     running: bool,
@@ -149,9 +146,7 @@ impl Engine {
             fade: LinearSmoother::new(1.0, CHAIN_CROSSFADE_MS, sample_rate),
             buffers: vec![vec![0.0; MAX_FRAMES]; channels],
             scratch: vec![vec![0.0; MAX_FRAMES]; channels],
-            history: vec![vec![0.0; ms_frames(HISTORY_MS, sample_rate).max(1)]; channels],
-            history_pos: 0,
-            history_filled: 0,
+            history: History::new(channels, ms_frames(HISTORY_MS, sample_rate)),
             running: false,
             chain_words: Vec::with_capacity(CHAIN_WORDS_RESERVED),
             bypass: false,
@@ -201,49 +196,16 @@ impl Engine {
     /// is. In the message handler, between render quanta, like the build:
     /// at most ~40 ms of audio through the new chain, no allocation.
     fn prime(&mut self, processor: &mut ChainProcessor) {
-        let len = self.history[0].len();
-        let want = (processor.latency_frames() + ms_frames(PRIME_MS, self.sample_rate))
-            .min(self.history_filled);
-        let mut from = (self.history_pos + len - want) % len;
-        let mut done = 0;
-        while done < want {
-            let n = (want - done).min(MAX_FRAMES);
-            for (copy, ring) in self.scratch.iter_mut().zip(&self.history) {
-                for (i, x) in copy[..n].iter_mut().enumerate() {
-                    *x = ring[(from + i) % len];
-                }
-            }
-            let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
-            for (slot, buf) in slices.iter_mut().zip(self.scratch.iter_mut()) {
-                *slot = &mut buf[..n];
-            }
-            processor.process(&mut slices[..self.channels]);
-            from = (from + n) % len;
-            done += n;
-        }
-    }
-
-    /// Keeps the input of the quantum, its first `frames` frames, in
-    /// [`Self::history`] (the last of them if the ring is shorter).
-    fn remember(&mut self, frames: usize) {
-        let len = self.history[0].len();
-        let skip = frames.saturating_sub(len);
-        let frames = frames - skip;
-        for (ring, buf) in self.history.iter_mut().zip(&self.buffers) {
-            let buf = &buf[skip..skip + frames];
-            let first = frames.min(len - self.history_pos);
-            ring[self.history_pos..self.history_pos + first].copy_from_slice(&buf[..first]);
-            ring[..frames - first].copy_from_slice(&buf[first..]);
-        }
-        self.history_pos = (self.history_pos + frames) % len;
-        self.history_filled = (self.history_filled + frames).min(len);
+        let frames = processor.latency_frames() + ms_frames(PRIME_MS, self.sample_rate);
+        self.history
+            .replay(frames, &mut self.scratch, |block| processor.process(block));
     }
 
     /// Processes `frames` frames of the internal buffers in place.
     pub fn process(&mut self, frames: usize) {
         let frames = frames.min(MAX_FRAMES);
         self.running = true;
-        self.remember(frames);
+        self.history.push(self.buffers.iter().map(|b| &b[..frames]));
         let mut slices: [&mut [f32]; MAX_CHANNELS] = Default::default();
         for (slot, buf) in slices.iter_mut().zip(self.buffers.iter_mut()) {
             *slot = &mut buf[..frames];

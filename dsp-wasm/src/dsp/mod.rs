@@ -3,7 +3,8 @@
 //! - filters: [`biquad`] (Audio EQ Cookbook coefficients apart from state),
 //!   [`crossover`] (Linkwitz–Riley), [`dc_blocker`];
 //! - building blocks: [`envelope`] (attack/release followers), [`smooth`]
-//!   (parameter smoothing), [`gain`], [`pink_noise`] (calibrated coloured noise);
+//!   (parameter smoothing), [`gain`], [`pink_noise`] (calibrated coloured noise),
+//!   [`history`] (the last stretch of a stream, to start a processor mid-stream);
 //! - processors: [`dynamic_eq`] (a band that turns down only when it sticks
 //!   out), [`de_esser`] (the band above a crossover turned down while "s"
 //!   bursts jump out of the spectrum), [`low_band`] (low-band control: mono and steadier bass below a
@@ -19,6 +20,7 @@ pub mod de_esser;
 pub mod dynamic_eq;
 pub mod envelope;
 pub mod gain;
+pub mod history;
 pub mod limiter;
 pub mod low_band;
 pub mod mid_side;

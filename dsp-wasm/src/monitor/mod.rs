@@ -17,6 +17,7 @@
 
 pub mod simulator;
 
+use crate::dsp::history::History;
 use crate::dsp::smooth::LinearSmoother;
 use crate::playback::systems::MODELS;
 pub use simulator::{Listening, SystemSim};
@@ -41,13 +42,8 @@ pub struct Monitor {
     pending: Option<Listening>,
     fade: LinearSmoother,
     scratch: [Vec<f32>; MAX_CHANNELS],
-    /// The last [`PRIME_MS`] of input, a ring per channel.
-    history: [Vec<f32>; MAX_CHANNELS],
-    /// Where the next input frame goes in [`Self::history`].
-    history_pos: usize,
-    /// Frames of [`Self::history`] holding input, and channels they have.
-    history_filled: usize,
-    history_channels: usize,
+    /// The last [`PRIME_MS`] of input.
+    history: History,
 }
 
 impl Monitor {
@@ -66,13 +62,10 @@ impl Monitor {
             pending: None,
             fade: LinearSmoother::new(0.0, CROSSFADE_MS, sample_rate as f32),
             scratch: [vec![0.0; max_frames], vec![0.0; max_frames]],
-            history: {
-                let len = ((PRIME_MS * 1e-3 * sample_rate).ceil() as usize).max(1);
-                [vec![0.0; len], vec![0.0; len]]
-            },
-            history_pos: 0,
-            history_filled: 0,
-            history_channels: 1,
+            history: History::new(
+                MAX_CHANNELS,
+                (PRIME_MS * 1e-3 * sample_rate).ceil() as usize,
+            ),
         }
     }
 
@@ -96,56 +89,18 @@ impl Monitor {
     fn start(&mut self, listening: Listening) {
         self.listening = listening;
         let mut sim = SystemSim::new(&listening, self.sample_rate);
-        self.prime(&mut sim);
+        self.history
+            .replay(self.history.len(), &mut self.scratch, |block| {
+                sim.process(block)
+            });
         self.incoming = Some(sim);
         self.fade.set_immediate(0.0);
         self.fade.set_target(1.0);
     }
 
-    /// Runs `sim` over the input kept in [`Self::history`], oldest first,
-    /// through the scratch buffers (output dropped).
-    fn prime(&mut self, sim: &mut SystemSim) {
-        let len = self.history[0].len();
-        let chunk = self.scratch[0].len();
-        let used = self.history_channels;
-        let mut from = (self.history_pos + len - self.history_filled) % len;
-        let mut left = self.history_filled;
-        while left > 0 && chunk > 0 {
-            let n = left.min(chunk);
-            for (copy, ring) in self.scratch.iter_mut().zip(&self.history) {
-                for (i, x) in copy[..n].iter_mut().enumerate() {
-                    *x = ring[(from + i) % len];
-                }
-            }
-            let [s0, s1] = &mut self.scratch;
-            let mut path: [&mut [f32]; MAX_CHANNELS] = [&mut s0[..n], &mut s1[..n]];
-            sim.process(&mut path[..used]);
-            from = (from + n) % len;
-            left -= n;
-        }
-    }
-
-    /// Keeps `channels` (one block of input) in [`Self::history`].
-    fn remember(&mut self, channels: &[&mut [f32]]) {
-        let len = self.history[0].len();
-        let n = channels.first().map_or(0, |c| c.len());
-        let skip = n.saturating_sub(len);
-        let frames = n - skip;
-        let used = channels.len().min(MAX_CHANNELS);
-        for (ring, ch) in self.history.iter_mut().zip(channels.iter()).take(used) {
-            let x = &ch[skip..skip + frames];
-            let first = frames.min(len - self.history_pos);
-            ring[self.history_pos..self.history_pos + first].copy_from_slice(&x[..first]);
-            ring[..frames - first].copy_from_slice(&x[first..]);
-        }
-        self.history_pos = (self.history_pos + frames) % len;
-        self.history_filled = (self.history_filled + frames).min(len);
-        self.history_channels = used.max(1);
-    }
-
     /// Processes one block in place (at most `max_frames` of [`Self::new`]).
     pub fn process(&mut self, channels: &mut [&mut [f32]]) {
-        self.remember(channels);
+        self.history.push(channels.iter().map(|c| &c[..]));
         let Some(incoming) = self.incoming.as_mut() else {
             self.active.process(channels);
             return;
