@@ -115,11 +115,6 @@ pub struct Engine {
     bypass: bool,
     /// The loudness match applied to what is heard, through A/B switches.
     matching: Matching,
-    /// Loudness matching turns the louder side down, never the quieter one up
-    /// (a boost after the limiter would push the master over full scale):
-    /// at most one of these is below 1, both are ≤ 1.
-    processed_gain: f32,
-    original_gain: f32,
     /// The master after a codec round trip (the second input), heard in
     /// place of the chain when selected ([`pf_set_codec`]).
     codec: CodecPath,
@@ -151,8 +146,6 @@ impl Engine {
             chain_words: Vec::with_capacity(CHAIN_WORDS_RESERVED),
             bypass: false,
             matching: Matching::new(sample_rate),
-            processed_gain: 1.0,
-            original_gain: 1.0,
             codec: CodecPath::new(sample_rate, channels, MAX_FRAMES),
             listening: Monitor::new(f64::from(sample_rate), MAX_FRAMES),
         };
@@ -289,11 +282,11 @@ impl Engine {
         } else {
             0.0
         };
-        self.processed_gain = 10f32.powf(db.min(0.0) / 20.0);
-        self.original_gain = 10f32.powf((-db).min(0.0) / 20.0);
-        self.codec.set_gain(self.processed_gain);
-        self.matching.processed.set_target(self.processed_gain);
-        self.matching.original.set_target(self.original_gain);
+        let processed = 10f32.powf(db.min(0.0) / 20.0);
+        let original = 10f32.powf((-db).min(0.0) / 20.0);
+        self.codec.set_gain(processed);
+        self.matching.processed.set_target(processed);
+        self.matching.original.set_target(original);
     }
 }
 
@@ -305,7 +298,9 @@ struct Matching {
     /// ([`Engine::set_bypass`]), so each sample's mix is known.
     wet: LinearSmoother,
     /// The matching gains of the two sides ([`Engine::set_match_db`]),
-    /// ramped when the match changes.
+    /// ramped when the match changes. Matching turns the louder side down,
+    /// never the quieter one up (a boost after the limiter would push the
+    /// master over full scale): at most one of these is below 1, both ≤ 1.
     processed: LinearSmoother,
     original: LinearSmoother,
 }
