@@ -96,6 +96,17 @@ impl PinkNoise {
         (h.0 * h.0 + h.1 * h.1) * (lp.0 * lp.0 + lp.1 * lp.1)
     }
 
+    /// Continues `other`'s sequence at this generator's own level: the same
+    /// white noise and filter state from here on (both built at one sample
+    /// rate and corner), so a level change crossfaded between the two is a
+    /// change of level, not a mix of two unrelated noises (whose powers add:
+    /// 3 dB under either at the middle of a linear crossfade).
+    pub fn continue_from(&mut self, other: &Self) {
+        self.rng = other.rng;
+        self.sections = other.sections;
+        self.lp_y = other.lp_y;
+    }
+
     /// The next sample.
     #[inline]
     pub fn tick(&mut self) -> f64 {

@@ -130,6 +130,20 @@ impl SystemSim {
         }
     }
 
+    /// Carries on `running`'s noise (the same sequence, at this model's
+    /// level) when both make noise: a switch between two listenings of the
+    /// car — another solo band, the programme's loudness after a re-master —
+    /// then changes the road noise's level instead of crossfading two
+    /// unrelated noises, which dipped 3 dB at the middle of the fade.
+    pub fn continue_noise_from(&mut self, running: &Self) {
+        if let (Some(mine), Some(theirs)) = (self.noise.as_mut(), running.noise.as_ref()) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                m.continue_from(t);
+            }
+            self.noise_hp_states = running.noise_hp_states;
+        }
+    }
+
     /// True when it passes the signal unchanged (hifi, headphones, no solo).
     pub fn is_identity(&self) -> bool {
         self.used == 0
