@@ -100,3 +100,56 @@ fn every_injected_problem_is_flagged_in_every_style() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A dark mix is not a harsh one. Its top falling away steeply (two
+/// Butterworth low-passes at 3.5 kHz: the air ~30 dB under the presence
+/// range, as on the calibration corpus's darkest score) leaves the
+/// 2.5–8 kHz range *under* its own lower neighbours, so nothing there stands
+/// out; measured against a line drawn down to the empty top, it read as a
+/// major bump. The same dark mix with a +10 dB bell at 4 kHz — a bump the
+/// test support's own band filter measures against the dark mix — still
+/// reads harsh.
+#[test]
+fn a_dark_top_is_not_read_as_harsh_upper_mids() {
+    use dsp_wasm::chain::FilterKind;
+    use preflight_tests::bands::band_vs_all_db;
+    use preflight_tests::master_mix::{clean, eq, through};
+    let dark = through(
+        &clean(RATE, SECONDS as f32),
+        vec![
+            eq(FilterKind::Lowpass, 3500.0, 0.707, 0.0),
+            eq(FilterKind::Lowpass, 3500.0, 0.707, 0.0),
+        ],
+    );
+    let harsh = through(&dark, vec![eq(FilterKind::Peaking, 4000.0, 1.0, 10.0)]);
+    let presence = |a| band_vs_all_db(a, 2500.0, 8000.0);
+    let air_under_presence = presence(&dark) - band_vs_all_db(&dark, 8000.0, 16_000.0);
+    assert!(
+        air_under_presence > 20.0,
+        "the dark mix's air is only {air_under_presence:.1} dB under its presence range"
+    );
+    let bell = presence(&harsh) - presence(&dark);
+    assert!(bell > 3.0, "the bell raised 2.5–8 kHz by only {bell:.1} dB");
+    let read = |a, name| {
+        severity(
+            &analyze(
+                a,
+                &Source::pcm(name),
+                &AnalysisOptions::default(),
+                |_, _| {},
+            )
+            .report,
+            "harshness",
+        )
+    };
+    let (s_dark, s_harsh) = (read(&dark, "dark"), read(&harsh, "dark+bell"));
+    println!("harshness: dark {s_dark:.2}, with a +{bell:.1} dB bell {s_harsh:.2}");
+    assert!(
+        s_dark < 0.6,
+        "a dark mix reads a major harshness ({s_dark:.2})"
+    );
+    assert!(
+        s_harsh >= 0.25 && s_harsh > s_dark + 0.1,
+        "the bell on the dark mix reads {s_harsh:.2} (the dark mix alone {s_dark:.2})"
+    );
+}
