@@ -319,12 +319,14 @@ impl View {
         above: &[usize],
     ) -> Option<f64> {
         self.bump_over(levels, region, below, above, f64::NEG_INFINITY)
+            .map(|(b, _)| b)
     }
 
     /// [`Self::bump`] with the line's slope (relative to the target, dB/oct)
     /// held at or above `min_slope`: where the bands above fall away faster
     /// than that, the line from below is drawn at `min_slope` instead of
-    /// through them.
+    /// through them. Also says whether it was (the words then name the line,
+    /// not the bands above).
     fn bump_over(
         &self,
         levels: &[f64],
@@ -332,24 +334,24 @@ impl View {
         below: &[usize],
         above: &[usize],
         min_slope: f64,
-    ) -> Option<f64> {
+    ) -> Option<(f64, bool)> {
         let pt = |set: &[usize]| {
             let x = mean(set.iter().map(|&b| x_of(self.bands_hz[b])))?;
             let y = mean(set.iter().map(|&b| levels[b] - self.target[b]))?;
             Some((x, y))
         };
         let (xb, yb) = pt(below)?;
-        let above_pt = pt(above);
-        mean(region.iter().map(|&b| {
-            let x = x_of(self.bands_hz[b]);
-            let line = match above_pt {
-                Some((xa, ya)) if (xa - xb).abs() > 1e-9 => {
-                    yb + ((ya - yb) / (xa - xb)).max(min_slope) * (x - xb)
-                }
-                _ => yb,
-            };
+        let slope = match pt(above) {
+            Some((xa, ya)) if (xa - xb).abs() > 1e-9 => Some((ya - yb) / (xa - xb)),
+            _ => None,
+        };
+        let steep = slope.is_some_and(|s| s < min_slope);
+        let slope = slope.map_or(0.0, |s| s.max(min_slope));
+        let bump = mean(region.iter().map(|&b| {
+            let line = yb + slope * (x_of(self.bands_hz[b]) - xb);
             levels[b] - self.target[b] - line
-        }))
+        }))?;
+        Some((bump, steep))
     }
 
     /// Per window: how far a region stands out from the rest of that window's
@@ -458,7 +460,7 @@ struct BumpWords {
 /// forward in a chorus.
 fn bump_words(w: &BumpWords, when: &str, bump: f64, excess: f64, jump: Option<f64>) -> String {
     let whole = format!(
-        "{} the ranges either side of it ({}) and {} the balance the track sets {}",
+        "{} {} and {} the balance the track sets {}",
         signed_db(bump, "above", "below", "level with"),
         w.neighbours,
         signed_db(excess, "above", "below", "level with"),
@@ -527,7 +529,7 @@ fn mud(m: &Measurements, v: &View) -> Option<Risk> {
             bump_words(
                 &BumpWords {
                     band: "150–500 Hz",
-                    neighbours: "80–125 Hz and 1–2 kHz",
+                    neighbours: "the ranges either side of it (80–125 Hz and 1–2 kHz)",
                     balance: "from 630 Hz up",
                 },
                 &when(&ranges, m.duration_s),
@@ -575,6 +577,11 @@ pub const HARSH_ABOVE_HZ: (f64, f64) = (10_000.0, 14_000.0);
 /// 3.9 dB/oct faster (vox-a, whose injected harshness must keep its score),
 /// and track19 reads under the major anchor at 4.8 or less.
 pub const HARSH_MIN_SLOPE: f64 = -4.3;
+/// What the bump is measured against when the line is held at
+/// [`HARSH_MIN_SLOPE`] (no figure: the words quote only the evidence's).
+const HARSH_STEEP_LINE: &str =
+    "a line down from 0.6–1.25 kHz that falls no faster than a record's top \
+     (its own 10–14 kHz falls away more steeply: a dark top, not a bump)";
 
 /// Fatiguing upper mids, 2.5–8 kHz, before and after simulated limiting.
 ///
@@ -601,10 +608,20 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let score_of = |vv: &View| -> Option<(f64, f64, f64)> {
         // Reference: the material's tilt fitted below the region only (100 Hz – 1.6 kHz).
         let e = vv.excess_loo(&vv.lt, &region, 1800.0, 8900.0)?;
-        let b = vv.bump_over(&vv.lt, &region, &below, &above, HARSH_MIN_SLOPE)?;
+        let (b, _) = vv.bump_over(&vv.lt, &region, &below, &above, HARSH_MIN_SLOPE)?;
         Some(((0.75 * b + 0.25 * e).max(b), e, b))
     };
     let (before, excess, bump) = score_of(v)?;
+    // Whether the line was held at its steepest (a dark top): the words then
+    // name that line, not the bands above.
+    let steep = v
+        .bump_over(&v.lt, &region, &below, &above, HARSH_MIN_SLOPE)
+        .is_some_and(|(_, steep)| steep);
+    let (those, them) = if steep {
+        ("that line", "that line")
+    } else {
+        ("those ranges", "them")
+    };
     let after_scores = after.and_then(score_of);
     let after_score = after_scores.map(|s| s.0);
     let jumps = v.jumps(&v.win, &v.lt, &region);
@@ -622,11 +639,21 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let after_txt = match after_scores {
         Some((a, _, ab)) if a > before + 0.2 => format!(
             " After limiting to {target_txt} LUFS it stands {}: the limiter tames the drums and the brightness comes forward.",
-            signed_db(ab, "above those ranges", "below those ranges", "level with those ranges"),
+            signed_db(
+                ab,
+                &format!("above {those}"),
+                &format!("below {those}"),
+                &format!("level with {those}"),
+            ),
         ),
         Some((_, _, ab)) => format!(
             " After limiting to {target_txt} LUFS it stands {}.",
-            signed_db(ab, "above them", "below them", "level with them"),
+            signed_db(
+                ab,
+                &format!("above {them}"),
+                &format!("below {them}"),
+                &format!("level with {them}"),
+            ),
         ),
         None => String::new(),
     };
@@ -650,7 +677,11 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
             bump_words(
                 &BumpWords {
                     band: "2.5–8 kHz",
-                    neighbours: "0.6–1.25 kHz and 10–14 kHz",
+                    neighbours: if steep {
+                        HARSH_STEEP_LINE
+                    } else {
+                        "the ranges either side of it (0.6–1.25 kHz and 10–14 kHz)"
+                    },
                     balance: "up to 1.6 kHz",
                 },
                 &when(&ranges, m.duration_s),
@@ -1202,7 +1233,7 @@ mod tests {
         use super::{bump_words, BumpWords};
         let w = BumpWords {
             band: "2.5–8 kHz",
-            neighbours: "0.6–1.25 kHz and 10–14 kHz",
+            neighbours: "the ranges either side of it (0.6–1.25 kHz and 10–14 kHz)",
             balance: "up to 1.6 kHz",
         };
         let passage = bump_words(&w, "During 0:22–0:26", -0.8, -12.2, Some(10.5));
