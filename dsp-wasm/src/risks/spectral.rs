@@ -605,18 +605,15 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let region = v.bands(HARSH_REGION_HZ.0, HARSH_REGION_HZ.1);
     let below = v.bands(HARSH_BELOW_HZ.0, HARSH_BELOW_HZ.1);
     let above = v.bands(HARSH_ABOVE_HZ.0, HARSH_ABOVE_HZ.1);
-    let score_of = |vv: &View| -> Option<(f64, f64, f64)> {
+    // Score, excess, bump, and whether the line was held at its steepest (a
+    // dark top: the words then name that line, not the bands above).
+    let score_of = |vv: &View| -> Option<(f64, f64, f64, bool)> {
         // Reference: the material's tilt fitted below the region only (100 Hz – 1.6 kHz).
         let e = vv.excess_loo(&vv.lt, &region, 1800.0, 8900.0)?;
-        let (b, _) = vv.bump_over(&vv.lt, &region, &below, &above, HARSH_MIN_SLOPE)?;
-        Some(((0.75 * b + 0.25 * e).max(b), e, b))
+        let (b, steep) = vv.bump_over(&vv.lt, &region, &below, &above, HARSH_MIN_SLOPE)?;
+        Some(((0.75 * b + 0.25 * e).max(b), e, b, steep))
     };
-    let (before, excess, bump) = score_of(v)?;
-    // Whether the line was held at its steepest (a dark top): the words then
-    // name that line, not the bands above.
-    let steep = v
-        .bump_over(&v.lt, &region, &below, &above, HARSH_MIN_SLOPE)
-        .is_some_and(|(_, steep)| steep);
+    let (before, excess, bump, steep) = score_of(v)?;
     let (those, them) = if steep {
         ("that line", "that line")
     } else {
@@ -637,7 +634,7 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     // it is measured against (the card lists them by the same names), never
     // the blend itself.
     let after_txt = match after_scores {
-        Some((a, _, ab)) if a > before + 0.2 => format!(
+        Some((a, _, ab, _)) if a > before + 0.2 => format!(
             " After limiting to {target_txt} LUFS it stands {}: the limiter tames the drums and the brightness comes forward.",
             signed_db(
                 ab,
@@ -646,7 +643,7 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
                 &format!("level with {those}"),
             ),
         ),
-        Some((_, _, ab)) => format!(
+        Some((_, _, ab, _)) => format!(
             " After limiting to {target_txt} LUFS it stands {}.",
             signed_db(
                 ab,
