@@ -61,6 +61,44 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A WAV written to a pipe has no sizes in its header: ffmpeg leaves its
+/// `data` chunk's size at 0xFFFFFFFF, which read as a length is hours long
+/// (a 4-second file was refused as "6:45:48 long"). It is read to the end of
+/// the file, as ffmpeg reads it: the same samples as the same audio written
+/// to a file, where ffmpeg fills in the sizes — for the formats read
+/// directly (16/24-bit, float) and those symphonia reads (8-bit, A-law).
+#[test]
+fn a_wav_streamed_to_a_pipe_is_read_to_its_end() {
+    use preflight_tests::peers::ffmpeg_to_pipe;
+    let dir = scratch_dir("piped-wav");
+    let src = two_tones(44_100, 2, 3.0);
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &src, WavFormat::Int24).unwrap();
+    for codec in ["pcm_s16le", "pcm_s24le", "pcm_f32le", "pcm_u8", "pcm_alaw"] {
+        let piped = dir.join(format!("piped-{codec}.wav"));
+        let filed = dir.join(format!("filed-{codec}.wav"));
+        ffmpeg_to_pipe(&wav, &piped, &["-c:a", codec]);
+        ffmpeg_convert(&wav, &filed, &["-c:a", codec]);
+        let bytes = std::fs::read(&piped).unwrap();
+        let data = bytes.windows(4).position(|w| w == b"data").unwrap();
+        assert_eq!(
+            bytes[data + 4..data + 8],
+            [0xFF; 4],
+            "{codec}: ffmpeg wrote a size into the piped header"
+        );
+        let got = decode_file(&piped).unwrap_or_else(|e| panic!("{codec}: {e}"));
+        let want = decode_file(&filed).unwrap();
+        assert_eq!(got.audio.num_channels(), 2, "{codec}");
+        assert_eq!(got.audio.frames(), src.frames(), "{codec}");
+        assert!(
+            got.audio.channels == want.audio.channels,
+            "{codec}: samples differ"
+        );
+        same_in_blocks(&piped, &want);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The decoder Worker's (and the helper's) way of reading `path` (`decode_blocks`, a few
 /// thousand frames at a time) gives, joined, exactly what `decode_file` gave.
 fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded) {

@@ -110,3 +110,20 @@ pub fn ffmpeg_convert(input: &Path, output: &Path, codec_args: &[&str]) {
     args.push(output.as_os_str());
     ffmpeg(&args);
 }
+
+/// Has ffmpeg write `input` as a WAV to a pipe (`-f wav pipe:1`, `codec_args`
+/// before it, e.g. `["-c:a", "pcm_s16le"]`) and keeps what came through in
+/// `output`: a WAV whose header gives no length (ffmpeg cannot seek back to
+/// fill in the sizes), as any WAV streamed to a pipe is.
+pub fn ffmpeg_to_pipe(input: &Path, output: &Path, codec_args: &[&str]) {
+    let out = std::fs::File::create(output).expect("create the piped WAV");
+    let status = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(input)
+        .args(codec_args)
+        .args(["-f", "wav", "pipe:1"])
+        .stdout(out)
+        .status()
+        .expect(REQUIRED);
+    assert!(status.success(), "ffmpeg to a pipe failed: {codec_args:?}");
+}

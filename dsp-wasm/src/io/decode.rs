@@ -38,6 +38,13 @@ pub const MAX_TOTAL_SAMPLES: usize = 30 * 60 * 48_000 * 2;
 /// is read ([`check_header`]).
 pub const HEADER_BYTES: usize = 1 << 20;
 
+/// The `data` chunk size a WAV writer leaves when it cannot seek back to
+/// fill in the real one — ffmpeg writing to a pipe (`-f wav -`), a recorder
+/// stopped before it closed the file: the audio runs to the end of the file,
+/// as ffmpeg and SoX read it. Any other size past the end of the file is a
+/// truncated file.
+const WAV_SIZE_UNKNOWN: usize = u32::MAX as usize;
+
 /// The longest file accepted at `rate` with `channels`, seconds: the limits
 /// of every format, stated once — at most [`MAX_DURATION_S`] and at most
 /// [`MAX_TOTAL_SAMPLES`] samples: 30 min up to 48 kHz stereo (and any mono
@@ -91,6 +98,7 @@ fn decode_checked(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
 /// the first audio track decoded into planar channels.
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     let byte_len = bytes.len();
+    let size_unknown = wav_size_unknown(&bytes);
     check_before_probe(&bytes, byte_len as u64)?;
     check_mp4_tables(&bytes)?;
     // An ADTS stream is read without telling symphonia the byte length (see
@@ -100,7 +108,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
     } else {
         Box::new(Cursor::new(bytes))
     };
-    decode_probed(source, byte_len, name, None)
+    decode_probed(source, byte_len, name, size_unknown, None)
 }
 
 /// Decodes a file read from `source` as it goes, never holding its bytes:
@@ -116,7 +124,9 @@ pub fn decode_source<S: MediaSource + 'static>(
 ) -> Result<Decoded> {
     match open_source(source, byte_len)? {
         Opened::Wav(source, layout) => pcm_wav_stream(source, &layout),
-        Opened::Other(source) => decode_probed(source, byte_len as usize, name, None),
+        Opened::Other(source, size_unknown) => {
+            decode_probed(source, byte_len as usize, name, size_unknown, None)
+        }
     }
 }
 
@@ -169,7 +179,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
     let block_frames = block_frames.max(1);
     match open_source(source, byte_len)? {
         Opened::Wav(source, layout) => pcm_wav_blocks(source, &layout, block_frames, on_block),
-        Opened::Other(source) => {
+        Opened::Other(source, size_unknown) => {
             let mut frames = 0usize;
             let mut count = |block: &[Vec<f32>], facts: BlockFacts| {
                 frames += block.first().map_or(0, Vec::len);
@@ -179,6 +189,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
                 source,
                 byte_len as usize,
                 name,
+                size_unknown,
                 Some((block_frames, &mut count)),
             )?;
             Ok(BlocksDecoded::of(&d, frames))
@@ -187,10 +198,11 @@ pub fn decode_blocks<S: MediaSource + 'static>(
 }
 
 /// A source whose head has been checked: a plain PCM WAV to convert
-/// directly, or anything else for symphonia.
+/// directly, or anything else for symphonia (and whether it is a WAV whose
+/// length its header does not give, [`WAV_SIZE_UNKNOWN`]).
 enum Opened<S> {
     Wav(S, WavLayout),
-    Other(Box<dyn MediaSource>),
+    Other(Box<dyn MediaSource>, bool),
 }
 
 /// Reads and checks the first [`HEADER_BYTES`] of `source`, then rewinds it.
@@ -213,11 +225,14 @@ fn open_source<S: MediaSource + 'static>(mut source: S, byte_len: u64) -> Result
         check_mp4_stream(&mut source, byte_len)?;
     }
     let adts = adts_start(&head).is_some();
-    Ok(Opened::Other(if adts {
-        Box::new(LengthUnknown(source))
-    } else {
-        Box::new(source)
-    }))
+    Ok(Opened::Other(
+        if adts {
+            Box::new(LengthUnknown(source))
+        } else {
+            Box::new(source)
+        },
+        wav_size_unknown(&head),
+    ))
 }
 
 /// Whether the file whose first bytes are `head` needs the compressed-format
@@ -260,15 +275,21 @@ type Blocks<'a> = (usize, &'a mut OnBlock<'a>);
 /// Probe, header checks, then every packet of the first audio track
 /// decoded into planar channels (`byte_len` bounds what the header may
 /// make it reserve); or, with `blocks`, handed out a block at a time, the
-/// returned audio then holding no samples.
+/// returned audio then holding no samples. `length_unknown`: a WAV whose
+/// header does not give its length ([`WAV_SIZE_UNKNOWN`]; symphonia takes
+/// the marker for one), read to its end.
 fn decode_probed(
     source: Box<dyn MediaSource>,
     byte_len: usize,
     name: Option<&str>,
+    length_unknown: bool,
     blocks: Option<Blocks<'_>>,
 ) -> Result<Decoded> {
     let mut reader = probe(source, name)?;
-    let (track_id, params) = audio_track(reader.as_ref())?;
+    let (track_id, mut params) = audio_track(reader.as_ref())?;
+    if length_unknown {
+        params.n_frames = None;
+    }
     let sample_rate = check_codec_params(&params)?;
     let format = InputFormat {
         format: format_name(params.codec),
@@ -656,6 +677,11 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
                 bits,
             ));
         } else if id == b"data" {
+            let size = if size == WAV_SIZE_UNKNOWN {
+                usize::try_from(byte_len.checked_sub(body as u64)?).ok()?
+            } else {
+                size
+            };
             if body as u64 + size as u64 > byte_len {
                 return None;
             }
@@ -665,6 +691,12 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
     }
     let (data_start, data_len) = data?;
     let (tag, channels, sample_rate, block_align, bits) = fmt?;
+    // Without a size in the header, the whole frames up to the end of the file.
+    let data_len = if wav_size_unknown(head) {
+        data_len - data_len % block_align.max(1)
+    } else {
+        data_len
+    };
     let width = usize::from(bits / 8);
     let supported = matches!((tag, bits), (1, 16) | (1, 24) | (1, 32) | (3, 32));
     if !supported
@@ -686,6 +718,16 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
         data_start,
         data_len,
     })
+}
+
+/// Whether `head` is a WAV header whose `data` chunk has no size
+/// ([`WAV_SIZE_UNKNOWN`]).
+fn wav_size_unknown(head: &[u8]) -> bool {
+    riff_chunks(head)
+        .into_iter()
+        .flatten()
+        .find(|(id, _, _)| *id == b"data")
+        .is_some_and(|(_, _, size)| size == WAV_SIZE_UNKNOWN)
 }
 
 /// [`pcm_wav_layout`] of bytes held in memory, converted at once: each
@@ -849,7 +891,8 @@ pub fn check_header(head: &[u8]) -> Result<()> {
         if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&rate) {
             return Err(Error::SampleRate { sample_rate: rate });
         }
-        return check_length(frames, channels, rate);
+        // Without a length in the header, the decoder counts as it goes.
+        return frames.map_or(Ok(()), |frames| check_length(frames, channels, rate));
     }
     if let Some((channels, rate, frames)) = flac_streaminfo(head) {
         check_channels(channels)?;
@@ -864,8 +907,9 @@ pub fn check_header(head: &[u8]) -> Result<()> {
 }
 
 /// A WAV header's channels, rate and frames (the `data` chunk's declared
-/// size over the block size; the body may lie past `head`).
-fn wav_header_length(head: &[u8]) -> Option<(usize, u32, u64)> {
+/// size over the block size; the body may lie past `head`; `None` for
+/// [`WAV_SIZE_UNKNOWN`]).
+fn wav_header_length(head: &[u8]) -> Option<(usize, u32, Option<u64>)> {
     let mut fmt = None;
     for (id, body, size) in riff_chunks(head)? {
         if id == b"fmt " {
@@ -876,7 +920,8 @@ fn wav_header_length(head: &[u8]) -> Option<(usize, u32, u64)> {
             fmt = Some((channels, rate, align));
         } else if id == b"data" {
             let (channels, rate, align) = fmt?;
-            return Some((channels, rate, size as u64 / align.max(1)));
+            let frames = (size != WAV_SIZE_UNKNOWN).then(|| size as u64 / align.max(1));
+            return Some((channels, rate, frames));
         }
     }
     None
