@@ -1,6 +1,6 @@
 //! Decoding of every supported container/codec: a generated WAV is encoded
-//! by ffmpeg (the peer, installed by scripts/setup.sh) to FLAC, MP3, Ogg Vorbis
-//! and AAC/M4A; the engine must decode each at the file's own sample rate with
+//! by ffmpeg (the peer, installed by scripts/setup.sh) to FLAC, MP3, Ogg Vorbis,
+//! AAC/M4A and AIFF; the engine must decode each at the file's own sample rate with
 //! the same length and loudness as the source.
 
 use dsp_wasm::io::decode::{decode_blocks, decode_file, needs_compressed_decoders};
@@ -18,7 +18,7 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
         let wav = dir.join(format!("src-{rate}-{channels}.wav"));
         write_wav(&wav, &src, WavFormat::Int24).unwrap();
         let reference = loudness::measure(&src, |_| {}).integrated_lufs.unwrap();
-        let cases: [(&str, &[&str], f64, &str); 5] = [
+        let cases: [(&str, &[&str], f64, &str); 6] = [
             ("flac", &["-c:a", "flac"], 0.01, "flac"),
             ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"], 0.3, "mp3"),
             (
@@ -28,6 +28,8 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
                 "ogg_vorbis",
             ),
             ("m4a", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
+            // Uncompressed, but read where the compressed formats are.
+            ("aiff", &["-c:a", "pcm_s24be"], 0.01, "aiff"),
             // Raw ADTS stream (read without a byte length, see decode.rs).
             ("aac", &["-c:a", "aac", "-b:a", "192k"], 0.3, "aac"),
         ];

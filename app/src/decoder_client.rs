@@ -1,6 +1,6 @@
 //! The page's side of the decoder Worker (`app/decoder`): the engine Worker
 //! is built to read WAV and FLAC only (its wasm is ~170 KiB smaller without
-//! the MP3, Ogg Vorbis and AAC/M4A decoders), so a file of another kind is
+//! the MP3, Ogg Vorbis and AAC/M4A decoders, and AIFF), so a file of another kind is
 //! decoded first, by a Worker started for it and stopped once it has
 //! answered (its memory goes with it). Its samples go on to the engine (and,
 //! for a split analysis, to the helper) block by block as they are decoded

@@ -10,7 +10,7 @@
 //!   into signals, and the page's requests to the Workers.
 //! - [`protocol`]: the messages between page and Worker.
 //! - [`blob_source`]: a File read as a stream in a Worker (the engine and the decoder Worker read files with it).
-//! - [`decoder_client`]: the decoder Worker (MP3, Ogg Vorbis, AAC/M4A), started only for a file that needs it.
+//! - [`decoder_client`]: the decoder Worker (MP3, Ogg Vorbis, AAC/M4A, AIFF), started only for a file that needs it.
 //! - [`worker_client`]: spawns the Workers, queues work until they are ready, restarts one that dies.
 //! - [`player`]: AudioContext + AudioWorklet playback with click-free A/B, and seeking.
 //! - [`offline`]: the service worker's registration (offline use, updates) and

@@ -27,7 +27,7 @@
 //! Page → helper Worker:
 //! - `{ type: "measure-peaks", id, name, file: File }` (it reads the file itself)
 //!
-//! A file the engine does not read (MP3, Ogg Vorbis, AAC/M4A, or not known:
+//! A file the engine does not read (MP3, Ogg Vorbis, AAC/M4A, AIFF, or not known:
 //! `dsp_wasm::io::decode::needs_compressed_decoders` of its first bytes) is
 //! decoded by the decoder Worker first, and its samples reach the engine
 //! (and, for a split analysis, the helper) as they are decoded:

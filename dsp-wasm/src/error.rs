@@ -12,7 +12,7 @@ pub enum Error {
     Empty,
     /// The container or codec is not one Preflight reads.
     #[error(
-        "not a supported audio file: {0} (Preflight reads WAV, FLAC, MP3, Ogg Vorbis and AAC/M4A)"
+        "not a supported audio file: {0} (Preflight reads WAV, AIFF, FLAC, MP3, Ogg Vorbis and AAC/M4A)"
     )]
     Unsupported(String),
     /// MP3, Ogg Vorbis or AAC/M4A (or an unknown file) given to a build

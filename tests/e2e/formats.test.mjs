@@ -1,5 +1,5 @@
 // Compressed files in the page (headless Chromium): the engine Worker reads
-// WAV and FLAC itself; MP3, Ogg Vorbis and AAC/M4A go through the decoder
+// WAV and FLAC itself; MP3, Ogg Vorbis, AAC/M4A and AIFF go through the decoder
 // Worker first, whose files the page fetches only when such a file is
 // dropped. Each file's loudness on the page is checked against ffmpeg's
 // EBU R128 meter on the same file (an independent decoder and meter).
@@ -25,7 +25,7 @@ function ffmpegLufs(path) {
   return parseFloat(all[all.length - 1][1]);
 }
 
-test('MP3, Ogg Vorbis and M4A are read through the decoder Worker, which a WAV never loads', async () => {
+test('MP3, Ogg Vorbis, M4A and AIFF are read through the decoder Worker, which a WAV never loads', async () => {
   const wav = join(tmp, 'mix.wav');
   await writeFile(wav, wavBytes(musicLike(44100, 60, 5).map((c) => c.map((v) => v * 0.5)), 44100, 'int16'));
   // The MP3 is over 2 MB, so the page splits its analysis between the two
@@ -34,6 +34,7 @@ test('MP3, Ogg Vorbis and M4A are read through the decoder Worker, which a WAV n
     ['mix.mp3', ['-c:a', 'libmp3lame', '-b:a', '320k']],
     ['mix.ogg', ['-c:a', 'libvorbis', '-q:a', '5']],
     ['mix.m4a', ['-c:a', 'aac', '-b:a', '192k']],
+    ['mix.aiff', ['-c:a', 'pcm_s24be']],
   ];
   const files = encodings.map(([name, args]) => {
     const path = join(tmp, name);
@@ -52,6 +53,14 @@ test('MP3, Ogg Vorbis and M4A are read through the decoder Worker, which a WAV n
 
   await page.setInputFiles('#file-input', wav);
   await shown('mix.wav');
+  // A WAV written to a pipe has no sizes in its header (0xFFFFFFFF): the
+  // engine reads it to its end, as ffmpeg does.
+  const piped = join(tmp, 'piped.wav');
+  await writeFile(piped, execFileSync('ffmpeg', ['-loglevel', 'error', '-i', wav, '-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1'],
+    { maxBuffer: 64 << 20 }));
+  await page.setInputFiles('#file-input', piped);
+  const pipedLufs = await shown('piped.wav');
+  assert.ok(Math.abs(pipedLufs - ffmpegLufs(piped)) <= 0.02, `piped WAV: page ${pipedLufs} vs ffmpeg ${ffmpegLufs(piped)} LUFS`);
   assert.deepEqual(fetched.filter((p) => p.startsWith('decoder')), [], 'a WAV loads no decoder');
 
   for (const path of files) {

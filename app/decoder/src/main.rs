@@ -1,5 +1,5 @@
 //! The decoder Web Worker: decodes one file the engine Worker cannot read
-//! (MP3, Ogg Vorbis, AAC/M4A, or a file of unknown kind, which gets the
+//! (MP3, Ogg Vorbis, AAC/M4A, AIFF, or a file of unknown kind, which gets the
 //! engine's own message for it) with the same `dsp_wasm::io::decode` the
 //! command line uses, and posts the samples.
 //!

@@ -38,12 +38,12 @@ pub fn DropZone(
             }
         >
             <p class="drop-title">"Drop your finished mix here"</p>
-            <p class="drop-sub">"WAV, FLAC, MP3, Ogg Vorbis or AAC — mono or stereo — or "<span class="link">"choose a file"</span></p>
+            <p class="drop-sub">"WAV, AIFF, FLAC, MP3, Ogg Vorbis or AAC — mono or stereo — or "<span class="link">"choose a file"</span></p>
             <input
                 id="file-input"
                 type="file"
                 aria-label="Choose an audio file to check"
-                accept="audio/*,.wav,.flac,.mp3,.ogg,.m4a,.aac"
+                accept="audio/*,.wav,.aif,.aiff,.aifc,.flac,.mp3,.ogg,.m4a,.aac"
                 node_ref=input_ref
                 on:click=move |ev| ev.stop_propagation()
                 on:change=move |ev| {

@@ -182,7 +182,7 @@ fn ReferencePicker() -> impl IntoView {
                 <input
                     id="reference-input"
                     type="file"
-                    accept="audio/*,.wav,.flac,.mp3,.ogg,.oga,.m4a"
+                    accept="audio/*,.wav,.aif,.aiff,.aifc,.flac,.mp3,.ogg,.oga,.m4a"
                     on:change=move |ev| {
                         let input: web_sys::HtmlInputElement = event_target(&ev);
                         if let Some(f) = input.files().and_then(|fs| fs.get(0)) {

@@ -1,10 +1,10 @@
 //! Decoding of finished mixes with `symphonia`: WAV (16/24/32-bit integer,
-//! 32-bit float), FLAC, MP3, Ogg Vorbis, AAC/M4A. The file's own sample rate is
-//! kept; mono and stereo are accepted, more channels are refused with a clear
-//! message (a mastering tool should not guess a downmix).
+//! 32-bit float), AIFF/AIFF-C, FLAC, MP3, Ogg Vorbis, AAC/M4A. The file's own
+//! sample rate is kept; mono and stereo are accepted, more channels are
+//! refused with a clear message (a mastering tool should not guess a downmix).
 //!
 //! MP3, Ogg Vorbis and AAC/M4A need the crate's `lossy` feature (on by
-//! default). The page's engine Worker is built without it, so that a page
+//! default), and so does AIFF (uncompressed, but read where those are). The page's engine Worker is built without it, so that a page
 //! opened for a WAV or FLAC never downloads those decoders; a file for which
 //! [`needs_compressed_decoders`] says yes goes through the decoder Worker
 //! (`app/decoder`, built with it) first. Built without it, decoding such a
@@ -98,7 +98,7 @@ fn decode_checked(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
 /// the first audio track decoded into planar channels.
 fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> {
     let byte_len = bytes.len();
-    let size_unknown = wav_size_unknown(&bytes);
+    let head = HeadFacts::of(&bytes);
     check_before_probe(&bytes, byte_len as u64)?;
     check_mp4_tables(&bytes)?;
     // An ADTS stream is read without telling symphonia the byte length (see
@@ -108,7 +108,7 @@ fn decode_with_symphonia(bytes: Vec<u8>, name: Option<&str>) -> Result<Decoded> 
     } else {
         Box::new(Cursor::new(bytes))
     };
-    decode_probed(source, byte_len, name, size_unknown, None)
+    decode_probed(source, byte_len, name, head, None)
 }
 
 /// Decodes a file read from `source` as it goes, never holding its bytes:
@@ -124,9 +124,7 @@ pub fn decode_source<S: MediaSource + 'static>(
 ) -> Result<Decoded> {
     match open_source(source, byte_len)? {
         Opened::Wav(source, layout) => pcm_wav_stream(source, &layout),
-        Opened::Other(source, size_unknown) => {
-            decode_probed(source, byte_len as usize, name, size_unknown, None)
-        }
+        Opened::Other(source, head) => decode_probed(source, byte_len as usize, name, head, None),
     }
 }
 
@@ -179,7 +177,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
     let block_frames = block_frames.max(1);
     match open_source(source, byte_len)? {
         Opened::Wav(source, layout) => pcm_wav_blocks(source, &layout, block_frames, on_block),
-        Opened::Other(source, size_unknown) => {
+        Opened::Other(source, head) => {
             let mut frames = 0usize;
             let mut count = |block: &[Vec<f32>], facts: BlockFacts| {
                 frames += block.first().map_or(0, Vec::len);
@@ -189,7 +187,7 @@ pub fn decode_blocks<S: MediaSource + 'static>(
                 source,
                 byte_len as usize,
                 name,
-                size_unknown,
+                head,
                 Some((block_frames, &mut count)),
             )?;
             Ok(BlocksDecoded::of(&d, frames))
@@ -198,11 +196,30 @@ pub fn decode_blocks<S: MediaSource + 'static>(
 }
 
 /// A source whose head has been checked: a plain PCM WAV to convert
-/// directly, or anything else for symphonia (and whether it is a WAV whose
-/// length its header does not give, [`WAV_SIZE_UNKNOWN`]).
+/// directly, or anything else for symphonia (with what its head says).
 enum Opened<S> {
     Wav(S, WavLayout),
-    Other(Box<dyn MediaSource>, bool),
+    Other(Box<dyn MediaSource>, HeadFacts),
+}
+
+/// What a file's first bytes say that symphonia's reader does not.
+#[derive(Clone, Copy, Debug, Default)]
+struct HeadFacts {
+    /// A WAV whose `data` chunk has no size ([`WAV_SIZE_UNKNOWN`]; symphonia
+    /// takes the marker for one): read to its end.
+    wav_length_unknown: bool,
+    /// An AIFF or AIFF-C file (its PCM is reported as `aiff`, not `wav`).
+    aiff: bool,
+}
+
+impl HeadFacts {
+    fn of(head: &[u8]) -> Self {
+        Self {
+            wav_length_unknown: wav_size_unknown(head),
+            aiff: head.get(0..4) == Some(b"FORM")
+                && matches!(head.get(8..12), Some(b"AIFF" | b"AIFC")),
+        }
+    }
 }
 
 /// Reads and checks the first [`HEADER_BYTES`] of `source`, then rewinds it.
@@ -231,13 +248,14 @@ fn open_source<S: MediaSource + 'static>(mut source: S, byte_len: u64) -> Result
         } else {
             Box::new(source)
         },
-        wav_size_unknown(&head),
+        HeadFacts::of(&head),
     ))
 }
 
 /// Whether the file whose first bytes are `head` needs the compressed-format
 /// decoders (the `lossy` feature) to be read: anything but a RIFF/WAVE file
-/// (PCM, float or ADPCM) or a FLAC stream. Unknown and broken files say yes:
+/// (PCM, float or ADPCM) or a FLAC stream (an AIFF too: the decoder Worker
+/// reads it). Unknown and broken files say yes:
 /// only the build with every decoder can tell what they are not.
 pub fn needs_compressed_decoders(head: &[u8]) -> bool {
     let wave = head.get(0..4) == Some(b"RIFF") && head.get(8..12) == Some(b"WAVE");
@@ -275,24 +293,27 @@ type Blocks<'a> = (usize, &'a mut OnBlock<'a>);
 /// Probe, header checks, then every packet of the first audio track
 /// decoded into planar channels (`byte_len` bounds what the header may
 /// make it reserve); or, with `blocks`, handed out a block at a time, the
-/// returned audio then holding no samples. `length_unknown`: a WAV whose
-/// header does not give its length ([`WAV_SIZE_UNKNOWN`]; symphonia takes
-/// the marker for one), read to its end.
+/// returned audio then holding no samples. `head`: what the file's first
+/// bytes said ([`HeadFacts`]).
 fn decode_probed(
     source: Box<dyn MediaSource>,
     byte_len: usize,
     name: Option<&str>,
-    length_unknown: bool,
+    head: HeadFacts,
     blocks: Option<Blocks<'_>>,
 ) -> Result<Decoded> {
     let mut reader = probe(source, name)?;
     let (track_id, mut params) = audio_track(reader.as_ref())?;
-    if length_unknown {
+    if head.wav_length_unknown {
         params.n_frames = None;
     }
     let sample_rate = check_codec_params(&params)?;
     let format = InputFormat {
-        format: format_name(params.codec),
+        format: if head.aiff && is_pcm(params.codec) {
+            "aiff".into()
+        } else {
+            format_name(params.codec)
+        },
         bit_depth: lossless_bits(&params),
     };
     let mut decoder = symphonia::default::get_codecs()
