@@ -101,6 +101,48 @@ fn a_wav_streamed_to_a_pipe_is_read_to_its_end() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The 64-bit WAV — RF64 (EBU Tech 3306), written by ffmpeg with `-rf64
+/// always`, and BW64 (ITU-R BS.2088, the same layout under another id) —
+/// gives its sizes in a `ds64` chunk: read as the same samples as the same
+/// audio in a plain WAV (both written by ffmpeg). Before, "no known audio
+/// format was recognised".
+#[test]
+fn an_rf64_or_bw64_wav_reads_as_the_plain_wav() {
+    let dir = scratch_dir("rf64");
+    let src = two_tones(48_000, 2, 3.0);
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &src, WavFormat::Int24).unwrap();
+    for codec in ["pcm_s16le", "pcm_s24le", "pcm_f32le"] {
+        let rf64 = dir.join(format!("rf64-{codec}.wav"));
+        let filed = dir.join(format!("filed-{codec}.wav"));
+        ffmpeg_convert(&wav, &rf64, &["-c:a", codec, "-rf64", "always"]);
+        ffmpeg_convert(&wav, &filed, &["-c:a", codec]);
+        let mut bytes = std::fs::read(&rf64).unwrap();
+        assert_eq!(&bytes[0..4], b"RF64", "{codec}: ffmpeg wrote no RF64");
+        let want = decode_file(&filed).unwrap();
+        let got = decode_file(&rf64).unwrap_or_else(|e| panic!("RF64 {codec}: {e}"));
+        assert_eq!(got.audio.frames(), src.frames(), "RF64 {codec}");
+        assert!(
+            got.audio.channels == want.audio.channels,
+            "RF64 {codec}: samples differ"
+        );
+        assert!(
+            !needs_compressed_decoders(&bytes),
+            "RF64 {codec}: the engine reads it"
+        );
+        same_in_blocks(&rf64, &want);
+        bytes[0..4].copy_from_slice(b"BW64");
+        let bw64 = dir.join(format!("bw64-{codec}.wav"));
+        std::fs::write(&bw64, &bytes).unwrap();
+        let got = decode_file(&bw64).unwrap_or_else(|e| panic!("BW64 {codec}: {e}"));
+        assert!(
+            got.audio.channels == want.audio.channels,
+            "BW64 {codec}: samples differ"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The decoder Worker's (and the helper's) way of reading `path` (`decode_blocks`, a few
 /// thousand frames at a time) gives, joined, exactly what `decode_file` gave.
 fn same_in_blocks(path: &std::path::Path, whole: &dsp_wasm::io::decode::Decoded) {

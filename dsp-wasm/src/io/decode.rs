@@ -42,7 +42,8 @@ pub const HEADER_BYTES: usize = 1 << 20;
 /// fill in the real one — ffmpeg writing to a pipe (`-f wav -`), a recorder
 /// stopped before it closed the file: the audio runs to the end of the file,
 /// as ffmpeg and SoX read it. Any other size past the end of the file is a
-/// truncated file.
+/// truncated file. In an RF64 or BW64 file the same value means "see the
+/// `ds64` chunk" ([`ds64_data_len`]).
 const WAV_SIZE_UNKNOWN: usize = u32::MAX as usize;
 
 /// The longest file accepted at `rate` with `channels`, seconds: the limits
@@ -258,9 +259,13 @@ fn open_source<S: MediaSource + 'static>(mut source: S, byte_len: u64) -> Result
 /// reads it). Unknown and broken files say yes:
 /// only the build with every decoder can tell what they are not.
 pub fn needs_compressed_decoders(head: &[u8]) -> bool {
-    let wave = head.get(0..4) == Some(b"RIFF") && head.get(8..12) == Some(b"WAVE");
     let flac = head.get(0..4) == Some(b"fLaC");
-    !(wave || flac)
+    !(is_wave(head) || flac)
+}
+
+/// Whether `head` starts a WAVE file: RIFF, or its 64-bit forms RF64 and BW64.
+fn is_wave(head: &[u8]) -> bool {
+    matches!(head.get(0..4), Some(b"RIFF" | b"RF64" | b"BW64")) && head.get(8..12) == Some(b"WAVE")
 }
 
 /// Guards against headers that crash symphonia (see each check), on the
@@ -698,10 +703,9 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
                 bits,
             ));
         } else if id == b"data" {
-            let size = if size == WAV_SIZE_UNKNOWN {
-                usize::try_from(byte_len.checked_sub(body as u64)?).ok()?
-            } else {
-                size
+            let size = match declared_data_len(head, size) {
+                Some(len) => usize::try_from(len).ok()?,
+                None => usize::try_from(byte_len.checked_sub(body as u64)?).ok()?,
             };
             if body as u64 + size as u64 > byte_len {
                 return None;
@@ -742,13 +746,41 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
 }
 
 /// Whether `head` is a WAV header whose `data` chunk has no size
-/// ([`WAV_SIZE_UNKNOWN`]).
+/// ([`WAV_SIZE_UNKNOWN`], and no `ds64` chunk giving it).
 fn wav_size_unknown(head: &[u8]) -> bool {
     riff_chunks(head)
         .into_iter()
         .flatten()
         .find(|(id, _, _)| *id == b"data")
-        .is_some_and(|(_, _, size)| size == WAV_SIZE_UNKNOWN)
+        .is_some_and(|(_, _, size)| declared_data_len(head, size).is_none())
+}
+
+/// A `data` chunk's length, bytes, as the header gives it: its own `size`,
+/// or for [`WAV_SIZE_UNKNOWN`] the `ds64` chunk's ([`ds64_data_len`]);
+/// `None` when nothing gives it (a WAV streamed to a pipe).
+fn declared_data_len(head: &[u8], size: usize) -> Option<u64> {
+    if size == WAV_SIZE_UNKNOWN {
+        ds64_data_len(head)
+    } else {
+        Some(size as u64)
+    }
+}
+
+/// The `data` length of an RF64 (EBU Tech 3306) or BW64 (ITU-R BS.2088)
+/// file: the 64-bit WAV, whose first chunk, `ds64`, holds the RIFF size, the
+/// `data` size and the sample count as 64-bit values (the 32-bit fields then
+/// read 0xFFFFFFFF). Written by recorders and DAWs for files past 4 GB, and
+/// by some always.
+fn ds64_data_len(head: &[u8]) -> Option<u64> {
+    if !matches!(head.get(0..4), Some(b"RF64" | b"BW64")) {
+        return None;
+    }
+    let (id, body, size) = riff_chunks(head)?.next()?;
+    if id != b"ds64" || size < 24 {
+        return None;
+    }
+    let b = head.get(body + 8..body + 16)?;
+    Some(u64::from_le_bytes(b.try_into().ok()?))
 }
 
 /// [`pcm_wav_layout`] of bytes held in memory, converted at once: each
@@ -941,7 +973,7 @@ fn wav_header_length(head: &[u8]) -> Option<(usize, u32, Option<u64>)> {
             fmt = Some((channels, rate, align));
         } else if id == b"data" {
             let (channels, rate, align) = fmt?;
-            let frames = (size != WAV_SIZE_UNKNOWN).then(|| size as u64 / align.max(1));
+            let frames = declared_data_len(head, size).map(|len| len / align.max(1));
             return Some((channels, rate, frames));
         }
     }
@@ -1000,7 +1032,7 @@ impl<S: std::io::Read + std::io::Seek + Send + Sync> MediaSource for LengthUnkno
 /// in the bytes (with 16 bytes left to read), skipping ID3v2 tags. The
 /// markers are those of the formats enabled in Cargo.toml.
 fn adts_start(bytes: &[u8]) -> Option<usize> {
-    const OTHER: [&[u8]; 4] = [b"RIFF", b"fLaC", b"OggS", b"ftyp"];
+    const OTHER: [&[u8]; 6] = [b"RIFF", b"RF64", b"BW64", b"fLaC", b"OggS", b"ftyp"];
     // MPEG audio layers 1–3, MPEG 1 / 2 / 2.5, with and without CRC.
     const MPEG_SECOND: [u8; 18] = [
         0xFE, 0xFF, 0xF6, 0xF7, 0xE6, 0xE7, 0xFC, 0xFD, 0xF4, 0xF5, 0xE4, 0xE5, 0xFA, 0xFB, 0xF2,
@@ -1289,13 +1321,14 @@ fn check_adpcm_block(tag: u32, channels: u32, align: u32) -> Result<()> {
     }
 }
 
-/// The chunks of a RIFF/WAVE file in order, as (id, offset of the body,
-/// declared size); `None` if the bytes are not RIFF/WAVE. Sizes come from the
+/// The chunks of a RIFF/WAVE file (or its 64-bit forms, RF64 and BW64:
+/// [`ds64_data_len`]) in order, as (id, offset of the body, declared size);
+/// `None` if the bytes are not such a WAVE file. Sizes come from the
 /// file, so every offset is checked: the walk ends at the first chunk header
 /// that is not all there or whose size would overflow an offset (a body may
 /// still run past the end: callers check what they read).
 fn riff_chunks(bytes: &[u8]) -> Option<impl Iterator<Item = (&[u8], usize, usize)> + '_> {
-    if bytes.get(0..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
+    if !is_wave(bytes) {
         return None;
     }
     let mut pos = Some(12usize);
