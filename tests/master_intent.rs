@@ -115,6 +115,47 @@ fn when_the_ceiling_does_not_allow_the_target_the_report_says_so() {
     assert!(integrated(&dense) > got + 1.0);
 }
 
+/// A mix 45 dB under the target needs more gain than a master gives (a gain
+/// module's +40 dB): it is raised by +40 dB and the report says why the
+/// target was not reached. Before, the gain module refused the 45 dB the
+/// loudness stage asked for and the master failed ("invalid processing
+/// chain: gain_db 42.96 is outside -60…40", from the command line and the
+/// page alike). The master is the mix times 100 (+40 dB), sample for sample
+/// (at −19 LUFS no limiter is needed).
+#[test]
+fn a_mix_too_quiet_for_the_largest_gain_gets_that_gain_and_is_told_why() {
+    let loud = clean(SR, 12.0);
+    let input = gain(
+        &loud,
+        -45.0
+            - 14.0
+            - dsp_wasm::measure::loudness::measure(&loud, |_| {})
+                .integrated_lufs
+                .unwrap(),
+    );
+    let m = run(&input, &MasterOptions::default());
+    let d = loudness_gain(&m);
+    assert_eq!(d.params["gain_db"], 40.0, "{:?}", d.params);
+    assert_eq!(d.params["target_reached"], false);
+    assert!(
+        m.report
+            .after
+            .notices
+            .iter()
+            .any(|n| n.contains("at most 40 dB")),
+        "{:?}",
+        m.report.after.notices
+    );
+    let mut worst = 0.0f32;
+    for (o, i) in m.audio.channels.iter().zip(&input.channels) {
+        assert_eq!(o.len(), i.len());
+        for (&o, &i) in o.iter().zip(i) {
+            worst = worst.max((o - 100.0 * i).abs());
+        }
+    }
+    assert!(worst <= 1e-4, "the master is not the mix +40 dB: {worst}");
+}
+
 /// The clean mix with short, hard 70 Hz kick hits on top that carry its
 /// peaks: raising it ~10 dB under the ceiling means turning every hit down,
 /// which thins the low end of the whole track.

@@ -13,6 +13,13 @@ pub const CHAIN_FORMAT: &str = "preflight.chain/1";
 /// Highest frequency a stereo image module makes the lows mono below, Hz.
 pub const MAX_MONO_BELOW_HZ: f64 = 1000.0;
 
+/// Range of a [`Module::Gain`], dB: down to near silence, and up by at most
+/// 40 dB — the largest lift a master gives (it raises a 16-bit file's noise
+/// floor to about −56 dBFS; a mix that needs more is not a finished mix).
+pub const GAIN_MIN_DB: f64 = -60.0;
+/// See [`GAIN_MIN_DB`].
+pub const GAIN_MAX_DB: f64 = 40.0;
+
 /// An ordered list of processing modules.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Chain {
@@ -277,7 +284,7 @@ impl Module {
         let f = factor.max(0.0);
         let mut m = self.clone();
         match &mut m {
-            Module::Gain { gain_db } => *gain_db = (*gain_db * f).clamp(-60.0, 40.0),
+            Module::Gain { gain_db } => *gain_db = (*gain_db * f).clamp(GAIN_MIN_DB, GAIN_MAX_DB),
             Module::Eq { gain_db, .. } => *gain_db = (*gain_db * f).clamp(-24.0, 24.0),
             Module::DynamicEq { max_cut_db, .. }
             | Module::DeEsser { max_cut_db, .. }
@@ -317,7 +324,7 @@ impl Module {
             }
         }
         match *self {
-            Module::Gain { gain_db } => check("gain_db", gain_db, -60.0, 40.0),
+            Module::Gain { gain_db } => check("gain_db", gain_db, GAIN_MIN_DB, GAIN_MAX_DB),
             Module::DcBlocker { cutoff_hz } => check("cutoff_hz", cutoff_hz, 0.5, 40.0),
             Module::Eq {
                 freq_hz,

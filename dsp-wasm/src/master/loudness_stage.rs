@@ -12,7 +12,7 @@ use super::{
     integrated, Raw, HELD_PEAK_REDUCTION_DB, LOUDNESS_TOLERANCE_LU, OWN_PSR_OVERCOMPRESSED_DB,
 };
 use crate::audio::AudioBuffer;
-use crate::chain::{Chain, Module};
+use crate::chain::{Chain, Module, GAIN_MAX_DB};
 use crate::dsp::limiter::{DEFAULT_LOOKAHEAD_MS, SAFETY_MARGIN_DB};
 use crate::error::Result;
 use crate::measure::octave_bands;
@@ -75,8 +75,10 @@ pub(super) fn loudness_stage(
         character.max_peak_reduction_db()
     };
     let release = character.limiter_release_ms();
-    // Gain at which the limiter would take `budget` dB off the highest peak.
-    let g_max = ceiling - SAFETY_MARGIN_DB + budget - tp0;
+    // Gain at which the limiter would take `budget` dB off the highest peak,
+    // and never more than a gain module gives.
+    let g_max = (ceiling - SAFETY_MARGIN_DB + budget - tp0).min(GAIN_MAX_DB);
+    let too_quiet = aim - lc > GAIN_MAX_DB;
     let mut g = aim - lc;
     if g.abs() < LOUDNESS_TOLERANCE_LU && tp0 <= ceiling - SAFETY_MARGIN_DB {
         plan.notes.push(format!(
@@ -85,7 +87,7 @@ pub(super) fn loudness_stage(
         return Ok(plan);
     }
     let mut capped = false;
-    let held = g > g_max && (overcompressed || clipped);
+    let held = g > g_max && (overcompressed || clipped) && !too_quiet;
     if g > g_max {
         g = g_max;
         capped = true;
@@ -199,6 +201,10 @@ pub(super) fn loudness_stage(
         plan.notes.push(format!(
             "Target {aim:.1} LUFS not reached on purpose: the limiter would change the tonal balance by {shift:.1} dB in an octave band there (the moments that carry the peaks sound unlike the rest, and limiting turns them down); the master stops at {measured:.1} LUFS, where the change stays within {tonal_budget:.1} dB (the '{}' character's limit). Choose 'dense' or a lower target to go further.",
             character.name()
+        ));
+    } else if too_quiet && !reached {
+        plan.notes.push(format!(
+            "Target {aim:.1} LUFS not reached: the track is {lc:.1} LUFS, and a master raises a track by at most {GAIN_MAX_DB:.0} dB (more would lift its noise floor into hearing, and a mix this quiet is seldom the finished mix: check the file); the master is {measured:.1} LUFS."
         ));
     } else if capped && !reached && !held {
         plan.notes.push(format!(
