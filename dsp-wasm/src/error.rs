@@ -87,16 +87,39 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The reference track could not be used, for `reason` (the command
+    /// line's `--reference`: named, so its failure is not read as the
+    /// input's).
+    #[error("the reference track {path}: {reason}")]
+    Reference { path: String, reason: Box<Error> },
 }
 
 impl Error {
     /// True when the error is the user's input (exit code 2 at the command line),
     /// false for environment failures.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(
-            self,
-            Error::Io(_) | Error::Unwritable { .. } | Error::DecodersNotBuilt | Error::Reread(_)
-        )
+        match self {
+            Error::Reference { reason, .. } => reason.is_bad_input(),
+            e => !matches!(
+                e,
+                Error::Io(_)
+                    | Error::Unwritable { .. }
+                    | Error::DecodersNotBuilt
+                    | Error::Reread(_)
+            ),
+        }
+    }
+
+    /// This error as the reference track's (at `path`), see
+    /// [`Error::Reference`]; one that names its file already stays as it is.
+    pub fn of_reference(self, path: &str) -> Self {
+        match self {
+            e @ Error::Unreadable { .. } => e,
+            e => Error::Reference {
+                path: path.to_string(),
+                reason: Box::new(e),
+            },
+        }
     }
 
     /// [`Error::Unreadable`] for `path`, with the reason in plain words for

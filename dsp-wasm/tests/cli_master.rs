@@ -120,6 +120,41 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// A reference track that can be read but not used (not audio, six
+/// channels) is named as the reference in its one line, so it is not taken
+/// for the input's fault (it read "not a supported audio file: …" alone,
+/// the same words as a bad input); exit 2, no output left.
+#[test]
+fn a_bad_reference_is_named_as_the_reference() {
+    let d = dir("bad-reference");
+    let good = d.join("mix.wav");
+    write_wav(&good, &clean(44_100, 2.0), WavFormat::Int16).unwrap();
+    let text = d.join("notes.wav");
+    std::fs::write(&text, b"this is not audio at all").unwrap();
+    let six = d.join("six.wav");
+    let mut wide = clean(44_100, 1.0);
+    wide.channels = (0..6).map(|i| wide.channels[i % 2].clone()).collect();
+    write_wav(&six, &wide, WavFormat::Int16).unwrap();
+    let out = d.join("master.wav");
+    for (reference, reason) in [(&text, "not a supported audio file"), (&six, "6 channels")] {
+        let o = preflight(&[
+            "master",
+            good.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--reference",
+            reference.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        let named = format!("the reference track {}: ", reference.display());
+        assert!(err.contains(&named) && err.contains(reason), "{err}");
+        assert!(!out.exists());
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// An input that cannot be read — missing, a folder, a missing reference or
 /// chain — is the user's input: exit 2 (the contract's "unreadable"), one
 /// line that names the path, no output left.

@@ -317,7 +317,9 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
         (decoded, reference)
     });
     let decoded = decoded?;
-    let reference = reference.transpose()?;
+    let reference = reference
+        .transpose()
+        .map_err(|e| e.of_reference(a.get("--reference").unwrap_or_default()))?;
     let options = MasterOptions {
         intent,
         loudness_from_reference: reference.is_some() && !target_given,
