@@ -164,3 +164,38 @@ fn a_dark_top_is_not_read_as_harsh_upper_mids() {
         "the bell on the dark mix reads {s_harsh:.2} (the dark mix alone {s_dark:.2})"
     );
 }
+
+/// A file sampled under 24 kHz cannot hold the air band (8–16 kHz): `dull`
+/// says so as a reading, naming the file's limit and its sample rate, at
+/// every such rate the engine accepts. Before, it gave no word at all below
+/// 24 kHz (the detector returned nothing), so a 22.05 kHz export — nothing
+/// above 11 kHz on any system — read as if its top were fine. The limit is
+/// the file's own: half its sample rate.
+#[test]
+fn a_file_sampled_too_low_for_the_air_band_is_told_so() {
+    for rate in [8_000u32, 16_000, 22_050] {
+        let r = analyze(
+            &mix(Style::SynthPop, rate, 12.0, 11),
+            &Source::pcm("low-rate"),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report;
+        let dull = r
+            .risks
+            .iter()
+            .find(|x| x.id == "dull")
+            .unwrap_or_else(|| panic!("{rate} Hz: no dull reading: {}", summary(&r)));
+        assert_eq!(dull.level, Level::Info, "{rate} Hz");
+        assert_eq!(
+            dull.evidence["content_limit_hz"],
+            f64::from(rate) / 2.0,
+            "{rate} Hz"
+        );
+        assert!(
+            dull.explanation.contains(&format!("{rate} Hz")),
+            "{rate} Hz: {}",
+            dull.explanation
+        );
+    }
+}

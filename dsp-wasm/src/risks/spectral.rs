@@ -718,26 +718,49 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
 /// the top, one very dark score at 26 dB), so a deficit under ~10 dB is the
 /// spread of real records, not a fault; injected severe dulling scored
 /// 10–15 dB. The held-out sources are reported separately
-/// (`tests/bench/judgement.sh`). Band-limited sources: info only.
+/// (`tests/bench/judgement.sh`). Band-limited sources, and files sampled
+/// too low to hold the air band (under 24 kHz): info only, told as such.
 fn dull(m: &Measurements, v: &View) -> Option<Risk> {
     let nyq = f64::from(m.sample_rate) / 2.0;
-    if nyq < 12_000.0 {
-        return None;
-    }
-    if v.band_limited && v.content_hi_hz < 12_000.0 {
-        return Some(make(
+    let limited = |limit_hz: f64, what: &str, why: String| {
+        make(
             "dull",
             0.15,
             "No content above the source's limit",
             format!(
-                "There is almost nothing above {:.1} kHz: the source is band-limited (a low-rate codec, an old transfer or a low-pass in the mix). \
+                "There is {what} above {:.1} kHz: {why}. \
                  EQ cannot bring back what is not there; judge the top end on its own terms.",
-                v.content_hi_hz / 1000.0
+                limit_hz / 1000.0
             ),
             vec![[0.0, m.duration_s]],
-            Some([v.content_hi_hz, nyq.min(20_000.0)]),
+            // What is missing: above the file's range, or within it.
+            Some([
+                limit_hz,
+                if limit_hz >= nyq {
+                    20_000.0
+                } else {
+                    nyq.min(20_000.0)
+                },
+            ]),
             &["hifi", "headphones"],
-            vec![("content_limit_hz", num(v.content_hi_hz))],
+            vec![("content_limit_hz", num(limit_hz))],
+        )
+    };
+    if nyq < 12_000.0 {
+        return Some(limited(
+            nyq,
+            "nothing",
+            format!(
+                "at a sample rate of {} Hz the file cannot hold more (export the mix at 44.1 kHz or more for a master)",
+                m.sample_rate
+            ),
+        ));
+    }
+    if v.band_limited && v.content_hi_hz < 12_000.0 {
+        return Some(limited(
+            v.content_hi_hz,
+            "almost nothing",
+            "the source is band-limited (a low-rate codec, an old transfer or a low-pass in the mix)".into(),
         ));
     }
     let region = v.bands(8000.0, 16_000.0_f64.min(nyq * 0.8));
