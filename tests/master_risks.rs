@@ -1239,3 +1239,72 @@ fn a_linked_gain_leaves_what_mono_loses_as_it_was() {
         );
     }
 }
+
+/// A mix with one channel silent (a mono mix bounced to the left only) is a
+/// major image lean — the whole track in one ear — and not a mono collapse
+/// (nothing cancels: the silent channel has nothing to correlate with). The
+/// master puts the channel that plays in both: its two channels are the
+/// same samples, each the input's left scaled by one gain (checked on the
+/// samples, against the input). Before, the balance was undefined (the
+/// right channel under the loudness gate), so no image lean was read at
+/// all, a major mono collapse was ("those parts cancel"), and the master
+/// made only the lows mono, leaving it 9.3 dB to the left.
+#[test]
+fn a_silent_channel_is_told_and_the_other_put_in_both() {
+    let mut input = clean(SR, SECONDS);
+    input.channels[1].iter_mut().for_each(|s| *s = 0.0);
+    let r = analyze(
+        &input,
+        &Source::pcm("left only"),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    let lean = r
+        .risks
+        .iter()
+        .find(|x| x.id == "stereo_imbalance")
+        .expect("an image lean");
+    assert_eq!(lean.level, Level::Major, "{}", lean.explanation);
+    assert_eq!(lean.evidence["silent_channel"], 1);
+    assert!(
+        lean.explanation.contains("right channel is silent"),
+        "{}",
+        lean.explanation
+    );
+    assert!(
+        sev(&r, "mono_collapse") < 0.25,
+        "mono collapse read: {}",
+        sev(&r, "mono_collapse")
+    );
+    let m = run("silent-right", &input, &MasterOptions::default());
+    let (l, rr) = (&m.audio.channels[0], &m.audio.channels[1]);
+    let apart = l
+        .iter()
+        .zip(rr)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max);
+    assert!(apart <= 1e-6, "the channels differ by up to {apart}");
+    // Each output sample is the input's left times one gain (the limiter
+    // does not act on this mix; where it did, the residual would show it).
+    let (num, den) = l
+        .iter()
+        .zip(&input.channels[0])
+        .fold((0.0f64, 0.0f64), |(n, d), (&o, &i)| {
+            (
+                n + f64::from(o) * f64::from(i),
+                d + f64::from(i) * f64::from(i),
+            )
+        });
+    let g = num / den;
+    let residual = l
+        .iter()
+        .zip(&input.channels[0])
+        .map(|(&o, &i)| (f64::from(o) - g * f64::from(i)).abs())
+        .fold(0.0f64, f64::max);
+    assert!(
+        residual <= 1e-4,
+        "the master is not the left channel scaled: {residual}"
+    );
+    assert!(sev(&m.report.after, "stereo_imbalance") < 0.25);
+}

@@ -16,7 +16,7 @@
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4–12.5 kHz (LR8 bands), acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
 //! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
-//! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half | none when the lean was unintended |
+//! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half. One channel silent: the other in both (width 0) | none when the lean was unintended; a mono master |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 2 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
 //! Handled by the final loudness stage, not by the loop: `loudness_target`
@@ -927,7 +927,10 @@ fn proposals(risk: &Risk, ctx: &Context) -> Vec<Move> {
         "mono_collapse" if ctx.audio.num_channels() == 2 => p.mono_collapse(),
         // A lean is corrected; a channel far quieter than the other is the
         // arrangement (or a fault) that a gain cannot re-centre.
-        "stereo_imbalance" if ctx.audio.num_channels() == 2 && rebalanceable(ctx) => {
+        "stereo_imbalance"
+            if ctx.audio.num_channels() == 2
+                && (rebalanceable(ctx) || ev(risk, "silent_channel").is_some()) =>
+        {
             p.stereo_imbalance()
         }
         "transient_spikes" => p.transient_spikes(),
@@ -1374,6 +1377,23 @@ impl Proposer<'_> {
         let (risk, ctx) = (self.risk, self.ctx);
         let mv =
             |module, kind, label, why: &str, cost: &str| self.mv(module, kind, label, why, cost);
+        // One channel silent: no balance brings silence up; both channels
+        // get the sum (the one that plays, at half its level: the loudness
+        // stage restores it).
+        if ev(risk, "silent_channel").is_some() {
+            return vec![mv(
+                Module::StereoImage {
+                    mono_below_hz: 0.0,
+                    flip_low: FlipLow::None,
+                    width: 0.0,
+                    balance_db: 0.0,
+                },
+                "stereo_image",
+                "mono: the channel that plays, in both".into(),
+                "One channel is silent; the other is put in both, so the track plays from the middle.",
+                "The master is mono (it had only one channel to give).",
+            )];
+        }
 
         // The lean the risk measured: the centre's offset where the track has
         // a centre, the loudness balance where it has none.

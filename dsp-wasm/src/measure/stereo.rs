@@ -10,7 +10,9 @@
 //!   A centred (mono) mix loses 0 dB, unrelated channels 3 dB, opposite
 //!   polarity everything.
 //! - **Balance**: left minus right integrated loudness (BS.1770 gating per
-//!   channel), LU.
+//!   channel), LU. A channel more than 70 dB under the other is **silent**
+//!   (a mono mix bounced to one side, a channel lost on the way): there is
+//!   no balance then, and no correlation (nothing to correlate with).
 //! - **Centre lean**: how far the centre of the mix sits towards one channel
 //!   ([`crate::measure::centre_lean`]), blended with the balance by how much
 //!   the track has a centre to measure: the figure the image-lean risk and
@@ -53,7 +55,14 @@ pub struct StereoMetrics {
     pub series_step_s: f64,
     /// True for mono input files.
     pub mono_file: bool,
+    /// The channel (0 = left, 1 = right) more than [`SILENT_CHANNEL_DB`]
+    /// under the other, if one is.
+    pub silent_channel: Option<usize>,
 }
+
+/// How far under the other a channel is silent, dB: the BS.1770 absolute
+/// gate's 70 dB under full scale, taken against the other channel.
+pub const SILENT_CHANNEL_DB: f64 = 70.0;
 
 /// Power response of the K-weighting filters at `f_hz` (linear).
 pub fn k_weight_power(f_hz: f64, sample_rate: u32) -> f64 {
@@ -103,12 +112,23 @@ pub fn measure(s: &Spectrogram, l: &Loudness, sample_rate: u32) -> StereoMetrics
     };
     let band_correlation: Vec<f64> = (0..nb).map(|b| corr(sl[b], sr[b], sc[b])).collect();
     let band_mono_loss_db: Vec<f64> = (0..nb).map(|b| loss(sl[b], sr[b], sc[b])).collect();
+    let silent = |a: f64, b: f64| a < b * crate::units::db_to_power(-SILENT_CHANNEL_DB);
+    let silent_channel = if mono_file {
+        None
+    } else if silent(total_l, total_r) {
+        Some(0)
+    } else if silent(total_r, total_l) {
+        Some(1)
+    } else {
+        None
+    };
     let correlation = corr(total_l, total_r, sc.iter().sum());
     let low = s.bands_in(20.0, LOW_END_HZ);
     let (ll, lr, lc) = low.clone().fold((0.0, 0.0, 0.0), |a, b| {
         (a.0 + sl[b], a.1 + sr[b], a.2 + sc[b])
     });
-    let low_correlation = (ll + lr > total_l.max(total_r) * 1e-7).then(|| corr(ll, lr, lc));
+    let low_correlation = (ll + lr > total_l.max(total_r) * 1e-7 && silent_channel.is_none())
+        .then(|| corr(ll, lr, lc));
     let weighted = |from: usize, to: usize| {
         let (mut st, mut mid) = (0.0, 0.0);
         let (wl, wr, wc) = s.sums(from, to);
@@ -138,7 +158,7 @@ pub fn measure(s: &Spectrogram, l: &Loudness, sample_rate: u32) -> StereoMetrics
         lmid += (sl[b] + sr[b] + 2.0 * sc[b]) / 4.0;
     }
     let balance_db = match l.channel_lufs.as_slice() {
-        [Some(a), Some(b)] => Some(a - b),
+        [Some(a), Some(b)] if silent_channel.is_none() => Some(a - b),
         _ => None,
     };
     let centre = s.centre.map(|c| (c.lean_db, c.confidence()));
@@ -149,7 +169,7 @@ pub fn measure(s: &Spectrogram, l: &Loudness, sample_rate: u32) -> StereoMetrics
     StereoMetrics {
         centre,
         lean_db,
-        correlation: Some(correlation),
+        correlation: silent_channel.is_none().then_some(correlation),
         low_correlation,
         mono_loss_db,
         balance_db,
@@ -159,6 +179,7 @@ pub fn measure(s: &Spectrogram, l: &Loudness, sample_rate: u32) -> StereoMetrics
         mono_loss_series_db: series,
         series_step_s: per as f64 * s.frame_step_s,
         mono_file,
+        silent_channel,
     }
 }
 

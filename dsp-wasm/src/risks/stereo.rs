@@ -31,6 +31,11 @@ pub fn detect(m: &Measurements) -> Vec<Risk> {
 ///   loss, anchors 4 dB and 9 dB.
 fn mono_collapse(m: &Measurements) -> Option<Risk> {
     let s = &m.stereo;
+    // One channel silent: nothing cancels, the image is all on one side
+    // (`stereo_imbalance` tells it).
+    if s.silent_channel.is_some() {
+        return None;
+    }
     let broad = s.mono_loss_db?;
     let low_corr = s.low_correlation.unwrap_or(1.0);
     let lt = &m.long_term_db;
@@ -182,6 +187,9 @@ pub const LEAN_AUDIBLE_DB: f64 = 0.5;
 /// artist's own, so nothing breaks in translation; the words ask whether
 /// the panning is meant.
 fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
+    if let Some(silent) = m.stereo.silent_channel {
+        return Some(one_channel_silent(m, silent));
+    }
     let balance = m.stereo.balance_db?;
     let bal = m.stereo.lean_db.unwrap_or(balance);
     let (centre_db, confidence) = m.stereo.centre.unwrap_or((f64::NAN, 0.0));
@@ -319,6 +327,37 @@ fn stereo_imbalance(m: &Measurements) -> Option<Risk> {
             ("worst_3s_lean_db", num(worst.max(0.0))),
         ],
     ))
+}
+
+/// One channel silent throughout ([`crate::measure::stereo::SILENT_CHANNEL_DB`]
+/// under the other): the whole track plays from one side — a mono mix
+/// bounced to one channel, or a channel lost on the way. Major: it breaks on
+/// every system with two speakers or two ears.
+fn one_channel_silent(m: &Measurements, silent: usize) -> Risk {
+    let (quiet, loud) = if silent == 0 {
+        ("left", "right")
+    } else {
+        ("right", "left")
+    };
+    make(
+        "stereo_imbalance",
+        1.0,
+        "Image leans to one side",
+        format!(
+            "The {quiet} channel is silent throughout (more than {:.0} dB under the {loud}): the whole track plays from the {loud}. \
+             On headphones it sits in one ear, and on a pair of speakers it comes from one side. \
+             A mono mix bounced to one channel, or a channel lost on the way: the master puts the {loud} channel in both.",
+            crate::measure::stereo::SILENT_CHANNEL_DB
+        ),
+        vec![[0.0, m.duration_s]],
+        None,
+        &["headphones", "earbuds", "hifi", "car"],
+        vec![
+            ("silent_channel", serde_json::json!(silent)),
+            ("lean_db", num(f64::NAN)),
+            ("balance_db", num(f64::NAN)),
+        ],
+    )
 }
 
 /// A left − right difference in words: `level` under a rounding's worth,
