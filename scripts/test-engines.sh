@@ -21,6 +21,9 @@ WEBKIT_MINIBROWSER=${WEBKIT_MINIBROWSER:-/usr/lib/x86_64-linux-gnu/webkit2gtk-4.
 export FIREFOX WEBKIT_WEBDRIVER WEBKIT_MINIBROWSER
 # Per engine, a hard limit (a hung browser must not hang the run; room for
 # a MiniBrowser that never loads the app to be tried again, 60 s each).
+# node's --test-timeout (240 s) bounds each test file as a whole too, and
+# each WebDriver command is bounded (tests/engines/webdriver.mjs), so a hang
+# is reported with what hung before this limit is reached.
 LIMIT=${ENGINE_TIME_LIMIT:-300}
 
 missing=()
@@ -54,9 +57,9 @@ run() { # name, command...
   echo "==> $name: ${result[$name]} in ${seconds[$name]} s"
 }
 
-run firefox node --test --test-concurrency=1 --test-timeout=120000 engines/firefox.test.mjs
+run firefox node --test --test-concurrency=1 --test-timeout=240000 engines/firefox.test.mjs
 run webkit xvfb-run -a -s "-screen 0 1280x1440x24" \
-  node --test --test-concurrency=1 --test-timeout=120000 engines/webkit.test.mjs
+  node --test --test-concurrency=1 --test-timeout=240000 engines/webkit.test.mjs
 
 printf '\n==> engines\n'
 status=0

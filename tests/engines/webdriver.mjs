@@ -59,13 +59,29 @@ export class WebDriverError extends Error {
   }
 }
 
+/**
+ * Longest a WebDriver command may take, ms. The sessions' own timeouts
+ * (script 30 s, page load 60 s) end a slow command well before; a command
+ * still unanswered after this is a browser that hangs, and fails naming
+ * the command instead of stalling the test file until its time limit
+ * (the project's CI once saw a WebKit test cancelled that way, silently).
+ */
+export const COMMAND_TIMEOUT_MS = 90_000;
+
 async function call(base, method, path, body) {
-  const r = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
+  let r, text;
+  try {
+    r = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS),
+    });
+    text = await r.text();
+  } catch (e) {
+    if (e.name !== 'TimeoutError') throw e;
+    throw new WebDriverError(`${method} ${path}`, { error: 'no answer', message: `the driver did not answer in ${COMMAND_TIMEOUT_MS / 1000} s` });
+  }
   let json;
   try { json = JSON.parse(text); } catch { throw new WebDriverError(`${method} ${path}`, { error: `HTTP ${r.status}`, message: text.slice(0, 400) }); }
   if (!r.ok || (json.value && json.value.error)) throw new WebDriverError(`${method} ${path}`, json.value);
