@@ -680,6 +680,7 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
     };
     // (format tag, channels, rate, block align, bits)
     let mut fmt: Option<(u16, usize, u32, usize, u16)> = None;
+    // (start, length, whether the header gave no length)
     let mut data = None;
     for (id, body, size) in riff_chunks(head)? {
         if id == b"fmt " {
@@ -703,21 +704,22 @@ fn pcm_wav_layout(head: &[u8], byte_len: u64) -> Option<WavLayout> {
                 bits,
             ));
         } else if id == b"data" {
-            let size = match declared_data_len(head, size) {
+            let declared = declared_data_len(head, size);
+            let size = match declared {
                 Some(len) => usize::try_from(len).ok()?,
                 None => usize::try_from(byte_len.checked_sub(body as u64)?).ok()?,
             };
             if body as u64 + size as u64 > byte_len {
                 return None;
             }
-            data = Some((body, size));
+            data = Some((body, size, declared.is_none()));
             break;
         }
     }
-    let (data_start, data_len) = data?;
+    let (data_start, data_len, size_unknown) = data?;
     let (tag, channels, sample_rate, block_align, bits) = fmt?;
     // Without a size in the header, the whole frames up to the end of the file.
-    let data_len = if wav_size_unknown(head) {
+    let data_len = if size_unknown {
         data_len - data_len % block_align.max(1)
     } else {
         data_len
