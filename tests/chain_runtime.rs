@@ -2,7 +2,9 @@
 //! invariance, latency compensation, bypass alignment, click-free updates.
 
 use dsp_wasm::audio::AudioBuffer;
-use dsp_wasm::chain::{self, Chain, ChainProcessor, FilterKind, FlipLow, Module, StereoTarget};
+use dsp_wasm::chain::{
+    self, Chain, ChainProcessor, FilterKind, FlipLow, InvertChannel, Module, StereoTarget,
+};
 use preflight_tests::signals::bass_notes_bursts_noise;
 
 fn full_chain() -> Chain {
@@ -165,16 +167,29 @@ fn scaled_amounts() {
         flip_low: FlipLow::Right,
         width: 0.6,
         balance_db: 2.0,
+        invert: InvertChannel::Left,
     };
     // Half the amount: half the width's and the balance's change, and the
-    // lows made mono up to half the frequency.
+    // lows made mono up to half the frequency; a channel's polarity flip is
+    // kept whole (none only at 0 %).
     assert_eq!(
         m.scaled(0.5),
         Module::StereoImage {
             mono_below_hz: 60.0,
             flip_low: FlipLow::Right,
             width: 0.8,
-            balance_db: 1.0
+            balance_db: 1.0,
+            invert: InvertChannel::Left,
+        }
+    );
+    assert_eq!(
+        m.scaled(0.0),
+        Module::StereoImage {
+            mono_below_hz: 0.0,
+            flip_low: FlipLow::None,
+            width: 1.0,
+            balance_db: 0.0,
+            invert: InvertChannel::None,
         }
     );
     let d = full_chain().modules[4].scaled(0.0);

@@ -232,6 +232,7 @@ fn mono_lows_are_scaled_by_their_frequency() {
         flip_low: FlipLow::None,
         width: 1.0,
         balance_db: 0.0,
+        invert: Default::default(),
     };
     let at = |a: f64| render(&Chain::new(vec![mono.scaled(a)]), &input).unwrap();
     let (full, half, none) = (at(1.0), at(0.5), at(0.0));

@@ -1308,3 +1308,96 @@ fn a_silent_channel_is_told_and_the_other_put_in_both() {
     );
     assert!(sev(&m.report.after, "stereo_imbalance") < 0.25);
 }
+
+/// The least-squares gain of `out` over `reference` and the largest sample
+/// left once `reference` times that gain is taken away.
+fn scaled_copy_residual(out: &[f32], reference: &[f32]) -> (f64, f64) {
+    let (num, den) = out
+        .iter()
+        .zip(reference)
+        .fold((0.0f64, 0.0f64), |(n, d), (&o, &i)| {
+            (
+                n + f64::from(o) * f64::from(i),
+                d + f64::from(i) * f64::from(i),
+            )
+        });
+    let g = num / den;
+    let residual = out
+        .iter()
+        .zip(reference)
+        .map(|(&o, &i)| (f64::from(o) - g * f64::from(i)).abs())
+        .fold(0.0f64, f64::max);
+    (g, residual)
+}
+
+/// A mix whose right channel was bounced in opposite polarity (every band
+/// cancels in mono) is a major mono collapse, and its other readings are
+/// those of the mix in polarity: the voice's "s" sounds, which the mid no
+/// longer holds, are read where they now sit (in the side). The master
+/// flips that channel back whole: each output channel is the mix's own
+/// channel, in polarity, times one gain (checked on the samples against the
+/// mix before the inversion). Before, the master flipped and made mono only
+/// the lows under 200 Hz, leaving everything above out of polarity, and a
+/// left channel in opposite polarity to itself (R = −L) read a false major
+/// sibilance from the cancelled mid.
+#[test]
+fn a_channel_in_opposite_polarity_is_flipped_back_whole() {
+    let mix = clean(SR, SECONDS);
+    let read = |audio: &AudioBuffer, name: &str| {
+        analyze(
+            audio,
+            &Source::pcm(name),
+            &AnalysisOptions::default(),
+            |_, _| {},
+        )
+        .report
+    };
+    let mut inverted = mix.clone();
+    inverted.channels[1].iter_mut().for_each(|s| *s = -*s);
+    let r = read(&inverted, "right inverted");
+    let collapse = r
+        .risks
+        .iter()
+        .find(|x| x.id == "mono_collapse")
+        .expect("a mono collapse");
+    assert_eq!(collapse.level, Level::Major, "{}", collapse.explanation);
+    let m = run("right-inverted", &inverted, &MasterOptions::default());
+    for (ch, (out, was)) in m.audio.channels.iter().zip(&mix.channels).enumerate() {
+        let (g, residual) = scaled_copy_residual(out, was);
+        println!("channel {ch}: gain {g:.4}, residual {residual:.2e}");
+        assert!(g > 0.0, "channel {ch} is still inverted (gain {g})");
+        assert!(
+            residual <= 1e-4,
+            "channel {ch} is not the mix's own channel scaled: {residual}"
+        );
+    }
+    assert!(sev(&m.report.after, "mono_collapse") < 0.25);
+
+    // One channel the other's inverse: what the mix centres is all side.
+    let mut mono = mix.clone();
+    let left = mono.channels[0].clone();
+    mono.channels[1] = left.iter().map(|s| -s).collect();
+    let mut centred = mix.clone();
+    centred.channels[1] = left;
+    let (flipped, straight) = (
+        read(&mono, "left and its inverse"),
+        read(&centred, "left in both"),
+    );
+    let m = run("left-and-its-inverse", &mono, &MasterOptions::default());
+    for (ch, out) in m.audio.channels.iter().enumerate() {
+        let (g, residual) = scaled_copy_residual(out, &mono.channels[0]);
+        println!("left and its inverse, channel {ch}: gain {g:.4}, residual {residual:.2e}");
+        assert!(
+            g > 0.0 && residual <= 1e-4,
+            "channel {ch}: gain {g}, residual {residual}"
+        );
+    }
+    for id in ["sibilance", "harshness", "dull", "vocal_masking"] {
+        let (a, b) = (sev(&flipped, id), sev(&straight, id));
+        println!("{id}: {a:.3} inverted, {b:.3} in polarity");
+        assert!(
+            (a - b).abs() < 0.05,
+            "{id}: {a:.3} inverted, {b:.3} in polarity"
+        );
+    }
+}

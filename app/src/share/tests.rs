@@ -306,6 +306,7 @@ fn varied_module(k: usize, g: &mut Lcg, scale: f64) -> Module {
             flip_low: Default::default(),
             width: r(0.6, 1.4),
             balance_db: r(-4.0, 4.0),
+            invert: Default::default(),
         },
         6 => Module::SpikeControl {
             above_rms_db: r(10.0, 18.0),

@@ -74,6 +74,7 @@ mod tests {
                         flip_low: FlipLow::None,
                         width: 1.0,
                         balance_db: 0.0,
+                        invert: Default::default(),
                     }
                 );
             }
@@ -122,6 +123,7 @@ mod tests {
             flip_low: Default::default(),
             width: 1.2,
             balance_db: 0.0,
+            invert: Default::default(),
         });
         assert!(!linked.modules.iter().all(Module::acts_per_channel));
         // In place, per channel or linked, with or without latency: the same samples.

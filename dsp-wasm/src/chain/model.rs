@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::dsp::mid_side::{FlipLow, StereoTarget};
+pub use crate::dsp::mid_side::{FlipLow, InvertChannel, StereoTarget};
 use crate::error::{Error, Result};
 
 /// Version tag of the chain format.
@@ -97,6 +97,7 @@ impl Chain {
                 flip_low: FlipLow::Right,
                 width: 0.9,
                 balance_db: 0.5,
+                invert: InvertChannel::None,
             },
             Module::SpikeControl {
                 above_rms_db: 12.0,
@@ -209,6 +210,10 @@ pub enum Module {
         flip_low: FlipLow,
         width: f64,
         balance_db: f64,
+        /// The channel polarity-inverted whole, first (absent from the
+        /// JSON when none).
+        #[serde(default, skip_serializing_if = "InvertChannel::is_none")]
+        invert: InvertChannel,
     },
     /// Spike control: peaks more than `above_rms_db` over the music around
     /// them are turned down ([`crate::dsp::spike_control`]). Amount: `max_cut_db`.
@@ -295,8 +300,14 @@ impl Module {
                 flip_low,
                 width,
                 balance_db,
+                invert,
             } => {
                 *width = (1.0 + (*width - 1.0) * f).clamp(0.0, 2.0);
+                // A channel's polarity is right or wrong, not a taste: the
+                // flip stays at any amount but none.
+                if f <= 0.0 {
+                    *invert = InvertChannel::None;
+                }
                 *balance_db = (*balance_db * f).clamp(-12.0, 12.0);
                 // Mono lows reach as far up as the amount says: 0 % none
                 // (and no polarity flip, which acts only on them).

@@ -13,7 +13,7 @@
 
 use serde::Deserialize;
 
-use super::model::{FilterKind, FlipLow, Module, StereoTarget};
+use super::model::{FilterKind, FlipLow, InvertChannel, Module, StereoTarget};
 
 /// Every field any module has, all optional.
 #[derive(Deserialize)]
@@ -22,6 +22,7 @@ pub(super) struct Record {
     kind: Option<FilterKind>,
     target: Option<StereoTarget>,
     flip_low: Option<FlipLow>,
+    invert: Option<InvertChannel>,
     gain_db: Option<f64>,
     cutoff_hz: Option<f64>,
     freq_hz: Option<f64>,
@@ -95,6 +96,7 @@ impl TryFrom<Record> for Module {
                 flip_low: r.flip_low.unwrap_or_default(),
                 width: need(r.width, "width")?,
                 balance_db: need(r.balance_db, "balance_db")?,
+                invert: r.invert.unwrap_or_default(),
             },
             "spike_control" => Module::SpikeControl {
                 above_rms_db: need(r.above_rms_db, "above_rms_db")?,
@@ -161,6 +163,7 @@ mod tests {
                 flip_low: FlipLow::Right,
                 width: 0.9,
                 balance_db: -1.0,
+                invert: InvertChannel::Left,
             },
             Module::SpikeControl {
                 above_rms_db: 12.0,

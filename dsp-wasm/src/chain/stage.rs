@@ -191,14 +191,16 @@ pub(super) fn same_structure(old: &Module, new: &Module) -> bool {
             Module::StereoImage {
                 mono_below_hz: m0,
                 flip_low: f0,
+                invert: i0,
                 ..
             },
             Module::StereoImage {
                 mono_below_hz,
                 flip_low,
+                invert,
                 ..
             },
-        ) => m0 == mono_below_hz && f0 == flip_low,
+        ) => m0 == mono_below_hz && f0 == flip_low && i0 == invert,
         (
             Module::Limiter {
                 lookahead_ms: l0, ..
@@ -293,7 +295,9 @@ fn stereo_image_params(m: &Module) -> Option<StereoImageParams> {
             flip_low,
             width,
             balance_db,
+            invert,
         } => Some(StereoImageParams {
+            invert,
             mono_below_hz,
             flip_low,
             width: width as f32,
@@ -446,15 +450,17 @@ impl Stage {
                 Module::StereoImage {
                     mono_below_hz: m0,
                     flip_low: f0,
+                    invert: i0,
                     ..
                 },
                 Module::StereoImage {
                     mono_below_hz,
                     flip_low,
+                    invert,
                     ..
                 },
             ) => {
-                if m0 != mono_below_hz || f0 != flip_low {
+                if m0 != mono_below_hz || f0 != flip_low || i0 != invert {
                     return false;
                 }
                 s.set_params(&stereo_image_params(new).expect("stereo_image"));

@@ -10,15 +10,15 @@
 //! Layout: `[WIRE_FORMAT, n, module₁ …, moduleₙ]`, each module its tag
 //! ([`Module`]'s declaration order, from 0 for `gain`) and then its
 //! parameters in declaration order; [`FilterKind`], [`StereoTarget`] and
-//! [`FlipLow`] are written as the index of their variant. Nothing may
+//! [`FlipLow`] and [`InvertChannel`] are written as the index of their variant. Nothing may
 //! follow the last module. The parameters' ranges are checked where a
 //! chain is built into a processor, as for JSON.
 
-use super::model::{Chain, FilterKind, FlipLow, Module, StereoTarget};
+use super::model::{Chain, FilterKind, FlipLow, InvertChannel, Module, StereoTarget};
 use crate::error::{Error, Result};
 
 /// Version tag, the first number of the wire form.
-pub const WIRE_FORMAT: f64 = 1.0;
+pub const WIRE_FORMAT: f64 = 2.0;
 
 /// Most modules a wire chain may declare (a decided chain has about ten;
 /// the bound keeps a corrupt count from reserving memory).
@@ -33,6 +33,11 @@ const FILTER_KINDS: [FilterKind; 5] = [
 ];
 const TARGETS: [StereoTarget; 3] = [StereoTarget::Stereo, StereoTarget::Mid, StereoTarget::Side];
 const FLIPS: [FlipLow; 3] = [FlipLow::None, FlipLow::Left, FlipLow::Right];
+const INVERTS: [InvertChannel; 3] = [
+    InvertChannel::None,
+    InvertChannel::Left,
+    InvertChannel::Right,
+];
 
 fn index_of<T: PartialEq>(all: &[T], v: &T) -> f64 {
     all.iter().position(|x| x == v).unwrap_or(0) as f64
@@ -106,12 +111,14 @@ impl Chain {
                     flip_low,
                     width,
                     balance_db,
+                    invert,
                 } => w.extend([
                     6.0,
                     mono_below_hz,
                     index_of(&FLIPS, &flip_low),
                     width,
                     balance_db,
+                    index_of(&INVERTS, &invert),
                 ]),
                 Module::SpikeControl {
                     above_rms_db,
@@ -179,6 +186,7 @@ impl Chain {
                     flip_low: FLIPS[r.index(FLIPS.len(), "flipped channel")?],
                     width: r.next()?,
                     balance_db: r.next()?,
+                    invert: INVERTS[r.index(INVERTS.len(), "inverted channel")?],
                 },
                 7 => Module::SpikeControl {
                     above_rms_db: r.next()?,
@@ -253,6 +261,7 @@ mod tests {
                 flip_low,
                 width: 0.1 * i as f64,
                 balance_db: -0.25,
+                invert: INVERTS[(i + 1) % INVERTS.len()],
             });
         }
         for &target in &TARGETS {
@@ -288,7 +297,13 @@ mod tests {
         let good = every_variant().to_words();
         let cases: Vec<(&str, Vec<f64>)> = vec![
             ("empty", vec![]),
-            ("other version", [&[2.0][..], &good[1..]].concat()),
+            ("a later version", [&[WIRE_FORMAT + 1.0][..], &good[1..]].concat()),
+            // Version 1 had no inverted channel in its stereo image.
+            ("version 1", [&[1.0][..], &good[1..]].concat()),
+            (
+                "bad inverted channel",
+                vec![WIRE_FORMAT, 1.0, 6.0, 0.0, 0.0, 1.0, 0.0, 3.0],
+            ),
             ("truncated", good[..good.len() - 1].to_vec()),
             ("left over", [&good[..], &[0.0][..]].concat()),
             ("fractional count", vec![WIRE_FORMAT, 0.5]),

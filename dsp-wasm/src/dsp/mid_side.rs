@@ -18,6 +18,12 @@
 //! right channel flipped) and the other channel's low band is dropped with
 //! the mid's, as in the usual polarity check of a mastering session (Katz,
 //! *Mastering Audio*, 3rd ed., ch. 12, "Polarity").
+//!
+//! A whole channel in opposite polarity (a bounce or a cable wired inverted
+//! on one side: every band's side outweighs its mid, and the whole track
+//! thins out or vanishes in mono) is flipped back whole, before anything
+//! else of the stage: [`InvertChannel`]. Flipped, the mix is the one the
+//! artist heard in stereo and it survives the mono sum.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,9 +67,66 @@ impl FlipLow {
     }
 }
 
+/// Which channel is polarity-inverted whole, first (a channel bounced or
+/// wired inverted).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvertChannel {
+    /// Both channels as they are.
+    #[default]
+    None,
+    /// The left channel is inverted: `−L`.
+    Left,
+    /// The right channel is inverted: `−R`.
+    Right,
+}
+
+impl InvertChannel {
+    /// True for [`InvertChannel::None`] (serde's skip test).
+    pub fn is_none(&self) -> bool {
+        *self == InvertChannel::None
+    }
+
+    /// The sign of each channel, `(left, right)`.
+    fn signs(self) -> (f64, f64) {
+        match self {
+            InvertChannel::None => (1.0, 1.0),
+            InvertChannel::Left => (-1.0, 1.0),
+            InvertChannel::Right => (1.0, -1.0),
+        }
+    }
+}
+
+/// How much further out of polarity (side over mid, dB) the lows (under
+/// 250 Hz) must be than the middle (250 Hz – 2 kHz) for a track whose side
+/// outweighs its mid to be read as one channel inverted rather than a mix
+/// widened too far: a finished mix centres its lows more than its middle,
+/// widening keeps that order, inverting a channel reverses it
+/// (`master::decide`'s `inverted_channel` has the figures).
+pub const INVERTED_LOWS_OVER_MIDDLE_DB: f64 = 1.0;
+
+/// Side over mid (dB) of the middle at which the channels cancel all but
+/// completely: one is the other inverted (a mono mix bounced with one side
+/// flipped); a widened mix would have had no centre at all.
+pub const CANCELLED_MIDDLE_DB: f64 = 30.0;
+
+/// Whether a track reads as one channel inverted whole, from the side over
+/// mid (dB) of its lows (under 250 Hz), its middle (250 Hz – 2 kHz) and its
+/// top (above 2 kHz): each band more out of polarity than in it (a low end
+/// inverted alone leaves the rest in polarity), and the lows furthest out,
+/// or the middle cancelled all but completely.
+pub fn reads_as_inverted(lows_db: f64, middle_db: f64, top_db: f64) -> bool {
+    lows_db > 0.0
+        && middle_db > 0.0
+        && top_db > 0.0
+        && (middle_db >= CANCELLED_MIDDLE_DB || lows_db >= middle_db + INVERTED_LOWS_OVER_MIDDLE_DB)
+}
+
 /// Parameters of the stereo image stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StereoImageParams {
+    /// The channel inverted whole, before everything else.
+    pub invert: InvertChannel,
     /// Side content below this is removed (0 = off).
     pub mono_below_hz: f64,
     /// The channel whose lows are inverted before the mono sum.
@@ -77,6 +140,7 @@ pub struct StereoImageParams {
 /// Stereo image stage (a no-op on mono input).
 #[derive(Clone, Debug)]
 pub struct StereoImage {
+    invert: InvertChannel,
     flip_low: FlipLow,
     mid_split: Option<LinkwitzRiley>,
     side_split: Option<LinkwitzRiley>,
@@ -90,6 +154,7 @@ impl StereoImage {
         let split = (params.mono_below_hz > 0.0)
             .then(|| LinkwitzRiley::new(f64::from(sample_rate), params.mono_below_hz));
         Self {
+            invert: params.invert,
             flip_low: params.flip_low,
             mid_split: split,
             side_split: split,
@@ -99,7 +164,7 @@ impl StereoImage {
     }
 
     /// Updates width and balance (smoothed; the mono frequency and the
-    /// polarity of the lows are fixed).
+    /// polarities of the channel and of the lows are fixed).
     pub fn set_params(&mut self, params: &StereoImageParams) {
         self.width.set_target(params.width);
         self.balance_db.set_target(params.balance_db);
@@ -124,6 +189,7 @@ impl StereoImage {
         let smoothing = self.width.is_smoothing() || self.balance_db.is_smoothing();
         let (mut w, mut bal) = (self.width.current(), self.balance_db.current());
         let mut gains = balance_gains(bal);
+        let (sign_l, sign_r) = self.invert.signs();
         for (a, b) in l.iter_mut().zip(r.iter_mut()) {
             if smoothing {
                 w = self.width.tick();
@@ -133,8 +199,9 @@ impl StereoImage {
                     gains = balance_gains(bal);
                 }
             }
-            let m = 0.5 * (f64::from(*a) + f64::from(*b));
-            let s = 0.5 * (f64::from(*a) - f64::from(*b));
+            let (x, y) = (sign_l * f64::from(*a), sign_r * f64::from(*b));
+            let m = 0.5 * (x + y);
+            let s = 0.5 * (x - y);
             let (m, s) = match (&mut self.mid_split, &mut self.side_split) {
                 (Some(ms), Some(ss)) => {
                     let (ml, mh) = ms.split(m);
@@ -174,7 +241,8 @@ pub struct LowBand {
 
 impl LowBand {
     /// The band of `l` and `r` between `above_hz` (0 = from DC) and
-    /// `below_hz`: LR4 high-pass and low-pass, the stage's own crossover.
+    /// `below_hz` (0 = to the top): LR4 high-pass and low-pass, the stage's
+    /// own crossover.
     pub fn measure(l: &[f32], r: &[f32], sample_rate: f64, above_hz: f64, below_hz: f64) -> Self {
         let split = |hz: f64| (hz > 0.0).then(|| LinkwitzRiley::new(sample_rate, hz));
         let (mut hl, mut hr) = (split(above_hz), split(above_hz));
@@ -243,6 +311,7 @@ mod tests {
         let (ol, or) = (l.clone(), r.clone());
         let mut s = StereoImage::new(
             &StereoImageParams {
+                invert: InvertChannel::None,
                 mono_below_hz: 0.0,
                 flip_low: FlipLow::None,
                 width: 1.0,
@@ -272,6 +341,7 @@ mod tests {
             .collect();
         let mut s = StereoImage::new(
             &StereoImageParams {
+                invert: InvertChannel::None,
                 mono_below_hz: 150.0,
                 flip_low: FlipLow::None,
                 width: 1.0,
@@ -302,6 +372,7 @@ mod tests {
         let mut r = vec![0.5f32; 4800];
         let mut s = StereoImage::new(
             &StereoImageParams {
+                invert: InvertChannel::None,
                 mono_below_hz: 0.0,
                 flip_low: FlipLow::None,
                 width: 1.0,
@@ -348,6 +419,7 @@ mod tests {
         assert_eq!(band.channel_to_flip(), FlipLow::Right);
         let (mut l2, mut r2) = (l.clone(), r.clone());
         let params = |flip_low| StereoImageParams {
+            invert: InvertChannel::None,
             mono_below_hz: 150.0,
             flip_low,
             width: 1.0,
@@ -375,5 +447,35 @@ mod tests {
         assert!((a - 0.08).abs() < 0.01, "mono-summed 50 Hz {a}");
         // The highs are untouched by either.
         assert!((amplitude_at(&l, 3000.0, sr, tail) - 0.2).abs() < 0.005);
+    }
+
+    #[test]
+    fn a_channel_inverted_whole_is_flipped_back_whole() {
+        let sr = 48_000.0;
+        let n = 9600;
+        // A stereo mix (different parts left and right) whose right
+        // channel was bounced inverted.
+        let l: Vec<f32> = sine(220.0, 0.3, n, sr, 0.0)
+            .iter()
+            .zip(sine(5000.0, 0.1, n, sr, 0.3))
+            .map(|(a, b)| a + b)
+            .collect();
+        let r_true: Vec<f32> = sine(220.0, 0.25, n, sr, 0.1)
+            .iter()
+            .zip(sine(7000.0, 0.1, n, sr, 0.0))
+            .map(|(a, b)| a + b)
+            .collect();
+        let (mut a, mut b) = (l.clone(), r_true.iter().map(|x| -x).collect::<Vec<_>>());
+        let params = StereoImageParams {
+            invert: InvertChannel::Right,
+            mono_below_hz: 0.0,
+            flip_low: FlipLow::None,
+            width: 1.0,
+            balance_db: 0.0,
+        };
+        StereoImage::new(&params, sr).process(&mut [&mut a, &mut b]);
+        // The mix as it was before the bounce, sample for sample.
+        assert!(a.iter().zip(&l).all(|(x, y)| (x - y).abs() < 1e-6));
+        assert!(b.iter().zip(&r_true).all(|(x, y)| (x - y).abs() < 1e-6));
     }
 }

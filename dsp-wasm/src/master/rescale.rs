@@ -351,6 +351,7 @@ mod tests {
             flip_low: crate::chain::FlipLow::None,
             width: 0.8,
             balance_db: 1.0,
+            invert: Default::default(),
         };
         assert_eq!(
             scaled_label(

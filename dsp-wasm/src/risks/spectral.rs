@@ -36,6 +36,7 @@
 //! their upper edge; missing air above it is reported as information, not as
 //! a dull mix.
 
+use crate::dsp::mid_side::reads_as_inverted;
 use crate::measure::spectrum::{power_db, Spectrogram};
 use crate::measure::Measurements;
 use crate::risks::{
@@ -66,8 +67,16 @@ pub struct View {
     pub bands_hz: Vec<f64>,
     /// Long-term mean channel power, dB.
     pub lt: Vec<f64>,
-    /// Long-term mid power, dB.
+    /// Long-term power of the centre, dB: the mid, or the side when
+    /// [`View::centre_is_side`].
     pub lt_mid: Vec<f64>,
+    /// The side outweighs the mid in the lows, the middle and the top, and
+    /// in the lows most of all (not a mix widened too far:
+    /// [`reads_as_inverted`]): one channel is in opposite polarity, so what
+    /// a mix centres (the voice, its "s" sounds) sits in the side and the
+    /// mid holds only what the channels do not share. The centre is then
+    /// read from the side.
+    pub centre_is_side: bool,
     /// The material-fitted target, dB (same reference as `lt`).
     pub target: Vec<f64>,
     /// Fitted tilt (after clamping), dB/oct, and the unclamped fit.
@@ -78,7 +87,7 @@ pub struct View {
     pub band_limited: bool,
     /// Per window: mean channel power per band, dB.
     pub win: Vec<Vec<f64>>,
-    /// Per window: mid power per band, dB.
+    /// Per window: power of the centre per band (as `lt_mid`), dB.
     pub win_mid: Vec<Vec<f64>>,
     /// Centre time of window 0 and spacing, seconds.
     pub win_t0: f64,
@@ -130,6 +139,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
     // Long-term spectra (weighted when asked).
     let mut acc = vec![0.0f64; nb];
     let mut acc_mid = vec![0.0f64; nb];
+    let mut acc_side = vec![0.0f64; nb];
     let mut n = 0.0f64;
     for f in 0..s.frames {
         let total: f64 = (0..nb).map(|b| s.stereo(f, b)).sum();
@@ -141,8 +151,33 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
         for b in 0..nb {
             acc[b] += g * s.stereo(f, b);
             acc_mid[b] += g * s.mid(f, b);
+            acc_side[b] += g * s.side(f, b);
         }
     }
+    // Side over mid of the bands centred in `lo..hi` Hz, dB.
+    let side_over_mid_db = |lo: f64, hi: f64| {
+        let (side, mid) = bands_hz
+            .iter()
+            .enumerate()
+            .filter(|(_, &hz)| hz >= lo && hz < hi)
+            .fold((0.0, 0.0), |(s, m), (b, _)| {
+                (s + acc_side[b], m + acc_mid[b])
+            });
+        power_db(side) - power_db(mid)
+    };
+    let centre_is_side = reads_as_inverted(
+        side_over_mid_db(0.0, 250.0),
+        side_over_mid_db(250.0, 2000.0),
+        side_over_mid_db(2000.0, f64::INFINITY),
+    );
+    let centre = |f: usize, b: usize| {
+        if centre_is_side {
+            s.side(f, b)
+        } else {
+            s.mid(f, b)
+        }
+    };
+    let acc_mid = if centre_is_side { acc_side } else { acc_mid };
     let lt: Vec<f64> = if weights.is_none() && lt_in.len() == nb {
         lt_in.to_vec()
     } else {
@@ -203,7 +238,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
             let g = w(f);
             for b in 0..nb {
                 ws[b] += g * s.stereo(f, b);
-                wm[b] += g * s.mid(f, b);
+                wm[b] += g * centre(f, b);
             }
         }
         let k = (end - start) as f64;
@@ -224,6 +259,7 @@ fn view_of(s: &Spectrogram, lt_in: &[f64], weights: Option<&[f32]>) -> View {
         bands_hz,
         lt,
         lt_mid,
+        centre_is_side,
         target,
         slope,
         raw_slope,
@@ -982,11 +1018,19 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
     }
     let sb = s.bands_in(5000.0, 10_000.0);
     let pb = s.bands_in(1000.0, 4000.0);
+    // The centre's bands (the side's, when a channel is inverted).
+    let centre = |f: usize, b: usize| {
+        if v.centre_is_side {
+            s.side(f, b)
+        } else {
+            s.mid(f, b)
+        }
+    };
     let sb_db: Vec<f64> = (0..s.frames)
-        .map(|f| power_db(sb.clone().map(|b| s.mid(f, b)).sum()))
+        .map(|f| power_db(sb.clone().map(|b| centre(f, b)).sum()))
         .collect();
     let pb_db: Vec<f64> = (0..s.frames)
-        .map(|f| power_db(pb.clone().map(|b| s.mid(f, b)).sum()))
+        .map(|f| power_db(pb.clone().map(|b| centre(f, b)).sum()))
         .collect();
     let mut sorted = sb_db.clone();
     sorted.sort_by(f64::total_cmp);
