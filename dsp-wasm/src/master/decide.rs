@@ -15,7 +15,7 @@
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4–12.5 kHz (LR8 bands), acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
-//! | `mono_collapse` | lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
+//! | `mono_collapse` | a whole channel in opposite polarity (every band out, the lows most: `reads_as_inverted`): that channel flipped back; lows in opposite polarity (correlation ≤ −0.5, side over mid): the quieter channel's lows flipped, then mono below 120/200 Hz; otherwise mono below 120 Hz; plus width 0.8; width 0.7; a width aimed at a 2 dB mono-sum loss (3.5 dB in the worst band) when the side is far too loud | stereo width |
 //! | `stereo_imbalance` | balance correction by the measured lean (the centre's offset, else the L/R loudness difference; in full when measured on the centre); half. One channel silent: the other in both (width 0) | none when the lean was unintended; a mono master |
 //! | `transient_spikes` | spike control: peaks held to the track's median crest + 2 dB over the music around them, at any level; peak control: a fast true-peak limiter 4 dB under the current peak; 2 dB | attack of the hits it touches |
 //!
