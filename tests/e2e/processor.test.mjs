@@ -13,11 +13,12 @@ import vm from 'node:vm';
 const DIST = process.env.PREFLIGHT_DIST
   || join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'dist');
 // A chain in the wire form the worklet reads (dsp-wasm chain/wire.rs):
-// [format 1, one module, tag 0 = gain, gain_db -6].
-const CHAIN = Float64Array.of(1, 1, 0, -6);
+// [format 2, one module, tag 0 = gain, gain_db -6].
+const WIRE_FORMAT = 2;
+const CHAIN = Float64Array.of(WIRE_FORMAT, 1, 0, -6);
 const GAIN = 10 ** (-6 / 20);
 /** `n` chained gain modules of 0 dB, then CHAIN's −6 dB: the same output. */
-const longChain = (n) => Float64Array.from([1, n + 1, ...Array(n).fill([0, 0]).flat(), 0, -6]);
+const longChain = (n) => Float64Array.from([WIRE_FORMAT, n + 1, ...Array(n).fill([0, 0]).flat(), 0, -6]);
 
 /** The processor class registered by processor.js, in a scope with `sampleRate`. */
 function loadProcessor(sampleRate) {
@@ -82,10 +83,10 @@ const EQ = (kind, hz, q, db) => [2, kind, hz, q, db, 0];
 const DYN = (hz, q, thr, cut) => [3, hz, q, thr, 4, cut, 5, 120, 0];
 const LIMITER = [8, -1, 5, 120];
 const EVERY = [[1, 5], EQ(1, 60, 0.71, -2), EQ(0, 2500, 1, 1.5), [5, 150, -24, 4, 4, 5, 250],
-  DYN(4500, 1.2, -35, 4), DYN(7000, 1.5, -40, 6), [4, 4500, 4, 8], [6, 120, 2, 0.9, 0.5],
+  DYN(4500, 1.2, -35, 4), DYN(7000, 1.5, -40, 6), [4, 4500, 4, 8], [6, 120, 2, 0.9, 0.5, 2],
   [7, 12, 12, 20], [0, 6], LIMITER];
 const TYPICAL = [EQ(0, 274, 1.2, -1), DYN(4472, 1.1, -30, 1.5), [4, 4000, 3, 6], [0, 5.2], LIMITER];
-const wire = (modules) => Float64Array.from([1, modules.length, ...modules.flat()]);
+const wire = (modules) => Float64Array.from([WIRE_FORMAT, modules.length, ...modules.flat()]);
 
 test('structural chain changes while playing never grow the worklet\'s memory', () => {
   // Memory growth on the audio thread costs a copy of the whole heap and
