@@ -297,7 +297,10 @@ mod tests {
         let good = every_variant().to_words();
         let cases: Vec<(&str, Vec<f64>)> = vec![
             ("empty", vec![]),
-            ("a later version", [&[WIRE_FORMAT + 1.0][..], &good[1..]].concat()),
+            (
+                "a later version",
+                [&[WIRE_FORMAT + 1.0][..], &good[1..]].concat(),
+            ),
             // Version 1 had no inverted channel in its stereo image.
             ("version 1", [&[1.0][..], &good[1..]].concat()),
             (
