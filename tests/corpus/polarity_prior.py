@@ -3,7 +3,7 @@
 A flip of one channel turns side into mid and mid into side, so a track
 with one channel inverted and a mix whose side was raised far too much look
 alike in their broadband figures. `dsp-wasm`'s `reads_as_inverted` (in
-`dsp/mid_side.rs`, used by `master::decide` and `risks::spectral`) tells
+`measure/stereo.rs`, used by `master::decide` and `risks::spectral`) tells
 them apart by where the bass sits: a finished mix centres its lows more
 than its middle, widening keeps that order, inverting a channel reverses
 it. This prints, for every stereo clean recording of the judgement corpus,

@@ -97,31 +97,6 @@ impl InvertChannel {
     }
 }
 
-/// How much further out of polarity (side over mid, dB) the lows (under
-/// 250 Hz) must be than the middle (250 Hz – 2 kHz) for a track whose side
-/// outweighs its mid to be read as one channel inverted rather than a mix
-/// widened too far: a finished mix centres its lows more than its middle,
-/// widening keeps that order, inverting a channel reverses it
-/// (`master::decide`'s `inverted_channel` has the figures).
-pub const INVERTED_LOWS_OVER_MIDDLE_DB: f64 = 1.0;
-
-/// Side over mid (dB) of the middle at which the channels cancel all but
-/// completely: one is the other inverted (a mono mix bounced with one side
-/// flipped); a widened mix would have had no centre at all.
-pub const CANCELLED_MIDDLE_DB: f64 = 30.0;
-
-/// Whether a track reads as one channel inverted whole, from the side over
-/// mid (dB) of its lows (under 250 Hz), its middle (250 Hz – 2 kHz) and its
-/// top (above 2 kHz): each band more out of polarity than in it (a low end
-/// inverted alone leaves the rest in polarity), and the lows furthest out,
-/// or the middle cancelled all but completely.
-pub fn reads_as_inverted(lows_db: f64, middle_db: f64, top_db: f64) -> bool {
-    lows_db > 0.0
-        && middle_db > 0.0
-        && top_db > 0.0
-        && (middle_db >= CANCELLED_MIDDLE_DB || lows_db >= middle_db + INVERTED_LOWS_OVER_MIDDLE_DB)
-}
-
 /// Parameters of the stereo image stage.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StereoImageParams {

@@ -56,8 +56,9 @@ use std::collections::BTreeMap;
 use crate::audio::AudioBuffer;
 use crate::chain::{FilterKind, FlipLow, InvertChannel, Module, StereoTarget};
 use crate::dsp::dynamic_eq::{band_level_percentiles, DynamicEqParams};
-use crate::dsp::mid_side::{reads_as_inverted, LowBand};
+use crate::dsp::mid_side::LowBand;
 use crate::master::intent::Character;
+use crate::measure::stereo::reads_as_inverted;
 use crate::report::{Level, Report, Risk, StereoInfo};
 use crate::risks::spectral::{HARSH_ABOVE_HZ, HARSH_BELOW_HZ, HARSH_REGION_HZ};
 use crate::units::round1;
@@ -698,7 +699,7 @@ fn inverted_lows(audio: &AudioBuffer) -> Option<(FlipLow, f64)> {
 /// (the lows still the least out of polarity), inverting a channel reverses
 /// it (the lows the most). So the flip is taken only when it puts the lows
 /// back in the centre, by
-/// [`INVERTED_LOWS_OVER_MIDDLE_DB`](crate::dsp::mid_side::INVERTED_LOWS_OVER_MIDDLE_DB)
+/// [`INVERTED_LOWS_OVER_MIDDLE_DB`](crate::measure::stereo::INVERTED_LOWS_OVER_MIDDLE_DB)
 /// at least, or when the middle cancels all but completely (one channel the
 /// other's inverse): [`reads_as_inverted`]. A wide mix is narrowed instead.
 /// On the 26 stereo clean recordings of the judgement corpus (calibration

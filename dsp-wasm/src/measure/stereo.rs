@@ -64,6 +64,32 @@ pub struct StereoMetrics {
 /// gate's 70 dB under full scale, taken against the other channel.
 pub const SILENT_CHANNEL_DB: f64 = 70.0;
 
+/// How much further out of polarity (side over mid, dB) the lows (under
+/// 250 Hz) must be than the middle (250 Hz – 2 kHz) for a track whose side
+/// outweighs its mid to be read as one channel inverted rather than a mix
+/// widened too far: a finished mix centres its lows more than its middle,
+/// widening keeps that order, inverting a channel reverses it
+/// (`master::decide`'s `inverted_channel` has the figures;
+/// `tests/corpus/polarity_prior.py` prints them).
+pub const INVERTED_LOWS_OVER_MIDDLE_DB: f64 = 1.0;
+
+/// Side over mid (dB) of the middle at which the channels cancel all but
+/// completely: one is the other inverted (a mono mix bounced with one side
+/// flipped); a widened mix would have had no centre at all.
+pub const CANCELLED_MIDDLE_DB: f64 = 30.0;
+
+/// Whether a track reads as one channel inverted whole, from the side over
+/// mid (dB) of its lows (under 250 Hz), its middle (250 Hz – 2 kHz) and its
+/// top (above 2 kHz): each band more out of polarity than in it (a low end
+/// inverted alone leaves the rest in polarity), and the lows furthest out,
+/// or the middle cancelled all but completely.
+pub fn reads_as_inverted(lows_db: f64, middle_db: f64, top_db: f64) -> bool {
+    lows_db > 0.0
+        && middle_db > 0.0
+        && top_db > 0.0
+        && (middle_db >= CANCELLED_MIDDLE_DB || lows_db >= middle_db + INVERTED_LOWS_OVER_MIDDLE_DB)
+}
+
 /// Power response of the K-weighting filters at `f_hz` (linear).
 pub fn k_weight_power(f_hz: f64, sample_rate: u32) -> f64 {
     let (a, b) = loudness::k_weighting(sample_rate);

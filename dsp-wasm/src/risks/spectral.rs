@@ -36,8 +36,8 @@
 //! their upper edge; missing air above it is reported as information, not as
 //! a dull mix.
 
-use crate::dsp::mid_side::reads_as_inverted;
 use crate::measure::spectrum::{power_db, Spectrogram};
+use crate::measure::stereo::reads_as_inverted;
 use crate::measure::Measurements;
 use crate::risks::{
     band_text, is_reading, lower_first, make, num, r2, ramp, ranges_above, when, worst_window,
