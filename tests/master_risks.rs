@@ -1287,21 +1287,7 @@ fn a_silent_channel_is_told_and_the_other_put_in_both() {
     assert!(apart <= 1e-6, "the channels differ by up to {apart}");
     // Each output sample is the input's left times one gain (the limiter
     // does not act on this mix; where it did, the residual would show it).
-    let (num, den) = l
-        .iter()
-        .zip(&input.channels[0])
-        .fold((0.0f64, 0.0f64), |(n, d), (&o, &i)| {
-            (
-                n + f64::from(o) * f64::from(i),
-                d + f64::from(i) * f64::from(i),
-            )
-        });
-    let g = num / den;
-    let residual = l
-        .iter()
-        .zip(&input.channels[0])
-        .map(|(&o, &i)| (f64::from(o) - g * f64::from(i)).abs())
-        .fold(0.0f64, f64::max);
+    let (_, residual) = scaled_copy_residual(l, &input.channels[0]);
     assert!(
         residual <= 1e-4,
         "the master is not the left channel scaled: {residual}"
