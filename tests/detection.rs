@@ -6,6 +6,8 @@ use dsp_wasm::measure::AnalysisOptions;
 use dsp_wasm::report::{analyze, Source};
 use dsp_wasm::report::{Level, Report};
 use dsp_wasm::risks::RISK_IDS;
+use preflight_tests::bands::band_vs_all_db;
+use preflight_tests::filters::{filter_all, Biquad};
 use preflight_tests::mixes::{inject, mix, Style, STYLES};
 
 const RATE: u32 = 44_100;
@@ -171,6 +173,46 @@ fn a_dark_top_is_not_read_as_harsh_upper_mids() {
 /// 24 kHz (the detector returned nothing), so a 22.05 kHz export — nothing
 /// above 11 kHz on any system — read as if its top were fine. The limit is
 /// the file's own: half its sample rate.
+/// A dark top is told, never called major (`risks::spectral::dull`): much
+/// finished music is dark (orchestral and film scores, old transfers), and
+/// nothing in one file tells it from a mix that lost its air, so the
+/// reading stops at `minor`. A generated mix through a 30 dB high-shelf
+/// cut at 6 kHz (its 12–16 kHz at least 25 dB further under the whole, by
+/// the test support's own filters; the detector puts its air 20 dB under
+/// its balance, as dark as clean orchestral recordings of the judgement
+/// corpus) read a major 0.97 before.
+#[test]
+fn a_dark_top_is_told_but_never_major() {
+    let clean = mix(Style::SynthPop, RATE, SECONDS, 11);
+    let mut dark = clean.clone();
+    filter_all(
+        &mut dark,
+        Biquad::high_shelf(f64::from(RATE), 6_000.0, -30.0),
+    );
+    let air = |a: &dsp_wasm::audio::AudioBuffer| band_vs_all_db(a, 12_000.0, 16_000.0);
+    let darker = air(&clean) - air(&dark);
+    assert!(darker >= 25.0, "the air band is only {darker:.1} dB darker");
+    let r = analyze(
+        &dark,
+        &Source::pcm("dark"),
+        &AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    let dull = r
+        .risks
+        .iter()
+        .find(|x| x.id == "dull")
+        .unwrap_or_else(|| panic!("no dull reading: {}", summary(&r)));
+    assert_eq!(
+        dull.level,
+        Level::Minor,
+        "{:.2} {}",
+        dull.severity,
+        dull.explanation
+    );
+}
+
 #[test]
 fn a_file_sampled_too_low_for_the_air_band_is_told_so() {
     for rate in [8_000u32, 16_000, 22_050] {
@@ -197,5 +239,13 @@ fn a_file_sampled_too_low_for_the_air_band_is_told_so() {
             "{rate} Hz: {}",
             dull.explanation
         );
+        // Nor do the harsh range's words name a 10–14 kHz the file cannot hold.
+        if let Some(h) = r.risks.iter().find(|x| x.id == "harshness") {
+            assert!(
+                !h.explanation.contains("10–14 kHz"),
+                "{rate} Hz: {}",
+                h.explanation
+            );
+        }
     }
 }
