@@ -796,6 +796,75 @@ fn dc_offset_is_removed() {
     check_physical("dc_offset", &m, 100.0 * dc(&a), 100.0 * dc(&m.audio));
 }
 
+/// A move meant for a few peaks may not change the track's tone
+/// (`master::decide::tonal_veto`). A quiet mix under a busy part of short,
+/// bright hits (4 ms bursts around 5.5 kHz every eighth note, 22 dB over the
+/// music around them) and three louder hits on top reads isolated peaks; a
+/// spike control sized from the loud hits also takes a little off every
+/// bright one, and the 4 kHz octave with them. Whatever the master keeps to
+/// answer the peaks, each such module alone moves no octave band by more
+/// than the balanced character's 1 dB, measured on the mix with the test
+/// support's own filters (before, a spike control that alone moved an
+/// octave band 6.5 dB was kept: the bright hits lost their edge).
+#[test]
+fn a_move_for_a_few_peaks_leaves_the_tone_alone() {
+    let base = gain(&clean(SR, SECONDS), -12.0);
+    let mut a = base.clone();
+    let n = a.frames();
+    let sr = SR as usize;
+    let mut noise = Xorshift32::new(0x5eed_0042);
+    let len = (0.004 * SR as f32) as usize;
+    let eighth = sr / 4;
+    let mut k = sr / 8;
+    let mut hit = 0;
+    while k + len < n {
+        let around: f32 = base.channels[0][k.saturating_sub(sr / 5)..(k + sr / 5).min(n)]
+            .iter()
+            .map(|v| v * v)
+            .sum::<f32>()
+            / (2 * sr / 5) as f32;
+        // Every 16th hit is 9 dB louder: the few isolated peaks.
+        let over = if hit % 16 == 7 { 31.0 } else { 22.0 };
+        let top = around.sqrt() * 10f32.powf(over / 20.0);
+        let mut band = preflight_tests::filters::Biquad::bandpass(f64::from(SR), 5500.0, 1.0);
+        for j in 0..len + len / 2 {
+            let env = if j < len {
+                (std::f32::consts::PI * j as f32 / len as f32).sin()
+            } else {
+                0.0
+            };
+            let v = band.tick(f64::from(noise.next_bipolar() * env)) as f32 * top * 2.5;
+            a.channels[0][k + j] += v;
+            a.channels[1][k + j] += v;
+        }
+        hit += 1;
+        k += eighth;
+    }
+    let m = run("few-peaks", &a, &MasterOptions::default());
+    let labels: Vec<&String> = m.report.decisions.iter().map(|d| &d.label).collect();
+    eprintln!("decisions: {labels:?}");
+    assert!(
+        sev(&m.report.before, "transient_spikes") >= 0.25,
+        "the hits read as isolated peaks: {:.2}",
+        sev(&m.report.before, "transient_spikes")
+    );
+    // The corrective moves (the final limiter is the loudness stage's,
+    // bounded there).
+    for module in m
+        .corrections
+        .modules
+        .iter()
+        .filter(|x| decide::acts_on_peaks(x))
+    {
+        let alone = through(&a, vec![module.clone()]);
+        let moved = max_octave_change_db(&a, &alone);
+        assert!(
+            moved.abs() <= 1.0,
+            "{module:?} alone moved an octave band {moved:.2} dB"
+        );
+    }
+}
+
 /// Isolated clicks far above the music, every 2.3 s, in a mix whose second
 /// half is 15 dB quieter: each click sits 20 dB over the music around it,
 /// so those in the quiet half peak well under the loud half's. A ceiling

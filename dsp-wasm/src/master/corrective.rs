@@ -159,7 +159,15 @@ pub(super) fn correct(
         } else {
             let cur_sev = decide::severities(&state.report);
             let judged = judge_candidates(
-                &risk, cands, screening, state, &cur_sev, analyse, width, &mut it,
+                &risk,
+                cands,
+                screening,
+                state,
+                &cur_sev,
+                character.max_limiter_tonal_change_db(),
+                analyse,
+                width,
+                &mut it,
             );
             let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
             keep(state, judged, &risk, sb, visits, &mut it)?
@@ -199,7 +207,9 @@ fn next_risk(current: &Report, pending: Option<String>, done: &[String]) -> Opti
 /// Judges `cands` on the whole track: on a long track they were first
 /// screened on an excerpt around the risk's worst moment (`screening`, see
 /// [`screen`]) and only the promising ones get a whole-track trial; the rest
-/// are judged in order until one halves the risk. Log lines go to `it`.
+/// are judged in order until one halves the risk. A move meant for a few
+/// peaks that moved an octave's share by more than `tonal_bound_db` is
+/// turned down ([`decide::tonal_veto`]). Log lines go to `it`.
 #[allow(clippy::too_many_arguments)]
 fn judge_candidates(
     risk: &Risk,
@@ -207,11 +217,23 @@ fn judge_candidates(
     screening: Option<Screening>,
     state: &Corrected<'_>,
     cur_sev: &BTreeMap<String, f64>,
+    tonal_bound_db: f64,
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     width: usize,
     it: &mut Iteration,
 ) -> Judged {
     let sb = cur_sev.get(&risk.id).copied().unwrap_or(0.0);
+    let verdict =
+        |cand: &Move, trial: &Report, trial_sev: &BTreeMap<String, f64>| match decide::judge(
+            &risk.id,
+            &cand.module,
+            cur_sev,
+            trial_sev,
+        ) {
+            Verdict::Rejected(why) => Verdict::Rejected(why),
+            v => decide::tonal_veto(&cand.module, &state.report, trial, tonal_bound_db)
+                .map_or(v, Verdict::Rejected),
+        };
     let mut fallback = Vec::new();
     let mut resized: Option<(String, bool)> = None;
     let kept = state.track.modules();
@@ -248,7 +270,7 @@ fn judge_candidates(
         &cands,
         [order.as_slice(), fallback.as_slice()],
         &trial_of,
-        cur_sev,
+        &verdict,
         sb,
         width,
         &mut tried,
@@ -273,7 +295,7 @@ fn judge_candidates(
             if let Some((audio, trial)) = trial_of(&cands[i]) {
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
-                match decide::judge(&risk.id, &cands[i].module, cur_sev, &trial_sev) {
+                match verdict(&cands[i], &trial.0, &trial_sev) {
                     Verdict::Rejected(why) => {
                         it.rejected.push(format!("{}: {why}", cands[i].label))
                     }
@@ -311,7 +333,7 @@ fn judge_in_order(
     cands: &[Move],
     passes: [&[usize]; 2],
     trial_of: &(impl Fn(&Move) -> Option<(Option<AudioBuffer>, (Report, Raw))> + Sync),
-    cur_sev: &BTreeMap<String, f64>,
+    verdict: &impl Fn(&Move, &Report, &BTreeMap<String, f64>) -> Verdict,
     sb: f64,
     width: usize,
     tried: &mut [Option<f64>],
@@ -340,7 +362,7 @@ fn judge_in_order(
                 let trial_sev = decide::severities(&trial.0);
                 let sa = trial_sev.get(&risk.id).copied().unwrap_or(0.0);
                 tried[i] = Some(sa);
-                match decide::judge(&risk.id, &cands[i].module, cur_sev, &trial_sev) {
+                match verdict(&cands[i], &trial.0, &trial_sev) {
                     Verdict::Sufficient => return (Some((i, (trial_audio, trial, sa))), true),
                     Verdict::Partial => {
                         it.rejected.push(format!(
