@@ -9,6 +9,7 @@ use dsp_wasm::risks::RISK_IDS;
 use preflight_tests::bands::band_vs_all_db;
 use preflight_tests::filters::{filter_all, Biquad};
 use preflight_tests::mixes::{inject, mix, Style, STYLES};
+use preflight_tests::report_of;
 
 const RATE: u32 = 44_100;
 const SECONDS: f64 = 24.0;
@@ -34,6 +35,14 @@ fn summary(r: &Report) -> String {
         .map(|x| format!("{}={:.2}", x.id, x.severity))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The risk `id` of `r`, which must be there (`what`: the case, for the message).
+fn reading<'a>(r: &'a Report, id: &str, what: &str) -> &'a dsp_wasm::report::Risk {
+    r.risks
+        .iter()
+        .find(|x| x.id == id)
+        .unwrap_or_else(|| panic!("{what}: no {id} reading: {}", summary(r)))
 }
 
 #[test]
@@ -192,18 +201,8 @@ fn a_dark_top_is_told_but_never_major() {
     let air = |a: &dsp_wasm::audio::AudioBuffer| band_vs_all_db(a, 12_000.0, 16_000.0);
     let darker = air(&clean) - air(&dark);
     assert!(darker >= 25.0, "the air band is only {darker:.1} dB darker");
-    let r = analyze(
-        &dark,
-        &Source::pcm("dark"),
-        &AnalysisOptions::default(),
-        |_, _| {},
-    )
-    .report;
-    let dull = r
-        .risks
-        .iter()
-        .find(|x| x.id == "dull")
-        .unwrap_or_else(|| panic!("no dull reading: {}", summary(&r)));
+    let r = report_of(&dark, "dark");
+    let dull = reading(&r, "dull", "the dark mix");
     assert_eq!(
         dull.level,
         Level::Minor,
@@ -216,18 +215,8 @@ fn a_dark_top_is_told_but_never_major() {
 #[test]
 fn a_file_sampled_too_low_for_the_air_band_is_told_so() {
     for rate in [8_000u32, 16_000, 22_050] {
-        let r = analyze(
-            &mix(Style::SynthPop, rate, 12.0, 11),
-            &Source::pcm("low-rate"),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report;
-        let dull = r
-            .risks
-            .iter()
-            .find(|x| x.id == "dull")
-            .unwrap_or_else(|| panic!("{rate} Hz: no dull reading: {}", summary(&r)));
+        let r = report_of(&mix(Style::SynthPop, rate, 12.0, 11), "low-rate");
+        let dull = reading(&r, "dull", &format!("{rate} Hz"));
         assert_eq!(dull.level, Level::Info, "{rate} Hz");
         assert_eq!(
             dull.evidence["content_limit_hz"],

@@ -22,6 +22,7 @@ use preflight_tests::bands::{band_vs_all_db, max_octave_change_db};
 use preflight_tests::master_mix::{clean, eq, gain, mix, through, MixSpec};
 use preflight_tests::noise::Xorshift32;
 use preflight_tests::peers::{ebur128, require_ffmpeg};
+use preflight_tests::report_of;
 use preflight_tests::spikes::spike_over_surroundings_db;
 use preflight_tests::stereo::{balance_db, dc, low_mono_loss_db};
 
@@ -1398,18 +1399,9 @@ fn scaled_copy_residual(out: &[f32], reference: &[f32]) -> (f64, f64) {
 #[test]
 fn a_channel_in_opposite_polarity_is_flipped_back_whole() {
     let mix = clean(SR, SECONDS);
-    let read = |audio: &AudioBuffer, name: &str| {
-        analyze(
-            audio,
-            &Source::pcm(name),
-            &AnalysisOptions::default(),
-            |_, _| {},
-        )
-        .report
-    };
     let mut inverted = mix.clone();
     inverted.channels[1].iter_mut().for_each(|s| *s = -*s);
-    let r = read(&inverted, "right inverted");
+    let r = report_of(&inverted, "right inverted");
     let collapse = r
         .risks
         .iter()
@@ -1435,8 +1427,8 @@ fn a_channel_in_opposite_polarity_is_flipped_back_whole() {
     let mut centred = mix.clone();
     centred.channels[1] = left;
     let (flipped, straight) = (
-        read(&mono, "left and its inverse"),
-        read(&centred, "left in both"),
+        report_of(&mono, "left and its inverse"),
+        report_of(&centred, "left in both"),
     );
     let m = run("left-and-its-inverse", &mono, &MasterOptions::default());
     for (ch, out) in m.audio.channels.iter().enumerate() {
