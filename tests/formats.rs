@@ -63,6 +63,41 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A file in a format Preflight does not read is told by its name, not as
+/// "no known audio format" or symphonia's "unsupported feature (core
+/// (codec):unsupported codec)": ffmpeg writes each (its own encoders and
+/// muxers), and the message names what the file is or holds.
+#[test]
+fn a_format_preflight_does_not_read_is_named() {
+    let dir = scratch_dir("unread-formats");
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &two_tones(48_000, 2, 1.0), WavFormat::Int16).unwrap();
+    let cases: [(&str, &[&str], &str); 8] = [
+        ("opus", &["-c:a", "libopus"], "Opus audio"),
+        ("webm", &["-c:a", "libopus"], "Matroska or WebM"),
+        ("m4a", &["-c:a", "alac"], "Apple Lossless (ALAC)"),
+        ("mp2", &["-c:a", "mp2"], "MPEG layer I/II"),
+        ("wv", &["-c:a", "wavpack"], "WavPack"),
+        ("w64", &["-c:a", "pcm_s16le"], "Wave64 (W64)"),
+        ("caf", &["-c:a", "pcm_s16le"], "Core Audio (CAF)"),
+        ("wma", &["-c:a", "wmav2"], "Windows Media"),
+    ];
+    for (ext, args, named) in cases {
+        let out = dir.join(format!("unread.{ext}"));
+        ffmpeg_convert(&wav, &out, args);
+        let said = match decode_file(&out) {
+            Ok(d) => panic!("{ext}: read as {}", d.format.format),
+            Err(e) => e.to_string(),
+        };
+        assert!(said.contains(named), "{ext}: {said}");
+        assert!(
+            said.starts_with("not a supported audio file"),
+            "{ext}: {said}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A WAV written to a pipe has no sizes in its header: ffmpeg leaves its
 /// `data` chunk's size at 0xFFFFFFFF, which read as a length is hours long
 /// (a 4-second file was refused as "6:45:48 long"). It is read to the end of

@@ -155,6 +155,8 @@ test('bad files get one clear line and the page stays usable', async () => {
   const sixCh = wavBytes(Array.from({ length: 6 }, () => new Float32Array(48000).fill(0.1)), 48000, 'int16');
   const cases = [
     { name: 'notes.txt', bytes: Buffer.from('these are lyrics, not audio\n'.repeat(40)), expect: /^notes.txt: Not a supported audio file/ },
+    // A format Preflight does not read is named (here by WavPack's magic number).
+    { name: 'mix.wv', bytes: Buffer.concat([Buffer.from('wvpk'), Buffer.alloc(4000, 7)]), expect: /^mix.wv: Not a supported audio file: it is a WavPack file/ },
     { name: 'empty.wav', bytes: Buffer.alloc(0), expect: /^empty.wav: The file is empty/ },
     { name: 'truncated.wav', bytes: good.subarray(0, 44 + 48000 * 4), expect: /^truncated.wav: The file is corrupt or truncated/ },
     { name: 'surround.wav', bytes: sixCh, expect: /^surround.wav: The file has 6 channels/ },
