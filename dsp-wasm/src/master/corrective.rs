@@ -231,8 +231,14 @@ fn judge_candidates(
             trial_sev,
         ) {
             Verdict::Rejected(why) => Verdict::Rejected(why),
-            v => decide::tonal_veto(&cand.module, &state.report, trial, tonal_bound_db)
-                .map_or(v, Verdict::Rejected),
+            v => decide::tonal_veto(
+                &cand.module,
+                &state.report,
+                trial,
+                tonal_bound_db,
+                &risk.time_ranges_s,
+            )
+            .map_or(v, Verdict::Rejected),
         };
     let mut fallback = Vec::new();
     let mut resized: Option<(String, bool)> = None;

@@ -276,62 +276,75 @@ const TONAL_FROM_HZ: f64 = 63.0;
 const TONAL_FLOOR_DB: f64 = -45.0;
 
 /// The largest change of an octave band's share of the whole between two
-/// analyses of the same track, `(octave centre Hz, change dB)`: their
-/// long-term ⅓-octave spectra, three bands to an octave, each octave's power
-/// over the total (so a change of level alone is none).
-pub fn tonal_shift(before: &Report, after: &Report) -> Option<(f64, f64)> {
-    let (b, a) = (&before.spectrum, &after.spectrum);
-    if b.bands_hz != a.bands_hz || b.level_db.len() != a.level_db.len() {
+/// analyses of the same track, `(octave centre Hz, change dB)`, outside the
+/// moments `skip_s` (seconds): their octave levels over time (the report's
+/// `spectrum.over_time`, half-second points), summed over the points that
+/// touch none of those moments, each octave's power over the total (so a
+/// change of level alone is none).
+pub fn tonal_shift(before: &Report, after: &Report, skip_s: &[[f64; 2]]) -> Option<(f64, f64)> {
+    let (b, a) = (
+        before.spectrum.over_time.as_ref()?,
+        after.spectrum.over_time.as_ref()?,
+    );
+    if b.bands_hz != a.bands_hz || b.level_db.len() != a.level_db.len() || b.step_s <= 0.0 {
         return None;
     }
-    let power = |l: &[f64]| -> Vec<f64> { l.iter().map(|&d| 10f64.powf(d / 10.0)).collect() };
-    let (pb, pa) = (power(&b.level_db), power(&a.level_db));
+    let nb = b.bands_hz.len();
+    let kept = |i: usize| {
+        let (t0, t1) = (i as f64 * b.step_s, (i + 1) as f64 * b.step_s);
+        !skip_s.iter().any(|r| r[0] < t1 && r[1] > t0)
+    };
+    let sums = |rows: &[Vec<f64>]| -> Vec<f64> {
+        let mut p = vec![0.0f64; nb];
+        for (_, row) in rows.iter().enumerate().filter(|(i, _)| kept(*i)) {
+            for (acc, &d) in p.iter_mut().zip(row) {
+                *acc += 10f64.powf(d / 10.0);
+            }
+        }
+        p
+    };
+    let (pb, pa) = (sums(&b.level_db), sums(&a.level_db));
     let (tb, ta) = (pb.iter().sum::<f64>(), pa.iter().sum::<f64>());
     if tb <= 0.0 || ta <= 0.0 {
         return None;
     }
-    // An octave is its centre's ⅓-octave band with the bands under and over
-    // it (ISO 266 centres: 63, 125 … 16 000 Hz).
-    let octave = |p: &[f64], c: usize| p[c - 1..=(c + 1).min(p.len() - 1)].iter().sum::<f64>();
     let mut worst: Option<(f64, f64)> = None;
-    for c in 1..b.bands_hz.len() {
-        let octaves = (b.bands_hz[c] / TONAL_FROM_HZ).log2();
-        if octaves < -0.05 || (octaves - octaves.round()).abs() > 0.1 {
+    for (k, &hz) in b.bands_hz.iter().enumerate() {
+        let share_b = 10.0 * (pb[k] / tb).max(1e-30).log10();
+        if hz < TONAL_FROM_HZ * 0.99 || share_b < TONAL_FLOOR_DB {
             continue;
         }
-        let share_b = 10.0 * (octave(&pb, c) / tb).max(1e-30).log10();
-        if share_b < TONAL_FLOOR_DB {
-            continue;
-        }
-        let change = 10.0 * (octave(&pa, c) / ta).max(1e-30).log10() - share_b;
+        let change = 10.0 * (pa[k] / ta).max(1e-30).log10() - share_b;
         if worst.is_none_or(|(_, w)| change.abs() > w.abs()) {
-            worst = Some((b.bands_hz[c], change));
+            worst = Some((hz, change));
         }
     }
     worst
 }
 
 /// Why a move meant for a few peaks ([`acts_on_peaks`]) is turned down when
-/// it changed the track's tonal balance by more than `bound_db` in some
-/// octave ([`tonal_shift`]; the character's
-/// [`Character::max_limiter_tonal_change_db`], the bound the final limiter
-/// keeps to): then it acted on far more than the peaks — the hi-hats and
-/// claps of a busy track, every snare hit of a dynamic one — and its words
-/// ("the few hits it touches", "everything else passes untouched") would be
-/// untrue. A spike control took the 4 kHz octave of the calibration source
-/// planetblupi "music004" (clean) down 1.1 dB, and 2.1 dB on a released
-/// track no rule was fitted to (openclonk "LucidDream",
-/// `tests/bench/unseen_full.py`).
+/// it changed the track's tonal balance away from the risk's own moments
+/// `skip_s` by more than `bound_db` in some octave ([`tonal_shift`]; the
+/// character's [`Character::max_limiter_tonal_change_db`], the bound the
+/// final limiter keeps to): then it acted on far more than the peaks — the
+/// hi-hats and claps of a busy track, every snare hit of a dynamic one — and
+/// its words ("the few hits it touches", "everything else passes
+/// untouched") would be untrue. Where the peaks are, the tone may change:
+/// that is the peaks going. A spike control took the 4 kHz octave of the
+/// calibration source planetblupi "music004" (clean) down 1.1 dB, and
+/// 2.1 dB on a released track no rule was fitted to (openclonk
+/// "LucidDream", `tests/bench/unseen_full.py`).
 pub fn tonal_veto(
     module: &Module,
     before: &Report,
     after: &Report,
     bound_db: f64,
+    skip_s: &[[f64; 2]],
 ) -> Option<String> {
     if !acts_on_peaks(module) {
         return None;
     }
-    let (hz, change) = tonal_shift(before, after)?;
+    let (hz, change) = tonal_shift(before, after, skip_s)?;
     (change.abs() > bound_db).then(|| {
         let octave = if hz >= 1000.0 {
             format!("{} kHz", hz / 1000.0)
@@ -1819,30 +1832,69 @@ mod tests {
         r
     }
 
+    /// A report whose octave levels over time (four half-second points)
+    /// are flat at −40 dB, but for `changed` (octave Hz, dB, points).
+    fn over_time(changed: &[(f64, f64, std::ops::Range<usize>)]) -> Report {
+        let octaves = [
+            63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16_000.0,
+        ];
+        let mut r = blank_report();
+        r.spectrum.over_time = Some(crate::report::BandsOverTimeInfo {
+            step_s: 0.5,
+            bands_hz: octaves.to_vec(),
+            level_db: (0..4)
+                .map(|i| {
+                    octaves
+                        .iter()
+                        .map(|f| {
+                            -40.0
+                                + changed
+                                    .iter()
+                                    .find(|(g, _, at)| g == f && at.contains(&i))
+                                    .map_or(0.0, |x| x.1)
+                        })
+                        .collect()
+                })
+                .collect(),
+        });
+        r
+    }
+
     /// A move meant for a few peaks is turned down when an octave's share
-    /// of the whole moved more than the bound; a level change alone moves
-    /// none, and a filter is judged by its risks, not by this.
+    /// of the whole moved more than the bound away from the risk's moments;
+    /// a level change alone moves none, a change only at those moments (the
+    /// peaks going) is no veto, and a filter is judged by its risks, not by
+    /// this.
     #[test]
     fn a_peak_move_that_changes_the_tone_is_turned_down() {
-        let flat = spectrum(&[]);
-        let louder = {
-            let mut r = spectrum(&[]);
-            r.spectrum.level_db.iter_mut().for_each(|l| *l += 6.0);
-            r
-        };
+        let flat = over_time(&[]);
+        let all = 0..4;
+        let louder = over_time(
+            &[
+                63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16_000.0,
+            ]
+            .map(|f| (f, 6.0, all.clone())),
+        );
         let spike = Module::SpikeControl {
             above_rms_db: 12.0,
             max_cut_db: 10.0,
             release_ms: 20.0,
         };
-        assert_eq!(tonal_veto(&spike, &flat, &louder, 1.0), None);
-        let duller = spectrum(&[(3150.0, -2.0), (4000.0, -2.0), (5000.0, -2.0)]);
-        let (hz, change) = tonal_shift(&flat, &duller).expect("a shift");
+        assert_eq!(tonal_veto(&spike, &flat, &louder, 1.0, &[]), None);
+        let duller = over_time(&[(4000.0, -2.0, all.clone())]);
+        let (hz, change) = tonal_shift(&flat, &duller, &[]).expect("a shift");
         assert_eq!(hz, 4000.0);
         assert!((-2.0..-1.5).contains(&change), "{change}");
-        let why = tonal_veto(&spike, &flat, &duller, 1.0).expect("turned down");
+        let why = tonal_veto(&spike, &flat, &duller, 1.0, &[]).expect("turned down");
         assert!(why.contains("4 kHz octave 1."), "{why}");
-        assert_eq!(tonal_veto(&spike, &flat, &duller, 2.0), None);
+        assert_eq!(tonal_veto(&spike, &flat, &duller, 2.0, &[]), None);
+        // Only where the peaks were (the second point, 0.5–1 s).
+        let at_peaks = over_time(&[(4000.0, -12.0, 1..2)]);
+        assert!(tonal_veto(&spike, &flat, &at_peaks, 1.0, &[]).is_some());
+        assert_eq!(
+            tonal_veto(&spike, &flat, &at_peaks, 1.0, &[[0.6, 0.8]]),
+            None
+        );
         let cut = Module::Eq {
             kind: FilterKind::Peaking,
             freq_hz: 4000.0,
@@ -1850,7 +1902,7 @@ mod tests {
             gain_db: -2.0,
             target: StereoTarget::Stereo,
         };
-        assert_eq!(tonal_veto(&cut, &flat, &duller, 1.0), None);
+        assert_eq!(tonal_veto(&cut, &flat, &duller, 1.0, &[]), None);
     }
 
     /// A second of stereo silence at 48 kHz (a candidate's audio context).
