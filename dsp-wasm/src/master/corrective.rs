@@ -208,8 +208,9 @@ fn next_risk(current: &Report, pending: Option<String>, done: &[String]) -> Opti
 /// screened on an excerpt around the risk's worst moment (`screening`, see
 /// [`screen`]) and only the promising ones get a whole-track trial; the rest
 /// are judged in order until one halves the risk. A move meant for a few
-/// peaks that moved an octave's share by more than `tonal_bound_db` is
-/// turned down ([`decide::tonal_veto`]). Log lines go to `it`.
+/// peaks that moved an octave's share by more than `tonal_bound_db` away
+/// from the risk's own moments is turned down ([`decide::tonal_veto`]).
+/// Log lines go to `it`.
 #[allow(clippy::too_many_arguments)]
 fn judge_candidates(
     risk: &Risk,
