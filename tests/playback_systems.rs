@@ -105,6 +105,34 @@ fn the_phone_is_mono_with_little_below_300_hz() {
     assert!(l.iter().zip(&r).all(|(a, b)| a == b));
 }
 
+/// Consumer headphones are not a second hi-fi: their bass sits over the
+/// reference by a low shelf (+4 dB, midpoint 105 Hz — textbook values of the
+/// cookbook shelf: the full gain far below, half of it at the midpoint, none
+/// three octaves up), and the channels stay apart (a left-only signal
+/// leaves the right ear silent; no speaker crosstalk).
+#[test]
+fn headphones_lift_the_bass_and_keep_the_ears_apart() {
+    let trim = model("headphones").unwrap().monitor_trim_db;
+    let deep = measured_gain_db("headphones", 25.0) - trim;
+    let mid = measured_gain_db("headphones", 105.0) - trim;
+    let voice = measured_gain_db("headphones", 1000.0) - trim;
+    assert!((deep - 4.0).abs() < 0.3, "25 Hz: {deep:.2} dB");
+    assert!((mid - 2.0).abs() < 0.2, "105 Hz: {mid:.2} dB");
+    assert!(voice.abs() < 0.2, "1 kHz: {voice:.2} dB");
+    assert!(
+        (measured_gain_db("hifi", 25.0)).abs() < 0.1,
+        "the hi-fi stays the flat reference"
+    );
+    let n = (SR * 0.5) as usize;
+    let mut l = tone(60.0, 0.25, n, 0.0);
+    let mut r = vec![0.0f32; n];
+    let mut sim = SystemSim::new(&listening("headphones"), SR);
+    run(&mut sim, &mut l, &mut r);
+    assert!(r.iter().all(|&x| x == 0.0), "the right ear hears the left");
+    let left = 20.0 * (amplitude(&l, n / 2, 60.0) / 0.25).log10() - trim;
+    assert!(left > 2.5, "60 Hz in the left ear: {left:.2} dB");
+}
+
 #[test]
 fn the_club_sums_the_low_end_only() {
     let n = (SR * 1.0) as usize;

@@ -144,7 +144,7 @@ impl SystemSim {
         }
     }
 
-    /// True when it passes the signal unchanged (hifi, headphones, no solo).
+    /// True when it passes the signal unchanged (hifi, no solo).
     pub fn is_identity(&self) -> bool {
         self.used == 0
             && !self.mono

@@ -12,7 +12,7 @@
 //! | id | model |
 //! |---|---|
 //! | `hifi` | flat reference, stereo |
-//! | `headphones` | flat, full channel separation (exposes balance and extreme width) |
+//! | `headphones` | consumer over-ear headphones: full channel separation (no speaker crosstalk, so a lean or an extreme width is heard as it is) and +4 dB low shelf with its midpoint at 105 Hz: the bass of consumer tuning over a neutral headphone, which is tuned (the Harman target) to sound like flat loudspeakers in a room — the hi-fi reference here. Olive et al.'s listener segments (AES 2019): a "more bass" group prefers 3–6 dB over the Harman target below ~300 Hz, and much consumer tuning follows it |
 //! | `earbuds` | 2nd-order high-pass at 50 Hz (imperfect seal) and +4 dB at 3.5 kHz (Q 1): the presence emphasis typical of consumer in-ear tuning relative to the Harman in-ear target (Olive et al., AES 2019) |
 //! | `phone` | mono sum, 4th-order high-pass at 400 Hz (micro-speaker, risks.md "little below ~400 Hz"), +3 dB at 2.5 kHz (Q 1), 2nd-order low-pass at 12 kHz |
 //! | `laptop` | stereo, 4th-order high-pass at 180 Hz, 2nd-order low-pass at 15 kHz |
@@ -138,10 +138,13 @@ pub const MODELS: [SystemModel; 7] = [
     SystemModel {
         id: "headphones",
         name: "Headphones",
-        filters: &[],
+        filters: &[Filter::LowShelf {
+            hz: 105.0,
+            gain_db: 4.0,
+        }],
         mono_below_hz: 0.0,
         noise: None,
-        monitor_trim_db: 0.0,
+        monitor_trim_db: -4.0,
     },
     SystemModel {
         id: "earbuds",

@@ -925,13 +925,13 @@ fn sub_excess(m: &Measurements, v: &View) -> Option<Risk> {
             if is_reading(severity) {
                 HOLDS
             } else {
-                "It eats headroom (the master gets quieter for the same peaks) and blooms in cars and clubs, \
-                 while phones don't reproduce it at all."
+                "It eats headroom (the master gets quieter for the same peaks) and blooms in cars, clubs and \
+                 bass-heavy headphones, while phones don't reproduce it at all."
             },
         ),
         ranges,
         Some([20.0, 60.0]),
-        &["car", "club", "phone"],
+        &["car", "club", "headphones", "phone"],
         vec![
             ("excess_db", num(excess)),
             ("over_bass_body_db", num(over_body)),
