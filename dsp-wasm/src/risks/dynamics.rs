@@ -225,7 +225,8 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
 ///
 /// Two scores, the larger severity counts:
 /// - **over the loud peaks**: sample peak minus the 99th percentile of 5 ms
-///   block peaks, when at least one isolated spike exists (see
+///   block peaks (the whole track's, or the 25 s around the peak's if
+///   higher), when at least one isolated spike exists (see
 ///   [`crate::measure::levels::transients`]). Anchors 3.5 dB (minor: the
 ///   limiter spends that much gain reduction on a handful of events, audible
 ///   as ducking), 7 dB (major: the spike sets the level of the whole
@@ -280,7 +281,7 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
             )
         } else {
             format!(
-                "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({count}). {HOLDS}",
+                "At {} a peak jumps {:.1} dB above the loud peaks around it ({count}). {HOLDS}",
                 crate::units::mmss(worst.time_s),
                 worst.over_p99_db,
             )
@@ -301,7 +302,7 @@ fn transient_spikes(m: &Measurements) -> Option<Risk> {
             ("them", "these few hits")
         };
         format!(
-            "At {} a peak jumps {:.1} dB above the track's usual loud peaks ({count}). \
+            "At {} a peak jumps {:.1} dB above the loud peaks around it ({count}). \
              A limiter pushed to streaming loudness will duck the whole mix around {them}, audible as pumping, \
              or distort {them}. Taming {these} (clip gain or a fast transient control) frees that headroom.",
             crate::units::mmss(worst.time_s),
