@@ -76,6 +76,11 @@ pub fn system_name(index: usize) -> &'static str {
     MODELS.get(index).map_or("Hi-fi", |m| m.name)
 }
 
+/// What system `index` does to the sound, in words ("mono, rolls off below 400 Hz, …").
+pub fn system_summary(index: usize) -> String {
+    MODELS.get(index).map_or_else(String::new, |m| m.summary())
+}
+
 /// The loop for a risk range `[a, b]`: at least [`MIN_LOOP_S`] (widened
 /// around the middle), at most [`MAX_LOOP_S`] (from the start), inside the file.
 pub fn loop_range([a, b]: [f64; 2], duration_s: f64) -> [f64; 2] {

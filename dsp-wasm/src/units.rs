@@ -142,6 +142,30 @@ pub fn worst_in(range: [f64; 2], worst_s: f64, duration_s: f64) -> String {
 /// The longest range [`worst_in`] tells as a moment, seconds.
 pub const SHORT_RANGE_S: f64 = 3.0;
 
+/// A frequency's number for musicians, in kHz from 1 kHz up ("105", "3.5",
+/// "12"): whole where it is within 50 Hz of a whole kHz.
+pub fn frequency_number(hz: f64) -> String {
+    if hz >= 1000.0 {
+        let k = hz / 1000.0;
+        if (k - k.round()).abs() < 0.05 {
+            format!("{}", k.round())
+        } else {
+            format!("{k:.1}")
+        }
+    } else {
+        format!("{}", hz.round())
+    }
+}
+
+/// A frequency for musicians: "105 Hz", "3.5 kHz".
+pub fn frequency(hz: f64) -> String {
+    format!(
+        "{} {}",
+        frequency_number(hz),
+        if hz >= 1000.0 { "kHz" } else { "Hz" }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     /// The words round the evidence's number, not the unrounded one: a

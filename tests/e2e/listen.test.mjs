@@ -118,6 +118,12 @@ test('Hear it loops the worst range on the exposing system; the worklet reports 
   await page.keyboard.press('4');
   await waitHeard(page, { heardSystem: 'phone' });
   assert.equal(await page.getAttribute('[data-system="phone"][role="radio"]', 'aria-checked'), 'true');
+  // What the system does is said where it is picked and where it is heard,
+  // in the model's numbers (dsp-wasm/src/playback/systems.rs: mono, 4th-order
+  // high-pass at 400 Hz, +3 dB at 2.5 kHz, low-pass at 12 kHz).
+  const phone = 'mono, rolls off below 400 Hz, +3 dB around 2.5 kHz, rolls off above 12 kHz';
+  assert.equal(await page.getAttribute('[data-system="phone"][role="radio"]', 'title'), phone);
+  assert.ok((await page.textContent('#heard')).includes(`on Phone speaker (${phone})`), await page.textContent('#heard'));
   await page.keyboard.press('b');
   await waitHeard(page, { heardBypass: 'false' });
   await page.keyboard.press(' ');

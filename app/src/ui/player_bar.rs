@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::store::{use_store, Store};
-use crate::listening::{system_name, Hearing};
+use crate::listening::{system_name, system_summary, Hearing};
 use crate::{fmt, player};
 
 /// How often the shown position follows the player while it plays.
@@ -108,6 +108,7 @@ fn SystemPicker() -> impl IntoView {
                 let key = (i + 1).to_string();
                 view! {
                     <button role="radio" data-system=id aria-keyshortcuts=key.clone()
+                        title=system_summary(i)
                         aria-checked=move || (store.system.get() == i).to_string()
                         class:on=move || store.system.get() == i
                         on:click=move |_| pick_system(store, i)>
@@ -193,7 +194,7 @@ fn HeardLine() -> impl IntoView {
                     data-heard-match-db=format!("{:.3}", h.match_db)
                     data-heard-system=SYSTEMS.get(h.system).copied().unwrap_or("hifi")
                     data-heard-solo=h.solo_hz.map(|[a, b]| format!("{a:.0}-{b:.0}")).unwrap_or_default()>
-                    {format!("Engine plays: {side} on {}{solo}", system_name(h.system))}
+                    {format!("Engine plays: {side} on {} ({}){solo}", system_name(h.system), system_summary(h.system))}
                 </p>
             }
         })

@@ -125,6 +125,40 @@ pub struct SystemModel {
     pub monitor_trim_db: f64,
 }
 
+impl SystemModel {
+    /// What the model does, in the artist's words, read off its filters,
+    /// fold-down and noise ("mono, rolls off below 400 Hz, +3 dB around
+    /// 2.5 kHz, …"; "flat reference" for a system that changes nothing).
+    pub fn summary(&self) -> String {
+        use crate::units::frequency;
+        let mut parts: Vec<String> = Vec::new();
+        if self.mono_below_hz.is_infinite() {
+            parts.push("mono".into());
+        } else if self.mono_below_hz > 0.0 {
+            parts.push(format!("mono below {}", frequency(self.mono_below_hz)));
+        }
+        for f in self.filters {
+            parts.push(match *f {
+                Filter::HighPass { hz, .. } => format!("rolls off below {}", frequency(hz)),
+                Filter::LowPass { hz, .. } => format!("rolls off above {}", frequency(hz)),
+                Filter::Bell { hz, gain_db, .. } => {
+                    format!("{gain_db:+} dB around {}", frequency(hz))
+                }
+                Filter::LowShelf { hz, gain_db } => {
+                    format!("{gain_db:+} dB of bass below {}", frequency(hz))
+                }
+            });
+        }
+        if self.noise.is_some() {
+            parts.push("road noise".into());
+        }
+        if parts.is_empty() {
+            return "flat reference".into();
+        }
+        parts.join(", ")
+    }
+}
+
 /// The models, in report order.
 pub const MODELS: [SystemModel; 7] = [
     SystemModel {
@@ -284,6 +318,24 @@ mod tests {
         assert!((db(shelf.power_gain(1e-3)) - 8.0).abs() < 1e-6);
         assert!((db(shelf.power_gain(70.0)) - 4.0).abs() < 1e-6);
         assert!(db(shelf.power_gain(5000.0)).abs() < 0.01);
+    }
+
+    /// The words are the model's numbers (the table at the top of this file).
+    #[test]
+    fn each_summary_reads_its_model() {
+        let said: Vec<String> = MODELS.iter().map(SystemModel::summary).collect();
+        assert_eq!(
+            said,
+            [
+                "flat reference",
+                "+4 dB of bass below 105 Hz",
+                "rolls off below 50 Hz, +4 dB around 3.5 kHz",
+                "mono, rolls off below 400 Hz, +3 dB around 2.5 kHz, rolls off above 12 kHz",
+                "rolls off below 180 Hz, rolls off above 15 kHz",
+                "+8 dB of bass below 70 Hz, road noise",
+                "mono below 120 Hz, rolls off below 30 Hz",
+            ]
+        );
     }
 
     #[test]

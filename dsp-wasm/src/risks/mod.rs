@@ -310,18 +310,7 @@ pub fn lower_first(text: &str) -> String {
 
 /// Formats a band for musicians: "150–500 Hz", "2.5–8 kHz".
 pub fn band_text(lo: f64, hi: f64) -> String {
-    let f = |x: f64| {
-        if x >= 1000.0 {
-            let k = x / 1000.0;
-            if (k - k.round()).abs() < 0.05 {
-                format!("{}", k.round())
-            } else {
-                format!("{k:.1}")
-            }
-        } else {
-            format!("{}", x.round())
-        }
-    };
+    let f = crate::units::frequency_number;
     if hi >= 1000.0 && lo >= 1000.0 {
         format!("{}–{} kHz", f(lo), f(hi))
     } else if hi >= 1000.0 {
