@@ -310,9 +310,9 @@ const CLICK_FLOOR_DB: f64 = 30.0;
 /// `transient_spikes` were fitted on 25 s excerpts, where this stretch is
 /// the whole excerpt; over a whole track the single highest of thousands of
 /// hits stands further above the 99th percentile by statistics alone (20
-/// whole released tracks, `tests/bench/unseen_full.py`: 13 read minor, no
-/// spike in them), and a peak in a louder section is met by a limiter
-/// already working on that section's hits.
+/// whole released tracks, `tests/bench/unseen_full.py`: 13 read minor, most
+/// of them for the music's own hits), and a peak in a louder section is met
+/// by a limiter already working on that section's hits.
 pub const LOUD_PEAKS_WINDOW_S: f64 = 25.0;
 
 /// Finds peaks far above their surroundings: near the track's loudest, or
