@@ -1180,7 +1180,11 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
 /// note stands up to 9.2 dB over the median note, and a quiet note sits up
 /// to 10.3 dB under it, so neither is a fault below those figures (major
 /// above both); boom is minor from 6 dB, where 3 of their 12 clean
-/// recordings with tracked notes sit, vanish from 11 dB.
+/// recordings with tracked notes sit, vanish from 11 dB. Those excerpts
+/// are 25 s long; on a longer track each note is weighed against the low
+/// end of the 25 s around it ([`crate::measure::bass_notes::NOTE_WINDOW_S`]),
+/// so the bass of a louder section is not read as a booming note.
+///
 /// Loudest bass note over the median note (dB) at which `low_end_instability`
 /// is minor / major (see [`low_end_instability`]).
 pub const BOOM_MINOR_DB: f64 = 6.0;
