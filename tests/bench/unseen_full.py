@@ -56,8 +56,8 @@ SOURCES = [
 # (tests/corpus/sources.json, licences there): what a rule fitted on 25 s
 # excerpts does on the full length of music of the same sources. A rule that
 # has to change for whole tracks may be fitted on these; the tracks above
-# stay its held-out check. Opus files are decoded to FLAC by ffmpeg first
-# (the engine reads no Opus).
+# stay its held-out check. Opus files are decoded to float WAV by ffmpeg
+# first (the engine reads no Opus).
 CALIBRATION = [
     ("warzone2100-music", "GPL-2+", "usr/share/games/warzone2100/music/albums",
      ["original_soundtrack/track1.opus", "original_soundtrack/track2.opus", "original_soundtrack/track3.opus",
@@ -74,13 +74,14 @@ CALIBRATION = [
 
 
 def readable(path, out):
-    """`path`, or a FLAC decoded from it by ffmpeg when the engine cannot read it."""
+    """`path`, or a float WAV decoded from it by ffmpeg when the engine cannot
+    read it (float: a decoded peak over full scale is kept, not clipped)."""
     if not path.endswith(".opus"):
         return path
-    flac = os.path.join(out, "decoded-" + "-".join(path.split(os.sep)[-2:]).replace(".opus", ".flac"))
-    if not os.path.exists(flac):
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-c:a", "flac", flac], check=True)
-    return flac
+    wav = os.path.join(out, "decoded-" + "-".join(path.split(os.sep)[-2:]).replace(".opus", ".wav"))
+    if not os.path.exists(wav):
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", path, "-c:a", "pcm_f32le", wav], check=True)
+    return wav
 
 
 def one(binary, out, pkg, path):
