@@ -146,7 +146,9 @@ pub(super) fn correct(
         };
         settled.push(risk.id.clone());
         let finished = if cands.is_empty() {
-            let why = match (repeats, decide::not_addressable_reason(&risk.id)) {
+            let not_here =
+                decide::left_at_level_reason(&risk).or(decide::not_addressable_reason(&risk.id));
+            let why = match (repeats, not_here) {
                 (0, Some(why)) => why,
                 (0, None) => {
                     "No processing move answers this risk without costing more than it saves."

@@ -1263,10 +1263,19 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
                 "the bass note {name} ({:.0} Hz) booms {boom:.1} dB above the other notes",
                 focus.freq_hz
             ),
-            format!(
-                "In a car or a club that note jumps out, and small speakers make the bass line sound uneven. \
-                 A narrow, gentle cut (or dynamic control) at {band} tames it without thinning the low end."
-            ),
+            if crate::report::Level::from_severity(r2(severity)) < crate::report::Level::Major {
+                // The master leaves a minor one (`master::decide::left_at_level_reason`).
+                format!(
+                    "In a car or a club that note stands out a little. Finished bass lines often \
+                     spread this much, so the master leaves it; if it bothers you, a narrow cut at \
+                     {band} on the bass in the mix tames it."
+                )
+            } else {
+                format!(
+                    "In a car or a club that note jumps out, and small speakers make the bass line sound uneven. \
+                     A narrow, gentle cut (or dynamic control) at {band} tames it without thinning the low end."
+                )
+            },
         )
     } else {
         (
