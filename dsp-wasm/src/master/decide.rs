@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `dc_offset` | DC blocker at 5 Hz | nothing audible (phase below 10 Hz) |
 //! | `sub_excess` | low shelf @ 60 Hz cutting 0.9 × the measured excess (2–10 dB); half that; high-pass 30 Hz | weight on big systems |
-//! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow static cut on the booming note; narrow dynamic cut on it; gentler compressor — the two cuts first when the note sits on the low end's most prominent narrow peak (a resonance, [`LOW_RESONANCE_DB`]) | some punch of the loudest notes; that note's weight |
+//! | `low_end_instability` | low-band compressor below 120–200 Hz; narrow static cut on the booming note; narrow dynamic cut on it; gentler compressor — the two cuts first when the note sits on the low end's most prominent narrow peak (a resonance, [`LOW_RESONANCE_DB`]); at `major` only: a minor reading is told, not mastered ([`left_at_level_reason`]) | some punch of the loudest notes; that note's weight |
 //! | `mud` | dynamic cut around 150–500 Hz; static −2 dB bell; gentler dynamic cut | warmth, body |
 //! | `harshness` | dynamic cut 2.5–8 kHz (only when it flares); half the cut; static −1.5 dB bell | presence, intelligibility when it acts |
 //! | `sibilance` | split-band de-esser on 4–12.5 kHz (LR8 bands), acting while 5–10 kHz jumps out of the spectrum; half the cut | "s" and cymbal bite |
