@@ -1263,7 +1263,7 @@ fn low_end_instability(m: &Measurements) -> Option<Risk> {
                 "the bass note {name} ({:.0} Hz) booms {boom:.1} dB above the other notes",
                 focus.freq_hz
             ),
-            if crate::report::Level::from_severity(r2(severity)) < crate::report::Level::Major {
+            if Level::from_severity(r2(severity)) < Level::Major {
                 // The master leaves a minor one (`master::decide::left_at_level_reason`).
                 format!(
                     "In a car or a club that note stands out a little. Finished bass lines often \
