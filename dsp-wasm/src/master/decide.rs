@@ -679,9 +679,14 @@ fn low_threshold(ctx: &Context, crossover_hz: f64, percentile: f64) -> f64 {
 /// Candidate moves for `risk`, least destructive first (see the module table),
 /// each sized in proportion to the risk's level ([`proportionate`]; two
 /// candidates that become the same move are tried once). Empty when no
-/// module answers it.
+/// module answers it, or when it is told, not mastered, at its level
+/// ([`left_at_level_reason`]).
 pub fn candidates(risk: &Risk, ctx: &Context) -> Vec<Move> {
     let mut out: Vec<Move> = Vec::new();
+    // A risk told, not mastered, at its level gets none.
+    if left_at_level_reason(risk).is_some() {
+        return out;
+    }
     for m in proposals(risk, ctx) {
         let m = if restores_centre(risk) {
             m
@@ -1087,8 +1092,7 @@ fn proposals(risk: &Risk, ctx: &Context) -> Vec<Move> {
     match risk.id.as_str() {
         "dc_offset" => p.dc_offset(),
         "sub_excess" => p.sub_excess(),
-        // A minor uneven bass is told, not mastered ([`left_at_level_reason`]).
-        "low_end_instability" if risk.level >= Level::Major => p.low_end_instability(),
+        "low_end_instability" => p.low_end_instability(),
         "mud" => p.mud(),
         "harshness" => p.harshness(),
         "sibilance" => p.sibilance(),
