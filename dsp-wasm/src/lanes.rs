@@ -120,6 +120,129 @@ pub fn dot(x: &[f32], y: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
+/// Four `f32`s side by side, one per lane: one `simd128` vector in wasm
+/// (explicit instructions: LLVM does not vectorise the FFT's butterflies by
+/// itself there), four plain floats elsewhere. The operations are lane-wise
+/// IEEE add, subtract and multiply in both (no fused multiply-add), so both
+/// give the same bits. Stored as `[f32; 4]`; [`F4::load`] and [`F4::store`]
+/// move it in and out of registers.
+#[derive(Clone, Copy, Debug)]
+pub struct F4(Quad);
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type Quad = core::arch::wasm32::v128;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type Quad = [f32; 4];
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod quad {
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    pub fn load(x: &[f32; 4]) -> v128 {
+        // SAFETY: `x` is 16 readable bytes; `v128_load` needs no alignment.
+        unsafe { v128_load(x.as_ptr().cast()) }
+    }
+    #[inline(always)]
+    pub fn store(v: v128, out: &mut [f32; 4]) {
+        // SAFETY: `out` is 16 writable bytes; `v128_store` needs no alignment.
+        unsafe { v128_store(out.as_mut_ptr().cast(), v) }
+    }
+    #[inline(always)]
+    pub fn splat(x: f32) -> v128 {
+        f32x4_splat(x)
+    }
+    #[inline(always)]
+    pub fn add(a: v128, b: v128) -> v128 {
+        f32x4_add(a, b)
+    }
+    #[inline(always)]
+    pub fn sub(a: v128, b: v128) -> v128 {
+        f32x4_sub(a, b)
+    }
+    #[inline(always)]
+    pub fn mul(a: v128, b: v128) -> v128 {
+        f32x4_mul(a, b)
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod quad {
+    #[inline(always)]
+    pub fn load(x: &[f32; 4]) -> [f32; 4] {
+        *x
+    }
+    #[inline(always)]
+    pub fn store(v: [f32; 4], out: &mut [f32; 4]) {
+        *out = v;
+    }
+    #[inline(always)]
+    pub fn splat(x: f32) -> [f32; 4] {
+        [x; 4]
+    }
+    #[inline(always)]
+    pub fn add(a: [f32; 4], b: [f32; 4]) -> [f32; 4] {
+        std::array::from_fn(|i| a[i] + b[i])
+    }
+    #[inline(always)]
+    pub fn sub(a: [f32; 4], b: [f32; 4]) -> [f32; 4] {
+        std::array::from_fn(|i| a[i] - b[i])
+    }
+    #[inline(always)]
+    pub fn mul(a: [f32; 4], b: [f32; 4]) -> [f32; 4] {
+        std::array::from_fn(|i| a[i] * b[i])
+    }
+}
+
+impl F4 {
+    #[inline(always)]
+    pub fn load(x: &[f32; 4]) -> Self {
+        F4(quad::load(x))
+    }
+
+    #[inline(always)]
+    pub fn store(self, out: &mut [f32; 4]) {
+        quad::store(self.0, out)
+    }
+
+    #[inline(always)]
+    pub fn splat(x: f32) -> Self {
+        F4(quad::splat(x))
+    }
+
+    /// The four values.
+    #[inline(always)]
+    pub fn to_array(self) -> [f32; 4] {
+        let mut out = [0.0; 4];
+        self.store(&mut out);
+        out
+    }
+}
+
+impl std::ops::Add for F4 {
+    type Output = F4;
+    #[inline(always)]
+    fn add(self, o: F4) -> F4 {
+        F4(quad::add(self.0, o.0))
+    }
+}
+
+impl std::ops::Sub for F4 {
+    type Output = F4;
+    #[inline(always)]
+    fn sub(self, o: F4) -> F4 {
+        F4(quad::sub(self.0, o.0))
+    }
+}
+
+impl std::ops::Mul for F4 {
+    type Output = F4;
+    #[inline(always)]
+    fn mul(self, o: F4) -> F4 {
+        F4(quad::mul(self.0, o.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

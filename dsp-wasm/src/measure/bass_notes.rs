@@ -230,7 +230,7 @@ fn track_dominant_notes(low: &[f32], fs: f64, bins: &TrackBins) -> (Vec<FrameNot
             (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / FFT_LEN as f64).cos()) as f32
         })
         .collect();
-    let fft = super::fft::forward::<f32>(FFT_LEN);
+    let mut fft = super::fft::Fft1::new(FFT_LEN);
     let mut buf = vec![Complex32::default(); FFT_LEN];
     let n_frames = (low.len() - FFT_LEN) / HOP + 1;
     let mut long_term = vec![0.0f64; FFT_LEN / 2];

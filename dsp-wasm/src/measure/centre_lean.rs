@@ -99,8 +99,13 @@ impl CentreLean {
     /// Adds one frame's per-bin powers `|L|²`, `|R|²` and `Re(L·R*)` (the
     /// bins of [`LO_HZ`]..=[`HI_HZ`] only).
     pub fn add_frame(&mut self, pl: &[f32], pr: &[f32], pc: &[f32]) {
+        self.add_bins(pl.iter().zip(pr).zip(pc).map(|((&l, &r), &c)| (l, r, c)));
+    }
+
+    /// [`Self::add_frame`] with the bins as `(|L|², |R|², Re(L·R*))`.
+    pub fn add_bins(&mut self, bins: impl Iterator<Item = (f32, f32, f32)>) {
         let mut total = 0.0f32;
-        for ((&l, &r), &c) in pl.iter().zip(pr).zip(pc) {
+        for (l, r, c) in bins {
             let e = l + r;
             total += e;
             if c > 0.0 && l > 1e-20 && r > 1e-20 && c * c >= IN_PHASE_COS2 * l * r {

@@ -39,7 +39,7 @@ pub fn octave_levels(audio: &AudioBuffer) -> Vec<(f64, f64)> {
     let window: Vec<f32> = (0..n)
         .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32)
         .collect();
-    let fft = super::fft::forward::<f32>(n);
+    let mut fft = super::fft::Fft1::new(n);
     let mut power = vec![0.0f64; n / 2 + 1];
     let mut buf = vec![Complex::new(0.0f32, 0.0); n];
     let mut count = 0usize;

@@ -19,14 +19,10 @@
 //! Levels are mean-square relative to digital full scale: a full-scale sine
 //! reads −3 dB in its band.
 
-use std::sync::Arc;
-
-use rustfft::num_complex::Complex32;
-use rustfft::Fft;
-
 use crate::audio::AudioBuffer;
-use crate::lanes;
+use crate::lanes::F4;
 use crate::measure::centre_lean::{self, CentreLean, LeanEstimate};
+use crate::measure::fft::Fft4;
 
 /// ISO 266 preferred one-third-octave centre frequencies, Hz (nominal labels).
 pub const THIRD_OCTAVE_HZ: [f64; 31] = [
@@ -209,23 +205,31 @@ fn band_weights(n: usize, sample_rate: u32, bands: usize) -> Vec<(usize, Vec<f32
 }
 
 /// Reusable STFT machinery for one sample rate.
+///
+/// Frames go through the FFT four at a time, one per lane ([`Fft4`]), and
+/// their bin powers and band sums are formed four at a time too; the centre
+/// estimate then reads each frame's bins in turn, in frame order.
 pub struct Analyzer {
     n: usize,
     hop: usize,
     sample_rate: u32,
     window: Vec<f32>,
-    fft: Arc<dyn Fft<f32>>,
+    fft: Fft4,
     weights: Vec<(usize, Vec<f32>)>,
-    /// Per-bin powers of one frame (left, right, cross), bins 0 ..= n/2.
-    bin_l: Vec<f32>,
-    bin_r: Vec<f32>,
-    bin_c: Vec<f32>,
+    /// Four windowed frames (one per lane), `wL + i·wR`.
+    frame_re: Vec<[f32; 4]>,
+    frame_im: Vec<[f32; 4]>,
+    /// Their transforms.
+    re: Vec<[f32; 4]>,
+    im: Vec<[f32; 4]>,
+    /// Per-bin powers of the four frames (left, right, cross), bins 0 ..= n/2.
+    bin_l: Vec<[f32; 4]>,
+    bin_r: Vec<[f32; 4]>,
+    bin_c: Vec<[f32; 4]>,
     /// Bins counted by the centre estimate ([`centre_lean`]).
     lean_bins: std::ops::RangeInclusive<usize>,
     /// Scale from |X|² to one-sided mean square.
     scale: f32,
-    buf: Vec<Complex32>,
-    scratch: Vec<Complex32>,
 }
 
 impl Analyzer {
@@ -243,8 +247,6 @@ impl Analyzer {
         let bands = (0..THIRD_OCTAVE_HZ.len())
             .take_while(|&k| band_edges_hz(k).1 < nyquist * 0.98)
             .count();
-        let fft = super::fft::forward::<f32>(n);
-        let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
         let df = f64::from(sample_rate) / n as f64;
         let lean_lo = ((centre_lean::LO_HZ / df).ceil() as usize).clamp(1, n / 2);
         let lean_hi = ((centre_lean::HI_HZ / df).floor() as usize).clamp(lean_lo, n / 2);
@@ -256,12 +258,14 @@ impl Analyzer {
             window,
             weights: band_weights(n, sample_rate, bands),
             scale: (2.0 / (n as f64 * wsum2)) as f32,
-            fft,
-            buf: vec![Complex32::default(); n],
-            scratch,
-            bin_l: vec![0.0; n / 2 + 1],
-            bin_r: vec![0.0; n / 2 + 1],
-            bin_c: vec![0.0; n / 2 + 1],
+            fft: Fft4::new(n),
+            frame_re: vec![[0.0; 4]; n],
+            frame_im: vec![[0.0; 4]; n],
+            re: vec![[0.0; 4]; n],
+            im: vec![[0.0; 4]; n],
+            bin_l: vec![[0.0; 4]; n / 2 + 1],
+            bin_r: vec![[0.0; 4]; n / 2 + 1],
+            bin_c: vec![[0.0; 4]; n / 2 + 1],
         }
     }
 
@@ -289,72 +293,128 @@ impl Analyzer {
             centre: None,
         };
         let mut lean = CentreLean::default();
-        let n = self.n;
-        let half = n / 2;
-        for f in 0..n_frames {
-            let start = f * self.hop;
-            if start + n <= frames_total {
-                let (l, r) = (&left_ch[start..start + n], &right_ch[start..start + n]);
-                for (((b, &w), &l), &r) in self.buf.iter_mut().zip(&self.window).zip(l).zip(r) {
-                    *b = Complex32::new(w * l, w * r);
-                }
+        let mut bands = vec![[[0.0f32; 4]; 3]; nb];
+        let mut f = 0;
+        while f < n_frames {
+            let count = (n_frames - f).min(4);
+            let last_start = (f + 3) * self.hop;
+            if count == 4 && last_start + self.n <= frames_total {
+                self.fill_four(f * self.hop, left_ch, right_ch);
             } else {
-                for i in 0..n {
-                    let j = start + i;
-                    let (l, r) = if j < frames_total {
-                        (left_ch[j], right_ch[j])
-                    } else {
-                        (0.0, 0.0)
-                    };
-                    let w = self.window[i];
-                    self.buf[i] = Complex32::new(w * l, w * r);
+                for j in 0..4 {
+                    self.fill_lane(
+                        j,
+                        (j < count).then(|| (f + j) * self.hop),
+                        left_ch,
+                        right_ch,
+                    );
                 }
             }
-            self.fft
-                .process_with_scratch(&mut self.buf, &mut self.scratch);
-            // Two real channels from one complex FFT:
-            // L = (Z[k] + conj Z[N−k]) / 2 ; R = (Z[k] − conj Z[N−k]) / 2i.
-            // Bin 0 pairs with itself; bins 1 ..= N/2 with N−1 ..= N/2.
-            // Written over plain indices so the loop vectorises.
-            let (z, zm) = (&self.buf[..=half], &self.buf[half..]);
-            let (pl, pr, pc) = (
-                &mut self.bin_l[..=half],
-                &mut self.bin_r[..=half],
-                &mut self.bin_c[..=half],
+            self.fft.process(
+                (&self.frame_re, &self.frame_im),
+                (&mut self.re, &mut self.im),
             );
-            let bins = |a: Complex32, b: Complex32| {
-                // L = (re_l, im_l); D = (Z − conj Z[N−k]) / 2 = (d_re, d_im); R = (d_im, −d_re).
-                let (re_l, im_l) = (0.5 * (a.re + b.re), 0.5 * (a.im - b.im));
-                let (d_re, d_im) = (0.5 * (a.re - b.re), 0.5 * (a.im + b.im));
-                (
-                    re_l * re_l + im_l * im_l,
-                    d_re * d_re + d_im * d_im,
-                    re_l * d_im - im_l * d_re,
-                )
-            };
-            (pl[0], pr[0], pc[0]) = bins(z[0], z[0]);
-            for k in 1..=half {
-                (pl[k], pr[k], pc[k]) = bins(z[k], zm[half - k]);
+            self.bin_powers();
+            self.band_sums(&mut bands);
+            for j in 0..count {
+                let lb = self.lean_bins.clone();
+                let (pl, pr, pc) = (
+                    &self.bin_l[lb.clone()],
+                    &self.bin_r[lb.clone()],
+                    &self.bin_c[lb],
+                );
+                lean.add_bins(
+                    pl.iter()
+                        .zip(pr)
+                        .zip(pc)
+                        .map(|((l, r), c)| (l[j], r[j], c[j])),
+                );
+                for [l, r, c] in &bands {
+                    out.left.push(l[j]);
+                    out.right.push(r[j]);
+                    out.cross.push(c[j]);
+                }
             }
-            let lb = self.lean_bins.clone();
-            lean.add_frame(
-                &self.bin_l[lb.clone()],
-                &self.bin_r[lb.clone()],
-                &self.bin_c[lb],
-            );
-            for (first, w) in &self.weights {
-                let band = |p: &[f32]| lanes::dot(&p[*first..*first + w.len()], w) * self.scale;
-                out.left.push(band(&self.bin_l));
-                out.right.push(band(&self.bin_r));
-                out.cross.push(band(&self.bin_c));
-            }
-            if f % 512 == 511 {
+            if f % 512 == 508 {
                 progress(f as f64 / n_frames as f64);
             }
+            f += count;
         }
         progress(1.0);
         out.centre = lean.estimate();
         out
+    }
+
+    /// The FFT's input for four whole frames, the first starting at `start`
+    /// (the same as four [`Self::fill_lane`]s, written a point at a time).
+    fn fill_four(&mut self, start: usize, left: &[f32], right: &[f32]) {
+        let (n, hop) = (self.n, self.hop);
+        fn four(x: &[f32], start: usize, hop: usize, n: usize) -> [&[f32]; 4] {
+            std::array::from_fn(|j| &x[start + j * hop..][..n])
+        }
+        let [l0, l1, l2, l3] = four(left, start, hop, n);
+        let [r0, r1, r2, r3] = four(right, start, hop, n);
+        let out = self.frame_re.iter_mut().zip(self.frame_im.iter_mut());
+        for (i, ((a, b), &w)) in out.zip(&self.window).enumerate() {
+            let w = F4::splat(w);
+            (w * F4::load(&[l0[i], l1[i], l2[i], l3[i]])).store(a);
+            (w * F4::load(&[r0[i], r1[i], r2[i], r3[i]])).store(b);
+        }
+    }
+
+    /// Lane `j` of the FFT's input: the windowed frame starting at `start`
+    /// (`wL + i·wR`, zero past the end of the track), or zeros. The first
+    /// frames and the last (fewer than four, or running past the end).
+    fn fill_lane(&mut self, j: usize, start: Option<usize>, left: &[f32], right: &[f32]) {
+        let (l, r) = match start {
+            Some(s) => (&left[s.min(left.len())..], &right[s.min(right.len())..]),
+            None => (&[][..], &[][..]),
+        };
+        let out = self.frame_re.iter_mut().zip(self.frame_im.iter_mut());
+        for (i, ((a, b), &w)) in out.zip(&self.window).enumerate() {
+            (a[j], b[j]) = match (l.get(i), r.get(i)) {
+                (Some(&l), Some(&r)) => (w * l, w * r),
+                _ => (0.0, 0.0),
+            };
+        }
+    }
+
+    /// The four frames' per-bin powers from their transforms. Two real
+    /// channels from one complex FFT: L = (Z[k] + conj Z[N−k]) / 2,
+    /// R = (Z[k] − conj Z[N−k]) / 2i; bin 0 pairs with itself, bins
+    /// 1 ..= N/2 with N−1 ..= N/2.
+    fn bin_powers(&mut self) {
+        let half = self.n / 2;
+        let h = F4::splat(0.5);
+        let (re, im) = (&self.re, &self.im);
+        let mirror = |k: usize| if k == 0 { 0 } else { self.n - k };
+        for k in 0..=half {
+            let (ar, ai) = (F4::load(&re[k]), F4::load(&im[k]));
+            let (br, bi) = (F4::load(&re[mirror(k)]), F4::load(&im[mirror(k)]));
+            // L = (re_l, im_l); D = (Z − conj Z[N−k]) / 2 = (d_re, d_im); R = (d_im, −d_re).
+            let (re_l, im_l) = (h * (ar + br), h * (ai - bi));
+            let (d_re, d_im) = (h * (ar - br), h * (ai + bi));
+            (re_l * re_l + im_l * im_l).store(&mut self.bin_l[k]);
+            (d_re * d_re + d_im * d_im).store(&mut self.bin_r[k]);
+            (re_l * d_im - im_l * d_re).store(&mut self.bin_c[k]);
+        }
+    }
+
+    /// Each band's share of the four frames' bin powers (left, right, cross).
+    fn band_sums(&self, bands: &mut [[[f32; 4]; 3]]) {
+        let scale = F4::splat(self.scale);
+        for ((first, w), out) in self.weights.iter().zip(bands.iter_mut()) {
+            for (p, o) in [&self.bin_l, &self.bin_r, &self.bin_c]
+                .into_iter()
+                .zip(out.iter_mut())
+            {
+                let mut acc = F4::splat(0.0);
+                for (&w, p) in w.iter().zip(&p[*first..]) {
+                    acc = acc + F4::splat(w) * F4::load(p);
+                }
+                (acc * scale).store(o);
+            }
+        }
     }
 }
 
