@@ -18,8 +18,8 @@
 //! The long-term high-resolution spectrum is also kept, to find narrow
 //! resonances (peaks against the same spectrum smoothed over ⅓ octave).
 
+use crate::measure::fft::Fft4;
 use crate::units::db_to_power;
-use rustfft::num_complex::Complex32;
 
 /// Lowest and highest frequency of the note tracker, Hz.
 pub const TRACK_LO_HZ: f64 = 30.0;
@@ -230,30 +230,39 @@ fn track_dominant_notes(low: &[f32], fs: f64, bins: &TrackBins) -> (Vec<FrameNot
             (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / FFT_LEN as f64).cos()) as f32
         })
         .collect();
-    let mut fft = super::fft::Fft1::new(FFT_LEN);
-    let mut buf = vec![Complex32::default(); FFT_LEN];
+    // Four frames at a time, one per lane (the imaginary parts stay zero).
+    let mut fft = Fft4::new(FFT_LEN);
+    let [mut in_re, in_im, mut re, mut im] = std::array::from_fn(|_| vec![[0.0f32; 4]; FFT_LEN]);
     let n_frames = (low.len() - FFT_LEN) / HOP + 1;
     let mut long_term = vec![0.0f64; FFT_LEN / 2];
     let mut per_frame: Vec<FrameNote> = Vec::with_capacity(n_frames);
     let mut power = vec![0.0f64; FFT_LEN / 2];
-    for f in 0..n_frames {
-        let s = f * HOP;
-        for i in 0..FFT_LEN {
-            buf[i] = Complex32::new(low[s + i] * window[i], 0.0);
+    let mut f = 0;
+    while f < n_frames {
+        let count = (n_frames - f).min(4);
+        for j in 0..4 {
+            let frame = (j < count).then(|| &low[(f + j) * HOP..][..FFT_LEN]);
+            for (i, (a, &w)) in in_re.iter_mut().zip(&window).enumerate() {
+                a[j] = frame.map_or(0.0, |x| x[i] * w);
+            }
         }
-        fft.process(&mut buf);
-        for k in 0..FFT_LEN / 2 {
-            power[k] = f64::from(buf[k].norm_sqr());
-            long_term[k] += power[k];
+        fft.process((&in_re, &in_im), (&mut re, &mut im));
+        for j in 0..count {
+            for (k, p) in power.iter_mut().enumerate() {
+                let (r, i) = (re[k][j], im[k][j]);
+                *p = f64::from(r * r + i * i);
+                long_term[k] += *p;
+            }
+            if let Some((midi, note_energy, total_energy)) = dominant_note(&power, bins) {
+                per_frame.push(FrameNote {
+                    midi,
+                    note_energy,
+                    total_energy,
+                    time_s: (((f + j) * HOP) as f64 + FFT_LEN as f64 / 2.0) / fs,
+                });
+            }
         }
-        if let Some((midi, note_energy, total_energy)) = dominant_note(&power, bins) {
-            per_frame.push(FrameNote {
-                midi,
-                note_energy,
-                total_energy,
-                time_s: (s as f64 + FFT_LEN as f64 / 2.0) / fs,
-            });
-        }
+        f += count;
     }
     (per_frame, long_term)
 }

@@ -1,60 +1,45 @@
 //! The forward FFTs the measures use (STFT spectrum, octave bands, bass
-//! notes), all of power-of-two length.
+//! notes), all of power-of-two length and all through [`Fft4`]: four
+//! signals at once, one per lane (the measures' frames come four at a time).
 //!
-//! In the browser they are rustfft's radix-4 algorithm built directly
-//! (Cooley–Tukey, mixed radix 4/2 with its own butterflies), not through
-//! rustfft's planner: the planner picks an algorithm per length at run time,
-//! so it links every one it could pick — Rader's and Bluestein's for prime
-//! lengths, the prime-size butterflies, scalar and SIMD — about 190 KB of the
-//! Worker's gzipped wasm that no power-of-two length ever runs. Natively the
-//! planner stays (its AVX/SSE radix-4 is faster and its size does not
-//! matter); the two give the same transform to rounding, which the tests
-//! below check against a direct DFT.
-//!
-//! [`Fft4`] transforms four signals at once, one per SIMD lane (the STFT's
-//! frames come four at a time). In the browser it is a plain iterative
-//! radix-2 decimation-in-time FFT (Cooley & Tukey 1965; a gather into
-//! bit-reversed order, then log2 N passes of butterflies) whose every add
-//! and multiply works on four lanes: one `simd128` instruction where
-//! rustfft's scalar radix-4 needs four, and none of the planner's code. The
-//! 5,624 frames of a 4-minute 48 kHz track take 74–78 ms that way against
-//! 160 ms through the scalar radix-4 (Node's V8, this machine). Natively
-//! each lane goes through the planner's AVX FFT, which is faster than four
-//! SSE lanes (the STFT's track analysed in 0.30 s against 0.42 s).
+//! In the browser [`Fft4`] is a plain iterative radix-2
+//! decimation-in-time FFT (Cooley & Tukey 1965; a gather into bit-reversed
+//! order, then log2 N passes of butterflies) whose every add and multiply
+//! works on four lanes: one `simd128` instruction where a scalar FFT needs
+//! four. The 5,624 frames of a 4-minute 48 kHz track's STFT take 74–78 ms
+//! that way against 160 ms through rustfft's scalar radix-4, which the
+//! browser ran before (Node's V8, this machine). It links none of rustfft's
+//! algorithms: the planner picks one per length at run time, so it links
+//! every one it could pick — Rader's and Bluestein's for prime lengths, the
+//! prime-size butterflies, scalar and SIMD — 86 KB of gzipped wasm with
+//! only its `f32` SIMD half (measured), 190 KB in all; the radix-4 alone
+//! was 8 KB. Natively each lane goes through the planner's AVX FFT
+//! ([`forward`]), faster than four SSE lanes (the bench track analysed in
+//! 0.30 s against 0.42 s) and of no concern for size; the two give the same
+//! transform to rounding, which the tests below check against a direct DFT.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 
+#[cfg(not(target_arch = "wasm32"))]
 use rustfft::num_complex::Complex32;
+#[cfg(not(target_arch = "wasm32"))]
 use rustfft::{Fft, FftNum};
 
 use crate::lanes::F4;
 
-/// A forward FFT of `len` points (a power of two, ≥ 2).
+/// A forward FFT of `len` points (a power of two, ≥ 2) from rustfft's
+/// planner (natively only, see the module docs).
 ///
 /// # Panics
-/// If `len` is not a power of two (every caller uses a constant or
-/// [`super::spectrum::fft_len`]).
+/// If `len` is not a power of two.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn forward<T: FftNum>(len: usize) -> Arc<dyn Fft<T>> {
     assert!(
         len.is_power_of_two() && len >= 2,
         "FFT length {len} is not a power of two"
     );
-    #[cfg(target_arch = "wasm32")]
-    {
-        radix4(len)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        rustfft::FftPlanner::new().plan_fft_forward(len)
-    }
-}
-
-/// rustfft's radix-4 FFT, built without the planner.
-pub fn radix4<T: FftNum>(len: usize) -> Arc<dyn Fft<T>> {
-    Arc::new(rustfft::algorithm::Radix4::new(
-        len,
-        rustfft::FftDirection::Forward,
-    ))
+    rustfft::FftPlanner::new().plan_fft_forward(len)
 }
 
 /// Four forward FFTs of one power-of-two length, one signal per lane (see
@@ -206,106 +191,10 @@ impl Fft4 {
     }
 }
 
-/// A forward FFT of one `f32` signal of power-of-two length, in place: the
-/// planner's natively, [`Fft4::radix2`] in one lane in wasm (the browser then
-/// links one FFT algorithm; the bass tracker's and the octave meter's
-/// transforms are a small share of the work).
-pub struct Fft1 {
-    #[cfg(not(target_arch = "wasm32"))]
-    fft: (Arc<dyn Fft<f32>>, Vec<Complex32>),
-    #[cfg(target_arch = "wasm32")]
-    lanes: (Fft4, [Vec<[f32; 4]>; 4]),
-}
-
-impl Fft1 {
-    /// # Panics
-    /// If `len` is not a power of two ≥ 2 (as [`forward`]).
-    pub fn new(len: usize) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let fft = forward::<f32>(len);
-            let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
-            Self {
-                fft: (fft, scratch),
-            }
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            Self {
-                lanes: (Fft4::new(len), std::array::from_fn(|_| vec![[0.0; 4]; len])),
-            }
-        }
-    }
-
-    /// Transforms `buf` in place.
-    ///
-    /// # Panics
-    /// If `buf` is not the length this was made for.
-    pub fn process(&mut self, buf: &mut [Complex32]) {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (fft, scratch) = &mut self.fft;
-            assert_eq!(buf.len(), fft.len(), "FFT length");
-            fft.process_with_scratch(buf, scratch);
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            let (fft, [in_re, in_im, re, im]) = &mut self.lanes;
-            for ((a, b), x) in in_re.iter_mut().zip(in_im.iter_mut()).zip(buf.iter()) {
-                (a[0], b[0]) = (x.re, x.im);
-            }
-            fft.radix2((in_re, in_im), (re, im));
-            for ((a, b), x) in re.iter().zip(im.iter()).zip(buf.iter_mut()) {
-                *x = Complex32::new(a[0], b[0]);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rustfft::num_complex::Complex;
-
-    /// The radix-4 FFT (what the browser runs) and the planner's equal a
-    /// direct DFT, Σ x[n]·e^(−2πikn/N) in f64, for every length the
-    /// measures use and a few odd powers of two.
-    #[test]
-    fn radix4_and_planner_equal_the_direct_dft() {
-        for len in [2usize, 8, 32, 256, 512, 1024, 2048] {
-            let x: Vec<Complex<f64>> = (0..len)
-                .map(|i| {
-                    let t = i as f64;
-                    Complex::new(
-                        (0.37 * t).sin() + 0.1 * (t * t * 0.01).cos(),
-                        (0.11 * t).cos(),
-                    )
-                })
-                .collect();
-            let dft: Vec<Complex<f64>> = (0..len)
-                .map(|k| {
-                    x.iter()
-                        .enumerate()
-                        .map(|(n, &v)| {
-                            let a = -std::f64::consts::TAU * (k * n % len) as f64 / len as f64;
-                            v * Complex::new(a.cos(), a.sin())
-                        })
-                        .sum()
-                })
-                .collect();
-            let scale = dft.iter().map(|c| c.norm()).fold(0.0, f64::max);
-            for fft in [radix4::<f64>(len), forward::<f64>(len)] {
-                let mut y = x.clone();
-                fft.process(&mut y);
-                let err = y
-                    .iter()
-                    .zip(&dft)
-                    .map(|(a, b)| (a - b).norm())
-                    .fold(0.0, f64::max);
-                assert!(err <= 1e-9 * scale, "{len}: error {err:e} of {scale}");
-            }
-        }
-    }
 
     /// Each lane of [`Fft4`] equals the direct DFT of its own signal (f32
     /// against f64: within 1e-5 of the largest bin), for every length the
@@ -380,6 +269,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "not a power of two")]
     fn other_lengths_are_refused() {
-        let _ = forward::<f32>(1176);
+        let _ = Fft4::new(1176);
     }
 }

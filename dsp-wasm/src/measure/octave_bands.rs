@@ -17,9 +17,8 @@
 //! within about 1e-6 of the `f64` transform's, far under the 0.01 dB the
 //! levels are read to) and the powers add up in `f64`.
 
-use rustfft::num_complex::Complex;
-
 use crate::audio::AudioBuffer;
+use crate::measure::fft::Fft4;
 
 /// IEC 61260 octave-band nominal centre frequencies, Hz.
 pub const OCTAVE_CENTRES_HZ: [f64; 10] = [
@@ -39,48 +38,63 @@ pub fn octave_levels(audio: &AudioBuffer) -> Vec<(f64, f64)> {
     let window: Vec<f32> = (0..n)
         .map(|i| (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / n as f64).cos()) as f32)
         .collect();
-    let mut fft = super::fft::Fft1::new(n);
+    let mut fft = Fft4::new(n);
+    let [mut in_re, mut in_im, mut re, mut im] = std::array::from_fn(|_| vec![[0.0f32; 4]; n]);
     let mut power = vec![0.0f64; n / 2 + 1];
-    let mut buf = vec![Complex::new(0.0f32, 0.0); n];
-    let mut count = 0usize;
+    // The transforms in order: at each frame start, each pair of channels
+    // (a lone last channel on its own).
     let hop = n / 2;
+    let mut jobs: Vec<(usize, &[Vec<f32>])> = Vec::new();
     let mut start = 0;
-    // A channel's frame from `start` (short or empty at the end: zeros follow).
-    fn at(ch: &[f32], start: usize) -> &[f32] {
-        let from = start.min(ch.len());
-        &ch[from..(from + FFT_LEN).min(ch.len())]
-    }
     loop {
         for pair in audio.channels.chunks(2) {
-            if let [x, y] = pair {
-                let (x, y) = (at(x, start), at(y, start));
-                buf.fill(Complex::new(0.0, 0.0));
-                for (((b, &xv), &yv), &w) in buf.iter_mut().zip(x).zip(y).zip(&window) {
-                    *b = Complex::new(xv * w, yv * w);
-                }
-                fft.process(&mut buf);
-                power[0] += f64::from(buf[0].norm_sqr());
-                for k in 1..=n / 2 {
-                    power[k] +=
-                        0.5 * (f64::from(buf[k].norm_sqr()) + f64::from(buf[n - k].norm_sqr()));
-                }
+            if pair.len() == 2 {
+                jobs.push((start, pair));
             } else {
-                for x in pair {
-                    buf.fill(Complex::new(0.0, 0.0));
-                    for ((b, &xv), &w) in buf.iter_mut().zip(at(x, start)).zip(&window) {
-                        b.re = xv * w;
-                    }
-                    fft.process(&mut buf);
-                    for (p, b) in power.iter_mut().zip(&buf) {
-                        *p += f64::from(b.norm_sqr());
-                    }
-                }
+                jobs.extend(pair.iter().map(|x| (start, std::slice::from_ref(x))));
             }
-            count += pair.len();
         }
         start += hop;
         if start + hop >= frames.max(1) {
             break;
+        }
+    }
+    let count = jobs.iter().map(|(_, chs)| chs.len()).sum::<usize>();
+    // Four at a time, one per lane; a channel's frame is short or empty at
+    // the end of the track (zeros follow).
+    for group in jobs.chunks(4) {
+        for j in 0..4 {
+            let job = group.get(j);
+            let sample = |c: usize, i: usize| {
+                job.and_then(|(s, chs)| chs.get(c).and_then(|x| x.get(s + i)))
+                    .copied()
+                    .unwrap_or(0.0)
+            };
+            for (i, ((a, b), &w)) in in_re
+                .iter_mut()
+                .zip(in_im.iter_mut())
+                .zip(&window)
+                .enumerate()
+            {
+                (a[j], b[j]) = (sample(0, i) * w, sample(1, i) * w);
+            }
+        }
+        fft.process((&in_re, &in_im), (&mut re, &mut im));
+        for (j, (_, chs)) in group.iter().enumerate() {
+            let norm_sqr = |k: usize| {
+                let (r, i) = (re[k][j], im[k][j]);
+                f64::from(r * r + i * i)
+            };
+            if chs.len() == 2 {
+                power[0] += norm_sqr(0);
+                for (k, p) in power.iter_mut().enumerate().skip(1) {
+                    *p += 0.5 * (norm_sqr(k) + norm_sqr(n - k));
+                }
+            } else {
+                for (k, p) in power.iter_mut().enumerate() {
+                    *p += norm_sqr(k);
+                }
+            }
         }
     }
     let count = count.max(1) as f64;
