@@ -230,13 +230,13 @@ fn peak_sum_energy(x: &[f32]) -> (f32, f32, f32) {
     let mut chunks = x.chunks_exact(L);
     for c in &mut chunks {
         for i in 0..L {
-            p[i] = p[i].max(c[i].abs());
+            p[i] = crate::lanes::fmax(p[i], c[i].abs());
             s[i] += c[i];
             e[i] += c[i] * c[i];
         }
     }
     for (i, &v) in chunks.remainder().iter().enumerate() {
-        p[i] = p[i].max(v.abs());
+        p[i] = crate::lanes::fmax(p[i], v.abs());
         s[i] += v;
         e[i] += v * v;
     }

@@ -45,6 +45,8 @@
 //! neighbours. Every point is examined once, by the window whose newest
 //! sample is `WINDOW − 1` samples after the window's first.
 
+use crate::lanes::{fmax, max_abs};
+
 /// Interpolation taps per phase.
 pub const TAPS: usize = 32;
 
@@ -476,7 +478,7 @@ impl TruePeakMeter {
             let n = chunk.len();
             self.scratch[WINDOW - 1..WINDOW - 1 + n].copy_from_slice(chunk);
             block_peak = peak_windows(&self.scratch[..WINDOW - 1 + n], block_peak);
-            block_peak = chunk.iter().fold(block_peak, |m, s| m.max(s.abs()));
+            block_peak = fmax(block_peak, max_abs(chunk));
             self.scratch.copy_within(n..n + WINDOW - 1, 0);
         }
         block_peak
@@ -500,8 +502,8 @@ impl TruePeakMeter {
                 }
             }
             for (v, s) in o[..n].iter_mut().zip(chunk) {
-                *v = 0.0f32.max(*v).max(s.abs());
-                self.peak = self.peak.max(*v);
+                *v = fmax(fmax(0.0, *v), s.abs());
+                self.peak = fmax(self.peak, *v);
             }
             self.scratch.copy_within(n..n + WINDOW - 1, 0);
         }
@@ -583,9 +585,7 @@ impl SeriesStream {
     /// Measures the open chunk (full, or the last one's rest) and keeps the
     /// samples the next chunk's windows reach back to.
     fn close(&mut self) {
-        let p = self.buf[self.history..]
-            .iter()
-            .fold(0.0f32, |m, s| m.max(s.abs()));
+        let p = max_abs(&self.buf[self.history..]);
         // Chunk 0 has no history: its windows start at sample WINDOW − 1,
         // that is, over the buffer from its start (as in the whole series).
         self.out.push(peak_windows(&self.buf, p));
@@ -632,7 +632,7 @@ pub fn true_peak_series_range(x: &[f32], chunk: usize, chunks: std::ops::Range<u
         let interp = peak_windows(&padded[..WINDOW - 1 + len + WINDOW], 0.0);
         for (o, c) in out.iter_mut().zip(chunks.clone()) {
             let s = &x[c * chunk..((c + 1) * chunk).min(len)];
-            *o = s.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            *o = max_abs(s);
         }
         if chunks.start == 0 {
             out[0] = out[0].max(interp);
@@ -645,7 +645,7 @@ pub fn true_peak_series_range(x: &[f32], chunk: usize, chunks: std::ops::Range<u
         // The chunk's sample peak first: it is part of the result, and as
         // the floor it lets every quieter block go uninterpolated.
         let s0 = c * chunk;
-        let p = x[s0..end].iter().fold(0.0f32, |m, s| m.max(s.abs()));
+        let p = max_abs(&x[s0..end]);
         *o = if start < end {
             peak_windows(&x[start + 1 - WINDOW..end], p)
         } else {
