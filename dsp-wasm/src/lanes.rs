@@ -1,4 +1,5 @@
-//! Reductions over `f32` slices written so that they vectorise.
+//! Reductions over `f32` slices written so that they vectorise, and [`F4`],
+//! four `f32` lanes for code that must be vectorised by hand.
 //!
 //! A single running float sum (`iter().sum()`) or an IEEE `f32::min`/`max`
 //! (which must propagate the non-NaN operand) keeps LLVM from using SIMD: the
@@ -122,7 +123,9 @@ pub fn dot(x: &[f32], y: &[f32]) -> f32 {
 
 /// Four `f32`s side by side, one per lane: one `simd128` vector in wasm
 /// (explicit instructions: LLVM does not vectorise the FFT's butterflies by
-/// itself there), four plain floats elsewhere. The operations are lane-wise
+/// itself there — written on plain `[f32; 4]`s, the bench track's STFT
+/// transforms took 254 ms in V8 against 76 ms so), four plain floats
+/// elsewhere. The operations are lane-wise
 /// IEEE add, subtract and multiply in both (no fused multiply-add), so both
 /// give the same bits. Stored as `[f32; 4]`; [`F4::load`] and [`F4::store`]
 /// move it in and out of registers.
