@@ -14,7 +14,7 @@
 //! prime-size butterflies, scalar and SIMD — 86 KB of gzipped wasm with
 //! only its `f32` SIMD half (measured), 190 KB in all; the radix-4 alone
 //! was 8 KB. Natively each lane goes through the planner's AVX FFT
-//! ([`forward`]), faster than four SSE lanes (the bench track analysed in
+//! (rustfft's planner), faster than four SSE lanes (the bench track analysed in
 //! 0.30 s against 0.42 s) and of no concern for size; the two give the same
 //! transform to rounding, which the tests below check against a direct DFT.
 
@@ -24,23 +24,9 @@ use std::sync::Arc;
 #[cfg(not(target_arch = "wasm32"))]
 use rustfft::num_complex::Complex32;
 #[cfg(not(target_arch = "wasm32"))]
-use rustfft::{Fft, FftNum};
+use rustfft::Fft;
 
 use crate::lanes::F4;
-
-/// A forward FFT of `len` points (a power of two, ≥ 2) from rustfft's
-/// planner (natively only, see the module docs).
-///
-/// # Panics
-/// If `len` is not a power of two.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn forward<T: FftNum>(len: usize) -> Arc<dyn Fft<T>> {
-    assert!(
-        len.is_power_of_two() && len >= 2,
-        "FFT length {len} is not a power of two"
-    );
-    rustfft::FftPlanner::new().plan_fft_forward(len)
-}
 
 /// Four forward FFTs of one power-of-two length, one signal per lane (see
 /// the module docs). Point `k` of signal `j` is `re[k][j] + i·im[k][j]`.
@@ -58,7 +44,7 @@ pub struct Fft4 {
 
 impl Fft4 {
     /// # Panics
-    /// If `len` is not a power of two ≥ 2 (as [`forward`]).
+    /// If `len` is not a power of two ≥ 2.
     pub fn new(len: usize) -> Self {
         assert!(
             len.is_power_of_two() && len >= 2,
@@ -79,7 +65,7 @@ impl Fft4 {
         }
         #[cfg(not(target_arch = "wasm32"))]
         let one = {
-            let fft = forward::<f32>(len);
+            let fft = rustfft::FftPlanner::new().plan_fft_forward(len);
             let scratch = vec![Complex32::default(); fft.get_inplace_scratch_len()];
             (fft, vec![Complex32::default(); len], scratch)
         };
@@ -92,17 +78,12 @@ impl Fft4 {
         }
     }
 
-    /// Points per transform.
-    pub fn points(&self) -> usize {
-        self.len
-    }
-
     /// Transforms the four signals `input` (re, im) into `out` (re, im):
     /// [`Self::radix2`] in wasm, lane by lane through the planner natively
     /// (see the module docs).
     ///
     /// # Panics
-    /// If any of the four is not [`Self::points`] long.
+    /// If any of the four is not as long as this was made for.
     pub fn process(
         &mut self,
         input: (&[[f32; 4]], &[[f32; 4]]),
@@ -138,7 +119,7 @@ impl Fft4 {
     /// swapping in place or writing the input there point by point).
     ///
     /// # Panics
-    /// If any of the four is not [`Self::points`] long.
+    /// If any of the four is not as long as this was made for.
     pub fn radix2(
         &self,
         (in_re, in_im): (&[[f32; 4]], &[[f32; 4]]),
@@ -150,23 +131,16 @@ impl Fft4 {
             "{n}-point FFT given {} points",
             in_re.len()
         );
+        assert!(
+            re.len() == n && im.len() == n,
+            "{n}-point FFT output of {}",
+            re.len()
+        );
         for ((re, im), &from) in re.iter_mut().zip(im.iter_mut()).zip(&self.order) {
             *re = in_re[from as usize];
             *im = in_im[from as usize];
         }
-        self.process_reordered(re, im);
-    }
-
-    /// The passes of butterflies, in place, over signals in bit-reversed
-    /// order; the output is in natural order.
-    fn process_reordered(&self, re: &mut [[f32; 4]], im: &mut [[f32; 4]]) {
-        let n = self.len;
-        assert!(
-            re.len() == n && im.len() == n,
-            "{n}-point FFT given {} and {} points",
-            re.len(),
-            im.len()
-        );
+        // The passes of butterflies, in place; the output is in natural order.
         let mut m = 1;
         let mut tw_at = 0;
         while m < n {
