@@ -35,9 +35,15 @@ pub(super) fn reference_move(
     analyse: &(impl Fn(&AudioBuffer) -> (Report, Raw) + Sync),
     scale: f64,
 ) -> Option<ReferenceMove> {
-    // The track's samples go before a trial is rendered.
-    let a = octave_bands::octave_levels(&*track.audio().ok()?);
-    let r = octave_bands::octave_levels(reference);
+    // The track's samples go before a trial is rendered; the two balances
+    // are measured side by side.
+    let (r, a) = {
+        let audio = track.audio().ok()?;
+        crate::parallel::join(
+            || octave_bands::octave_levels(reference),
+            || octave_bands::octave_levels(&audio),
+        )
+    };
     let n = a.len().min(r.len());
     let top = a.iter().map(|x| x.1).fold(f64::NEG_INFINITY, f64::max);
     let used: Vec<usize> = (0..n)
@@ -102,7 +108,6 @@ pub(super) fn reference_move(
         let d = diff_of(l);
         d.iter().map(|v| v.abs()).sum::<f64>() / d.len() as f64
     };
-    let distance = |x: &AudioBuffer| distance_of(&octave_bands::octave_levels(x));
     let before = distance_of(&a);
     let cur_sev = decide::severities(current);
     // The full correction first; half of it only when the full one is
@@ -112,19 +117,21 @@ pub(super) fn reference_move(
     let trial_of = |&factor: &f64| {
         let ms: Vec<Module> = modules.iter().map(|m| m.scaled(factor)).collect();
         let out = track.render_with(&Chain::new(ms.clone())).ok()?;
-        let rep = analyse(&out);
-        Some((ms, out, rep))
+        // Its balance is measured beside its analysis.
+        let (levels, rep) =
+            crate::parallel::join(|| octave_bands::octave_levels(&out), || analyse(&out));
+        Some((ms, out, rep, levels))
     };
     let trials = [1.0, 0.5].iter().map(trial_of);
     for trial in trials {
-        let (ms, out, rep) = trial?;
+        let (ms, out, rep, levels) = trial?;
         let sev = decide::severities(&rep.0);
         let rose = sev.iter().any(|(id, &s)| {
             !decide::FINAL_STAGE_RISKS.contains(&id.as_str())
                 && Level::from_severity(s)
                     > Level::from_severity(cur_sev.get(id).copied().unwrap_or(0.0))
         });
-        let after = distance(&out);
+        let after = distance_of(&levels);
         if rose || after >= before - 0.2 {
             continue;
         }
