@@ -63,12 +63,12 @@ def features(x, sr, spec, lo, hi):
     f, p = spec
     top = min(20000.0, sr / 2)
     octs = [c for c in M.OCTAVES if c * np.sqrt(2) <= lo or c / np.sqrt(2) >= hi]
-    # The 16 kHz octave is empty above a 32 kHz rate or a codec's low-pass; an
-    # octave's share only where every file has it.
+    # The 16 kHz octave is empty at rates under 32 kHz and above a codec's
+    # low-pass: only octaves every file has.
     octs = [c for c in octs if c <= 8000]
     pw = [M.band_power(f, p, c / np.sqrt(2), min(c * np.sqrt(2), top)) for c in octs]
     tot = sum(pw)
-    return [M.db(v) - M.db(tot) for v in pw] + [M.crest_db(x), M.corr(x) if x.ndim == 2 else 1.0]
+    return [M.db(v) - M.db(tot) for v in pw] + [M.crest_db(x), M.corr(x)]
 
 
 def ridge(X, y, lam=3.0):
