@@ -15,6 +15,12 @@
 //! Audio*, 3rd ed., on "bass notes that jump out"; the same symptom as the
 //! standing-wave modes of small rooms, Toole, *Sound Reproduction*, ch. 13).
 //!
+//! When fewer than three notes dominate (one partial, boosted by a narrow
+//! resonance, is the strongest in nearly every frame), each frame's
+//! strongest partial that is neither that note, its neighbours nor its
+//! overtones is counted too, so the notes played are still compared with it
+//! ([`with_runners_up`]).
+//!
 //! The long-term high-resolution spectrum is also kept, to find narrow
 //! resonances (peaks against the same spectrum smoothed over ⅓ octave).
 
@@ -48,7 +54,8 @@ pub struct NoteLevel {
 /// Result of the low-end analysis.
 #[derive(Clone, Debug, Default)]
 pub struct LowEnd {
-    /// Notes that dominated at least 2 % of the loud low-end frames, lowest first.
+    /// Notes that dominated at least 2 % of the loud low-end frames, lowest
+    /// first (with the frames' runners-up when fewer than 3 did).
     pub notes: Vec<NoteLevel>,
     /// Strongest narrow resonance in 30–160 Hz: (frequency, dB above the ⅓-octave-smoothed spectrum).
     pub resonance: Option<(f64, f64)>,
@@ -124,8 +131,12 @@ pub fn analyze(channels: &[&[f32]], sample_rate: u32, mut progress: impl FnMut(f
     let bins = TrackBins::new(fs);
     let (per_frame, long_term) = track_dominant_notes(&low, fs, &bins);
     let loud = loud_frames(&per_frame);
+    let mut notes = note_levels(&loud, loud.len());
+    if notes.len() < 3 {
+        notes = with_runners_up(&loud).unwrap_or(notes);
+    }
     LowEnd {
-        notes: note_levels(&loud),
+        notes,
         resonance: strongest_resonance(&long_term, &bins),
         frame_step_s: HOP as f64 / fs,
     }
@@ -219,6 +230,9 @@ struct FrameNote {
     total_energy: f64,
     /// Centre of the frame, seconds.
     time_s: f64,
+    /// The strongest other note in the frame (MIDI note, its energy within
+    /// ±½ semitone), see [`runner_up`].
+    second: Option<(i32, f64)>,
 }
 
 /// Runs the Hann STFT over the decimated signal `low` (rate `fs`): the
@@ -259,6 +273,7 @@ fn track_dominant_notes(low: &[f32], fs: f64, bins: &TrackBins) -> (Vec<FrameNot
                     note_energy,
                     total_energy,
                     time_s: (((f + j) * HOP) as f64 + FFT_LEN as f64 / 2.0) / fs,
+                    second: runner_up(&power, bins, midi),
                 });
             }
         }
@@ -301,6 +316,83 @@ fn dominant_note(power: &[f64], bins: &TrackBins) -> Option<(i32, f64, f64)> {
     let note_e: f64 = power[klo..=khi.min(FFT_LEN / 2 - 1)].iter().sum();
     Some((midi, note_e, total))
 }
+
+/// The strongest partial of a frame that is neither the dominant note `midi`
+/// (nor within a whole tone of it) nor one of its overtones (an octave, a
+/// twelfth, two octaves) or its octave below, within
+/// [`RUNNER_UP_WITHIN_DB`] of the dominant peak: (MIDI note, energy within
+/// ±½ semitone).
+fn runner_up(power: &[f64], bins: &TrackBins, midi: i32) -> Option<(i32, f64)> {
+    let TrackBins { df, k_lo, k_hi } = *bins;
+    let related = |m: f64| {
+        let d = m - f64::from(midi);
+        d.abs() <= 2.5
+            || [12.0, 19.0, 24.0, -12.0]
+                .iter()
+                .any(|h| (d - h).abs() <= 0.5)
+    };
+    let top = power[k_lo..=k_hi].iter().copied().fold(0.0, f64::max);
+    let (k, p) = (k_lo.max(1)..=k_hi.min(power.len() - 2))
+        .filter(|&k| !related(midi_of(k as f64 * df)))
+        .filter(|&k| power[k] >= power[k - 1] && power[k] >= power[k + 1])
+        .map(|k| (k, power[k]))
+        .fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    if k == 0 || p < top * db_to_power(-RUNNER_UP_WITHIN_DB) {
+        return None;
+    }
+    let m = midi_of(k as f64 * df).round() as i32;
+    let (lo, hi) = (
+        freq_of(m) * 2f64.powf(-1.0 / 24.0),
+        freq_of(m) * 2f64.powf(1.0 / 24.0),
+    );
+    let klo = ((lo / df).floor() as usize).min(k - 1);
+    let khi = ((hi / df).ceil() as usize).max(k + 1).min(FFT_LEN / 2 - 1);
+    Some((m, power[klo..=khi].iter().sum()))
+}
+
+/// The notes of [`note_levels`] over the loud frames' dominant notes and
+/// their runners-up together, when the dominant notes alone are too few to
+/// compare (fewer than 3).
+///
+/// A narrow resonance can make one partial the strongest in nearly every
+/// frame — a boosted kick fundamental or a note that rings on — so the
+/// notes actually played never dominate and the tracker sees one note: the
+/// worst boom reads as no reading at all (a +15 dB, Q 8 bell at 65 Hz on a
+/// rock track did, `tests/corpus` "low_end_instability"). The played notes
+/// are still there as the frame's next strongest partials. `None` unless
+/// at least 3 notes qualify and at least 2 lie further than a whole tone
+/// from the loudest, so the loudest is weighed against a median of other
+/// notes and not against one note's level.
+fn with_runners_up(loud: &[&FrameNote]) -> Option<Vec<NoteLevel>> {
+    let seconds: Vec<FrameNote> = loud
+        .iter()
+        .filter_map(|p| {
+            p.second.map(|(midi, note_energy)| FrameNote {
+                midi,
+                note_energy,
+                total_energy: p.total_energy,
+                time_s: p.time_s,
+                second: None,
+            })
+        })
+        .collect();
+    let mut both: Vec<&FrameNote> = loud.iter().copied().chain(&seconds).collect();
+    both.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    let notes = note_levels(&both, loud.len());
+    let loudest = notes
+        .iter()
+        .max_by(|a, b| a.level_db.total_cmp(&b.level_db))?;
+    let others = notes
+        .iter()
+        .filter(|n| (n.midi - loudest.midi).abs() > 2)
+        .count();
+    (notes.len() >= 3 && others >= 2).then_some(notes)
+}
+
+/// How far under the dominant peak a frame's runner-up may lie, dB. Not
+/// fitted: further down, a partial hardly carries the bass line, and is as
+/// likely another note's bleed or an overtone left by the filter.
+pub const RUNNER_UP_WITHIN_DB: f64 = 12.0;
 
 /// Loud frames only: those within 15 dB of the 90th percentile of low energy.
 fn loud_frames(per_frame: &[FrameNote]) -> Vec<&FrameNote> {
@@ -361,15 +453,15 @@ fn relative_energies(loud: &[&FrameNote]) -> Vec<f64> {
         .collect()
 }
 
-/// The level of each note that dominates at least 2 % (and 3) of the loud
-/// frames: the median of its note energy (relative to the passage around
-/// each frame, [`NOTE_WINDOW_S`]), lowest note first.
-fn note_levels(loud: &[&FrameNote]) -> Vec<NoteLevel> {
+/// The level of each note of `loud` (time order) found in at least 2 % of
+/// `frames` loud frames (and 3): the median of its note energy (relative to
+/// the passage around each frame, [`NOTE_WINDOW_S`]), lowest note first.
+fn note_levels(loud: &[&FrameNote], frames: usize) -> Vec<NoteLevel> {
     let mut by_note: std::collections::BTreeMap<i32, Vec<(f64, f64)>> = Default::default();
     for (p, e) in loud.iter().zip(relative_energies(loud)) {
         by_note.entry(p.midi).or_default().push((e, p.time_s));
     }
-    let min_frames = ((loud.len() as f64 * 0.02).ceil() as usize).max(3);
+    let min_frames = ((frames as f64 * 0.02).ceil() as usize).max(3);
     by_note
         .into_iter()
         .filter(|(_, v)| v.len() >= min_frames)
