@@ -440,8 +440,8 @@ fn ringing_bass(ring_db: Option<f64>) -> dsp_wasm::audio::AudioBuffer {
 
 /// A partial that rings 8 dB over every bass note is the strongest in every
 /// frame, so the notes played never dominate one: the tracker used to see
-/// one note and say nothing at all (a +15 dB, Q 8 resonance on a rock
-/// track's bass, `tests/corpus`, read as no `low_end_instability`). The
+/// one note and say nothing at all (a +15 dB, Q 8 resonance in the bass of
+/// an orchestral score, `tests/corpus`, read as no `low_end_instability`). The
 /// played notes are the frames' runners-up: C2 booms by the 8 dB it was
 /// given (±1.5 dB). The same line without the ring reads level notes.
 #[test]

@@ -357,8 +357,9 @@ fn runner_up(power: &[f64], bins: &TrackBins, midi: i32) -> Option<(i32, f64)> {
 /// A narrow resonance can make one partial the strongest in nearly every
 /// frame — a boosted kick fundamental or a note that rings on — so the
 /// notes actually played never dominate and the tracker sees one note: the
-/// worst boom reads as no reading at all (a +15 dB, Q 8 bell at 65 Hz on a
-/// rock track did, `tests/corpus` "low_end_instability"). The played notes
+/// worst boom reads as no reading at all (a +15 dB, Q 8 bell at 64.6 Hz on
+/// an orchestral battle score did, `tests/corpus` "low_end_instability";
+/// held-out ufoai "alexfightmare"). The played notes
 /// are still there as the frame's next strongest partials. `None` unless
 /// at least 3 notes qualify and at least 2 lie further than a whole tone
 /// from the loudest, so the loudest is weighed against a median of other

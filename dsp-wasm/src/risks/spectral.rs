@@ -1169,7 +1169,8 @@ fn sibilance(m: &Measurements, v: &View) -> Option<Risk> {
 ///
 /// Over notes that dominate ≥ 2 % of the loud low-end frames (at least 3 such
 /// notes; when one partial dominates nearly all of them, with the frames'
-/// runners-up, see [`crate::measure::bass_notes::LowEnd::notes`]): the loudest note over the median note ("boom", anchors
+/// runners-up, see [`crate::measure::bass_notes::LowEnd::notes`]): the
+/// loudest note over the median note ("boom", anchors
 /// [`BOOM_MINOR_DB`] / [`BOOM_MAJOR_DB`]) and the median note over the
 /// quietest ("vanish", anchors [`VANISH_MINOR_DB`] / [`VANISH_MAJOR_DB`]);
 /// the severity is the larger of the two. Room-mode resonances in untreated
