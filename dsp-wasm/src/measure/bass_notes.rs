@@ -365,9 +365,9 @@ fn runner_up(power: &[f64], bins: &TrackBins, midi: i32) -> Option<(i32, f64)> {
 /// from the loudest, so the loudest is weighed against a median of other
 /// notes and not against one note's level.
 fn with_runners_up(loud: &[&FrameNote]) -> Option<Vec<NoteLevel>> {
-    let seconds: Vec<FrameNote> = loud
+    let seconds: Vec<Option<FrameNote>> = loud
         .iter()
-        .filter_map(|p| {
+        .map(|p| {
             p.second.map(|(midi, note_energy)| FrameNote {
                 midi,
                 note_energy,
@@ -377,8 +377,12 @@ fn with_runners_up(loud: &[&FrameNote]) -> Option<Vec<NoteLevel>> {
             })
         })
         .collect();
-    let mut both: Vec<&FrameNote> = loud.iter().copied().chain(&seconds).collect();
-    both.sort_by(|a, b| a.time_s.total_cmp(&b.time_s));
+    // Each frame's runner-up beside it: still in time order.
+    let both: Vec<&FrameNote> = loud
+        .iter()
+        .zip(&seconds)
+        .flat_map(|(&p, s)| std::iter::once(p).chain(s))
+        .collect();
     let notes = note_levels(&both, loud.len());
     let loudest = notes
         .iter()
