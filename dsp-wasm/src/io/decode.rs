@@ -691,18 +691,25 @@ impl WavLayout {
         self.data_len / self.block_align
     }
 
-    /// Appends channel `c` of the whole frames in `data` to `out`.
-    fn append_channel(&self, data: &[u8], c: usize, out: &mut Vec<f32>) {
-        match (self.tag, self.bits, self.channels) {
-            (1, 16, 1) => one_channel::<2, 2>(data, c, pcm16, out),
-            (1, 16, _) => one_channel::<4, 2>(data, c, pcm16, out),
-            (1, 24, 1) => one_channel::<3, 3>(data, c, pcm24, out),
-            (1, 24, _) => one_channel::<6, 3>(data, c, pcm24, out),
-            (1, 32, 1) => one_channel::<4, 4>(data, c, pcm32, out),
-            (1, 32, _) => one_channel::<8, 4>(data, c, pcm32, out),
-            (_, _, 1) => one_channel::<4, 4>(data, c, float32, out),
-            _ => one_channel::<8, 4>(data, c, float32, out),
+    /// Appends every channel of the whole frames in `data` to `out` (one
+    /// `Vec` per channel), in one pass over the bytes.
+    fn append_frames(&self, data: &[u8], out: &mut [Vec<f32>]) {
+        match (self.tag, self.bits, out) {
+            (1, 16, [m]) => one_channel::<2>(data, pcm16, m),
+            (1, 16, [l, r]) => two_channels::<4, 2>(data, pcm16, l, r),
+            (1, 24, [m]) => one_channel::<3>(data, pcm24, m),
+            (1, 24, [l, r]) => two_channels::<6, 3>(data, pcm24, l, r),
+            (1, 32, [m]) => one_channel::<4>(data, pcm32, m),
+            (1, 32, [l, r]) => two_channels::<8, 4>(data, pcm32, l, r),
+            (_, _, [m]) => one_channel::<4>(data, float32, m),
+            (_, _, [l, r]) => two_channels::<8, 4>(data, float32, l, r),
+            (_, _, out) => unreachable!("{} channels in a plain PCM WAV", out.len()),
         }
+    }
+
+    /// Whether the samples are floats (integers are always finite).
+    fn is_float(&self) -> bool {
+        self.tag == 3
     }
 
     /// The decoded file from its planar channels (non-finite samples replaced).
@@ -711,7 +718,11 @@ impl WavLayout {
             sample_rate: self.sample_rate,
             channels,
         };
-        let non_finite_samples = audio.sanitize();
+        let non_finite_samples = if self.is_float() {
+            audio.sanitize()
+        } else {
+            0
+        };
         Decoded {
             audio,
             format: InputFormat {
@@ -855,12 +866,10 @@ fn ds64_data_len(head: &[u8]) -> Option<u64> {
 fn pcm_wav(bytes: &[u8]) -> Option<Decoded> {
     let l = pcm_wav_layout(bytes, bytes.len() as u64)?;
     let data = &bytes[l.data_start..l.data_start + l.data_len];
-    let indices: Vec<usize> = (0..l.channels).collect();
-    let planar: Vec<Vec<f32>> = crate::parallel::map_parallel(&indices, &|&c| {
-        let mut out = Vec::with_capacity(l.frames() + RENDER_ROOM_FRAMES);
-        l.append_channel(data, c, &mut out);
-        out
-    });
+    let mut planar: Vec<Vec<f32>> = (0..l.channels)
+        .map(|_| Vec::with_capacity(l.frames() + RENDER_ROOM_FRAMES))
+        .collect();
+    l.append_frames(data, &mut planar);
     Some(l.decoded(planar))
 }
 
@@ -879,9 +888,7 @@ fn pcm_wav_stream<S: std::io::Read + std::io::Seek>(
     while left > 0 {
         let n = left.min(buf.len());
         source.read_exact(&mut buf[..n])?;
-        for (c, out) in planar.iter_mut().enumerate() {
-            l.append_channel(&buf[..n], c, out);
-        }
+        l.append_frames(&buf[..n], &mut planar);
         left -= n;
     }
     Ok(l.decoded(planar))
@@ -909,10 +916,10 @@ fn pcm_wav_blocks<S: std::io::Read + std::io::Seek>(
         let n = left.min(buf.len());
         source.read_exact(&mut buf[..n])?;
         left -= n;
-        for (c, out) in planar.iter_mut().enumerate() {
-            out.clear();
-            l.append_channel(&buf[..n], c, out);
-            for s in out.iter_mut().filter(|s| !s.is_finite()) {
+        planar.iter_mut().for_each(Vec::clear);
+        l.append_frames(&buf[..n], &mut planar);
+        if l.is_float() {
+            for s in planar.iter_mut().flatten().filter(|s| !s.is_finite()) {
                 *s = 0.0;
                 non_finite_samples += 1;
             }
@@ -936,23 +943,42 @@ fn pcm_wav_blocks<S: std::io::Read + std::io::Seek>(
     })
 }
 
-/// Appends channel `c` of interleaved frames of `N` bytes whose samples are
-/// `W` bytes each to `out`. The frames are fixed-size arrays and the
-/// sample's offset is checked once, so the loop is plain loads and
-/// conversions (it was the largest part of reading a WAV in wasm).
-fn one_channel<const N: usize, const W: usize>(
-    data: &[u8],
-    c: usize,
-    sample: fn([u8; W]) -> f32,
-    out: &mut Vec<f32>,
-) {
-    let at = c * W;
-    assert!(at + W <= N, "channel {c} is outside a {N}-byte frame");
-    out.extend(data.chunks_exact(N).map(|f| {
+/// Appends the mono samples of `W` bytes each in `data` to `out`.
+fn one_channel<const W: usize>(data: &[u8], sample: fn([u8; W]) -> f32, out: &mut Vec<f32>) {
+    out.extend(data.chunks_exact(W).map(|f| {
         let mut b = [0u8; W];
-        b.copy_from_slice(&f[at..at + W]);
+        b.copy_from_slice(f);
         sample(b)
     }));
+}
+
+/// Appends the stereo frames of `N` bytes (two samples of `W` bytes each)
+/// in `data` to `left` and `right`, in one pass. The frames are fixed-size
+/// arrays and the outputs sized first, so the loop is plain loads,
+/// conversions and stores the compiler can vectorise (reading each channel
+/// in a pass of its own was the largest part of reading a WAV in wasm).
+fn two_channels<const N: usize, const W: usize>(
+    data: &[u8],
+    sample: fn([u8; W]) -> f32,
+    left: &mut Vec<f32>,
+    right: &mut Vec<f32>,
+) {
+    assert_eq!(N, 2 * W, "a stereo frame is two samples");
+    let frames = data.len() / N;
+    let (l0, r0) = (left.len(), right.len());
+    left.resize(l0 + frames, 0.0);
+    right.resize(r0 + frames, 0.0);
+    for ((f, l), r) in data
+        .chunks_exact(N)
+        .zip(&mut left[l0..])
+        .zip(&mut right[r0..])
+    {
+        let (mut a, mut b) = ([0u8; W], [0u8; W]);
+        a.copy_from_slice(&f[..W]);
+        b.copy_from_slice(&f[W..N]);
+        *l = sample(a);
+        *r = sample(b);
+    }
 }
 
 // Integer PCM to float exactly as symphonia converts it, so both readers
