@@ -339,9 +339,16 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     // until then); if mastering fails, the temporary file is removed.
     let out_path = Path::new(out);
     doing(format!("mastering {}", input.display()));
-    // Kept as the engine Worker keeps it (`Stored::new`: a lossy decode as
-    // 24-bit integers of its own peak), so the page masters the same samples.
-    let stored = dsp_wasm::audio::Stored::new(decoded.audio, decoded.format.bit_depth);
+    // The page masters the samples its engine Worker keeps (`Stored::new`),
+    // and so does this: a lossy decode as 24-bit integers of its own peak
+    // (`Stored::lossy`). A source with a word length is kept there as its
+    // integers only when they give back exactly the decoded values, so here
+    // it stays as decoded: the same samples, and no stage converts them
+    // again (the 4-min bench track's reference master 2.45 -> 2.0 s).
+    let stored = match decoded.format.bit_depth {
+        Some(_) => dsp_wasm::audio::Stored::Float(decoded.audio),
+        None => dsp_wasm::audio::Stored::new(decoded.audio, None),
+    };
     let mastered = master_delivering(
         &stored,
         &options,
