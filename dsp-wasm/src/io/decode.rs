@@ -718,11 +718,7 @@ impl WavLayout {
             sample_rate: self.sample_rate,
             channels,
         };
-        let non_finite_samples = if self.is_float() {
-            audio.sanitize()
-        } else {
-            0
-        };
+        let non_finite_samples = if self.is_float() { audio.sanitize() } else { 0 };
         Decoded {
             audio,
             format: InputFormat {
