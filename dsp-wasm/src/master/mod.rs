@@ -363,9 +363,24 @@ fn master_with_parallelism(
     let input = cleaned.as_deref().map_or(input, Samples::Float);
     let intent = &options.intent;
     let character = intent.character;
-    let reference = reference.map(sanitized);
     let mut notes: Vec<String> = Vec::new();
-    let target_lufs = target_loudness(options, reference.as_deref(), &mut notes);
+    // A reference that cannot be matched is set aside, and the notes say why.
+    let reference = reference.map(sanitized).and_then(|r| {
+        let lufs = integrated(&r);
+        match unusable_reference(&r, lufs) {
+            Some(why) => {
+                notes.push(why);
+                None
+            }
+            None => Some((r, lufs)),
+        }
+    });
+    let target_lufs = target_loudness(
+        options,
+        reference.as_ref().and_then(|(_, lufs)| *lufs),
+        &mut notes,
+    );
+    let reference = reference.map(|(r, _)| r);
     let aopts = AnalysisOptions {
         target_lufs,
         ceiling_dbtp: intent.ceiling_dbtp,
@@ -530,24 +545,42 @@ fn validate(
     Ok(())
 }
 
-/// The loudness aimed at: the intent's, or the reference's when asked for
-/// (the choice is noted in `notes`).
+/// Shortest reference whose loudness and balance are taken, seconds: one
+/// short-term loudness window (3 s, EBU R 128). A shorter one — a click, a
+/// test tone, a file cut off — tells nothing of a finished record's
+/// loudness or balance.
+pub const MIN_REFERENCE_S: f64 = 3.0;
+
+/// Why `reference` (integrated loudness `lufs`) cannot be matched, if it
+/// cannot: shorter than [`MIN_REFERENCE_S`], or silent (BS.1770's gates let
+/// nothing through). Said in the master's notes.
+fn unusable_reference(reference: &AudioBuffer, lufs: Option<f64>) -> Option<String> {
+    let seconds = reference.frames() as f64 / f64::from(reference.sample_rate.max(1));
+    let taken = "neither its loudness nor its tonal balance is matched";
+    if seconds < MIN_REFERENCE_S {
+        Some(format!(
+            "The reference is {seconds:.1} s long; matching needs at least {MIN_REFERENCE_S:.0} s of music, so {taken}"
+        ))
+    } else if lufs.is_none() {
+        Some(format!("The reference is silent, so {taken}"))
+    } else {
+        None
+    }
+}
+
+/// The loudness aimed at: the intent's, or the reference's (`reference_lufs`)
+/// when asked for (the choice is noted in `notes`).
 fn target_loudness(
     options: &MasterOptions,
-    reference: Option<&AudioBuffer>,
+    reference_lufs: Option<f64>,
     notes: &mut Vec<String>,
 ) -> f64 {
     let mut target_lufs = options.intent.target.lufs();
-    if let (Some(r), true) = (reference, options.loudness_from_reference) {
-        match integrated(r) {
-            Some(l) => {
-                target_lufs = l.clamp(-30.0, -5.0);
-                notes.push(format!(
-                    "Loudness target taken from the reference: {target_lufs:.1} LUFS"
-                ));
-            }
-            None => notes.push("The reference is silent; the target stays at the intent's".into()),
-        }
+    if let (Some(l), true) = (reference_lufs, options.loudness_from_reference) {
+        target_lufs = l.clamp(-30.0, -5.0);
+        notes.push(format!(
+            "Loudness target taken from the reference: {target_lufs:.1} LUFS"
+        ));
     }
     target_lufs
 }
@@ -638,6 +671,46 @@ mod tests {
         AudioBuffer {
             sample_rate: rate,
             channels: vec![l, r],
+        }
+    }
+
+    /// A reference too short to be a record (1 s) or silent (5 s) is set
+    /// aside with a note that says which: the master is the one made without
+    /// a reference, sample for sample, at the intent's loudness. (The same
+    /// 1 s had its balance matched, two ±3 dB shelves, and a silent one was
+    /// said to be "already close, or it raised a risk".)
+    #[test]
+    fn a_reference_too_short_or_silent_is_set_aside_and_said_so() {
+        let input = sub_heavy(48_000, 6.0, 7, 0.9);
+        let options = |from_reference| MasterOptions {
+            loudness_from_reference: from_reference,
+            ..MasterOptions::default()
+        };
+        let plain = master(&input, &options(false), None, |_, _| {}).unwrap();
+        let short = sub_heavy(48_000, 1.0, 11, 0.0);
+        let silent = AudioBuffer {
+            sample_rate: 48_000,
+            channels: vec![vec![0.0; 5 * 48_000]; 2],
+        };
+        for (reference, said) in [
+            (&short, "The reference is 1.0 s long"),
+            (&silent, "The reference is silent"),
+        ] {
+            let m = master(&input, &options(true), Some(reference), |_, _| {}).unwrap();
+            assert_eq!(m.audio, plain.audio, "{said}");
+            assert!(
+                m.report
+                    .decisions
+                    .iter()
+                    .all(|d| d.r#move != "reference_eq"),
+                "{said}"
+            );
+            let notes = &m.report.after.notices;
+            assert!(notes.iter().any(|n| n.starts_with(said)), "{notes:?}");
+            assert!(
+                !notes.iter().any(|n| n.contains("taken from the reference")),
+                "{notes:?}"
+            );
         }
     }
 
