@@ -134,6 +134,8 @@ pub struct ReferenceTrack {
     /// Integrated loudness, LUFS (`None` when undefined: silence, < 400 ms).
     pub lufs: Option<f64>,
     pub duration_s: f64,
+    /// Why the master sets it aside (too short, silent), in the engine's words.
+    pub note: Option<String>,
 }
 
 impl Default for PageModel {

@@ -62,7 +62,8 @@
 //! - `{ type: "clip-file", id, bytes: Uint8Array }` the before/after clip as a WAV file (transferred)
 //! - `{ type: "preview-file", id, bytes: Uint8Array }` the preview page, HTML (transferred)
 //! - `{ type: "applied", id, json }` a `preflight.report/1` of the file through a shared chain
-//! - `{ type: "reference-ready", id, name, lufs, duration_s }` the reference is kept
+//! - `{ type: "reference-ready", id, name, lufs, duration_s, note }` the reference is kept
+//!   (`note`: why the master will set it aside — too short or silent — or null)
 //!   (`lufs: null` when its loudness is undefined)
 //! - `{ type: "reference-error", id, name, message }` the reference could not be read (why, one line)
 //! - `{ type: "error", id, message }` one user-facing line

@@ -40,6 +40,7 @@ test('a reference track sets the master\'s loudness and balance, as the command 
   await page.setInputFiles('#reference-input', ref);
   await page.waitForSelector('#reference-name');
   assert.match(await page.textContent('#reference-name'), /^ref\.wav · −\d+\.\d LUFS · 0:10/);
+  assert.equal(await page.$('#reference-note'), null, 'a 10 s reference is matched: no note');
   assert.equal(await page.inputValue('#target'), 'reference', 'the target follows the reference');
   await page.click('#master');
   const afterI = await value(page, 'after-integrated');
@@ -63,6 +64,30 @@ test('a reference track sets the master\'s loudness and balance, as the command 
     const v = parseFloat(document.querySelector('#after-integrated[data-value]')?.getAttribute('data-value'));
     return Math.abs(v + 14) <= 0.5;
   }, null, { timeout: 120_000 });
+
+  // A reference too short to be a record: the page says the master sets it
+  // aside (the engine's words), and the master stays at the streaming target.
+  const blip = join(tmp, 'blip.wav');
+  await writeFile(blip, wavBytes(musicLike(48000, 1, 5).map((c) => c.map((v) => Math.tanh(v * 2.2) * 0.9)), 48000, 'int16'));
+  const shortMaster = await cliJson(['master', mix, '-o', join(tmp, 'cli-short.wav'), '--reference', blip]);
+  assert.ok(!shortMaster.decisions.some((d) => d.move === 'reference_eq'), 'the command line sets it aside too');
+  // From a loud master first, so that the one with the blip is seen to land.
+  await page.selectOption('#target', 'loud');
+  await page.waitForFunction(() => {
+    const v = parseFloat(document.querySelector('#after-integrated[data-value]')?.getAttribute('data-value'));
+    return v > -12;
+  }, null, { timeout: 120_000 });
+  await page.setInputFiles('#reference-input', blip);
+  await page.waitForSelector('#reference-note');
+  assert.match(await page.textContent('#reference-note'), /^The reference is 1\.0 s long; matching needs at least 3 s of music/);
+  assert.equal(await page.inputValue('#target'), 'reference');
+  await page.waitForFunction(() => {
+    const v = parseFloat(document.querySelector('#after-integrated[data-value]')?.getAttribute('data-value'));
+    return Math.abs(v + 14) <= 0.5;
+  }, null, { timeout: 120_000 });
+  assert.doesNotMatch(await page.textContent('.master'), /reference match/);
+  await page.locator('.reference').scrollIntoViewIfNeeded();
+  await saveArtifact('reference-too-short.png', await page.screenshot());
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -648,6 +648,7 @@ fn a_reference_track_outlives_files_and_a_bad_one_loses_nothing() {
             name: name.into(),
             lufs: Some(-9.5),
             duration_s: 10.0,
+            note: None,
         }),
     };
     assert!(apply(&mut m, ready("ref.wav")).is_empty());

@@ -128,9 +128,10 @@ pub fn MasterPanel() -> impl IntoView {
                     <select id="target" on:change=move |ev| target.set(event_target_value(&ev)) prop:value=move || target.get()>
                         {TARGETS.iter().map(|(v, label)| view! { <option value=*v>{*label}</option> }).collect_view()}
                         {move || store.reference.get().map(|r| view! {
-                            <option value="reference">{match r.lufs {
-                                Some(l) => format!("The reference's ({} LUFS)", crate::fmt::minus(l, 1)),
-                                None => "The reference's loudness".to_string(),
+                            <option value="reference">{match (r.lufs, &r.note) {
+                                // Its loudness is shown only when the master takes it.
+                                (Some(l), None) => format!("The reference's ({} LUFS)", crate::fmt::minus(l, 1)),
+                                _ => "The reference's loudness".to_string(),
                             }}</option>
                         })}
                     </select>
@@ -203,7 +204,12 @@ fn ReferencePicker() -> impl IntoView {
                 </span>
                 <button id="reference-clear" class="secondary" on:click=move |_| requests::clear_reference(store)>"Remove"</button>
             })}
-            <span class="hint">"The master leans towards its tonal balance (at most ±3 dB per band)."</span>
+            {move || store.reference.get().and_then(|r| r.note).map(|n| view! {
+                <div id="reference-note" class="status warning" role="status">{crate::fmt::prose(&n)}</div>
+            })}
+            {move || store.reference.with(|r| r.as_ref().is_none_or(|r| r.note.is_none())).then(|| view! {
+                <span class="hint">"The master leans towards its tonal balance (at most ±3 dB per band)."</span>
+            })}
             {move || store.reference_error.get().map(|e| view! { <div id="reference-error" class="status error" role="alert">{e}</div> })}
         </div>
     }

@@ -84,6 +84,7 @@ pub fn parse(data: &JsValue) -> WorkerEvent {
                 name: protocol::get_str(data, "name"),
                 lufs: lufs.is_finite().then_some(lufs),
                 duration_s: protocol::get_f64(data, "duration_s"),
+                note: protocol::get(data, "note").as_string(),
             })
         }
         "reference-error" => EventKind::ReferenceError {

@@ -1,5 +1,6 @@
 //! `reference`: a reference track for the master — decoded here and kept
-//! (`reference-ready` with its name, loudness and length, or
+//! (`reference-ready` with its name, loudness and length, and a note when
+//! the master will set it aside: too short or silent; or
 //! `reference-error` with one line); `reference-clear` forgets it. While one
 //! is kept, every master matches its balance (bounded corrections, see
 //! `dsp_wasm::master`), and its loudness when the target says `reference`.
@@ -18,6 +19,8 @@ pub fn on_reference(id: f64, data: &JsValue) {
         Ok(d) => {
             let lufs = loudness::measure(&d.audio, |_| {}).integrated_lufs;
             let duration_s = d.audio.frames() as f64 / f64::from(d.audio.sample_rate.max(1));
+            // Why the master will set it aside, if it will (the same words).
+            let note = dsp_wasm::master::unusable_reference(&d.audio, lufs);
             REFERENCE.with(|r| {
                 *r.borrow_mut() = Some(Reference {
                     name: name.clone(),
@@ -30,6 +33,7 @@ pub fn on_reference(id: f64, data: &JsValue) {
                 ("name", name.as_str().into()),
                 ("lufs", lufs.map_or(JsValue::NULL, JsValue::from)),
                 ("duration_s", duration_s.into()),
+                ("note", note.map_or(JsValue::NULL, |n| n.into())),
             ]));
         }
         Err(e) => post(&object(&[

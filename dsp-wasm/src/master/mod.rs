@@ -553,8 +553,9 @@ pub const MIN_REFERENCE_S: f64 = 3.0;
 
 /// Why `reference` (integrated loudness `lufs`) cannot be matched, if it
 /// cannot: shorter than [`MIN_REFERENCE_S`], or silent (BS.1770's gates let
-/// nothing through). Said in the master's notes.
-fn unusable_reference(reference: &AudioBuffer, lufs: Option<f64>) -> Option<String> {
+/// nothing through). Said in the master's notes, and by the page when the
+/// reference is dropped.
+pub fn unusable_reference(reference: &AudioBuffer, lufs: Option<f64>) -> Option<String> {
     let seconds = reference.frames() as f64 / f64::from(reference.sample_rate.max(1));
     let taken = "neither its loudness nor its tonal balance is matched";
     if seconds < MIN_REFERENCE_S {
