@@ -344,7 +344,7 @@ fn run_master(rest: &[String]) -> Result<(), Error> {
     // (`Stored::lossy`). A source with a word length is kept there as its
     // integers only when they give back exactly the decoded values, so here
     // it stays as decoded: the same samples, and no stage converts them
-    // again (the 4-min bench track's reference master 2.45 -> 2.0 s).
+    // again (the 4-min bench track's reference master 2.27-2.36 -> 2.01-2.16 s).
     let stored = match decoded.format.bit_depth {
         Some(_) => dsp_wasm::audio::Stored::Float(decoded.audio),
         None => dsp_wasm::audio::Stored::new(decoded.audio, None),
