@@ -99,18 +99,23 @@ export async function launchProfile() {
   };
 }
 
-/** Opens the app with `?test-hooks`, collecting console errors; waits for the drop zone. */
+/** Opens the app with `?test-hooks`, collecting console errors and, apart,
+ * console warnings (the page's and its Workers'); waits for the drop zone. */
 export async function openApp(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const errors = [];
+  const warnings = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
   // ?test-hooks: the page exposes its test values and functions on window.
   const u = new URL(url);
   u.searchParams.set('test-hooks', '');
   await page.goto(u.href);
   await page.waitForSelector('#dropzone');
-  return { page, errors };
+  return { page, errors, warnings };
 }
 
 /** Deterministic "music-like" stereo test signal: bass notes, chords, noise hats, a level change. */
