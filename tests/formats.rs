@@ -63,6 +63,62 @@ fn every_codec_decodes_at_its_own_rate_with_the_same_loudness() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A loud master's lossy copy overshoots full scale, and the decoded samples
+/// past it are what the file holds: MP3 and Ogg Vorbis made by ffmpeg from a
+/// 32-bit float WAV whose peaks stand at +2 dBFS decode, by Preflight, to the
+/// peak ffmpeg's own decoders give in 32-bit float (within 0.05 dB), over
+/// full scale. symphonia 0.5.5 clamped both codecs' samples to [-1, 1]: the
+/// peak read exactly 0.0 dBFS, the flat tops counted as clipped runs
+/// (`vendor/symphonia-bundle-mp3`, `vendor/symphonia-codec-vorbis`).
+#[test]
+fn a_lossy_overshoot_past_full_scale_is_decoded_as_ffmpeg_decodes_it() {
+    let dir = scratch_dir("overshoot");
+    let mut src = two_tones(48_000, 2, 4.0);
+    let peak = |a: &dsp_wasm::audio::AudioBuffer| {
+        a.channels
+            .iter()
+            .flat_map(|c| c.iter())
+            .fold(0.0f32, |m, &x| m.max(x.abs()))
+    };
+    let g = 10f32.powf(2.0 / 20.0) / peak(&src);
+    for c in &mut src.channels {
+        for x in c.iter_mut() {
+            *x *= g;
+        }
+    }
+    let wav = dir.join("hot.wav");
+    write_wav(&wav, &src, WavFormat::Float32).unwrap();
+    let db = |x: f32| 20.0 * f64::from(x).log10();
+    for (ext, args) in [
+        ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"][..]),
+        ("ogg", &["-c:a", "libvorbis", "-q:a", "6"][..]),
+    ] {
+        let lossy = dir.join(format!("hot.{ext}"));
+        ffmpeg_convert(&wav, &lossy, args);
+        let ours = peak(&decode_file(&lossy).unwrap().audio);
+        let float_wav = dir.join(format!("hot-{ext}-decoded.wav"));
+        ffmpeg_convert(&lossy, &float_wav, &["-c:a", "pcm_f32le"]);
+        let theirs = peak(&decode_file(&float_wav).unwrap().audio);
+        println!(
+            "{ext}: peak {:.2} dBFS, ffmpeg's {:.2} dBFS",
+            db(ours),
+            db(theirs)
+        );
+        assert!(
+            theirs > 1.0,
+            "{ext}: ffmpeg decoded no overshoot ({:.2} dBFS)",
+            db(theirs)
+        );
+        assert!(
+            (db(ours) - db(theirs)).abs() < 0.05,
+            "{ext}: peak {:.2} dBFS, ffmpeg's {:.2} dBFS",
+            db(ours),
+            db(theirs)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A file in a format Preflight does not read is told by its name, not as
 /// "no known audio format" or symphonia's "unsupported feature (core
 /// (codec):unsupported codec)": ffmpeg writes each (its own encoders and
