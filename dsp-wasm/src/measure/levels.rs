@@ -163,18 +163,9 @@ impl LevelsStream {
 /// Counts the clipped runs of `channels` into `levels` (whose block peaks
 /// and sample peak [`LevelsStream`] measured on the same samples): only the
 /// blocks that reach the threshold are read sample by sample.
-///
-/// A sample past full scale (a float file's, or a lossy decode's overshoot)
-/// is counted at full scale, where every fixed-point decoder and converter
-/// puts it: the run it is part of is clipped the moment the file is played
-/// or delivered. That is also how a clipped mix's lossy copy still shows
-/// its flat tops, whose coding ripple lifts them past full scale. (Until
-/// the MP3 and Vorbis decoders kept their overshoots, `vendor/`, they
-/// clamped them there themselves; the clipped runs are counted as they
-/// were, and the peaks read as ffmpeg reads them.)
 pub fn count_clipping(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32) {
     let block = block_len(sample_rate);
-    let (sample_peak, block_peak) = (levels.sample_peak.min(1.0), &levels.block_peak);
+    let (sample_peak, block_peak) = (levels.sample_peak, &levels.block_peak);
     let mut clipped_runs = 0u64;
     let mut clipped_samples = 0u64;
     let mut clip_times_s = Vec::new();
@@ -201,7 +192,6 @@ pub fn count_clipping(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32
                     continue;
                 }
                 for (j, &x) in chunk.iter().enumerate() {
-                    let x = x.clamp(-1.0, 1.0);
                     let i = b * block + j;
                     let at_top = x.abs() >= threshold && (run == 0 || (x - prev).abs() <= 1e-6);
                     if at_top {
@@ -607,32 +597,5 @@ mod tests {
         // DC
         let z: Vec<f32> = x.iter().map(|s| s * 0.5 + 0.01).collect();
         assert!((measure(&[&z], rate as u32).dc_offset[0] - 0.01).abs() < 1e-4);
-    }
-
-    /// Samples past full scale (a float file, a lossy decode's overshoot) are
-    /// clipped the moment the file goes to fixed point: the same 40 Hz sine
-    /// at +6 dBFS, unclipped in `f32`, reads one clipped run per crest, as
-    /// many as its runs of three or more samples over full scale, counted
-    /// here directly. Its sample peak stays what it is. Measured against its
-    /// own peak, with no flat top there, it read none.
-    #[test]
-    fn samples_past_full_scale_are_clipped_at_full_scale() {
-        let rate = 48_000;
-        let x: Vec<f32> = (0..rate)
-            .map(|i| 1.98 * (2.0 * std::f32::consts::PI * 40.0 * i as f32 / rate as f32).sin())
-            .collect();
-        let (mut runs, mut run) = (0, 0);
-        for s in x.iter().chain([0.0].iter()) {
-            if s.abs() >= 1.0 {
-                run += 1;
-            } else {
-                runs += usize::from(run >= 3);
-                run = 0;
-            }
-        }
-        assert_eq!(runs, 80);
-        let l = measure(&[&x], rate as u32);
-        assert_eq!(l.clipped_runs, runs as u64);
-        assert!((l.sample_peak - 1.98).abs() < 1e-3, "{}", l.sample_peak);
     }
 }
