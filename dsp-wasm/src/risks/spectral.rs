@@ -694,7 +694,9 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let worst_jump = max_finite(&jumps).max(jumps_after.as_deref().map_or(0.0, max_finite));
     let score = after_score.map_or(before, |a| a.max(before));
     let (whole, section) = (ramp(score, 3.0, 7.0), ramp(score + worst_jump, 7.0, 14.0));
-    let no_top = above.is_empty();
+    // The file's rate, not its content's edge: a loud tone in the range
+    // (the problem itself) can make everything above it look band-limited.
+    let no_top = !v.bands_hz.iter().any(|&f| f >= HARSH_ABOVE_HZ.0 * 0.99);
     let severity = if no_top {
         whole.max(section).min(HARSH_NO_TOP_MAX)
     } else {
