@@ -119,6 +119,69 @@ fn a_lossy_overshoot_past_full_scale_is_decoded_as_ffmpeg_decodes_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A mix clipped on its way out reads `clipping` from its MP3 and Ogg
+/// Vorbis copies, and the same mix brought to the same peak by a
+/// look-ahead limiter reads none, in those and in AAC. The truth is made
+/// here: the first is the mix 6 dB over full scale cut at ±1, the second
+/// the same mix limited to −0.1 dBFS (no sample cut). A codec's ripple
+/// leaves no clipped run flat to the sample, so the copies are read for
+/// flattened tops (`measure::clipped_tops`); their WAV, read for flat runs,
+/// says the same. (The rule was fitted on MP3 and Ogg; ffmpeg's AAC
+/// spreads this mix's clip level to a ledge of 1.3, under the 1.5 read,
+/// and only heavier clipping is read there: `tests/bench/lossy_clipping.py`.)
+#[test]
+fn a_clipped_mixs_lossy_copies_read_its_clipping_and_a_limited_ones_do_not() {
+    use dsp_wasm::measure::AnalysisOptions;
+    use dsp_wasm::report::{analyze_bytes, Level};
+    use preflight_tests::mixes::{brickwall, gain_db, mix, peak_db, Style};
+    let dir = scratch_dir("lossy-clipping");
+    let mut hot = mix(Style::SynthPop, 48_000, 20.0, 7);
+    let to_peak = 6.0 - peak_db(&hot);
+    gain_db(&mut hot, to_peak);
+    let mut clipped = hot.clone();
+    for c in &mut clipped.channels {
+        for x in c.iter_mut() {
+            *x = x.clamp(-1.0, 1.0);
+        }
+    }
+    let mut limited = hot;
+    brickwall(&mut limited, -0.1);
+    let clipping = |path: &std::path::Path| {
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let a = analyze_bytes(bytes, &name, &AnalysisOptions::default(), |_, _| {}).unwrap();
+        a.report
+            .risks
+            .iter()
+            .find(|r| r.id == "clipping")
+            .map(|r| (r.level, r.severity))
+    };
+    for (what, audio, clipped) in [("clipped", &clipped, true), ("limited", &limited, false)] {
+        let wav = dir.join(format!("{what}.wav"));
+        write_wav(&wav, audio, WavFormat::Int24).unwrap();
+        let mut files = vec![wav.clone()];
+        for (ext, args) in [
+            ("mp3", &["-c:a", "libmp3lame", "-b:a", "192k"][..]),
+            ("ogg", &["-c:a", "libvorbis", "-q:a", "5"][..]),
+            ("m4a", &["-c:a", "aac", "-b:a", "192k"][..]),
+        ] {
+            if ext == "m4a" && clipped {
+                continue;
+            }
+            let lossy = dir.join(format!("{what}.{ext}"));
+            ffmpeg_convert(&wav, &lossy, args);
+            files.push(lossy);
+        }
+        for f in &files {
+            let got = clipping(f);
+            println!("{}: {got:?}", f.display());
+            let read = got.is_some_and(|(level, _)| level >= Level::Minor);
+            assert_eq!(read, clipped, "{}: clipping {got:?}", f.display());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A file in a format Preflight does not read is told by its name, not as
 /// "no known audio format" or symphonia's "unsupported feature (core
 /// (codec):unsupported codec)": ffmpeg writes each (its own encoders and

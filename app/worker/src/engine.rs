@@ -9,7 +9,7 @@ use dsp_wasm::measure::{
     combine, measure_loudness, measure_peaks, AnalysisOptions, LoudnessPart, Measurements, PeakPart,
 };
 use dsp_wasm::report::Report;
-use dsp_wasm::report::{from_measurements, Source};
+use dsp_wasm::report::{from_measurements, read_as_source, Source};
 use dsp_wasm::Stage;
 
 /// The analysis, through one instantiation of the engine's generic entry
@@ -48,8 +48,10 @@ pub fn combine_halves(
     loudness: LoudnessPart,
     peaks: PeakPart,
 ) -> (Report, Measurements) {
-    let m = combine(&decoded.audio, &AnalysisOptions::default(), loudness, peaks);
-    let report = from_measurements((&decoded.audio).into(), &m, &Source::decoded(decoded, name));
+    let mut m = combine(&decoded.audio, &AnalysisOptions::default(), loudness, peaks);
+    let source = Source::decoded(decoded, name);
+    read_as_source(&mut m, &decoded.audio, &source);
+    let report = from_measurements((&decoded.audio).into(), &m, &source);
     (report, m)
 }
 

@@ -69,10 +69,12 @@ pub fn on_apply(id: f64, data: &JsValue) {
         let c = c.borrow();
         let cur = c.as_ref()?;
         state::forget_master();
+        // Read as the file was (a lossy decode's clipping through the
+        // codec's ripple).
+        let shared = Source::rendered("shared master", Source::is_lossy_format(&cur.format));
         Some(
             chain::render_samples(&chain, (&cur.audio).into()).map(|out| {
-                let report =
-                    analyze(&out, &Source::pcm("shared master"), &options, |_, _| {}).report;
+                let report = analyze(&out, &shared, &options, |_, _| {}).report;
                 (out, report)
             }),
         )

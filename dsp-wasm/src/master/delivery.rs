@@ -128,7 +128,12 @@ impl Delivery<'_> {
         progress: &mut impl FnMut(Stage, f64),
     ) -> Result<(Report, crate::measure::Measurements)> {
         let bits = u32::from(self.options.output_format.bits());
-        let source = Source::in_format(&self.options.input_name, "wav", Some(bits));
+        let source = Source {
+            // Read as the input was (a lossy decode's clipping through the
+            // codec's ripple), though delivered as WAV.
+            lossy: Source::is_lossy_format(&self.options.input_format),
+            ..Source::in_format(&self.options.input_name, "wav", Some(bits))
+        };
         let (delivered, analysed) = join(
             || (self.deliver)(audio),
             || {

@@ -385,18 +385,21 @@ fn master_with_parallelism(
         target_lufs,
         ceiling_dbtp: intent.ceiling_dbtp,
     };
-    let analyse = |a: &AudioBuffer| {
-        let (r, m) = analyze(a, &Source::pcm("candidate"), &aopts, |_, _| {}).into_parts();
-        (r, Raw::of(&m))
-    };
-
-    // 1. Analyse the input.
-    progress(Stage::Analyse, 0.0);
     let source = Source::in_format(
         &options.input_name,
         &options.input_format,
         options.input_bit_depth,
     );
+    // A candidate is read as its input is (a lossy decode's clipping
+    // through the codec's ripple).
+    let candidate = Source::rendered("candidate", source.lossy);
+    let analyse = |a: &AudioBuffer| {
+        let (r, m) = analyze(a, &candidate, &aopts, |_, _| {}).into_parts();
+        (r, Raw::of(&m))
+    };
+
+    // 1. Analyse the input.
+    progress(Stage::Analyse, 0.0);
     let fits = |m: &&Measurements| {
         m.options == aopts
             && m.sample_rate == input.sample_rate()

@@ -144,7 +144,7 @@ pub(super) fn rescale_holding(
     progress(Stage::Analyse, 0.4);
     let (current, current_m) = analyze(
         &*corrected.audio()?,
-        &Source::pcm("rescaled"),
+        &Source::rendered("rescaled", Source::is_lossy_format(&options.input_format)),
         &aopts,
         |_, _| {},
     )

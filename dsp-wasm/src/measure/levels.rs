@@ -33,12 +33,27 @@ pub struct Levels {
     pub clipped_samples: u64,
     /// Start times of clipped runs, seconds (capped to the first 10 000).
     pub clip_times_s: Vec<f64>,
+    /// What the clipped runs are: flat runs, or for a lossy source the
+    /// tops flattened under its codec's ripple ([`super::clipped_tops`]).
+    #[serde(default)]
+    pub clip_reading: ClipReading,
     /// Peak per [`PEAK_BLOCK_S`] block, max over channels, linear.
     pub block_peak: Vec<f32>,
     /// Mean square per block, mean over channels.
     pub block_ms: Vec<f32>,
     /// Seconds per block.
     pub block_s: f64,
+}
+
+/// How [`Levels::clipped_runs`] were read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ClipReading {
+    /// Runs of ≥ 3 samples flat to the sample at the peak ([`count_clipping`]).
+    #[default]
+    FlatRuns,
+    /// Tops flattened against one level under a codec's ripple
+    /// ([`super::clipped_tops::count`]).
+    FlattenedTops,
 }
 
 /// Measures a buffer of channels at `sample_rate`: [`LevelsStream`] over
@@ -153,6 +168,7 @@ impl LevelsStream {
             clipped_runs: 0,
             clipped_samples: 0,
             clip_times_s: Vec::new(),
+            clip_reading: ClipReading::FlatRuns,
             block_peak: self.block_peak,
             block_ms: self.block_ms,
             block_s: self.block as f64 / f64::from(self.sample_rate),
@@ -219,6 +235,7 @@ pub fn count_clipping(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32
     levels.clipped_runs = clipped_runs;
     levels.clipped_samples = clipped_samples;
     levels.clip_times_s = clip_times_s;
+    levels.clip_reading = ClipReading::FlatRuns;
 }
 
 /// Peak |x|, sum and sum of squares of a slice, in eight independent lanes

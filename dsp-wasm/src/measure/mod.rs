@@ -17,9 +17,12 @@
 //! threads natively, two Workers in the browser) and be put together with
 //! [`combine`]. [`octave_bands`] measures a rendered master against its input
 //! (restraint). [`fft`] is the power-of-two FFT the STFTs share.
+//! [`clipped_tops`] reads clipping through a lossy codec's ripple, for a
+//! source the report knows is lossy ([`crate::report::read_as_source`]).
 
 pub mod bass_notes;
 pub mod centre_lean;
+pub mod clipped_tops;
 pub mod fft;
 pub mod lag;
 pub mod levels;

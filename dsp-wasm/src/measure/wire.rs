@@ -61,6 +61,7 @@ impl StreamedPeaks {
                 clipped_runs: 0,
                 clipped_samples: 0,
                 clip_times_s: Vec::new(),
+                clip_reading: Default::default(),
                 block_peak,
                 block_ms,
                 block_s,

@@ -26,6 +26,10 @@ pub struct Source {
     pub bit_depth: Option<u32>,
     /// Carried into the report's notices (after the analysis' own).
     pub notices: Vec<String>,
+    /// Decoded from a lossy codec (MP3, Ogg Vorbis, AAC), or rendered from
+    /// such a decode (a master of an MP3): its clipping is read through the
+    /// codec's ripple ([`read_as_source`]), before and after mastering alike.
+    pub lossy: bool,
 }
 
 impl Source {
@@ -49,6 +53,23 @@ impl Source {
             format: decoded.format.format.clone(),
             bit_depth: decoded.format.bit_depth,
             notices,
+            lossy: Self::is_lossy_format(&decoded.format.format),
+        }
+    }
+
+    /// Whether a format the decoder names ([`crate::io::decode::InputFormat`])
+    /// is a lossy codec.
+    pub fn is_lossy_format(format: &str) -> bool {
+        matches!(format, "mp3" | "ogg_vorbis" | "aac")
+    }
+
+    /// Audio rendered in memory from a source (a candidate master, a
+    /// delivered one) that was `lossy` or not: format `pcm`, its clipping
+    /// read as the source's was.
+    pub fn rendered(name: &str, lossy: bool) -> Self {
+        Self {
+            lossy,
+            ..Self::pcm(name)
         }
     }
 
@@ -64,6 +85,7 @@ impl Source {
             format: format.to_string(),
             bit_depth,
             notices: Vec::new(),
+            lossy: Self::is_lossy_format(format),
         }
     }
 }
@@ -122,11 +144,23 @@ pub fn analyze(
     } else {
         audio
     };
-    let measurements = measure::measure(audio, options, &mut progress);
+    let mut measurements = measure::measure(audio, options, &mut progress);
+    read_as_source(&mut measurements, audio, source);
     let report = report(audio.into(), &measurements, source, notices, &mut progress);
     Analysis {
         report,
         measurements,
+    }
+}
+
+/// Measurements of `audio` read as its source needs: a lossy source's
+/// clipping is counted as flattened tops ([`measure::clipped_tops`]) in place
+/// of flat runs, which its codec's ripple has broken up. Every analysis of a
+/// decoded file goes through it ([`analyze`]; the page's two halves after
+/// [`measure::combine`]).
+pub fn read_as_source(m: &mut Measurements, audio: &AudioBuffer, source: &Source) {
+    if source.lossy {
+        measure::clipped_tops::count(&mut m.levels, &audio.as_slices(), audio.sample_rate.max(1));
     }
 }
 

@@ -9,7 +9,7 @@ pub mod document;
 pub mod labels;
 pub mod translation;
 
-pub use build::{analyze, analyze_bytes, from_measurements, Analysis, Source};
+pub use build::{analyze, analyze_bytes, from_measurements, read_as_source, Analysis, Source};
 pub use document::*;
 
 /// Why a file has no figures to judge, play or master (the reports'

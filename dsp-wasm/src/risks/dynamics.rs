@@ -2,7 +2,7 @@
 
 use crate::measure::loudness::SILENCE_LUFS;
 use crate::measure::Measurements;
-use crate::risks::integrity::CLIPPING_MINOR_PER_MINUTE;
+use crate::risks::integrity::clipping_anchors;
 use crate::risks::Risk;
 use crate::risks::{is_reading, make, num, ramp, ranges_above, when, worst_window, HOLDS};
 use crate::units;
@@ -126,12 +126,13 @@ fn overcompressed(m: &Measurements) -> Option<Risk> {
     let clips_per_minute = m.levels.clipped_runs as f64 / (m.duration_s / 60.0).max(0.25);
     // Under the minor anchor it is how every mix's loudest hits look: no
     // reading at all.
-    let pileup_severity =
-        if clips_per_minute >= CLIPPING_MINOR_PER_MINUTE || pileup < PILEUP_MINOR_PERCENT {
-            0.0
-        } else {
-            ramp(pileup, PILEUP_MINOR_PERCENT, PILEUP_MAJOR_PERCENT)
-        };
+    let pileup_severity = if clips_per_minute >= clipping_anchors(m.levels.clip_reading).0
+        || pileup < PILEUP_MINOR_PERCENT
+    {
+        0.0
+    } else {
+        ramp(pileup, PILEUP_MINOR_PERCENT, PILEUP_MAJOR_PERCENT)
+    };
     let severity = psr_severity.max(pileup_severity);
     let plr = m.true_peak_dbtp.map(|tp| tp - i);
     let lra = m.loudness.range_lu;

@@ -1,5 +1,6 @@
 //! Damage already in the file: `clipping`, `intersample_peaks`, `dc_offset`.
 
+use crate::measure::levels::ClipReading;
 use crate::measure::Measurements;
 use crate::playback::systems::SYSTEMS as ALL_SYSTEMS;
 use crate::risks::Risk;
@@ -18,13 +19,41 @@ pub fn detect(m: &Measurements) -> Vec<Risk> {
 /// Clipped runs per minute at which `clipping` is minor.
 pub const CLIPPING_MINOR_PER_MINUTE: f64 = 3.0;
 
-/// Runs of ≥ 3 flat samples at the peak (see [`crate::measure::levels`]).
+/// Flattened tops per minute (a lossy source, [`crate::measure::clipped_tops`])
+/// at which `clipping` is minor and major. Fitted on the calibration sources
+/// re-encoded to MP3 and Ogg Vorbis (`tests/bench/lossy_clipping.py`): the
+/// clean excerpts read at most 34 per minute (a ledge of peaks held by a
+/// limiter, whose tops are rounded), clear and severe clipping 870–7980.
+pub const TOPS_MINOR_PER_MINUTE: f64 = 100.0;
+pub const TOPS_MAJOR_PER_MINUTE: f64 = 600.0;
+/// Flattened tops per minute under which nothing is told: the clean
+/// calibration copies read up to 34 (a few crests of a loud mix look cut),
+/// where one flat run to the sample is certain.
+pub const TOPS_TOLD_PER_MINUTE: f64 = 50.0;
+
+/// Clipped places per minute at which `clipping` is minor and major, as
+/// the levels read them.
+pub fn clipping_anchors(reading: ClipReading) -> (f64, f64) {
+    match reading {
+        ClipReading::FlatRuns => (CLIPPING_MINOR_PER_MINUTE, 50.0),
+        ClipReading::FlattenedTops => (TOPS_MINOR_PER_MINUTE, TOPS_MAJOR_PER_MINUTE),
+    }
+}
+
+/// Runs of ≥ 3 flat samples at the peak (see [`crate::measure::levels`]),
+/// or for a lossy source the tops flattened under its codec's ripple
+/// ([`crate::measure::clipped_tops`]).
 ///
 /// Score: clipped runs per minute. Anchors: 3 runs/min is audible as
 /// occasional crackle on transients (minor); 50 runs/min means sustained
 /// clipping on every loud hit (major; deliberately clipped loud masters sit
-/// in between). Any single run is at least reported
-/// (info) because it cannot be undone later.
+/// in between). Flattened tops have their own anchors
+/// ([`clipping_anchors`]): one clipped stretch makes a top per crest of the
+/// waveform, where it made one flat run per crest too, but the codec's
+/// tops are read 1 dB under the clip level, where the crests of a loud
+/// clean mix are many. Any single run is at least reported
+/// (info) because it cannot be undone later; flattened tops only from
+/// [`TOPS_TOLD_PER_MINUTE`].
 fn clipping(m: &Measurements) -> Option<Risk> {
     let runs = m.levels.clipped_runs;
     if runs == 0 {
@@ -32,7 +61,11 @@ fn clipping(m: &Measurements) -> Option<Risk> {
     }
     let minutes = (m.duration_s / 60.0).max(0.25);
     let rate = runs as f64 / minutes;
-    let severity = ramp(rate, CLIPPING_MINOR_PER_MINUTE, 50.0).max(0.12);
+    if m.levels.clip_reading == ClipReading::FlattenedTops && rate < TOPS_TOLD_PER_MINUTE {
+        return None;
+    }
+    let (minor, major) = clipping_anchors(m.levels.clip_reading);
+    let severity = ramp(rate, minor, major).max(0.12);
     // Time ranges: clusters of clip starts, densest first.
     let times = &m.levels.clip_times_s;
     let step = 1.0;
@@ -55,13 +88,17 @@ fn clipping(m: &Measurements) -> Option<Risk> {
         severity,
         "Clipping already in the file",
         format!(
-            "{} where the waveform is flattened against its peak ({rate:.1} per minute), {first}. \
+            "{} where the waveform is flattened against {} ({rate:.1} per minute), {first}. \
              This distortion is baked in: no later processing removes it, and limiting for loudness makes it louder. \
              Lower the level (or the master bus limiter) in the mix and export again.",
             if runs == 1 {
                 "One place".to_string()
             } else {
                 format!("{runs} places")
+            },
+            match m.levels.clip_reading {
+                ClipReading::FlatRuns => "its peak",
+                ClipReading::FlattenedTops => "one level under the lossy coding's ripple",
             }
         ),
         ranges,
