@@ -119,6 +119,36 @@ fn a_lossy_overshoot_past_full_scale_is_decoded_as_ffmpeg_decodes_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An AAC file at 96 kHz (ffmpeg's encoder, in MP4) is read at 96 kHz with
+/// its source's loudness. The `mp4a` box holds the rate as a 16.16 number,
+/// so it reads 0 there; only the AudioSpecificConfig has it. Read from the
+/// box, the file was refused: "the sample rate 0 Hz is outside the
+/// supported 8–192 kHz".
+#[test]
+fn a_96_khz_aac_file_is_read_at_its_rate() {
+    let dir = scratch_dir("aac-96k");
+    let src = two_tones(96_000, 2, 3.0);
+    let wav = dir.join("src.wav");
+    write_wav(&wav, &src, WavFormat::Int24).unwrap();
+    let m4a = dir.join("src.m4a");
+    ffmpeg_convert(&wav, &m4a, &["-c:a", "aac", "-b:a", "256k"]);
+    let d = decode_file(&m4a).unwrap();
+    assert_eq!(d.audio.sample_rate, 96_000);
+    assert_eq!(d.format.format, "aac");
+    let reference = loudness::measure(&src, |_| {}).integrated_lufs.unwrap();
+    let got = loudness::measure(&d.audio, |_| {}).integrated_lufs.unwrap();
+    assert!(
+        (got - reference).abs() < 0.3,
+        "{got:.2} LUFS, source {reference:.2}"
+    );
+    assert!(
+        (d.audio.duration_s() - 3.0).abs() < 0.05,
+        "{} s",
+        d.audio.duration_s()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A mix clipped on its way out reads `clipping` from its MP3 and Ogg
 /// Vorbis copies, and the same mix brought to the same peak by a
 /// look-ahead limiter reads none, in those and in AAC. The truth is made

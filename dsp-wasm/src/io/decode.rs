@@ -319,6 +319,9 @@ fn decode_probed(
     if head.wav_length_unknown {
         params.n_frames = None;
     }
+    if params.codec == codecs::CODEC_TYPE_AAC && params.sample_rate.is_none_or(|r| r == 0) {
+        params.sample_rate = params.extra_data.as_deref().and_then(aac_config_rate);
+    }
     let sample_rate = check_codec_params(&params)?;
     let format = InputFormat {
         format: if head.aiff && is_pcm(params.codec) {
@@ -439,6 +442,30 @@ fn unread_codec(codec: codecs::CodecType) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+/// The sample rate an AAC AudioSpecificConfig gives (ISO/IEC 14496-3
+/// §1.6.2.1: a 5-bit object type, 6 more bits when it reads 31, then a
+/// 4-bit index into the standard rates or, at index 15, 24 bits of rate).
+/// An MP4 file's `mp4a` box holds the rate as a 16.16 fixed-point number,
+/// so a 96 kHz file's reads 0 there and only the config has it (as ffmpeg
+/// reads it).
+fn aac_config_rate(config: &[u8]) -> Option<u32> {
+    const RATES: [u32; 13] = [
+        96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025,
+        8_000, 7_350,
+    ];
+    let bits = |from: usize, n: usize| -> Option<u32> {
+        (from..from + n).try_fold(0u32, |v, i| {
+            let byte = *config.get(i / 8)?;
+            Some(v << 1 | u32::from(byte >> (7 - i % 8) & 1))
+        })
+    };
+    let at = if bits(0, 5)? == 31 { 11 } else { 5 };
+    match bits(at, 4)? {
+        15 => bits(at + 4, 24),
+        i => RATES.get(i as usize).copied(),
+    }
 }
 
 /// The id and codec parameters of the container's first audio track.
