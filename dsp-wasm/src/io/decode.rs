@@ -319,7 +319,11 @@ fn decode_probed(
     if head.wav_length_unknown {
         params.n_frames = None;
     }
-    if params.codec == codecs::CODEC_TYPE_AAC && params.sample_rate.is_none_or(|r| r == 0) {
+    // (Only the decoders' build reads AAC.)
+    if cfg!(feature = "lossy")
+        && params.codec == codecs::CODEC_TYPE_AAC
+        && params.sample_rate.is_none_or(|r| r == 0)
+    {
         params.sample_rate = params.extra_data.as_deref().and_then(aac_config_rate);
     }
     let sample_rate = check_codec_params(&params)?;
