@@ -611,3 +611,63 @@ fn an_info_reading_tells_no_cure() {
     let readings: usize = readings.values().sum();
     assert!(readings >= 10, "only {readings} info readings checked");
 }
+
+/// Clipping the input reads stays in the master when a move reshapes its
+/// tops. A harsh mix driven 6 dB into full scale and cut at ±1 (the truth:
+/// clipped here) reads clipping major; its master cuts the harshness with
+/// an EQ, which breaks the flat runs, so the master's own reading finds
+/// less of it. The after report still reads it as the input did (the risk
+/// card would otherwise say "cleared"), and the master's summary lists it
+/// as left, with why.
+#[test]
+fn clipping_in_the_input_stays_in_the_master_after_a_move_reshapes_it() {
+    use preflight_tests::mixes::{gain_db, peak_db};
+    let mut a = inject("harshness", Style::SynthPop, 48_000, 12.0, 3);
+    let up = 6.0 - peak_db(&a);
+    gain_db(&mut a, up);
+    for s in a.channels.iter_mut().flatten() {
+        *s = s.clamp(-1.0, 1.0);
+    }
+    let m = master(&a, &MasterOptions::default(), None, |_, _| {}).unwrap();
+    let clipping = |r: &dsp_wasm::report::Report| {
+        r.risks
+            .iter()
+            .find(|x| x.id == "clipping")
+            .map(|x| (x.level, x.severity))
+    };
+    let before = clipping(&m.report.before);
+    assert_eq!(before.map(|b| b.0), Some(Level::Major), "{before:?}");
+    let shaping: Vec<&str> = m
+        .report
+        .chain
+        .modules
+        .iter()
+        .map(|x| x.kind())
+        .filter(|k| *k != "gain" && *k != "true_peak_limiter")
+        .collect();
+    assert!(!shaping.is_empty(), "a move reshapes the tops: {shaping:?}");
+    // The master's own reading, without the input's kept.
+    let own = dsp_wasm::report::analyze(
+        &m.audio,
+        &dsp_wasm::report::Source::pcm("master"),
+        &dsp_wasm::measure::AnalysisOptions::default(),
+        |_, _| {},
+    )
+    .report;
+    println!(
+        "moves {shaping:?}; the master's own reading {:?}",
+        clipping(&own)
+    );
+    assert!(
+        clipping(&own).is_none_or(|o| o.1 < before.unwrap().1),
+        "the moves left the runs flat: {:?}",
+        clipping(&own)
+    );
+    assert_eq!(clipping(&m.report.after), before);
+    let left = m.report.left.iter().find(|l| l.id == "clipping");
+    assert!(
+        left.is_some_and(|l| l.why.contains("Clipping is already in the file")),
+        "{:?}",
+        m.report.left
+    );
+}

@@ -478,6 +478,7 @@ fn master_with_parallelism(
     )?;
     after.notices.extend(notes);
     keep_arrangement(&before, &mut after);
+    keep_baked_in(&before, &mut after);
     iterations.push(Iteration {
         step: iterations.len() as u32,
         risk_severity: severity_summary(&decide::severities(&after)),
@@ -500,6 +501,27 @@ fn master_with_parallelism(
         },
         corrections: Chain::new(modules),
     })
+}
+
+/// Clipping the input reads stays in the master: mastering cannot restore
+/// a flattened peak, but a move that reshapes the tops (an EQ, a width or
+/// balance change mixing the channels) breaks the flat runs, or blurs a
+/// lossy file's ledge, so the master's own reading finds less or none of
+/// it. The input's reading is then kept in the after report, where the
+/// risk card would otherwise say "cleared" and the master's summary leave
+/// it out (frozen-bubble "mainzik-2p" clipped severely: major before, none
+/// after two 1.5 dB dynamic cuts).
+pub(super) fn keep_baked_in(before: &Report, after: &mut Report) {
+    let Some(b) = before.risks.iter().find(|r| r.id == "clipping") else {
+        return;
+    };
+    match after.risks.iter_mut().find(|r| r.id == "clipping") {
+        Some(a) if a.severity >= b.severity => return,
+        Some(a) => *a = b.clone(),
+        None => after.risks.push(b.clone()),
+    }
+    let rank = |r: &crate::risks::Risk| r.severity + crate::risks::priority(&r.id);
+    after.risks.sort_by(|x, y| rank(y).total_cmp(&rank(x)));
 }
 
 /// A hard-panned arrangement in the input
