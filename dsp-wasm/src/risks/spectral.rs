@@ -734,7 +734,7 @@ fn harshness(m: &Measurements, v: &View, after: Option<&View>) -> Option<Risk> {
     let effect = if is_reading(severity) {
         HOLDS
     } else if no_top {
-        "Without the file's top (nothing from 10 kHz up) a bright balance and a harsh one look alike here, \
+        "Without the file's top, a bright balance and a harsh one look alike here, \
          so this is at most a minor risk: listen on earbuds at real levels before cutting it."
     } else if r2(severity) >= 0.6 {
         "On earbuds and bright systems, at real playback levels, vocals and cymbals turn brittle and tiring. \
