@@ -37,6 +37,7 @@
 //! of `tests/bench/unseen_full.py`, all lossy, read none before or after).
 
 use super::levels::{ClipReading, Levels};
+use crate::units::from_db;
 
 /// Width of a histogram bin, dB.
 const BIN_DB: f64 = 0.1;
@@ -80,11 +81,11 @@ pub fn count(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32) {
     if peak.is_nan() || peak < 0.5 {
         return;
     }
-    let block = ((f64::from(sample_rate) * super::levels::PEAK_BLOCK_S).round() as usize).max(1);
+    let block = super::levels::block_len(sample_rate);
     let Some(clip_db) = ledge_db(&histogram(levels, channels, block)) else {
         return;
     };
-    let level = peak * db_to_amp(clip_db - TOP_LEVEL_UNDER_LEDGE_DB) as f32;
+    let level = peak * from_db(clip_db - TOP_LEVEL_UNDER_LEDGE_DB) as f32;
     let min_len = ((MIN_TOP_S * f64::from(sample_rate)).round() as usize).max(2);
     let mut times = Vec::new();
     for ch in channels {
@@ -111,10 +112,6 @@ pub fn count(levels: &mut Levels, channels: &[&[f32]], sample_rate: u32) {
     levels.clip_times_s = times;
 }
 
-fn db_to_amp(db: f64) -> f64 {
-    10f64.powf(db / 20.0)
-}
-
 /// Samples of every channel per 0.1 dB bin from [`SPAN_DB`] under the sample
 /// peak up to it (bin `k` holds `[−14 + 0.1 k, −14 + 0.1 (k + 1))` dB, the
 /// last one the peak too). Blocks whose peak stays under the span are
@@ -126,7 +123,7 @@ fn histogram(levels: &Levels, channels: &[&[f32]], block: usize) -> [u64; BINS] 
     let peak = levels.sample_peak;
     // Bin edges as ratios to the peak: edge[k] = 10^((−14 + 0.1 k)/20).
     let edge: Vec<f32> = (0..=BINS)
-        .map(|k| db_to_amp(-SPAN_DB + BIN_DB * k as f64) as f32)
+        .map(|k| from_db(-SPAN_DB + BIN_DB * k as f64) as f32)
         .collect();
     // The bin of each cell's lower end (0 under the span).
     let cell_bin: Vec<u8> = (0..CELLS)

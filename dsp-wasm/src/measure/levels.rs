@@ -67,7 +67,7 @@ pub fn measure(channels: &[&[f32]], sample_rate: u32) -> Levels {
 }
 
 /// Block length in samples at `sample_rate`.
-fn block_len(sample_rate: u32) -> usize {
+pub(super) fn block_len(sample_rate: u32) -> usize {
     ((f64::from(sample_rate) * PEAK_BLOCK_S).round() as usize).max(1)
 }
 
