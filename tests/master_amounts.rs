@@ -255,3 +255,54 @@ fn mono_lows_are_scaled_by_their_frequency() {
     );
     assert!((side_db(&none, 40.0) - s40).abs() < 0.1 && (side_db(&none, 100.0) - s100).abs() < 0.1);
 }
+
+/// At 100 % a rescale tells the same risks as the master it scales. A
+/// hard-panned arrangement (the right channel other parts, 12 dB down) with
+/// its lows in opposite polarity: the master flips the right channel back,
+/// which lifts the channels' correlation, and holds the lean to the input's
+/// verdict (the parts are panned, not slipped). The rescale once re-read
+/// that lean as a major slip, so moving any slider, even back to 100 %,
+/// turned a minor risk major.
+#[test]
+fn at_full_amount_a_rescale_tells_the_masters_risks() {
+    let a = clean(SR, 10.0);
+    let quiet = 10f32.powf(-12.0 / 20.0);
+    let low = |i: usize| 0.4 * (std::f32::consts::TAU * 70.0 * i as f32 / SR as f32).sin();
+    let left: Vec<f32> = a.channels[0]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| s + low(i))
+        .collect();
+    let right: Vec<f32> = a.channels[0]
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, s)| (s - low(i)) * quiet)
+        .collect();
+    let mix = dsp_wasm::AudioBuffer {
+        sample_rate: SR,
+        channels: vec![left, right],
+    };
+    let options = MasterOptions::default();
+    let m = master(&mix, &options, None, |_, _| {}).unwrap();
+    let n = m.corrections.modules.len();
+    assert!(n > 0, "the opposite lows must get a move");
+    let same = rescale(
+        &mix,
+        &options,
+        &m.report,
+        &m.corrections,
+        &vec![1.0; n],
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(same.audio, m.audio);
+    let levels = |r: &dsp_wasm::report::Report| {
+        r.risks
+            .iter()
+            .map(|x| (x.id.clone(), x.level))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(levels(&same.report.after), levels(&m.report.after));
+    assert_eq!(same.report.left, m.report.left);
+}

@@ -477,8 +477,7 @@ fn master_with_parallelism(
         &mut progress,
     )?;
     after.notices.extend(notes);
-    keep_arrangement(&before, &mut after);
-    keep_baked_in(&before, &mut after);
+    keep_input_traits(&before, &mut after);
     iterations.push(Iteration {
         step: iterations.len() as u32,
         risk_severity: severity_summary(&decide::severities(&after)),
@@ -503,6 +502,16 @@ fn master_with_parallelism(
     })
 }
 
+/// What the input's report says of the mix itself, and no move can change,
+/// carried into the master's after report: the hard-panned arrangement and
+/// the clipping baked into the file. The master and a rescale of it call
+/// this one rule, so a move at 100 % tells the same risks either way (the
+/// rescale once kept the clipping but read a width touch's lean as a slip).
+pub(super) fn keep_input_traits(before: &Report, after: &mut Report) {
+    keep_arrangement(before, after);
+    keep_baked_in(before, after);
+}
+
 /// Clipping the input reads stays in the master: mastering cannot restore
 /// a flattened peak, but a move that reshapes the tops (an EQ, a width or
 /// balance change mixing the channels) breaks the flat runs, or blurs a
@@ -511,7 +520,7 @@ fn master_with_parallelism(
 /// risk card would otherwise say "cleared" and the master's summary leave
 /// it out (frozen-bubble "mainzik-2p" clipped severely: major before, none
 /// after two 1.5 dB dynamic cuts).
-pub(super) fn keep_baked_in(before: &Report, after: &mut Report) {
+fn keep_baked_in(before: &Report, after: &mut Report) {
     let Some(b) = before.risks.iter().find(|r| r.id == "clipping") else {
         return;
     };

@@ -186,7 +186,7 @@ pub(super) fn rescale_holding(
         &mut progress,
     )?;
     after.notices.extend(notes);
-    super::keep_baked_in(before, &mut after);
+    super::keep_input_traits(before, &mut after);
     let mut iterations = previous.iterations.clone();
     iterations.push(Iteration {
         step: iterations.len() as u32,
