@@ -78,6 +78,25 @@ fn masters_a_file_to_wav_and_json() {
 }
 
 #[test]
+fn help_after_a_command_prints_the_usage_and_exits_0() {
+    for cmd in ["analyze", "master", "render"] {
+        for flag in ["--help", "-h"] {
+            let o = preflight(&[cmd, flag]);
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(
+                o.status.success() && out.starts_with("usage:") && o.stderr.is_empty(),
+                "{cmd} {flag}: exit {:?}, stdout {out:?}, stderr {:?}",
+                o.status.code(),
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    // An option no command has is still bad input.
+    let o = preflight(&["analyze", "--hepl"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     let d = dir("bad");
     let input = d.join("notes.wav");

@@ -197,6 +197,13 @@ fn run(args: &[String]) -> Result<(), Error> {
     let Some((cmd, rest)) = args.split_first() else {
         return Err(Error::InvalidArgument(USAGE.to_string()));
     };
+    // `preflight master --help` asks for the usage, as `preflight --help`
+    // does; it is no bad option (exit 2) and starts no work.
+    let known = matches!(cmd.as_str(), "analyze" | "analyse" | "master" | "render");
+    if known && rest.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     match cmd.as_str() {
         "analyze" | "analyse" => {
             let a = Args::parse(rest, &["--json"])?;
