@@ -96,6 +96,54 @@ fn help_after_a_command_prints_the_usage_and_exits_0() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A batch check: `preflight analyze A B C` prints each file's summary; a
+/// bad file in between gets its one named line on stderr, the files after
+/// it are still checked, and the exit code says a file was bad (2).
+#[test]
+fn analyze_checks_several_files_and_names_the_bad_one() {
+    let d = dir("batch");
+    let (a, bad, b) = (d.join("a.wav"), d.join("bad.wav"), d.join("b.flac.wav"));
+    write_wav(&a, &clean(48_000, 3.0), WavFormat::Int16).unwrap();
+    std::fs::write(&bad, b"RIFF but no audio").unwrap();
+    write_wav(&b, &clean(44_100, 3.0), WavFormat::Float32).unwrap();
+    let paths = [&a, &bad, &b].map(|p| p.to_str().unwrap().to_string());
+    let o = preflight(&["analyze", &paths[0], &paths[1], &paths[2]]);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(2), "stdout {out}\nstderr {err}");
+    // Each good file's summary, in order, headed by its name and rate.
+    let heads: Vec<&str> = out.lines().filter(|l| l.contains("  wav  ")).collect();
+    assert_eq!(heads.len(), 2, "{out}");
+    assert!(heads[0].starts_with("a.wav") && heads[0].contains("48000 Hz"));
+    assert!(heads[1].starts_with("b.flac.wav") && heads[1].contains("44100 Hz"));
+    assert_eq!(out.matches("Integrated loudness").count(), 2, "{out}");
+    // The bad one: one line, naming it.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("preflight: ") && err.contains("bad.wav"),
+        "{err}"
+    );
+    // All good: exit 0. `--json` takes one INPUT: refused before any work.
+    let o = preflight(&["analyze", &paths[0], &paths[2]]);
+    assert!(o.status.success());
+    // A bad file first: the first summary still starts the output.
+    let o = preflight(&["analyze", &paths[1], &paths[0]]);
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("a.wav"));
+    let json = d.join("r.json");
+    let o = preflight(&[
+        "analyze",
+        &paths[0],
+        &paths[2],
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--json writes one report"));
+    assert!(!json.exists());
+}
+
 #[test]
 fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
     let d = dir("bad");

@@ -23,6 +23,7 @@ use dsp_wasm::report::{analyze, Source};
 
 const USAGE: &str = "usage:
   preflight analyze INPUT [--json OUT.json]
+  preflight analyze INPUT INPUT...            (a batch check: each file's summary)
   preflight master  INPUT -o OUTPUT.wav [--json OUT.json] [--target streaming|loud|dynamic|<LUFS>]
                     [--ceiling <dBTP>] [--character open|balanced|dense] [--reference REF]
                     [--bits 16|24|32f] [--rate <Hz>]
@@ -207,6 +208,9 @@ fn run(args: &[String]) -> Result<(), Error> {
     match cmd.as_str() {
         "analyze" | "analyse" => {
             let a = Args::parse(rest, &["--json"])?;
+            if a.positional.len() > 1 {
+                return analyze_several(&a);
+            }
             let input = a.input()?;
             if let Some(out) = a.get("--json") {
                 check_output(Path::new(out))?;
@@ -457,6 +461,52 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
         let _ = writeln!(s, "Note: {n}");
     }
     s
+}
+
+/// `preflight analyze A B C …`: a batch check. Each file's summary in turn
+/// (a blank line between them); a file that cannot be analysed gets its one
+/// line on stderr, named, and the others are still checked. Exit 2 when any
+/// file was bad input, as for one. `--json` writes one report, so it takes
+/// one INPUT.
+fn analyze_several(a: &Args) -> Result<(), Error> {
+    if a.get("--json").is_some() {
+        return Err(Error::InvalidArgument(format!(
+            "--json writes one report: give one INPUT with it, or leave it out to check {} files\n{USAGE}",
+            a.positional.len()
+        )));
+    }
+    let mut worst: Option<Error> = None;
+    let mut printed = false;
+    for input in a.positional.iter().map(Path::new) {
+        match analyze_path(input) {
+            Ok(report) => {
+                if printed {
+                    println!();
+                }
+                printed = true;
+                print!("{}", summary(&report));
+            }
+            Err(e) => {
+                // An unreadable file's line names it already.
+                match &e {
+                    Error::Unreadable { .. } => eprintln!("preflight: {e}"),
+                    _ => eprintln!("preflight: {}: {e}", input.display()),
+                }
+                if worst.as_ref().is_none_or(|w| !w.is_bad_input()) {
+                    worst = Some(e);
+                }
+            }
+        }
+    }
+    match worst {
+        None => Ok(()),
+        Some(e) => {
+            // Each failure is told already; the exit code says the worst.
+            let code = if e.is_bad_input() { 2 } else { 1 };
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            std::process::exit(code)
+        }
+    }
 }
 
 fn analyze_path(input: &Path) -> Result<Report, Error> {
