@@ -16,6 +16,24 @@ use preflight_tests::master_mix::{clean, eq, gain, through};
 
 const SR: u32 = 48_000;
 
+/// `m` rescaled with every move at 100 %.
+fn at_full_amount(
+    mix: &dsp_wasm::AudioBuffer,
+    options: &MasterOptions,
+    m: &dsp_wasm::master::Mastered,
+) -> dsp_wasm::master::Mastered {
+    let n = m.corrections.modules.len();
+    rescale(
+        mix,
+        options,
+        &m.report,
+        &m.corrections,
+        &vec![1.0; n],
+        |_, _| {},
+    )
+    .unwrap()
+}
+
 #[test]
 fn amounts_scale_the_moves_and_the_master_still_holds() {
     let clean_mix = clean(SR, 12.0);
@@ -32,15 +50,7 @@ fn amounts_scale_the_moves_and_the_master_still_holds() {
     };
 
     // 100 %: the same master.
-    let same = rescale(
-        &harsh,
-        &options,
-        &m.report,
-        &m.corrections,
-        &vec![1.0; n],
-        |_, _| {},
-    )
-    .unwrap();
+    let same = at_full_amount(&harsh, &options, &m);
     assert_eq!(same.report.chain, m.report.chain);
     assert_eq!(same.audio, m.audio);
 
@@ -287,15 +297,7 @@ fn at_full_amount_a_rescale_tells_the_masters_risks() {
     let m = master(&mix, &options, None, |_, _| {}).unwrap();
     let n = m.corrections.modules.len();
     assert!(n > 0, "the opposite lows must get a move");
-    let same = rescale(
-        &mix,
-        &options,
-        &m.report,
-        &m.corrections,
-        &vec![1.0; n],
-        |_, _| {},
-    )
-    .unwrap();
+    let same = at_full_amount(&mix, &options, &m);
     assert_eq!(same.audio, m.audio);
     let levels = |r: &dsp_wasm::report::Report| {
         r.risks
