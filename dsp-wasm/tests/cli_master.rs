@@ -125,12 +125,33 @@ fn analyze_checks_several_files_and_names_the_bad_one() {
         err.starts_with("preflight: ") && err.contains("bad.wav"),
         "{err}"
     );
-    // All good: exit 0. `--json` takes one INPUT: refused before any work.
+    // All good: exit 0.
     let o = preflight(&["analyze", &paths[0], &paths[2]]);
     assert!(o.status.success());
     // A bad file first: the first summary still starts the output.
     let o = preflight(&["analyze", &paths[1], &paths[0]]);
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("a.wav"));
+    // `--json FOLDER`: each good file's report there, named after it; none
+    // for the bad one, whose line is still told.
+    let reports = d.join("reports");
+    std::fs::create_dir(&reports).unwrap();
+    let r = reports.to_str().unwrap();
+    let o = preflight(&["analyze", &paths[0], &paths[1], &paths[2], "--json", r]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(reports.join(name)).unwrap()).unwrap()
+    };
+    assert_eq!(read("a.json")["input"]["sample_rate"], 48_000);
+    assert_eq!(read("b.flac.json")["input"]["sample_rate"], 44_100);
+    let mut written: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["a.json", "b.flac.json"]);
+    // Refused before any work: several INPUTs with `--json` a file, and two
+    // INPUTs that would write one report.
     let json = d.join("r.json");
     let o = preflight(&[
         "analyze",
@@ -140,8 +161,27 @@ fn analyze_checks_several_files_and_names_the_bad_one() {
         json.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--json writes one report"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("takes a folder"));
     assert!(!json.exists());
+    let twin = d.join("twin");
+    std::fs::create_dir(&twin).unwrap();
+    std::fs::copy(&a, twin.join("a.wav")).unwrap();
+    let o = preflight(&[
+        "analyze",
+        &paths[0],
+        twin.join("a.wav").to_str().unwrap(),
+        "--json",
+        r,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("would both write"));
+    // One INPUT with `--json FOLDER` writes its report there too.
+    std::fs::remove_file(reports.join("a.json")).unwrap();
+    assert!(preflight(&["analyze", &paths[0], "--json", r])
+        .status
+        .success());
+    assert_eq!(read("a.json")["input"]["channels"], 2);
+    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]

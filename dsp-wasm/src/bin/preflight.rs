@@ -23,7 +23,7 @@ use dsp_wasm::report::{analyze, Source};
 
 const USAGE: &str = "usage:
   preflight analyze INPUT [--json OUT.json]
-  preflight analyze INPUT INPUT...            (a batch check: each file's summary)
+  preflight analyze INPUT INPUT... [--json FOLDER]   (a batch check: a summary or report per file)
   preflight master  INPUT -o OUTPUT.wav [--json OUT.json] [--target streaming|loud|dynamic|<LUFS>]
                     [--ceiling <dBTP>] [--character open|balanced|dense] [--reference REF]
                     [--bits 16|24|32f] [--rate <Hz>]
@@ -212,15 +212,15 @@ fn run(args: &[String]) -> Result<(), Error> {
                 return analyze_several(&a);
             }
             let input = a.input()?;
-            if let Some(out) = a.get("--json") {
-                check_output(Path::new(out))?;
+            let out = a.get("--json").map(|j| json_path(Path::new(j), &input));
+            if let Some(out) = &out {
+                check_output(out)?;
             }
             let report = analyze_path(&input)?;
-            match a.get("--json") {
+            match out {
                 Some(out) => {
-                    let out = Path::new(out);
                     doing(format!("writing {}", out.display()));
-                    writing(out, || write_json(out, &report))?
+                    writing(&out, || write_json(&out, &report))?
                 }
                 None => print!("{}", summary(&report)),
             }
@@ -463,38 +463,77 @@ fn master_summary(m: &dsp_wasm::report::MasterReport) -> String {
     s
 }
 
-/// `preflight analyze A B C …`: a batch check. Each file's summary in turn
-/// (a blank line between them); a file that cannot be analysed gets its one
-/// line on stderr, named, and the others are still checked. Exit 2 when any
-/// file was bad input, as for one. `--json` writes one report, so it takes
-/// one INPUT.
-fn analyze_several(a: &Args) -> Result<(), Error> {
-    if a.get("--json").is_some() {
-        return Err(Error::InvalidArgument(format!(
-            "--json writes one report: give one INPUT with it, or leave it out to check {} files\n{USAGE}",
-            a.positional.len()
-        )));
+/// Where `--json PATH` puts `input`'s report: PATH, or, when PATH is a
+/// folder, `PATH/<input's name without its extension>.json`.
+fn json_path(json: &Path, input: &Path) -> PathBuf {
+    if !json.is_dir() {
+        return json.to_path_buf();
     }
+    let mut name = input
+        .file_stem()
+        .map_or("input".into(), |s| s.to_os_string());
+    name.push(".json");
+    json.join(name)
+}
+
+/// `preflight analyze A B C … [--json FOLDER]`: a batch check. Each file's
+/// summary in turn (a blank line between them), or with `--json` its report
+/// in the folder ([`json_path`]); a file that cannot be analysed gets its
+/// one line on stderr, named, and the others are still checked. Exit 2 when
+/// any file was bad input, as for one.
+fn analyze_several(a: &Args) -> Result<(), Error> {
+    let inputs: Vec<&Path> = a.positional.iter().map(Path::new).collect();
+    let outs: Option<Vec<PathBuf>> = match a.get("--json").map(Path::new) {
+        None => None,
+        Some(folder) if !folder.is_dir() => {
+            return Err(Error::InvalidArgument(format!(
+                "--json with several INPUTs takes a folder (one report per file): {} is not one\n{USAGE}",
+                folder.display()
+            )))
+        }
+        Some(folder) => {
+            let outs: Vec<PathBuf> = inputs.iter().map(|i| json_path(folder, i)).collect();
+            // Two inputs with one name (mix.wav, mix.flac) would write one report.
+            if let Some((i, o)) = outs
+                .iter()
+                .enumerate()
+                .find(|(i, o)| outs[..*i].contains(o))
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "{} and another INPUT would both write {}: give them different names",
+                    inputs[i].display(),
+                    o.display()
+                )));
+            }
+            Some(outs)
+        }
+    };
     let mut worst: Option<Error> = None;
     let mut printed = false;
-    for input in a.positional.iter().map(Path::new) {
-        match analyze_path(input) {
-            Ok(report) => {
+    for (k, input) in inputs.iter().enumerate() {
+        let done = analyze_path(input).and_then(|report| match &outs {
+            Some(outs) => {
+                let out = &outs[k];
+                doing(format!("writing {}", out.display()));
+                writing(out, || write_json(out, &report))
+            }
+            None => {
                 if printed {
                     println!();
                 }
                 printed = true;
                 print!("{}", summary(&report));
+                Ok(())
             }
-            Err(e) => {
-                // An unreadable file's line names it already.
-                match &e {
-                    Error::Unreadable { .. } => eprintln!("preflight: {e}"),
-                    _ => eprintln!("preflight: {}: {e}", input.display()),
-                }
-                if worst.as_ref().is_none_or(|w| !w.is_bad_input()) {
-                    worst = Some(e);
-                }
+        });
+        if let Err(e) = done {
+            // An unreadable or unwritable file's line names it already.
+            match &e {
+                Error::Unreadable { .. } | Error::Unwritable { .. } => eprintln!("preflight: {e}"),
+                _ => eprintln!("preflight: {}: {e}", input.display()),
+            }
+            if worst.as_ref().is_none_or(|w| !w.is_bad_input()) {
+                worst = Some(e);
             }
         }
     }
