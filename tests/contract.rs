@@ -414,9 +414,10 @@ fn long_files_report_progress_regularly() {
 }
 
 /// The browser measures a long file's two halves in two Workers: the helper
-/// reads and decodes the file block by block and measures only its
-/// true-peak series as it goes (`PeakSeriesStream`, never holding the
-/// track), the engine the rest: put back together, the report is the one
+/// reads and decodes the file block by block and measures its true-peak
+/// series, sample levels and K-weighted loudness powers as it goes
+/// (`PeakStream`, never holding the track), the engine the spectra and, once
+/// the helper's loudness is in, the limiter at the target: put back together, the report is the one
 /// the whole analysis gives, for every style and for a clipped, over-loud
 /// mix (each as the float WAV file the helper would read). The in-process
 /// analysis runs the same two halves, so that comparison proves the
@@ -428,7 +429,9 @@ fn long_files_report_progress_regularly() {
 #[test]
 fn halves_measured_apart_give_the_same_report() {
     use dsp_wasm::io::decode::decode_blocks;
-    use dsp_wasm::measure::{combine, measure_loudness, measure_peaks, PeakStream, StreamedPeaks};
+    use dsp_wasm::measure::{
+        combine, finish_loudness, measure_peaks, measure_spectral, PeakStream, StreamedPeaks,
+    };
     use dsp_wasm::report::from_measurements;
     let mut cases: Vec<(String, AudioBuffer)> = STYLES
         .iter()
@@ -496,9 +499,23 @@ fn halves_measured_apart_give_the_same_report() {
             },
         )
         .expect("decode in blocks");
-        let streamed = StreamedPeaks::from_wire(&stream.expect("blocks").finish().to_wire())
+        let mut streamed = StreamedPeaks::from_wire(&stream.expect("blocks").finish().to_wire())
             .expect("wire form");
         assert!(streamed.fits(&audio), "{what}");
+        assert_eq!(
+            streamed.sub_block_power,
+            dsp_wasm::measure::loudness::sub_block_powers(&audio, |_| {}),
+            "{what}: the streamed loudness"
+        );
+        // The engine's way: the spectra of its own copy, the loudness from
+        // the helper's powers, then the limiter simulated at the target.
+        let loudness_part = finish_loudness(
+            &audio,
+            &options,
+            streamed.loudness(),
+            measure_spectral(&audio, |_, _| {}),
+            |_, _| {},
+        );
         assert_eq!(
             streamed.true_peak_series, peaks.true_peak_series,
             "{what}: the streamed series"
@@ -519,12 +536,7 @@ fn halves_measured_apart_give_the_same_report() {
                 "{what}: clipped runs and samples of the split path"
             );
         }
-        let m = combine(
-            &audio,
-            &options,
-            measure_loudness(&audio, &options, |_, _| {}),
-            peaks,
-        );
+        let m = combine(&audio, &options, loudness_part, peaks);
         let apart = from_measurements(
             (&audio).into(),
             &m,

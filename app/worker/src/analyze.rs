@@ -1,17 +1,18 @@
 //! `analyze`: decode the file, then either analyse it whole here or (`split`)
-//! measure the loudness half here while the helper Worker measures the peak
-//! half (finished in [`crate::peaks`]); then post the report and the samples.
+//! measure the spectra here while the helper Worker measures the peaks and
+//! the loudness as it reads the file (finished in [`crate::peaks`]); then
+//! post the report and the samples.
 
 use std::cell::RefCell;
 
 use app::protocol::{self, object};
 use dsp_wasm::io::decode::Decoded;
-use dsp_wasm::measure::{LoudnessPart, Measurements};
+use dsp_wasm::measure::{Measurements, SpectralPart};
 use dsp_wasm::report::Report;
 use wasm_bindgen::JsValue;
 
 use crate::clock::StageClock;
-use crate::engine::{analyze_decoded, loudness_half};
+use crate::engine::{analyze_decoded, spectral_half};
 use crate::scratch;
 use crate::state::{self, Current, CURRENT, WARM_UP_MS};
 use crate::wire::{decode_message, post, post_channels, post_error, post_progress};
@@ -21,7 +22,7 @@ pub struct Pending {
     pub id: f64,
     pub name: String,
     pub decoded: Decoded,
-    pub loudness: LoudnessPart,
+    pub spectral: SpectralPart,
     pub clock: StageClock,
     /// Date.now() marks: received, decode start, decode end, own half done.
     pub marks: [f64; 4],
@@ -45,9 +46,10 @@ pub fn on_analyze(id: f64, data: &JsValue) {
 }
 
 /// Reads and decodes the file (as a stream), then either the whole analysis
-/// here, or (`split`) the loudness half here while the helper Worker
-/// measures the peak half of the same file; the page forwards the helper's
-/// result as `peaks`.
+/// here, or (`split`) the spectra here while the helper Worker measures the
+/// peaks and loudness of the same file; the page forwards the helper's
+/// result as `peaks`, and the limiter simulation, which needs the loudness,
+/// runs then.
 fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
     PENDING.with(|p| *p.borrow_mut() = None);
     post_progress(id, "decoding", 0.0);
@@ -59,8 +61,9 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
     post_progress(id, "decoding", 0.05);
     let t1 = js_sys::Date::now();
     if split {
-        let mut clock = StageClock::new(id, 0.05, 0.9);
-        let loudness = loudness_half(&decoded.audio, &mut |s, f| clock.tick(s.name(), f));
+        // Spectra to 80 %, the rest once the helper's half is in (`peaks`).
+        let mut clock = StageClock::new(id, 0.05, 0.95);
+        let spectral = spectral_half(&decoded.audio, &mut |s, f| clock.tick(s.name(), 0.8 * f));
         clock.close();
         let t2 = js_sys::Date::now();
         PENDING.with(|p| {
@@ -68,7 +71,7 @@ fn analyze(id: f64, name: &str, data: &JsValue, received: f64, split: bool) {
                 id,
                 name: name.to_string(),
                 decoded,
-                loudness,
+                spectral,
                 clock,
                 marks: [received, t0, t1, t2],
             })

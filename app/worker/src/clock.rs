@@ -46,12 +46,18 @@ impl StageClock {
         }
     }
 
-    /// Ends the running stage.
+    /// Ends the running stage (once: a clock closed while its job waits
+    /// for the helper does not count the wait).
     pub fn close(&mut self) {
         let now = js_sys::Date::now();
-        if let Some(last) = self.stages.last_mut() {
+        if let Some(last) = self
+            .stages
+            .last_mut()
+            .filter(|_| self.stage_start.is_finite())
+        {
             last.1 = now - self.stage_start;
         }
+        self.stage_start = f64::NAN;
     }
 
     /// Milliseconds per stage, as a JS object `{stage: ms}`.

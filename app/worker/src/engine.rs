@@ -5,8 +5,10 @@ use dsp_wasm::audio::AudioBuffer;
 use dsp_wasm::chain::{self, Chain};
 use dsp_wasm::io::decode::{self, Decoded};
 use dsp_wasm::io::wav::{self, SampleFormat};
+use dsp_wasm::measure::loudness::Loudness;
 use dsp_wasm::measure::{
-    combine, measure_loudness, measure_peaks, AnalysisOptions, LoudnessPart, Measurements, PeakPart,
+    combine, finish_loudness, measure_peaks, measure_spectral, AnalysisOptions, LoudnessPart,
+    Measurements, PeakPart, PeakStream, SpectralPart,
 };
 use dsp_wasm::report::Report;
 use dsp_wasm::report::{from_measurements, read_as_source, Source};
@@ -30,9 +32,26 @@ pub fn analyze_decoded(
     .into_parts()
 }
 
-/// The loudness half, through one instantiation (see [`analyze_decoded`]).
-pub fn loudness_half(audio: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)) -> LoudnessPart {
-    measure_loudness(audio, &AnalysisOptions::default(), progress)
+/// The loudness half's spectra (all of it that needs no loudness, which
+/// the helper measures), through one instantiation (see [`analyze_decoded`]).
+pub fn spectral_half(audio: &AudioBuffer, progress: &mut dyn FnMut(Stage, f64)) -> SpectralPart {
+    measure_spectral(audio, progress)
+}
+
+/// The rest of the loudness half, from the loudness (see [`spectral_half`]).
+pub fn finish_half(
+    audio: &AudioBuffer,
+    loudness: Loudness,
+    spectral: SpectralPart,
+    progress: &mut dyn FnMut(Stage, f64),
+) -> LoudnessPart {
+    finish_loudness(
+        audio,
+        &AnalysisOptions::default(),
+        loudness,
+        spectral,
+        progress,
+    )
 }
 
 /// The peak half, through one instantiation (see [`analyze_decoded`]).
@@ -69,11 +88,17 @@ pub fn warm_up() {
     let audio = warm_up_track();
     let bytes = wav::encode(&audio, SampleFormat::Int16);
     if let Ok(decoded) = decode::decode(bytes, Some("warm-up.wav")) {
-        // The two halves a long file is split into (both Workers run both
-        // warm-ups: either may take either role).
-        let loudness = loudness_half(&decoded.audio, &mut |_, _| {});
-        let peaks = peak_half(&decoded.audio, &mut |_, _| {});
-        let _ = combine_halves(&decoded, "warm-up", loudness, peaks);
+        // The two halves a long file is split into, as the engine and the
+        // helper measure them (both Workers run both warm-ups: either may
+        // take either role).
+        let audio = &decoded.audio;
+        let spectral = spectral_half(audio, &mut |_, _| {});
+        let mut stream = PeakStream::new(audio.num_channels(), audio.sample_rate);
+        stream.push(&audio.channels);
+        let mut streamed = stream.finish();
+        let loudness = finish_half(audio, streamed.loudness(), spectral, &mut |_, _| {});
+        let _ = combine_halves(&decoded, "warm-up", loudness, streamed.into_part(audio));
+        let _ = peak_half(audio, &mut |_, _| {});
     }
     let _ = chain::render(&Chain::every_module(), &audio);
 }

@@ -6,12 +6,12 @@
 use app::blob_source::BlobSource;
 use app::protocol::{self, object};
 use dsp_wasm::io::decode;
-use dsp_wasm::measure::{PeakStream, StreamedPeaks};
+use dsp_wasm::measure::{loudness, PeakStream, StreamedPeaks};
 use js_sys::{Array, Float64Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::analyze::{deliver, PENDING};
-use crate::engine::{combine_halves, peak_half};
+use crate::engine::{combine_halves, finish_half, peak_half};
 use crate::wire::{decode_message, post_progress, post_transfer};
 
 /// Handles `{type: "peaks", id, values}` (the helper's part as a
@@ -34,15 +34,23 @@ pub fn on_peaks(id: f64, data: &JsValue) {
         .and_then(|v| StreamedPeaks::from_wire(&v).ok())
         .filter(|s| s.fits(audio));
     let from_helper = helpers.is_some();
-    let peaks = match helpers {
-        Some(s) => s.into_part(audio),
-        // The helper could not deliver: measure that half here.
-        None => {
-            let clock = &mut p.clock;
-            peak_half(&p.decoded.audio, &mut |s, f| clock.tick(s.name(), f))
+    let clock = &mut p.clock;
+    let (peaks, loudness) = match helpers {
+        Some(mut s) => {
+            let l = s.loudness();
+            (s.into_part(audio), l)
         }
+        // The helper could not deliver: measure its half here.
+        None => (
+            peak_half(audio, &mut |s, _| clock.tick(s.name(), 0.8)),
+            loudness::measure(audio, |_| {}),
+        ),
     };
-    let (report, measurements) = combine_halves(&p.decoded, &p.name, p.loudness, peaks);
+    let loudness = finish_half(audio, loudness, p.spectral, &mut |s, f| {
+        clock.tick(s.name(), 0.8 + 0.2 * f)
+    });
+    clock.close();
+    let (report, measurements) = combine_halves(&p.decoded, &p.name, loudness, peaks);
     post_progress(id, "risks", 1.0);
     let done = js_sys::Date::now();
     let [received, t0, t1, t2] = p.marks;

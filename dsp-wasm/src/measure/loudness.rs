@@ -168,55 +168,107 @@ pub fn sub_block_len(sample_rate: u32) -> usize {
     ((f64::from(sample_rate) * SHORT_TERM_STEP_S).round() as usize).max(1)
 }
 
-/// K-weighted mean square of every complete 100 ms sub-block, per channel.
-/// `progress` receives fractions 0..1.
-pub fn sub_block_powers(audio: &AudioBuffer, mut progress: impl FnMut(f64)) -> Vec<Vec<f64>> {
-    let (c1, c2) = k_weighting(audio.sample_rate);
-    let len = sub_block_len(audio.sample_rate);
-    let frames = audio.frames();
-    let n_blocks = frames / len;
-    let mut out = vec![Vec::with_capacity(n_blocks); audio.num_channels()];
-    match audio.channels.as_slice() {
-        [l, r] => {
-            let (mut sl, mut sr) = (KState::default(), KState::default());
-            for b in 0..n_blocks {
-                let range = b * len..(b + 1) * len;
-                let (mut el, mut er) = (0.0f64, 0.0f64);
-                for (&xl, &xr) in l[range.clone()].iter().zip(&r[range]) {
-                    let yl = sl.tick(f64::from(xl), &c1, &c2);
-                    let yr = sr.tick(f64::from(xr), &c1, &c2);
-                    el += yl * yl;
-                    er += yr * yr;
+/// K-weighted mean square of every complete 100 ms sub-block, per channel,
+/// measured as a track arrives block by block (blocks of any length; the
+/// helper Worker's copy of a file is measured so and never held). The
+/// samples go through the same recursions in the same order as a whole
+/// buffer's ([`sub_block_powers`] is this stream), so the powers are the
+/// same to the bit however the track was cut.
+#[derive(Clone, Debug)]
+pub struct SubBlockStream {
+    coefs: (BiquadCoefs, BiquadCoefs),
+    len: usize,
+    states: Vec<KState>,
+    /// Σ y² of the sub-block being filled, per channel.
+    acc: Vec<f64>,
+    /// Frames of it so far.
+    filled: usize,
+    out: Vec<Vec<f64>>,
+}
+
+impl SubBlockStream {
+    pub fn new(channels: usize, sample_rate: u32) -> Self {
+        SubBlockStream {
+            coefs: k_weighting(sample_rate),
+            len: sub_block_len(sample_rate),
+            states: vec![KState::default(); channels],
+            acc: vec![0.0; channels],
+            filled: 0,
+            out: vec![Vec::new(); channels],
+        }
+    }
+
+    /// The next block: the same number of frames for every channel.
+    pub fn push<S: AsRef<[f32]>>(&mut self, block: &[S]) {
+        let (c1, c2) = self.coefs;
+        let n = block.first().map_or(0, |c| c.as_ref().len());
+        let mut at = 0;
+        while at < n {
+            let take = (self.len - self.filled).min(n - at);
+            let span = at..at + take;
+            // The states and sums are copied into locals for each run of
+            // samples, so they stay in registers (through the struct's
+            // fields every step went through memory: 1.6× the time).
+            match (block, &mut self.states[..], &mut self.acc[..]) {
+                // Both channels in one loop: the two recursions overlap.
+                ([l, r], [sl, sr], [el, er]) => {
+                    let (mut kl, mut kr, mut al, mut ar) = (*sl, *sr, *el, *er);
+                    for (&xl, &xr) in l.as_ref()[span.clone()].iter().zip(&r.as_ref()[span]) {
+                        let yl = kl.tick(f64::from(xl), &c1, &c2);
+                        let yr = kr.tick(f64::from(xr), &c1, &c2);
+                        al += yl * yl;
+                        ar += yr * yr;
+                    }
+                    (*sl, *sr, *el, *er) = (kl, kr, al, ar);
                 }
-                sl.flush();
-                sr.flush();
-                out[0].push(el / len as f64);
-                out[1].push(er / len as f64);
-                if b % 600 == 599 {
-                    progress(b as f64 / n_blocks as f64);
+                (_, states, acc) => {
+                    for ((x, st), e) in block.iter().zip(states).zip(acc) {
+                        let (mut k, mut a) = (*st, *e);
+                        for &v in &x.as_ref()[span.clone()] {
+                            let y = k.tick(f64::from(v), &c1, &c2);
+                            a += y * y;
+                        }
+                        (*st, *e) = (k, a);
+                    }
                 }
             }
-        }
-        chans => {
-            for (c, ch) in chans.iter().enumerate() {
-                let mut st = KState::default();
-                for b in 0..n_blocks {
-                    let mut e = 0.0f64;
-                    for &x in &ch[b * len..(b + 1) * len] {
-                        let y = st.tick(f64::from(x), &c1, &c2);
-                        e += y * y;
-                    }
+            at += take;
+            self.filled += take;
+            if self.filled == self.len {
+                for ((st, e), out) in self.states.iter_mut().zip(&mut self.acc).zip(&mut self.out) {
                     st.flush();
-                    out[c].push(e / len as f64);
-                    if b % 600 == 599 {
-                        progress((c * n_blocks + b) as f64 / (chans.len() * n_blocks) as f64);
-                    }
+                    out.push(*e / self.len as f64);
+                    *e = 0.0;
                 }
+                self.filled = 0;
             }
         }
     }
+
+    /// The powers of the complete sub-blocks, `[channel_idx][sub_block_idx]`
+    /// (a last incomplete one is left out).
+    pub fn finish(self) -> Vec<Vec<f64>> {
+        self.out
+    }
+}
+
+/// K-weighted mean square of every complete 100 ms sub-block, per channel.
+/// `progress` receives fractions 0..1.
+pub fn sub_block_powers(audio: &AudioBuffer, mut progress: impl FnMut(f64)) -> Vec<Vec<f64>> {
+    let mut stream = SubBlockStream::new(audio.num_channels(), audio.sample_rate);
+    let frames = audio.frames();
+    // In pieces of a minute, so progress keeps moving.
+    let piece = 600 * stream.len;
+    let mut start = 0;
+    while start < frames {
+        let end = (start + piece).min(frames);
+        let block: Vec<&[f32]> = audio.channels.iter().map(|c| &c[start..end]).collect();
+        stream.push(&block);
+        start = end;
+        progress(start as f64 / frames as f64);
+    }
     progress(1.0);
-    out
+    stream.finish()
 }
 
 /// Gated integrated loudness (BS.1770-4) of a sequence of 400 ms block powers.
@@ -376,6 +428,44 @@ mod tests {
             let l = measure(&sine_stereo(rate, 5.0, -23.0, 997.0), |_| {});
             let i = l.integrated_lufs.unwrap();
             assert!((i + 23.0).abs() < 0.1, "{rate}: {i}");
+        }
+    }
+
+    /// A track measured in blocks of any length, cut anywhere against the
+    /// 100 ms grid, gives the whole buffer's powers to the bit (the helper
+    /// Worker's stream and the engine's whole track must agree exactly).
+    #[test]
+    fn blocks_of_any_length_give_the_whole_buffers_powers() {
+        for (rate, channels) in [(44_100u32, 2usize), (48_000, 1), (32_000, 3)] {
+            let n = rate as usize * 3 + 1234;
+            let audio = AudioBuffer {
+                sample_rate: rate,
+                channels: (0..channels)
+                    .map(|c| {
+                        (0..n)
+                            .map(|i| ((0.011 + 0.003 * c as f64) * i as f64).sin() as f32 * 0.6)
+                            .collect()
+                    })
+                    .collect(),
+            };
+            let whole = sub_block_powers(&audio, |_| {});
+            assert_eq!(whole.len(), channels);
+            assert_eq!(whole[0].len(), n / sub_block_len(rate));
+            for step in [1usize, 7, 4_409, 10_007] {
+                let mut s = SubBlockStream::new(channels, rate);
+                let mut at = 0;
+                while at < n {
+                    let end = (at + step).min(n);
+                    let block: Vec<&[f32]> = audio.channels.iter().map(|c| &c[at..end]).collect();
+                    s.push(&block);
+                    at = end;
+                }
+                assert_eq!(
+                    s.finish(),
+                    whole,
+                    "{rate} Hz, {channels} channels, blocks of {step}"
+                );
+            }
         }
     }
 

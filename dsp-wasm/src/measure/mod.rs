@@ -15,7 +15,10 @@
 //! The work is split in two halves that need only the samples
 //! ([`measure_peaks`], [`measure_loudness`]) so they can run side by side (two
 //! threads natively, two Workers in the browser) and be put together with
-//! [`combine`]. [`octave_bands`] measures a rendered master against its input
+//! [`combine`]. In the browser the helper Worker measures the loudness's
+//! sub-block powers with the peaks as it reads the file ([`PeakStream`]), and
+//! the engine Worker the rest of the loudness half in two steps around them
+//! ([`measure_spectral`], then [`finish_loudness`]). [`octave_bands`] measures a rendered master against its input
 //! (restraint). [`fft`] is the power-of-two FFT the STFTs share.
 //! [`clipped_tops`] reads clipping through a lossy codec's ripple, for a
 //! source the report knows is lossy ([`crate::report::read_as_source`]).
@@ -165,14 +168,18 @@ pub fn measure_peaks(audio: &AudioBuffer, mut progress: impl FnMut(Stage, f64)) 
 /// The helper Worker's part of a split analysis, measured on a track that
 /// arrives in blocks as a decoder hands them out, so the track is never
 /// held: the true-peak series of [`PeakPart`] (per 100 ms sub-block, max
-/// over channels; [`true_peak::SeriesStream`]) and its sample levels but the
-/// clipped runs ([`levels::LevelsStream`]). Both are exactly
-/// [`measure_peaks`]'s of the blocks joined; the engine, which holds the
-/// track, counts the clipped runs ([`StreamedPeaks::into_part`]).
+/// over channels; [`true_peak::SeriesStream`]), its sample levels but the
+/// clipped runs ([`levels::LevelsStream`]) and the K-weighted sub-block
+/// powers every loudness figure comes from ([`loudness::SubBlockStream`]).
+/// All are exactly [`measure_peaks`]'s and [`loudness::measure`]'s of the
+/// blocks joined; the engine, which holds the track, counts the clipped
+/// runs ([`StreamedPeaks::into_part`]) and takes the loudness from the
+/// powers ([`StreamedPeaks::loudness`]) instead of measuring it again.
 #[derive(Clone, Debug)]
 pub struct PeakStream {
     series: Vec<true_peak::SeriesStream>,
     levels: levels::LevelsStream,
+    loudness: loudness::SubBlockStream,
 }
 
 impl PeakStream {
@@ -181,6 +188,7 @@ impl PeakStream {
         PeakStream {
             series: vec![true_peak::SeriesStream::new(sub); channels],
             levels: levels::LevelsStream::new(channels, sample_rate.max(1)),
+            loudness: loudness::SubBlockStream::new(channels, sample_rate.max(1)),
         }
     }
 
@@ -190,6 +198,7 @@ impl PeakStream {
             s.push(x);
         }
         self.levels.push(block);
+        self.loudness.push(block);
     }
 
     pub fn finish(self) -> StreamedPeaks {
@@ -206,23 +215,32 @@ impl PeakStream {
         StreamedPeaks {
             true_peak_series,
             levels: self.levels.finish(),
+            sub_block_power: self.loudness.finish(),
         }
     }
 }
 
 /// What [`PeakStream`] measured: [`PeakPart`] but the clipped runs and the
-/// transients.
+/// transients, and the K-weighted power of every 100 ms sub-block.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamedPeaks {
     pub true_peak_series: Vec<f32>,
     /// Clipped runs not counted.
     pub levels: Levels,
+    /// `[channel_idx][sub_block_idx]`, as [`loudness::sub_block_powers`].
+    pub sub_block_power: Vec<Vec<f64>>,
 }
 
 impl StreamedPeaks {
     /// The peak half of `audio`, the track these were measured on: its
     /// clipped runs counted ([`levels::count_clipping`], which reads only
     /// the blocks near the peak) and its transients.
+    /// Every loudness figure of the track, from the powers measured
+    /// (taken out: [`Loudness::sub_block_power`] keeps them).
+    pub fn loudness(&mut self) -> Loudness {
+        loudness::from_sub_blocks(std::mem::take(&mut self.sub_block_power))
+    }
+
     pub fn into_part(self, audio: &AudioBuffer) -> PeakPart {
         let mut levels = self.levels;
         levels::count_clipping(&mut levels, &audio.as_slices(), audio.sample_rate.max(1));
@@ -239,71 +257,80 @@ impl StreamedPeaks {
     pub fn fits(&self, audio: &AudioBuffer) -> bool {
         let rate = audio.sample_rate.max(1);
         let frames = audio.frames();
-        self.true_peak_series.len() == frames.div_ceil(loudness::sub_block_len(rate))
+        let sub = loudness::sub_block_len(rate);
+        self.true_peak_series.len() == frames.div_ceil(sub)
             && self.levels.dc_offset.len() == audio.num_channels()
+            && self.sub_block_power.len() == audio.num_channels()
+            && self.sub_block_power.iter().all(|c| c.len() == frames / sub)
             && (self.levels.block_s - levels::PEAK_BLOCK_S).abs() < 1e-3
     }
 }
 
-/// Measures the [`LoudnessPart`]. `progress(stage, fraction of this part)`.
-pub fn measure_loudness(
+/// The share of [`LoudnessPart`] that needs no loudness: the STFT and the
+/// bass tracker (steps 3 and 4).
+#[derive(Clone, Debug)]
+pub struct SpectralPart {
+    pub spec: Spectrogram,
+    pub low: LowEnd,
+}
+
+/// Measures the [`SpectralPart`]. `progress(stage, fraction of this part)`.
+pub fn measure_spectral(audio: &AudioBuffer, mut progress: impl FnMut(Stage, f64)) -> SpectralPart {
+    let rate = audio.sample_rate.max(1);
+    progress(Stage::Spectrum, 0.0);
+    let mut analyzer = spectrum::Analyzer::new(rate);
+    let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.77 * f));
+    progress(Stage::Spectrum, 0.77);
+    let low = bass_notes::analyze(&audio.as_slices(), rate, |f| {
+        progress(Stage::Spectrum, 0.77 + 0.23 * f)
+    });
+    SpectralPart { spec, low }
+}
+
+/// The simulated limiter at the target (step 5; it needs the integrated
+/// loudness). `progress` receives fractions 0..1.
+fn simulate_limiter(
     audio: &AudioBuffer,
     options: &AnalysisOptions,
+    l: &Loudness,
+    progress: impl FnMut(f64),
+) -> Option<LimitSim> {
+    let rate = audio.sample_rate.max(1);
+    l.integrated_lufs.map(|i| {
+        limiter_sim::simulate(
+            &audio.as_slices(),
+            rate,
+            options.target_lufs - i,
+            options.ceiling_dbtp,
+            &[loudness::sub_block_len(rate), spectrum::hop_len(rate)],
+            progress,
+        )
+    })
+}
+
+/// The [`LoudnessPart`] from its loudness `l` (measured here, or by a
+/// helper's [`PeakStream`]) and its [`SpectralPart`]: the limiter simulated
+/// (`progress(Stage::Limiting, 0..1)`) and the stereo image read.
+pub fn finish_loudness(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    l: Loudness,
+    spectral: SpectralPart,
     mut progress: impl FnMut(Stage, f64),
 ) -> LoudnessPart {
-    let rate = audio.sample_rate.max(1);
-    let slices = audio.as_slices();
-    // Two independent strands: loudness then the limiter simulation at the
-    // target (it needs the integrated loudness), and the STFT then the bass
-    // tracker. Natively the first runs on a second thread (with the peak half
-    // beside them, three strands share the cores); in wasm one after the other.
-    let measure_l = |progress: &mut dyn FnMut(Stage, f64)| {
-        loudness::measure(audio, |f| progress(Stage::Loudness, 0.15 * f))
-    };
-    let limiting = |l: &Loudness, progress: &mut dyn FnMut(Stage, f64)| {
-        progress(Stage::Limiting, 0.8);
-        l.integrated_lufs.map(|i| {
-            limiter_sim::simulate(
-                &slices,
-                rate,
-                options.target_lufs - i,
-                options.ceiling_dbtp,
-                &[loudness::sub_block_len(rate), spectrum::hop_len(rate)],
-                |f| progress(Stage::Limiting, 0.8 + 0.2 * f),
-            )
-        })
-    };
-    let spectral = |progress: &mut dyn FnMut(Stage, f64)| {
-        progress(Stage::Spectrum, 0.15);
-        let mut analyzer = spectrum::Analyzer::new(rate);
-        let spec = analyzer.run(audio, |f| progress(Stage::Spectrum, 0.15 + 0.5 * f));
-        progress(Stage::Spectrum, 0.65);
-        let low = bass_notes::analyze(&slices, rate, |f| {
-            progress(Stage::Spectrum, 0.65 + 0.15 * f)
-        });
-        (spec, low)
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    let ((l, sim), (spec, low)) = crate::parallel::join(
-        || {
-            let l = measure_l(&mut |_, _| {});
-            let sim = limiting(&l, &mut |_, _| {});
-            (l, sim)
-        },
-        // The strand on this thread reports for the whole half (its share
-        // of the work, 0.15 ..= 0.8 when run in sequence, stretched to 0 ..= 1).
-        || spectral(&mut |s, f| progress(s, (f - 0.15) / 0.65)),
-    );
-    #[cfg(target_arch = "wasm32")]
-    let ((l, sim), (spec, low)) = {
-        // In the order the progress fractions run: loudness, spectrum, limiting.
-        let l = measure_l(&mut progress);
-        let spectral_part = spectral(&mut progress);
-        let sim = limiting(&l, &mut progress);
-        ((l, sim), spectral_part)
-    };
+    progress(Stage::Limiting, 0.0);
+    let sim = simulate_limiter(audio, options, &l, |f| progress(Stage::Limiting, f));
+    assemble(audio, l, sim, spectral)
+}
+
+fn assemble(
+    audio: &AudioBuffer,
+    l: Loudness,
+    sim: Option<LimitSim>,
+    SpectralPart { spec, low }: SpectralPart,
+) -> LoudnessPart {
     let long_term_db = spec.long_term_db();
-    let st = stereo::measure(&spec, &l, rate);
+    let st = stereo::measure(&spec, &l, audio.sample_rate.max(1));
     LoudnessPart {
         loudness: l,
         spec,
@@ -311,6 +338,41 @@ pub fn measure_loudness(
         stereo: st,
         low,
         sim,
+    }
+}
+
+/// Measures the [`LoudnessPart`]. `progress(stage, fraction of this part)`.
+///
+/// Two independent strands: loudness then the limiter simulation at the
+/// target (it needs the integrated loudness), and the [`SpectralPart`].
+/// Natively the first runs on a second thread (with the peak half beside
+/// them, three strands share the cores); in wasm one after the other.
+pub fn measure_loudness(
+    audio: &AudioBuffer,
+    options: &AnalysisOptions,
+    mut progress: impl FnMut(Stage, f64),
+) -> LoudnessPart {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let ((l, sim), spectral) = crate::parallel::join(
+            || {
+                let l = loudness::measure(audio, |_| {});
+                let sim = simulate_limiter(audio, options, &l, |_| {});
+                (l, sim)
+            },
+            // The strand on this thread reports for the whole half.
+            || measure_spectral(audio, &mut progress),
+        );
+        assemble(audio, l, sim, spectral)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        // In the order the progress fractions run: loudness, spectrum, limiting.
+        let l = loudness::measure(audio, |f| progress(Stage::Loudness, 0.15 * f));
+        let spectral = measure_spectral(audio, |s, f| progress(s, 0.15 + 0.65 * f));
+        finish_loudness(audio, options, l, spectral, |s, f| {
+            progress(s, 0.8 + 0.2 * f)
+        })
     }
 }
 

@@ -9,16 +9,17 @@
 //! of download).
 //!
 //! Layout: `[WIRE_FORMAT, true-peak series, block peaks, block mean
-//! squares, dc offsets, sample peak, block seconds]`, each list its length
-//! and then its values. Nothing may follow.
+//! squares, dc offsets, sample peak, block seconds, then per channel its
+//! K-weighted sub-block powers]`, each list its length and then its values
+//! (as many power lists as dc offsets). Nothing may follow.
 
 use super::levels::Levels;
 use super::StreamedPeaks;
 use crate::error::{Error, Result};
 
 /// Version tag, the first number of the wire form (1 was the whole peak
-/// half, measured by a helper that held the track).
-pub const WIRE_FORMAT: f64 = 2.0;
+/// half, measured by a helper that held the track; 2 had no loudness).
+pub const WIRE_FORMAT: f64 = 3.0;
 
 impl StreamedPeaks {
     /// The wire form (module docs).
@@ -34,6 +35,9 @@ impl StreamedPeaks {
         list(&mut out, &wide(&l.block_ms));
         list(&mut out, &l.dc_offset);
         out.extend([f64::from(l.sample_peak), l.block_s]);
+        for c in &self.sub_block_power {
+            list(&mut out, c);
+        }
         out
     }
 
@@ -50,6 +54,10 @@ impl StreamedPeaks {
         let dc_offset = r.list()?.to_vec();
         let sample_peak = r.one()? as f32;
         let block_s = r.one()?;
+        let sub_block_power = dc_offset
+            .iter()
+            .map(|_| r.list().map(<[f64]>::to_vec))
+            .collect::<Result<Vec<_>>>()?;
         if r.at != v.len() || block_ms.len() != block_peak.len() {
             return Err(bad());
         }
@@ -66,6 +74,7 @@ impl StreamedPeaks {
                 block_ms,
                 block_s,
             },
+            sub_block_power,
         })
     }
 }
