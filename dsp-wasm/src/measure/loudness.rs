@@ -245,6 +245,20 @@ impl SubBlockStream {
         }
     }
 
+    /// Pushes all of `audio` in blocks of `piece` frames, calling
+    /// `after(frames pushed so far)` after each.
+    fn push_in_pieces(&mut self, audio: &AudioBuffer, piece: usize, mut after: impl FnMut(usize)) {
+        let frames = audio.frames();
+        let mut start = 0;
+        while start < frames {
+            let end = (start + piece.max(1)).min(frames);
+            let block: Vec<&[f32]> = audio.channels.iter().map(|c| &c[start..end]).collect();
+            self.push(&block);
+            start = end;
+            after(start);
+        }
+    }
+
     /// The powers of the complete sub-blocks, `[channel_idx][sub_block_idx]`
     /// (a last incomplete one is left out).
     pub fn finish(self) -> Vec<Vec<f64>> {
@@ -258,15 +272,9 @@ pub fn sub_block_powers(audio: &AudioBuffer, mut progress: impl FnMut(f64)) -> V
     let mut stream = SubBlockStream::new(audio.num_channels(), audio.sample_rate);
     let frames = audio.frames();
     // In pieces of a minute, so progress keeps moving.
-    let piece = 600 * stream.len;
-    let mut start = 0;
-    while start < frames {
-        let end = (start + piece).min(frames);
-        let block: Vec<&[f32]> = audio.channels.iter().map(|c| &c[start..end]).collect();
-        stream.push(&block);
-        start = end;
-        progress(start as f64 / frames as f64);
-    }
+    stream.push_in_pieces(audio, 600 * stream.len, |done| {
+        progress(done as f64 / frames as f64)
+    });
     progress(1.0);
     stream.finish()
 }
