@@ -232,15 +232,15 @@ pub struct StreamedPeaks {
 }
 
 impl StreamedPeaks {
-    /// The peak half of `audio`, the track these were measured on: its
-    /// clipped runs counted ([`levels::count_clipping`], which reads only
-    /// the blocks near the peak) and its transients.
     /// Every loudness figure of the track, from the powers measured
     /// (taken out: [`Loudness::sub_block_power`] keeps them).
     pub fn loudness(&mut self) -> Loudness {
         loudness::from_sub_blocks(std::mem::take(&mut self.sub_block_power))
     }
 
+    /// The peak half of `audio`, the track these were measured on: its
+    /// clipped runs counted ([`levels::count_clipping`], which reads only
+    /// the blocks near the peak) and its transients.
     pub fn into_part(self, audio: &AudioBuffer) -> PeakPart {
         let mut levels = self.levels;
         levels::count_clipping(&mut levels, &audio.as_slices(), audio.sample_rate.max(1));
