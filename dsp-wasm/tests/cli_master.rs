@@ -144,12 +144,7 @@ fn analyze_checks_several_files_and_names_the_bad_one() {
     };
     assert_eq!(read("a.json")["input"]["sample_rate"], 48_000);
     assert_eq!(read("b.flac.json")["input"]["sample_rate"], 44_100);
-    let mut written: Vec<String> = std::fs::read_dir(&reports)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    written.sort();
-    assert_eq!(written, ["a.json", "b.flac.json"]);
+    assert_eq!(names_in(&reports), ["a.json", "b.flac.json"]);
     // Refused before any work: several INPUTs with `--json` a file, and two
     // INPUTs that would write one report.
     let json = d.join("r.json");
@@ -449,12 +444,7 @@ fn a_master_that_dies_after_writing_keeps_the_file_that_was_there() {
     );
     assert!(!err.contains("panicked at"), "{err}");
     assert_eq!(std::fs::read(&out).unwrap(), earlier);
-    let mut names: Vec<String> = std::fs::read_dir(&d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    assert_eq!(names, ["master.wav", "mix.wav"]);
+    assert_eq!(names_in(&d), ["master.wav", "mix.wav"]);
     // Without the fault the master replaces it.
     let o = preflight(&args);
     assert_eq!(
@@ -543,4 +533,14 @@ fn a_silent_file_is_not_told_it_already_works() {
         "{mastered}"
     );
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The names of the files in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
