@@ -1,9 +1,10 @@
 //! Messages between the page and the analysis Workers, as plain JS objects.
 //!
 //! Page → engine Worker:
-//! - `{ type: "analyze", id, name, file: File, split }` (the Worker reads the
-//!   file itself; `bytes: Uint8Array` instead of `file` also works); with
-//!   `split` the engine measures the loudness half and waits for `peaks`
+//! - `{ type: "analyze", id, name, file: File, split, port? }` (the Worker
+//!   reads the file itself; `bytes: Uint8Array` instead of `file` also
+//!   works); with `split` the engine measures the loudness half and waits
+//!   for `peaks`; `port` passes what it reads on to the helper (below)
 //! - `{ type: "peaks", id, values }` the helper's half
 //!   (`dsp_wasm::measure::PeakPart` as a `Float64Array` in its wire form,
 //!   `dsp_wasm::measure::wire`; transferred), or `values: null` if the
@@ -25,7 +26,14 @@
 //! - `{ type: "export", id }` encodes the last master as WAV
 //!
 //! Page → helper Worker:
-//! - `{ type: "measure-peaks", id, name, file: File }` (it reads the file itself)
+//! - `{ type: "measure-peaks", id, name, file: File, port? }` (it reads the
+//!   file itself, or with `port` takes the bytes the engine reads)
+//!
+//! Engine → helper, on the `port` of a split analysis of a File (the other
+//! end is the `port` of its `analyze`): `{ at, bytes: ArrayBuffer }` for
+//! each block the engine reads, in the order read (`at`: where it starts in
+//! the file; the buffer moved, not copied). The helper measures a plain PCM
+//! WAV from them and reads any other file itself.
 //!
 //! A file the engine does not read (MP3, Ogg Vorbis, AAC/M4A, AIFF, or not known:
 //! `dsp_wasm::io::decode::needs_compressed_decoders` of its first bytes) is

@@ -44,6 +44,8 @@ struct Client {
 thread_local! {
     static ENGINE: RefCell<Option<Client>> = const { RefCell::new(None) };
     static HELPER: RefCell<Option<Client>> = const { RefCell::new(None) };
+    /// The job last sent to the helper.
+    static HELPER_JOB: std::cell::Cell<f64> = const { std::cell::Cell::new(f64::NAN) };
 }
 
 fn with_client<R>(role: Role, f: impl FnOnce(&mut Option<Client>) -> R) -> R {
@@ -70,12 +72,17 @@ fn on_helper_message(data: JsValue) {
             if let Ok(values) = protocol::get(&data, "values").dyn_into::<js_sys::Float64Array>() {
                 transfer.push(&values.buffer());
             }
+            let latest = protocol::get_f64(&data, "id") == HELPER_JOB.with(|j| j.get());
             send(data, transfer);
             // Its half is delivered: a fresh helper gives back the memory
             // that decoding and measuring took (wasm memory never shrinks),
             // instead of keeping it beside the engine's mastering for the
-            // rest of the session.
-            restart(Role::Helper);
+            // rest of the session. Not while it measures a newer file (the
+            // half of a file that was replaced can come after the next
+            // file's request).
+            if latest {
+                restart(Role::Helper);
+            }
         }
         "error" => send(
             object(&[
@@ -216,17 +223,30 @@ pub fn send(msg: JsValue, transfer: Array) {
 }
 
 /// Asks the helper Worker for the peak half of job `id`'s analysis of a file
-/// (`(key, value)`: `file` and the File, which it reads itself, or `pcm` and
-/// the facts of samples it was sent). Returns false if there is no helper
-/// (the engine then analyses alone).
-pub fn send_to_helper(id: u32, name: &str, (key, value): (&str, JsValue)) -> bool {
-    let msg = object(&[
+/// (`(key, value)`: `file` and the File, or `pcm` and the facts of samples
+/// it was sent). With `port` (a File the engine reads), the helper takes
+/// the bytes the engine reads from that port instead of reading the File
+/// again. Returns false if there is no helper (the engine then analyses
+/// alone).
+pub fn send_to_helper(
+    id: u32,
+    name: &str,
+    (key, value): (&str, JsValue),
+    port: Option<web_sys::MessagePort>,
+) -> bool {
+    let transfer = Array::new();
+    let mut fields = vec![
         ("type", "measure-peaks".into()),
         ("id", id.into()),
         ("name", name.into()),
         (key, value),
-    ]);
-    post(Role::Helper, msg.into(), Array::new())
+    ];
+    if let Some(port) = port {
+        transfer.push(&port);
+        fields.push(("port", port.into()));
+    }
+    HELPER_JOB.with(|j| j.set(f64::from(id)));
+    post(Role::Helper, object(&fields).into(), transfer)
 }
 
 /// Sends a message (with transferables) to the helper Worker, now or once

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { browserSuite, tempDir, openApp, musicLike, wavBytes, readWav, cli, saveArtifact } from './support.mjs';
 
 const env = browserSuite();
@@ -82,6 +84,59 @@ test('a long file is measured by two Workers at once: the report equals the comm
   for (const key of ['integrated_lufs', 'true_peak_dbtp', 'range_lu', 'plr_db']) {
     const text = await page.$eval(`[data-metric="${key}"]`, (e) => e.textContent.trim());
     assert.ok(Math.abs(parseFloat(text) - expected.loudness[key]) <= 0.051, `${key}: text "${text}" vs CLI ${expected.loudness[key]}`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+/** The page's loudness figures and risk ids against the CLI's report of the same file. */
+async function assertShowsCli(page, expected, label) {
+  const integrated = await shownValue(page, 'integrated');
+  assert.ok(Math.abs(integrated - expected.loudness.integrated_lufs) <= 0.01, `${label}: ${integrated} vs ${expected.loudness.integrated_lufs}`);
+  for (const [id, key] of [['true-peak', 'true_peak_dbtp'], ['lra', 'range_lu'], ['plr', 'plr_db']]) {
+    const v = await shownValue(page, id);
+    assert.ok(Math.abs(v - expected.loudness[key]) <= 0.01, `${label}, ${id}: page ${v} vs CLI ${expected.loudness[key]}`);
+  }
+  const cards = await page.$$eval('li[data-risk-id]', (els) => els.map((e) => e.dataset.riskId));
+  const ids = (info) => expected.risks.filter((r) => info === (r.level === 'info')).map((r) => r.id);
+  assert.deepEqual(cards, [...ids(false), ...ids(true)], label);
+}
+
+test('a long FLAC is split too: each Worker reads it itself, the report equals the command line\'s', async () => {
+  // The engine reads a plain WAV once and passes the bytes to the helper; a
+  // FLAC it cannot convert so, and the helper reads the file itself.
+  const wav = join(tmp, 'long flac source.wav');
+  await writeFile(wav, wavBytes(musicLike(44100, 40, 5), 44100, 'int16'));
+  const path = join(tmp, 'long mix.flac');
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', wav, '-c:a', 'flac', path]);
+  assert.ok(statSync(path).size >= 2_000_000, 'the FLAC is large enough to be split');
+  const expected = await cliAnalyze(path);
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  await page.setInputFiles('#file-input', path);
+  await assertShowsCli(page, expected, 'FLAC');
+  const timings = await page.evaluate(() => window.__preflightTimings);
+  assert.equal(timings.helperHalf, true, `the helper Worker measured its half: ${JSON.stringify(timings)}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a long WAV picked while another is analysed: the second report is the command line\'s', async () => {
+  // The first file's reading stops and its helper half (which can arrive
+  // after the second file's request) must not end the second's.
+  const [a, b] = [join(tmp, 'first long.wav'), join(tmp, 'second long.wav')];
+  await writeFile(a, wavBytes(musicLike(48000, 60, 21), 48000, 'int16'));
+  await writeFile(b, wavBytes(musicLike(48000, 30, 22), 48000, 'float32'));
+  const expected = await cliAnalyze(b);
+  const { page, errors } = await openApp(env.browser, env.server.url);
+  for (const wait of [0, 40, 150]) {
+    await page.setInputFiles('#file-input', a);
+    await page.waitForTimeout(wait);
+    await page.setInputFiles('#file-input', b);
+    await page.waitForFunction(() => document.querySelector('#file-name')?.textContent === 'second long.wav'
+      && document.querySelector('#integrated[data-value]') && !document.querySelector('.results.stale'), null, { timeout: 60_000 });
+    await assertShowsCli(page, expected, `second file ${wait} ms after the first`);
+    const timings = await page.evaluate(() => window.__preflightTimings);
+    assert.equal(timings.helperHalf, true, `the helper Worker measured its half: ${JSON.stringify(timings)}`);
   }
   assert.deepEqual(errors, []);
   await page.close();

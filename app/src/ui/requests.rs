@@ -114,18 +114,31 @@ pub fn analyze_file(store: Store, file: web_sys::File) {
         if store.job.get_untracked() != id {
             return readable.forget(); // replaced or cancelled meanwhile
         }
+        // A File is read once: the engine hands the helper the bytes it
+        // reads, over a channel of their own.
+        let helper = readable.for_helper().filter(|_| split);
+        let channel = helper
+            .as_ref()
+            .filter(|(key, _)| *key == "file")
+            .and_then(|_| web_sys::MessageChannel::new().ok());
+        let sent = helper.is_some_and(|h| {
+            worker_client::send_to_helper(id, &name, h, channel.as_ref().map(|c| c.port2()))
+        });
         let (key, value) = readable.field();
-        let msg = object(&[
+        let mut fields = vec![
             ("type", "analyze".into()),
             ("id", id.into()),
             ("name", name.as_str().into()),
             (key, value),
             ("split", split.into()),
-        ]);
+        ];
+        let transfer = Array::new();
+        if let Some(port) = channel.filter(|_| sent).map(|c| c.port1()) {
+            transfer.push(&port);
+            fields.push(("port", port.into()));
+        }
         mark("__preflightSentAt");
-        worker_client::send(msg.into(), Array::new());
-        let helper = readable.for_helper().filter(|_| split);
-        let sent = helper.is_some_and(|h| worker_client::send_to_helper(id, &name, h));
+        worker_client::send(object(&fields).into(), transfer);
         if split && !sent {
             // No helper: the engine measures both halves itself.
             let peaks = object(&[

@@ -8,7 +8,8 @@
 //! Each message type has its handler (the messages are documented in
 //! `app::protocol`):
 //! - [`analyze`]: `analyze` (decode and analyse a file);
-//! - [`peaks`]: `measure-peaks` (helper role) and `peaks` (split analyses);
+//! - [`peaks`]: `measure-peaks` (helper role; a File the engine reads comes
+//!   as the engine's blocks, [`teed`]) and `peaks` (split analyses);
 //! - [`render`]: `render` (the file through a chain);
 //! - [`master`]: `master` (the decide loop);
 //! - [`rescale`]: `rescale` (the last master's moves at new amounts);
@@ -43,6 +44,7 @@ mod rescale;
 mod scratch;
 mod share;
 mod state;
+mod teed;
 mod wire;
 
 use app::protocol::{self, object};

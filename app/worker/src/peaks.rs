@@ -3,15 +3,18 @@
 //! (the engine Worker receives it, counts the clipped runs on its own copy
 //! of the track and finishes the analysis pending in [`crate::analyze`]).
 
-use app::blob_source::BlobSource;
+use app::blob_source::{self, BlobSource};
 use app::protocol::{self, object};
 use dsp_wasm::io::decode;
 use dsp_wasm::measure::{loudness, PeakStream, StreamedPeaks};
-use js_sys::{Array, Float64Array};
+use js_sys::{Array, ArrayBuffer, Float64Array, Uint8Array};
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, MessagePort};
 
 use crate::analyze::{deliver, PENDING};
 use crate::engine::{combine_halves, finish_half, peak_half};
+use crate::teed::{Step, Teed};
 use crate::wire::{decode_message, post_progress, post_transfer};
 
 /// Handles `{type: "peaks", id, values}` (the helper's part as a
@@ -70,9 +73,54 @@ pub fn on_peaks(id: f64, data: &JsValue) {
 /// block by block as it is read and decoded, so the track is never held
 /// here (samples sent instead of a file are measured as they are); posted
 /// as `peaks` with its wire form transferred (`values: null` if it failed).
+/// With `port`, a File comes as the blocks the engine reads
+/// ([`take_from_engine`]).
 pub fn on_measure_peaks(id: f64, data: &JsValue) {
     let name = protocol::get_str(data, "name");
-    let values = streamed(data, &name).map(|s| Float64Array::from(s.to_wire().as_slice()));
+    if let Ok(port) = protocol::get(data, "port").dyn_into::<MessagePort>() {
+        return take_from_engine(id, data.clone(), port);
+    }
+    post_peaks(id, streamed(data, &name));
+}
+
+/// Measures job `id`'s File from the blocks the engine reads and passes on
+/// `port` ([`Teed`]), so the browser reads the file once; a file that is
+/// not a plain PCM WAV is read here.
+fn take_from_engine(id: f64, data: JsValue, port: MessagePort) {
+    let len = protocol::get(&data, "file")
+        .dyn_ref::<web_sys::Blob>()
+        .map_or(0.0, web_sys::Blob::size);
+    let mut teed = Some(Teed::new(len as u64, BLOCK_FRAMES));
+    let port_in = port.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let msg = ev.data();
+        let Ok(array) = protocol::get(&msg, "bytes").dyn_into::<ArrayBuffer>() else {
+            return;
+        };
+        let at = protocol::get_f64(&msg, "at");
+        let step = match teed.as_mut() {
+            Some(t) if at >= 0.0 => t.take(at as u64, &Uint8Array::new(&array)),
+            Some(_) => Step::Done(None),
+            None => Step::More, // answered already
+        };
+        blob_source::release(&array);
+        let measured = match step {
+            Step::More => return,
+            Step::Done(m) => m,
+            Step::ReadItHere => streamed(&data, &protocol::get_str(&data, "name")),
+        };
+        teed = None;
+        post_peaks(id, measured);
+        port_in.close();
+    });
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The helper is started afresh after each file (`app::worker_client`).
+    on_message.forget();
+}
+
+/// Posts the measures (or `values: null`).
+fn post_peaks(id: f64, measured: Option<StreamedPeaks>) {
+    let values = measured.map(|s| Float64Array::from(s.to_wire().as_slice()));
     let transfer = Array::new();
     if let Some(v) = &values {
         transfer.push(&v.buffer());

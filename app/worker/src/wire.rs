@@ -7,7 +7,7 @@ use dsp_wasm::io::decode::{self, Decoded};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::DedicatedWorkerGlobalScope;
+use web_sys::{DedicatedWorkerGlobalScope, MessagePort};
 
 use app::blob_source::BlobSource;
 
@@ -72,7 +72,9 @@ pub fn post_progress(id: f64, stage: &str, fraction: f64) {
 /// Decodes the file of a message: a `file` (a File handle) is read here as
 /// a stream, a block at a time ([`BlobSource`]), so the file itself is never
 /// held whole (its head is checked against the limits before the rest is
-/// read); `bytes` (a Uint8Array) are decoded from memory; `pcm` is a file
+/// read; with `port`, each block read goes to the helper Worker too,
+/// [`BlobSource::tee`]); `bytes` (a Uint8Array) are decoded from memory;
+/// `pcm` is a file
 /// the decoder Worker decoded: its facts, and the stream of blocks
 /// gathered by [`crate::incoming`].
 pub fn decode_message(data: &JsValue, name: &str) -> Result<Decoded, String> {
@@ -85,10 +87,17 @@ pub fn decode_message(data: &JsValue, name: &str) -> Result<Decoded, String> {
     }
     let file = protocol::get(data, "file");
     if let Some(blob) = file.dyn_ref::<web_sys::Blob>() {
+        // A split analysis passes what it reads on to the helper.
+        let port = protocol::get(data, "port").dyn_into::<MessagePort>().ok();
         let source = BlobSource::new(blob.clone())
-            .ok_or_else(|| "the browser could not read the file".to_string())?;
+            .ok_or_else(|| "the browser could not read the file".to_string())?
+            .tee(port.clone());
         let len = source.len();
-        return decode::decode_source(source, len, Some(name)).map_err(|e| e.to_string());
+        let decoded = decode::decode_source(source, len, Some(name)).map_err(|e| e.to_string());
+        if let Some(port) = port {
+            port.close();
+        }
+        return decoded;
     }
     let bytes: Uint8Array = protocol::get(data, "bytes").unchecked_into();
     decode::decode(bytes.to_vec(), Some(name)).map_err(|e| e.to_string())

@@ -738,6 +738,21 @@ impl WavLayout {
         }
     }
 
+    /// The frames in `data` as a block of their own: `out` cleared and
+    /// refilled, non-finite samples silenced (returns how many).
+    fn block(&self, data: &[u8], out: &mut [Vec<f32>]) -> usize {
+        out.iter_mut().for_each(Vec::clear);
+        self.append_frames(data, out);
+        let mut non_finite = 0;
+        if self.is_float() {
+            for s in out.iter_mut().flatten().filter(|s| !s.is_finite()) {
+                *s = 0.0;
+                non_finite += 1;
+            }
+        }
+        non_finite
+    }
+
     /// Whether the samples are floats (integers are always finite).
     fn is_float(&self) -> bool {
         self.tag == 3
@@ -921,6 +936,52 @@ fn pcm_wav_stream<S: std::io::Read + std::io::Seek>(
     Ok(l.decoded(planar))
 }
 
+/// A plain PCM WAV ([`pcm_wav_layout`]) converted from bytes pushed to it
+/// as they come, by a reader that is handed them rather than reading them
+/// (the helper Worker, given the ranges the engine Worker read). The same
+/// checks, and the same blocks joined as [`decode_source`]'s audio.
+pub struct PcmWav(WavLayout);
+
+impl PcmWav {
+    /// The layout of the file whose first bytes (up to [`HEADER_BYTES`], or
+    /// the whole file) are `head` and whose length is `byte_len`: an error
+    /// if the header is refused ([`check_header`]); `None` if it is not a
+    /// plain PCM WAV, which [`decode_source`] then reads.
+    pub fn open(head: &[u8], byte_len: u64) -> Result<Option<Self>> {
+        if byte_len == 0 {
+            return Err(Error::Empty);
+        }
+        check_header(head)?;
+        Ok(pcm_wav_layout(head, byte_len).map(Self))
+    }
+
+    /// Where the samples lie in the file, bytes.
+    pub fn data_range(&self) -> std::ops::Range<u64> {
+        let start = self.0.data_start as u64;
+        start..start + self.0.data_len as u64
+    }
+
+    /// Bytes per frame: what [`Self::block`] converts is whole frames.
+    pub fn frame_bytes(&self) -> usize {
+        self.0.block_align
+    }
+
+    pub fn channels(&self) -> usize {
+        self.0.channels
+    }
+
+    pub fn sample_rate(&self) -> u32 {
+        self.0.sample_rate
+    }
+
+    /// The frames in `bytes` as a block of their own: `out` cleared and
+    /// refilled, non-finite samples silenced (returns how many), as
+    /// [`decode_blocks`] hands them out.
+    pub fn block(&self, bytes: &[u8], out: &mut [Vec<f32>]) -> usize {
+        self.0.block(bytes, out)
+    }
+}
+
 /// [`pcm_wav_stream`] handing each block of `block_frames` frames to
 /// `on_block` as it is converted (non-finite samples silenced and counted,
 /// as [`WavLayout::decoded`] does for the whole), never gathering the track.
@@ -943,14 +1004,7 @@ fn pcm_wav_blocks<S: std::io::Read + std::io::Seek>(
         let n = left.min(buf.len());
         source.read_exact(&mut buf[..n])?;
         left -= n;
-        planar.iter_mut().for_each(Vec::clear);
-        l.append_frames(&buf[..n], &mut planar);
-        if l.is_float() {
-            for s in planar.iter_mut().flatten().filter(|s| !s.is_finite()) {
-                *s = 0.0;
-                non_finite_samples += 1;
-            }
-        }
+        non_finite_samples += l.block(&buf[..n], &mut planar);
         let got = planar.first().map_or(0, Vec::len);
         if got > 0 {
             frames += got;
@@ -1866,7 +1920,63 @@ mod tests {
             assert_eq!(direct.audio, via_symphonia.audio, "tag {tag} bits {bits}");
             assert_eq!(direct.format, via_symphonia.format, "tag {tag} bits {bits}");
             assert_eq!(direct.audio.frames(), n);
+            // Pushed in blocks of uneven whole frames (the helper Worker's
+            // way, `PcmWav`): symphonia's audio too, joined.
+            let pushed = PcmWav::open(&f, f.len() as u64)
+                .unwrap()
+                .expect("a plain WAV");
+            let range = pushed.data_range();
+            let frame = pushed.frame_bytes();
+            let (mut at, mut step) = (range.start as usize, 1usize);
+            let (mut joined, mut block) = (vec![Vec::new(); channels], vec![Vec::new(); channels]);
+            while at < range.end as usize {
+                let end = (at + step * frame).min(range.end as usize);
+                assert_eq!(pushed.block(&f[at..end], &mut block), 0);
+                joined
+                    .iter_mut()
+                    .zip(&block)
+                    .for_each(|(j, b)| j.extend_from_slice(b));
+                at = end;
+                step = step * 7 % 1_009 + 1;
+            }
+            assert_eq!(
+                joined, via_symphonia.audio.channels,
+                "pushed, tag {tag} bits {bits}"
+            );
         }
+    }
+
+    /// `PcmWav`: a header the limits refuse is an error, anything but a
+    /// plain PCM WAV is left to the other readers, and a float file's
+    /// non-finite samples are silenced and counted.
+    #[test]
+    fn pushed_wav_checks_what_the_stream_reader_checks() {
+        let data: Vec<u8> = (0..400u16).flat_map(|i| i.to_le_bytes()).collect();
+        let ok = wav(1, 2, 48_000, 16, &data);
+        let l = PcmWav::open(&ok, ok.len() as u64).unwrap().unwrap();
+        assert_eq!(
+            (l.channels(), l.sample_rate(), l.frame_bytes()),
+            (2, 48_000, 4)
+        );
+        assert_eq!(l.data_range(), 44..44 + data.len() as u64);
+        let rate = wav(1, 2, 4_000, 16, &data);
+        assert!(matches!(
+            PcmWav::open(&rate, rate.len() as u64),
+            Err(Error::SampleRate { sample_rate: 4_000 })
+        ));
+        let adpcm = wav(2, 2, 48_000, 4, &data);
+        assert!(PcmWav::open(&adpcm, adpcm.len() as u64).unwrap().is_none());
+        assert!(matches!(PcmWav::open(&[], 0), Err(Error::Empty)));
+        // A float file's NaN is silenced and counted in a block.
+        let floats: Vec<u8> = [0.5f32, f32::NAN, -0.25, f32::INFINITY]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let f = wav(3, 2, 48_000, 32, &floats);
+        let l = PcmWav::open(&f, f.len() as u64).unwrap().unwrap();
+        let mut block = vec![Vec::new(), Vec::new()];
+        assert_eq!(l.block(&f[44..], &mut block), 2);
+        assert_eq!(block, vec![vec![0.5, -0.25], vec![0.0, 0.0]]);
     }
 
     /// Regression (cargo fuzz): a WAV `fmt ` chunk with a sample rate of 0 made
