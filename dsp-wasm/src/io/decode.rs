@@ -234,8 +234,7 @@ fn open_source<S: MediaSource + 'static>(mut source: S, byte_len: u64) -> Result
         .take(HEADER_BYTES as u64)
         .read_to_end(&mut head)?;
     source.seek(SeekFrom::Start(0))?;
-    check_header(&head)?;
-    if let Some(layout) = pcm_wav_layout(&head, byte_len) {
+    if let Some(PcmWav(layout)) = PcmWav::open(&head, byte_len)? {
         return Ok(Opened::Wav(source, layout));
     }
     check_before_probe(&head, byte_len)?;
